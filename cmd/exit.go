@@ -1,0 +1,60 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Exit codes, decided only in Main (PLAN-UX.md "Exit codes").
+const (
+	ExitOK          = 0
+	ExitError       = 1
+	ExitChanges     = 2 // changes present (plan), drift found, or changes applied
+	ExitUnhealthy   = 3
+	ExitInterrupted = 130
+)
+
+// ExitCodeError asks Main to exit with Code. When Err is nil nothing is
+// printed: the command has already told the user everything (for example a
+// plan that has changes under --detailed-exitcode).
+type ExitCodeError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitCodeError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitCodeError) Unwrap() error { return e.Err }
+
+// silentExit returns an error that makes Main exit with code and print nothing.
+func silentExit(code int) error { return &ExitCodeError{Code: code} }
+
+// exitCode maps an error returned by a command to the process exit code and
+// reports whether the error should be printed.
+func exitCode(err error) (int, bool) {
+	if err == nil {
+		return ExitOK, false
+	}
+	var ec *ExitCodeError
+	if errors.As(err, &ec) {
+		return ec.Code, ec.Err != nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, errInterrupted) {
+		return ExitInterrupted, true
+	}
+	return ExitError, true
+}
+
+var errInterrupted = errors.New("interrupted")
+
+// printError writes err once, prefixed like kubectl and gh do.
+func printError(w io.Writer, err error) {
+	fmt.Fprintf(w, "Error: %s\n", err)
+}

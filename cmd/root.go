@@ -1,0 +1,141 @@
+package cmd
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/neo4jctl/neo4jctl/internal/iostreams"
+)
+
+// Factory carries what commands share: the streams, the Kubernetes flags and
+// build information. Commands copy the narrow parts they need into their
+// Options so tests can replace them.
+type Factory struct {
+	IO        *iostreams.IOStreams
+	KubeFlags *genericclioptions.ConfigFlags
+	Build     BuildInfo
+}
+
+// BuildInfo is stamped into the binary with -ldflags by the Makefile and
+// goreleaser.
+type BuildInfo struct {
+	Version string
+	Commit  string
+	Date    string
+}
+
+// Set by -ldflags "-X github.com/neo4jctl/neo4jctl/cmd.version=…".
+var (
+	version = "dev"
+	commit  = "none"
+	date    = "unknown"
+)
+
+// Main runs neo4jctl with the process's arguments and returns its exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	io := iostreams.System()
+	f := &Factory{
+		IO:        io,
+		KubeFlags: genericclioptions.NewConfigFlags(true),
+		Build:     BuildInfo{Version: version, Commit: commit, Date: date},
+	}
+	return Run(ctx, f, os.Args[1:])
+}
+
+// Run executes the command line args with f and returns the exit code. Tests
+// call it with buffer-backed streams.
+func Run(ctx context.Context, f *Factory, args []string) int {
+	root := NewCmdRoot(f)
+	root.SetArgs(args)
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	err := root.ExecuteContext(ctx)
+	if err == nil && ctx.Err() != nil {
+		err = errInterrupted
+	}
+	code, show := exitCode(err)
+	if show {
+		printError(f.IO.ErrOut, err)
+	}
+	return code
+}
+
+// NewCmdRoot builds the command tree.
+func NewCmdRoot(f *Factory) *cobra.Command {
+	v := viper.New()
+	var color string
+	root := &cobra.Command{
+		Use:   "neo4jctl",
+		Short: "Plan and apply Neo4j clusters on Kubernetes",
+		Long: `neo4jctl reads a declarative cluster file, compares it with the live
+Kubernetes objects and the live Neo4j cluster, prints a plan, and applies it
+in the order that keeps the cluster's quorum.
+
+Exit codes: 0 success, 1 error, 2 changes present or drift found,
+3 unhealthy, 130 interrupted.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := bindViper(v, cmd); err != nil {
+				return err
+			}
+			switch iostreams.ColorMode(color) {
+			case iostreams.ColorAuto, iostreams.ColorAlways, iostreams.ColorNever:
+				f.IO.Color = iostreams.ColorMode(color)
+			default:
+				return usageErrorf(cmd, "--color must be auto, always or never, got %q", color)
+			}
+			return nil
+		},
+	}
+	root.PersistentFlags().StringVar(&color, "color", "auto", "colour output: auto, always or never (NO_COLOR is honoured)")
+	f.KubeFlags.AddFlags(root.PersistentFlags())
+
+	root.AddCommand(
+		NewCmdValidate(f, nil),
+		NewCmdRender(f, nil),
+		NewCmdSchema(f),
+		NewCmdVersion(f),
+	)
+	return root
+}
+
+// bindViper lets every flag of cmd be set by a NEO4JCTL_<FLAG> environment
+// variable (dashes become underscores) when it was not given on the command
+// line. This is the only place viper is used.
+func bindViper(v *viper.Viper, cmd *cobra.Command) error {
+	v.SetEnvPrefix("NEO4JCTL")
+	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
+	v.AutomaticEnv()
+	var firstErr error
+	cmd.Flags().VisitAll(func(fl *pflag.Flag) {
+		if firstErr != nil || fl.Changed {
+			return
+		}
+		if err := v.BindEnv(fl.Name); err != nil {
+			firstErr = err
+			return
+		}
+		if v.IsSet(fl.Name) {
+			val := v.GetString(fl.Name)
+			if fl.Value.Type() == "stringSlice" || fl.Value.Type() == "stringArray" {
+				val = strings.Trim(val, "[]")
+			}
+			if err := cmd.Flags().Set(fl.Name, val); err != nil {
+				firstErr = usageErrorf(cmd, "NEO4JCTL_%s: %v", strings.ToUpper(strings.ReplaceAll(fl.Name, "-", "_")), err)
+			}
+		}
+	})
+	return firstErr
+}

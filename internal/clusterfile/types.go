@@ -1,0 +1,260 @@
+package clusterfile
+
+// APIVersion and Kind identify a cluster file. The schema is versioned: a
+// later v1beta1 gets its own types and a conversion, v1alpha1 files keep
+// loading.
+const (
+	APIVersion = "neo4jctl.io/v1alpha1"
+	Kind       = "Neo4jCluster"
+)
+
+// Cluster is one Neo4j cluster as its owner declares it.
+type Cluster struct {
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Metadata   Metadata `json:"metadata"`
+	Spec       Spec     `json:"spec"`
+}
+
+// Metadata names the cluster. Name becomes the StatefulSet's name and the
+// value of the neo4jctl.io/cluster label.
+type Metadata struct {
+	Name        string            `json:"name"`
+	Namespace   string            `json:"namespace,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// Edition is the Neo4j edition.
+type Edition string
+
+// Editions neo4jctl deploys.
+const (
+	EditionEnterprise Edition = "enterprise"
+	EditionCommunity  Edition = "community"
+)
+
+// Spec is the desired state of the cluster in both planes.
+type Spec struct {
+	// Edition decides whether cluster commands exist at all (Community runs
+	// one standalone server).
+	Edition Edition `json:"edition"`
+	// Version is the Neo4j version, e.g. "5.26.0" or "2025.10.1".
+	Version string `json:"version"`
+	// Image overrides the image derived from Version and Edition.
+	Image            string   `json:"image,omitempty"`
+	ImagePullPolicy  string   `json:"imagePullPolicy,omitempty"`
+	ImagePullSecrets []string `json:"imagePullSecrets,omitempty"`
+	// AcceptLicenseAgreement must be "yes" (commercial licence) or "eval"
+	// for Enterprise: Neo4j Enterprise refuses to start without it, and
+	// neo4jctl will not accept it on the owner's behalf.
+	AcceptLicenseAgreement string `json:"acceptLicenseAgreement,omitempty"`
+
+	// Servers is the number of servers in the main pool (the StatefulSet's
+	// replicas). Enterprise clusters need at least 3 unless
+	// AllowSmallCluster is set; Community is always 1.
+	Servers           int32 `json:"servers"`
+	AllowSmallCluster bool  `json:"allowSmallCluster,omitempty"`
+	// SystemPrimaries is the number of servers hosting the system database
+	// as primaries; it cannot grow after the cluster was bootstrapped.
+	SystemPrimaries int32 `json:"systemPrimaries,omitempty"`
+	// ModeConstraint and Tags are the ENABLE SERVER options of the main pool.
+	ModeConstraint string   `json:"modeConstraint,omitempty"`
+	Tags           []string `json:"tags,omitempty"`
+	// ServerPools are additional StatefulSets, e.g. a pool of secondaries.
+	ServerPools []ServerPool `json:"serverPools,omitempty"`
+
+	Resources Resources `json:"resources,omitempty"`
+	Storage   Storage   `json:"storage,omitempty"`
+	Auth      Auth      `json:"auth"`
+	TLS       *TLS      `json:"tls,omitempty"`
+
+	// Config holds neo4j.conf settings, rendered into a ConfigMap.
+	Config    map[string]string `json:"config,omitempty"`
+	Plugins   []string          `json:"plugins,omitempty"`
+	Databases []Database        `json:"databases,omitempty"`
+
+	Scheduling Scheduling `json:"scheduling,omitempty"`
+	Security   Security   `json:"security,omitempty"`
+	Monitoring Monitoring `json:"monitoring,omitempty"`
+	Services   Services   `json:"services,omitempty"`
+}
+
+// ServerPool is a group of servers with its own StatefulSet and ENABLE
+// SERVER options.
+type ServerPool struct {
+	Name           string     `json:"name"`
+	Servers        int32      `json:"servers"`
+	ModeConstraint string     `json:"modeConstraint,omitempty"` // NONE, PRIMARY or SECONDARY
+	Tags           []string   `json:"tags,omitempty"`
+	Resources      *Resources `json:"resources,omitempty"`
+}
+
+// Resources are the compute resources of each container neo4jctl renders.
+type Resources struct {
+	Neo4j ContainerResources `json:"neo4j,omitempty"`
+	// Init is the init container that installs plugins and prepares
+	// writable directories.
+	Init ContainerResources `json:"init,omitempty"`
+}
+
+// ContainerResources separate requests from limits, as Kubernetes does.
+// Values are Kubernetes quantities ("500m", "2Gi").
+type ContainerResources struct {
+	Requests ResourceList `json:"requests,omitempty"`
+	Limits   ResourceList `json:"limits,omitempty"`
+}
+
+// ResourceList holds CPU and memory quantities.
+type ResourceList struct {
+	CPU    string `json:"cpu,omitempty"`
+	Memory string `json:"memory,omitempty"`
+}
+
+// Storage describes the PersistentVolumeClaims of each server.
+type Storage struct {
+	Data Volume `json:"data,omitempty"`
+	Logs Volume `json:"logs,omitempty"`
+	// Retention is the StatefulSet's PVC retention policy. Retain keeps data
+	// when servers are scaled in or the cluster is deleted.
+	Retention PVCRetention `json:"retention,omitempty"`
+}
+
+// Volume is one claim template.
+type Volume struct {
+	Size             string `json:"size,omitempty"`
+	StorageClassName string `json:"storageClassName,omitempty"`
+}
+
+// PVCRetention mirrors the StatefulSet persistentVolumeClaimRetentionPolicy.
+type PVCRetention struct {
+	WhenScaled  string `json:"whenScaled,omitempty"`  // Retain or Delete
+	WhenDeleted string `json:"whenDeleted,omitempty"` // Retain or Delete
+}
+
+// Auth references the Secret holding the neo4j user's password. A password
+// is never written in the cluster file: Password exists only so that Load
+// can refuse it with a message saying how to reference a Secret.
+type Auth struct {
+	SecretRef *SecretKeyRef `json:"secretRef,omitempty"`
+	Password  string        `json:"password,omitempty"`
+}
+
+// SecretKeyRef points at one key of a Secret in the cluster's namespace.
+type SecretKeyRef struct {
+	Name string `json:"name"`
+	Key  string `json:"key,omitempty"`
+}
+
+// TLS enables encryption from a Secret or a cert-manager issuer (exactly
+// one of them).
+type TLS struct {
+	SecretName  string       `json:"secretName,omitempty"`
+	CertManager *CertManager `json:"certManager,omitempty"`
+	// Scopes are the Neo4j SSL policies to enable: bolt, https, cluster, backup.
+	Scopes []string `json:"scopes,omitempty"`
+}
+
+// CertManager asks cert-manager for a Certificate.
+type CertManager struct {
+	IssuerRef IssuerRef `json:"issuerRef"`
+	DNSNames  []string  `json:"dnsNames,omitempty"`
+}
+
+// IssuerRef names a cert-manager Issuer or ClusterIssuer.
+type IssuerRef struct {
+	Name string `json:"name"`
+	Kind string `json:"kind,omitempty"` // Issuer or ClusterIssuer
+}
+
+// Database is a user database and its topology.
+type Database struct {
+	Name     string   `json:"name"`
+	Topology Topology `json:"topology,omitempty"`
+	Access   string   `json:"access,omitempty"` // read-write or read-only
+}
+
+// Topology is the number of primaries and secondaries of a database.
+type Topology struct {
+	Primaries   int32 `json:"primaries,omitempty"`
+	Secondaries int32 `json:"secondaries,omitempty"`
+}
+
+// Scheduling places servers across zones and nodes.
+type Scheduling struct {
+	Zones []string `json:"zones,omitempty"`
+	// AntiAffinity keeps servers off the same node: required, preferred or none.
+	AntiAffinity      string            `json:"antiAffinity,omitempty"`
+	TopologySpread    *TopologySpread   `json:"topologySpread,omitempty"`
+	NodeSelector      map[string]string `json:"nodeSelector,omitempty"`
+	Tolerations       []Toleration      `json:"tolerations,omitempty"`
+	PriorityClassName string            `json:"priorityClassName,omitempty"`
+}
+
+// TopologySpread spreads servers over zones and hosts.
+type TopologySpread struct {
+	MaxSkew int32 `json:"maxSkew,omitempty"`
+	// WhenUnsatisfiable is DoNotSchedule or ScheduleAnyway.
+	WhenUnsatisfiable string `json:"whenUnsatisfiable,omitempty"`
+}
+
+// Toleration mirrors the Kubernetes toleration.
+type Toleration struct {
+	Key               string `json:"key,omitempty"`
+	Operator          string `json:"operator,omitempty"`
+	Value             string `json:"value,omitempty"`
+	Effect            string `json:"effect,omitempty"`
+	TolerationSeconds *int64 `json:"tolerationSeconds,omitempty"`
+}
+
+// Security hardens the Pods and the network.
+type Security struct {
+	// PodSecurity is "restricted" (the default) or "baseline".
+	PodSecurity   string        `json:"podSecurity,omitempty"`
+	NetworkPolicy NetworkPolicy `json:"networkPolicy,omitempty"`
+}
+
+// NetworkPolicy limits who reaches the servers.
+type NetworkPolicy struct {
+	Enabled *bool `json:"enabled,omitempty"`
+	// AllowedClients may reach the Bolt and HTTP(S) ports.
+	AllowedClients []PeerSelector `json:"allowedClients,omitempty"`
+	// BackupClients may reach the backup port 6362.
+	BackupClients []PeerSelector `json:"backupClients,omitempty"`
+}
+
+// PeerSelector selects Pods by labels, optionally in other namespaces.
+type PeerSelector struct {
+	PodSelector       map[string]string `json:"podSelector,omitempty"`
+	NamespaceSelector map[string]string `json:"namespaceSelector,omitempty"`
+}
+
+// Monitoring turns on Neo4j's Prometheus endpoint and a ServiceMonitor.
+type Monitoring struct {
+	Metrics        Metrics        `json:"metrics,omitempty"`
+	ServiceMonitor ServiceMonitor `json:"serviceMonitor,omitempty"`
+}
+
+// Metrics exposes Neo4j's Prometheus endpoint (Enterprise only).
+type Metrics struct {
+	Enabled bool  `json:"enabled,omitempty"`
+	Port    int32 `json:"port,omitempty"`
+}
+
+// ServiceMonitor asks a Prometheus Operator to scrape the metrics port.
+type ServiceMonitor struct {
+	Enabled  bool              `json:"enabled,omitempty"`
+	Interval string            `json:"interval,omitempty"`
+	Labels   map[string]string `json:"labels,omitempty"`
+}
+
+// Services configures the client Service.
+type Services struct {
+	Client ClientService `json:"client,omitempty"`
+}
+
+// ClientService is the Service applications connect to.
+type ClientService struct {
+	Type        string            `json:"type,omitempty"` // ClusterIP, NodePort or LoadBalancer
+	Annotations map[string]string `json:"annotations,omitempty"`
+}

@@ -1,0 +1,93 @@
+package state
+
+// Server lifecycle states as SHOW SERVERS reports them.
+const (
+	ServerFree         = "Free"
+	ServerEnabled      = "Enabled"
+	ServerCordoned     = "Cordoned"
+	ServerDeallocating = "Deallocating"
+	ServerDeallocated  = "Deallocated"
+	ServerDropped      = "Dropped"
+
+	HealthAvailable   = "Available"
+	HealthUnavailable = "Unavailable"
+)
+
+// Server is one row of SHOW SERVERS YIELD *. ID (serverId) is the key: names
+// and addresses change, the id never does.
+type Server struct {
+	ID               string   `json:"serverId"`
+	Name             string   `json:"name"`
+	Address          string   `json:"address,omitempty"`
+	HTTPAddress      string   `json:"httpAddress,omitempty"`
+	HTTPSAddress     string   `json:"httpsAddress,omitempty"`
+	State            string   `json:"state"`
+	Health           string   `json:"health"`
+	Hosting          []string `json:"hosting"`
+	RequestedHosting []string `json:"requestedHosting"`
+	Tags             []string `json:"tags"`
+	AllowedDatabases []string `json:"allowedDatabases"`
+	DeniedDatabases  []string `json:"deniedDatabases"`
+	ModeConstraint   string   `json:"modeConstraint"`
+	Version          string   `json:"version,omitempty"`
+}
+
+// DatabaseAllocation is one row of SHOW DATABASES YIELD *: one database on
+// one server.
+type DatabaseAllocation struct {
+	Name                 string         `json:"name"`
+	Type                 string         `json:"type"`
+	Aliases              []string       `json:"aliases"`
+	Access               string         `json:"access"` // "read-write" or "read-only"
+	Address              string         `json:"address,omitempty"`
+	Role                 string         `json:"role,omitempty"` // primary, secondary, unknown
+	Writer               bool           `json:"writer"`
+	RequestedStatus      string         `json:"requestedStatus"`
+	CurrentStatus        string         `json:"currentStatus"`
+	StatusMessage        string         `json:"statusMessage,omitempty"`
+	Default              bool           `json:"default"`
+	Home                 bool           `json:"home"`
+	DatabaseID           string         `json:"databaseID,omitempty"`
+	ServerID             string         `json:"serverID,omitempty"`
+	CurrentPrimaries     int64          `json:"currentPrimariesCount"`
+	CurrentSecondaries   int64          `json:"currentSecondariesCount"`
+	RequestedPrimaries   int64          `json:"requestedPrimariesCount"`
+	RequestedSecondaries int64          `json:"requestedSecondariesCount"`
+	Options              map[string]any `json:"options,omitempty"`
+}
+
+// Setting is one Neo4j configuration setting as the server reports it.
+type Setting struct {
+	Name    string `json:"name"`
+	Value   string `json:"value"`
+	Dynamic bool   `json:"isDynamic"`
+	// Default is the setting's default value, when the server reports it.
+	Default string `json:"defaultValue,omitempty"`
+}
+
+// StatusCheck is one row of CALL dbms.cluster.statusCheck.
+type StatusCheck struct {
+	Database              string `json:"database"`
+	ServerID              string `json:"serverId"`
+	ServerName            string `json:"serverName"`
+	Address               string `json:"address"`
+	ReplicationSuccessful bool   `json:"replicationSuccessful"`
+	MemberStatus          string `json:"memberStatus"`
+	RecognisedLeader      string `json:"recognisedLeader"`
+	RecognisedLeaderTerm  int64  `json:"recognisedLeaderTerm"`
+	Error                 string `json:"error,omitempty"`
+}
+
+// Neo4j is everything observed of the Neo4j plane in one pass.
+type Neo4j struct {
+	// Reachable is false when the plane could not be observed; Reason says why
+	// and plan marks the plane unknown instead of planning blind.
+	Reachable bool   `json:"reachable"`
+	Reason    string `json:"reason,omitempty"`
+	Edition   string `json:"edition,omitempty"` // "enterprise" or "community"
+	Version   string `json:"version,omitempty"`
+	// Servers keyed by serverId (empty for Community).
+	Servers   map[string]Server    `json:"servers,omitempty"`
+	Databases []DatabaseAllocation `json:"databases,omitempty"`
+	Settings  map[string]Setting   `json:"settings,omitempty"`
+}
