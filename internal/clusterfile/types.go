@@ -10,16 +10,22 @@ const (
 
 // Cluster is one Neo4j cluster as its owner declares it.
 type Cluster struct {
-	APIVersion string   `json:"apiVersion"`
-	Kind       string   `json:"kind"`
-	Metadata   Metadata `json:"metadata"`
-	Spec       Spec     `json:"spec"`
+	APIVersion string   `json:"apiVersion" jsonschema:"required,enum=neo4jctl.io/v1alpha1"`
+	Kind       string   `json:"kind" jsonschema:"required,enum=Neo4jCluster"`
+	Metadata   Metadata `json:"metadata" jsonschema:"required"`
+	Spec       Spec     `json:"spec" jsonschema:"required"`
+
+	// Source records where each field was written when the cluster came
+	// from Load, so that later errors and GitHub annotations can point at
+	// the file and line (see LineOf). It is nil for a Cluster built in code
+	// and never serialised.
+	Source *Source `json:"-"`
 }
 
 // Metadata names the cluster. Name becomes the StatefulSet's name and the
 // value of the neo4jctl.io/cluster label.
 type Metadata struct {
-	Name        string            `json:"name"`
+	Name        string            `json:"name" jsonschema:"required"`
 	Namespace   string            `json:"namespace,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
@@ -38,40 +44,40 @@ const (
 type Spec struct {
 	// Edition decides whether cluster commands exist at all (Community runs
 	// one standalone server).
-	Edition Edition `json:"edition"`
+	Edition Edition `json:"edition" jsonschema:"required,enum=enterprise,enum=community"`
 	// Version is the Neo4j version, e.g. "5.26.0" or "2025.10.1".
-	Version string `json:"version"`
+	Version string `json:"version" jsonschema:"required"`
 	// Image overrides the image derived from Version and Edition.
 	Image            string   `json:"image,omitempty"`
-	ImagePullPolicy  string   `json:"imagePullPolicy,omitempty"`
+	ImagePullPolicy  string   `json:"imagePullPolicy,omitempty" jsonschema:"enum=Always,enum=IfNotPresent,enum=Never"`
 	ImagePullSecrets []string `json:"imagePullSecrets,omitempty"`
 	// AcceptLicenseAgreement must be "yes" (commercial licence) or "eval"
 	// for Enterprise: Neo4j Enterprise refuses to start without it, and
 	// neo4jctl will not accept it on the owner's behalf.
-	AcceptLicenseAgreement string `json:"acceptLicenseAgreement,omitempty"`
+	AcceptLicenseAgreement string `json:"acceptLicenseAgreement,omitempty" jsonschema:"enum=yes,enum=eval"`
 
 	// Servers is the number of servers in the main pool (the StatefulSet's
 	// replicas). Enterprise clusters need at least 3 unless
 	// AllowSmallCluster is set; Community is always 1.
-	Servers           int32 `json:"servers"`
+	Servers           int32 `json:"servers" jsonschema:"minimum=1"`
 	AllowSmallCluster bool  `json:"allowSmallCluster,omitempty"`
 	// SystemPrimaries is the number of servers hosting the system database
 	// as primaries; it cannot grow after the cluster was bootstrapped.
-	SystemPrimaries int32 `json:"systemPrimaries,omitempty"`
+	SystemPrimaries int32 `json:"systemPrimaries,omitempty" jsonschema:"minimum=1,maximum=11"`
 	// ModeConstraint and Tags are the ENABLE SERVER options of the main pool.
-	ModeConstraint string   `json:"modeConstraint,omitempty"`
+	ModeConstraint string   `json:"modeConstraint,omitempty" jsonschema:"enum=NONE,enum=PRIMARY,enum=SECONDARY"`
 	Tags           []string `json:"tags,omitempty"`
 	// ServerPools are additional StatefulSets, e.g. a pool of secondaries.
 	ServerPools []ServerPool `json:"serverPools,omitempty"`
 
 	Resources Resources `json:"resources,omitempty"`
 	Storage   Storage   `json:"storage,omitempty"`
-	Auth      Auth      `json:"auth"`
+	Auth      Auth      `json:"auth" jsonschema:"required"`
 	TLS       *TLS      `json:"tls,omitempty"`
 
 	// Config holds neo4j.conf settings, rendered into a ConfigMap.
-	Config    map[string]string `json:"config,omitempty"`
-	Plugins   []string          `json:"plugins,omitempty"`
+	Config    map[string]string `json:"config,omitempty" clusterfile:"rawscalars"`
+	Plugins   []string          `json:"plugins,omitempty" jsonschema:"uniqueItems=true,enum=apoc,enum=apoc-extended,enum=graph-data-science,enum=bloom,enum=genai,enum=n10s"`
 	Databases []Database        `json:"databases,omitempty"`
 
 	Scheduling Scheduling `json:"scheduling,omitempty"`
@@ -83,9 +89,9 @@ type Spec struct {
 // ServerPool is a group of servers with its own StatefulSet and ENABLE
 // SERVER options.
 type ServerPool struct {
-	Name           string     `json:"name"`
-	Servers        int32      `json:"servers"`
-	ModeConstraint string     `json:"modeConstraint,omitempty"` // NONE, PRIMARY or SECONDARY
+	Name           string     `json:"name" jsonschema:"required"`
+	Servers        int32      `json:"servers" jsonschema:"required,minimum=1"`
+	ModeConstraint string     `json:"modeConstraint,omitempty" jsonschema:"enum=NONE,enum=PRIMARY,enum=SECONDARY"` // NONE, PRIMARY or SECONDARY
 	Tags           []string   `json:"tags,omitempty"`
 	Resources      *Resources `json:"resources,omitempty"`
 }
@@ -128,8 +134,8 @@ type Volume struct {
 
 // PVCRetention mirrors the StatefulSet persistentVolumeClaimRetentionPolicy.
 type PVCRetention struct {
-	WhenScaled  string `json:"whenScaled,omitempty"`  // Retain or Delete
-	WhenDeleted string `json:"whenDeleted,omitempty"` // Retain or Delete
+	WhenScaled  string `json:"whenScaled,omitempty" jsonschema:"enum=Retain,enum=Delete"`  // Retain or Delete
+	WhenDeleted string `json:"whenDeleted,omitempty" jsonschema:"enum=Retain,enum=Delete"` // Retain or Delete
 }
 
 // Auth references the Secret holding the neo4j user's password. A password
@@ -137,12 +143,14 @@ type PVCRetention struct {
 // can refuse it with a message saying how to reference a Secret.
 type Auth struct {
 	SecretRef *SecretKeyRef `json:"secretRef,omitempty"`
-	Password  string        `json:"password,omitempty"`
+	// Password is never allowed: store the password in a Secret and
+	// reference it with secretRef.
+	Password string `json:"password,omitempty"`
 }
 
 // SecretKeyRef points at one key of a Secret in the cluster's namespace.
 type SecretKeyRef struct {
-	Name string `json:"name"`
+	Name string `json:"name" jsonschema:"required"`
 	Key  string `json:"key,omitempty"`
 }
 
@@ -152,39 +160,39 @@ type TLS struct {
 	SecretName  string       `json:"secretName,omitempty"`
 	CertManager *CertManager `json:"certManager,omitempty"`
 	// Scopes are the Neo4j SSL policies to enable: bolt, https, cluster, backup.
-	Scopes []string `json:"scopes,omitempty"`
+	Scopes []string `json:"scopes,omitempty" jsonschema:"uniqueItems=true,enum=bolt,enum=https,enum=cluster,enum=backup"`
 }
 
 // CertManager asks cert-manager for a Certificate.
 type CertManager struct {
-	IssuerRef IssuerRef `json:"issuerRef"`
+	IssuerRef IssuerRef `json:"issuerRef" jsonschema:"required"`
 	DNSNames  []string  `json:"dnsNames,omitempty"`
 }
 
 // IssuerRef names a cert-manager Issuer or ClusterIssuer.
 type IssuerRef struct {
-	Name string `json:"name"`
-	Kind string `json:"kind,omitempty"` // Issuer or ClusterIssuer
+	Name string `json:"name" jsonschema:"required"`
+	Kind string `json:"kind,omitempty" jsonschema:"enum=Issuer,enum=ClusterIssuer"` // Issuer or ClusterIssuer
 }
 
 // Database is a user database and its topology.
 type Database struct {
-	Name     string   `json:"name"`
+	Name     string   `json:"name" jsonschema:"required"`
 	Topology Topology `json:"topology,omitempty"`
-	Access   string   `json:"access,omitempty"` // read-write or read-only
+	Access   string   `json:"access,omitempty" jsonschema:"enum=read-write,enum=read-only"` // read-write or read-only
 }
 
 // Topology is the number of primaries and secondaries of a database.
 type Topology struct {
-	Primaries   int32 `json:"primaries,omitempty"`
-	Secondaries int32 `json:"secondaries,omitempty"`
+	Primaries   int32 `json:"primaries,omitempty" jsonschema:"minimum=1,maximum=11"`
+	Secondaries int32 `json:"secondaries,omitempty" jsonschema:"minimum=0,maximum=20"`
 }
 
 // Scheduling places servers across zones and nodes.
 type Scheduling struct {
 	Zones []string `json:"zones,omitempty"`
 	// AntiAffinity keeps servers off the same node: required, preferred or none.
-	AntiAffinity      string            `json:"antiAffinity,omitempty"`
+	AntiAffinity      string            `json:"antiAffinity,omitempty" jsonschema:"enum=required,enum=preferred,enum=none"`
 	TopologySpread    *TopologySpread   `json:"topologySpread,omitempty"`
 	NodeSelector      map[string]string `json:"nodeSelector,omitempty"`
 	Tolerations       []Toleration      `json:"tolerations,omitempty"`
@@ -193,24 +201,24 @@ type Scheduling struct {
 
 // TopologySpread spreads servers over zones and hosts.
 type TopologySpread struct {
-	MaxSkew int32 `json:"maxSkew,omitempty"`
+	MaxSkew int32 `json:"maxSkew,omitempty" jsonschema:"minimum=1"`
 	// WhenUnsatisfiable is DoNotSchedule or ScheduleAnyway.
-	WhenUnsatisfiable string `json:"whenUnsatisfiable,omitempty"`
+	WhenUnsatisfiable string `json:"whenUnsatisfiable,omitempty" jsonschema:"enum=DoNotSchedule,enum=ScheduleAnyway"`
 }
 
 // Toleration mirrors the Kubernetes toleration.
 type Toleration struct {
 	Key               string `json:"key,omitempty"`
-	Operator          string `json:"operator,omitempty"`
+	Operator          string `json:"operator,omitempty" jsonschema:"enum=Equal,enum=Exists"`
 	Value             string `json:"value,omitempty"`
-	Effect            string `json:"effect,omitempty"`
+	Effect            string `json:"effect,omitempty" jsonschema:"enum=NoSchedule,enum=PreferNoSchedule,enum=NoExecute"`
 	TolerationSeconds *int64 `json:"tolerationSeconds,omitempty"`
 }
 
 // Security hardens the Pods and the network.
 type Security struct {
 	// PodSecurity is "restricted" (the default) or "baseline".
-	PodSecurity   string        `json:"podSecurity,omitempty"`
+	PodSecurity   string        `json:"podSecurity,omitempty" jsonschema:"enum=restricted,enum=baseline"`
 	NetworkPolicy NetworkPolicy `json:"networkPolicy,omitempty"`
 }
 
@@ -238,7 +246,7 @@ type Monitoring struct {
 // Metrics exposes Neo4j's Prometheus endpoint (Enterprise only).
 type Metrics struct {
 	Enabled bool  `json:"enabled,omitempty"`
-	Port    int32 `json:"port,omitempty"`
+	Port    int32 `json:"port,omitempty" jsonschema:"minimum=1,maximum=65535"`
 }
 
 // ServiceMonitor asks a Prometheus Operator to scrape the metrics port.
@@ -255,6 +263,6 @@ type Services struct {
 
 // ClientService is the Service applications connect to.
 type ClientService struct {
-	Type        string            `json:"type,omitempty"` // ClusterIP, NodePort or LoadBalancer
+	Type        string            `json:"type,omitempty" jsonschema:"enum=ClusterIP,enum=NodePort,enum=LoadBalancer"` // ClusterIP, NodePort or LoadBalancer
 	Annotations map[string]string `json:"annotations,omitempty"`
 }

@@ -1,0 +1,61 @@
+package cmd
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/neo4jctl/neo4jctl/internal/kube"
+	"github.com/neo4jctl/neo4jctl/internal/pipeline"
+)
+
+// clusterFlags are the flags shared by commands that observe a live
+// cluster: how to reach Kubernetes faster than client-go's defaults and how
+// to reach Neo4j. No flag carries a password.
+type clusterFlags struct {
+	QPS            float32
+	Burst          int
+	Neo4jURI       string
+	Neo4jUser      string
+	Neo4jPassFile  string
+	Neo4jCAFile    string
+	Neo4jDirect    bool
+	SkipNeo4j      bool
+	ConnectTimeout time.Duration
+}
+
+func (c *clusterFlags) add(fs *pflag.FlagSet) {
+	fs.Float32Var(&c.QPS, "kube-qps", kube.DefaultQPS, "requests per second to the Kubernetes API server (client-go's default of 5 makes fleet plans crawl)")
+	fs.IntVar(&c.Burst, "kube-burst", kube.DefaultBurst, "request burst to the Kubernetes API server")
+	fs.StringVar(&c.Neo4jURI, "neo4j-uri", "", "Neo4j URI (bolt://, neo4j://, +s, +ssc); default: the client Service inside the cluster, else a port-forward to a server Pod")
+	fs.StringVar(&c.Neo4jUser, "neo4j-user", "neo4j", "Neo4j user")
+	fs.StringVar(&c.Neo4jPassFile, "neo4j-password-file", "", "file holding the Neo4j password (default: "+pipeline.PasswordEnv+", else the Secret in spec.auth.secretRef)")
+	fs.StringVar(&c.Neo4jCAFile, "neo4j-ca-file", "", "PEM CA certificates trusted for bolt+s:// and neo4j+s://")
+	fs.BoolVar(&c.Neo4jDirect, "neo4j-direct", false, "dial the addresses Neo4j advertises as they are instead of port-forwarding to Pods")
+	fs.BoolVar(&c.SkipNeo4j, "skip-neo4j", false, "do not observe Neo4j: plan the Kubernetes plane only")
+	fs.DurationVar(&c.ConnectTimeout, "neo4j-connect-timeout", 10*time.Second, "timeout for opening a Neo4j connection")
+}
+
+// kubeClient builds the Kubernetes client from kubectl's flags.
+func (c *clusterFlags) kubeClient(f *Factory, onRetry func(string, int, error)) (*kube.Client, error) {
+	return kube.New(f.KubeFlags, kube.Options{QPS: c.QPS, Burst: c.Burst, OnRetry: onRetry, UserAgent: "neo4jctl/" + f.Build.Version})
+}
+
+// neo4jAccess turns the flags into a pipeline.Neo4jAccess.
+func (c *clusterFlags) neo4jAccess(onRetry func(int, error)) (pipeline.Neo4jAccess, error) {
+	a := pipeline.Neo4jAccess{
+		URI: c.Neo4jURI, Username: c.Neo4jUser, PasswordFile: c.Neo4jPassFile,
+		InCluster: pipeline.InClusterFromEnv() && c.Neo4jURI == "", Direct: c.Neo4jDirect,
+		OnRetry: onRetry, ConnectTimeout: c.ConnectTimeout,
+	}
+	if c.Neo4jCAFile != "" {
+		b, err := os.ReadFile(c.Neo4jCAFile)
+		if err != nil {
+			return a, fmt.Errorf("--neo4j-ca-file: %w", err)
+		}
+		a.CACertPEM = b
+	}
+	return a, nil
+}

@@ -1,0 +1,245 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/neo4jctl/neo4jctl/internal/iostreams"
+	"github.com/neo4jctl/neo4jctl/internal/pipeline"
+	"github.com/neo4jctl/neo4jctl/internal/views"
+	"github.com/neo4jctl/neo4jctl/plan"
+)
+
+// PlanOptions are the inputs of `neo4jctl plan`.
+type PlanOptions struct {
+	IO            *iostreams.IOStreams
+	Files         []string
+	FlagNamespace string
+	Output        string
+	Compact       bool
+	Out           string
+	Detailed      bool
+	Targets       []string
+	Excludes      []string
+	AllowReplace  bool
+	Parallel      int
+	cluster       clusterFlags
+
+	runner func() (*pipeline.Runner, error)
+}
+
+// NewCmdPlan shows what apply would change in both planes.
+func NewCmdPlan(f *Factory, runF func(*PlanOptions) error) *cobra.Command {
+	opts := &PlanOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "plan -f CLUSTER_FILE|DIR [-f ...]",
+		Short: "Show what apply would change in Kubernetes and in Neo4j",
+		Long: `Plan loads cluster files, observes the live Kubernetes objects (forced
+server-side-apply dry runs) and the live Neo4j cluster (SHOW SERVERS, SHOW
+DATABASES, settings) and prints the ordered steps apply would take. It
+changes nothing.
+
+A directory or several -f flags plan a fleet of clusters in one run.
+
+Exit codes: 0 no changes (or changes without --detailed-exitcode),
+1 error, refusal or a plane that could not be observed,
+2 changes present (with --detailed-exitcode).`,
+		Example: `  neo4jctl plan -f examples/quickstart.yaml
+  neo4jctl plan -f cluster.yaml --out plan.json && neo4jctl apply plan.json
+  neo4jctl plan -f clusters/ --compact --detailed-exitcode`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(opts.Files) == 0 {
+				return usageErrorf(cmd, "-f CLUSTER_FILE is required")
+			}
+			if opts.Compact {
+				opts.Output = views.FormatCompact
+			}
+			if _, err := views.NewPlanView(opts.Output, false); err != nil {
+				return usageErrorf(cmd, "-o: %v", err)
+			}
+			opts.FlagNamespace = flagNamespace(f)
+			opts.runner = func() (*pipeline.Runner, error) { return newRunner(f, &opts.cluster, nil) }
+			if runF != nil {
+				return runF(opts)
+			}
+			return opts.Run(cmd.Context())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVarP(&opts.Files, "filename", "f", nil, "cluster file or directory of cluster files (repeatable)")
+	fl.StringVarP(&opts.Output, "output", "o", views.FormatHuman, "output format: human, compact, json or markdown")
+	fl.BoolVar(&opts.Compact, "compact", false, "print addresses and actions only (same as -o compact)")
+	fl.StringVar(&opts.Out, "out", "", "save the plan to this file for `neo4jctl apply FILE` (one cluster only; holds no secrets)")
+	fl.BoolVar(&opts.Detailed, "detailed-exitcode", false, "exit 2 when the plan has changes")
+	fl.StringArrayVar(&opts.Targets, "target", nil, "plan only these addresses or globs (repeatable); safe sequences are kept whole")
+	fl.StringArrayVar(&opts.Excludes, "exclude", nil, "leave out these addresses or globs (repeatable)")
+	fl.BoolVar(&opts.AllowReplace, "allow-replace", false, "allow deleting and recreating objects whose immutable fields changed")
+	fl.IntVar(&opts.Parallel, "parallel", 8, "clusters planned at once in a fleet")
+	opts.cluster.add(fl)
+	return cmd
+}
+
+// newRunner builds the pipeline runner from the shared flags.
+func newRunner(f *Factory, c *clusterFlags, hooks *retryHooks) (*pipeline.Runner, error) {
+	var kubeRetry func(string, int, error)
+	var neoRetry func(int, error)
+	if hooks != nil {
+		kubeRetry, neoRetry = hooks.kube, hooks.neo4j
+	}
+	kc, err := c.kubeClient(f, kubeRetry)
+	if err != nil {
+		return nil, err
+	}
+	acc, err := c.neo4jAccess(neoRetry)
+	if err != nil {
+		return nil, err
+	}
+	return &pipeline.Runner{Kube: kc, Neo4j: acc, SkipNeo4j: c.SkipNeo4j}, nil
+}
+
+// retryHooks route retries to progress output.
+type retryHooks struct {
+	kube  func(what string, attempt int, err error)
+	neo4j func(attempt int, err error)
+}
+
+type planResult struct {
+	target *pipeline.Target
+	plan   *plan.Plan
+	err    error
+}
+
+// Run plans every cluster, prints the plans in file order and decides the
+// exit code.
+func (o *PlanOptions) Run(ctx context.Context) error {
+	files, err := expandFiles(o.Files)
+	if err != nil {
+		return err
+	}
+	if o.Out != "" && len(files) > 1 {
+		return fmt.Errorf("--out saves the plan of one cluster; %d cluster files were given", len(files))
+	}
+	targets, err := loadTargets(files, o.FlagNamespace)
+	if err != nil {
+		return err
+	}
+	r, err := o.runner()
+	if err != nil {
+		return err
+	}
+	results := planAll(ctx, r, targets, o.planOptions(), o.Parallel)
+	if ctx.Err() != nil {
+		return errInterrupted
+	}
+
+	view, _ := views.NewPlanView(o.Output, o.IO.ColorEnabled())
+	var failed, changed, incomplete int
+	for i, res := range results {
+		if len(results) > 1 && o.Output != views.FormatJSON {
+			fmt.Fprintf(o.IO.Out, "%s── %s (%s) ──\n", sep(i), res.target.Name(), res.target.File)
+		}
+		if res.err != nil {
+			failed++
+			fmt.Fprintf(o.IO.ErrOut, "Error: %v\n", res.err)
+			continue
+		}
+		if err := view.Render(o.IO.Out, res.plan); err != nil {
+			return err
+		}
+		if res.plan.HasChanges() {
+			changed++
+		}
+		if res.plan.Incomplete || len(res.plan.Refusals) > 0 {
+			incomplete++
+		}
+	}
+	if o.Out != "" && failed == 0 {
+		if err := savePlan(o.Out, results[0].plan); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.IO.ErrOut, "Saved the plan to %s. Apply it with: neo4jctl apply %s\n", o.Out, o.Out)
+	}
+	switch {
+	case failed > 0:
+		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d of %d clusters could not be planned", failed, len(results))}
+	case incomplete > 0:
+		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("the plan is incomplete or has refusals (see above); nothing can be applied until they are resolved")}
+	case changed > 0 && o.Detailed:
+		return silentExit(ExitChanges)
+	}
+	return nil
+}
+
+func sep(i int) string {
+	if i == 0 {
+		return ""
+	}
+	return "\n"
+}
+
+func (o *PlanOptions) planOptions() plan.Options {
+	return plan.Options{
+		AllowReplace: o.AllowReplace, Targets: o.Targets, Excludes: o.Excludes,
+		SkipNeo4j: o.cluster.SkipNeo4j, Now: nowUTC,
+	}
+}
+
+// planAll plans targets with at most parallel at once and returns the
+// results in target order.
+func planAll(ctx context.Context, r *pipeline.Runner, targets []*pipeline.Target, opts plan.Options, parallel int) []planResult {
+	if parallel < 1 {
+		parallel = 1
+	}
+	results := make([]planResult, len(targets))
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			topts := opts
+			topts.Ignore = ignoreRules(t)
+			p, _, err := r.Plan(ctx, t, topts)
+			results[i] = planResult{target: t, plan: p, err: err}
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// savePlan writes the plan file atomically: a half-written plan must never
+// be applied.
+func savePlan(path string, p *plan.Plan) error {
+	tmp, err := os.CreateTemp(dirOf(path), ".plan-*.json")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := plan.Encode(tmp, p); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func dirOf(path string) string {
+	for i := len(path) - 1; i >= 0; i-- {
+		if path[i] == '/' {
+			return path[:i+1]
+		}
+	}
+	return "."
+}
+
+var _ io.Writer = (*os.File)(nil)

@@ -1,0 +1,98 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/neo4jctl/neo4jctl/internal/iostreams"
+	"github.com/neo4jctl/neo4jctl/manifests"
+)
+
+// RenderOptions are the inputs of `neo4jctl render`.
+type RenderOptions struct {
+	IO            *iostreams.IOStreams
+	File          string
+	FlagNamespace string
+	Output        string
+}
+
+// NewCmdRender prints the Kubernetes objects a cluster file renders to, like
+// `helm template`: nothing is contacted.
+func NewCmdRender(f *Factory, runF func(*RenderOptions) error) *cobra.Command {
+	opts := &RenderOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "render -f CLUSTER_FILE [-o yaml|json]",
+		Short: "Print the Kubernetes objects a cluster file renders to",
+		Long: `Render prints the Kubernetes objects neo4jctl would apply for a cluster
+file, in apply order, without contacting any server (like helm template).
+Pipe it to kubectl to check it against a cluster:
+
+  neo4jctl render -f cluster.yaml | kubectl apply --server-side --dry-run=server -f -
+
+Exit codes: 0 success, 1 invalid file or error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.File == "" {
+				return usageErrorf(cmd, "-f CLUSTER_FILE is required")
+			}
+			if opts.Output != "yaml" && opts.Output != "json" {
+				return usageErrorf(cmd, "-o must be yaml or json, got %q", opts.Output)
+			}
+			opts.FlagNamespace = flagNamespace(f)
+			if runF != nil {
+				return runF(opts)
+			}
+			return opts.Run()
+		},
+	}
+	cmd.Flags().StringVarP(&opts.File, "filename", "f", "", "cluster file (YAML or JSON)")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "yaml", "output format: yaml or json")
+	return cmd
+}
+
+// Run renders and prints the objects.
+func (o *RenderOptions) Run() error {
+	c, ns, err := loadCluster(o.File, o.FlagNamespace)
+	if err != nil {
+		return err
+	}
+	objs, err := manifests.Render(c, ns)
+	if err != nil {
+		return fmt.Errorf("%s: render: %w", o.File, err)
+	}
+	return writeObjects(o.IO.Out, objs, o.Output)
+}
+
+// writeObjects prints objects as a multi-document YAML stream or a JSON
+// v1 List, both accepted by `kubectl apply -f -`.
+func writeObjects(w io.Writer, objs []*unstructured.Unstructured, format string) error {
+	if format == "json" {
+		items := make([]map[string]any, len(objs))
+		for i, o := range objs {
+			items[i] = o.Object
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"apiVersion": "v1", "kind": "List", "items": items})
+	}
+	for i, o := range objs {
+		b, err := yaml.Marshal(o.Object)
+		if err != nil {
+			return fmt.Errorf("encode %s/%s: %w", o.GetKind(), o.GetName(), err)
+		}
+		if i > 0 {
+			if _, err := io.WriteString(w, "---\n"); err != nil {
+				return err
+			}
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,70 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/neo4jctl/neo4jctl/internal/pipeline"
+)
+
+// expandFiles turns -f values (files or directories) into cluster files. A
+// directory contributes its *.yaml, *.yml and *.json files, sorted, not
+// recursing, so a fleet is one folder of cluster files.
+func expandFiles(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		entries, err := os.ReadDir(a)
+		if err != nil {
+			return nil, err
+		}
+		var found []string
+		for _, e := range entries {
+			ext := strings.ToLower(filepath.Ext(e.Name()))
+			if !e.IsDir() && (ext == ".yaml" || ext == ".yml" || ext == ".json") {
+				found = append(found, filepath.Join(a, e.Name()))
+			}
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("%s: no cluster files (*.yaml, *.yml, *.json) in the directory", a)
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+// loadTargets loads every cluster file before anything is contacted, and
+// reports every problem of every file at once.
+func loadTargets(files []string, flagNS string) ([]*pipeline.Target, error) {
+	var (
+		targets []*pipeline.Target
+		errs    []error
+		seen    = map[string]string{}
+	)
+	for _, f := range files {
+		t, err := pipeline.Load(f, flagNS)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if prev, dup := seen[t.Name()]; dup {
+			errs = append(errs, fmt.Errorf("%s: cluster %s is also declared in %s (one file per cluster)", f, t.Name(), prev))
+			continue
+		}
+		seen[t.Name()] = f
+		targets = append(targets, t)
+	}
+	return targets, errors.Join(errs...)
+}

@@ -1,0 +1,563 @@
+package neo4jsim
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Statement is one entry of the simulator's statement log: what arrived,
+// where, and how it ended.
+type Statement struct {
+	Time       time.Time
+	ServerID   string // serverId of the server the statement arrived on
+	ServerName string
+	Address    string // advertised address of that server
+	Database   string // database the statement ran against
+	Query      string
+	Params     map[string]any
+	Command    string // normalised verb, e.g. "ENABLE SERVER"; "" if unparsable
+	Outcome    string // "ok", or the Neo4j status code of the failure
+	Message    string // failure message, empty on success
+}
+
+// OK reports whether the statement succeeded.
+func (st Statement) OK() bool { return st.Outcome == "ok" }
+
+// result is a query's full answer; the connection streams it on PULL.
+type result struct {
+	fields []string
+	rows   [][]any
+	qtype  string // r, w, rw, s
+	db     string
+}
+
+var settingColumns = []string{"name", "value", "isDynamic", "defaultValue", "description", "startupValue",
+	"isExplicitlySet", "validValues", "isDeprecated"}
+var settingDefaultColumns = []string{"name", "value", "isDynamic", "defaultValue", "description"}
+var listConfigColumns = []string{"name", "description", "value", "dynamic", "defaultValue", "startupValue",
+	"explicitlySet", "validValues"}
+
+// setting is one configuration setting the simulator reports.
+type setting struct {
+	def     string
+	value   string
+	dynamic bool
+	desc    string
+	valid   string
+	set     bool // explicitly set in neo4j.conf
+}
+
+func defaultSettings() map[string]*setting {
+	d := func(def string, dynamic bool, desc, valid string) *setting {
+		return &setting{def: def, value: def, dynamic: dynamic, desc: desc, valid: valid}
+	}
+	return map[string]*setting{
+		"server.bolt.enabled":                                 d("true", false, "Enable the bolt connector", "a boolean"),
+		"server.bolt.listen_address":                          d(":7687", false, "Address the connector should bind to", "a socket address in the format 'hostname:port', 'hostname' or ':port'"),
+		"server.bolt.advertised_address":                      d(":7687", false, "Advertised address for this connector", "a socket address in the format 'hostname:port', 'hostname' or ':port'"),
+		"server.backup.enabled":                               d("true", false, "Enable support for running online backups.", "a boolean"),
+		"server.backup.listen_address":                        d("127.0.0.1:6362", false, "Network interface and port for the backup server to listen on.", "a socket address in the format 'hostname:port', 'hostname' or ':port'"),
+		"server.cluster.system_database_mode":                 d("PRIMARY", false, "Users must manually specify the mode for the system database on each instance.", "one of [PRIMARY, SECONDARY]"),
+		"initial.server.mode_constraint":                      d("NONE", false, "An instance can restrict itself to allow databases to be hosted only as primaries or secondaries.", "one of [PRIMARY, SECONDARY, NONE]"),
+		"initial.dbms.default_primaries_count":                d("1", false, "Initial default number of primary instances of user databases.", "an integer which is in the range `1..11`"),
+		"initial.dbms.default_secondaries_count":              d("0", false, "Initial default number of secondary instances of user databases.", "an integer which is in the range `0..20`"),
+		"initial.dbms.automatically_enable_free_servers":      d("false", false, "Automatically enable free servers.", "a boolean"),
+		"dbms.cluster.minimum_initial_system_primaries_count": d("3", false, "Minimum number of machines initially required to form a clustered DBMS.", "an integer which is minimum `1`"),
+		"dbms.routing.enabled":                                d("true", false, "Enable server-side routing in clusters using an additional bolt connector.", "a boolean"),
+		"server.memory.heap.max_size":                         d("", false, "Maximum heap size.", "a byte size (valid multipliers are `B`, `KiB`, `KB`, `K`, `kB`, `kb`, `k`, `MiB`, `MB`, `M`, `mB`, `mb`, `m`, `GiB`, `GB`, `G`, `gB`, `gb`, `g`, `TiB`, `TB`, `PiB`, `PB`, `EiB`, `EB`)"),
+		"server.memory.pagecache.size":                        d("", false, "The amount of memory to use for mapping the store files.", "a byte size"),
+		"db.logs.query.enabled":                               d("VERBOSE", true, "Log executed queries.", "one of [OFF, INFO, VERBOSE]"),
+		"db.transaction.timeout":                              d("0s", true, "The maximum time interval of a transaction within which it should be completed.", "a duration (Valid units are: `ns`, `μs`, `ms`, `s`, `m`, `h` and `d`; default unit is `s`)"),
+	}
+}
+
+// settingsFor returns the settings as srv reports them (some values are
+// per-server, like its advertised address).
+func (s *Simulator) settingsFor(srv *simServer) map[string]*setting {
+	out := make(map[string]*setting, len(s.settings))
+	for k, v := range s.settings {
+		c := *v
+		out[k] = &c
+	}
+	if srv != nil {
+		adv := *out["server.bolt.advertised_address"]
+		adv.value, adv.set = srv.advertised, true
+		out["server.bolt.advertised_address"] = &adv
+		if !srv.sysPrimary && !s.community {
+			m := *out["server.cluster.system_database_mode"]
+			m.value, m.set = "SECONDARY", true
+			out["server.cluster.system_database_mode"] = &m
+		}
+	}
+	return out
+}
+
+// execute runs one statement on srv against database db.
+func (s *Simulator) execute(srv *simServer, db, query string, params map[string]any) (*result, *cypherError) {
+	st := Statement{Time: time.Now(), Database: db, Query: query, Params: params, Outcome: "ok"}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st.ServerID, st.ServerName, st.Address = srv.id, srv.name, srv.advertised
+	res, logIt, err := s.executeLocked(srv, db, query, params, &st)
+	if err != nil {
+		st.Outcome, st.Message = err.code, err.msg
+		logIt = true
+	}
+	if logIt || s.cfg.LogReads {
+		s.log = append(s.log, st)
+	}
+	return res, err
+}
+
+func (s *Simulator) executeLocked(srv *simServer, db, query string, params map[string]any, st *Statement) (*result, bool, *cypherError) {
+	if s.failNext > 0 {
+		s.failNext--
+		return nil, true, &cypherError{code: CodeDatabaseUnavailable, msg: fmt.Sprintf("Database '%s' is unavailable.", db)}
+	}
+	c, perr := parseCypher(query)
+	if perr != nil {
+		return nil, true, &cypherError{code: CodeSyntaxError, msg: perr.Error()}
+	}
+	st.Command = c.verb
+	s.advance()
+	admin := c.kind.isAdmin() || (c.kind == cmdCall && adminProcs[strings.ToLower(c.proc)])
+	if s.community {
+		switch c.kind {
+		case cmdShowServers, cmdEnableServer, cmdAlterServer, cmdRenameServer, cmdDropServer, cmdDeallocate,
+			cmdReallocate, cmdCreateDatabase, cmdAlterDatabaseTopology, cmdAlterDatabaseAccess, cmdDropDatabase:
+			return nil, admin, unsupportedInCommunity(query, c.verb)
+		}
+	}
+	if admin && db != "system" {
+		return nil, true, &cypherError{code: "Neo.ClientError.Statement.NotSystemDatabaseError",
+			msg: "This is an administration command and it should be executed against the system database: " + c.verb}
+	}
+	if s.dbs[db] == nil && db != "system" {
+		return nil, true, &cypherError{code: CodeDatabaseNotFound, msg: fmt.Sprintf("Database does not exist. Database name: '%s'.", db)}
+	}
+	if admin && s.notALeader && srv.id != s.sysLeader {
+		return nil, true, &cypherError{code: CodeNotALeader, msg: msgNotALeader}
+	}
+	res, err := s.run(srv, c, params)
+	if res != nil {
+		res.db = db
+		if res.qtype == "" {
+			res.qtype = "r"
+			if admin {
+				res.qtype = "s"
+			}
+		}
+	}
+	return res, admin, err
+}
+
+// adminProcs are procedures that change cluster state; they are logged and
+// need the system database like the admin commands.
+var adminProcs = map[string]bool{
+	"dbms.cluster.cordonserver":                true,
+	"dbms.setdefaultallocationnumbers":         true,
+	"dbms.cluster.reallocatenumberofdatabases": true,
+}
+
+func evalString(e expr, params map[string]any, what string) (string, *cypherError) {
+	v, err := e.eval(params)
+	if err != nil {
+		return "", err.(*cypherError)
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", &cypherError{code: codeTypeError, msg: fmt.Sprintf("Expected %s to be a STRING but got %v", what, v)}
+	}
+	return s, nil
+}
+
+func evalAny(e expr, params map[string]any) (any, *cypherError) {
+	if e == nil {
+		return nil, nil
+	}
+	v, err := e.eval(params)
+	if err != nil {
+		return nil, err.(*cypherError)
+	}
+	return v, nil
+}
+
+// project applies a YIELD clause (or the default columns) to rows.
+func project(c *command, all, def []string, rows []map[string]any) (*result, *cypherError) {
+	cols, names := def, def
+	switch {
+	case c.yieldAll:
+		cols, names = all, all
+	case len(c.yield) > 0:
+		cols, names = nil, nil
+		for _, y := range c.yield {
+			if !slices.Contains(all, y.col) {
+				return nil, &cypherError{code: CodeSyntaxError, msg: fmt.Sprintf("Variable `%s` not defined", y.col)}
+			}
+			cols = append(cols, y.col)
+			names = append(names, y.alias)
+		}
+	}
+	res := &result{fields: slices.Clone(names)}
+	for _, r := range rows {
+		row := make([]any, len(cols))
+		for i, col := range cols {
+			row[i] = r[col]
+		}
+		res.rows = append(res.rows, row)
+	}
+	return res, nil
+}
+
+func (s *Simulator) run(srv *simServer, c *command, params map[string]any) (*result, *cypherError) {
+	switch c.kind {
+	case cmdReturn:
+		res := &result{}
+		row := make([]any, len(c.returns))
+		for i, it := range c.returns {
+			v, err := evalAny(it.e, params)
+			if err != nil {
+				return nil, err
+			}
+			res.fields = append(res.fields, it.name)
+			row[i] = v
+		}
+		res.rows = [][]any{row}
+		return res, nil
+
+	case cmdShowServers:
+		return project(c, serverColumns, serverDefaultColumns, s.serverRows())
+
+	case cmdShowDatabases:
+		rows := s.databaseRows(srv)
+		want := ""
+		switch {
+		case c.showWhich != "":
+			want = s.defaultDB
+		case c.filter != nil:
+			name, err := evalString(c.filter, params, "database name")
+			if err != nil {
+				return nil, err
+			}
+			want = name
+		}
+		if want != "" {
+			rows = slices.DeleteFunc(rows, func(r map[string]any) bool { return r["name"] != want })
+		}
+		return project(c, databaseColumns, databaseDefaultColumns, rows)
+
+	case cmdShowSettings:
+		var names []string
+		if c.filter != nil {
+			v, err := evalAny(c.filter, params)
+			if err != nil {
+				return nil, err
+			}
+			switch x := v.(type) {
+			case string:
+				names = []string{x}
+			case []any:
+				for _, e := range x {
+					if s, ok := e.(string); ok {
+						names = append(names, s)
+					}
+				}
+			}
+		}
+		set := s.settingsFor(srv)
+		var rows []map[string]any
+		for _, k := range slices.Sorted(maps.Keys(set)) {
+			if names != nil && !slices.Contains(names, k) {
+				continue
+			}
+			v := set[k]
+			rows = append(rows, map[string]any{
+				"name": k, "value": v.value, "isDynamic": v.dynamic, "defaultValue": v.def, "description": v.desc,
+				"startupValue": v.value, "isExplicitlySet": v.set || v.value != v.def, "validValues": v.valid, "isDeprecated": false,
+			})
+		}
+		return project(c, settingColumns, settingDefaultColumns, rows)
+
+	case cmdCall:
+		return s.call(srv, c, params)
+
+	case cmdEnableServer, cmdAlterServer, cmdRenameServer, cmdDropServer:
+		ref, err := evalString(c.servers[0], params, "server name")
+		if err != nil {
+			return nil, err
+		}
+		switch c.kind {
+		case cmdEnableServer:
+			opts, err := evalAny(c.options, params)
+			if err != nil {
+				return nil, err
+			}
+			err = s.enableServer(ref, opts, c.options != nil)
+			return &result{}, err
+		case cmdAlterServer:
+			opts, err := evalAny(c.options, params)
+			if err != nil {
+				return nil, err
+			}
+			return &result{}, s.alterServer(ref, opts)
+		case cmdRenameServer:
+			to, err := evalString(c.newName, params, "server name")
+			if err != nil {
+				return nil, err
+			}
+			return &result{}, s.renameServer(ref, to)
+		default:
+			return &result{}, s.dropServer(ref)
+		}
+
+	case cmdDeallocate:
+		var refs []string
+		for _, e := range c.servers {
+			v, err := evalAny(e, params)
+			if err != nil {
+				return nil, err
+			}
+			switch x := v.(type) {
+			case string:
+				refs = append(refs, x)
+			case []any:
+				for _, y := range x {
+					if s, ok := y.(string); ok {
+						refs = append(refs, s)
+					}
+				}
+			default:
+				return nil, &cypherError{code: codeTypeError, msg: fmt.Sprintf("Expected server name to be a STRING but got %v", v)}
+			}
+		}
+		moves, err := s.deallocate(refs, c.dryRun)
+		if err != nil {
+			return nil, err
+		}
+		if !c.dryRun {
+			return &result{}, nil
+		}
+		return project(&command{yieldAll: true}, moveColumns, moveColumns, moveRows(moves))
+
+	case cmdReallocate:
+		moves := s.reallocate(c.dryRun)
+		if !c.dryRun {
+			return &result{}, nil
+		}
+		return project(&command{yieldAll: true}, moveColumns, moveColumns, moveRows(moves))
+
+	case cmdCreateDatabase:
+		name, err := evalString(c.database, params, "database name")
+		if err != nil {
+			return nil, err
+		}
+		p, sec := s.defaultPrimaries, s.defaultSecondaries
+		if c.primaries != nil {
+			v, err := evalAny(c.primaries, params)
+			if err != nil {
+				return nil, err
+			}
+			if p, err = intArg(v, "primaries"); err != nil {
+				return nil, err
+			}
+			sec = 0
+		}
+		if c.secondary != nil {
+			v, err := evalAny(c.secondary, params)
+			if err != nil {
+				return nil, err
+			}
+			if sec, err = intArg(v, "secondaries"); err != nil {
+				return nil, err
+			}
+		}
+		var options map[string]any
+		if c.options != nil {
+			v, err := evalAny(c.options, params)
+			if err != nil {
+				return nil, err
+			}
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil, &cypherError{code: codeTypeError, msg: fmt.Sprintf("Expected OPTIONS to be a map but got %v", v)}
+			}
+			options = m
+		}
+		rows, err := s.createDatabase(name, c.orReplace, c.ifNotExist, p, sec, options, c.wait)
+		if err != nil {
+			return nil, err
+		}
+		if c.wait {
+			return project(&command{yieldAll: true}, waitColumns, waitColumns, rows)
+		}
+		return &result{}, nil
+
+	case cmdAlterDatabaseTopology:
+		name, err := evalString(c.database, params, "database name")
+		if err != nil {
+			return nil, err
+		}
+		pv, err := evalAny(c.primaries, params)
+		if err != nil {
+			return nil, err
+		}
+		sv, err := evalAny(c.secondary, params)
+		if err != nil {
+			return nil, err
+		}
+		p, err := intArg(pv, "primaries")
+		if err != nil {
+			return nil, err
+		}
+		if c.primaries == nil {
+			if db := s.dbs[name]; db != nil {
+				p = db.primaries
+			}
+		}
+		sec, err := intArg(sv, "secondaries")
+		if err != nil {
+			return nil, err
+		}
+		return &result{}, s.alterTopology(name, c.ifExists, p, sec, c.secondary != nil)
+
+	case cmdAlterDatabaseAccess, cmdDropDatabase, cmdStartDatabase, cmdStopDatabase:
+		name, err := evalString(c.database, params, "database name")
+		if err != nil {
+			return nil, err
+		}
+		action := map[cmdKind]string{cmdAlterDatabaseAccess: "alter", cmdDropDatabase: "delete", cmdStartDatabase: "start", cmdStopDatabase: "stop"}[c.kind]
+		if name == "system" {
+			return nil, &cypherError{code: codeForbiddenReadOnly, msg: fmt.Sprintf("Failed to %s the specified database '%s': the system database cannot be modified this way.", action, name)}
+		}
+		db := s.dbs[name]
+		if db == nil {
+			if c.ifExists {
+				return &result{}, nil
+			}
+			return nil, databaseNotFound(action, name)
+		}
+		switch c.kind {
+		case cmdAlterDatabaseAccess:
+			db.readOnly = c.readOnly
+		case cmdDropDatabase:
+			delete(s.dbs, name)
+		case cmdStartDatabase:
+			db.stopped, db.statusMsg, db.started = false, "", s.now()
+		case cmdStopDatabase:
+			db.stopped = true
+		}
+		return &result{}, nil
+	}
+	return nil, &cypherError{code: CodeSyntaxError, msg: "unsupported statement"}
+}
+
+var waitColumns = []string{"address", "state", "message", "success"}
+
+var componentsColumns = []string{"name", "versions", "edition"}
+
+func (s *Simulator) call(srv *simServer, c *command, params map[string]any) (*result, *cypherError) {
+	args := make([]any, len(c.args))
+	for i, a := range c.args {
+		v, err := evalAny(a, params)
+		if err != nil {
+			return nil, err
+		}
+		args[i] = v
+	}
+	arg := func(i int) any {
+		if i < len(args) {
+			return args[i]
+		}
+		return nil
+	}
+	name := strings.ToLower(c.proc)
+	if s.community && strings.HasPrefix(name, "dbms.cluster.") || s.community && name == "dbms.setdefaultallocationnumbers" {
+		return nil, procedureNotFound(c.proc)
+	}
+	switch name {
+	case "dbms.components":
+		edition := "enterprise"
+		if s.community {
+			edition = "community"
+		}
+		return project(c, componentsColumns, componentsColumns, []map[string]any{{
+			"name": "Neo4j Kernel", "versions": []any{srv.version}, "edition": edition,
+		}})
+
+	case "dbms.listconfig":
+		search, _ := arg(0).(string)
+		set := s.settingsFor(srv)
+		var rows []map[string]any
+		for _, k := range slices.Sorted(maps.Keys(set)) {
+			if search != "" && !strings.Contains(strings.ToLower(k), strings.ToLower(search)) {
+				continue
+			}
+			v := set[k]
+			rows = append(rows, map[string]any{
+				"name": k, "description": v.desc, "value": v.value, "dynamic": v.dynamic, "defaultValue": v.def,
+				"startupValue": v.value, "explicitlySet": v.set || v.value != v.def, "validValues": v.valid,
+			})
+		}
+		return project(c, listConfigColumns, listConfigColumns, rows)
+
+	case "dbms.cluster.statuscheck":
+		var dbs []string
+		switch x := arg(0).(type) {
+		case []any:
+			for _, e := range x {
+				if s, ok := e.(string); ok {
+					dbs = append(dbs, s)
+				}
+			}
+		case string:
+			dbs = []string{x}
+		}
+		return project(c, statusCheckColumns, statusCheckColumns, s.statusCheckRows(dbs))
+
+	case "dbms.cluster.cordonserver":
+		ref, ok := arg(0).(string)
+		if !ok {
+			return nil, &cypherError{code: codeTypeError, msg: "Expected server name to be a STRING"}
+		}
+		return &result{}, s.cordonServer(ref)
+
+	case "dbms.setdefaultallocationnumbers":
+		p, err := intArg(arg(0), "primaries")
+		if err != nil {
+			return nil, err
+		}
+		sec, err := intArg(arg(1), "secondaries")
+		if err != nil {
+			return nil, err
+		}
+		s.defaultPrimaries, s.defaultSecondaries = p, sec
+		return &result{}, nil
+
+	case "dbms.cluster.reallocatenumberofdatabases":
+		n, err := intArg(arg(0), "numberOfDatabases")
+		if err != nil {
+			return nil, err
+		}
+		dry, _ := arg(1).(bool)
+		moves := s.reallocate(true)
+		if len(moves) > n {
+			moves = moves[:n]
+		}
+		if !dry {
+			readyAt := s.now().Add(s.cfg.TransitionDelay)
+			for _, m := range moves {
+				db := s.dbs[m.db]
+				for i, a := range db.allocs {
+					if a.server == m.from.id {
+						db.allocs[i] = allocation{server: m.to.id, role: a.role, readyAt: readyAt}
+					}
+				}
+			}
+		}
+		return project(&command{yieldAll: true}, moveColumns, moveColumns, moveRows(moves))
+	}
+	return nil, procedureNotFound(c.proc)
+}

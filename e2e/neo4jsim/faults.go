@@ -1,0 +1,111 @@
+package neo4jsim
+
+import (
+	"fmt"
+	"time"
+)
+
+// Fault injection. Each method changes how the simulator behaves from the
+// next message on; none of them is undone automatically unless stated.
+
+// SetPassword changes the password new connections must present (a
+// credential rotation; existing connections stay authenticated, as on a real
+// server).
+func (s *Simulator) SetPassword(pw string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.password = pw
+}
+
+// RefuseConnections makes every server close new connections at once
+// (on=true) or accept them again (on=false).
+func (s *Simulator) RefuseConnections(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuse = on
+}
+
+// DropConnections closes every open connection on every server and reports
+// how many were closed. Clients see a connectivity error.
+func (s *Simulator) DropConnections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, srv := range s.servers {
+		for c := range srv.conns {
+			c.nc.Close()
+			n++
+		}
+	}
+	return n
+}
+
+// FailNext makes the next n statements (on any server) fail with
+// Neo.TransientError.General.DatabaseUnavailable, which the driver's managed
+// transactions retry.
+func (s *Simulator) FailNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failNext = n
+}
+
+// SetLatency delays every statement's answer by d (0 turns it off).
+func (s *Simulator) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+}
+
+func (s *Simulator) latencyNow() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.latency
+}
+
+// SetSplitBrain makes dbms.cluster.statusCheck report, for database db ("*"
+// for all), one member that recognises a different leader in an older term.
+func (s *Simulator) SetSplitBrain(db string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if on {
+		s.splitBrain[db] = true
+	} else {
+		delete(s.splitBrain, db)
+	}
+}
+
+// SetStuckDeallocating keeps a server in Deallocating (stuck=true) however
+// long it waits; stuck=false lets it finish on the next observation.
+func (s *Simulator) SetStuckDeallocating(ref string, stuck bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	srv := s.lookupAny(ref)
+	if srv == nil {
+		return fmt.Errorf("neo4jsim: no server %q", ref)
+	}
+	srv.stuck = stuck
+	return nil
+}
+
+// SetNotALeader makes admin statements that arrive on a server other than
+// the system leader fail with Neo.ClientError.Cluster.NotALeader, as they
+// would with server-side routing disabled. The driver refreshes its routing
+// table and retries on the leader.
+func (s *Simulator) SetNotALeader(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.notALeader = on
+}
+
+// SetDatabaseOffline puts a user database offline with a status message
+// (a failed store, a bad seed) or, with message "", brings it back online.
+func (s *Simulator) SetDatabaseOffline(name, message string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	db := s.dbs[name]
+	if db == nil {
+		return fmt.Errorf("neo4jsim: no database %q", name)
+	}
+	db.statusMsg = message
+	return nil
+}

@@ -1,0 +1,235 @@
+package kube
+
+import (
+	"bytes"
+	"sort"
+	"strconv"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+	"sigs.k8s.io/structured-merge-diff/v6/value"
+
+	"github.com/neo4jctl/neo4jctl/internal/state"
+)
+
+// Field paths are written the way kubectl prints server-side-apply conflicts,
+// minus the leading dot and the quotes around string keys, so they read well
+// in a plan and can be matched against a plan's own field paths:
+//
+//	spec.replicas
+//	spec.template.spec.containers[name=neo4j].image
+//	spec.ports[port=7687,protocol=TCP].targetPort
+//	metadata.finalizers[=example.com/hold]
+//	metadata.labels.app.kubernetes.io/name
+//
+// Label and annotation keys are not escaped: paths are for people and prefix
+// matching, not for addressing.
+
+// decodeFields turns a managedFields entry's fieldsV1 into a set.
+func decodeFields(f *metav1.FieldsV1) (*fieldpath.Set, error) {
+	s := &fieldpath.Set{}
+	if f == nil || len(f.Raw) == 0 {
+		return s, nil
+	}
+	if err := s.FromJSON(bytes.NewReader(f.Raw)); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// fieldStrings lists the leaves of s as sorted path strings, leaving out
+// status (normalised away, and written by controllers).
+func fieldStrings(s *fieldpath.Set) []string {
+	var out []string
+	s.Leaves().Iterate(func(p fieldpath.Path) {
+		if len(p) > 0 && p[0].FieldName != nil && *p[0].FieldName == "status" {
+			return
+		}
+		out = append(out, pathString(p))
+	})
+	sort.Strings(out)
+	return out
+}
+
+func pathString(p fieldpath.Path) string {
+	var b strings.Builder
+	for _, e := range p {
+		switch {
+		case e.FieldName != nil:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(*e.FieldName)
+		case e.Key != nil:
+			b.WriteByte('[')
+			for i, k := range *e.Key {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(k.Name)
+				b.WriteByte('=')
+				b.WriteString(scalarString(k.Value))
+			}
+			b.WriteByte(']')
+		case e.Value != nil:
+			b.WriteString("[=")
+			b.WriteString(scalarString(*e.Value))
+			b.WriteByte(']')
+		case e.Index != nil:
+			b.WriteString("[" + strconv.Itoa(*e.Index) + "]")
+		}
+	}
+	return b.String()
+}
+
+func scalarString(v value.Value) string {
+	if v.IsString() {
+		return v.AsString()
+	}
+	return value.ToString(v)
+}
+
+// smdPathToField converts a path as the API server prints it in a conflict
+// (`.spec.containers[name="neo4j"].image`) to the form above.
+func smdPathToField(s string) string {
+	s = strings.TrimPrefix(s, ".")
+	var b strings.Builder
+	inBracket := false
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case ch == '[' && !inBracket:
+			inBracket = true
+			b.WriteByte(ch)
+		case ch == ']' && inBracket:
+			inBracket = false
+			b.WriteByte(ch)
+		case ch == '"' && inBracket:
+			// A JSON string: find its end, honouring escapes, and unquote it.
+			j := i + 1
+			for j < len(s) && s[j] != '"' {
+				if s[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(s) {
+				b.WriteString(s[i:])
+				return b.String()
+			}
+			if u, err := strconv.Unquote(s[i : j+1]); err == nil {
+				b.WriteString(u)
+			} else {
+				b.WriteString(s[i : j+1])
+			}
+			i = j
+		default:
+			b.WriteByte(ch)
+		}
+	}
+	return b.String()
+}
+
+// managedSets decodes the managedFields of an object into one set per
+// manager and operation. Entries for the status subresource are skipped:
+// status is never compared.
+type managedSet struct {
+	manager   string
+	operation string
+	fields    *fieldpath.Set
+}
+
+func managedSets(entries []metav1.ManagedFieldsEntry) []managedSet {
+	var out []managedSet
+	for _, e := range entries {
+		if e.Subresource == "status" {
+			continue
+		}
+		s, err := decodeFields(e.FieldsV1)
+		if err != nil {
+			// A server that writes fieldsV1 we cannot read still gets its
+			// manager listed; attribution is best effort.
+			s = &fieldpath.Set{}
+		}
+		op := string(e.Operation)
+		// Several entries can share a manager (e.g. kubectl with and
+		// without the scale subresource); plan wants one per manager and
+		// operation.
+		merged := false
+		for i := range out {
+			if out[i].manager == e.Manager && out[i].operation == op {
+				out[i].fields = out[i].fields.Union(s)
+				merged = true
+			}
+		}
+		if !merged {
+			out = append(out, managedSet{manager: e.Manager, operation: op, fields: s})
+		}
+	}
+	return out
+}
+
+// fieldManagers converts managedFields to the plan's FieldManager list,
+// sorted by manager for a stable plan.
+func fieldManagers(entries []metav1.ManagedFieldsEntry) []state.FieldManager {
+	var out []state.FieldManager
+	for _, m := range managedSets(entries) {
+		f := fieldStrings(m.fields)
+		if len(f) == 0 {
+			continue
+		}
+		out = append(out, state.FieldManager{Manager: m.manager, Operation: m.operation, Fields: f})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Manager != out[j].Manager {
+			return out[i].Manager < out[j].Manager
+		}
+		return out[i].Operation < out[j].Operation
+	})
+	return out
+}
+
+// predictConflicts finds the fields a non-forced apply would be refused
+// for: fields another Apply-operation manager owns in the live object that a
+// forced apply moves to neo4jctl. The server only takes a field away from a
+// manager when the applied value differs (equal values are shared), so a
+// field owned by the other manager live, gone from its set in the forced
+// dry run's result and owned there by neo4jctl is exactly a conflict.
+func predictConflicts(live, predicted []metav1.ManagedFieldsEntry, self string) []state.Conflict {
+	var ours *fieldpath.Set
+	after := map[string]*fieldpath.Set{}
+	for _, m := range managedSets(predicted) {
+		if m.operation != string(metav1.ManagedFieldsOperationApply) {
+			continue
+		}
+		if m.manager == self {
+			ours = m.fields
+		} else {
+			after[m.manager] = m.fields
+		}
+	}
+	if ours == nil {
+		return nil
+	}
+	var out []state.Conflict
+	for _, m := range managedSets(live) {
+		if m.operation != string(metav1.ManagedFieldsOperationApply) || m.manager == self {
+			continue
+		}
+		lost := m.fields
+		if a, ok := after[m.manager]; ok {
+			lost = lost.Difference(a)
+		}
+		for _, f := range fieldStrings(lost.Intersection(ours)) {
+			out = append(out, state.Conflict{Field: f, Manager: m.manager})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Field != out[j].Field {
+			return out[i].Field < out[j].Field
+		}
+		return out[i].Manager < out[j].Manager
+	})
+	return out
+}

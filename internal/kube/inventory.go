@@ -1,0 +1,250 @@
+package kube
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/sets"
+	applycorev1 "k8s.io/client-go/applyconfigurations/core/v1"
+
+	"github.com/neo4jctl/neo4jctl/internal/state"
+)
+
+// Labels and annotations of the ApplySet specification (KEP-3659), the same
+// keys kubectl apply --prune --applyset uses.
+const (
+	ApplySetIDLabel         = "applyset.kubernetes.io/id"
+	ApplySetPartOfLabel     = "applyset.kubernetes.io/part-of"
+	ApplySetToolingAnn      = "applyset.kubernetes.io/tooling"
+	ApplySetGroupKindsAnn   = "applyset.kubernetes.io/contains-group-kinds"
+	ApplySetToolingValue    = "neo4jctl/v1"
+	applySetToolingBaseName = "neo4jctl"
+)
+
+// ClusterLabel is the label every object neo4jctl renders for a cluster
+// carries (manifests sets it). Apply derives the object's inventory from it,
+// and Observe finds the cluster's Pods by it.
+const ClusterLabel = "neo4jctl.io/cluster"
+
+// InventoryRef names the inventory (ApplySet parent) of one cluster: a
+// ConfigMap neo4jctl-<cluster>-applyset in the cluster's namespace.
+type InventoryRef struct {
+	Namespace string
+	Cluster   string
+}
+
+// ParentName is the name of the inventory ConfigMap.
+func (r InventoryRef) ParentName() string { return "neo4jctl-" + r.Cluster + "-applyset" }
+
+// ID is the ApplySet id: the parent's applyset.kubernetes.io/id label and
+// every member's applyset.kubernetes.io/part-of label. The format is fixed by
+// the KEP (kubectl computes the same value for the same parent):
+// applyset-<base64url(sha256(<name>.<namespace>.<kind>.<group>))>-v1.
+func (r InventoryRef) ID() string {
+	sum := sha256.Sum256([]byte(strings.Join([]string{r.ParentName(), r.Namespace, "ConfigMap", ""}, ".")))
+	return "applyset-" + base64.RawURLEncoding.EncodeToString(sum[:]) + "-v1"
+}
+
+// inventoryOf returns the inventory an object belongs to, from its cluster
+// label; ok is false for objects without one (they are applied but never
+// pruned).
+func inventoryOf(u *unstructured.Unstructured, namespace string) (InventoryRef, bool) {
+	cluster := u.GetLabels()[ClusterLabel]
+	if cluster == "" {
+		return InventoryRef{}, false
+	}
+	return InventoryRef{Namespace: namespace, Cluster: cluster}, true
+}
+
+// KindsOf lists the distinct group/kinds of objs, sorted, for EnsureInventory.
+func KindsOf(objs []*unstructured.Unstructured) []schema.GroupKind {
+	s := sets.New[schema.GroupKind]()
+	for _, o := range objs {
+		s.Insert(o.GroupVersionKind().GroupKind())
+	}
+	return sortedKinds(s)
+}
+
+func sortedKinds(s sets.Set[schema.GroupKind]) []schema.GroupKind {
+	out := s.UnsortedList()
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+func formatKinds(s sets.Set[schema.GroupKind]) string {
+	var parts []string
+	for _, gk := range sortedKinds(s) {
+		parts = append(parts, gk.String())
+	}
+	return strings.Join(parts, ",")
+}
+
+func parseKinds(ann string) sets.Set[schema.GroupKind] {
+	s := sets.New[schema.GroupKind]()
+	for _, p := range strings.Split(ann, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			s.Insert(schema.ParseGroupKind(p))
+		}
+	}
+	return s
+}
+
+// readInventory returns the kinds the parent lists; found is false when
+// there is no parent yet. A parent of another tool is an error: its members
+// are not neo4jctl's to prune.
+func (c *Client) readInventory(ctx context.Context, inv InventoryRef) (kinds sets.Set[schema.GroupKind], found bool, err error) {
+	var cm *corev1.ConfigMap
+	err = c.retry(ctx, "read inventory "+inv.ParentName(), func(ctx context.Context) error {
+		var err error
+		cm, err = c.core.ConfigMaps(inv.Namespace).Get(ctx, inv.ParentName(), metav1.GetOptions{})
+		return err
+	})
+	if IsNotFound(err) {
+		return sets.New[schema.GroupKind](), false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read inventory ConfigMap %s/%s: %w", inv.Namespace, inv.ParentName(), err)
+	}
+	if tool := cm.Annotations[ApplySetToolingAnn]; strings.SplitN(tool, "/", 2)[0] != applySetToolingBaseName {
+		return nil, false, fmt.Errorf("inventory ConfigMap %s/%s belongs to %q, not neo4jctl: rename the cluster or remove the ConfigMap", inv.Namespace, inv.ParentName(), tool)
+	}
+	if id := cm.Labels[ApplySetIDLabel]; id != inv.ID() {
+		return nil, false, fmt.Errorf("inventory ConfigMap %s/%s has %s=%q, want %q", inv.Namespace, inv.ParentName(), ApplySetIDLabel, id, inv.ID())
+	}
+	return parseKinds(cm.Annotations[ApplySetGroupKindsAnn]), true, nil
+}
+
+// EnsureInventory makes sure the cluster's inventory exists and lists at
+// least kinds, before their objects are applied (as kubectl does, the list
+// only grows here: a kind whose objects still await pruning must stay
+// listed). It writes nothing when the parent already says so.
+func (c *Client) EnsureInventory(ctx context.Context, inv InventoryRef, kinds []schema.GroupKind) error {
+	cur, found, err := c.readInventory(ctx, inv)
+	if err != nil {
+		return err
+	}
+	want := cur.Clone().Insert(kinds...)
+	if found && want.Equal(cur) {
+		return nil
+	}
+	return c.writeInventory(ctx, inv, want)
+}
+
+// TrimInventory sets the inventory's kinds to exactly kinds, after pruning
+// succeeded, so later observations stop listing kinds neo4jctl no longer
+// renders.
+func (c *Client) TrimInventory(ctx context.Context, inv InventoryRef, kinds []schema.GroupKind) error {
+	cur, found, err := c.readInventory(ctx, inv)
+	if err != nil {
+		return err
+	}
+	want := sets.New(kinds...)
+	if found && want.Equal(cur) {
+		return nil
+	}
+	return c.writeInventory(ctx, inv, want)
+}
+
+func (c *Client) writeInventory(ctx context.Context, inv InventoryRef, kinds sets.Set[schema.GroupKind]) error {
+	cfg := applycorev1.ConfigMap(inv.ParentName(), inv.Namespace).
+		WithLabels(map[string]string{ApplySetIDLabel: inv.ID(), ClusterLabel: inv.Cluster}).
+		WithAnnotations(map[string]string{ApplySetToolingAnn: ApplySetToolingValue, ApplySetGroupKindsAnn: formatKinds(kinds)})
+	err := c.retry(ctx, "write inventory "+inv.ParentName(), func(ctx context.Context) error {
+		_, err := c.core.ConfigMaps(inv.Namespace).Apply(ctx, cfg, metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("write inventory ConfigMap %s/%s: %w", inv.Namespace, inv.ParentName(), err)
+	}
+	return nil
+}
+
+// neverPruned are kinds that carry a member's labels without being members:
+// the StatefulSet controller copies its template's labels onto Pods and its
+// claim templates' onto PVCs. They go only by the StatefulSet's retention
+// policy or an explicit destroy.
+var neverPruned = sets.New(
+	schema.GroupKind{Kind: "Pod"},
+	schema.GroupKind{Kind: "PersistentVolumeClaim"},
+)
+
+// orphans lists the inventory's members that are not in desired: objects
+// labelled part-of the cluster's ApplySet, of a kind the parent lists, with
+// no ownerReferences (an owned object goes with its owner).
+func (c *Client) orphans(ctx context.Context, inv InventoryRef, desired map[objectKey]bool) ([]state.Object, error) {
+	kinds, found, err := c.readInventory(ctx, inv)
+	if err != nil || !found {
+		return nil, err
+	}
+	var out []state.Object
+	for _, gk := range sortedKinds(kinds) {
+		if neverPruned.Has(gk) {
+			continue
+		}
+		m, err := c.mapper.RESTMapping(gk)
+		if err != nil {
+			return nil, fmt.Errorf("inventory lists %s: %w", gk, err)
+		}
+		ri := c.resourceFor(m, inv.Namespace)
+		var list *unstructured.UnstructuredList
+		err = c.retry(ctx, "list "+gk.String(), func(ctx context.Context) error {
+			var err error
+			list, err = ri.List(ctx, metav1.ListOptions{LabelSelector: ApplySetPartOfLabel + "=" + inv.ID()})
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list inventory members of kind %s: %w", gk, err)
+		}
+		for i := range list.Items {
+			u := &list.Items[i]
+			if len(u.GetOwnerReferences()) > 0 {
+				continue
+			}
+			k := objectKey{gk: gk, namespace: u.GetNamespace(), name: u.GetName()}
+			if desired[k] {
+				continue
+			}
+			o := liveObject(u)
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+// objectKey identifies an object regardless of its API version.
+type objectKey struct {
+	gk        schema.GroupKind
+	namespace string
+	name      string
+}
+
+// liveObject fills the parts of a state.Object that come from a live object.
+func liveObject(u *unstructured.Unstructured) state.Object {
+	gvk := u.GroupVersionKind()
+	o := state.Object{
+		Address:   Address(gvk, u.GetNamespace(), u.GetName()),
+		Group:     gvk.Group,
+		Version:   gvk.Version,
+		Kind:      gvk.Kind,
+		Namespace: u.GetNamespace(),
+		Name:      u.GetName(),
+	}
+	setLive(&o, u)
+	return o
+}
+
+func setLive(o *state.Object, u *unstructured.Unstructured) {
+	o.UID = string(u.GetUID())
+	o.Generation = u.GetGeneration()
+	o.Managers = fieldManagers(u.GetManagedFields())
+	o.Live = Normalize(u.Object)
+	o.Fingerprint = Fingerprint(o.Live)
+}

@@ -1,0 +1,209 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/neo4jctl/neo4jctl/internal/kube"
+	"github.com/neo4jctl/neo4jctl/internal/neo4j"
+	"github.com/neo4jctl/neo4jctl/manifests"
+)
+
+// Neo4jAccess says how to reach and log in to Neo4j. The password is never a
+// flag: it comes from the Secret the cluster file references, or from
+// PasswordFile / the NEO4JCTL_NEO4J_PASSWORD environment variable.
+type Neo4jAccess struct {
+	// URI, when set, is used as given (--neo4j-uri).
+	URI          string
+	Username     string
+	PasswordFile string
+	CACertPEM    []byte
+	// InCluster makes neo4jctl use the client Service's DNS name, as it does
+	// when it runs in a Pod (watch).
+	InCluster bool
+	// Direct disables the port-forward resolver: advertised addresses are
+	// dialled as they are (a URI that is reachable as is, e.g. in tests).
+	Direct bool
+	// AddressMap, when set, maps advertised addresses to reachable ones
+	// instead of port-forwarding (tests that run the simulator on loopback
+	// ports, or a network with its own tunnels).
+	AddressMap map[string]string
+	// OnRetry is told about retried idempotent statements.
+	OnRetry func(attempt int, err error)
+	// ConnectTimeout bounds opening a connection.
+	ConnectTimeout time.Duration
+}
+
+// PasswordEnv is the environment variable that may hold the Neo4j password.
+const PasswordEnv = "NEO4JCTL_NEO4J_PASSWORD"
+
+// InClusterFromEnv reports whether neo4jctl runs inside a Kubernetes Pod.
+func InClusterFromEnv() bool {
+	return os.Getenv("KUBERNETES_SERVICE_HOST") != "" && os.Getenv("KUBERNETES_SERVICE_PORT") != ""
+}
+
+// password finds the Neo4j password: the file, the environment, then the
+// Secret the cluster file references.
+func (a Neo4jAccess) password(ctx context.Context, kc *kube.Client, t *Target) (string, error) {
+	if a.PasswordFile != "" {
+		b, err := os.ReadFile(a.PasswordFile)
+		if err != nil {
+			return "", fmt.Errorf("read Neo4j password file: %w", err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	if v := os.Getenv(PasswordEnv); v != "" {
+		return v, nil
+	}
+	ref := t.Cluster.Spec.Auth.SecretRef
+	if ref == nil {
+		return "", errors.New("no Neo4j credentials: the cluster file has no spec.auth.secretRef")
+	}
+	if kc == nil {
+		return "", errors.New("no Neo4j credentials: no Kubernetes access to read the Secret and no password file")
+	}
+	key := ref.Key
+	if key == "" {
+		key = "password"
+	}
+	b, err := kc.ReadSecretKey(ctx, t.Namespace, ref.Name, key)
+	if err != nil {
+		return "", fmt.Errorf("read the Neo4j password from Secret %s/%s key %q: %w", t.Namespace, ref.Name, key, err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// Connect opens a Neo4j client for the target. The returned close function
+// also stops the port-forwards it opened.
+func (a Neo4jAccess) Connect(ctx context.Context, kc *kube.Client, t *Target) (*neo4j.Client, func(), error) {
+	pw, err := a.password(ctx, kc, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	user := a.Username
+	if user == "" {
+		user = "neo4j"
+	}
+	cfg := neo4j.Config{
+		Username: user, Password: pw, CACertPEM: a.CACertPEM,
+		OnRetry: a.OnRetry, ConnectTimeout: a.ConnectTimeout,
+	}
+	scheme := "neo4j"
+	if t.Cluster.Spec.Edition == "community" {
+		scheme = "bolt"
+	}
+	if t.Cluster.Spec.TLS != nil && contains(t.Cluster.Spec.TLS.Scopes, "bolt") && a.CACertPEM != nil {
+		scheme += "+s"
+	} else if t.Cluster.Spec.TLS != nil && contains(t.Cluster.Spec.TLS.Scopes, "bolt") {
+		scheme += "+ssc"
+	}
+
+	var fwd *forwarder
+	if a.AddressMap != nil {
+		cfg.Resolver = neo4j.MapResolver(a.AddressMap)
+	} else if !a.Direct && !a.InCluster && kc != nil {
+		fwd = &forwarder{kc: kc, ctx: context.WithoutCancel(ctx), open: map[string]string{}}
+		cfg.Resolver = fwd.resolve
+	}
+	closeAll := func() {
+		if fwd != nil {
+			fwd.stopAll()
+		}
+	}
+
+	var candidates []string
+	switch {
+	case a.URI != "":
+		candidates = []string{a.URI}
+	case a.InCluster:
+		candidates = []string{fmt.Sprintf("%s://%s.%s.svc.%s:%d", scheme, manifests.ClientServiceName(t.Cluster), t.Namespace, manifests.ClusterDomain, manifests.PortBolt)}
+	default:
+		// Outside the cluster: reach a Pod through the API server. Try the
+		// main pool's Pods in order; the first Ready one answers.
+		pools := manifests.Pools(t.Cluster)
+		for i := 0; i < int(pools[0].Servers); i++ {
+			candidates = append(candidates, fmt.Sprintf("%s://%s", scheme, manifests.BoltAddress(t.Cluster, t.Namespace, pools[0].Name, i)))
+		}
+	}
+	var lastErr error
+	for _, uri := range candidates {
+		cfg.URI = uri
+		c, err := neo4j.Open(ctx, cfg)
+		if err == nil {
+			return c, func() { _ = c.Close(context.WithoutCancel(ctx)); closeAll() }, nil
+		}
+		lastErr = err
+		if neo4j.ClassOf(err) == neo4j.KindAuth || ctx.Err() != nil {
+			break // a wrong password is wrong on every server: no retry storm
+		}
+	}
+	closeAll()
+	return nil, nil, lastErr
+}
+
+// forwarder lazily opens one port-forward per Pod named in an advertised
+// address (<pod>.<headless>.<namespace>.svc.<domain>:<port>) and maps the
+// address to the local end.
+type forwarder struct {
+	kc  *kube.Client
+	ctx context.Context
+
+	mu    sync.Mutex
+	open  map[string]string
+	stops []func()
+}
+
+func (f *forwarder) resolve(advertised string) string {
+	host, portStr, err := net.SplitHostPort(advertised)
+	if err != nil {
+		return advertised
+	}
+	labels := strings.Split(host, ".")
+	if len(labels) < 4 || labels[3] != "svc" {
+		return advertised // not a Pod DNS name: dial it as is
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return advertised
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if local, ok := f.open[advertised]; ok {
+		return local
+	}
+	local, stop, err := f.kc.PortForward(f.ctx, labels[2], labels[0], port)
+	if err != nil {
+		// Unreachable: hand back the advertised name, whose dial error then
+		// says which server could not be reached.
+		return advertised
+	}
+	f.open[advertised] = local
+	f.stops = append(f.stops, stop)
+	return local
+}
+
+func (f *forwarder) stopAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, s := range f.stops {
+		s()
+	}
+	f.stops = nil
+	f.open = map[string]string{}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,72 @@
+package pipeline
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
+	"github.com/neo4jctl/neo4jctl/internal/kube"
+	"github.com/neo4jctl/neo4jctl/manifests"
+	"github.com/neo4jctl/neo4jctl/plan"
+)
+
+// Target is one cluster file loaded, rendered and turned into desired state.
+// Everything in it is computed without contacting a server.
+type Target struct {
+	File      string
+	Cluster   *clusterfile.Cluster
+	Namespace string
+	// Objects are the rendered Kubernetes objects in apply order.
+	Objects []*unstructured.Unstructured
+	// Desired is the Neo4j-plane half of the desired state.
+	Desired   plan.Desired
+	Inventory kube.InventoryRef
+}
+
+// Name is "<namespace>/<cluster>", how messages name a cluster.
+func (t *Target) Name() string { return t.Namespace + "/" + t.Cluster.Metadata.Name }
+
+// Load reads, validates and renders one cluster file. flagNamespace is the
+// --namespace flag, used only when the file names no namespace.
+func Load(path, flagNamespace string) (*Target, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c, err := clusterfile.Load(path, data)
+	if err != nil {
+		return nil, err
+	}
+	ns, err := c.Namespace(flagNamespace)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	objs, err := manifests.Render(c, ns)
+	if err != nil {
+		return nil, fmt.Errorf("%s: render: %w", path, err)
+	}
+	d := plan.DesiredFrom(c, ns, func(sts string, ordinal int) string {
+		return podDNSName(c, ns, sts, ordinal)
+	})
+	sum := sha256.Sum256(data)
+	d.ClusterFileSHA256 = hex.EncodeToString(sum[:])
+	return &Target{
+		File: path, Cluster: c, Namespace: ns, Objects: objs, Desired: d,
+		Inventory: kube.InventoryRef{Namespace: ns, Cluster: c.Metadata.Name},
+	}, nil
+}
+
+// podDNSName maps a StatefulSet name back to its pool and asks manifests for
+// the Pod's DNS name, so the naming convention lives in one place.
+func podDNSName(c *clusterfile.Cluster, ns, sts string, ordinal int) string {
+	for _, p := range manifests.Pools(c) {
+		if p.StatefulSet == sts {
+			return manifests.PodDNSName(c, ns, p.Name, ordinal)
+		}
+	}
+	return fmt.Sprintf("%s-%d.%s.%s.svc.cluster.local", sts, ordinal, manifests.HeadlessServiceName(c), ns)
+}

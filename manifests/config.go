@@ -1,0 +1,233 @@
+package manifests
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
+)
+
+// Paths inside the server container.
+const (
+	neo4jHome       = "/var/lib/neo4j"
+	dataDir         = "/data"
+	logsDir         = "/logs"
+	pluginsDir      = "/plugins"
+	runDir          = neo4jHome + "/run"
+	confDir         = neo4jHome + "/conf"
+	certificatesDir = neo4jHome + "/certificates"
+	// configMountDir is where the ConfigMap is mounted. It is deliberately
+	// not /conf: the image entrypoint empties $NEO4J_HOME/conf and copies
+	// /conf into it, which would drop the image's server-logs.xml and
+	// user-logs.xml.
+	configMountDir = "/config"
+	confFileName   = "neo4j.conf"
+)
+
+// neo4jConf returns the settings of neo4j.conf shared by every pool.
+// Settings that differ per pool or per Pod (advertised addresses, system
+// database mode, mode constraint) are environment variables of the
+// StatefulSet instead, so one ConfigMap serves all pools.
+func neo4jConf(c *clusterfile.Cluster, namespace string) map[string]string {
+	// defaults may be overridden by spec.config.
+	defaults := map[string]string{
+		"server.memory.pagecache.size": "512M",
+	}
+	// required are what the rendered objects depend on; spec.config cannot
+	// override them (Validate is expected to refuse such keys with a
+	// message; here they silently win so the objects stay consistent).
+	required := map[string]string{
+		"server.default_listen_address": "0.0.0.0",
+		"server.directories.data":       dataDir,
+		"server.directories.logs":       logsDir,
+		"server.directories.plugins":    pluginsDir,
+		// The image default is /run, on the read-only root filesystem.
+		"server.directories.run": runDir,
+		// Unknown or misspelt settings stop the server instead of being
+		// ignored, so a typo in spec.config fails loudly.
+		"server.config.strict_validation.enabled": "true",
+		"server.bolt.enabled":                     "true",
+		"server.http.enabled":                     "true",
+	}
+	if isEnterprise(c) {
+		pools := Pools(c)
+		main := pools[0]
+		sysPrimaries := c.Spec.SystemPrimaries
+		if sysPrimaries <= 0 || sysPrimaries > main.Servers {
+			sysPrimaries = min(main.Servers, 3)
+		}
+		maps.Copy(required, map[string]string{
+			// Kubernetes discovery: every server lists the Services
+			// matching the selector (only the headless one) and contacts
+			// the port named below. With discovery v2 that is the cluster
+			// port, not the v1 discovery port 5000.
+			"dbms.cluster.discovery.resolver_type": "K8S",
+			"dbms.kubernetes.label_selector":       fmt.Sprintf("%s=%s,%s=%s", LabelCluster, c.Metadata.Name, LabelService, serviceRoleHeadless),
+			"dbms.kubernetes.cluster_domain":       ClusterDomain,
+			// Servers wait for this many peers before bootstrapping the
+			// system database, so a cluster never forms with fewer
+			// system primaries than declared (it could not grow them later).
+			"dbms.cluster.minimum_initial_system_primaries_count": strconv.Itoa(int(sysPrimaries)),
+			"initial.dbms.default_primaries_count":                strconv.Itoa(int(min(main.Servers, 3))),
+			// neo4jctl enables new servers itself, with the pool's options,
+			// once it has seen them Free (see ARCHITECTURE.md, scale-out).
+			"initial.dbms.automatically_enable_free_servers": "false",
+			// Remote backup needs the port on all interfaces (the default
+			// is 127.0.0.1); the NetworkPolicy restricts who reaches it.
+			"server.backup.enabled":              "true",
+			"server.backup.listen_address":       fmt.Sprintf("0.0.0.0:%d", PortBackup),
+			"server.cluster.listen_address":      fmt.Sprintf("0.0.0.0:%d", PortCluster),
+			"server.cluster.raft.listen_address": fmt.Sprintf("0.0.0.0:%d", PortRaft),
+			"server.routing.listen_address":      fmt.Sprintf("0.0.0.0:%d", PortRouting),
+			// CSV metrics are on by default and write to
+			// $NEO4J_HOME/metrics, on the read-only root filesystem.
+			"server.metrics.csv.enabled": "false",
+		})
+		if isCalVer(c.Spec.Version) {
+			required["dbms.kubernetes.discovery.service_port_name"] = PortNameCluster
+		} else {
+			// 5.26 still starts discovery v1 unless told otherwise; 2025.x
+			// only has v2, so V2_ONLY now makes that upgrade a no-op.
+			required["dbms.cluster.discovery.version"] = "V2_ONLY"
+			required["dbms.kubernetes.discovery.v2.service_port_name"] = PortNameCluster
+			required["server.discovery.listen_address"] = fmt.Sprintf("0.0.0.0:%d", PortDiscovery)
+		}
+		if m := c.Spec.Monitoring.Metrics; m.Enabled {
+			required["server.metrics.enabled"] = "true"
+			required["server.metrics.prometheus.enabled"] = "true"
+			required["server.metrics.prometheus.endpoint"] = fmt.Sprintf("0.0.0.0:%d", metricsPort(c))
+		}
+	}
+	maps.Copy(required, tlsConf(c))
+	if procs := unrestrictedProcedures(c.Spec.Plugins); procs != "" {
+		required["dbms.security.procedures.unrestricted"] = procs
+	}
+
+	conf := make(map[string]string, len(defaults)+len(c.Spec.Config)+len(required))
+	maps.Copy(conf, defaults)
+	maps.Copy(conf, c.Spec.Config)
+	maps.Copy(conf, required)
+	return conf
+}
+
+// tlsConf returns the SSL policy settings of the enabled scopes. Each scope
+// reads the same certificate, mounted at certificates/<scope>.
+func tlsConf(c *clusterfile.Cluster) map[string]string {
+	conf := map[string]string{}
+	for _, scope := range tlsScopes(c) {
+		p := "dbms.ssl.policy." + scope + "."
+		conf[p+"enabled"] = "true"
+		conf[p+"base_directory"] = certificatesDir + "/" + scope
+		conf[p+"private_key"] = "private.key"
+		conf[p+"public_certificate"] = "public.crt"
+		conf[p+"trusted_dir"] = "trusted"
+		switch scope {
+		case "bolt":
+			// Drivers rarely present client certificates.
+			conf[p+"client_auth"] = "NONE"
+			conf["server.bolt.tls_level"] = "REQUIRED"
+		case "https":
+			conf[p+"client_auth"] = "NONE"
+			conf["server.https.enabled"] = "true"
+			conf["server.https.listen_address"] = fmt.Sprintf("0.0.0.0:%d", PortHTTPS)
+		default:
+			// cluster and backup: both ends hold the cluster's
+			// certificate, so mutual TLS keeps strangers off ports that
+			// can copy the store.
+			conf[p+"client_auth"] = "REQUIRE"
+		}
+	}
+	return conf
+}
+
+// tlsScopes returns the enabled SSL policy scopes, sorted; bolt and https
+// when TLS is on and the file names none. Community has no cluster or
+// backup traffic, so those scopes are dropped there.
+func tlsScopes(c *clusterfile.Cluster) []string {
+	if c.Spec.TLS == nil {
+		return nil
+	}
+	scopes := c.Spec.TLS.Scopes
+	if len(scopes) == 0 {
+		scopes = []string{"bolt", "https"}
+	}
+	var out []string
+	for _, s := range scopes {
+		if !isEnterprise(c) && (s == "cluster" || s == "backup") {
+			continue
+		}
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// pluginProcedures are the procedure namespaces each plugin needs
+// unrestricted access for (they use internal APIs).
+var pluginProcedures = map[string]string{
+	"apoc":               "apoc.*",
+	"apoc-extended":      "apoc.*",
+	"graph-data-science": "gds.*",
+	"bloom":              "bloom.*",
+	"genai":              "genai.*",
+	"n10s":               "n10s.*",
+}
+
+// unrestrictedProcedures returns dbms.security.procedures.unrestricted for
+// the plugins. Setting it here, rather than letting the entrypoint append
+// each plugin's default, keeps the rendered neo4j.conf the whole truth.
+func unrestrictedProcedures(plugins []string) string {
+	var procs []string
+	for _, p := range plugins {
+		if v, ok := pluginProcedures[p]; ok {
+			procs = append(procs, v)
+		}
+	}
+	slices.Sort(procs)
+	return strings.Join(slices.Compact(procs), ",")
+}
+
+func tlsScope(c *clusterfile.Cluster, scope string) bool {
+	return slices.Contains(tlsScopes(c), scope)
+}
+
+func metricsPort(c *clusterfile.Cluster) int32 {
+	if p := c.Spec.Monitoring.Metrics.Port; p > 0 {
+		return p
+	}
+	return DefaultMetricsPort
+}
+
+func metricsEnabled(c *clusterfile.Cluster) bool {
+	// Prometheus metrics are an Enterprise feature.
+	return isEnterprise(c) && c.Spec.Monitoring.Metrics.Enabled
+}
+
+// renderConf formats settings as neo4j.conf, one key=value a line, sorted
+// so that the same settings always hash the same. The image entrypoint
+// matches "^key=" when it decides whether to add its own defaults, so there
+// is no space around "=".
+func renderConf(conf map[string]string) string {
+	var b strings.Builder
+	b.WriteString("# Rendered by neo4jctl from the cluster file; edits here are overwritten.\n")
+	for _, k := range slices.Sorted(maps.Keys(conf)) {
+		// A multi-line value (server.jvm.additional) is the key repeated,
+		// one value a line, as neo4j.conf spells it.
+		for _, v := range strings.Split(conf[k], "\n") {
+			if v = strings.TrimSpace(v); v != "" || !strings.Contains(conf[k], "\n") {
+				fmt.Fprintf(&b, "%s=%s\n", k, v)
+			}
+		}
+	}
+	return b.String()
+}
+
+func hashConf(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,366 @@
+package manifests
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
+)
+
+const (
+	serviceRoleHeadless = "headless"
+	serviceRoleClient   = "client"
+)
+
+func objectMeta(c *clusterfile.Cluster, namespace, name string) metav1.ObjectMeta {
+	var ann map[string]string
+	if len(c.Metadata.Annotations) > 0 {
+		ann = maps.Clone(c.Metadata.Annotations)
+	}
+	return metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: Labels(c), Annotations: ann}
+}
+
+func serviceAccount(c *clusterfile.Cluster, namespace string) *corev1.ServiceAccount {
+	return &corev1.ServiceAccount{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
+		ObjectMeta: objectMeta(c, namespace, ServiceAccountName(c)),
+		// Off by default; the Pod template turns it on only where
+		// Kubernetes discovery needs to call the API server.
+		AutomountServiceAccountToken: ptr.To(false),
+	}
+}
+
+// discoveryRole grants what Neo4j's K8S resolver needs, per the
+// Operations Manual: listing the Services that match
+// dbms.kubernetes.label_selector (get and watch with it, as read-only
+// companions of list). Nothing else, nothing writable, one namespace.
+func discoveryRole(c *clusterfile.Cluster, namespace string) *rbacv1.Role {
+	return &rbacv1.Role{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
+		ObjectMeta: objectMeta(c, namespace, c.Metadata.Name+"-discovery"),
+		Rules: []rbacv1.PolicyRule{{
+			APIGroups: []string{""},
+			Resources: []string{"services"},
+			Verbs:     []string{"get", "list", "watch"},
+		}},
+	}
+}
+
+func discoveryRoleBinding(c *clusterfile.Cluster, namespace string) *rbacv1.RoleBinding {
+	return &rbacv1.RoleBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
+		ObjectMeta: objectMeta(c, namespace, c.Metadata.Name+"-discovery"),
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: c.Metadata.Name + "-discovery"},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: ServiceAccountName(c), Namespace: namespace}},
+	}
+}
+
+func configMap(c *clusterfile.Cluster, namespace, conf string) *corev1.ConfigMap {
+	return &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: objectMeta(c, namespace, ConfigMapName(c)),
+		Data:       map[string]string{confFileName: conf},
+	}
+}
+
+func servicePorts(ports []namedPort) []corev1.ServicePort {
+	var out []corev1.ServicePort
+	for _, p := range ports {
+		out = append(out, corev1.ServicePort{
+			Name:       p.Name,
+			Port:       p.Port,
+			TargetPort: intstr.FromString(p.Name),
+			Protocol:   corev1.ProtocolTCP,
+			// Tells meshes and gateways the bytes are not HTTP.
+			AppProtocol: appProtocol(p.Name),
+		})
+	}
+	return out
+}
+
+func appProtocol(name string) *string {
+	switch name {
+	case PortNameHTTP, PortNameMetrics:
+		return ptr.To("http")
+	case PortNameHTTPS:
+		return ptr.To("https")
+	}
+	return nil
+}
+
+// headlessService gives every server its DNS name and is the one Service
+// Kubernetes discovery lists.
+func headlessService(c *clusterfile.Cluster, namespace string) *corev1.Service {
+	meta := objectMeta(c, namespace, HeadlessServiceName(c))
+	meta.Labels[LabelService] = serviceRoleHeadless
+	return &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: meta,
+		Spec: corev1.ServiceSpec{
+			Type:      corev1.ServiceTypeClusterIP,
+			ClusterIP: corev1.ClusterIPNone,
+			Selector:  ClusterSelector(c),
+			// Members must find each other before any is Ready: a
+			// cluster forms before its servers pass readiness.
+			PublishNotReadyAddresses: true,
+			Ports:                    servicePorts(serverPorts(c)),
+		},
+	}
+}
+
+func clientService(c *clusterfile.Cluster, namespace string) *corev1.Service {
+	meta := objectMeta(c, namespace, ClientServiceName(c))
+	meta.Labels[LabelService] = serviceRoleClient
+	if a := c.Spec.Services.Client.Annotations; len(a) > 0 {
+		if meta.Annotations == nil {
+			meta.Annotations = map[string]string{}
+		}
+		maps.Copy(meta.Annotations, a)
+	}
+	typ := corev1.ServiceType(c.Spec.Services.Client.Type)
+	if typ == "" {
+		typ = corev1.ServiceTypeClusterIP
+	}
+	ports := []namedPort{{PortNameBolt, PortBolt}, {PortNameHTTP, PortHTTP}}
+	if tlsScope(c, "https") {
+		ports = append(ports, namedPort{PortNameHTTPS, PortHTTPS})
+	}
+	return &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: meta,
+		Spec: corev1.ServiceSpec{
+			Type:     typ,
+			Selector: ClusterSelector(c),
+			Ports:    servicePorts(ports),
+		},
+	}
+}
+
+// podDisruptionBudget lets voluntary evictions (node drains) take one
+// server of the cluster at a time, across pools: a three-primary cluster
+// keeps its quorum of two, and the next eviction waits until the evicted
+// server is back and Ready.
+func podDisruptionBudget(c *clusterfile.Cluster, namespace string) *policyv1.PodDisruptionBudget {
+	return &policyv1.PodDisruptionBudget{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
+		ObjectMeta: objectMeta(c, namespace, c.Metadata.Name),
+		Spec: policyv1.PodDisruptionBudgetSpec{
+			MaxUnavailable: ptr.To(intstr.FromInt32(1)),
+			Selector:       &metav1.LabelSelector{MatchLabels: ClusterSelector(c)},
+			// A server that is not Ready already contributes nothing to
+			// the quorum; evicting it costs no availability, and with the
+			// default policy one crash-looping Pod would block every
+			// node drain in the cluster.
+			UnhealthyPodEvictionPolicy: ptr.To(policyv1.AlwaysAllow),
+		},
+	}
+}
+
+var (
+	tcp = ptr.To(corev1.ProtocolTCP)
+	udp = ptr.To(corev1.ProtocolUDP)
+)
+
+func npPorts(proto *corev1.Protocol, ports ...int32) []networkingv1.NetworkPolicyPort {
+	var out []networkingv1.NetworkPolicyPort
+	for _, p := range ports {
+		out = append(out, networkingv1.NetworkPolicyPort{Protocol: proto, Port: ptr.To(intstr.FromInt32(p))})
+	}
+	return out
+}
+
+func peers(sel []clusterfile.PeerSelector) []networkingv1.NetworkPolicyPeer {
+	var out []networkingv1.NetworkPolicyPeer
+	for _, s := range sel {
+		var p networkingv1.NetworkPolicyPeer
+		// An empty podSelector next to a namespaceSelector means "every
+		// Pod of those namespaces"; alone it means "every Pod of this
+		// namespace".
+		p.PodSelector = &metav1.LabelSelector{MatchLabels: s.PodSelector}
+		if s.NamespaceSelector != nil {
+			p.NamespaceSelector = &metav1.LabelSelector{MatchLabels: s.NamespaceSelector}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// metadataAddresses are the cloud instance metadata endpoints (AWS, GCP,
+// Azure and others on IPv4; AWS on IPv6). A database process has no
+// business there, and from a Pod they can hand out node credentials.
+var metadataAddresses = []string{"169.254.169.254/32", "fd00:ec2::254/128"}
+
+// anywhere is every address except the metadata endpoints.
+func anywhere() []networkingv1.NetworkPolicyPeer {
+	return []networkingv1.NetworkPolicyPeer{
+		{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0", Except: metadataAddresses[:1]}},
+		{IPBlock: &networkingv1.IPBlock{CIDR: "::/0", Except: metadataAddresses[1:]}},
+	}
+}
+
+// networkPolicy denies by default and then allows, for the servers of the
+// cluster:
+//   - client ports (Bolt, HTTP, HTTPS) from allowedClients, or from the
+//     cluster's namespace when none are listed (a policy that silently
+//     let in the whole cluster network would be worse than none; one that
+//     shut out every application would be turned off by the first user);
+//   - cluster ports only from the cluster's own servers;
+//   - the backup port only from backupClients (6362 can copy the store);
+//   - the metrics port from any namespace, since where Prometheus runs is
+//     not in the file and metrics carry no data;
+//   - egress: DNS, the cluster ports of the other servers, and HTTPS
+//     (443, 6443) anywhere but the metadata endpoints, which covers the
+//     API server for discovery and plugin downloads by the entrypoint.
+func networkPolicy(c *clusterfile.Cluster, namespace string) *networkingv1.NetworkPolicy {
+	np := c.Spec.Security.NetworkPolicy
+	members := []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{MatchLabels: ClusterSelector(c)}}}
+
+	clientPorts := []int32{PortBolt, PortHTTP}
+	if tlsScope(c, "https") {
+		clientPorts = append(clientPorts, PortHTTPS)
+	}
+	clients := peers(np.AllowedClients)
+	if len(clients) == 0 {
+		clients = []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{}}}
+	}
+	ingress := []networkingv1.NetworkPolicyIngressRule{{From: clients, Ports: npPorts(tcp, clientPorts...)}}
+	var egress []networkingv1.NetworkPolicyEgressRule
+
+	dns := slices.Concat(npPorts(udp, 53), npPorts(tcp, 53))
+	egress = append(egress, networkingv1.NetworkPolicyEgressRule{
+		To:    append([]networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{}}}, anywhere()...),
+		Ports: dns,
+	})
+
+	if isEnterprise(c) {
+		clusterPorts := []int32{PortCluster, PortRaft, PortRouting}
+		if !isCalVer(c.Spec.Version) {
+			clusterPorts = append(clusterPorts, PortDiscovery)
+		}
+		slices.Sort(clusterPorts)
+		ingress = append(ingress, networkingv1.NetworkPolicyIngressRule{From: members, Ports: npPorts(tcp, clusterPorts...)})
+		if b := peers(np.BackupClients); len(b) > 0 {
+			ingress = append(ingress, networkingv1.NetworkPolicyIngressRule{From: b, Ports: npPorts(tcp, PortBackup)})
+		}
+		egress = append(egress, networkingv1.NetworkPolicyEgressRule{To: members, Ports: npPorts(tcp, clusterPorts...)})
+	}
+	if metricsEnabled(c) {
+		ingress = append(ingress, networkingv1.NetworkPolicyIngressRule{
+			From:  []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{}}},
+			Ports: npPorts(tcp, metricsPort(c)),
+		})
+	}
+	egress = append(egress, networkingv1.NetworkPolicyEgressRule{To: anywhere(), Ports: npPorts(tcp, 443, 6443)})
+
+	return &networkingv1.NetworkPolicy{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
+		ObjectMeta: objectMeta(c, namespace, c.Metadata.Name),
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: ClusterSelector(c)},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
+			Ingress:     ingress,
+			Egress:      egress,
+		},
+	}
+}
+
+// serviceMonitor is built as unstructured: the Prometheus Operator types
+// are not worth a module dependency for one object.
+func serviceMonitor(c *clusterfile.Cluster, namespace string) *unstructured.Unstructured {
+	meta := objectMeta(c, namespace, c.Metadata.Name)
+	maps.Copy(meta.Labels, c.Spec.Monitoring.ServiceMonitor.Labels)
+	endpoint := map[string]any{"port": PortNameMetrics, "path": "/metrics", "scheme": "http"}
+	if iv := c.Spec.Monitoring.ServiceMonitor.Interval; iv != "" {
+		endpoint["interval"] = iv
+	}
+	obj := map[string]any{
+		"apiVersion": "monitoring.coreos.com/v1",
+		"kind":       "ServiceMonitor",
+		"metadata":   metaMap(meta),
+		"spec": map[string]any{
+			// The headless Service lists every server, Ready or not,
+			// so a member stuck joining is still scraped.
+			"selector": map[string]any{"matchLabels": stringMap(map[string]string{
+				LabelCluster: c.Metadata.Name,
+				LabelService: serviceRoleHeadless,
+			})},
+			"namespaceSelector": map[string]any{"matchNames": []any{namespace}},
+			"endpoints":         []any{endpoint},
+		},
+	}
+	return &unstructured.Unstructured{Object: obj}
+}
+
+// certificate asks cert-manager for one certificate valid for the client
+// Service, the headless Service and every server's Pod name (a wildcard,
+// so scaling out needs no reissue).
+func certificate(c *clusterfile.Cluster, namespace string) *unstructured.Unstructured {
+	cm := c.Spec.TLS.CertManager
+	client, headless := ClientServiceName(c), HeadlessServiceName(c)
+	names := []string{
+		client,
+		fmt.Sprintf("%s.%s", client, namespace),
+		fmt.Sprintf("%s.%s.svc", client, namespace),
+		fmt.Sprintf("%s.%s.svc.%s", client, namespace, ClusterDomain),
+		fmt.Sprintf("%s.%s.svc.%s", headless, namespace, ClusterDomain),
+		fmt.Sprintf("*.%s.%s.svc.%s", headless, namespace, ClusterDomain),
+	}
+	names = append(names, cm.DNSNames...)
+	var dns []any
+	seen := map[string]bool{}
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			dns = append(dns, n)
+		}
+	}
+	kind := cm.IssuerRef.Kind
+	if kind == "" {
+		kind = "Issuer"
+	}
+	obj := map[string]any{
+		"apiVersion": "cert-manager.io/v1",
+		"kind":       "Certificate",
+		"metadata":   metaMap(objectMeta(c, namespace, c.Metadata.Name+"-tls")),
+		"spec": map[string]any{
+			"secretName": TLSSecretName(c),
+			"dnsNames":   dns,
+			"issuerRef":  map[string]any{"name": cm.IssuerRef.Name, "kind": kind, "group": "cert-manager.io"},
+			// Neo4j reads PKCS#8 keys; a fresh key on each renewal.
+			"privateKey": map[string]any{"algorithm": "RSA", "size": int64(2048), "encoding": "PKCS8", "rotationPolicy": "Always"},
+			// Cluster and backup policies require client certificates,
+			// and the servers present this one to each other.
+			"usages": []any{"server auth", "client auth", "digital signature", "key encipherment"},
+		},
+	}
+	return &unstructured.Unstructured{Object: obj}
+}
+
+func metaMap(m metav1.ObjectMeta) map[string]any {
+	out := map[string]any{"name": m.Name, "namespace": m.Namespace}
+	if len(m.Labels) > 0 {
+		out["labels"] = stringMap(m.Labels)
+	}
+	if len(m.Annotations) > 0 {
+		out["annotations"] = stringMap(m.Annotations)
+	}
+	return out
+}
+
+func stringMap(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

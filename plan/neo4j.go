@@ -1,0 +1,708 @@
+package plan
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/neo4jctl/neo4jctl/internal/state"
+)
+
+// liveDB aggregates the SHOW DATABASES rows (one per allocation) of one
+// database.
+type liveDB struct {
+	Name, Access, Type string
+	Default            bool
+	ReqP, ReqS         int64
+	CurP, CurS         int64
+	NotOnline          []string
+	Primaries          []string // serverIds hosting it as primary
+}
+
+func (b *builder) indexNeo4j() {
+	b.dbs = map[string]*liveDB{}
+	for _, a := range b.n.Databases {
+		db := b.dbs[a.Name]
+		if db == nil {
+			db = &liveDB{Name: a.Name, Access: a.Access, Type: a.Type, Default: a.Default,
+				ReqP: a.RequestedPrimaries, ReqS: a.RequestedSecondaries,
+				CurP: a.CurrentPrimaries, CurS: a.CurrentSecondaries}
+			b.dbs[a.Name] = db
+			b.ndbs = append(b.ndbs, a.Name)
+		}
+		if a.CurrentStatus != "online" || (a.RequestedStatus != "" && a.RequestedStatus != "online") {
+			where := a.ServerID
+			if s, ok := b.n.Servers[a.ServerID]; ok {
+				where = displayName(s, "")
+			}
+			db.NotOnline = append(db.NotOnline, fmt.Sprintf("%s on %s", orUnknown(a.CurrentStatus), orUnknown(where)))
+		}
+		if a.Role == "primary" {
+			db.Primaries = append(db.Primaries, a.ServerID)
+		}
+	}
+	sort.Strings(b.ndbs)
+
+	// Map servers to Pods by advertised address. Dropped servers are gone;
+	// when two rows claim one Pod, the live one (not Deallocated) wins.
+	b.byPod = map[string]map[int]state.Server{}
+	exact := map[string][2]string{}
+	if b.d.PodAddress != nil {
+		for sts, live := range b.stsLive {
+			hi := live
+			for _, pl := range b.d.Pools {
+				if pl.StatefulSet == sts && int(pl.Replicas) > hi {
+					hi = int(pl.Replicas)
+				}
+			}
+			for i := 0; i < hi+8; i++ {
+				exact[normHost(b.d.PodAddress(sts, i))] = [2]string{sts, strconv.Itoa(i)}
+			}
+		}
+		for _, pl := range b.d.Pools {
+			if _, ok := b.stsLive[pl.StatefulSet]; !ok {
+				for i := 0; i < int(pl.Replicas)+8; i++ {
+					exact[normHost(b.d.PodAddress(pl.StatefulSet, i))] = [2]string{pl.StatefulSet, strconv.Itoa(i)}
+				}
+			}
+		}
+	}
+	ids := make([]string, 0, len(b.n.Servers))
+	for id := range b.n.Servers {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		s := b.n.Servers[id]
+		if s.ID == "" {
+			s.ID = id
+		}
+		if s.State == state.ServerDropped {
+			continue
+		}
+		host := normHost(s.Address)
+		sts, ord, ok := "", 0, false
+		if m, hit := exact[host]; hit {
+			sts, ok = m[0], true
+			ord, _ = strconv.Atoi(m[1])
+		} else if b.d.PodAddress == nil {
+			sts, ord, ok = b.parsePodHost(host)
+		}
+		if !ok {
+			if s.State == state.ServerEnabled || s.State == state.ServerFree {
+				b.warn("neo4j:server/%s (%s) at %q is not a Pod of this cluster; neo4jctl leaves it alone.", s.ID, displayName(s, ""), s.Address)
+			}
+			continue
+		}
+		if b.byPod[sts] == nil {
+			b.byPod[sts] = map[int]state.Server{}
+		}
+		if prev, dup := b.byPod[sts][ord]; dup && rank(prev) >= rank(s) {
+			continue
+		}
+		b.byPod[sts][ord] = s
+	}
+}
+
+func rank(s state.Server) int {
+	switch s.State {
+	case state.ServerDeallocated, state.ServerDeallocating:
+		return 0
+	}
+	return 1
+}
+
+// parsePodHost reads "<sts>-<ordinal>" from the first DNS label.
+func (b *builder) parsePodHost(host string) (string, int, bool) {
+	label, _, _ := strings.Cut(host, ".")
+	i := strings.LastIndex(label, "-")
+	if i <= 0 {
+		return "", 0, false
+	}
+	ord, err := strconv.Atoi(label[i+1:])
+	if err != nil {
+		return "", 0, false
+	}
+	sts := label[:i]
+	if _, ok := b.stsLive[sts]; ok {
+		return sts, ord, true
+	}
+	for _, pl := range b.d.Pools {
+		if pl.StatefulSet == sts {
+			return sts, ord, true
+		}
+	}
+	return "", 0, false
+}
+
+func normHost(addr string) string {
+	addr = strings.ToLower(strings.TrimSpace(addr))
+	if i := strings.LastIndex(addr, ":"); i >= 0 && !strings.Contains(addr[i+1:], "]") {
+		if _, err := strconv.Atoi(addr[i+1:]); err == nil {
+			addr = addr[:i]
+		}
+	}
+	return strings.TrimSuffix(addr, ".")
+}
+
+// displayName is the server's friendly name unless it is still its UUID,
+// then the Pod's name.
+func displayName(s state.Server, pod string) string {
+	if s.Name != "" && s.Name != s.ID {
+		return s.Name
+	}
+	if pod != "" {
+		return pod
+	}
+	return s.ID
+}
+
+func podName(sts string, ord int) string { return fmt.Sprintf("%s-%d", sts, ord) }
+
+func (b *builder) podAddress(sts string, ord int) string {
+	if b.d.PodAddress == nil {
+		return ""
+	}
+	return b.d.PodAddress(sts, ord)
+}
+
+func serverAddress(id string) string { return "neo4j:server/" + id }
+
+func stsAddress(ns, name string) string { return "k8s:apps/StatefulSet/" + ns + "/" + name }
+
+// chain appends steps that run one after another.
+type chain struct {
+	b     *builder
+	key   string
+	seq   string
+	last  *draft
+	first []*draft // dependencies of the first step
+}
+
+func (c *chain) add(s Step) *draft {
+	dr := &draft{Step: s, stage: stageServers, sortKey: c.key}
+	dr.Sequence = c.seq
+	if c.last != nil {
+		dr.deps = []*draft{c.last}
+	} else {
+		dr.deps = c.first
+	}
+	c.b.add(dr)
+	c.last = dr
+	return dr
+}
+
+func (c *chain) addDraft(dr *draft) {
+	dr.stage, dr.sortKey, dr.Sequence = stageServers, c.key, c.seq
+	if c.last != nil {
+		dr.deps = append(dr.deps, c.last)
+	} else {
+		dr.deps = append(dr.deps, c.first...)
+	}
+	c.b.add(dr)
+	c.last = dr
+}
+
+// pool plans one StatefulSet and its servers in the safe sequences of
+// NEO4J.md. It returns the last step (databases wait for it) and its
+// rolling-update steps.
+func (b *builder) pool(pl Pool, o *state.Object, config []*draft) (*draft, []*draft) {
+	var sts *draft
+	live := int(pl.Replicas)
+	addr := stsAddress(b.d.Namespace, pl.StatefulSet)
+	if o != nil {
+		addr = o.Address
+		sts = b.objectChange(*o)
+		live = liveReplicas(o.Live)
+	}
+	target := int(pl.Replicas)
+	if o != nil && o.Live != nil && live != target && !hasDiff(sts, "spec.replicas") {
+		target = live // an ignore rule owns spec.replicas (an autoscaler)
+	}
+	templateChanged := o != nil && o.Live != nil && hasDiff(sts, "spec.template")
+	servers := b.enterprise && (b.neoKnown || b.fresh)
+	c := &chain{b: b, key: pl.StatefulSet, seq: "servers:" + pl.StatefulSet, first: config}
+
+	var outgoing []int
+	if b.enterprise && b.neoKnown {
+		for ord, s := range b.byPod[pl.StatefulSet] {
+			if ord >= target && s.State != state.ServerFree {
+				outgoing = append(outgoing, ord)
+			}
+		}
+		sort.Sort(sort.Reverse(sort.IntSlice(outgoing)))
+	}
+
+	scaleOutOK := true
+	switch {
+	case target > live && live > 0 && servers && !b.fresh:
+		if rs := b.scaleOutRefusals(addr); len(rs) > 0 {
+			b.p.Refusals = append(b.p.Refusals, rs...)
+			sts = dropReplicas(sts)
+			scaleOutOK = false
+		}
+	case target < live || len(outgoing) > 0:
+		if !b.enterprise {
+			break
+		}
+		var refused bool
+		if !b.neoKnown {
+			reason := "scaling in needs the Neo4j plane, which was not observed"
+			if !b.opts.SkipNeo4j {
+				reason += " (" + orUnknown(b.n.Reason) + ")"
+			}
+			b.refuse(addr, reason, "make Neo4j reachable (--neo4j-uri) and plan again without --skip-neo4j")
+			refused = true
+		} else if rs := b.scaleInRefusals(addr, pl.StatefulSet, outgoing); len(rs) > 0 {
+			b.p.Refusals = append(b.p.Refusals, rs...)
+			refused = true
+		}
+		if refused {
+			sts = dropReplicas(sts)
+			outgoing = nil
+			target = live
+		}
+	}
+
+	// Scale in: DEALLOCATE → wait → DROP one server at a time, highest
+	// ordinal first; replicas go down only after all of them.
+	c.seq = "servers:" + pl.StatefulSet
+	for _, ord := range outgoing {
+		b.retire(c, pl.StatefulSet, ord, "scale in "+pl.StatefulSet+fmt.Sprintf(" %d → %d", live, target))
+	}
+	if sts != nil {
+		if hasDiff(sts, "spec.replicas") && target != live {
+			r := int32(target)
+			sts.Kind, sts.Replicas = KindScaleStatefulSet, &r
+			dir := "out"
+			if target < live {
+				dir = "in"
+			}
+			sts.Reason = fmt.Sprintf("scale %s %d → %d", dir, live, target)
+			if sts.Action == ActionUpdate {
+				for _, f := range sts.FieldDiffs {
+					if f.Manager != "" {
+						sts.Reason += "; " + updateReason(sts.FieldDiffs)
+						break
+					}
+				}
+			}
+		}
+		c.addDraft(sts)
+	}
+	var rollouts []*draft
+	if templateChanged && min(live, target) > 0 {
+		var pods []string
+		for i := min(live, target) - 1; i >= 0; i-- {
+			pods = append(pods, podName(pl.StatefulSet, i))
+		}
+		reason := "the Pod template changed; one Pod at a time, highest ordinal first"
+		if b.enterprise {
+			reason += ", each Ready and its server Enabled/Available before the next"
+		}
+		rollouts = append(rollouts, c.add(Step{Address: addr, Action: ActionRead, Kind: KindRollingUpdate,
+			Object: objectRef(*o), Reason: reason, Rollout: &Rollout{StatefulSet: pl.StatefulSet, Pods: pods}}))
+	}
+
+	if servers {
+		opts := pl.Options
+		for ord := 0; ord < target; ord++ {
+			if ord >= live && !scaleOutOK {
+				break
+			}
+			s, ok := b.byPod[pl.StatefulSet][ord]
+			if !ok {
+				why := fmt.Sprintf("scale out %d → %d: new server %s", live, target, podName(pl.StatefulSet, ord))
+				if b.fresh {
+					why = "new cluster: server " + podName(pl.StatefulSet, ord)
+				} else if ord < live {
+					why = "the server of " + podName(pl.StatefulSet, ord) + " has not joined the cluster"
+				}
+				b.join(c, pl.StatefulSet, ord, opts, why)
+				continue
+			}
+			b.reconcileServer(c, addr, pl, ord, s)
+		}
+	}
+	return c.last, rollouts
+}
+
+// join plans a server that does not exist yet: wait for its Free row, enable
+// it, wait until it is Enabled and Available.
+func (b *builder) join(c *chain, sts string, ord int, opts ServerOptions, why string) {
+	pod := podName(sts, ord)
+	pending := serverAddress(pod)
+	srv := func(from, to string, o *ServerOptions) *ServerStep {
+		return &ServerStep{PendingAddress: pending, PodAddress: b.podAddress(sts, ord), StatefulSet: sts, Ordinal: ord,
+			Name: pod, FromState: from, ToState: to, Options: o}
+	}
+	full := normOptions(opts)
+	c.add(Step{Address: pending, Action: ActionRead, Kind: KindWaitServerFree, Reason: why + ": wait for its Pod and its Free server",
+		Server: srv("", state.ServerFree, nil)})
+	c.add(Step{Address: pending, Action: ActionNeo4j, Kind: KindEnableServer, Reason: why,
+		Server: srv(state.ServerFree, state.ServerEnabled, &full)})
+	c.add(Step{Address: pending, Action: ActionRead, Kind: KindWaitServerEnabled, Reason: "wait until Enabled and Available",
+		Server: srv(state.ServerEnabled, state.HealthAvailable, nil)})
+}
+
+// reconcileServer plans an existing server of a Pod the cluster keeps.
+func (b *builder) reconcileServer(c *chain, addr string, pl Pool, ord int, s state.Server) {
+	pod := podName(pl.StatefulSet, ord)
+	full := normOptions(pl.Options)
+	srv := func(from, to string, o *ServerOptions) *ServerStep {
+		return &ServerStep{ServerID: s.ID, PodAddress: b.podAddress(pl.StatefulSet, ord), StatefulSet: pl.StatefulSet, Ordinal: ord,
+			Name: displayName(s, pod), FromState: from, ToState: to, Options: o}
+	}
+	a := serverAddress(s.ID)
+	switch s.State {
+	case state.ServerFree, state.ServerCordoned:
+		why := "the server of " + pod + " is Free"
+		if s.State == state.ServerCordoned {
+			why = "the server of " + pod + " is Cordoned; ENABLE SERVER uncordons it"
+		}
+		c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindEnableServer, Reason: why, Server: srv(s.State, state.ServerEnabled, &full)})
+		c.add(Step{Address: a, Action: ActionRead, Kind: KindWaitServerEnabled, Reason: "wait until Enabled and Available",
+			Server: srv(state.ServerEnabled, state.HealthAvailable, nil)})
+	case state.ServerEnabled:
+		if live := liveOptions(s); !equalOptions(live, full) {
+			c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindAlterServer, Reason: "server options differ from the cluster file",
+				Server: srv(state.ServerEnabled, state.ServerEnabled, &full), Before: live, After: full})
+		}
+	case state.ServerDeallocating, state.ServerDeallocated:
+		b.refuse(addr, fmt.Sprintf("the server of %s (%s) is %s and can never host databases again", pod, s.ID, s.State),
+			fmt.Sprintf("DROP SERVER '%s' after it is Deallocated and wipe the Pod's volume (neo4j-admin server unbind) before %s is reused, or lower the server count", s.ID, pod))
+	}
+}
+
+// retire plans DEALLOCATE → wait → DROP SERVER for a server leaving.
+func (b *builder) retire(c *chain, sts string, ord int, why string) {
+	s := b.byPod[sts][ord]
+	pod := podName(sts, ord)
+	a := serverAddress(s.ID)
+	srv := func(from, to string) *ServerStep {
+		return &ServerStep{ServerID: s.ID, PodAddress: b.podAddress(sts, ord), StatefulSet: sts, Ordinal: ord,
+			Name: displayName(s, pod), FromState: from, ToState: to}
+	}
+	switch s.State {
+	case state.ServerEnabled, state.ServerCordoned:
+		c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindDeallocate, Irreversible: true,
+			Reason: why + ": move its databases to the remaining servers", Server: srv(s.State, state.ServerDeallocating)})
+		fallthrough
+	case state.ServerDeallocating:
+		c.add(Step{Address: a, Action: ActionRead, Kind: KindWaitDeallocated,
+			Reason: "wait until it hosts only system", Server: srv(state.ServerDeallocating, state.ServerDeallocated)})
+		fallthrough
+	case state.ServerDeallocated:
+		c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindDropServer, Irreversible: true,
+			Reason: why + ": remove it from the cluster (its id can never rejoin)", Server: srv(state.ServerDeallocated, state.ServerDropped)})
+	}
+}
+
+func (b *builder) scaleOutRefusals(addr string) []Refusal {
+	const fix = "wait until every server is Enabled and Available and every database online (neo4jctl healthcheck), then plan again"
+	var rs []Refusal
+	for _, sts := range sortedKeys(b.byPod) {
+		for _, ord := range sortedInts(b.byPod[sts]) {
+			s := b.byPod[sts][ord]
+			switch {
+			case s.State == state.ServerEnabled && s.Health != state.HealthAvailable:
+				rs = append(rs, Refusal{addr, fmt.Sprintf("cannot scale out: server %s (%s) is %s", displayName(s, podName(sts, ord)), s.ID, orUnknown(s.Health)), fix})
+			case s.State == state.ServerCordoned || s.State == state.ServerDeallocating:
+				rs = append(rs, Refusal{addr, fmt.Sprintf("cannot scale out: server %s (%s) is %s", displayName(s, podName(sts, ord)), s.ID, s.State), fix})
+			}
+		}
+	}
+	for _, name := range b.ndbs {
+		db := b.dbs[name]
+		if len(db.NotOnline) > 0 {
+			rs = append(rs, Refusal{addr, fmt.Sprintf("cannot scale out: database %s is not online (%s)", name, strings.Join(db.NotOnline, ", ")), fix})
+		} else if db.ReqP != db.CurP || db.ReqS != db.CurS {
+			rs = append(rs, Refusal{addr, fmt.Sprintf("cannot scale out: database %s is still moving (requested %d primaries %d secondaries, current %d and %d)", name, db.ReqP, db.ReqS, db.CurP, db.CurS), fix})
+		}
+	}
+	return rs
+}
+
+func (b *builder) totalServers() int {
+	t := 0
+	for _, pl := range b.d.Pools {
+		t += int(pl.Replicas)
+	}
+	return t
+}
+
+func (b *builder) scaleInRefusals(addr, sts string, outgoing []int) []Refusal {
+	var rs []Refusal
+	total := b.totalServers()
+	sp := int(b.d.SystemPrimaries)
+	if sp == 0 {
+		if sys := b.dbs["system"]; sys != nil {
+			sp = min(len(sys.Primaries), 3)
+		}
+	}
+	if total < sp {
+		rs = append(rs, Refusal{addr, fmt.Sprintf("the cluster would keep %d servers, fewer than its %d system primaries", total, sp),
+			fmt.Sprintf("keep at least %d servers", sp)})
+	}
+	out := map[string]state.Server{}
+	pods := map[string]string{}
+	for _, ord := range outgoing {
+		s := b.byPod[sts][ord]
+		out[s.ID] = s
+		pods[s.ID] = podName(sts, ord)
+	}
+	for _, name := range b.ndbs {
+		db := b.dbs[name]
+		if len(db.NotOnline) > 0 {
+			rs = append(rs, Refusal{addr, fmt.Sprintf("cannot scale in: database %s is not online (%s)", name, strings.Join(db.NotOnline, ", ")),
+				fmt.Sprintf("bring %s online (neo4jctl healthcheck shows why), then plan again", name)})
+			continue
+		}
+		if name == "system" {
+			continue
+		}
+		if len(db.Primaries) == 1 {
+			if s, leaving := out[db.Primaries[0]]; leaving {
+				rs = append(rs, Refusal{addr,
+					fmt.Sprintf("cannot scale in: server %s (%s) holds the only primary of database %s, so DEALLOCATE would be refused", displayName(s, pods[s.ID]), s.ID, name),
+					fmt.Sprintf("ALTER DATABASE %s SET TOPOLOGY 2 PRIMARIES (spec.databases: %s topology.primaries: 2), apply, then scale in", name, name)})
+				continue
+			}
+		}
+		p, sec := db.ReqP, db.ReqS
+		for _, want := range b.d.Databases {
+			if want.Name == name && want.Primaries > 0 {
+				p, sec = int64(want.Primaries), int64(want.Secondaries)
+			}
+		}
+		if int(p+sec) > total {
+			rs = append(rs, Refusal{addr,
+				fmt.Sprintf("cannot scale in: database %s needs %d servers (%d primaries + %d secondaries), only %d would remain", name, p+sec, p, sec, total),
+				fmt.Sprintf("lower its topology first (ALTER DATABASE %s SET TOPOLOGY …) or keep at least %d servers", name, p+sec)})
+		}
+	}
+	return rs
+}
+
+// orphan plans the deletion of an object neo4jctl applied and no longer
+// renders. PVCs and objects owned by others are never deleted here; a
+// StatefulSet's servers are retired first.
+func (b *builder) orphan(o state.Object) {
+	if o.Kind == "PersistentVolumeClaim" || hasOwners(o.Live) {
+		return
+	}
+	del := &draft{Step: Step{Address: o.Address, Action: ActionDelete, Kind: KindDelete, Object: objectRef(o),
+		Reason: "no longer in the cluster file", Before: redact(o.Kind, nil, o.Live)}, stage: stageDeletes, sortKey: o.Address}
+	if o.Kind != "StatefulSet" {
+		b.add(del)
+		return
+	}
+	c := &chain{b: b, key: o.Name, seq: "servers:" + o.Name}
+	if b.enterprise {
+		var outgoing []int
+		if b.neoKnown {
+			outgoing = sortedInts(b.byPod[o.Name])
+			sort.Sort(sort.Reverse(sort.IntSlice(outgoing)))
+		}
+		if !b.neoKnown {
+			b.refuse(o.Address, "removing a server pool needs the Neo4j plane, which was not observed", "make Neo4j reachable and plan again without --skip-neo4j")
+			return
+		}
+		if rs := b.scaleInRefusals(o.Address, o.Name, outgoing); len(rs) > 0 {
+			b.p.Refusals = append(b.p.Refusals, rs...)
+			return
+		}
+		for _, ord := range outgoing {
+			if b.byPod[o.Name][ord].State != state.ServerFree {
+				b.retire(c, o.Name, ord, "remove pool "+o.Name)
+			}
+		}
+	}
+	c.addDraft(del)
+}
+
+func hasOwners(live map[string]any) bool {
+	md, _ := live["metadata"].(map[string]any)
+	refs, _ := md["ownerReferences"].([]any)
+	return len(refs) > 0
+}
+
+// settings shows neo4j.conf settings whose live value differs, attached to
+// the ConfigMap change and the rolling restart that bring them in.
+func (b *builder) settings(config, rollouts []*draft) {
+	if !b.neoKnown || len(b.d.Settings) == 0 {
+		return
+	}
+	var cms []*draft
+	for _, dr := range config {
+		if dr.Object != nil && dr.Object.Kind == "ConfigMap" {
+			cms = append(cms, dr)
+		}
+	}
+	for _, key := range sortedKeys(b.d.Settings) {
+		want := b.d.Settings[key]
+		live, ok := b.n.Settings[key]
+		// initial.* settings are read once, when the cluster is created.
+		if !ok || strings.HasPrefix(key, "initial.") || sameSetting(live.Value, want) {
+			continue
+		}
+		if len(cms) == 0 {
+			b.warn("neo4j:setting/%s is %q on the servers but %q in the cluster file and its ConfigMap; the servers have not restarted since, or Neo4j writes the value differently.",
+				key, redactSetting(key, live.Value), redactSetting(key, want))
+			continue
+		}
+		reason := "takes effect when the servers restart with the new ConfigMap"
+		if live.Dynamic {
+			reason += " (dynamic, but neo4jctl changes settings only through the ConfigMap)"
+		}
+		b.add(&draft{Step: Step{Address: "neo4j:setting/" + key, Action: ActionUpdate, Kind: KindSetSetting,
+			Reason: reason, Before: redactSetting(key, live.Value), After: redactSetting(key, want),
+			Setting: &SettingStep{Key: key, Dynamic: live.Dynamic, NeedsRestart: true}},
+			stage: stageSettings, sortKey: key, deps: append(append([]*draft{}, cms...), rollouts...)})
+	}
+}
+
+func sameSetting(a, b string) bool {
+	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+}
+
+// databases plans CREATE / ALTER DATABASE after the servers they need.
+// Databases in Neo4j but not in the cluster file are never dropped.
+func (b *builder) databases(after []*draft) {
+	total := b.totalServers()
+	if !b.enterprise {
+		for _, want := range b.d.Databases {
+			if want.Name != "neo4j" && want.Name != "system" {
+				b.refuse("neo4j:database/"+want.Name, "Community Edition runs the neo4j database only; CREATE DATABASE is unsupported",
+					"remove "+want.Name+" from spec.databases, or use spec.edition: enterprise")
+			}
+		}
+		return
+	}
+	if !b.neoKnown && !b.fresh {
+		return
+	}
+	want := map[string]bool{}
+	dbs := append([]Database(nil), b.d.Databases...)
+	sort.Slice(dbs, func(i, j int) bool { return dbs[i].Name < dbs[j].Name })
+	for _, w := range dbs {
+		want[w.Name] = true
+		addr := "neo4j:database/" + w.Name
+		seqKey := "database:" + w.Name
+		var last *draft
+		step := func(s Step) {
+			s.Sequence = seqKey
+			deps := after
+			if last != nil {
+				deps = []*draft{last}
+			}
+			last = b.add(&draft{Step: s, stage: stageDatabases, sortKey: w.Name, deps: deps})
+		}
+		topo := topology(int64(w.Primaries), int64(w.Secondaries))
+		if int(w.Primaries+w.Secondaries) > total {
+			b.refuse(addr, fmt.Sprintf("database %s needs %d servers (%s), the cluster file has %d", w.Name, w.Primaries+w.Secondaries, topo, total),
+				"lower its topology or raise spec.servers")
+			continue
+		}
+		live := b.dbs[w.Name]
+		if live == nil {
+			step(Step{Address: addr, Action: ActionCreate, Kind: KindCreateDatabase, Reason: "not in the cluster",
+				Database: &DatabaseStep{Name: w.Name, Primaries: w.Primaries, Secondaries: w.Secondaries}, After: map[string]any{"topology": topo}})
+			step(Step{Address: addr, Action: ActionRead, Kind: KindWaitDatabaseOnline, Reason: "wait until every allocation is online",
+				Database: &DatabaseStep{Name: w.Name}})
+			if normAccess(w.Access) == "read-only" {
+				step(Step{Address: addr, Action: ActionUpdate, Kind: KindAlterAccess, Reason: "the cluster file makes it read-only",
+					Database: &DatabaseStep{Name: w.Name, Access: "read-only"}, Before: "read-write", After: "read-only"})
+			}
+			continue
+		}
+		if w.Primaries > 0 && (int64(w.Primaries) != live.ReqP || int64(w.Secondaries) != live.ReqS) {
+			if live.ReqP > 1 && w.Primaries == 1 {
+				b.refuse(addr, fmt.Sprintf("Neo4j refuses to reduce database %s from %d primaries to 1 (51N41)", w.Name, live.ReqP),
+					fmt.Sprintf("keep at least 2 primaries, or recreate %s from a backup with TOPOLOGY 1 PRIMARY", w.Name))
+			} else {
+				step(Step{Address: addr, Action: ActionUpdate, Kind: KindAlterTopology, Reason: "topology differs from the cluster file",
+					Database: &DatabaseStep{Name: w.Name, Primaries: w.Primaries, Secondaries: w.Secondaries},
+					Before:   topology(live.ReqP, live.ReqS), After: topo,
+					FieldDiffs: []FieldDiff{{Path: "topology", Before: topology(live.ReqP, live.ReqS), After: topo}}})
+				step(Step{Address: addr, Action: ActionRead, Kind: KindWaitDatabaseOnline, Reason: "wait until the allocations match the topology",
+					Database: &DatabaseStep{Name: w.Name}})
+			}
+		}
+		if w.Access != "" && normAccess(w.Access) != normAccess(live.Access) {
+			step(Step{Address: addr, Action: ActionUpdate, Kind: KindAlterAccess, Reason: "access differs from the cluster file",
+				Database: &DatabaseStep{Name: w.Name, Access: normAccess(w.Access)}, Before: normAccess(live.Access), After: normAccess(w.Access),
+				FieldDiffs: []FieldDiff{{Path: "access", Before: normAccess(live.Access), After: normAccess(w.Access)}}})
+		}
+	}
+	for _, name := range b.ndbs {
+		db := b.dbs[name]
+		if want[name] || name == "system" || db.Default || db.Type == "composite" || db.Type == "system" {
+			continue
+		}
+		b.warn("neo4j:database/%s exists but is not in the cluster file; neo4jctl never drops databases it did not create.", name)
+	}
+}
+
+func topology(p, s int64) string {
+	if p == 0 {
+		return "default topology"
+	}
+	return fmt.Sprintf("%d %s, %d %s", p, plural(p, "primary", "primaries"), s, plural(s, "secondary", "secondaries"))
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func normAccess(a string) string {
+	a = strings.ToLower(strings.TrimSpace(a))
+	a = strings.ReplaceAll(strings.ReplaceAll(a, " ", "-"), "_", "-")
+	return a
+}
+
+func normOptions(o ServerOptions) ServerOptions {
+	out := ServerOptions{ModeConstraint: strings.ToUpper(o.ModeConstraint), Tags: sorted(o.Tags),
+		AllowedDatabases: sorted(o.AllowedDatabases), DeniedDatabases: sorted(o.DeniedDatabases)}
+	if out.ModeConstraint == "" {
+		out.ModeConstraint = "NONE"
+	}
+	for _, l := range []*[]string{&out.Tags, &out.AllowedDatabases, &out.DeniedDatabases} {
+		if len(*l) == 0 {
+			*l = nil
+		}
+	}
+	return out
+}
+
+func liveOptions(s state.Server) ServerOptions {
+	return normOptions(ServerOptions{ModeConstraint: s.ModeConstraint, Tags: s.Tags,
+		AllowedDatabases: s.AllowedDatabases, DeniedDatabases: s.DeniedDatabases})
+}
+
+func equalOptions(a, b ServerOptions) bool {
+	eq := func(x, y []string) bool { return strings.Join(x, "\x00") == strings.Join(y, "\x00") }
+	return a.ModeConstraint == b.ModeConstraint && eq(a.Tags, b.Tags) && eq(a.AllowedDatabases, b.AllowedDatabases) && eq(a.DeniedDatabases, b.DeniedDatabases)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sortedInts[V any](m map[int]V) []int {
+	out := make([]int, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Ints(out)
+	return out
+}
