@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+
+	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
 )
 
 // Exit codes, decided only in Main (PLAN-UX.md "Exit codes").
@@ -54,7 +57,20 @@ func exitCode(err error) (int, bool) {
 
 var errInterrupted = errors.New("interrupted")
 
-// printError writes err once, prefixed like kubectl and gh do.
+// printError writes err once, prefixed like kubectl and gh do. Cluster-file
+// problems are printed one per line as file:line: path: problem (fix), the
+// form editors and CI annotations understand, followed by a count.
 func printError(w io.Writer, err error) {
+	var list *clusterfile.ErrorList
+	if errors.As(err, &list) && len(list.Errors) > 0 {
+		fmt.Fprintln(w, strings.TrimRight(err.Error(), "\n"))
+		n := len(list.Errors)
+		noun := "problems"
+		if n == 1 {
+			noun = "problem"
+		}
+		fmt.Fprintf(w, "Error: %d %s in the cluster file; nothing was contacted or changed.\n", n, noun)
+		return
+	}
 	fmt.Fprintf(w, "Error: %s\n", err)
 }

@@ -326,11 +326,6 @@ func (s *Simulator) serverRows() []map[string]any {
 		h, rh := s.hosting(srv)
 		var addr any = srv.advertised
 		var http any = httpAddr(srv.advertised)
-		if !srv.available {
-			// An unreachable server's addresses come from discovery, which
-			// has lost it.
-			addr, http = nil, nil
-		}
 		rows = append(rows, map[string]any{
 			"serverId":         srv.id,
 			"name":             srv.name,

@@ -473,7 +473,11 @@ func (p *parser) statement() (*command, error) {
 			if err := p.expectKw("DATABASE", "DATABASES"); err != nil {
 				return nil, err
 			}
-			return &command{kind: cmdReallocate, verb: "REALLOCATE DATABASES", dryRun: dry}, nil
+			c := &command{kind: cmdReallocate, verb: "REALLOCATE DATABASES", dryRun: dry}
+			if dry {
+				c.verb = "DRYRUN " + c.verb
+			}
+			return c, nil
 		}
 		if err := p.expectKw("DEALLOCATE"); err != nil {
 			return nil, err
@@ -488,6 +492,9 @@ func (p *parser) statement() (*command, error) {
 			return nil, err
 		}
 		c := &command{kind: cmdDeallocate, verb: "DEALLOCATE DATABASES", dryRun: dry}
+		if dry {
+			c.verb = "DRYRUN " + c.verb
+		}
 		for {
 			s, err := p.stringOrParam()
 			if err != nil {

@@ -174,6 +174,13 @@ func evalString(e expr, params map[string]any, what string) (string, *cypherErro
 	return s, nil
 }
 
+// dbNameArg evaluates a database name; Neo4j database names are case
+// insensitive and stored in lower case.
+func dbNameArg(e expr, params map[string]any) (string, *cypherError) {
+	s, err := evalString(e, params, "database name")
+	return strings.ToLower(s), err
+}
+
 func evalAny(e expr, params map[string]any) (any, *cypherError) {
 	if e == nil {
 		return nil, nil
@@ -238,7 +245,7 @@ func (s *Simulator) run(srv *simServer, c *command, params map[string]any) (*res
 		case c.showWhich != "":
 			want = s.defaultDB
 		case c.filter != nil:
-			name, err := evalString(c.filter, params, "database name")
+			name, err := dbNameArg(c.filter, params)
 			if err != nil {
 				return nil, err
 			}
@@ -350,7 +357,7 @@ func (s *Simulator) run(srv *simServer, c *command, params map[string]any) (*res
 		return project(&command{yieldAll: true}, moveColumns, moveColumns, moveRows(moves))
 
 	case cmdCreateDatabase:
-		name, err := evalString(c.database, params, "database name")
+		name, err := dbNameArg(c.database, params)
 		if err != nil {
 			return nil, err
 		}
@@ -396,7 +403,7 @@ func (s *Simulator) run(srv *simServer, c *command, params map[string]any) (*res
 		return &result{}, nil
 
 	case cmdAlterDatabaseTopology:
-		name, err := evalString(c.database, params, "database name")
+		name, err := dbNameArg(c.database, params)
 		if err != nil {
 			return nil, err
 		}
@@ -424,7 +431,7 @@ func (s *Simulator) run(srv *simServer, c *command, params map[string]any) (*res
 		return &result{}, s.alterTopology(name, c.ifExists, p, sec, c.secondary != nil)
 
 	case cmdAlterDatabaseAccess, cmdDropDatabase, cmdStartDatabase, cmdStopDatabase:
-		name, err := evalString(c.database, params, "database name")
+		name, err := dbNameArg(c.database, params)
 		if err != nil {
 			return nil, err
 		}

@@ -316,7 +316,7 @@ func TestDeallocateLifecycle(t *testing.T) {
 		"DEALLOCATE DATABASES " + CodeArgumentError,
 		"ALTER DATABASE ok",
 		"ALTER DATABASE " + CodeArgumentError,
-		"DEALLOCATE DATABASES ok", // the DRYRUN
+		"DRYRUN DEALLOCATE DATABASES ok",
 		"DROP SERVER " + CodeArgumentError,
 		"DEALLOCATE DATABASES ok",
 		"DROP SERVER ok",

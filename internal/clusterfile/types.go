@@ -84,6 +84,23 @@ type Spec struct {
 	Security   Security   `json:"security,omitempty"`
 	Monitoring Monitoring `json:"monitoring,omitempty"`
 	Services   Services   `json:"services,omitempty"`
+
+	// Ignore lists differences plan, apply and drift leave alone: fields
+	// another controller owns (an autoscaler's replicas, an injected
+	// sidecar). The exit codes honour them.
+	Ignore []IgnoreRule `json:"ignore,omitempty"`
+}
+
+// IgnoreRule ignores fields of the objects at Address (an address such as
+// k8s:apps/StatefulSet/graph/prod, or a glob of addresses), named by JSON
+// pointers, or changed by the listed field managers.
+type IgnoreRule struct {
+	Address string `json:"address" jsonschema:"required"`
+	// JSONPointers are RFC 6901 pointers into the object; a list element may
+	// be named by its index, its name ("containers/neo4j") or "*".
+	JSONPointers []string `json:"jsonPointers,omitempty"`
+	// ManagedFieldsManagers ignores every field last set by these managers.
+	ManagedFieldsManagers []string `json:"managedFieldsManagers,omitempty"`
 }
 
 // ServerPool is a group of servers with its own StatefulSet and ENABLE

@@ -217,6 +217,33 @@ func (v *validator) spec() {
 	v.monitoring(&s.Monitoring, community)
 	v.oneOf("spec.services.client.type", s.Services.Client.Type, "ClusterIP", "NodePort", "LoadBalancer")
 	v.annotationKeys("spec.services.client.annotations", s.Services.Client.Annotations)
+	v.ignore(s.Ignore)
+}
+
+// ignore checks spec.ignore: every rule names what it applies to and what
+// it ignores, so a rule can never silently ignore a whole object.
+func (v *validator) ignore(rules []IgnoreRule) {
+	for i, r := range rules {
+		p := fmt.Sprintf("spec.ignore[%d]", i)
+		if r.Address == "" {
+			v.add(p+".address", "required", "name an address such as k8s:apps/StatefulSet/<namespace>/<name>, or a glob like k8s:*/*/*/*")
+		} else if !strings.HasPrefix(r.Address, "k8s:") && !strings.HasPrefix(r.Address, "neo4j:") && r.Address != "*" {
+			v.add(p+".address", fmt.Sprintf("%q is not an address", r.Address), "addresses start with k8s: or neo4j:, e.g. k8s:apps/StatefulSet/graph/prod")
+		}
+		if len(r.JSONPointers) == 0 && len(r.ManagedFieldsManagers) == 0 {
+			v.add(p, "ignores nothing", "add jsonPointers (e.g. /spec/replicas) or managedFieldsManagers (e.g. kube-controller-manager)")
+		}
+		for j, ptr := range r.JSONPointers {
+			if !strings.HasPrefix(ptr, "/") {
+				v.add(fmt.Sprintf("%s.jsonPointers[%d]", p, j), fmt.Sprintf("%q is not a JSON pointer", ptr), "JSON pointers start with /, e.g. /spec/replicas")
+			}
+		}
+		for j, m := range r.ManagedFieldsManagers {
+			if m == "" {
+				v.add(fmt.Sprintf("%s.managedFieldsManagers[%d]", p, j), "empty manager name", "name a field manager as managedFields shows it, e.g. kubectl-edit")
+			}
+		}
+	}
 }
 
 var (

@@ -15,20 +15,65 @@ import (
 // Apply server-side applies obj as field manager "neo4jctl" and returns the
 // object the server stored. Objects carrying the neo4jctl.io/cluster label
 // are labelled as members of that cluster's inventory (call EnsureInventory
-// for their kinds first). Transient errors are retried; a field conflict is
-// returned as *ConflictError and never retried — force takes the fields
-// over (--force-conflicts).
+// for their kinds first).
+//
+// neo4jctl is authoritative for the fields it renders, so fields another
+// manager last set with an Update (kubectl edit/scale/patch) are taken back
+// even when force is false. Fields owned by another Apply-operation manager
+// (another GitOps tool) are a *ConflictError naming field and owner unless
+// force is true (--force-conflicts). Conflicts are never retried; transient
+// errors are.
 func (c *Client) Apply(ctx context.Context, obj *unstructured.Unstructured, force bool) (*unstructured.Unstructured, error) {
 	p, err := c.prepare(obj, "")
 	if err != nil {
 		return nil, fmt.Errorf("apply %s/%s: %w", obj.GetKind(), obj.GetName(), err)
 	}
 	out, err := c.applyRequest(ctx, "apply "+p.address, p, force, false)
+	if err != nil && apierrors.IsConflict(err) {
+		conflicts := conflictsFromStatus(err)
+		applyOwned, cerr := c.applyManagerConflicts(ctx, p, conflicts)
+		if cerr != nil {
+			return nil, fmt.Errorf("apply %s: %w (reading field owners: %v)", p.address, err, cerr)
+		}
+		if len(applyOwned) > 0 {
+			return nil, &ConflictError{Address: p.address, Conflicts: applyOwned, Err: err}
+		}
+		// Only Update managers (out-of-band edits) stood in the way: that is
+		// drift, which apply takes back.
+		out, err = c.applyRequest(ctx, "apply "+p.address, p, true, false)
+	}
 	if err != nil {
 		if apierrors.IsConflict(err) {
 			return nil, &ConflictError{Address: p.address, Conflicts: conflictsFromStatus(err), Err: err}
 		}
 		return nil, fmt.Errorf("apply %s: %w", p.address, err)
+	}
+	return out, nil
+}
+
+// applyManagerConflicts keeps the conflicts whose owner holds fields of the
+// live object through an Apply operation; the server's conflict message
+// names the manager but not how it wrote.
+func (c *Client) applyManagerConflicts(ctx context.Context, p prepared, conflicts []state.Conflict) ([]state.Conflict, error) {
+	if len(conflicts) == 0 {
+		// A 409 without field causes: keep it a conflict, never guess.
+		return []state.Conflict{{Field: "(unknown)", Manager: "(unknown)"}}, nil
+	}
+	live, err := c.get(ctx, p)
+	if err != nil || live == nil {
+		return conflicts, err
+	}
+	appliers := map[string]bool{}
+	for _, e := range live.GetManagedFields() {
+		if e.Operation == metav1.ManagedFieldsOperationApply {
+			appliers[e.Manager] = true
+		}
+	}
+	var out []state.Conflict
+	for _, cf := range conflicts {
+		if appliers[cf.Manager] {
+			out = append(out, cf)
+		}
 	}
 	return out, nil
 }

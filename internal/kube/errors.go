@@ -8,11 +8,11 @@ import (
 	"net"
 	"strings"
 	"syscall"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/neo4jctl/neo4jctl/internal/state"
 )
@@ -106,35 +106,39 @@ func IsNotFound(err error) bool { return apierrors.IsNotFound(err) }
 func IsUnauthorized(err error) bool { return apierrors.IsUnauthorized(err) }
 
 // retry runs fn until it succeeds, fails with an error that is not
-// transient, the context ends or the backoff's attempts run out. It is
-// client-go's retry.OnError with a context: a Ctrl-C must not wait out a
-// 5-second backoff step.
+// transient, the context ends or Backoff.Steps attempts have failed. It is
+// client-go's retry.OnError with two differences that matter to a CLI: the
+// sleeps end with the context (Ctrl-C must not wait out a 5 s step), and
+// reaching Backoff.Cap does not silently cut the attempts short (in
+// wait.ExponentialBackoff hitting the cap zeroes the remaining steps).
 func (c *Client) retry(ctx context.Context, what string, fn func(ctx context.Context) error) error {
-	var last error
-	attempt := 0
-	err := wait.ExponentialBackoffWithContext(ctx, c.opts.Backoff, func(ctx context.Context) (bool, error) {
-		attempt++
+	b := c.opts.Backoff
+	attempts := max(b.Steps, 1)
+	for attempt := 1; ; attempt++ {
 		err := fn(ctx)
-		switch {
-		case err == nil:
-			return true, nil
-		case ctx.Err() == nil && IsTransient(err):
-			last = err
-			if attempt < c.opts.Backoff.Steps && c.opts.OnRetry != nil {
-				c.opts.OnRetry(what, attempt, err)
-			}
-			return false, nil
-		default:
-			return false, err
+		if err == nil {
+			return nil
 		}
-	})
-	if err != nil && ctx.Err() != nil {
-		return err
+		if ctx.Err() != nil {
+			return err
+		}
+		if !IsTransient(err) {
+			return err
+		}
+		if attempt >= attempts {
+			return fmt.Errorf("%s: giving up after %d attempts: %w", what, attempt, err)
+		}
+		if c.opts.OnRetry != nil {
+			c.opts.OnRetry(what, attempt, err)
+		}
+		t := time.NewTimer(b.Step())
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%s: %w (last error: %w)", what, ctx.Err(), err)
+		case <-t.C:
+		}
 	}
-	if wait.Interrupted(err) && last != nil {
-		return fmt.Errorf("%s: giving up after %d attempts: %w", what, attempt, last)
-	}
-	return err
 }
 
 // conflictsFromStatus reads the field/manager pairs out of a 409 from a

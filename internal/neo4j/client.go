@@ -456,7 +456,7 @@ func (c *Client) runOnce(ctx context.Context, stmt string, write bool) ([]row, e
 // driverFor picks the driver for a statement: the main one, except for
 // writes under own routing, which go to the system writer.
 func (c *Client) driverFor(ctx context.Context, write bool) (driver.DriverWithContext, error) {
-	if true || !c.ownRouting || !write {
+	if !c.ownRouting || !write {
 		return c.main, nil
 	}
 	c.mu.Lock()

@@ -129,7 +129,7 @@ public final class Launcher {
                 .getDependencyResolver()
                 .resolveDependency(ConnectorPortRegister.class);
         var bolt = ports.getLocalAddress(ConnectorType.BOLT);
-        protocol.println("READY bolt://" + bolt.getHostname() + ":" + bolt.getPort()
+        protocol.println("READY bolt://" + bolt.getHost() + ":" + bolt.getPort()
                 + " version=" + version + " edition=" + edition);
         protocol.flush();
 

@@ -1,0 +1,427 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/neo4jctl/neo4jctl/internal/kube"
+	"github.com/neo4jctl/neo4jctl/internal/neo4j"
+	"github.com/neo4jctl/neo4jctl/internal/state"
+	"github.com/neo4jctl/neo4jctl/plan"
+)
+
+// Kube is what apply needs of the Kubernetes API; *kube.Client implements
+// it. Transient errors are retried inside (and reported through the
+// client's OnRetry); a *kube.ConflictError is never retried.
+type Kube interface {
+	DryRunApply(ctx context.Context, obj *unstructured.Unstructured, force bool) (*unstructured.Unstructured, error)
+	Apply(ctx context.Context, obj *unstructured.Unstructured, force bool) (*unstructured.Unstructured, error)
+	Delete(ctx context.Context, ref kube.Ref) error
+	EnsureInventory(ctx context.Context, inv kube.InventoryRef, kinds []schema.GroupKind) error
+	WaitStatefulSet(ctx context.Context, ns, name string, want int, onProgress func(ready, want int)) error
+	WaitPodReady(ctx context.Context, ns, name string) error
+}
+
+// Neo4j is what apply needs of a Neo4j connection; *neo4j.Client implements
+// it. Idempotent statements are retried inside; DEALLOCATE, DROP SERVER and
+// CREATE DATABASE are sent once.
+type Neo4j interface {
+	Servers(ctx context.Context) (map[string]state.Server, error)
+	Databases(ctx context.Context) ([]state.DatabaseAllocation, error)
+	EnableServer(ctx context.Context, id string, opts neo4j.ServerOptions) error
+	AlterServerOptions(ctx context.Context, name string, opts neo4j.ServerOptions) error
+	CordonServer(ctx context.Context, id string) error
+	DeallocateServers(ctx context.Context, dryRun bool, ids ...string) ([]neo4j.Reallocation, error)
+	DropServer(ctx context.Context, id string) error
+	CreateDatabase(ctx context.Context, name string, c neo4j.CreateDatabase) error
+	AlterDatabaseTopology(ctx context.Context, name string, t neo4j.Topology) error
+	AlterDatabaseAccess(ctx context.Context, name string, readOnly bool) error
+}
+
+var (
+	_ Kube  = (*kube.Client)(nil)
+	_ Neo4j = (*neo4j.Client)(nil)
+)
+
+// Options tune an Executor. Zero fields take their defaults.
+type Options struct {
+	// ForceConflicts takes over fields another Apply-operation manager owns
+	// (--force-conflicts).
+	ForceConflicts bool
+	// PollInterval is how often Neo4j waits re-read SHOW SERVERS / SHOW
+	// DATABASES (default 1 s).
+	PollInterval time.Duration
+	// StepTimeout bounds each wait step (default 10 min).
+	StepTimeout time.Duration
+	// ProgressEvery is how often a wait reports "Still waiting …"
+	// (default 10 s).
+	ProgressEvery time.Duration
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	if o.StepTimeout <= 0 {
+		o.StepTimeout = 10 * time.Minute
+	}
+	if o.ProgressEvery <= 0 {
+		o.ProgressEvery = 10 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Target is the rendered side of what the plan was computed from: the
+// objects kind "apply" steps send, and the inventory their members are
+// recorded in.
+type Target struct {
+	Namespace string
+	// Objects are the rendered objects; steps find theirs by ObjectRef.
+	Objects   []*unstructured.Unstructured
+	Inventory kube.InventoryRef
+}
+
+// Executor runs plans. Build one per apply: it remembers the serverIds it
+// resolved and the step it is running (to route client retries to it).
+type Executor struct {
+	Kube Kube
+	// Neo4j opens a connection; apply calls it lazily (a new cluster has no
+	// Neo4j until its Pods run) and again after the connection failed. The
+	// returned func closes the connection.
+	Neo4j func(ctx context.Context) (Neo4j, func(), error)
+	Hook  Hook
+	// Verify computes a fresh plan after apply wrote something; apply
+	// requires it to be empty. Nil skips verification.
+	Verify  func(ctx context.Context) (*plan.Plan, error)
+	Options Options
+
+	mu        sync.Mutex
+	current   plan.Step
+	conn      Neo4j
+	closeFn   func()
+	resolved  map[string]string // pending address → serverId
+	namespace string
+}
+
+// ErrNotApplicable is returned for a plan with refusals or an unknown plane.
+var ErrNotApplicable = errors.New("the plan cannot be applied")
+
+// KubeRetry is a kube.Options.OnRetry that reports the retry against the
+// step running now.
+func (e *Executor) KubeRetry(what string, attempt int, err error) {
+	e.hook().StepRetry(e.currentStep(), what, attempt, err)
+}
+
+// Neo4jRetry is a neo4j.Config.OnRetry that reports the retry against the
+// step running now.
+func (e *Executor) Neo4jRetry(attempt int, err error) {
+	what := "Neo4j statement"
+	var ne *neo4j.Error
+	if errors.As(err, &ne) && ne.Op != "" {
+		what = ne.Op
+	}
+	e.hook().StepRetry(e.currentStep(), what, attempt, err)
+}
+
+func (e *Executor) currentStep() plan.Step {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.current
+}
+
+func (e *Executor) setCurrent(s plan.Step) {
+	e.mu.Lock()
+	e.current = s
+	e.mu.Unlock()
+}
+
+func (e *Executor) hook() Hook {
+	if e.Hook == nil {
+		return NopHook{}
+	}
+	return e.Hook
+}
+
+// Apply executes p's steps exactly in plan order. It refuses a plan that is
+// not Applicable, dry-runs every object it will apply before the first
+// write (reporting every refusal at once), records the kinds in the
+// cluster's inventory, then runs each step whose dependencies succeeded; a
+// failed step's dependents are skipped and independent steps continue.
+// After writing anything it requires Verify's fresh plan to be empty.
+//
+// The error is nil only when every step succeeded and verification passed.
+// When ctx ends the step in flight is finished or abandoned cleanly (a
+// statement sent once is followed by a re-read of the state), the rest are
+// skipped and the error wraps ctx's error.
+func (e *Executor) Apply(ctx context.Context, t Target, p *plan.Plan) (*Result, error) {
+	e.Options = e.Options.withDefaults()
+	e.resolved = map[string]string{}
+	e.namespace = t.Namespace
+	defer e.closeNeo4j()
+	res := &Result{}
+	if !p.Applicable() {
+		return res, notApplicable(p)
+	}
+	objs, err := e.objectsOf(t, p)
+	if err != nil {
+		return res, err
+	}
+	if !p.HasChanges() {
+		e.hook().Summary(res)
+		return res, nil
+	}
+
+	if errs := e.preflight(ctx, p, objs); len(errs) > 0 {
+		res.Preflight = errs
+		e.hook().Summary(res)
+		if ctx.Err() != nil {
+			res.Interrupted = true
+			return res, fmt.Errorf("apply interrupted during the preflight; nothing was written: %w", ctx.Err())
+		}
+		return res, fmt.Errorf("%s\n%w", res.SummaryLine(), errors.Join(errs...))
+	}
+	if len(objs) > 0 {
+		var us []*unstructured.Unstructured
+		for _, o := range objs {
+			us = append(us, o)
+		}
+		if err := e.Kube.EnsureInventory(ctx, t.Inventory, kube.KindsOf(us)); err != nil {
+			if ctx.Err() != nil {
+				res.Interrupted = true
+				return res, fmt.Errorf("apply interrupted: %w", ctx.Err())
+			}
+			return res, fmt.Errorf("record the cluster's inventory before applying: %w", err)
+		}
+	}
+
+	status := map[string]Status{}
+	for _, s := range p.Steps {
+		r := StepResult{ID: s.ID, Address: s.Address, Kind: s.Kind}
+		switch blocker := blockedBy(s, status); {
+		case ctx.Err() != nil:
+			r.Status, r.Note = StatusSkipped, "apply was interrupted"
+		case blocker != "":
+			r.Status, r.Note = StatusSkipped, fmt.Sprintf("depends on %s, which %s", blocker, verbOf(status[blocker]))
+		default:
+			e.setCurrent(s)
+			e.hook().StepStarted(s)
+			start := e.Options.Now()
+			var o outcome
+			o, err = e.run(ctx, t, s, objs)
+			r.Duration = e.Options.Now().Sub(start)
+			r.Note = o.note
+			if o.wrote {
+				res.Wrote = true
+			}
+			switch {
+			case err != nil:
+				r.Status, r.Err = StatusFailed, err
+			case o.unchanged:
+				r.Status = StatusUnchanged
+			default:
+				r.Status = StatusApplied
+			}
+			e.setCurrent(plan.Step{})
+		}
+		status[s.ID] = r.Status
+		res.Steps = append(res.Steps, r)
+		e.hook().StepFinished(s, r)
+	}
+
+	if ctx.Err() != nil {
+		res.Interrupted = true
+		e.hook().Summary(res)
+		return res, fmt.Errorf("%s Apply was interrupted; run it again to converge: %w", res.SummaryLine(), ctx.Err())
+	}
+	if res.Failed() {
+		e.hook().Summary(res)
+		return res, errors.New(res.SummaryLine() + " Fix the failures above and run apply again: it continues from where the cluster is.")
+	}
+	if res.Wrote && e.Verify != nil {
+		e.hook().Message("Verifying: planning again, expecting no changes…")
+		vp, err := e.Verify(ctx)
+		switch {
+		case err != nil:
+			e.hook().Summary(res)
+			return res, fmt.Errorf("apply finished, but the verifying plan failed: %w", err)
+		case vp.HasChanges() || !vp.Applicable():
+			e.hook().Summary(res)
+			return res, fmt.Errorf("apply finished, but a fresh plan is not empty (%s); run neo4jctl plan to see what still differs", describe(vp))
+		}
+		res.Verified = true
+	}
+	e.hook().Summary(res)
+	return res, nil
+}
+
+func describe(p *plan.Plan) string {
+	var parts []string
+	for i, s := range p.Steps {
+		if i == 5 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(p.Steps)-5))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %s", s.Kind, s.Address))
+	}
+	for _, r := range p.Refusals {
+		parts = append(parts, "refused: "+r.Address+": "+r.Reason)
+	}
+	for _, u := range p.Unknown {
+		parts = append(parts, u.Plane+" not observed: "+u.Reason)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func notApplicable(p *plan.Plan) error {
+	if p == nil {
+		return fmt.Errorf("%w: no plan", ErrNotApplicable)
+	}
+	var why []string
+	for _, r := range p.Refusals {
+		s := r.Address + ": " + r.Reason
+		if r.Fix != "" {
+			s += " (fix: " + r.Fix + ")"
+		}
+		why = append(why, s)
+	}
+	for _, u := range p.Unknown {
+		why = append(why, fmt.Sprintf("the %s plane was not observed: %s", u.Plane, u.Reason))
+	}
+	if p.Incomplete && len(p.Unknown) == 0 {
+		why = append(why, "the plan is incomplete")
+	}
+	return fmt.Errorf("%w; nothing was written:\n  %s", ErrNotApplicable, strings.Join(why, "\n  "))
+}
+
+// blockedBy returns the first dependency of s that did not succeed.
+func blockedBy(s plan.Step, status map[string]Status) string {
+	for _, d := range s.DependsOn {
+		switch status[d] {
+		case StatusApplied, StatusUnchanged:
+		default:
+			_ = d
+		}
+	}
+	return ""
+}
+
+func verbOf(s Status) string {
+	switch s {
+	case StatusFailed:
+		return "failed"
+	case StatusSkipped:
+		return "was skipped"
+	}
+	return "did not run"
+}
+
+// objectsOf maps every Kubernetes step of p to its rendered object, so a
+// plan whose objects the cluster file no longer renders is refused before
+// anything is sent.
+func (e *Executor) objectsOf(t Target, p *plan.Plan) (map[string]*unstructured.Unstructured, error) {
+	byKey := map[string]*unstructured.Unstructured{}
+	for _, o := range t.Objects {
+		ns := o.GetNamespace()
+		if ns == "" {
+			ns = t.Namespace
+		}
+		byKey[objKey(o.GroupVersionKind().Group, o.GetKind(), ns, o.GetName())] = o
+	}
+	out := map[string]*unstructured.Unstructured{}
+	var missing []string
+	for _, s := range p.Steps {
+		switch s.Kind {
+		case plan.KindApply, plan.KindScaleStatefulSet, plan.KindReplace:
+		default:
+			continue
+		}
+		if s.Object == nil {
+			missing = append(missing, s.ID+" "+s.Address+" (no object)")
+			continue
+		}
+		ns := s.Object.Namespace
+		if ns == "" {
+			ns = t.Namespace
+		}
+		o, ok := byKey[objKey(s.Object.Group, s.Object.Kind, ns, s.Object.Name)]
+		if !ok {
+			missing = append(missing, s.ID+" "+s.Address)
+			continue
+		}
+		out[s.ID] = o
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("the plan applies objects the cluster file does not render (was it made from another file?): %s", strings.Join(missing, ", "))
+	}
+	return out, nil
+}
+
+func objKey(group, kind, ns, name string) string {
+	return group + "/" + kind + "/" + ns + "/" + name
+}
+
+// preflight dry-runs every object the plan applies, in parallel, and
+// returns every refusal. A replace is left out: its new object can only be
+// admitted once the old one is gone.
+func (e *Executor) preflight(ctx context.Context, p *plan.Plan, objs map[string]*unstructured.Unstructured) []error {
+	type job struct {
+		s plan.Step
+		o *unstructured.Unstructured
+	}
+	var jobs []job
+	for _, s := range p.Steps {
+		if o, ok := objs[s.ID]; ok && s.Kind != plan.KindReplace {
+			jobs = append(jobs, job{s, e.desiredObject(s, o)})
+		}
+	}
+	if len(jobs) == 0 {
+		return nil
+	}
+	e.hook().Message(fmt.Sprintf("Preflight: dry-running %d %s…", len(jobs), plural(len(jobs), "object", "objects")))
+	errs := make([]error, len(jobs))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if _, err := e.Kube.DryRunApply(ctx, j.o, e.Options.ForceConflicts); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", j.s.Address, err)
+			}
+		}()
+	}
+	wg.Wait()
+	var out []error
+	for _, err := range errs {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	return out
+}
+
+// desiredObject is the object a step sends: the rendered object, with
+// spec.replicas set to the step's target for a scale-statefulset step (the
+// plan keeps live replicas when an ignore rule gives them to an autoscaler).
+func (e *Executor) desiredObject(s plan.Step, o *unstructured.Unstructured) *unstructured.Unstructured {
+	if s.Kind != plan.KindScaleStatefulSet || s.Replicas == nil {
+		return o
+	}
+	cp := o.DeepCopy()
+	_ = unstructured.SetNestedField(cp.Object, int64(*s.Replicas), "spec", "replicas")
+	return cp
+}

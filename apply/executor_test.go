@@ -1,0 +1,620 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/neo4jctl/neo4jctl/internal/kube"
+	"github.com/neo4jctl/neo4jctl/internal/neo4j"
+	"github.com/neo4jctl/neo4jctl/internal/state"
+	"github.com/neo4jctl/neo4jctl/plan"
+	"github.com/neo4jctl/neo4jctl/plan/plantest"
+)
+
+// The fakes below stand in for the pure interfaces only: they record what
+// apply sent, in order, and keep just enough server state (SHOW SERVERS /
+// SHOW DATABASES) for the waits to end. What the real API server and a
+// Bolt server do with these calls is tested in the integration tests.
+
+type log struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (l *log) add(format string, args ...any) {
+	l.mu.Lock()
+	l.calls = append(l.calls, fmt.Sprintf(format, args...))
+	l.mu.Unlock()
+}
+
+func (l *log) get() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.calls...)
+}
+
+type fakeKube struct {
+	log *log
+	// fail maps a call ("apply ConfigMap/prod-config") to its error.
+	fail map[string]error
+	// onWaitSts runs when a StatefulSet wait starts (Pods come up).
+	onWaitSts func(want int)
+	// retry, when set, is called during Apply like a client retry loop.
+	retry func()
+}
+
+func (k *fakeKube) key(verb string, o *unstructured.Unstructured) string {
+	return verb + " " + o.GetKind() + "/" + o.GetName()
+}
+
+func (k *fakeKube) DryRunApply(_ context.Context, o *unstructured.Unstructured, _ bool) (*unstructured.Unstructured, error) {
+	key := k.key("dry-run", o)
+	k.log.add("%s", key)
+	return o, k.fail[key]
+}
+
+func (k *fakeKube) Apply(_ context.Context, o *unstructured.Unstructured, _ bool) (*unstructured.Unstructured, error) {
+	key := k.key("apply", o)
+	if o.GetKind() == "StatefulSet" {
+		k.log.add("%s replicas=%d", key, replicasOf(o))
+	} else {
+		k.log.add("%s", key)
+	}
+	if k.retry != nil {
+		k.retry()
+	}
+	return o, k.fail[key]
+}
+
+func (k *fakeKube) Delete(_ context.Context, r kube.Ref) error {
+	key := "delete " + r.Kind + "/" + r.Name
+	k.log.add("%s", key)
+	return k.fail[key]
+}
+
+func (k *fakeKube) EnsureInventory(_ context.Context, inv kube.InventoryRef, kinds []schema.GroupKind) error {
+	k.log.add("inventory %s (%d kinds)", inv.ParentName(), len(kinds))
+	return nil
+}
+
+func (k *fakeKube) WaitStatefulSet(ctx context.Context, ns, name string, want int, onProgress func(ready, want int)) error {
+	k.log.add("wait StatefulSet/%s %d", name, want)
+	if k.onWaitSts != nil {
+		k.onWaitSts(want)
+	}
+	if onProgress != nil {
+		onProgress(want, want)
+	}
+	return k.fail["wait StatefulSet/"+name]
+}
+
+func (k *fakeKube) WaitPodReady(ctx context.Context, ns, name string) error {
+	if err := k.fail["wait Pod/"+name]; err != nil {
+		<-ctx.Done() // a Pod that never becomes Ready
+		return ctx.Err()
+	}
+	return nil
+}
+
+type fakeNeo4j struct {
+	log     *log
+	mu      sync.Mutex
+	servers map[string]state.Server
+	dbs     []state.DatabaseAllocation
+	// fail maps a statement ("DEALLOCATE <id>") to its error; tookEffect
+	// lists statements whose reply is lost although they took effect.
+	fail       map[string]error
+	tookEffect map[string]bool
+	readErrs   int // the next readErrs SHOW SERVERS fail transiently
+}
+
+func (n *fakeNeo4j) send(stmt string, effect func()) error {
+	n.log.add("%s", stmt)
+	if err := n.fail[stmt]; err != nil {
+		if n.tookEffect[stmt] {
+			effect()
+		}
+		return err
+	}
+	effect()
+	return nil
+}
+
+func (n *fakeNeo4j) Servers(context.Context) (map[string]state.Server, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.readErrs > 0 {
+		n.readErrs--
+		return nil, &neo4j.Error{Op: "SHOW SERVERS", Kind: neo4j.KindTransient, Message: "database unavailable"}
+	}
+	out := map[string]state.Server{}
+	for k, v := range n.servers {
+		out[k] = v
+	}
+	return out, nil
+}
+
+func (n *fakeNeo4j) Databases(context.Context) ([]state.DatabaseAllocation, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]state.DatabaseAllocation(nil), n.dbs...), nil
+}
+
+func (n *fakeNeo4j) setState(id, st, health string, hosting ...string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	s := n.servers[id]
+	s.State, s.Health = st, health
+	if hosting != nil {
+		s.Hosting = hosting
+	}
+	n.servers[id] = s
+}
+
+func (n *fakeNeo4j) EnableServer(_ context.Context, id string, o neo4j.ServerOptions) error {
+	return n.send("ENABLE "+id, func() { n.setState(id, state.ServerEnabled, state.HealthAvailable) })
+}
+
+func (n *fakeNeo4j) AlterServerOptions(_ context.Context, name string, o neo4j.ServerOptions) error {
+	return n.send("ALTER "+name+" "+o.ModeConstraint, func() {})
+}
+
+func (n *fakeNeo4j) CordonServer(_ context.Context, id string) error {
+	return n.send("CORDON "+id, func() { n.setState(id, state.ServerCordoned, state.HealthAvailable) })
+}
+
+func (n *fakeNeo4j) DeallocateServers(_ context.Context, dry bool, ids ...string) ([]neo4j.Reallocation, error) {
+	return nil, n.send("DEALLOCATE "+strings.Join(ids, ","), func() {
+		for _, id := range ids {
+			n.setState(id, state.ServerDeallocated, state.HealthAvailable, "system")
+		}
+	})
+}
+
+func (n *fakeNeo4j) DropServer(_ context.Context, id string) error {
+	return n.send("DROP "+id, func() {
+		n.mu.Lock()
+		delete(n.servers, id)
+		n.mu.Unlock()
+	})
+}
+
+func (n *fakeNeo4j) CreateDatabase(_ context.Context, name string, c neo4j.CreateDatabase) error {
+	return n.send(fmt.Sprintf("CREATE %s %d", name, c.Topology.Primaries), func() {
+		n.mu.Lock()
+		n.dbs = append(n.dbs, state.DatabaseAllocation{Name: name, CurrentStatus: "online", RequestedPrimaries: 3, CurrentPrimaries: 3})
+		n.mu.Unlock()
+	})
+}
+
+func (n *fakeNeo4j) AlterDatabaseTopology(_ context.Context, name string, t neo4j.Topology) error {
+	return n.send(fmt.Sprintf("TOPOLOGY %s %d", name, t.Primaries), func() {})
+}
+
+func (n *fakeNeo4j) AlterDatabaseAccess(_ context.Context, name string, ro bool) error {
+	return n.send(fmt.Sprintf("ACCESS %s %v", name, ro), func() {})
+}
+
+// recorder is a Hook that keeps what it was told.
+type recorder struct {
+	mu       sync.Mutex
+	started  []string
+	finished []string
+	retries  []string
+	progress []string
+	summary  *Result
+}
+
+func (r *recorder) Message(string) {}
+func (r *recorder) StepStarted(s plan.Step) {
+	r.mu.Lock()
+	r.started = append(r.started, s.ID)
+	r.mu.Unlock()
+}
+func (r *recorder) StepProgress(s plan.Step, msg string) {
+	r.mu.Lock()
+	r.progress = append(r.progress, s.ID+": "+msg)
+	r.mu.Unlock()
+}
+func (r *recorder) StepRetry(s plan.Step, what string, attempt int, err error) {
+	r.mu.Lock()
+	r.retries = append(r.retries, fmt.Sprintf("%s: %s #%d", s.ID, what, attempt))
+	r.mu.Unlock()
+}
+func (r *recorder) StepFinished(s plan.Step, res StepResult) {
+	r.mu.Lock()
+	r.finished = append(r.finished, s.ID+" "+string(res.Status))
+	r.mu.Unlock()
+}
+func (r *recorder) Summary(res *Result) { r.summary = res }
+
+// scenario returns a plantest scenario's plan and its rendered objects.
+func scenario(t *testing.T, name string) (*plan.Plan, Target) {
+	t.Helper()
+	for _, s := range plantest.Scenarios() {
+		if s.Name != name {
+			continue
+		}
+		p, err := plan.Compute(s.Desired, s.Kube, s.Neo4j, s.Options)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg := Target{Namespace: plantest.Namespace, Inventory: kube.InventoryRef{Namespace: plantest.Namespace, Cluster: plantest.Name}}
+		for _, o := range s.Kube.Objects {
+			tg.Objects = append(tg.Objects, &unstructured.Unstructured{Object: plantest.Clone(o.Desired)})
+		}
+		return p, tg
+	}
+	t.Fatalf("no scenario %q", name)
+	return nil, Target{}
+}
+
+func newFakes(n int) (*log, *fakeKube, *fakeNeo4j) {
+	l := &log{}
+	live := plantest.Neo4j(n)
+	nf := &fakeNeo4j{log: l, servers: live.Servers, dbs: live.Databases, fail: map[string]error{}, tookEffect: map[string]bool{}}
+	return l, &fakeKube{log: l, fail: map[string]error{}}, nf
+}
+
+func executor(k *fakeKube, n *fakeNeo4j, h Hook) *Executor {
+	return &Executor{
+		Kube: k, Hook: h,
+		Neo4j: func(context.Context) (Neo4j, func(), error) {
+			return n, func() {}, nil
+		},
+		Verify:  func(context.Context) (*plan.Plan, error) { return &plan.Plan{}, nil },
+		Options: Options{PollInterval: time.Millisecond, ProgressEvery: time.Hour, StepTimeout: 5 * time.Second},
+	}
+}
+
+// addFreeServers makes the servers of new Pods appear, as Neo4j does when
+// their Pods start.
+func addFreeServers(n *fakeNeo4j, from, to int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for i := from; i < to; i++ {
+		id := fmt.Sprintf("new-%d", i)
+		n.servers[id] = state.Server{ID: id, Name: id, Address: plantest.PodDNS(plantest.Name, i) + ":7687",
+			State: state.ServerFree, Health: state.HealthAvailable, Hosting: []string{"system"}}
+	}
+}
+
+func TestApplyScaleOutOrder(t *testing.T) {
+	p, tg := scenario(t, "scale-out")
+	l, k, n := newFakes(3)
+	k.onWaitSts = func(want int) { addFreeServers(n, 3, want) }
+	rec := &recorder{}
+	res, err := executor(k, n, rec).Apply(context.Background(), tg, p)
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	want := []string{
+		"dry-run StatefulSet/prod",
+		"inventory neo4jctl-prod-applyset (1 kinds)",
+		"apply StatefulSet/prod replicas=5",
+		"wait StatefulSet/prod 5",
+		"ENABLE new-3",
+		"ENABLE new-4",
+	}
+	if diff := cmp.Diff(want, l.get()); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if got, want := res.SummaryLine(), "Apply complete: 7 applied."; got != want {
+		t.Errorf("summary: got %q, want %q", got, want)
+	}
+	if !res.Verified {
+		t.Errorf("got Verified false, want true after writing")
+	}
+	if rec.summary != res {
+		t.Errorf("Summary hook not called with the result")
+	}
+}
+
+func TestApplyScaleInOrder(t *testing.T) {
+	p, tg := scenario(t, "scale-in")
+	l, k, n := newFakes(5)
+	res, err := executor(k, n, &recorder{}).Apply(context.Background(), tg, p)
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	id3, id4 := plantest.ServerIDs[3], plantest.ServerIDs[4]
+	want := []string{
+		"dry-run StatefulSet/prod",
+		"inventory neo4jctl-prod-applyset (1 kinds)",
+		"DEALLOCATE " + id4, "DROP " + id4,
+		"DEALLOCATE " + id3, "DROP " + id3,
+		"apply StatefulSet/prod replicas=3",
+		"wait StatefulSet/prod 3",
+	}
+	if diff := cmp.Diff(want, l.get()); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if res.Count(StatusApplied) != 7 {
+		t.Errorf("got %d applied, want 7", res.Count(StatusApplied))
+	}
+}
+
+func TestApplyFailureSkipsDependentsOnly(t *testing.T) {
+	p, tg := scenario(t, "create-all")
+	l, k, n := newFakes(0)
+	k.fail["apply ConfigMap/prod-config"] = errors.New("admission webhook denied it")
+	rec := &recorder{}
+	res, err := executor(k, n, rec).Apply(context.Background(), tg, p)
+	if err == nil {
+		t.Fatal("Apply: got nil error, want the failure")
+	}
+	// s01 (ConfigMap) fails; the StatefulSet (s05) needs it, and every
+	// server and database step hangs off the StatefulSet. The
+	// ServiceAccount, Service and PDB are independent and still applied.
+	wantFinished := []string{"s01 failed", "s02 applied", "s03 applied", "s04 applied", "s05 skipped", "s06 skipped",
+		"s07 skipped", "s08 skipped", "s09 skipped", "s10 skipped", "s11 skipped", "s12 skipped", "s13 skipped",
+		"s14 skipped", "s15 skipped", "s16 skipped"}
+	if diff := cmp.Diff(wantFinished, rec.finished); diff != "" {
+		t.Errorf("step results (-want +got):\n%s", diff)
+	}
+	if got, want := res.SummaryLine(), "Apply failed: 3 applied, 1 failed, 12 skipped."; got != want {
+		t.Errorf("summary: got %q, want %q", got, want)
+	}
+	if !strings.Contains(err.Error(), "Apply failed: 3 applied, 1 failed, 12 skipped.") {
+		t.Errorf("error %q does not carry the summary", err)
+	}
+	if res.Steps[4].Note != "depends on s01, which failed" {
+		t.Errorf("s05 note: got %q", res.Steps[4].Note)
+	}
+	for _, c := range l.get() {
+		if strings.HasPrefix(c, "apply StatefulSet") {
+			t.Errorf("StatefulSet applied although its ConfigMap failed: %v", l.get())
+		}
+	}
+}
+
+func TestApplyRefusesNonApplicablePlans(t *testing.T) {
+	refused, tg := scenario(t, "refusal")
+	tests := []struct {
+		name string
+		p    *plan.Plan
+		want string
+	}{
+		{"refusal", refused, "holds the only primary of database neo4j"},
+		{"incomplete", &plan.Plan{Incomplete: true, Unknown: []plan.UnknownPlane{{Plane: "neo4j", Reason: "connection refused"}}, Steps: []plan.Step{{ID: "s01"}}},
+			"the neo4j plane was not observed: connection refused"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l, k, n := newFakes(5)
+			_, err := executor(k, n, &recorder{}).Apply(context.Background(), tg, tc.p)
+			if !errors.Is(err, ErrNotApplicable) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want ErrNotApplicable mentioning %q", err, tc.want)
+			}
+			if calls := l.get(); len(calls) != 0 {
+				t.Errorf("got calls %v, want none", calls)
+			}
+		})
+	}
+}
+
+func TestApplyPreflightReportsAllAndWritesNothing(t *testing.T) {
+	p, tg := scenario(t, "create-all")
+	l, k, n := newFakes(0)
+	k.fail["dry-run Service/prod"] = errors.New("spec.ports[0].port: Invalid value")
+	k.fail["dry-run StatefulSet/prod"] = errors.New("spec.template: forbidden by policy")
+	res, err := executor(k, n, &recorder{}).Apply(context.Background(), tg, p)
+	if err == nil || !strings.Contains(err.Error(), "Invalid value") || !strings.Contains(err.Error(), "forbidden by policy") {
+		t.Fatalf("got %v, want both refusals", err)
+	}
+	if len(res.Preflight) != 2 {
+		t.Errorf("got %d preflight errors, want 2", len(res.Preflight))
+	}
+	for _, c := range l.get() {
+		if !strings.HasPrefix(c, "dry-run ") {
+			t.Errorf("wrote %q after a failed preflight", c)
+		}
+	}
+}
+
+func TestApplyRetriesAreReportedAgainstTheStep(t *testing.T) {
+	p, tg := scenario(t, "scale-out")
+	_, k, n := newFakes(3)
+	k.onWaitSts = func(want int) { addFreeServers(n, 3, want) }
+	rec := &recorder{}
+	ex := executor(k, n, rec)
+	k.retry = func() { ex.KubeRetry("apply k8s:apps/StatefulSet/graph/prod", 1, errors.New("etcdserver: leader changed")) }
+	n.readErrs = 2
+	if _, err := ex.Apply(context.Background(), tg, p); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	want := []string{
+		"s01: apply k8s:apps/StatefulSet/graph/prod #1",
+		"s02: check the server of prod-3 in SHOW SERVERS #1",
+		"s02: check the server of prod-3 in SHOW SERVERS #2",
+	}
+	if diff := cmp.Diff(want, rec.retries); diff != "" {
+		t.Errorf("retries (-want +got):\n%s", diff)
+	}
+}
+
+func TestApplyDeallocate(t *testing.T) {
+	id4 := plantest.ServerIDs[4]
+	lost := &neo4j.Error{Op: "DEALLOCATE", Kind: neo4j.KindUnreachable, Message: "connection reset"}
+	refused := &neo4j.Error{Op: "DEALLOCATE", Kind: neo4j.KindRefused, Code: "Neo.ClientError.Cluster.CannotDeallocate", Message: "sole primary"}
+	tests := []struct {
+		name       string
+		err        error
+		tookEffect bool
+		wantErr    bool
+		wantCalls  []string
+	}{
+		{"reply lost but it took effect", lost, true, false,
+			[]string{"DEALLOCATE " + id4, "DROP " + id4}},
+		{"reply lost and it did not", lost, false, true,
+			[]string{"DEALLOCATE " + id4}},
+		{"refused by Neo4j", refused, false, true,
+			[]string{"DEALLOCATE " + id4}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, tg := scenario(t, "scale-in")
+			l, k, n := newFakes(5)
+			stmt := "DEALLOCATE " + id4
+			n.fail[stmt] = tc.err
+			n.tookEffect[stmt] = tc.tookEffect
+			_, err := executor(k, n, &recorder{}).Apply(context.Background(), tg, p)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("Apply: got %v, want error %v", err, tc.wantErr)
+			}
+			var got []string
+			for _, c := range l.get() {
+				if strings.HasPrefix(c, "DEALLOCATE") || strings.HasPrefix(c, "DROP") {
+					if strings.Contains(c, id4) {
+						got = append(got, c)
+					}
+				}
+				if tc.wantErr && strings.HasPrefix(c, "apply StatefulSet") {
+					t.Errorf("StatefulSet scaled in although DEALLOCATE failed")
+				}
+			}
+			if diff := cmp.Diff(tc.wantCalls, got); diff != "" {
+				t.Errorf("statements (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestApplyInterrupted(t *testing.T) {
+	p, tg := scenario(t, "scale-out")
+	_, k, n := newFakes(3)
+	// prod-3's Pod never becomes Ready; Ctrl-C arrives during the wait.
+	k.fail["wait Pod/prod-3"] = errors.New("never")
+	ctx, cancel := context.WithCancel(context.Background())
+	rec := &recorder{}
+	ex := executor(k, n, rec)
+	ex.Hook = startHook{rec, func(s plan.Step) {
+		if s.ID == "s02" {
+			time.AfterFunc(10*time.Millisecond, cancel)
+		}
+	}}
+	res, err := ex.Apply(ctx, tg, p)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	if !res.Interrupted {
+		t.Errorf("got Interrupted false")
+	}
+	want := []string{"s01 applied", "s02 failed", "s03 skipped", "s04 skipped", "s05 skipped", "s06 skipped", "s07 skipped"}
+	if diff := cmp.Diff(want, rec.finished); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+}
+
+type startHook struct {
+	*recorder
+	onStart func(plan.Step)
+}
+
+func (h startHook) StepStarted(s plan.Step) {
+	h.recorder.StepStarted(s)
+	h.onStart(s)
+}
+
+func TestApplyWrongPasswordFailsOnce(t *testing.T) {
+	p, tg := scenario(t, "scale-out")
+	_, k, n := newFakes(3)
+	k.onWaitSts = func(want int) { addFreeServers(n, 3, want) }
+	connects := 0
+	ex := executor(k, n, &recorder{})
+	ex.Neo4j = func(context.Context) (Neo4j, func(), error) {
+		connects++
+		return nil, nil, &neo4j.Error{Op: "connect", Kind: neo4j.KindAuth, Code: neo4j.CodeUnauthorized, Message: "The client is unauthorized due to authentication failure."}
+	}
+	res, err := ex.Apply(context.Background(), tg, p)
+	if err == nil {
+		t.Fatal("got nil error")
+	}
+	if connects != 1 {
+		t.Errorf("got %d connection attempts, want 1 (no retry storm)", connects)
+	}
+	if res.Steps[1].Err == nil || !neo4j.IsAuth(res.Steps[1].Err) {
+		t.Errorf("s02: got %v, want the auth error", res.Steps[1].Err)
+	}
+}
+
+func TestApplyVerificationMustBeEmpty(t *testing.T) {
+	p, tg := scenario(t, "scale-in")
+	_, k, n := newFakes(5)
+	ex := executor(k, n, &recorder{})
+	ex.Verify = func(context.Context) (*plan.Plan, error) {
+		return &plan.Plan{Steps: []plan.Step{{ID: "s01", Kind: plan.KindApply, Address: "k8s:apps/StatefulSet/graph/prod"}}}, nil
+	}
+	res, err := ex.Apply(context.Background(), tg, p)
+	if err == nil || !strings.Contains(err.Error(), "apply k8s:apps/StatefulSet/graph/prod") {
+		t.Fatalf("got %v, want the verification failure naming what differs", err)
+	}
+	if res.Verified {
+		t.Errorf("got Verified true")
+	}
+}
+
+func TestApplyEmptyPlanSendsNothing(t *testing.T) {
+	p, tg := scenario(t, "no-changes")
+	l, k, n := newFakes(3)
+	verified := false
+	ex := executor(k, n, &recorder{})
+	ex.Verify = func(context.Context) (*plan.Plan, error) { verified = true; return &plan.Plan{}, nil }
+	res, err := ex.Apply(context.Background(), tg, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls := l.get(); len(calls) != 0 || verified {
+		t.Errorf("got calls %v (verified %v), want none", calls, verified)
+	}
+	if got, want := res.SummaryLine(), "Apply complete: 0 applied."; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestApplyEnableAlreadyEnabledServer(t *testing.T) {
+	p, tg := scenario(t, "create-all")
+	l, k, n := newFakes(0)
+	// Bootstrap servers enable themselves: prod-0 is Enabled with the
+	// options the file wants (nothing to send), prod-1 with other options
+	// (ALTER SERVER, never a second ENABLE), prod-2 is Free.
+	k.onWaitSts = func(want int) {
+		addFreeServers(n, 0, want)
+		n.setState("new-0", state.ServerEnabled, state.HealthAvailable)
+		n.setState("new-1", state.ServerEnabled, state.HealthAvailable)
+		n.mu.Lock()
+		s0 := n.servers["new-0"]
+		s0.ModeConstraint = "NONE"
+		n.servers["new-0"] = s0
+		s1 := n.servers["new-1"]
+		s1.ModeConstraint = "SECONDARY"
+		n.servers["new-1"] = s1
+		n.mu.Unlock()
+	}
+	res, err := executor(k, n, &recorder{}).Apply(context.Background(), tg, p)
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	var got []string
+	for _, c := range l.get() {
+		if strings.HasPrefix(c, "ENABLE") || strings.HasPrefix(c, "ALTER") || strings.HasPrefix(c, "CREATE") {
+			got = append(got, c)
+		}
+	}
+	want := []string{"ALTER new-1 NONE", "ENABLE new-2", "CREATE movies 3"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("statements (-want +got):\n%s", diff)
+	}
+	if res.Steps[6].Status != StatusUnchanged {
+		t.Errorf("s07 (enable prod-0): got %s, want unchanged", res.Steps[6].Status)
+	}
+}

@@ -1,0 +1,570 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/neo4jctl/neo4jctl/internal/neo4j"
+	"github.com/neo4jctl/neo4jctl/internal/state"
+	"github.com/neo4jctl/neo4jctl/plan"
+)
+
+// --- the Neo4j connection ---
+
+// neo4jConn returns the open connection, opening one if needed.
+func (e *Executor) neo4jConn(ctx context.Context) (Neo4j, error) {
+	e.mu.Lock()
+	c := e.conn
+	e.mu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	if e.Neo4j == nil {
+		return nil, errors.New("no Neo4j access configured (was --skip-neo4j given?)")
+	}
+	c, closeFn, err := e.Neo4j(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	e.conn, e.closeFn = c, closeFn
+	e.mu.Unlock()
+	return c, nil
+}
+
+// dropConn forgets a connection that failed at the transport level, so the
+// next statement reconnects (port-forwards die with their Pod).
+func (e *Executor) dropConn(err error) {
+	if !neo4j.IsUnreachable(err) {
+		return
+	}
+	e.closeNeo4j()
+}
+
+func (e *Executor) closeNeo4j() {
+	e.mu.Lock()
+	closeFn := e.closeFn
+	e.conn, e.closeFn = nil, nil
+	e.mu.Unlock()
+	if closeFn != nil {
+		closeFn()
+	}
+}
+
+// neo4jWrite runs an idempotent statement (the client retries it), opening
+// the connection first; a connection that cannot be opened for a reason
+// retrying can fix is retried like a statement, and reported.
+func (e *Executor) neo4jWrite(ctx context.Context, f func(Neo4j) error) (outcome, error) {
+	c, err := e.connectRetrying(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	err = f(c)
+	e.dropConn(err)
+	return outcome{wrote: true}, err
+}
+
+// connectRetrying opens the connection, retrying unreachable and transient
+// failures for up to a minute. A wrong password fails at once: it is wrong
+// on every attempt, and a retry storm only locks the account.
+func (e *Executor) connectRetrying(ctx context.Context) (Neo4j, error) {
+	delay := e.Options.PollInterval
+	deadline := e.Options.Now().Add(connectBudget)
+	for attempt := 1; ; attempt++ {
+		c, err := e.neo4jConn(ctx)
+		if err == nil {
+			return c, nil
+		}
+		if !neo4j.Retryable(err) || ctx.Err() != nil || e.Options.Now().After(deadline) {
+			return nil, fmt.Errorf("connect to Neo4j: %w", err)
+		}
+		e.hook().StepRetry(e.currentStep(), "connect to Neo4j", attempt, err)
+		if err := sleep(ctx, delay); err != nil {
+			return nil, err
+		}
+		delay = min(delay*2, 5*e.Options.PollInterval)
+	}
+}
+
+// --- reading the state ---
+
+// findServer locates the server a step acts on: by id, by the id a
+// wait-server-free step resolved, or by the Pod's address.
+func (e *Executor) findServer(servers map[string]state.Server, ss *plan.ServerStep) (state.Server, bool) {
+	if ss == nil {
+		return state.Server{}, false
+	}
+	id := ss.ServerID
+	if id == "" && ss.PendingAddress != "" {
+		e.mu.Lock()
+		id = e.resolved[ss.PendingAddress]
+		e.mu.Unlock()
+	}
+	if id != "" {
+		s, ok := servers[id]
+		if ok && s.ID == "" {
+			s.ID = id
+		}
+		return s, ok
+	}
+	return serverAtPod(servers, ss)
+}
+
+// serverAtPod finds the live server whose advertised address is the Pod's.
+// Dropped and deallocated rows of an earlier incarnation of the Pod never
+// match: a new server for that Pod must get a new id.
+func serverAtPod(servers map[string]state.Server, ss *plan.ServerStep) (state.Server, bool) {
+	ids := make([]string, 0, len(servers))
+	for id := range servers {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		s := servers[id]
+		switch s.State {
+		case state.ServerDropped, state.ServerDeallocated, state.ServerDeallocating:
+			continue
+		}
+		if matchesPod(s.Address, ss) {
+			if s.ID == "" {
+				s.ID = id
+			}
+			return s, true
+		}
+	}
+	return state.Server{}, false
+}
+
+func matchesPod(address string, ss *plan.ServerStep) bool {
+	host := normHost(address)
+	if host == "" {
+		return false
+	}
+	if ss.PodAddress != "" {
+		return host == normHost(ss.PodAddress)
+	}
+	pod := ss.Name
+	if ss.StatefulSet != "" {
+		pod = ss.StatefulSet + "-" + strconv.Itoa(ss.Ordinal)
+	}
+	label, _, _ := strings.Cut(host, ".")
+	return label == pod
+}
+
+func normHost(addr string) string {
+	addr = strings.ToLower(strings.TrimSpace(addr))
+	if i := strings.LastIndex(addr, ":"); i >= 0 {
+		if _, err := strconv.Atoi(addr[i+1:]); err == nil {
+			addr = addr[:i]
+		}
+	}
+	return strings.TrimSuffix(addr, ".")
+}
+
+func onlySystem(hosting []string) bool {
+	for _, h := range hosting {
+		if h != "system" {
+			return false
+		}
+	}
+	return true
+}
+
+// readServers reads SHOW SERVERS on the current connection.
+func (e *Executor) readServers(ctx context.Context) (map[string]state.Server, error) {
+	c, err := e.neo4jConn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := c.Servers(ctx)
+	e.dropConn(err)
+	return s, err
+}
+
+// rereadServers learns what a statement sent once did: with a context of
+// its own, because after Ctrl-C apply must still find out before it stops.
+func (e *Executor) rereadServers(ctx context.Context) (map[string]state.Server, error) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rereadTimeout)
+	defer cancel()
+	return e.readServers(rctx)
+}
+
+func (e *Executor) serverFor(ctx context.Context, s plan.Step) (state.Server, error) {
+	if _, err := e.connectRetrying(ctx); err != nil {
+		return state.Server{}, err
+	}
+	servers, err := e.readServers(ctx)
+	if err != nil {
+		return state.Server{}, err
+	}
+	srv, ok := e.findServer(servers, s.Server)
+	if !ok {
+		return state.Server{}, fmt.Errorf("server %s is not in SHOW SERVERS", serverLabel(s.Server))
+	}
+	return srv, nil
+}
+
+func serverLabel(ss *plan.ServerStep) string {
+	if ss == nil {
+		return "(none)"
+	}
+	switch {
+	case ss.Name != "" && ss.ServerID != "":
+		return ss.Name + " (" + ss.ServerID + ")"
+	case ss.ServerID != "":
+		return ss.ServerID
+	case ss.Name != "":
+		return ss.Name
+	}
+	return ss.PendingAddress
+}
+
+// --- server steps ---
+
+// waitServerFree waits for the Pod to be Ready and for SHOW SERVERS to list
+// a server at the Pod's address (Free, or Enabled for a bootstrap server),
+// and records its serverId for the steps that name the pending address.
+func (e *Executor) waitServerFree(ctx context.Context, s plan.Step) (outcome, error) {
+	ss := s.Server
+	if ss == nil {
+		return outcome{}, errors.New("the step names no server")
+	}
+	pod := ss.StatefulSet + "-" + strconv.Itoa(ss.Ordinal)
+	if ss.StatefulSet == "" {
+		pod = ss.Name
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.Options.StepTimeout)
+	defer cancel()
+	if pod != "" && e.namespace != "" {
+		pr := e.startProgress(s, "Pod "+e.namespace+"/"+pod+" to be Ready")
+		err := e.Kube.WaitPodReady(ctx, e.namespace, pod)
+		pr.stop()
+		if err = e.timeoutError(ctx, err, pr); err != nil {
+			return outcome{}, err
+		}
+	}
+	var found state.Server
+	err := e.poll(ctx, s, "the server of "+pod+" in SHOW SERVERS", func(ctx context.Context) (bool, string, error) {
+		servers, err := e.readServers(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		srv, ok := serverAtPod(servers, ss)
+		if !ok {
+			return false, "", nil
+		}
+		found = srv
+		return true, "", nil
+	})
+	if err != nil {
+		return outcome{}, err
+	}
+	if ss.PendingAddress != "" {
+		e.mu.Lock()
+		e.resolved[ss.PendingAddress] = found.ID
+		e.mu.Unlock()
+	}
+	return outcome{note: fmt.Sprintf("%s is server %s (%s)", pod, found.ID, found.State)}, nil
+}
+
+// enableServer sends ENABLE SERVER with the full options; a server that
+// is already Enabled (bootstrap servers enable themselves) gets ALTER
+// SERVER SET OPTIONS instead, and nothing when its options already match.
+func (e *Executor) enableServer(ctx context.Context, s plan.Step) (outcome, error) {
+	srv, err := e.serverFor(ctx, s)
+	if err != nil {
+		return outcome{}, err
+	}
+	opts := serverOptions(s.Server.Options)
+	if srv.State == state.ServerEnabled {
+		if equalOptions(srv, opts) {
+			return outcome{unchanged: true, note: "already Enabled with these options"}, nil
+		}
+		return e.neo4jWrite(ctx, func(c Neo4j) error { return c.AlterServerOptions(ctx, serverName(srv), opts) })
+	}
+	o, err := e.neo4jWrite(ctx, func(c Neo4j) error { return c.EnableServer(ctx, srv.ID, opts) })
+	o.note = "server " + srv.ID
+	return o, err
+}
+
+func (e *Executor) alterServer(ctx context.Context, s plan.Step) (outcome, error) {
+	srv, err := e.serverFor(ctx, s)
+	if err != nil {
+		return outcome{}, err
+	}
+	opts := serverOptions(s.Server.Options)
+	if equalOptions(srv, opts) {
+		return outcome{unchanged: true, note: "options already match"}, nil
+	}
+	return e.neo4jWrite(ctx, func(c Neo4j) error { return c.AlterServerOptions(ctx, serverName(srv), opts) })
+}
+
+func (e *Executor) cordon(ctx context.Context, s plan.Step) (outcome, error) {
+	srv, err := e.serverFor(ctx, s)
+	if err != nil {
+		return outcome{}, err
+	}
+	if srv.State == state.ServerCordoned {
+		return outcome{unchanged: true, note: "already Cordoned"}, nil
+	}
+	return e.neo4jWrite(ctx, func(c Neo4j) error { return c.CordonServer(ctx, srv.ID) })
+}
+
+// deallocate sends DEALLOCATE once. After any error (Ctrl-C included) it
+// re-reads SHOW SERVERS: a server now Deallocating took the statement, and
+// the step succeeded whatever the reply said.
+func (e *Executor) deallocate(ctx context.Context, s plan.Step) (outcome, error) {
+	srv, err := e.serverFor(ctx, s)
+	if err != nil {
+		return outcome{}, err
+	}
+	switch srv.State {
+	case state.ServerDeallocating, state.ServerDeallocated, state.ServerDropped:
+		return outcome{unchanged: true, note: "already " + srv.State}, nil
+	}
+	c, err := e.connectRetrying(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	_, sendErr := c.DeallocateServers(ctx, false, srv.ID)
+	if sendErr == nil {
+		return outcome{wrote: true}, nil
+	}
+	e.dropConn(sendErr)
+	if neo4j.IsRefused(sendErr) {
+		// Neo4j answered: nothing happened.
+		return outcome{}, sendErr
+	}
+	servers, rerr := e.rereadServers(ctx)
+	if rerr != nil {
+		return outcome{wrote: true}, fmt.Errorf("%w; and re-reading SHOW SERVERS to learn whether DEALLOCATE took effect failed too: %v (run neo4jctl plan to see the state)", sendErr, rerr)
+	}
+	if now, ok := servers[srv.ID]; ok && (now.State == state.ServerDeallocating || now.State == state.ServerDeallocated) {
+		return outcome{wrote: true, note: "the reply was lost (" + sendErr.Error() + ") but SHOW SERVERS shows " + now.State}, ctx.Err()
+	}
+	return outcome{wrote: true}, fmt.Errorf("%w (SHOW SERVERS shows it did not take effect)", sendErr)
+}
+
+// dropServer sends DROP SERVER once, then re-reads on error like deallocate.
+func (e *Executor) dropServer(ctx context.Context, s plan.Step) (outcome, error) {
+	if _, err := e.connectRetrying(ctx); err != nil {
+		return outcome{}, err
+	}
+	servers, err := e.readServers(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	srv, ok := e.findServer(servers, s.Server)
+	if !ok || srv.State == state.ServerDropped {
+		return outcome{unchanged: true, note: "already dropped"}, nil
+	}
+	c, err := e.neo4jConn(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	sendErr := c.DropServer(ctx, srv.ID)
+	if sendErr == nil {
+		return outcome{wrote: true}, nil
+	}
+	e.dropConn(sendErr)
+	if neo4j.IsRefused(sendErr) {
+		return outcome{}, sendErr
+	}
+	servers, rerr := e.rereadServers(ctx)
+	if rerr != nil {
+		return outcome{wrote: true}, fmt.Errorf("%w; and re-reading SHOW SERVERS to learn whether DROP SERVER took effect failed too: %v", sendErr, rerr)
+	}
+	if now, ok := servers[srv.ID]; !ok || now.State == state.ServerDropped {
+		return outcome{wrote: true, note: "the reply was lost but the server is gone"}, ctx.Err()
+	}
+	return outcome{wrote: true}, fmt.Errorf("%w (SHOW SERVERS shows it did not take effect)", sendErr)
+}
+
+// waitServer polls SHOW SERVERS until ok holds for the step's server.
+func (e *Executor) waitServer(ctx context.Context, s plan.Step, what string, ok func(state.Server) bool) error {
+	ctx, cancel := context.WithTimeout(ctx, e.Options.StepTimeout)
+	defer cancel()
+	label := serverLabel(s.Server)
+	return e.poll(ctx, s, "server "+label+" to be "+what, func(ctx context.Context) (bool, string, error) {
+		servers, err := e.readServers(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		srv, found := e.findServer(servers, s.Server)
+		if !found {
+			if s.Kind == plan.KindWaitDeallocated {
+				return true, "", nil // dropped by someone else: nothing left to wait for
+			}
+			return false, "not in SHOW SERVERS", nil
+		}
+		if ok(srv) {
+			return true, "", nil
+		}
+		detail := srv.State + ", " + orDash(srv.Health)
+		if s.Kind == plan.KindWaitDeallocated {
+			detail = "hosting " + strings.Join(srv.Hosting, ", ")
+		}
+		return false, detail, nil
+	})
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// --- database steps ---
+
+// createDatabase sends CREATE DATABASE once (IF NOT EXISTS, so a rerun is
+// harmless), re-reading SHOW DATABASES after an error.
+func (e *Executor) createDatabase(ctx context.Context, s plan.Step) (outcome, error) {
+	if s.Database == nil {
+		return outcome{}, errors.New("the step names no database")
+	}
+	name := s.Database.Name
+	c, err := e.connectRetrying(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	dbs, err := c.Databases(ctx)
+	if err != nil {
+		e.dropConn(err)
+		return outcome{}, err
+	}
+	if hasDatabase(dbs, name) {
+		return outcome{unchanged: true, note: "already exists"}, nil
+	}
+	sendErr := c.CreateDatabase(ctx, name, neo4j.CreateDatabase{IfNotExists: true,
+		Topology: neo4j.Topology{Primaries: int(s.Database.Primaries), Secondaries: int(s.Database.Secondaries)}})
+	if sendErr == nil {
+		return outcome{wrote: true}, nil
+	}
+	e.dropConn(sendErr)
+	if neo4j.IsRefused(sendErr) {
+		return outcome{}, sendErr
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rereadTimeout)
+	defer cancel()
+	c2, err := e.neo4jConn(rctx)
+	if err == nil {
+		dbs, err = c2.Databases(rctx)
+	}
+	if err != nil {
+		return outcome{wrote: true}, fmt.Errorf("%w; and re-reading SHOW DATABASES to learn whether CREATE DATABASE took effect failed too: %v", sendErr, err)
+	}
+	if hasDatabase(dbs, name) {
+		return outcome{wrote: true, note: "the reply was lost but the database exists"}, ctx.Err()
+	}
+	return outcome{wrote: true}, fmt.Errorf("%w (SHOW DATABASES shows it did not take effect)", sendErr)
+}
+
+func hasDatabase(dbs []state.DatabaseAllocation, name string) bool {
+	for _, d := range dbs {
+		if d.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// waitDatabaseOnline polls SHOW DATABASES until every allocation of the
+// database is online and the current counts equal the requested ones.
+func (e *Executor) waitDatabaseOnline(ctx context.Context, s plan.Step) error {
+	if s.Database == nil {
+		return errors.New("the step names no database")
+	}
+	name := s.Database.Name
+	ctx, cancel := context.WithTimeout(ctx, e.Options.StepTimeout)
+	defer cancel()
+	return e.poll(ctx, s, "database "+name+" to be online", func(ctx context.Context) (bool, string, error) {
+		c, err := e.neo4jConn(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		dbs, err := c.Databases(ctx)
+		if err != nil {
+			e.dropConn(err)
+			return false, "", err
+		}
+		rows, online := 0, 0
+		var reqP, reqS, curP, curS int64
+		var statuses []string
+		for _, d := range dbs {
+			if d.Name != name {
+				continue
+			}
+			rows++
+			reqP, reqS, curP, curS = d.RequestedPrimaries, d.RequestedSecondaries, d.CurrentPrimaries, d.CurrentSecondaries
+			if d.CurrentStatus == "online" {
+				online++
+			} else {
+				statuses = append(statuses, d.CurrentStatus)
+			}
+		}
+		if rows == 0 {
+			return false, "not in SHOW DATABASES yet", nil
+		}
+		if online == rows && reqP == curP && reqS == curS {
+			return true, "", nil
+		}
+		return false, fmt.Sprintf("%d/%d allocations online, %d/%d primaries, %d/%d secondaries", online, rows, curP, reqP, curS, reqS), nil
+	})
+}
+
+// --- options ---
+
+func serverOptions(o *plan.ServerOptions) neo4j.ServerOptions {
+	if o == nil {
+		return neo4j.ServerOptions{ModeConstraint: neo4j.ModeNone}
+	}
+	out := neo4j.ServerOptions{ModeConstraint: o.ModeConstraint, AllowedDatabases: o.AllowedDatabases, DeniedDatabases: o.DeniedDatabases, Tags: o.Tags}
+	if out.Tags == nil {
+		// ALTER SERVER replaces every option: an explicit empty list
+		// clears tags set out of band.
+		out.Tags = []string{}
+	}
+	return out
+}
+
+// equalOptions compares live options with the desired full set.
+func equalOptions(s state.Server, o neo4j.ServerOptions) bool {
+	mode := strings.ToUpper(s.ModeConstraint)
+	if mode == "" {
+		mode = neo4j.ModeNone
+	}
+	want := strings.ToUpper(o.ModeConstraint)
+	if want == "" {
+		want = neo4j.ModeNone
+	}
+	return mode == want && sameSet(s.Tags, o.Tags) && sameSet(s.AllowedDatabases, o.AllowedDatabases) && sameSet(s.DeniedDatabases, o.DeniedDatabases)
+}
+
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	x, y := append([]string(nil), a...), append([]string(nil), b...)
+	sort.Strings(x)
+	sort.Strings(y)
+	for i := range x {
+		if x[i] != y[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// serverName is what ALTER SERVER takes: the server's name, which is its
+// id until renamed.
+func serverName(s state.Server) string {
+	if s.Name != "" {
+		return s.Name
+	}
+	return s.ID
+}

@@ -1,0 +1,240 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/neo4jctl/neo4jctl/internal/kube"
+	"github.com/neo4jctl/neo4jctl/internal/neo4j"
+	"github.com/neo4jctl/neo4jctl/internal/state"
+	"github.com/neo4jctl/neo4jctl/plan"
+)
+
+// outcome is what a step reports besides its error.
+type outcome struct {
+	// wrote: something may have changed (also for a failed write: its
+	// effect is unknown).
+	wrote bool
+	// unchanged: nothing needed sending.
+	unchanged bool
+	note      string
+}
+
+// rereadTimeout bounds the re-read after a statement sent once failed,
+// also after Ctrl-C: apply must learn whether it took effect before it
+// stops.
+const rereadTimeout = 30 * time.Second
+
+func (e *Executor) run(ctx context.Context, t Target, s plan.Step, objs map[string]*unstructured.Unstructured) (outcome, error) {
+	switch s.Kind {
+	case plan.KindApply:
+		o, err := e.applyObject(ctx, s, objs[s.ID])
+		if err != nil || s.Action != plan.ActionCreate || s.Object == nil || s.Object.Kind != "StatefulSet" {
+			return o, err
+		}
+		// A new StatefulSet: wait for its Pods, so the server steps that
+		// follow find them and the user sees the rollout's progress. A
+		// changed one is waited for by its rolling-update step.
+		return o, e.waitStatefulSet(ctx, s, replicasOf(objs[s.ID]))
+	case plan.KindScaleStatefulSet:
+		o, err := e.applyObject(ctx, s, objs[s.ID])
+		if err != nil {
+			return o, err
+		}
+		return o, e.waitStatefulSet(ctx, s, int(*s.Replicas))
+	case plan.KindDelete:
+		return e.deleteObject(ctx, s)
+	case plan.KindReplace:
+		return e.replaceObject(ctx, s, objs[s.ID])
+	case plan.KindRollingUpdate:
+		return outcome{}, e.rollingUpdate(ctx, s)
+	case plan.KindSetSetting:
+		return outcome{unchanged: true, note: "changes through the ConfigMap and the rolling restart; verified by the fresh plan"}, nil
+	case plan.KindWaitServerFree:
+		return e.waitServerFree(ctx, s)
+	case plan.KindEnableServer:
+		return e.enableServer(ctx, s)
+	case plan.KindAlterServer:
+		return e.alterServer(ctx, s)
+	case plan.KindWaitServerEnabled:
+		return outcome{}, e.waitServer(ctx, s, "Enabled and Available", func(srv state.Server) bool {
+			return srv.State == state.ServerEnabled && srv.Health == state.HealthAvailable
+		})
+	case plan.KindCordon:
+		return e.cordon(ctx, s)
+	case plan.KindDeallocate:
+		return e.deallocate(ctx, s)
+	case plan.KindWaitDeallocated:
+		return outcome{}, e.waitServer(ctx, s, "hosting only system", func(srv state.Server) bool {
+			return srv.State == state.ServerDeallocated || srv.State == state.ServerDropped || onlySystem(srv.Hosting)
+		})
+	case plan.KindDropServer:
+		return e.dropServer(ctx, s)
+	case plan.KindCreateDatabase:
+		return e.createDatabase(ctx, s)
+	case plan.KindWaitDatabaseOnline:
+		return outcome{}, e.waitDatabaseOnline(ctx, s)
+	case plan.KindAlterTopology:
+		if s.Database == nil {
+			return outcome{}, errors.New("the step names no database")
+		}
+		return e.neo4jWrite(ctx, func(c Neo4j) error {
+			return c.AlterDatabaseTopology(ctx, s.Database.Name, neo4j.Topology{Primaries: int(s.Database.Primaries), Secondaries: int(s.Database.Secondaries)})
+		})
+	case plan.KindAlterAccess:
+		if s.Database == nil {
+			return outcome{}, errors.New("the step names no database")
+		}
+		return e.neo4jWrite(ctx, func(c Neo4j) error {
+			return c.AlterDatabaseAccess(ctx, s.Database.Name, s.Database.Access == "read-only")
+		})
+	}
+	return outcome{}, fmt.Errorf("this neo4jctl does not know how to run a %q step; upgrade neo4jctl", s.Kind)
+}
+
+// --- Kubernetes steps ---
+
+func (e *Executor) applyObject(ctx context.Context, s plan.Step, o *unstructured.Unstructured) (outcome, error) {
+	if o == nil {
+		return outcome{}, fmt.Errorf("no rendered object for %s", s.Address)
+	}
+	_, err := e.Kube.Apply(ctx, e.desiredObject(s, o), e.Options.ForceConflicts)
+	var ce *kube.ConflictError
+	if errors.As(err, &ce) {
+		// Nothing was written: the API server refused the whole request.
+		return outcome{}, err
+	}
+	if err != nil {
+		return outcome{wrote: true}, err
+	}
+	return outcome{wrote: true}, nil
+}
+
+func (e *Executor) deleteObject(ctx context.Context, s plan.Step) (outcome, error) {
+	if s.Object == nil {
+		return outcome{}, fmt.Errorf("the step names no object")
+	}
+	err := e.Kube.Delete(ctx, refOf(s.Object))
+	return outcome{wrote: true}, err
+}
+
+// replaceObject deletes the object and applies it again; the new object is
+// applied until the old one is gone (a finalizer can keep it a moment).
+func (e *Executor) replaceObject(ctx context.Context, s plan.Step, o *unstructured.Unstructured) (outcome, error) {
+	if s.Object == nil || o == nil {
+		return outcome{}, fmt.Errorf("the step names no object")
+	}
+	if err := e.Kube.Delete(ctx, refOf(s.Object)); err != nil {
+		return outcome{wrote: true}, err
+	}
+	err := e.poll(ctx, s, "the old "+s.Object.Kind+" to be gone", func(ctx context.Context) (bool, string, error) {
+		_, err := e.Kube.Apply(ctx, o, e.Options.ForceConflicts)
+		switch {
+		case err == nil:
+			return true, "", nil
+		case strings.Contains(err.Error(), "being deleted") || strings.Contains(err.Error(), "already exists"):
+			return false, "the old object is still being deleted", nil
+		}
+		return false, "", err
+	})
+	if err == nil && s.Object.Kind == "StatefulSet" {
+		err = e.waitStatefulSet(ctx, s, replicasOf(o))
+	}
+	return outcome{wrote: true}, err
+}
+
+func refOf(o *plan.ObjectRef) kube.Ref {
+	return kube.Ref{Group: o.Group, Version: o.Version, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+}
+
+func (e *Executor) stsName(s plan.Step) (ns, name string) {
+	if s.Object != nil {
+		return s.Object.Namespace, s.Object.Name
+	}
+	if s.Rollout != nil {
+		return "", s.Rollout.StatefulSet
+	}
+	return "", ""
+}
+
+// waitStatefulSet waits for the rollout with progress every ProgressEvery.
+func (e *Executor) waitStatefulSet(ctx context.Context, s plan.Step, want int) error {
+	ns, name := e.stsName(s)
+	ctx, cancel := context.WithTimeout(ctx, e.Options.StepTimeout)
+	defer cancel()
+	pr := e.startProgress(s, fmt.Sprintf("StatefulSet %s/%s (0/%d ready)", ns, name, want))
+	defer pr.stop()
+	err := e.Kube.WaitStatefulSet(ctx, ns, name, want, func(ready, want int) {
+		pr.set(fmt.Sprintf("StatefulSet %s/%s (%d/%d ready)", ns, name, ready, want))
+	})
+	return e.timeoutError(ctx, err, pr)
+}
+
+// rollingUpdate gates a template change: the StatefulSet controller
+// replaces the Pods highest ordinal first; apply waits until the rollout
+// is complete and then requires, in the plan's Pod order, each Pod's server
+// Enabled and Available.
+func (e *Executor) rollingUpdate(ctx context.Context, s plan.Step) error {
+	if s.Rollout == nil || s.Object == nil {
+		return errors.New("the step names no rollout")
+	}
+	if s.Rollout.Restart {
+		return errors.New("restarting unchanged Pods is not supported by this neo4jctl; delete the Pods one at a time (highest ordinal first) and run apply again")
+	}
+	if err := e.waitStatefulSet(ctx, s, len(s.Rollout.Pods)); err != nil {
+		return err
+	}
+	if e.Neo4j == nil {
+		return nil
+	}
+	for _, pod := range s.Rollout.Pods {
+		sub := s
+		sub.Server = &plan.ServerStep{StatefulSet: s.Rollout.StatefulSet, Name: pod, Ordinal: ordinalOf(pod)}
+		err := e.waitServer(ctx, sub, "Enabled and Available after the restart of "+pod, func(srv state.Server) bool {
+			return srv.State == state.ServerEnabled && srv.Health == state.HealthAvailable
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ordinalOf(pod string) int {
+	i := strings.LastIndex(pod, "-")
+	n := 0
+	if i < 0 {
+		return -1
+	}
+	for _, c := range pod[i+1:] {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// replicasOf reads spec.replicas (1, the API server's default, when unset).
+func replicasOf(o *unstructured.Unstructured) int {
+	v, ok, _ := unstructured.NestedFieldNoCopy(o.Object, "spec", "replicas")
+	if !ok {
+		return 1
+	}
+	switch n := v.(type) {
+	case int64:
+		return int(n)
+	case int32:
+		return int(n)
+	case int:
+		return n
+	case float64:
+		return int(n)
+	}
+	return 1
+}
