@@ -1,0 +1,158 @@
+// Package harness wires the real test parts together for end-to-end runs:
+// a namespace and auth Secret on the test control plane, and a Bolt
+// simulator that follows the cluster's StatefulSets, with a kwok
+// PortForward per Pod so that neo4jctl's port-forwards through the API
+// server reach each simulated server — the path a real cluster takes.
+package harness
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/neo4jctl/neo4jctl/e2e/neo4jsim"
+	"github.com/neo4jctl/neo4jctl/e2e/testenv"
+	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
+	"github.com/neo4jctl/neo4jctl/manifests"
+)
+
+// PrepareNamespace creates the namespace (if missing) and the Secret the
+// cluster file's spec.auth.secretRef names, holding password.
+func PrepareNamespace(ctx context.Context, env *testenv.Env, c *clusterfile.Cluster, ns, password string) error {
+	cs, err := env.Clientset()
+	if err != nil {
+		return err
+	}
+	_, err = cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create namespace %s: %w", ns, err)
+	}
+	// Pods cannot be created before the namespace's default ServiceAccount.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := cs.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{}); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("namespace %s: default ServiceAccount never appeared", ns)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	ref := c.Spec.Auth.SecretRef
+	key := ref.Key
+	if key == "" {
+		key = "password"
+	}
+	_, err = cs.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: ref.Name, Namespace: ns},
+		StringData: map[string]string{key: password},
+	}, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create Secret %s/%s: %w", ns, ref.Name, err)
+	}
+	return nil
+}
+
+// Sim is a simulator following a cluster's StatefulSets.
+type Sim struct {
+	*neo4jsim.Simulator
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu   sync.Mutex
+	errs []error
+}
+
+// StartSim starts an Enterprise (or Community) simulator with no servers and
+// follows every StatefulSet the cluster file renders as soon as it exists:
+// each Ready Pod becomes a server, and a kwok PortForward sends the Pod's
+// Bolt port to that server's loopback listener. The first systemPrimaries
+// Pods form the cluster and enable themselves, as bootstrap members do.
+func StartSim(ctx context.Context, env *testenv.Env, c *clusterfile.Cluster, ns, password string, cfg neo4jsim.Config) (*Sim, error) {
+	cfg.Password = password
+	cfg.Community = c.Spec.Edition == clusterfile.EditionCommunity
+	if cfg.Servers == 0 {
+		cfg.Servers = -1
+	}
+	sim, err := neo4jsim.Start(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	s := &Sim{Simulator: sim, cancel: cancel}
+	initial := int(c.Spec.SystemPrimaries)
+	if initial == 0 {
+		initial = 1
+	}
+	cs, err := env.Clientset()
+	if err != nil {
+		cancel()
+		sim.Close()
+		return nil, err
+	}
+	for i, pool := range manifests.Pools(c) {
+		opts := neo4jsim.FollowOptions{
+			Namespace:   ns,
+			StatefulSet: pool.StatefulSet,
+			OnListen: func(pod *corev1.Pod, server neo4jsim.ServerInfo) {
+				if err := env.PortForward(ctx, ns, pod.Name, int(manifests.PortBolt), portOf(server.Listen)); err != nil && ctx.Err() == nil {
+					s.fail(fmt.Errorf("port-forward for %s: %w", pod.Name, err))
+				}
+			},
+		}
+		if i == 0 {
+			opts.InitialMembers = initial
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			// The StatefulSet appears only when neo4jctl applies it.
+			for ctx.Err() == nil {
+				if _, err := cs.AppsV1().StatefulSets(ns).Get(ctx, opts.StatefulSet, metav1.GetOptions{}); err == nil {
+					if err := sim.FollowStatefulSet(ctx, env.RESTConfig(), opts); err != nil && ctx.Err() == nil {
+						s.fail(err)
+					}
+					return
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}()
+	}
+	return s, nil
+}
+
+func (s *Sim) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.errs = append(s.errs, err)
+}
+
+// Errs returns what went wrong while following Kubernetes.
+func (s *Sim) Errs() []error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]error(nil), s.errs...)
+}
+
+// Close stops following and shuts the simulator down.
+func (s *Sim) Close() {
+	s.cancel()
+	s.wg.Wait()
+	s.Simulator.Close()
+}
+
+func portOf(hostport string) int {
+	var p int
+	for i := len(hostport) - 1; i >= 0; i-- {
+		if hostport[i] == ':' {
+			fmt.Sscanf(hostport[i+1:], "%d", &p)
+			break
+		}
+	}
+	return p
+}
