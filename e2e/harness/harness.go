@@ -8,6 +8,7 @@ package harness
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -123,7 +124,45 @@ func StartSim(ctx context.Context, env *testenv.Env, c *clusterfile.Cluster, ns,
 			}
 		}()
 	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.mirrorConfig(ctx, env, manifests.ConfigMapName(c), ns)
+	}()
 	return s, nil
+}
+
+// mirrorConfig copies the settings of the rendered neo4j.conf ConfigMap into
+// the simulator, as real servers read it. Real servers read it when they
+// (re)start, which the rolling update of a config change causes; the
+// simulator takes it as soon as it is written, which is what the tests of
+// neo4jctl's plans need.
+func (s *Sim) mirrorConfig(ctx context.Context, env *testenv.Env, name, ns string) {
+	cs, err := env.Clientset()
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	var last string
+	for ctx.Err() == nil {
+		cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
+		if err == nil && cm.Data["neo4j.conf"] != last {
+			last = cm.Data["neo4j.conf"]
+			for _, line := range strings.Split(last, "\n") {
+				line = strings.TrimSpace(line)
+				if line == "" || strings.HasPrefix(line, "#") {
+					continue
+				}
+				if k, v, ok := strings.Cut(line, "="); ok {
+					s.SetSetting(k, v)
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 func (s *Sim) fail(err error) {
