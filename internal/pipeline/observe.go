@@ -8,6 +8,7 @@ import (
 	"github.com/neo4jctl/neo4jctl/internal/kube"
 	"github.com/neo4jctl/neo4jctl/internal/neo4j"
 	"github.com/neo4jctl/neo4jctl/internal/state"
+	"github.com/neo4jctl/neo4jctl/manifests"
 	"github.com/neo4jctl/neo4jctl/plan"
 )
 
@@ -96,5 +97,25 @@ func (r *Runner) Plan(ctx context.Context, t *Target, opts plan.Options) (*plan.
 	if err != nil {
 		return nil, obs, fmt.Errorf("%s: %w", t.Name(), err)
 	}
+	p.Warnings = append(p.Warnings, VersionWarnings(t, obs.Kube.ServerVersion)...)
 	return p, obs, nil
+}
+
+// VersionWarnings says which rendered fields need a newer Kubernetes than
+// the server's: an older API server drops unknown fields silently, so the
+// object would look applied while the behaviour it asks for is missing.
+func VersionWarnings(t *Target, serverVersion string) []string {
+	if serverVersion == "" {
+		return nil
+	}
+	unmet, err := manifests.UnmetVersionRequirements(manifests.MinKubernetesVersions(t.Objects), serverVersion)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var out []string
+	for _, r := range unmet {
+		out = append(out, fmt.Sprintf("k8s:%s: %s needs Kubernetes %s or newer, the server is %s: %s",
+			r.Object, r.Field, r.MinVersion(), serverVersion, r.Reason))
+	}
+	return out
 }
