@@ -311,7 +311,7 @@ func blockedBy(s plan.Step, status map[string]Status) string {
 		switch status[d] {
 		case StatusApplied, StatusUnchanged:
 		default:
-			_ = d
+			return d
 		}
 	}
 	return ""

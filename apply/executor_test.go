@@ -427,7 +427,9 @@ func TestApplyRetriesAreReportedAgainstTheStep(t *testing.T) {
 	k.onWaitSts = func(want int) { addFreeServers(n, 3, want) }
 	rec := &recorder{}
 	ex := executor(k, n, rec)
-	k.retry = func() { ex.KubeRetry("apply k8s:apps/StatefulSet/graph/prod", 1, errors.New("etcdserver: leader changed")) }
+	k.retry = func() {
+		ex.KubeRetry("apply k8s:apps/StatefulSet/graph/prod", 1, errors.New("etcdserver: leader changed"))
+	}
 	n.readErrs = 2
 	if _, err := ex.Apply(context.Background(), tg, p); err != nil {
 		t.Fatalf("Apply: %v", err)
@@ -616,5 +618,34 @@ func TestApplyEnableAlreadyEnabledServer(t *testing.T) {
 	}
 	if res.Steps[6].Status != StatusUnchanged {
 		t.Errorf("s07 (enable prod-0): got %s, want unchanged", res.Steps[6].Status)
+	}
+}
+
+// A saved plan (plan --out, then apply PLANFILE) must drive apply exactly
+// as the plan it was encoded from.
+func TestApplySavedPlanRoundTrip(t *testing.T) {
+	for _, name := range []string{"scale-out", "scale-in", "create-all"} {
+		t.Run(name, func(t *testing.T) {
+			p, tg := scenario(t, name)
+			var buf strings.Builder
+			if err := plan.Encode(&buf, p); err != nil {
+				t.Fatal(err)
+			}
+			saved, err := plan.Decode(strings.NewReader(buf.String()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls := func(p *plan.Plan) []string {
+				l, k, n := newFakes(map[string]int{"scale-out": 3, "scale-in": 5, "create-all": 0}[name])
+				k.onWaitSts = func(want int) { addFreeServers(n, len(n.servers), want) }
+				if _, err := executor(k, n, &recorder{}).Apply(context.Background(), tg, p); err != nil {
+					t.Fatalf("Apply: %v", err)
+				}
+				return l.get()
+			}
+			if diff := cmp.Diff(calls(p), calls(saved)); diff != "" {
+				t.Errorf("saved plan drives apply differently (-computed +saved):\n%s", diff)
+			}
+		})
 	}
 }

@@ -406,7 +406,7 @@ func (e *Executor) waitServer(ctx context.Context, s plan.Step, what string, ok 
 		}
 		detail := srv.State + ", " + orDash(srv.Health)
 		if s.Kind == plan.KindWaitDeallocated {
-			detail = "hosting " + strings.Join(srv.Hosting, ", ")
+			detail = srv.State + ", hosting " + strings.Join(srv.Hosting, ", ")
 		}
 		return false, detail, nil
 	})

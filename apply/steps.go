@@ -70,8 +70,11 @@ func (e *Executor) run(ctx context.Context, t Target, s plan.Step, objs map[stri
 	case plan.KindDeallocate:
 		return e.deallocate(ctx, s)
 	case plan.KindWaitDeallocated:
-		return outcome{}, e.waitServer(ctx, s, "hosting only system", func(srv state.Server) bool {
-			return srv.State == state.ServerDeallocated || srv.State == state.ServerDropped || onlySystem(srv.Hosting)
+		// Hosting only system is not enough: DROP SERVER also needs the
+		// state to have moved on to Deallocated, which Neo4j reports a
+		// moment later.
+		return outcome{}, e.waitServer(ctx, s, "Deallocated (hosting only system)", func(srv state.Server) bool {
+			return srv.State == state.ServerDropped || (srv.State == state.ServerDeallocated && onlySystem(srv.Hosting))
 		})
 	case plan.KindDropServer:
 		return e.dropServer(ctx, s)

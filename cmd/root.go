@@ -105,6 +105,7 @@ Exit codes: 0 success, 1 error, 2 changes present or drift found,
 	root.AddCommand(
 		NewCmdValidate(f, nil),
 		NewCmdPlan(f, nil),
+		NewCmdApply(f, nil),
 		NewCmdRender(f, nil),
 		NewCmdSchema(f),
 		NewCmdVersion(f),

@@ -1,0 +1,337 @@
+package cmd
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/neo4jctl/neo4jctl/apply"
+	"github.com/neo4jctl/neo4jctl/internal/iostreams"
+	"github.com/neo4jctl/neo4jctl/internal/kube"
+	"github.com/neo4jctl/neo4jctl/internal/pipeline"
+	"github.com/neo4jctl/neo4jctl/internal/views"
+	"github.com/neo4jctl/neo4jctl/plan"
+)
+
+// lockTTL is how long the apply Lease lasts without renewal: a crashed
+// apply blocks the next one for at most this long.
+const lockTTL = 30 * time.Second
+
+// ApplyOptions are the inputs of `neo4jctl apply`.
+type ApplyOptions struct {
+	IO            *iostreams.IOStreams
+	File          string
+	PlanFile      string
+	FlagNamespace string
+	Output        string
+	AutoApprove   bool
+	Lock          bool
+	LockTimeout   time.Duration
+	StepTimeout   time.Duration
+	Force         bool
+	AllowReplace  bool
+	Detailed      bool
+	Targets       []string
+	Excludes      []string
+	cluster       clusterFlags
+
+	runner func(h *retryHooks) (*pipeline.Runner, error)
+	now    func() time.Time
+}
+
+// NewCmdApply executes a plan: computed now from a cluster file, or saved
+// by `neo4jctl plan --out`.
+func NewCmdApply(f *Factory, runF func(*ApplyOptions) error) *cobra.Command {
+	opts := &ApplyOptions{IO: f.IO, now: time.Now}
+	var files []string
+	cmd := &cobra.Command{
+		Use:   "apply -f CLUSTER_FILE | apply PLAN_FILE -f CLUSTER_FILE",
+		Short: "Change the cluster to match the cluster file, in the order that keeps quorum",
+		Long: `Apply takes the cluster's lock (a Lease), plans (or checks that a saved plan
+is still fresh), shows the plan, asks for confirmation, dry-runs every object,
+then executes the plan's steps in order: configuration, Services and policies,
+StatefulSet changes interleaved with Neo4j steps (ENABLE SERVER after a scale
+out; DEALLOCATE, wait, DROP SERVER before a scale in), databases last. It then
+plans again and requires that plan to be empty.
+
+A failed step skips only the steps that depend on it; rerunning apply
+continues from wherever the cluster is.
+
+A saved plan (neo4jctl plan --out plan.json) is applied without a prompt,
+but only if nothing it was computed from has moved since; pass the cluster
+file it was made from with -f.
+
+Exit codes: 0 success, 1 error or failed step, 2 changes applied (with
+--detailed-exitcode), 130 interrupted.`,
+		Example: `  neo4jctl apply -f examples/quickstart.yaml
+  neo4jctl apply -f cluster.yaml --auto-approve -o json
+  neo4jctl plan -f cluster.yaml --out plan.json && neo4jctl apply plan.json -f cluster.yaml`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.PlanFile = args[0]
+			}
+			switch {
+			case len(files) == 0 && opts.PlanFile != "":
+				return usageErrorf(cmd, "applying a saved plan needs the cluster file it was made from: neo4jctl apply %s -f CLUSTER_FILE", opts.PlanFile)
+			case len(files) == 0:
+				return usageErrorf(cmd, "-f CLUSTER_FILE is required")
+			case len(files) > 1:
+				return usageErrorf(cmd, "apply takes one cluster file; got %d", len(files))
+			}
+			opts.File = files[0]
+			if st, err := os.Stat(opts.File); err == nil && st.IsDir() {
+				return usageErrorf(cmd, "-f %s is a directory; apply takes one cluster file", opts.File)
+			}
+			if _, err := views.NewApplyView(opts.Output, views.ApplyViewOptions{}); err != nil {
+				return usageErrorf(cmd, "-o: %v", err)
+			}
+			if opts.PlanFile != "" && (len(opts.Targets) > 0 || len(opts.Excludes) > 0) {
+				return usageErrorf(cmd, "--target and --exclude apply when planning; a saved plan already has its targets")
+			}
+			opts.FlagNamespace = flagNamespace(f)
+			opts.runner = func(h *retryHooks) (*pipeline.Runner, error) { return newRunner(f, &opts.cluster, h) }
+			if runF != nil {
+				return runF(opts)
+			}
+			return opts.Run(cmd.Context())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVarP(&files, "filename", "f", nil, "the cluster file")
+	fl.StringVarP(&opts.Output, "output", "o", views.FormatHuman, "output format: human or json (NDJSON events)")
+	fl.BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking (required when stdin is not a terminal)")
+	fl.BoolVar(&opts.Lock, "lock", true, "hold the cluster's Lease while applying (--lock=false only if you are sure no other apply runs)")
+	fl.DurationVar(&opts.LockTimeout, "lock-timeout", 0, "how long to wait for another apply's lock before giving up")
+	fl.DurationVar(&opts.StepTimeout, "step-timeout", 10*time.Minute, "how long each wait (rollout, server, database) may take")
+	fl.BoolVar(&opts.Force, "force-conflicts", false, "take ownership of fields another apply manager (another GitOps tool) owns")
+	fl.BoolVar(&opts.AllowReplace, "allow-replace", false, "allow deleting and recreating objects whose immutable fields changed")
+	fl.BoolVar(&opts.Detailed, "detailed-exitcode", false, "exit 2 when changes were applied")
+	fl.StringArrayVar(&opts.Targets, "target", nil, "apply only these addresses or globs (repeatable); safe sequences are kept whole")
+	fl.StringArrayVar(&opts.Excludes, "exclude", nil, "leave out these addresses or globs (repeatable)")
+	opts.cluster.add(fl)
+	return cmd
+}
+
+func (o *ApplyOptions) planOptions(t *pipeline.Target) plan.Options {
+	return plan.Options{
+		AllowReplace: o.AllowReplace, ForceConflicts: o.Force, Targets: o.Targets, Excludes: o.Excludes,
+		SkipNeo4j: o.cluster.SkipNeo4j, Ignore: ignoreRules(t), Now: nowUTC,
+	}
+}
+
+// Run locks, plans, confirms, executes and verifies.
+func (o *ApplyOptions) Run(ctx context.Context) error {
+	var saved *plan.Plan
+	if o.PlanFile != "" {
+		p, err := readPlan(o.PlanFile)
+		if err != nil {
+			return err
+		}
+		saved = p
+	}
+	t, err := pipeline.Load(o.File, o.FlagNamespace)
+	if err != nil {
+		return err
+	}
+	if saved != nil && (saved.Cluster != t.Cluster.Metadata.Name || saved.Namespace != t.Namespace) {
+		return fmt.Errorf("the saved plan is for cluster %s/%s, but %s is %s", saved.Namespace, saved.Cluster, o.File, t.Name())
+	}
+
+	view, _ := views.NewApplyView(o.Output, views.ApplyViewOptions{Out: o.IO.Out, ErrOut: o.IO.ErrOut, Color: o.IO.ColorEnabled()})
+	ex := &apply.Executor{Hook: view, Options: apply.Options{ForceConflicts: o.Force, StepTimeout: o.StepTimeout}}
+	r, err := o.runner(&retryHooks{kube: ex.KubeRetry, neo4j: ex.Neo4jRetry})
+	if err != nil {
+		return err
+	}
+	ex.Kube = r.Kube
+	if !r.SkipNeo4j {
+		ex.Neo4j = func(ctx context.Context) (apply.Neo4j, func(), error) {
+			c, closeFn, err := r.Neo4j.Connect(ctx, r.Kube, t)
+			if err != nil {
+				return nil, nil, err
+			}
+			return c, closeFn, nil
+		}
+	}
+	popts := o.planOptions(t)
+	ex.Verify = func(ctx context.Context) (*plan.Plan, error) {
+		p, _, err := r.Plan(ctx, t, popts)
+		return p, err
+	}
+
+	// Lock before planning, as terraform does: a plan computed while
+	// another apply is halfway through would be stale the moment it is shown.
+	runCtx := ctx
+	if o.Lock {
+		lock, err := r.Kube.AcquireLock(ctx, t.Namespace, t.Cluster.Metadata.Name, apply.Holder(), lockTTL, o.LockTimeout)
+		if err != nil {
+			var le *kube.LockedError
+			if errors.As(err, &le) {
+				return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%s: %w", t.Name(), err)}
+			}
+			if ctx.Err() != nil {
+				return errInterrupted
+			}
+			return fmt.Errorf("%s: take the apply lock: %w", t.Name(), err)
+		}
+		defer func() {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if err := lock.Release(rctx); err != nil {
+				fmt.Fprintf(o.IO.ErrOut, "Warning: %v (it expires on its own within %s)\n", err, lockTTL)
+			}
+		}()
+		runCtx = lock.Context()
+	}
+
+	p, _, err := r.Plan(runCtx, t, popts)
+	if err != nil {
+		return o.interruptedOr(ctx, runCtx, err)
+	}
+	if saved != nil {
+		if err := plan.CheckFresh(saved, p); err != nil {
+			return err
+		}
+		p = saved
+	}
+	if err := o.showPlan(p); err != nil {
+		return err
+	}
+	if !p.Applicable() {
+		return &ExitCodeError{Code: ExitError, Err: errors.New("the plan has refusals or a plane that could not be observed (see above); nothing was applied")}
+	}
+	if !p.HasChanges() {
+		return nil
+	}
+	if saved == nil && !o.AutoApprove {
+		if err := o.confirm(runCtx, p); err != nil {
+			return o.interruptedOr(ctx, runCtx, err)
+		}
+	}
+
+	res, err := ex.Apply(runCtx, apply.Target{Namespace: t.Namespace, Objects: t.Objects, Inventory: t.Inventory}, p)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w: the lock was released; run apply again to converge", errInterrupted)
+		}
+		if cause := context.Cause(runCtx); errors.Is(cause, kube.ErrLockLost) {
+			return fmt.Errorf("%s: %w; stopped applying. Run apply again", t.Name(), cause)
+		}
+		if len(res.Steps) > 0 && res.Failed() {
+			// The table and summary line said it all.
+			return silentExit(ExitError)
+		}
+		return err
+	}
+	if res.Wrote && o.Detailed {
+		return silentExit(ExitChanges)
+	}
+	return nil
+}
+
+// interruptedOr maps an error caused by Ctrl-C or a lost lock to what it
+// is, and returns any other error as it is.
+func (o *ApplyOptions) interruptedOr(ctx, runCtx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return errInterrupted
+	}
+	if cause := context.Cause(runCtx); errors.Is(cause, kube.ErrLockLost) {
+		return cause
+	}
+	return err
+}
+
+func readPlan(path string) (*plan.Plan, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	p, err := plan.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+// showPlan prints the plan: the plan view for humans, one message event
+// with the summary line for NDJSON (the full plan is `plan -o json`).
+func (o *ApplyOptions) showPlan(p *plan.Plan) error {
+	if o.Output == views.FormatJSON {
+		v, _ := views.NewApplyView(views.FormatJSON, views.ApplyViewOptions{Out: o.IO.Out})
+		v.Message(views.SummaryLine(p))
+		return nil
+	}
+	pv, _ := views.NewPlanView(views.FormatHuman, o.IO.ColorEnabled())
+	return pv.Render(o.IO.Out, p)
+}
+
+// errDeclined is returned when the user does not type "yes".
+var errDeclined = errors.New("apply cancelled: the answer was not \"yes\"; nothing was changed")
+
+// confirm asks on a terminal, repeating the irreversible steps; without a
+// terminal it refuses (a CI job must say --auto-approve).
+func (o *ApplyOptions) confirm(ctx context.Context, p *plan.Plan) error {
+	if !o.IO.IsStdinTTY() {
+		return errors.New("stdin is not a terminal, so apply cannot ask for confirmation; pass --auto-approve to apply without asking")
+	}
+	w := o.IO.ErrOut
+	var irrev []plan.Step
+	for _, s := range p.Steps {
+		if s.Irreversible {
+			irrev = append(irrev, s)
+		}
+	}
+	if len(irrev) > 0 {
+		fmt.Fprintf(w, "\nThese steps cannot be undone:\n")
+		for _, s := range irrev {
+			name := s.Address
+			if s.Server != nil && s.Server.Name != "" {
+				name += " (" + s.Server.Name + ")"
+			}
+			fmt.Fprintf(w, "  ! %s  %s\n", name, strings.ToUpper(strings.ReplaceAll(string(s.Kind), "-", " ")))
+		}
+	}
+	fmt.Fprintf(w, "\nDo you want to perform these actions? Only 'yes' will be accepted.\n  Enter a value: ")
+	answer, err := readLine(ctx, o.IO.In)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(answer) != "yes" {
+		return &ExitCodeError{Code: ExitError, Err: errDeclined}
+	}
+	return nil
+}
+
+// readLine reads one line, giving up when ctx ends (Ctrl-C at the prompt).
+func readLine(ctx context.Context, r io.Reader) (string, error) {
+	type result struct {
+		s   string
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		s, err := bufio.NewReader(r).ReadString('\n')
+		if err == io.EOF && s != "" {
+			err = nil
+		}
+		ch <- result{s, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case res := <-ch:
+		if res.err == io.EOF {
+			return "", &ExitCodeError{Code: ExitError, Err: errDeclined}
+		}
+		return res.s, res.err
+	}
+}

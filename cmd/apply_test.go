@@ -1,0 +1,159 @@
+package cmd
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/neo4jctl/neo4jctl/e2e/testenv"
+	"github.com/neo4jctl/neo4jctl/internal/iostreams"
+	"github.com/neo4jctl/neo4jctl/internal/kube"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+func TestApplyFlags(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantErr  string
+		wantOpts func(*ApplyOptions) bool
+	}{
+		{name: "no file", args: []string{"apply"}, wantErr: "-f CLUSTER_FILE is required"},
+		{name: "plan file without cluster file", args: []string{"apply", "plan.json"}, wantErr: "needs the cluster file it was made from"},
+		{name: "two files", args: []string{"apply", "-f", "a.yaml", "-f", "b.yaml"}, wantErr: "one cluster file"},
+		{name: "bad output", args: []string{"apply", "-f", "a.yaml", "-o", "markdown"}, wantErr: "-o: unknown output format"},
+		{name: "target with a saved plan", args: []string{"apply", "p.json", "-f", "a.yaml", "--target", "k8s:*"}, wantErr: "a saved plan already has its targets"},
+		{name: "defaults", args: []string{"apply", "-f", "a.yaml"}, wantOpts: func(o *ApplyOptions) bool {
+			return o.Lock && !o.AutoApprove && o.LockTimeout == 0 && o.StepTimeout == 10*time.Minute && o.Output == "human"
+		}},
+		{name: "saved plan", args: []string{"apply", "p.json", "-f", "a.yaml", "--lock=false", "--lock-timeout", "1m", "-o", "json", "--detailed-exitcode", "--force-conflicts"},
+			wantOpts: func(o *ApplyOptions) bool {
+				return o.PlanFile == "p.json" && o.File == "a.yaml" && !o.Lock && o.LockTimeout == time.Minute && o.Output == "json" && o.Detailed && o.Force
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			io, _, _, _ := iostreams.Test()
+			f := &Factory{IO: io, KubeFlags: genericclioptions.NewConfigFlags(true)}
+			var got *ApplyOptions
+			root := NewCmdRoot(f)
+			for _, c := range root.Commands() {
+				if c.Name() == "apply" {
+					root.RemoveCommand(c)
+				}
+			}
+			root.AddCommand(NewCmdApply(f, func(o *ApplyOptions) error { got = o; return nil }))
+			root.SetArgs(tc.args)
+			root.SetOut(io.Out)
+			root.SetErr(io.ErrOut)
+			err := root.ExecuteContext(context.Background())
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.wantOpts(got) {
+				t.Errorf("options not as expected: %+v", got)
+			}
+		})
+	}
+}
+
+// quickstart writes the quickstart cluster file for namespace ns.
+func quickstart(t *testing.T, ns string) (file, pw string) {
+	t.Helper()
+	b, err := os.ReadFile("../examples/quickstart.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	file = filepath.Join(dir, "cluster.yaml")
+	if err := os.WriteFile(file, []byte(strings.Replace(string(b), "namespace: neo4j", "namespace: "+ns, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pw = filepath.Join(dir, "pw")
+	if err := os.WriteFile(pw, []byte("integration-s3cret-pw"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file, pw
+}
+
+func runApplyCLI(t *testing.T, env *testenv.Env, args ...string) (int, string, string) {
+	t.Helper()
+	io, _, out, errOut := iostreams.Test()
+	flags := genericclioptions.NewConfigFlags(true)
+	flags.KubeConfig = &env.Kubeconfig
+	code := Run(context.Background(), &Factory{IO: io, KubeFlags: flags}, args)
+	return code, out.String(), errOut.String()
+}
+
+// TestApplyLockedIsRefused: a second apply while another holds the
+// cluster's Lease is refused naming the holder and since when, and writes
+// nothing.
+func TestApplyLockedIsRefused(t *testing.T) {
+	env := testenv.Shared(t)
+	ns := testenv.Namespace(t, env)
+	file, pw := quickstart(t, ns)
+	kc, err := kube.NewForConfig(env.RESTConfig(), kube.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	lock, err := kc.AcquireLock(ctx, ns, "quickstart", "alice@ci-runner pid 4242", 30*time.Second, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release(ctx)
+
+	code, _, stderr := runApplyCLI(t, env, "apply", "-f", file, "--auto-approve", "--neo4j-password-file", pw)
+	if code != ExitError {
+		t.Errorf("exit code: got %d, want %d", code, ExitError)
+	}
+	if !strings.Contains(stderr, `locked by "alice@ci-runner pid 4242" since `) {
+		t.Errorf("stderr does not name the holder and since when:\n%s", stderr)
+	}
+	cs, err := env.Clientset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.AppsV1().StatefulSets(ns).Get(ctx, "quickstart", metav1.GetOptions{}); !kube.IsNotFound(err) {
+		t.Errorf("a refused apply created the StatefulSet (err %v)", err)
+	}
+}
+
+// TestApplyWithoutTerminalNeedsAutoApprove: with stdin not a terminal apply
+// shows the plan and refuses, writes nothing and leaves no Lease behind.
+func TestApplyWithoutTerminalNeedsAutoApprove(t *testing.T) {
+	env := testenv.Shared(t)
+	ns := testenv.Namespace(t, env)
+	file, pw := quickstart(t, ns)
+	code, stdout, stderr := runApplyCLI(t, env, "apply", "-f", file, "--neo4j-password-file", pw)
+	if code != ExitError {
+		t.Errorf("exit code: got %d, want %d", code, ExitError)
+	}
+	if !strings.Contains(stdout, "Plan: ") || !strings.Contains(stderr, "pass --auto-approve") {
+		t.Errorf("want the plan on stdout and the refusal on stderr:\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+	}
+	cs, err := env.Clientset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := cs.AppsV1().StatefulSets(ns).Get(ctx, "quickstart", metav1.GetOptions{}); !kube.IsNotFound(err) {
+		t.Errorf("apply without confirmation created the StatefulSet (err %v)", err)
+	}
+	if _, err := cs.CoordinationV1().Leases(ns).Get(ctx, kube.LockName("quickstart"), metav1.GetOptions{}); !kube.IsNotFound(err) {
+		t.Errorf("the Lease was not released (err %v)", err)
+	}
+}
