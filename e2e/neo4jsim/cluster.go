@@ -313,17 +313,21 @@ func httpAddr(advertised string) any {
 }
 
 // serverRows builds SHOW SERVERS rows in Neo4j's column order.
-var serverColumns = []string{"serverId", "name", "address", "httpAddress", "httpsAddress", "state", "health",
+var serverColumns = []string{"name", "serverId", "address", "httpAddress", "httpsAddress", "state", "health",
 	"hosting", "requestedHosting", "tags", "allowedDatabases", "deniedDatabases", "modeConstraint", "version"}
 var serverDefaultColumns = []string{"name", "address", "state", "health", "hosting"}
 
 func (s *Simulator) serverRows() []map[string]any {
 	var rows []map[string]any
 	for _, srv := range s.servers {
-		if srv.state == StateDropped {
+		if srv.state == StateDropped && !srv.available {
+			// A dropped server is listed until its process stops.
 			continue
 		}
 		h, rh := s.hosting(srv)
+		if srv.state == StateDropped {
+			h, rh = []string{}, []string{}
+		}
 		var addr any = srv.advertised
 		var http any = httpAddr(srv.advertised)
 		rows = append(rows, map[string]any{

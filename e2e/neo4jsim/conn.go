@@ -430,7 +430,7 @@ func (s *Simulator) routingTable(db string) (map[string]any, *cypherError) {
 		}
 	}
 	if s.community {
-		readers, writers = routers[:1], routers[:1]
+		readers, writers = routers, routers
 	} else if db == "system" {
 		for _, srv := range s.servers {
 			if !srv.available || srv.state == StateDropped {

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/neo4jctl/neo4jctl/e2e/testenv"
@@ -49,15 +50,12 @@ func statefulSet(name string, replicas int32) *appsv1.StatefulSet {
 
 func ptr[T any](v T) *T { return &v }
 
+// scale patches replicas: a merge patch cannot conflict with the
+// controller's concurrent status updates, an Update of the scale can.
 func scale(t *testing.T, cs kubernetes.Interface, ns, name string, n int32) {
 	t.Helper()
-	ctx := context.Background()
-	sc, err := cs.AppsV1().StatefulSets(ns).GetScale(ctx, name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc.Spec.Replicas = n
-	if _, err := cs.AppsV1().StatefulSets(ns).UpdateScale(ctx, name, sc, metav1.UpdateOptions{}); err != nil {
+	patch := []byte(fmt.Sprintf(`{"spec":{"replicas":%d}}`, n))
+	if _, err := cs.AppsV1().StatefulSets(ns).Patch(context.Background(), name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }

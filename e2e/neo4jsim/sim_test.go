@@ -301,9 +301,16 @@ func TestDeallocateLifecycle(t *testing.T) {
 		t.Errorf("shop after deallocation: %v", got)
 	}
 	mustRun(t, d, "DROP SERVER '"+victim+"'", nil)
+	// Listed as Dropped while its process runs, gone once it stops.
+	if row := serverRow(t, d, victim); row["state"] != StateDropped {
+		t.Errorf("after DROP: state %v, want Dropped", row["state"])
+	}
+	if err := s.SetAvailable(victim, false); err != nil {
+		t.Fatal(err)
+	}
 	for _, r := range mustRun(t, d, "SHOW SERVERS YIELD *", nil) {
 		if r["serverId"] == victim {
-			t.Errorf("dropped server still listed: %v", r)
+			t.Errorf("stopped dropped server still listed: %v", r)
 		}
 	}
 
@@ -561,4 +568,73 @@ func BenchmarkSimpleQuery(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
+}
+
+func TestColumnsMatchNeo4j(t *testing.T) {
+	s := startSim(t, Config{})
+	d := newDriver(t, s.URI("bolt"), testPassword)
+	ctx := context.Background()
+	keys := func(q string) []string {
+		t.Helper()
+		res, err := neo4j.ExecuteQuery(ctx, d, q, nil, neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase("system"))
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return res.Keys
+	}
+	tests := map[string][]string{
+		"SHOW SERVERS": {"name", "address", "state", "health", "hosting"},
+		"SHOW SERVERS YIELD *": {"name", "serverId", "address", "httpAddress", "httpsAddress", "state", "health",
+			"hosting", "requestedHosting", "tags", "allowedDatabases", "deniedDatabases", "modeConstraint", "version"},
+		"SHOW DATABASES": {"name", "type", "aliases", "access", "address", "role", "writer", "requestedStatus",
+			"currentStatus", "statusMessage", "default", "home", "constituents"},
+		"SHOW SETTINGS":               {"name", "value", "isDynamic", "defaultValue", "description"},
+		"CALL dbms.components()":      {"name", "versions", "edition"},
+		"CALL dbms.listConfig()":      {"name", "description", "value", "dynamic", "defaultValue", "startupValue", "explicitlySet", "validValues"},
+		"DRYRUN REALLOCATE DATABASES": {"database", "fromServerName", "fromServerId", "toServerName", "toServerId", "mode"},
+		"CALL dbms.cluster.statusCheck([], 1000)": {"database", "serverId", "serverName", "address", "replicationSuccessful",
+			"memberStatus", "recognisedLeader", "recognisedLeaderTerm", "error"},
+	}
+	for q, want := range tests {
+		if diff := cmp.Diff(want, keys(q)); diff != "" {
+			t.Errorf("%s columns (-want +got):\n%s", q, diff)
+		}
+	}
+	for _, col := range []string{"databaseID", "serverID", "currentPrimariesCount", "requestedSecondariesCount", "creationTime", "options"} {
+		if !slices.Contains(keys("SHOW DATABASES YIELD *"), col) {
+			t.Errorf("SHOW DATABASES YIELD * lacks %s", col)
+		}
+	}
+}
+
+func TestAdminNeedsSystemDatabase(t *testing.T) {
+	s := startSim(t, Config{})
+	d := newDriver(t, s.URI("bolt"), testPassword)
+	_, err := neo4j.ExecuteQuery(context.Background(), d, "CREATE DATABASE x", nil, neo4j.EagerResultTransformer,
+		neo4j.ExecuteQueryWithDatabase("neo4j"))
+	if neo4jCode(err) != "Neo.ClientError.Statement.NotSystemDatabaseError" {
+		t.Errorf("admin on neo4j: got %v", err)
+	}
+}
+
+func TestDeallocateOfflineDatabaseRefused(t *testing.T) {
+	s := startSim(t, Config{Servers: 4})
+	d := newDriver(t, s.URI("bolt"), testPassword)
+	mustRun(t, d, "CREATE DATABASE inv TOPOLOGY 3 PRIMARIES WAIT", nil)
+	if err := s.SetDatabaseOffline("inv", "store corrupted"); err != nil {
+		t.Fatal(err)
+	}
+	var host string
+	for id := range s.Allocations("inv") {
+		host = id
+	}
+	_, err := run(t, d, "DEALLOCATE DATABASES FROM SERVER $id", map[string]any{"id": host})
+	if neo4jCode(err) != CodeArgumentError || !strings.Contains(err.Error(), "'inv' is offline") {
+		t.Errorf("DEALLOCATE with offline db: got %v", err)
+	}
+	for _, r := range mustRun(t, d, "SHOW DATABASE inv", nil) {
+		if r["currentStatus"] != "offline" || r["statusMessage"] != "store corrupted" {
+			t.Errorf("offline row: %v", r)
+		}
+	}
 }

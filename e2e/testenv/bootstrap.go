@@ -37,6 +37,7 @@ var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version:
 // crdFiles are the CRD definitions installed in every environment, relative
 // to the asset root next to bin/ (build.sh copies them from the modules).
 var crdFiles = []string{
+	// kwok's first: Start waits for just these before starting kwok.
 	"kwok/crd/bases/kwok.x-k8s.io_portforwards.yaml",
 	"kwok/crd/bases/kwok.x-k8s.io_clusterportforwards.yaml",
 	"crds/monitoring.coreos.com_servicemonitors.yaml",
@@ -47,6 +48,9 @@ var crdFiles = []string{
 	"crds/cert-manager.io_issuers.yaml",
 	"crds/cert-manager.io_clusterissuers.yaml",
 }
+
+// kwokCRDCount is how many leading crdFiles entries are kwok's.
+const kwokCRDCount = 2
 
 // kwokStageFiles are kwok's "fast" stages (what its kustomize/stage/fast
 // bundles): Nodes become Ready with a heartbeat lease, Pods become Ready at
@@ -88,32 +92,41 @@ func splitYAMLDocuments(b []byte) [][]byte {
 	return docs
 }
 
-// installCRDs creates the CRDs in crdFiles and waits until all are
-// Established (their API is served).
-func (e *Env) installCRDs(ctx context.Context, assetRoot string) error {
+// createCRDs creates the CRDs in crdFiles and returns their names in file
+// order; waitEstablished then waits until their APIs are served.
+func (e *Env) createCRDs(ctx context.Context, assetRoot string) ([]string, error) {
 	dc, err := dynamic.NewForConfig(e.cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var names []string
 	for _, f := range crdFiles {
 		b, err := os.ReadFile(filepath.Join(assetRoot, f))
 		if err != nil {
-			return fmt.Errorf("testenv: CRD: %w (run e2e/testenv/build.sh)", err)
+			return nil, fmt.Errorf("testenv: CRD: %w (run e2e/testenv/build.sh)", err)
 		}
 		for _, doc := range splitYAMLDocuments(b) {
 			var obj unstructured.Unstructured
 			if err := yaml.Unmarshal(doc, &obj.Object); err != nil {
-				return fmt.Errorf("testenv: %s: %w", f, err)
+				return nil, fmt.Errorf("testenv: %s: %w", f, err)
 			}
 			if obj.GetKind() != "CustomResourceDefinition" {
 				continue
 			}
 			if _, err := dc.Resource(crdGVR).Create(ctx, &obj, metav1.CreateOptions{FieldManager: "testenv"}); err != nil && !apierrors.IsAlreadyExists(err) {
-				return fmt.Errorf("testenv: create CRD %s: %w", obj.GetName(), err)
+				return nil, fmt.Errorf("testenv: create CRD %s: %w", obj.GetName(), err)
 			}
 			names = append(names, obj.GetName())
 		}
+	}
+	return names, nil
+}
+
+// waitEstablished waits until the named CRDs are Established.
+func (e *Env) waitEstablished(ctx context.Context, names []string) error {
+	dc, err := dynamic.NewForConfig(e.cfg)
+	if err != nil {
+		return err
 	}
 	return e.waitFor(ctx, compAPIServer, 60*time.Second, func(ctx context.Context) (bool, error) {
 		for _, n := range names {

@@ -64,7 +64,7 @@ type Env struct {
 	BinDir string
 
 	mu       sync.Mutex
-	procs    []*Process // in start order
+	procs    []*component // in start order
 	cfg      *rest.Config
 	ownsDir  bool
 	stopped  bool
@@ -200,6 +200,10 @@ func startOnce(ctx context.Context, opts Options) (_ *Env, err error) {
 		"--initial-advertise-peer-urls=" + peerURL,
 		"--initial-cluster=default=" + peerURL,
 		"--unsafe-no-fsync", // test data: durability is not worth the latency
+		// A single member elects itself after one election timeout; the
+		// default 1 s would be a third of the start time.
+		"--heartbeat-interval=20",
+		"--election-timeout=200",
 		"--log-level=warn",
 	}); err != nil {
 		return nil, err
@@ -279,13 +283,16 @@ func startOnce(ctx context.Context, opts Options) (_ *Env, err error) {
 	if err != nil {
 		return nil, err
 	}
-	// kwok watches its PortForward CRDs from the start, so they must be
-	// Established before kwok runs.
-	if err := env.installCRDs(ctx, filepath.Dir(env.BinDir)); err != nil {
+	// kwok watches its PortForward CRDs from the start, so those must be
+	// Established before kwok runs; the big monitoring and cert-manager
+	// schemas finish compiling meanwhile.
+	crds, err := env.createCRDs(ctx, filepath.Dir(env.BinDir))
+	if err != nil {
 		return nil, err
 	}
-	opts.Logf("testenv: CRDs established after %s", time.Since(begin).Round(time.Millisecond))
-
+	if err := env.waitEstablished(ctx, crds[:kwokCRDCount]); err != nil {
+		return nil, err
+	}
 	if _, err := env.start(compKwok, []string{
 		"--kubeconfig=" + env.Kubeconfig,
 		"--config=" + kwokConfig,
@@ -304,6 +311,10 @@ func startOnce(ctx context.Context, opts Options) (_ *Env, err error) {
 		return nil, err
 	}
 	if err := env.bootstrapObjects(ctx, cs, opts.Nodes); err != nil {
+		return nil, err
+	}
+	opts.Logf("testenv: nodes ready after %s", time.Since(begin).Round(time.Millisecond))
+	if err := env.waitEstablished(ctx, crds); err != nil {
 		return nil, err
 	}
 	if err := env.writeState(); err != nil {
@@ -346,7 +357,7 @@ func freePorts() (ports, error) {
 }
 
 // start runs one component from BinDir, logging to Dir/<name>.log.
-func (e *Env) start(name string, args []string) (*Process, error) {
+func (e *Env) start(name string, args []string) (*component, error) {
 	p, err := startProcess(name, filepath.Join(e.BinDir, name), args, filepath.Join(e.Dir, name+".log"), e.detached)
 	if err != nil {
 		return nil, err
@@ -358,7 +369,7 @@ func (e *Env) start(name string, args []string) (*Process, error) {
 }
 
 // process returns the recorded component, nil if unknown.
-func (e *Env) process(name string) *Process {
+func (e *Env) process(name string) *component {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, p := range e.procs {
@@ -404,7 +415,7 @@ func (e *Env) waitFor(ctx context.Context, what string, timeout time.Duration, c
 // checkExited reports the first component that has exited, with its log.
 func (e *Env) checkExited() error {
 	e.mu.Lock()
-	procs := append([]*Process(nil), e.procs...)
+	procs := append([]*component(nil), e.procs...)
 	e.mu.Unlock()
 	for _, p := range procs {
 		if gone, werr := p.exited(); gone {
@@ -528,15 +539,32 @@ func (e *Env) Stop() error {
 // stopProcesses stops every recorded component in reverse start order.
 func (e *Env) stopProcesses() error {
 	e.mu.Lock()
-	procs := append([]*Process(nil), e.procs...)
+	procs := append([]*component(nil), e.procs...)
 	e.mu.Unlock()
 	var errs []error
 	for i := len(procs) - 1; i >= 0; i-- {
-		if err := procs[i].stop(stopGrace); err != nil {
+		if err := e.stopComponent(procs[i]); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// stopComponent stops one component; the API server is killed as soon as
+// it has stopped listening (see stopWhen).
+func (e *Env) stopComponent(p *component) error {
+	if p.Name != compAPIServer {
+		return p.stop(stopGrace)
+	}
+	addr := strings.TrimPrefix(e.Host, "https://")
+	return p.stopWhen(stopGrace, func() bool {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err != nil {
+			return true
+		}
+		_ = c.Close()
+		return false
+	})
 }
 
 // RestartAPIServer stops the API server and starts it again with the same
@@ -548,7 +576,7 @@ func (e *Env) RestartAPIServer(ctx context.Context) error {
 	if old == nil {
 		return errors.New("testenv: RestartAPIServer: this environment has no recorded kube-apiserver process")
 	}
-	if err := old.stop(stopGrace); err != nil {
+	if err := e.stopComponent(old); err != nil {
 		return err
 	}
 	p, err := startProcess(old.Name, old.Exe, old.Args, old.Log, e.detached)

@@ -276,20 +276,6 @@ func TestSharedEnv(t *testing.T) {
 		})
 		t.Logf("port-forward working %s after PortForward", time.Since(begin).Round(time.Millisecond))
 	})
-
-	t.Run("restart apiserver", func(t *testing.T) {
-		if os.Getenv(EnvKubeconfig) != "" {
-			t.Skip("attached to a shared environment: restarting its API server would disturb other packages")
-		}
-		begin := time.Now()
-		if err := env.RestartAPIServer(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("API server restarted in %s", time.Since(begin).Round(time.Millisecond))
-		if _, err := cs.CoreV1().Namespaces().Get(ctx, "default", metav1.GetOptions{}); err != nil {
-			t.Errorf("get after restart: %v", err)
-		}
-	})
 }
 
 // statefulSet is a Neo4j-like StatefulSet with two claim templates.
@@ -399,16 +385,14 @@ func echoThroughPortForward(env *Env, ns, pod string, port int, msg []byte) ([]b
 	return got, nil
 }
 
-// TestStartStop starts a private environment beside the shared one, and
-// checks Stop ends every component and removes the volume directories.
+// TestStartStop starts an environment of its own (beside the shared one
+// when the whole package runs) and checks Stop ends every component and
+// removes the volume directories and the environment directory.
 func TestStartStop(t *testing.T) {
-	Shared(t) // same skip rules; also proves two environments coexist
-	if !BinariesPresent("") {
-		t.Skip("binaries not in the default bin directory")
-	}
+	SkipWithoutBinaries(t)
 	ctx := t.Context()
 	begin := time.Now()
-	env, err := Start(ctx, Options{Nodes: 1, Logf: t.Logf})
+	env, err := Start(ctx, Options{Nodes: 1, Logf: t.Logf, Build: os.Getenv(EnvBuild) == "1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,6 +429,16 @@ func TestStartStop(t *testing.T) {
 	})
 	if _, err := os.Stat(hostDir); err != nil {
 		t.Fatalf("provisioned directory: %v", err)
+	}
+	// The restart runs here, on this test's own environment: restarting the
+	// shared one would disturb other packages attached to it.
+	begin = time.Now()
+	if err := env.RestartAPIServer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("API server restarted in %s", time.Since(begin).Round(time.Millisecond))
+	if _, err := cs.CoreV1().PersistentVolumes().List(ctx, metav1.ListOptions{}); err != nil {
+		t.Errorf("list after restart: %v", err)
 	}
 	running := env.Running()
 	if len(running) != 5 {

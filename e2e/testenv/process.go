@@ -17,9 +17,9 @@ import (
 // killed.
 const stopGrace = 15 * time.Second
 
-// Process is one running component, recorded in the state file so another
+// component is one running process, recorded in the state file so another
 // process (the `testenv down` command) can stop it by PID.
-type Process struct {
+type component struct {
 	Name string   `json:"name"`
 	PID  int      `json:"pid"`
 	Exe  string   `json:"exe"`
@@ -36,7 +36,7 @@ type Process struct {
 // Detached processes get their own session so they outlive the starter (the
 // `testenv up` command); the others are killed by the kernel if the test
 // binary dies, so a crashed or timed-out `go test` leaves nothing behind.
-func startProcess(name, exe string, args []string, logPath string, detach bool) (*Process, error) {
+func startProcess(name, exe string, args []string, logPath string, detach bool) (*component, error) {
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
@@ -54,7 +54,7 @@ func startProcess(name, exe string, args []string, logPath string, detach bool) 
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &Process{Name: name, PID: cmd.Process.Pid, Exe: exe, Args: args, Log: logPath, done: make(chan struct{})}
+	p := &component{Name: name, PID: cmd.Process.Pid, Exe: exe, Args: args, Log: logPath, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
 		close(p.done)
@@ -64,7 +64,7 @@ func startProcess(name, exe string, args []string, logPath string, detach bool) 
 
 // exited reports whether the process has ended, with its wait error when
 // this program started it.
-func (p *Process) exited() (bool, error) {
+func (p *component) exited() (bool, error) {
 	if p.done != nil {
 		select {
 		case <-p.done:
@@ -79,7 +79,7 @@ func (p *Process) exited() (bool, error) {
 // alive reports whether PID still runs the recorded binary. A PID that now
 // belongs to another program (PIDs are reused) or a zombie counts as gone:
 // PID 1 on these machines reaps orphans slowly.
-func (p *Process) alive() bool {
+func (p *component) alive() bool {
 	if p.PID <= 0 {
 		return false
 	}
@@ -133,15 +133,32 @@ func parseStatState(stat []byte) byte {
 
 // stop sends SIGTERM, waits up to grace, then SIGKILLs. It never signals a
 // PID that no longer runs the recorded binary.
-func (p *Process) stop(grace time.Duration) error {
+func (p *component) stop(grace time.Duration) error {
+	return p.stopWhen(grace, nil)
+}
+
+// stopWhen is stop with a shortcut: once finished reports true, the
+// process gets a moment to flush and is then killed without waiting out
+// grace. kube-apiserver needs it: after SIGTERM it stops listening at once
+// but then waits 60 s for clients' watch connections to go idle.
+func (p *component) stopWhen(grace time.Duration, finished func() bool) error {
 	if !p.alive() {
 		return nil
 	}
 	if err := syscall.Kill(p.PID, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("signal %s (pid %d): %w", p.Name, p.PID, err)
 	}
-	if p.waitGone(grace) {
-		return nil
+	deadline := time.Now().Add(grace)
+	for time.Now().Before(deadline) {
+		if p.waitGone(50 * time.Millisecond) {
+			return nil
+		}
+		if finished != nil && finished() {
+			if p.waitGone(300 * time.Millisecond) {
+				return nil
+			}
+			break
+		}
 	}
 	if p.alive() {
 		_ = syscall.Kill(p.PID, syscall.SIGKILL)
@@ -152,7 +169,7 @@ func (p *Process) stop(grace time.Duration) error {
 	return nil
 }
 
-func (p *Process) waitGone(d time.Duration) bool {
+func (p *component) waitGone(d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for {
 		if !p.alive() {
@@ -174,7 +191,7 @@ func (p *Process) waitGone(d time.Duration) bool {
 }
 
 // rssBytes returns the resident set size of the process, 0 if unknown.
-func (p *Process) rssBytes() int64 {
+func (p *component) rssBytes() int64 {
 	if !p.alive() {
 		return 0
 	}

@@ -53,23 +53,66 @@ func Shared(t testing.TB) *Env {
 	return shared.env
 }
 
+// skipReason says why integration tests cannot run here, "" if they can:
+// under -short, or when the binaries are missing and building them was not
+// asked for.
+func skipReason() string {
+	if testing.Short() {
+		return "integration test: needs the test control plane (skipped with -short)"
+	}
+	if os.Getenv(EnvBuild) != "1" {
+		if missing := missingFiles(DefaultBinDir()); len(missing) > 0 {
+			return fmt.Sprintf("test control plane not built (%s missing in %s): run e2e/testenv/build.sh or set %s=1",
+				strings.Join(missing, ", "), DefaultBinDir(), EnvBuild)
+		}
+	}
+	return ""
+}
+
+// SkipWithoutBinaries skips the test under -short, and when the binaries
+// are missing and NEO4JCTL_TESTENV_BUILD is not "1". Private calls it;
+// Shared applies the same rules unless it attaches to a running env.
+func SkipWithoutBinaries(t testing.TB) {
+	t.Helper()
+	if r := skipReason(); r != "" {
+		t.Skip(r)
+	}
+}
+
+// Private starts an environment for this test alone and stops it at
+// cleanup — for fault tests (RestartAPIServer) that must not disturb the
+// shared one. It costs a start (≈ 5 s) and ≈ 650 MiB while it runs.
+func Private(t testing.TB, opts Options) *Env {
+	t.Helper()
+	SkipWithoutBinaries(t)
+	if opts.Logf == nil {
+		opts.Logf = t.Logf
+	}
+	opts.Build = opts.Build || os.Getenv(EnvBuild) == "1"
+	env, err := Start(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("start test control plane: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := env.Stop(); err != nil {
+			t.Errorf("stop test control plane: %v", err)
+		}
+	})
+	return env
+}
+
 func startShared() {
 	if kc := os.Getenv(EnvKubeconfig); kc != "" {
 		shared.env, shared.err = Attach(kc)
 		return
 	}
-	build := os.Getenv(EnvBuild) == "1"
-	if !build {
-		if missing := missingFiles(DefaultBinDir()); len(missing) > 0 {
-			shared.skip = fmt.Sprintf("test control plane not built (%s missing in %s): run e2e/testenv/build.sh or set %s=1",
-				strings.Join(missing, ", "), DefaultBinDir(), EnvBuild)
-			return
-		}
+	if shared.skip = skipReason(); shared.skip != "" {
+		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	shared.env, shared.err = Start(ctx, Options{
-		Build: build,
+		Build: os.Getenv(EnvBuild) == "1",
 		Logf: func(format string, args ...any) {
 			fmt.Fprintf(os.Stderr, format+"\n", args...)
 		},

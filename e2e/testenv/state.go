@@ -19,16 +19,16 @@ const StateFile = "state.json"
 
 // state is the JSON form of an Env in StateFile.
 type state struct {
-	Dir          string     `json:"dir"`
-	Kubeconfig   string     `json:"kubeconfig"`
-	Host         string     `json:"host"`
-	CAFile       string     `json:"caFile"`
-	AuditLogPath string     `json:"auditLogPath"`
-	Nodes        []string   `json:"nodes"`
-	BinDir       string     `json:"binDir"`
-	OwnsDir      bool       `json:"ownsDir"`
-	Detached     bool       `json:"detached"`
-	Processes    []*Process `json:"processes"`
+	Dir          string       `json:"dir"`
+	Kubeconfig   string       `json:"kubeconfig"`
+	Host         string       `json:"host"`
+	CAFile       string       `json:"caFile"`
+	AuditLogPath string       `json:"auditLogPath"`
+	Nodes        []string     `json:"nodes"`
+	BinDir       string       `json:"binDir"`
+	OwnsDir      bool         `json:"ownsDir"`
+	Detached     bool         `json:"detached"`
+	Processes    []*component `json:"processes"`
 }
 
 // writeState records the environment in Dir/state.json, atomically so a

@@ -216,7 +216,7 @@ func TestProcessStopLeavesReusedPID(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	stale := &Process{Name: "etcd", PID: cmd.Process.Pid, Exe: "/nonexistent/etcd"}
+	stale := &component{Name: "etcd", PID: cmd.Process.Pid, Exe: "/nonexistent/etcd"}
 	if stale.alive() {
 		t.Fatal("alive() = true for a PID running another binary, want false")
 	}
@@ -235,5 +235,49 @@ func TestLogTail(t *testing.T) {
 	}
 	if got, want := logTail(path, 2), "3\n4"; got != want {
 		t.Errorf("logTail = %q, want %q", got, want)
+	}
+}
+
+// A component that dies during start fails Start (after its one retry) with
+// the tail of that component's log, without needing the real binaries.
+func TestStartReportsComponentLog(t *testing.T) {
+	root := t.TempDir()
+	bin := filepath.Join(root, "bin")
+	for _, d := range []string{bin, filepath.Join(root, "crds"), filepath.Join(root, "kwok", "crd")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range kwokStageFiles {
+		p := filepath.Join(root, "kwok", "stage", f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("kind: Stage\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script := "#!/bin/sh\necho 'listen tcp 127.0.0.1:2379: bind: address already in use' >&2\nexit 1\n"
+	for _, b := range binaries {
+		if err := os.WriteFile(filepath.Join(bin, b), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := filepath.Join(t.TempDir(), "env")
+	_, err := Start(t.Context(), Options{BinDir: bin, Dir: dir})
+	if err == nil {
+		t.Fatal("Start with a failing etcd: got nil error")
+	}
+	for _, want := range []string{"etcd exited", "address already in use", "first attempt"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Start error = %q, want it to contain %q", err, want)
+		}
+	}
+}
+
+func TestStartMissingBinaries(t *testing.T) {
+	_, err := Start(t.Context(), Options{BinDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "build.sh") {
+		t.Errorf("Start without binaries: got %v, want an error naming build.sh", err)
 	}
 }
