@@ -44,7 +44,7 @@ test: lint testenv build
 	$(MAKE) release-check
 
 contract: ## Contract suite: the adapter against a real Neo4j Community server and the simulator
-	$(GO) test -count=1 ./e2e/contract/...
+	e2e/scripts/contract.sh
 
 fuzz: ## Fuzz the cluster-file loader briefly
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./internal/clusterfile

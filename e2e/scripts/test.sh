@@ -19,5 +19,5 @@ echo "test: control plane up in $(( $(date +%s) - start ))s"
 # shellcheck disable=SC1091
 source "$work/env.sh"
 
-pkgs=$(go list ./... | grep -v '/e2e/contract')
+pkgs=$(go list ./... | grep -v -e '/e2e/contract' -e '/e2e/neo4jreal')
 go test -count=1 -timeout 40m ${GOTESTFLAGS:-} $pkgs
