@@ -1,4 +1,5 @@
-// Package healthcheck builds a health Report of a cluster from Kubernetes
-// readiness and the Neo4j plane (SHOW SERVERS, SHOW DATABASES, the cluster
-// status check, split-brain detection).
+// Package healthcheck is reserved for the cluster health Report
+// (Kubernetes readiness, SHOW SERVERS, SHOW DATABASES, the cluster status
+// check, split-brain detection). Nothing is implemented yet: no command
+// uses it.
 package healthcheck
