@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/klog/v2"
 
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 )
@@ -41,11 +43,15 @@ var (
 
 // Main runs neo4jctl with the process's arguments and returns its exit code.
 func Main() int {
+	// client-go logs through klog: cancelled requests print "Unexpected
+	// error when reading response body", and at high verbosity it logs
+	// response bodies, Secret data included. neo4jctl reports errors itself.
+	klog.SetOutput(io.Discard)
+	klog.LogToStderr(false)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	io := iostreams.System()
 	f := &Factory{
-		IO:        io,
+		IO:        iostreams.System(),
 		KubeFlags: genericclioptions.NewConfigFlags(true),
 		Build:     BuildInfo{Version: version, Commit: commit, Date: date},
 	}
@@ -105,7 +111,9 @@ Exit codes: 0 success, 1 error, 2 changes present or drift found,
 	root.AddCommand(
 		NewCmdValidate(f, nil),
 		NewCmdPlan(f, nil),
+		NewCmdDrift(f, nil),
 		NewCmdApply(f, nil),
+		NewCmdWatch(f, nil),
 		NewCmdRender(f, nil),
 		NewCmdSchema(f),
 		NewCmdVersion(f),

@@ -164,7 +164,7 @@ func TestWaits(t *testing.T) {
 	c, _, ns := setup(t)
 	ctx := testContext(t)
 	inv := kube.InventoryRef{Namespace: ns, Cluster: "prod"}
-	sts := objs(t, strings.Replace(renderProd("1", portsInOrder)[0], "replicas: 1", "replicas: 3", 1))
+	sts := objs(t, ns, strings.Replace(renderProd("1", portsInOrder)[0], "replicas: 1", "replicas: 3", 1))
 	applyAll(t, ctx, c, inv, sts)
 
 	var (

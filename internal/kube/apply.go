@@ -24,29 +24,45 @@ import (
 // force is true (--force-conflicts). Conflicts are never retried; transient
 // errors are.
 func (c *Client) Apply(ctx context.Context, obj *unstructured.Unstructured, force bool) (*unstructured.Unstructured, error) {
+	return c.serverSideApply(ctx, obj, force, false)
+}
+
+// DryRunApply is Apply with dryRun=All: the API server validates, defaults
+// and admits obj exactly as Apply would and stores nothing. apply's
+// preflight calls it for every object before the first write, so a refusal
+// surfaces before anything changed. Conflicts are handled as in Apply.
+func (c *Client) DryRunApply(ctx context.Context, obj *unstructured.Unstructured, force bool) (*unstructured.Unstructured, error) {
+	return c.serverSideApply(ctx, obj, force, true)
+}
+
+func (c *Client) serverSideApply(ctx context.Context, obj *unstructured.Unstructured, force, dryRun bool) (*unstructured.Unstructured, error) {
+	verb := "apply"
+	if dryRun {
+		verb = "dry-run apply"
+	}
 	p, err := c.prepare(obj, "")
 	if err != nil {
-		return nil, fmt.Errorf("apply %s/%s: %w", obj.GetKind(), obj.GetName(), err)
+		return nil, fmt.Errorf("%s %s/%s: %w", verb, obj.GetKind(), obj.GetName(), err)
 	}
-	out, err := c.applyRequest(ctx, "apply "+p.address, p, force, false)
+	what := verb + " " + p.address
+	out, err := c.applyRequest(ctx, what, p, force, dryRun)
 	if err != nil && apierrors.IsConflict(err) {
-		conflicts := conflictsFromStatus(err)
-		applyOwned, cerr := c.applyManagerConflicts(ctx, p, conflicts)
+		applyOwned, cerr := c.applyManagerConflicts(ctx, p, conflictsFromStatus(err))
 		if cerr != nil {
-			return nil, fmt.Errorf("apply %s: %w (reading field owners: %v)", p.address, err, cerr)
+			return nil, fmt.Errorf("%s: %w (reading field owners: %v)", what, err, cerr)
 		}
 		if len(applyOwned) > 0 {
 			return nil, &ConflictError{Address: p.address, Conflicts: applyOwned, Err: err}
 		}
 		// Only Update managers (out-of-band edits) stood in the way: that is
 		// drift, which apply takes back.
-		out, err = c.applyRequest(ctx, "apply "+p.address, p, true, false)
+		out, err = c.applyRequest(ctx, what, p, true, dryRun)
 	}
 	if err != nil {
 		if apierrors.IsConflict(err) {
 			return nil, &ConflictError{Address: p.address, Conflicts: conflictsFromStatus(err), Err: err}
 		}
-		return nil, fmt.Errorf("apply %s: %w", p.address, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
 }

@@ -53,8 +53,8 @@ type Options struct {
 	// was attempted (e.g. "apply k8s:apps/StatefulSet/graph/prod"), the
 	// attempt that failed (1-based) and its error.
 	OnRetry func(what string, attempt int, err error)
-	// PollInterval is how often waits re-check state that cannot be watched
-	// (and the lock retry interval); default 1s.
+	// PollInterval is how often AcquireLock re-reads a Lease held by someone
+	// else while its timeout runs; default 1s. (Waits use watches.)
 	PollInterval time.Duration
 	// UserAgent overrides client-go's default user agent.
 	UserAgent string
@@ -87,11 +87,11 @@ type Client struct {
 	// objects rendered without one.
 	namespace string
 
-	dyn         dynamic.Interface
-	mapper      meta.RESTMapper
-	discovery   discovery.DiscoveryInterface
-	core        corev1client.CoreV1Interface
-	apps        appsv1client.AppsV1Interface
+	dyn          dynamic.Interface
+	mapper       meta.RESTMapper
+	discovery    discovery.DiscoveryInterface
+	core         corev1client.CoreV1Interface
+	apps         appsv1client.AppsV1Interface
 	coordination coordinationv1client.CoordinationV1Interface
 }
 

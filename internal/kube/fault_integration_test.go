@@ -25,11 +25,13 @@ func TestApplyRetriesAcrossAPIServerRestart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("start own control plane: %v", err)
 	}
-	defer func() {
+	// A cleanup, not a defer: cleanups run last-in first-out, so the
+	// namespace Namespace registers is deleted while the server still runs.
+	t.Cleanup(func() {
 		if err := env.Stop(); err != nil {
 			t.Errorf("stop: %v", err)
 		}
-	}()
+	})
 	ns := testenv.Namespace(t, env)
 
 	var (
@@ -57,7 +59,7 @@ func TestApplyRetriesAcrossAPIServerRestart(t *testing.T) {
 	deadline := time.Now().Add(8 * time.Second)
 	applies := 0
 	for i := 0; time.Now().Before(deadline); i++ {
-		cm := objs(t, fmt.Sprintf(`
+		cm := objs(t, ns, fmt.Sprintf(`
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: during-restart, namespace: %s}

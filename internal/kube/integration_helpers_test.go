@@ -47,14 +47,18 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// objs decodes YAML documents (separated by "---") into objects.
-func objs(t *testing.T, docs ...string) []*unstructured.Unstructured {
+// objs decodes YAML documents into objects in namespace ns, as manifests
+// renders them.
+func objs(t *testing.T, ns string, docs ...string) []*unstructured.Unstructured {
 	t.Helper()
 	var out []*unstructured.Unstructured
 	for _, d := range docs {
 		u := &unstructured.Unstructured{}
 		if err := yaml.Unmarshal([]byte(d), &u.Object); err != nil {
 			t.Fatalf("decode %q: %v", d, err)
+		}
+		if u.GetNamespace() == "" {
+			u.SetNamespace(ns)
 		}
 		out = append(out, u)
 	}

@@ -29,7 +29,7 @@ metadata:
   labels: {neo4jctl.io/cluster: prod}
 data: {a: b}
 `
-	desired := objs(t, sts, svcYAMLWith(portsInOrder), cmYAML, extra)
+	desired := objs(t, ns, sts, svcYAMLWith(portsInOrder), cmYAML, extra)
 	applyAll(t, ctx, c, inv, desired)
 	if err := c.EnsureInventory(ctx, inv, []schema.GroupKind{{Kind: "Pod"}, {Kind: "PersistentVolumeClaim"}}); err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ data: {a: b}
 	}
 
 	// A member owned by another object goes with its owner, never pruned.
-	owned := objs(t, `
+	owned := objs(t, ns, `
 apiVersion: v1
 kind: ConfigMap
 metadata:

@@ -54,9 +54,9 @@ func TestFingerprint(t *testing.T) {
 
 func TestAddress(t *testing.T) {
 	tests := []struct {
-		gvk       schema.GroupVersionKind
-		ns, name  string
-		want      string
+		gvk      schema.GroupVersionKind
+		ns, name string
+		want     string
 	}{
 		{schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "StatefulSet"}, "graph", "prod", "k8s:apps/StatefulSet/graph/prod"},
 		{schema.GroupVersionKind{Version: "v1", Kind: "Service"}, "graph", "prod", "k8s:core/Service/graph/prod"},

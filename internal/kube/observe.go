@@ -218,6 +218,7 @@ func (c *Client) observeObject(ctx context.Context, u *unstructured.Unstructured
 	}
 	o.Predicted = Normalize(pred.Object)
 	if live != nil {
+		alignLists(shapeOf(live.GetManagedFields(), pred.GetManagedFields()), o.Live, o.Predicted)
 		o.Conflicts = predictConflicts(live.GetManagedFields(), pred.GetManagedFields(), FieldManager)
 	}
 	return o, nil

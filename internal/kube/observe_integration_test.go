@@ -110,7 +110,7 @@ func TestObservePredictedEqualsLiveAfterApply(t *testing.T) {
 	c, _, ns := setup(t)
 	ctx := testContext(t)
 	inv := kube.InventoryRef{Namespace: ns, Cluster: "prod"}
-	desired := objs(t, renderProd("1", portsInOrder)...)
+	desired := objs(t, ns, renderProd("1", portsInOrder)...)
 
 	before, err := c.Observe(ctx, desired, inv)
 	if err != nil {
@@ -134,7 +134,17 @@ func TestObservePredictedEqualsLiveAfterApply(t *testing.T) {
 		{"1000m and reordered ports", "1000m", portsReordered},
 	} {
 		t.Run(variant.name, func(t *testing.T) {
-			k, err := c.Observe(ctx, objs(t, renderProd(variant.cpu, variant.ports)...), inv)
+			docs := renderProd(variant.cpu, variant.ports)
+			if variant.ports == portsReordered {
+				// The container's ports too (a list-map inside a list-map).
+				docs[0] = strings.Replace(docs[0],
+					"        - {name: bolt, containerPort: 7687}\n        - {name: http, containerPort: 7474}",
+					"        - {name: http, containerPort: 7474}\n        - {name: bolt, containerPort: 7687, protocol: TCP}", 1)
+				if docs[0] == renderProd(variant.cpu, variant.ports)[0] {
+					t.Fatal("container ports not reordered: the test fixture changed")
+				}
+			}
+			k, err := c.Observe(ctx, objs(t, ns, docs...), inv)
 			if err != nil {
 				t.Fatalf("Observe: %v", err)
 			}
@@ -200,7 +210,7 @@ func TestObserveAttributesOutOfBandScale(t *testing.T) {
 	c, cs, ns := setup(t)
 	ctx := testContext(t)
 	inv := kube.InventoryRef{Namespace: ns, Cluster: "prod"}
-	desired := objs(t, renderProd("1", portsInOrder)[0])
+	desired := objs(t, ns, renderProd("1", portsInOrder)[0])
 	applyAll(t, ctx, c, inv, desired)
 
 	// What `kubectl scale` does: an Update of the scale subresource, here
@@ -263,7 +273,7 @@ func TestObserveConflictWithAnotherApplyManager(t *testing.T) {
 	c, cs, ns := setup(t)
 	ctx := testContext(t)
 	inv := kube.InventoryRef{Namespace: ns, Cluster: "prod"}
-	desired := objs(t, cmYAML)
+	desired := objs(t, ns, cmYAML)
 	applyAll(t, ctx, c, inv, desired)
 
 	otherApply := func(value string) {
@@ -296,8 +306,19 @@ func TestObserveConflictWithAnotherApplyManager(t *testing.T) {
 		t.Errorf("conflicts mismatch (-want +got):\n%s", diff)
 	}
 
-	_, err = c.Apply(ctx, desired[0], false)
+	// The preflight dry run refuses the same way, and stores nothing.
 	var ce *kube.ConflictError
+	if _, err := c.DryRunApply(ctx, desired[0], false); !errors.As(err, &ce) {
+		t.Errorf("DryRunApply without force: got %v, want *ConflictError", err)
+	}
+	if out, err := c.DryRunApply(ctx, desired[0], true); err != nil || out.Object["data"].(map[string]any)["server.memory.pagecache.size"] != "1G" {
+		t.Errorf("forced DryRunApply: got %v, %v; want the desired value predicted", out, err)
+	}
+	if cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, "prod-config", metav1.GetOptions{}); err != nil || cm.Data["server.memory.pagecache.size"] != "4G" {
+		t.Errorf("after dry runs: stored value %v (%v), want argocd's 4G untouched", cm.Data, err)
+	}
+
+	_, err = c.Apply(ctx, desired[0], false)
 	if !errors.As(err, &ce) {
 		t.Fatalf("Apply without force: got %v, want *ConflictError", err)
 	}
@@ -316,9 +337,9 @@ func TestObserveImmutableSelector(t *testing.T) {
 	c, _, ns := setup(t)
 	ctx := testContext(t)
 	inv := kube.InventoryRef{Namespace: ns, Cluster: "prod"}
-	applyAll(t, ctx, c, inv, objs(t, renderProd("1", portsInOrder)[0]))
+	applyAll(t, ctx, c, inv, objs(t, ns, renderProd("1", portsInOrder)[0]))
 
-	changed := objs(t, strings.NewReplacer("neo4jctl.io/pool: core}", "neo4jctl.io/pool: primaries}").Replace(renderProd("1", portsInOrder)[0]))
+	changed := objs(t, ns, strings.NewReplacer("neo4jctl.io/pool: core}", "neo4jctl.io/pool: primaries}").Replace(renderProd("1", portsInOrder)[0]))
 	k, err := c.Observe(ctx, changed, inv)
 	if err != nil {
 		t.Fatal(err)
@@ -334,7 +355,7 @@ func TestObserveStructuralWithReadOnlyCredentials(t *testing.T) {
 	c, cs, ns := setup(t)
 	ctx := testContext(t)
 	inv := kube.InventoryRef{Namespace: ns, Cluster: "prod"}
-	desired := objs(t, renderProd("1", portsInOrder)...)
+	desired := objs(t, ns, renderProd("1", portsInOrder)...)
 	applyAll(t, ctx, c, inv, desired)
 
 	ro := readOnlyClient(t, ctx, cs, ns)
@@ -363,7 +384,7 @@ func TestObserveUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := c.Observe(testContext(t), objs(t, cmYAML), kube.InventoryRef{Namespace: "x", Cluster: "prod"})
+	k, err := c.Observe(testContext(t), objs(t, "x", cmYAML), kube.InventoryRef{Namespace: "x", Cluster: "prod"})
 	if err != nil {
 		t.Fatalf("Observe: %v, want no error and Reachable=false", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/transport/spdy"
@@ -30,25 +31,29 @@ func (c *Client) PortForward(ctx context.Context, ns, pod string, remotePort int
 	if err != nil {
 		return "", nil, fmt.Errorf("port-forward to %s/%s: %w", ns, pod, err)
 	}
-	errCh := make(chan error, 1)
-	go func() { errCh <- pf.ForwardPorts() }()
+	var fwdErr error
+	done := make(chan struct{})
+	go func() {
+		fwdErr = pf.ForwardPorts()
+		close(done)
+	}()
 
-	stopped := make(chan struct{})
+	var once sync.Once
+	// stop returns once the local listener is closed, so a caller that
+	// stops and re-forwards never races the old listener.
+	closeStop := func() { once.Do(func() { close(stopCh) }) }
 	stop = func() {
-		select {
-		case <-stopped:
-		default:
-			close(stopped)
-			close(stopCh)
-		}
+		closeStop()
+		<-done
 	}
 	select {
 	case <-readyCh:
-	case err := <-errCh:
-		stop()
-		return "", nil, fmt.Errorf("port-forward to %s/%s port %d: %w", ns, pod, remotePort, err)
+	case <-done:
+		return "", nil, fmt.Errorf("port-forward to %s/%s port %d: %w", ns, pod, remotePort, fwdErr)
 	case <-ctx.Done():
-		stop()
+		// Not stop(): the dial may still be in flight; the forwarder ends
+		// on its own once it sees stopCh.
+		closeStop()
 		return "", nil, ctx.Err()
 	}
 	ports, err := pf.GetPorts()
@@ -60,7 +65,7 @@ func (c *Client) PortForward(ctx context.Context, ns, pod string, remotePort int
 		select {
 		case <-ctx.Done():
 			stop()
-		case <-stopped:
+		case <-done:
 		}
 	}()
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(int(ports[0].Local))), stop, nil

@@ -13,7 +13,9 @@ type Object struct {
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
 
-	// Desired is the rendered object.
+	// Desired is the rendered object as neo4jctl applies it: namespace
+	// filled in and, for objects labelled neo4jctl.io/cluster, the inventory
+	// label applyset.kubernetes.io/part-of added.
 	Desired map[string]any `json:"desired,omitempty"`
 	// Live is the object in the API server; nil when it does not exist.
 	Live map[string]any `json:"live,omitempty"`
