@@ -158,6 +158,13 @@ func TestResultShapes(t *testing.T) {
 		if got, want := describe(serr), describe(rerr); got != want {
 			t.Errorf("Servers on Community: sim %s, real %s", got, want)
 		}
+		// Whatever code Community files it under, a caller must learn
+		// that SHOW SERVERS needs Enterprise.
+		for name, err := range map[string]error{"real": rerr, "sim": serr} {
+			if k := adapter.ClassOf(err); k != adapter.KindEnterpriseRequired {
+				t.Errorf("adapter classifies %s Community's SHOW SERVERS refusal as %s, want %s", name, k, adapter.KindEnterpriseRequired)
+			}
+		}
 	})
 }
 
@@ -298,7 +305,9 @@ func TestAdminStatementsReachTheParser(t *testing.T) {
 		if adapter.ClassOf(sa) != adapter.ClassOf(ra) || codeOf(sa) != codeOf(ra) {
 			t.Errorf("adapter: sim %s (kind %s), real %s (kind %s)", describe(sa), adapter.ClassOf(sa), describe(ra), adapter.ClassOf(ra))
 		}
-		if call.wantCode == adapter.CodeUnsupportedAdminCmd && adapter.ClassOf(ra) != adapter.KindEnterpriseRequired {
+		// Both ways Community refuses (an unsupported command, a missing
+		// dbms.cluster.* procedure) mean "needs Enterprise" to a caller.
+		if adapter.ClassOf(ra) != adapter.KindEnterpriseRequired {
 			t.Errorf("adapter classifies real Community's refusal as %s, want %s", adapter.ClassOf(ra), adapter.KindEnterpriseRequired)
 		}
 	}
@@ -341,6 +350,9 @@ func TestAdminStatementsReachTheParser(t *testing.T) {
 		_, sa := sc.StatusCheck(ctx, []string{"neo4j"}, 2*time.Second)
 		if adapter.ClassOf(ra) != adapter.ClassOf(sa) || codeOf(ra) != codeOf(sa) {
 			t.Errorf("adapter StatusCheck: real %s, sim %s", describe(ra), describe(sa))
+		}
+		if adapter.ClassOf(ra) != adapter.KindEnterpriseRequired {
+			t.Errorf("adapter classifies real Community's missing statusCheck as %s, want %s", adapter.ClassOf(ra), adapter.KindEnterpriseRequired)
 		}
 	})
 }

@@ -396,6 +396,12 @@ func (s *Simulator) databaseRows(self *simServer) []map[string]any {
 		if options == nil {
 			options = map[string]any{}
 		}
+		// Community has no topology to request and, as recorded from real
+		// 5.26, reports these as null; Enterprise reports integers.
+		var reqPrimaries, reqSecondaries, lastTxn any = counts[2], counts[3], txn
+		if s.community {
+			reqPrimaries, reqSecondaries, lastTxn = nil, nil, nil
+		}
 		rows = append(rows, map[string]any{
 			"name":                      name,
 			"type":                      typ,
@@ -413,13 +419,13 @@ func (s *Simulator) databaseRows(self *simServer) []map[string]any {
 			"home":                      name == s.defaultDB,
 			"currentPrimariesCount":     counts[0],
 			"currentSecondariesCount":   counts[1],
-			"requestedPrimariesCount":   counts[2],
-			"requestedSecondariesCount": counts[3],
+			"requestedPrimariesCount":   reqPrimaries,
+			"requestedSecondariesCount": reqSecondaries,
 			"creationTime":              dateTime(created),
 			"lastStartTime":             dateTime(started),
 			"lastStopTime":              nil,
 			"store":                     "block-block-1.1",
-			"lastCommittedTxn":          txn,
+			"lastCommittedTxn":          lastTxn,
 			"replicationLag":            int64(0),
 			"constituents":              []any{},
 			"options":                   options,

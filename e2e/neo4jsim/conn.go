@@ -176,23 +176,7 @@ func (c *conn) success(meta map[string]any) { c.send(msgSuccess, meta) }
 func (c *conn) failure(e *cypherError) {
 	meta := map[string]any{"code": e.code, "message": e.msg}
 	if c.minor >= 7 {
-		gql, desc := e.gqlOf()
-		class := "CLIENT_ERROR"
-		switch {
-		case len(e.code) > 19 && e.code[:19] == "Neo.TransientError.":
-			class = "TRANSIENT_ERROR"
-		case len(e.code) > 18 && e.code[:18] == "Neo.DatabaseError.":
-			class = "DATABASE_ERROR"
-		}
-		meta = map[string]any{
-			"neo4j_code":  e.code,
-			"message":     e.msg,
-			"gql_status":  gql,
-			"description": desc,
-			"diagnostic_record": map[string]any{
-				"CURRENT_SCHEMA": "/", "OPERATION": "", "OPERATION_CODE": "0", "_classification": class,
-			},
-		}
+		meta = e.gqlFields(c.sim.community)
 	}
 	c.send(msgFailure, meta)
 	c.failed = true

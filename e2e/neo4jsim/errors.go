@@ -1,6 +1,9 @@
 package neo4jsim
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Neo4j status codes the simulator reproduces. They are the codes a real
 // server sends, so the driver classifies them (retriable, security, …) the
@@ -20,6 +23,7 @@ const (
 	codeTypeError           = "Neo.ClientError.Statement.TypeError"
 	codeInvalidArguments    = "Neo.ClientError.General.InvalidArguments"
 	codeForbiddenReadOnly   = "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase"
+	codeNotSystemDatabase   = "Neo.ClientError.Statement.NotSystemDatabaseError"
 )
 
 // Messages copied from Neo4j where a client may match on them.
@@ -28,32 +32,84 @@ const (
 	msgNotALeader   = "No write operations are allowed on this database. This is a read only Neo4j instance."
 )
 
-// cypherError is a Neo4j error as sent in a Bolt FAILURE. gqlStatus and
-// description are only sent to Bolt ≥ 5.7 clients, as a real server does.
+// cypherError is a Neo4j error as sent in a Bolt FAILURE. gqlStatus,
+// description and cause are only sent to Bolt ≥ 5.7 clients, as a real
+// server does.
 type cypherError struct {
 	code        string
 	msg         string
 	gqlStatus   string
 	description string
+	// cause is the GQL cause chain Neo4j attaches to some errors (a missing
+	// procedure is 42001 "invalid syntax" caused by 42N08). A cause carries
+	// no Neo4j code of its own.
+	cause *cypherError
 }
 
 func (e *cypherError) Error() string { return e.code + ": " + e.msg }
 
-// gqlOf returns the GQL status and description for e, deriving the generic
-// ones Neo4j uses when an error has no specific GQL status.
-func (e *cypherError) gqlOf() (string, string) {
+// The fallback Neo4j 5.26 sends for an error it has no GQL status for: the
+// recorded Community facts (e2e/contract/testdata) show it, with no
+// _classification in the diagnostic record, for UnsupportedAdministration-
+// Command, NotSystemDatabaseError, SyntaxError, DatabaseNotFound and the
+// authentication failures. It is the server's own text, not the driver's
+// placeholder (which would end with the error's message).
+const (
+	gqlFallbackStatus      = "50N42"
+	gqlFallbackDescription = "error: general processing exception - unexpected error. Unexpected error has occurred. See debug log for details."
+)
+
+// gqlOf returns the GQL status, description and diagnostic classification
+// for e ("" for none). An explicit status is always used. Without one,
+// Community mode answers with the fallback real 5.26 was recorded sending;
+// Enterprise mode, which has no recorded facts, derives the status Neo4j
+// documents for the code.
+func (e *cypherError) gqlOf(community bool) (status, description, class string) {
+	class = "CLIENT_ERROR"
+	switch {
+	case strings.HasPrefix(e.code, "Neo.TransientError."):
+		class = "TRANSIENT_ERROR"
+	case strings.HasPrefix(e.code, "Neo.DatabaseError."):
+		class = "DATABASE_ERROR"
+	}
 	if e.gqlStatus != "" {
-		return e.gqlStatus, e.description
+		return e.gqlStatus, e.description, class
+	}
+	if community {
+		return gqlFallbackStatus, gqlFallbackDescription, ""
 	}
 	switch e.code {
 	case CodeSyntaxError:
-		return "42001", "error: syntax error or access rule violation - invalid syntax"
+		return "42001", "error: syntax error or access rule violation - invalid syntax", class
 	case CodeDatabaseUnavailable:
-		return "50N00", "error: general processing exception - internal error. " + e.msg
+		return "50N00", "error: general processing exception - internal error. " + e.msg, class
 	case CodeUnauthorized:
-		return "42NFF", "error: syntax error or access rule violation - permission/access denied. Access denied, see the security logs for details."
+		return "42NFF", "error: syntax error or access rule violation - permission/access denied. Access denied, see the security logs for details.", class
 	}
-	return "50N42", "error: general processing exception - unexpected error. " + e.msg
+	return gqlFallbackStatus, "error: general processing exception - unexpected error. " + e.msg, class
+}
+
+// gqlFields renders e as the Bolt ≥ 5.7 FAILURE metadata (or, for a cause,
+// the nested map), cause included.
+func (e *cypherError) gqlFields(community bool) map[string]any {
+	status, desc, class := e.gqlOf(community)
+	diag := map[string]any{"CURRENT_SCHEMA": "/", "OPERATION": "", "OPERATION_CODE": "0"}
+	if class != "" {
+		diag["_classification"] = class
+	}
+	m := map[string]any{
+		"message":           e.msg,
+		"gql_status":        status,
+		"description":       desc,
+		"diagnostic_record": diag,
+	}
+	if e.code != "" {
+		m["neo4j_code"] = e.code
+	}
+	if e.cause != nil {
+		m["cause"] = e.cause.gqlFields(community)
+	}
+	return m
 }
 
 // topologyError builds the errors Neo4j's topology commands raise
@@ -68,22 +124,35 @@ func topologyError(operation, cause string) *cypherError {
 	}
 }
 
-func unsupportedInCommunity(query, verb string) *cypherError {
-	return &cypherError{
-		code:        CodeUnsupportedAdmin,
-		msg:         "Unsupported administration command: " + query,
-		gqlStatus:   "51N27",
-		description: fmt.Sprintf("error: system configuration or operation exception - not supported in this edition. '%s' is not supported in community edition.", verb),
-	}
+// unsupportedInCommunity is Community's answer to a cluster command. Real
+// 5.26 attaches no GQL status to it (the fallback 50N42, not 51N27), so none
+// is set here.
+func unsupportedInCommunity(query string) *cypherError {
+	return &cypherError{code: CodeUnsupportedAdmin, msg: "Unsupported administration command: " + query}
 }
 
+// showServersInCommunity is Community's answer to SHOW SERVERS: the same
+// message as the other cluster commands, but filed by real 5.26 under
+// NotSystemDatabaseError, on system as on any other database.
+func showServersInCommunity(query string) *cypherError {
+	return &cypherError{code: codeNotSystemDatabase, msg: "Unsupported administration command: " + query}
+}
+
+// procedureNotFound is what real 5.26 answers for an unknown procedure
+// (recorded for dbms.cluster.* on Community): 42001 caused by 42N08.
 func procedureNotFound(name string) *cypherError {
+	cause := fmt.Sprintf("The procedure or function %s() was not registered for this database instance. Verify that the spelling is correct.", name)
 	return &cypherError{
 		code: CodeProcedureNotFound,
 		msg: fmt.Sprintf("There is no procedure with the name `%s` registered for this database instance. "+
 			"Please ensure you've spelled the procedure name correctly and that the procedure is properly deployed.", name),
-		gqlStatus:   "42N08",
-		description: fmt.Sprintf("error: syntax error or access rule violation - no such procedure. The procedure '%s' was not found. Verify that the spelling is correct.", name),
+		gqlStatus:   "42001",
+		description: "error: syntax error or access rule violation - invalid syntax",
+		cause: &cypherError{
+			msg:         "42N08: " + cause,
+			gqlStatus:   "42N08",
+			description: "error: syntax error or access rule violation - no such procedure or function. " + cause,
+		},
 	}
 }
 

@@ -50,28 +50,64 @@ type setting struct {
 	set     bool // explicitly set in neo4j.conf
 }
 
-func defaultSettings() map[string]*setting {
+// Texts of settings as real Neo4j 5.26 reports them (recorded in
+// e2e/contract/testdata/community-5.26.json where the suite samples them).
+const (
+	validBoolean = "A boolean."
+	validAddress = "A socket address in the format of `hostname:port`, `hostname`, or `:port`. " +
+		"If missing, it is acquired from server.default_listen_address."
+	validByteSize = "A byte size (valid multipliers are `B`, `KiB`, `KB`, `K`, `kB`, `kb`, `k`, `MiB`, `MB`, `M`, " +
+		"`mB`, `mb`, `m`, `GiB`, `GB`, `G`, `gB`, `gb`, `g`, `TiB`, `TB`, `PiB`, `PB`, `EiB`, `EB`)."
+	descQueryLog = "Log executed queries. Valid values are `OFF`, `INFO`, or `VERBOSE`.\n\n`OFF`::  no logging.\n" +
+		"`INFO`:: log queries at the end of execution, that take longer than the configured threshold, `db.logs.query.threshold`.\n" +
+		"`VERBOSE`:: log queries at the start and end of execution, regardless of `db.logs.query.threshold`.\n\n" +
+		"Log entries are written to the query log.\n\nThis feature is available in the Neo4j Enterprise Edition."
+	descPageCache = "The amount of memory to use for mapping the store files. If Neo4j is running on a dedicated server, " +
+		"then it is generally recommended to leave about 2-4 gigabytes for the operating system, give the JVM enough heap " +
+		"to hold all your transaction state and query context, and then leave the rest for the page cache. If no page " +
+		"cache memory is configured, then a heuristic setting is computed based on available system resources.\n" +
+		"By default, the size of page cache is 50% of available RAM minus the max heap size (but not larger than 70x " +
+		"the max heap size, due to some overhead of the page cache in the heap)."
+)
+
+// defaultSettings returns the settings a freshly installed server reports.
+// Community lacks the Enterprise-only ones (backup, clustering, topology
+// defaults): real Community 5.26 does not report them at all.
+func defaultSettings(community bool) map[string]*setting {
 	d := func(def string, dynamic bool, desc, valid string) *setting {
 		return &setting{def: def, value: def, dynamic: dynamic, desc: desc, valid: valid}
 	}
-	return map[string]*setting{
-		"server.bolt.enabled":                                 d("true", false, "Enable the bolt connector", "a boolean"),
-		"server.bolt.listen_address":                          d(":7687", false, "Address the connector should bind to", "a socket address in the format 'hostname:port', 'hostname' or ':port'"),
-		"server.bolt.advertised_address":                      d(":7687", false, "Advertised address for this connector", "a socket address in the format 'hostname:port', 'hostname' or ':port'"),
-		"server.backup.enabled":                               d("true", false, "Enable support for running online backups.", "a boolean"),
-		"server.backup.listen_address":                        d("127.0.0.1:6362", false, "Network interface and port for the backup server to listen on.", "a socket address in the format 'hostname:port', 'hostname' or ':port'"),
-		"server.cluster.system_database_mode":                 d("PRIMARY", false, "Users must manually specify the mode for the system database on each instance.", "one of [PRIMARY, SECONDARY]"),
-		"initial.server.mode_constraint":                      d("NONE", false, "An instance can restrict itself to allow databases to be hosted only as primaries or secondaries.", "one of [PRIMARY, SECONDARY, NONE]"),
-		"initial.dbms.default_primaries_count":                d("1", false, "Initial default number of primary instances of user databases.", "an integer which is in the range `1..11`"),
-		"initial.dbms.default_secondaries_count":              d("0", false, "Initial default number of secondary instances of user databases.", "an integer which is in the range `0..20`"),
-		"initial.dbms.automatically_enable_free_servers":      d("false", false, "Automatically enable free servers.", "a boolean"),
-		"dbms.cluster.minimum_initial_system_primaries_count": d("3", false, "Minimum number of machines initially required to form a clustered DBMS.", "an integer which is minimum `1`"),
-		"dbms.routing.enabled":                                d("true", false, "Enable server-side routing in clusters using an additional bolt connector.", "a boolean"),
-		"server.memory.heap.max_size":                         d("", false, "Maximum heap size.", "a byte size (valid multipliers are `B`, `KiB`, `KB`, `K`, `kB`, `kb`, `k`, `MiB`, `MB`, `M`, `mB`, `mb`, `m`, `GiB`, `GB`, `G`, `gB`, `gb`, `g`, `TiB`, `TB`, `PiB`, `PB`, `EiB`, `EB`)"),
-		"server.memory.pagecache.size":                        d("", false, "The amount of memory to use for mapping the store files.", "a byte size"),
-		"db.logs.query.enabled":                               d("VERBOSE", true, "Log executed queries.", "one of [OFF, INFO, VERBOSE]"),
-		"db.transaction.timeout":                              d("0s", true, "The maximum time interval of a transaction within which it should be completed.", "a duration (Valid units are: `ns`, `μs`, `ms`, `s`, `m`, `h` and `d`; default unit is `s`)"),
+	out := map[string]*setting{
+		"server.bolt.enabled":            d("true", false, "Enable the bolt connector.", validBoolean),
+		"server.bolt.listen_address":     d(":7687", false, "Address the connector should bind to.", validAddress),
+		"server.bolt.advertised_address": d(":7687", false, "Advertised address for this connector.", validAddress),
+		// The simulator always demands credentials. Real servers default to
+		// true (the embedded server the contract suite starts reports a
+		// default of false and sets it explicitly).
+		"dbms.security.auth_enabled":  d("true", false, "Enable auth requirement to access Neo4j.\nDefaults to `true`.", validBoolean),
+		"dbms.routing.enabled":        d("true", false, "Enable server-side routing in clusters using an additional bolt connector.", validBoolean),
+		"server.memory.heap.max_size": d("", false, "Maximum heap size.", validByteSize),
+		// Unset by default: Neo4j sizes the page cache itself and reports null.
+		"server.memory.pagecache.size": d("", false, descPageCache, validByteSize),
+		"db.logs.query.enabled":        d("VERBOSE", true, descQueryLog, "One of [OFF, INFO, VERBOSE]."),
+		"db.transaction.timeout":       d("0s", true, "The maximum time interval of a transaction within which it should be completed.", "A duration (Valid units are: `ns`, `μs`, `ms`, `s`, `m`, `h` and `d`; default unit is `s`)."),
 	}
+	if community {
+		return out
+	}
+	for k, v := range map[string]*setting{
+		"server.backup.enabled":                               d("true", false, "Enable support for running online backups.", validBoolean),
+		"server.backup.listen_address":                        d("127.0.0.1:6362", false, "Network interface and port for the backup server to listen on.", validAddress),
+		"server.cluster.system_database_mode":                 d("PRIMARY", false, "Users must manually specify the mode for the system database on each instance.", "One of [PRIMARY, SECONDARY]."),
+		"initial.server.mode_constraint":                      d("NONE", false, "An instance can restrict itself to allow databases to be hosted only as primaries or secondaries.", "One of [PRIMARY, SECONDARY, NONE]."),
+		"initial.dbms.default_primaries_count":                d("1", false, "Initial default number of primary instances of user databases.", "An integer which is in the range `1..11`."),
+		"initial.dbms.default_secondaries_count":              d("0", false, "Initial default number of secondary instances of user databases.", "An integer which is in the range `0..20`."),
+		"initial.dbms.automatically_enable_free_servers":      d("false", false, "Automatically enable free servers.", validBoolean),
+		"dbms.cluster.minimum_initial_system_primaries_count": d("3", false, "Minimum number of machines initially required to form a clustered DBMS.", "An integer which is minimum `1`."),
+	} {
+		out[k] = v
+	}
+	return out
 }
 
 // settingsFor returns the settings as srv reports them (some values are
@@ -126,17 +162,20 @@ func (s *Simulator) executeLocked(srv *simServer, db, query string, params map[s
 	admin := c.kind.isAdmin() || (c.kind == cmdCall && adminProcs[strings.ToLower(c.proc)])
 	if s.community {
 		switch c.kind {
-		case cmdShowServers, cmdEnableServer, cmdAlterServer, cmdRenameServer, cmdDropServer, cmdDeallocate,
+		case cmdShowServers:
+			return nil, admin, showServersInCommunity(query)
+		case cmdEnableServer, cmdAlterServer, cmdRenameServer, cmdDropServer, cmdDeallocate,
 			cmdReallocate, cmdCreateDatabase, cmdAlterDatabaseTopology, cmdAlterDatabaseAccess, cmdDropDatabase:
-			return nil, admin, unsupportedInCommunity(query, c.verb)
+			return nil, admin, unsupportedInCommunity(query)
 		}
 	}
 	if admin && db != "system" {
-		return nil, true, &cypherError{code: "Neo.ClientError.Statement.NotSystemDatabaseError",
+		return nil, true, &cypherError{code: codeNotSystemDatabase,
 			msg: "This is an administration command and it should be executed against the system database: " + c.verb}
 	}
 	if s.dbs[db] == nil && db != "system" {
-		return nil, true, &cypherError{code: CodeDatabaseNotFound, msg: fmt.Sprintf("Database does not exist. Database name: '%s'.", db)}
+		// Real 5.26's words for a statement sent to an unknown database.
+		return nil, true, &cypherError{code: CodeDatabaseNotFound, msg: "Graph not found: " + db}
 	}
 	if admin && s.notALeader && srv.id != s.sysLeader {
 		return nil, true, &cypherError{code: CodeNotALeader, msg: msgNotALeader}
@@ -282,8 +321,8 @@ func (s *Simulator) run(srv *simServer, c *command, params map[string]any) (*res
 			}
 			v := set[k]
 			rows = append(rows, map[string]any{
-				"name": k, "value": v.value, "isDynamic": v.dynamic, "defaultValue": v.def, "description": v.desc,
-				"startupValue": v.value, "isExplicitlySet": v.set || v.value != v.def, "validValues": v.valid, "isDeprecated": false,
+				"name": k, "value": orNull(v.value), "isDynamic": v.dynamic, "defaultValue": orNull(v.def), "description": v.desc,
+				"startupValue": orNull(v.value), "isExplicitlySet": v.set || v.value != v.def, "validValues": v.valid, "isDeprecated": false,
 			})
 		}
 		return project(c, settingColumns, settingDefaultColumns, rows)
@@ -461,6 +500,14 @@ func (s *Simulator) run(srv *simServer, c *command, params map[string]any) (*res
 	return nil, &cypherError{code: CodeSyntaxError, msg: "unsupported statement"}
 }
 
+// orNull reports an unset setting value as null, as Neo4j does.
+func orNull(v string) any {
+	if v == "" {
+		return nil
+	}
+	return v
+}
+
 var waitColumns = []string{"address", "state", "message", "success"}
 
 var componentsColumns = []string{"name", "versions", "edition"}
@@ -504,8 +551,8 @@ func (s *Simulator) call(srv *simServer, c *command, params map[string]any) (*re
 			}
 			v := set[k]
 			rows = append(rows, map[string]any{
-				"name": k, "description": v.desc, "value": v.value, "dynamic": v.dynamic, "defaultValue": v.def,
-				"startupValue": v.value, "explicitlySet": v.set || v.value != v.def, "validValues": v.valid,
+				"name": k, "description": v.desc, "value": orNull(v.value), "dynamic": v.dynamic, "defaultValue": orNull(v.def),
+				"startupValue": orNull(v.value), "explicitlySet": v.set || v.value != v.def, "validValues": v.valid,
 			})
 		}
 		return project(c, listConfigColumns, listConfigColumns, rows)

@@ -159,7 +159,7 @@ func Start(cfg Config) (*Simulator, error) {
 		systemID:           "00000000000000000000000000000001",
 		sysTxn:             10,
 		started:            now(),
-		settings:           defaultSettings(),
+		settings:           defaultSettings(cfg.Community),
 		defaultPrimaries:   cfg.DefaultPrimaries,
 		defaultSecondaries: cfg.DefaultSecondaries,
 		password:           cfg.Password,

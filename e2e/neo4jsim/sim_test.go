@@ -354,8 +354,13 @@ func TestStuckDeallocating(t *testing.T) {
 func TestCommunityRejectsClusterCommands(t *testing.T) {
 	s := startSim(t, Config{Community: true})
 	d := newDriver(t, s.URI("neo4j"), testPassword)
+	// Real Community 5.26 files SHOW SERVERS under NotSystemDatabaseError.
+	if _, err := run(t, d, "SHOW SERVERS", nil); neo4jCode(err) != codeNotSystemDatabase ||
+		!strings.Contains(err.Error(), "Unsupported administration command: SHOW SERVERS") {
+		t.Errorf("SHOW SERVERS: got %v, want %s", err, codeNotSystemDatabase)
+	}
 	for _, q := range []string{
-		"SHOW SERVERS", "ENABLE SERVER 'x'", "ALTER SERVER 'x' SET OPTIONS {}", "RENAME SERVER 'a' TO 'b'",
+		"ENABLE SERVER 'x'", "ALTER SERVER 'x' SET OPTIONS {}", "RENAME SERVER 'a' TO 'b'",
 		"DROP SERVER 'x'", "DEALLOCATE DATABASES FROM SERVER 'x'", "DRYRUN REALLOCATE DATABASES",
 		"CREATE DATABASE foo", "ALTER DATABASE neo4j SET TOPOLOGY 3 PRIMARIES",
 	} {
@@ -635,6 +640,84 @@ func TestDeallocateOfflineDatabaseRefused(t *testing.T) {
 	for _, r := range mustRun(t, d, "SHOW DATABASE inv", nil) {
 		if r["currentStatus"] != "offline" || r["statusMessage"] != "store corrupted" {
 			t.Errorf("offline row: %v", r)
+		}
+	}
+}
+
+// TestCommunityErrorsAsReal526 checks the GQL side of Community's refusals
+// against what a real 5.26 server was recorded sending
+// (e2e/contract/testdata/community-5.26.json).
+func TestCommunityErrorsAsReal526(t *testing.T) {
+	s := startSim(t, Config{Community: true})
+	d := newDriver(t, s.URI("bolt"), testPassword)
+	type shape struct{ Code, Msg, GqlStatus, Description, Classification string }
+	for _, tt := range []struct {
+		query string
+		code  string
+	}{
+		{"SHOW SERVERS YIELD *", codeNotSystemDatabase},
+		{"ENABLE SERVER 'x'", CodeUnsupportedAdmin},
+		{"CREATE DATABASE foo", CodeUnsupportedAdmin},
+	} {
+		_, err := run(t, d, tt.query, nil)
+		var ne *neo4j.Neo4jError
+		if !errors.As(err, &ne) {
+			t.Fatalf("%s: got %v, want a Neo4jError", tt.query, err)
+		}
+		want := shape{tt.code, "Unsupported administration command: " + tt.query, "50N42",
+			"error: general processing exception - unexpected error. Unexpected error has occurred. See debug log for details.", "UNKNOWN"}
+		got := shape{ne.Code, ne.Msg, ne.GqlStatus, ne.GqlStatusDescription, string(ne.GqlClassification)}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.query, diff)
+		}
+		if _, ok := ne.GqlDiagnosticRecord["_classification"]; ok {
+			t.Errorf("%s: diagnostic record has a _classification, real 5.26 sends none: %v", tt.query, ne.GqlDiagnosticRecord)
+		}
+	}
+
+	_, err := run(t, d, "CALL dbms.cluster.statusCheck(['neo4j'])", nil)
+	var ne *neo4j.Neo4jError
+	if !errors.As(err, &ne) {
+		t.Fatalf("statusCheck: got %v, want a Neo4jError", err)
+	}
+	if ne.Code != CodeProcedureNotFound || ne.GqlStatus != "42001" || ne.GqlClassification != "CLIENT_ERROR" {
+		t.Errorf("statusCheck: got %s [%s, %s], want %s [42001, CLIENT_ERROR]", ne.Code, ne.GqlStatus, ne.GqlClassification, CodeProcedureNotFound)
+	}
+	wantCause := "42N08: The procedure or function dbms.cluster.statusCheck() was not registered for this database instance. Verify that the spelling is correct."
+	if c := ne.GqlCause; c == nil || c.GqlStatus != "42N08" || c.Msg != wantCause {
+		t.Errorf("statusCheck cause: got %+v, want 42N08 %q", c, wantCause)
+	}
+}
+
+// TestCommunityDatabasesAndSettings checks the Community shapes that differ
+// from Enterprise: no requested topology, no last committed transaction, no
+// Enterprise-only settings.
+func TestCommunityDatabasesAndSettings(t *testing.T) {
+	for _, community := range []bool{true, false} {
+		s := startSim(t, Config{Community: community, Servers: 1})
+		d := newDriver(t, s.URI("bolt"), testPassword)
+		for _, r := range mustRun(t, d, "SHOW DATABASES YIELD *", nil) {
+			for _, col := range []string{"requestedPrimariesCount", "requestedSecondariesCount", "lastCommittedTxn"} {
+				_, isInt := r[col].(int64)
+				if community && r[col] != nil || !community && !isInt {
+					t.Errorf("community=%v %s %s: got %#v", community, r["name"], col, r[col])
+				}
+			}
+		}
+		set := map[string]map[string]any{}
+		for _, r := range mustRun(t, d, "SHOW SETTINGS YIELD *", nil) {
+			set[r["name"].(string)] = r
+		}
+		if r := set["dbms.security.auth_enabled"]; r == nil || r["value"] != "true" {
+			t.Errorf("community=%v: dbms.security.auth_enabled: got %v, want value true", community, r)
+		}
+		if r := set["server.memory.pagecache.size"]; r == nil || r["value"] != nil || r["defaultValue"] != nil {
+			t.Errorf("community=%v: unset server.memory.pagecache.size: got %v, want null value and default", community, r)
+		}
+		for _, name := range []string{"server.backup.enabled", "server.cluster.system_database_mode", "initial.dbms.default_primaries_count"} {
+			if _, ok := set[name]; ok == community {
+				t.Errorf("community=%v: %s reported=%v, want %v", community, name, ok, !community)
+			}
 		}
 	}
 }

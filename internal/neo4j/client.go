@@ -304,7 +304,8 @@ func (c *Client) Close(ctx context.Context) error {
 	}
 	c.direct = map[string]driver.DriverWithContext{}
 	if err := errors.Join(errs...); err != nil {
-		return c.fail("close", err)
+		// Not c.fail: it takes c.mu, held here.
+		return c.redact.error(classify("close", err))
 	}
 	return nil
 }
@@ -496,7 +497,11 @@ func (c *Client) driverFor(ctx context.Context, write bool) (driver.DriverWithCo
 	return d, nil
 }
 
-// fail classifies err and redacts the password from it.
+// fail classifies err (knowing the server's edition once Open detected it)
+// and redacts the password from it.
 func (c *Client) fail(op string, err error) *Error {
-	return c.redact.error(classify(op, err))
+	c.mu.Lock()
+	edition := c.edition
+	c.mu.Unlock()
+	return c.redact.error(forEdition(classify(op, err), edition))
 }

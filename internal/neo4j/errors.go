@@ -67,6 +67,7 @@ const (
 	CodeNotALeader              = "Neo.ClientError.Cluster.NotALeader"
 	CodeForbiddenOnReadOnly     = "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase"
 	CodeUnsupportedAdminCmd     = "Neo.ClientError.Statement.UnsupportedAdministrationCommand"
+	CodeNotSystemDatabase       = "Neo.ClientError.Statement.NotSystemDatabaseError"
 	CodeSyntaxError             = "Neo.ClientError.Statement.SyntaxError"
 	CodeProcedureNotFound       = "Neo.ClientError.Procedure.ProcedureNotFound"
 	CodeDatabaseUnavailable     = "Neo.TransientError.General.DatabaseUnavailable"
@@ -188,7 +189,7 @@ func classify(op string, err error) *Error {
 		e.Kind, e.Code, e.Message = KindAuth, tokenExpired.Code, tokenExpired.Message
 	case errors.As(err, &neoErr):
 		e.Code, e.GQLStatus, e.Message = neoErr.Code, neoErr.GqlStatus, neoErr.Msg
-		e.Kind = kindOfCode(neoErr.Code, neoErr.GqlStatus)
+		e.Kind = kindOfCode(neoErr.Code, neoErr.GqlStatus, neoErr.Msg)
 	case errors.As(err, &authErr):
 		e.Kind, e.Message = KindAuth, err.Error()
 	case errors.As(err, &connErr):
@@ -207,12 +208,26 @@ func classify(op string, err error) *Error {
 	return e
 }
 
-// kindOfCode maps a Neo4j status code (and GQL status) to a Kind.
-func kindOfCode(code, gql string) Kind {
+// unsupportedAdminPrefix starts Community's refusal of a cluster command,
+// whichever code it is filed under.
+const unsupportedAdminPrefix = "Unsupported administration command"
+
+// kindOfCode maps a Neo4j status code (and GQL status and message) to a Kind.
+func kindOfCode(code, gql, msg string) Kind {
 	switch {
 	case code == CodeNotALeader, code == CodeForbiddenOnReadOnly:
 		return KindNotLeader
 	case code == CodeUnsupportedAdminCmd, gql == gqlUnsupportedInThisEdition:
+		return KindEnterpriseRequired
+	// Community 5.26 refuses SHOW SERVERS as NotSystemDatabaseError (even
+	// on system) with the same words as its other refusals; the words tell
+	// it from a real wrong-database error.
+	case code == CodeNotSystemDatabase && strings.HasPrefix(msg, unsupportedAdminPrefix):
+		return KindEnterpriseRequired
+	// Community has no dbms.cluster.* procedures at all; every Enterprise
+	// 5.x has the ones this package calls. (Client.fail corrects this when
+	// the server is known to be Enterprise.)
+	case code == CodeProcedureNotFound && namesClusterProcedure(msg):
 		return KindEnterpriseRequired
 	case code == CodeAuthorizationExpired:
 		// The driver re-authenticates on the next attempt.
@@ -231,6 +246,39 @@ func kindOfCode(code, gql string) Kind {
 		return KindRefused
 	}
 	return KindUnknown
+}
+
+// namesClusterProcedure reports whether a ProcedureNotFound message names a
+// dbms.cluster.* procedure ("There is no procedure with the name
+// `dbms.cluster.cordonServer` registered …"), in any letter case.
+func namesClusterProcedure(msg string) bool {
+	_, rest, ok := strings.Cut(msg, "`")
+	if !ok {
+		return false
+	}
+	name, _, ok := strings.Cut(rest, "`")
+	return ok && strings.HasPrefix(strings.ToLower(name), "dbms.cluster.")
+}
+
+// forEdition refines e with what the client knows about the server: on
+// Community, a missing procedure is one only Enterprise has; on Enterprise,
+// a missing dbms.cluster.* procedure means a server too old for it, not a
+// missing edition, so it is an ordinary refusal.
+func forEdition(e *Error, edition string) *Error {
+	if e.Code != CodeProcedureNotFound {
+		return e
+	}
+	switch {
+	case edition == EditionCommunity && e.Kind != KindEnterpriseRequired:
+		out := *e
+		out.Kind = KindEnterpriseRequired
+		return &out
+	case edition == EditionEnterprise && e.Kind == KindEnterpriseRequired:
+		out := *e
+		out.Kind = KindRefused
+		return &out
+	}
+	return e
 }
 
 // redactor removes a secret from error messages. Secrets shorter than four

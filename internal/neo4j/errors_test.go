@@ -68,6 +68,27 @@ func TestClassify(t *testing.T) {
 			want: Error{Kind: KindRefused, Code: "Neo.ClientError.Cluster.ServerNotFound", GQLStatus: "51N41", Message: "Server or database admin operation not possible."},
 		},
 		{
+			// Real Community 5.26's answer to SHOW SERVERS, even on system.
+			name: "community show servers",
+			err:  neo(CodeNotSystemDatabase, "50N42", "Unsupported administration command: SHOW SERVERS YIELD *"),
+			want: Error{Kind: KindEnterpriseRequired, Code: CodeNotSystemDatabase, Message: "Unsupported administration command: SHOW SERVERS YIELD *"},
+		},
+		{
+			name: "admin command on a user database",
+			err:  neo(CodeNotSystemDatabase, "", "This is an administration command and it should be executed against the system database: CREATE DATABASE"),
+			want: Error{Kind: KindRefused, Code: CodeNotSystemDatabase, Message: "This is an administration command and it should be executed against the system database: CREATE DATABASE"},
+		},
+		{
+			name: "community cluster procedure",
+			err:  neo(CodeProcedureNotFound, "42001", "There is no procedure with the name `dbms.cluster.cordonServer` registered for this database instance."),
+			want: Error{Kind: KindEnterpriseRequired, Code: CodeProcedureNotFound, GQLStatus: "42001", Message: "There is no procedure with the name `dbms.cluster.cordonServer` registered for this database instance."},
+		},
+		{
+			name: "other missing procedure",
+			err:  neo(CodeProcedureNotFound, "42001", "There is no procedure with the name `dbms.clusterx.foo` registered for this database instance."),
+			want: Error{Kind: KindRefused, Code: CodeProcedureNotFound, GQLStatus: "42001", Message: "There is no procedure with the name `dbms.clusterx.foo` registered for this database instance."},
+		},
+		{
 			name: "syntax error",
 			err:  neo(CodeSyntaxError, "42001", "Invalid input"),
 			want: Error{Kind: KindRefused, Code: CodeSyntaxError, GQLStatus: "42001", Message: "Invalid input"},
@@ -224,5 +245,40 @@ func TestRedactor(t *testing.T) {
 	e := redactor(secret).error(&Error{Kind: KindCanceled, Message: secret, Err: context.Canceled})
 	if !errors.Is(e, context.Canceled) {
 		t.Errorf("got errors.Is(context.Canceled) false after redaction, want true")
+	}
+}
+
+func TestForEdition(t *testing.T) {
+	classified := func(msg string) *Error {
+		return classify("op", &driver.Neo4jError{Code: CodeProcedureNotFound, GqlStatus: "42001",
+			Msg: "There is no procedure with the name `" + msg + "` registered for this database instance."})
+	}
+	tests := []struct {
+		name, proc, edition string
+		want                Kind
+	}{
+		{"cluster procedure, edition unknown", "dbms.cluster.statusCheck", "", KindEnterpriseRequired},
+		{"cluster procedure on community", "dbms.cluster.statusCheck", EditionCommunity, KindEnterpriseRequired},
+		// An Enterprise server lacking it is too old, not the wrong edition.
+		{"cluster procedure on enterprise", "dbms.cluster.statusCheck", EditionEnterprise, KindRefused},
+		// Community lacks every Enterprise procedure, clustered or not.
+		{"other procedure on community", "dbms.setDefaultAllocationNumbers", EditionCommunity, KindEnterpriseRequired},
+		{"other procedure on enterprise", "dbms.setDefaultAllocationNumbers", EditionEnterprise, KindRefused},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := classified(tt.proc)
+			before := in.Kind
+			if got := forEdition(in, tt.edition).Kind; got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+			if in.Kind != before {
+				t.Errorf("forEdition changed its argument's kind from %v to %v", before, in.Kind)
+			}
+		})
+	}
+	other := &Error{Kind: KindRefused, Code: CodeSyntaxError}
+	if got := forEdition(other, EditionCommunity); got.Kind != KindRefused {
+		t.Errorf("syntax error on community: got %v, want refused", got.Kind)
 	}
 }
