@@ -65,3 +65,13 @@ release-check: $(GORELEASER) ## goreleaser check of .goreleaser.yaml
 
 clean:
 	rm -rf bin dist
+
+# image assembles the watch container image without a Docker daemon
+# (go-containerregistry): empty base, the static binary, CA certificates,
+# non-root user 65532. Load it with `docker load -i dist/neo4jctl-image.tar`.
+IMAGE        ?= ghcr.io/neo4jctl/neo4jctl:$(VERSION)
+.PHONY: image
+image: build ## Build the container image: dist/neo4jctl-image (OCI layout) and dist/neo4jctl-image.tar
+	mkdir -p dist
+	rm -rf dist/neo4jctl-image
+	$(GO) run ./e2e/image -binary $(BIN) -layout dist/neo4jctl-image -tarball dist/neo4jctl-image.tar -tag $(IMAGE) -version $(VERSION) -revision $(COMMIT)

@@ -9,8 +9,10 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	dwatch "github.com/neo4jctl/neo4jctl/drift/watch"
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 	"github.com/neo4jctl/neo4jctl/manifests"
+	watchmanifests "github.com/neo4jctl/neo4jctl/manifests/watch"
 )
 
 // RenderOptions are the inputs of `neo4jctl render`.
@@ -19,6 +21,12 @@ type RenderOptions struct {
 	File          string
 	FlagNamespace string
 	Output        string
+	// Watch renders the in-cluster deployment of `neo4jctl watch` instead:
+	// for the clusters of File when given (their Secrets and kinds decide
+	// the Role), else for the namespace.
+	Watch      bool
+	WatchMode  string
+	WatchImage string
 }
 
 // NewCmdRender prints the Kubernetes objects a cluster file renders to, like
@@ -37,8 +45,11 @@ Pipe it to kubectl to check it against a cluster:
 Exit codes: 0 success, 1 invalid file or error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if opts.File == "" {
+			if opts.File == "" && !opts.Watch {
 				return usageErrorf(cmd, "-f CLUSTER_FILE is required")
+			}
+			if opts.WatchMode != string(dwatch.ModeWarn) && opts.WatchMode != string(dwatch.ModeEnforce) {
+				return usageErrorf(cmd, "--watch-mode must be warn or enforce, got %q", opts.WatchMode)
 			}
 			if opts.Output != "yaml" && opts.Output != "json" {
 				return usageErrorf(cmd, "-o must be yaml or json, got %q", opts.Output)
@@ -52,11 +63,17 @@ Exit codes: 0 success, 1 invalid file or error.`,
 	}
 	cmd.Flags().StringVarP(&opts.File, "filename", "f", "", "cluster file (YAML or JSON)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "yaml", "output format: yaml or json")
+	cmd.Flags().BoolVar(&opts.Watch, "watch", false, "render the Deployment, RBAC, ServiceMonitor, alerts and dashboard of `neo4jctl watch` (for the cluster in -f when given)")
+	cmd.Flags().StringVar(&opts.WatchMode, "watch-mode", "warn", "with --watch: warn (report only) or enforce (repair; needs write verbs)")
+	cmd.Flags().StringVar(&opts.WatchImage, "watch-image", "", "with --watch: the neo4jctl image (default ghcr.io/neo4jctl/neo4jctl:latest)")
 	return cmd
 }
 
 // Run renders and prints the objects.
 func (o *RenderOptions) Run() error {
+	if o.Watch {
+		return o.runWatch()
+	}
 	c, ns, err := loadCluster(o.File, o.FlagNamespace)
 	if err != nil {
 		return err
@@ -95,4 +112,31 @@ func writeObjects(w io.Writer, objs []*unstructured.Unstructured, format string)
 		}
 	}
 	return nil
+}
+
+// runWatch renders watch's own deployment. With a cluster file, the Role is
+// narrowed to what that cluster needs: its auth Secret and the CRD kinds it
+// renders.
+func (o *RenderOptions) runWatch() error {
+	opts := watchmanifests.Options{Namespace: o.FlagNamespace, Image: o.WatchImage, Mode: dwatch.Mode(o.WatchMode)}
+	if o.File != "" {
+		c, ns, err := loadCluster(o.File, o.FlagNamespace)
+		if err != nil {
+			return err
+		}
+		opts.Namespace = ns
+		if ref := c.Spec.Auth.SecretRef; ref != nil {
+			opts.SecretNames = []string{ref.Name}
+		}
+		opts.ServiceMonitors = c.Spec.Monitoring.ServiceMonitor.Enabled
+		opts.Certificates = c.Spec.TLS != nil && c.Spec.TLS.CertManager != nil
+	}
+	if opts.Namespace == "" {
+		opts.Namespace = "default"
+	}
+	objs, err := watchmanifests.Render(opts)
+	if err != nil {
+		return err
+	}
+	return writeObjects(o.IO.Out, objs, o.Output)
 }

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/signal"
@@ -48,7 +49,7 @@ func Main() int {
 	// response bodies, Secret data included. neo4jctl reports errors itself.
 	klog.SetOutput(io.Discard)
 	klog.LogToStderr(false)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	f := &Factory{
 		IO:        iostreams.System(),
@@ -56,6 +57,30 @@ func Main() int {
 		Build:     BuildInfo{Version: version, Commit: commit, Date: date},
 	}
 	return Run(ctx, f, os.Args[1:])
+}
+
+// errTerminated is the cancel cause of SIGTERM, the signal Kubernetes sends
+// to stop a Pod.
+var errTerminated = errors.New("terminated")
+
+// signalContext is cancelled by SIGINT (cause errInterrupted) or SIGTERM
+// (cause errTerminated).
+func signalContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case sig := <-ch:
+			if sig == syscall.SIGTERM {
+				cancel(errTerminated)
+			} else {
+				cancel(errInterrupted)
+			}
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); cancel(nil) }
 }
 
 // Run executes the command line args with f and returns the exit code. Tests
@@ -67,7 +92,10 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	err := root.ExecuteContext(ctx)
-	if err == nil && ctx.Err() != nil {
+	// A command that returns cleanly after SIGTERM (watch shutting down in a
+	// Pod) succeeded; one that returns cleanly after Ctrl-C was still
+	// interrupted.
+	if err == nil && ctx.Err() != nil && !errors.Is(context.Cause(ctx), errTerminated) {
 		err = errInterrupted
 	}
 	code, show := exitCode(err)

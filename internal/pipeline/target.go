@@ -37,6 +37,12 @@ func Load(path, flagNamespace string) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
+	return LoadData(path, data, flagNamespace)
+}
+
+// LoadData is Load for a cluster file already in memory (watch reads cluster
+// files held in ConfigMaps); path names it in messages.
+func LoadData(path string, data []byte, flagNamespace string) (*Target, error) {
 	c, err := clusterfile.Load(path, data)
 	if err != nil {
 		return nil, err

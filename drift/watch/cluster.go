@@ -1,0 +1,641 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/neo4jctl/neo4jctl/apply"
+	"github.com/neo4jctl/neo4jctl/drift"
+	"github.com/neo4jctl/neo4jctl/internal/kube"
+	"github.com/neo4jctl/neo4jctl/internal/neo4j"
+	"github.com/neo4jctl/neo4jctl/internal/pipeline"
+	"github.com/neo4jctl/neo4jctl/internal/state"
+	"github.com/neo4jctl/neo4jctl/plan"
+)
+
+// objKey identifies an object as informers and rendered objects both
+// know it.
+type objKey struct {
+	group, kind, namespace, name string
+}
+
+// cluster is one watched cluster file and what watch last saw of it.
+type cluster struct {
+	w      *Watcher
+	t      *pipeline.Target
+	source string
+	name   string
+	index  map[objKey]int // rendered object → position in t.Objects
+
+	kick chan struct{}
+
+	mu     sync.Mutex
+	hashes map[int]string // last informer-observed hash per object
+	dirty  map[int]bool
+	// sts is the cluster's main StatefulSet as the informer last saw it:
+	// Events are attached to it and its suspend annotation read from it.
+	sts *unstructured.Unstructured
+
+	// Owned by the loop goroutine.
+	cache      []state.Object // per rendered object, from the last Observe
+	haveCache  bool
+	kubeMeta   state.Kube // ServerVersion, Mode, Orphans, Pods of the last Observe
+	neo        state.Neo4j
+	neoAt      time.Time
+	conn       *neo4j.Client
+	closeConn  func()
+	breaker    Breaker
+	failures   int
+	lastReport string
+	lastHeld   string
+	suspended  bool
+
+	firstDone atomic.Bool
+	cancel    context.CancelFunc
+	done      chan struct{}
+}
+
+func newCluster(w *Watcher, t *pipeline.Target, source string) *cluster {
+	c := &cluster{
+		w: w, t: t, source: source, name: t.Name(),
+		index: map[objKey]int{}, kick: make(chan struct{}, 1),
+		hashes: map[int]string{}, dirty: map[int]bool{},
+		breaker: Breaker{Failures: w.opts.BreakerFailures, Cooldown: w.opts.BreakerCooldown},
+	}
+	for i, o := range t.Objects {
+		c.index[keyOf(o, t.Namespace)] = i
+	}
+	return c
+}
+
+func keyOf(u *unstructured.Unstructured, defaultNS string) objKey {
+	gvk := u.GroupVersionKind()
+	ns := u.GetNamespace()
+	if ns == "" {
+		ns = defaultNS
+	}
+	return objKey{group: gvk.Group, kind: gvk.Kind, namespace: ns, name: u.GetName()}
+}
+
+// sum identifies the cluster file's content: an unchanged file keeps its
+// cluster's state across reloads.
+func (c *cluster) sum() string { return c.t.Desired.ClusterFileSHA256 }
+
+// hashOf hashes what plan compares of a live object: spec, data, labels,
+// annotations — not status, resourceVersion or managedFields, which move
+// on their own (a StatefulSet's status changes with every Pod).
+func hashOf(u *unstructured.Unstructured) string {
+	return kube.Fingerprint(kube.Normalize(u.Object))
+}
+
+// seed records the hashes of the objects already in the informer caches,
+// so that only later changes count as events.
+func (c *cluster) seed(inf *informers) {
+	for i, o := range c.t.Objects {
+		gvk := o.GroupVersionKind()
+		m, err := c.w.Runner.Kube.RESTMapping(gvk)
+		if err != nil {
+			continue
+		}
+		k := keyOf(o, c.t.Namespace)
+		if u := inf.get(m.Resource, k.namespace, k.name); u != nil {
+			c.hashes[i] = hashOf(u)
+			if k.kind == "StatefulSet" && k.group == "apps" && c.sts == nil {
+				c.sts = u
+			}
+		}
+	}
+}
+
+// observed is called by the informers for every event on an object of
+// this cluster.
+func (c *cluster) observed(u *unstructured.Unstructured, deleted bool) {
+	k := objKey{group: u.GroupVersionKind().Group, kind: u.GetKind(), namespace: u.GetNamespace(), name: u.GetName()}
+	i, ok := c.index[k]
+	if !ok {
+		return // the inventory ConfigMap, or an object no longer rendered
+	}
+	h := ""
+	if !deleted {
+		h = hashOf(u)
+	}
+	c.mu.Lock()
+	if k.kind == "StatefulSet" && k.group == "apps" && (c.sts == nil || c.sts.GetName() == u.GetName()) {
+		if deleted {
+			c.sts = nil
+		} else {
+			c.sts = u
+		}
+	}
+	prev, seen := c.hashes[i]
+	changed := !seen || prev != h
+	c.hashes[i] = h
+	if changed {
+		c.dirty[i] = true
+	}
+	c.mu.Unlock()
+	if changed {
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (c *cluster) start(ctx context.Context) {
+	if c.cancel != nil {
+		c.stop()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	c.cancel, c.done = cancel, make(chan struct{})
+	go c.loop(ctx, c.done)
+}
+
+func (c *cluster) stop() {
+	if c.cancel == nil {
+		return
+	}
+	c.cancel()
+	<-c.done
+	c.cancel = nil
+}
+
+// loop reconciles the cluster: at once, then after informer events
+// (debounced), on the jittered Neo4j interval, and after failures on the
+// backoff schedule.
+func (c *cluster) loop(ctx context.Context, done chan struct{}) {
+	defer close(done)
+	defer c.closeNeo4j()
+	w := c.w
+	var (
+		debounce  <-chan time.Time
+		retry     <-chan time.Time
+		poll      = time.NewTimer(w.jitteredInterval())
+		full      = true
+		pollNeo4j = true
+	)
+	defer poll.Stop()
+	run := func() {
+		err := c.reconcile(ctx, full, pollNeo4j)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			c.failures++
+			w.m.errors.WithLabelValues(c.name).Inc()
+			d := w.opts.Retry.Delay(c.failures)
+			w.emit(Event{Type: "error", Level: LevelError, Cluster: c.name, Message: fmt.Sprintf("%v (retrying in %s)", err, d.Round(time.Millisecond))})
+			retry = time.After(d)
+			full = true // the cache may be partial
+			return
+		}
+		c.failures, retry, full = 0, nil, false
+		c.firstDone.Store(true)
+	}
+	run()
+	pollNeo4j = false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.kick:
+			if debounce == nil {
+				debounce = time.After(w.opts.Debounce)
+			}
+		case <-debounce:
+			debounce = nil
+			run()
+		case <-retry:
+			retry = nil
+			pollNeo4j = true
+			run()
+			pollNeo4j = false
+		case <-poll.C:
+			poll.Reset(w.jitteredInterval())
+			pollNeo4j = true
+			run()
+			pollNeo4j = false
+		}
+	}
+}
+
+// isSuspended reads the suspend switch: the flag, or the annotation on the
+// StatefulSet or on the cluster file's ConfigMap — both from informer
+// caches, so checking costs no request.
+func (c *cluster) isSuspended() (bool, string) {
+	if c.w.opts.Suspend {
+		return true, "--suspend"
+	}
+	c.mu.Lock()
+	sts := c.sts
+	c.mu.Unlock()
+	if sts != nil && sts.GetAnnotations()[AnnotationSuspend] == "true" {
+		return true, fmt.Sprintf("annotation %s on StatefulSet %s", AnnotationSuspend, sts.GetName())
+	}
+	if c.w.ConfigMaps != nil && strings.HasPrefix(c.source, "configmap/") {
+		parts := strings.SplitN(strings.TrimPrefix(c.source, "configmap/"), "/", 2)
+		if len(parts) == 2 {
+			name, _, _ := strings.Cut(parts[1], "[")
+			if cm := c.w.inf.sourceObject(parts[0], name); cm != nil && cm.GetAnnotations()[AnnotationSuspend] == "true" {
+				return true, fmt.Sprintf("annotation %s on ConfigMap %s", AnnotationSuspend, name)
+			}
+		}
+	}
+	return false, ""
+}
+
+// reconcile observes what changed, plans, reports and (enforce) applies.
+func (c *cluster) reconcile(ctx context.Context, full, pollNeo4j bool) error {
+	w := c.w
+	if sus, why := c.isSuspended(); sus {
+		w.m.suspended.WithLabelValues(c.name).Set(1)
+		if !c.suspended {
+			c.suspended = true
+			w.emit(Event{Type: "suspended", Cluster: c.name, Message: "reconciliation suspended by " + why})
+		}
+		c.firstDone.Store(true)
+		return nil
+	}
+	if c.suspended {
+		c.suspended, full, pollNeo4j = false, true, true
+		w.emit(Event{Type: "resumed", Cluster: c.name, Message: "reconciliation resumed"})
+	}
+	w.m.suspended.WithLabelValues(c.name).Set(0)
+
+	start := time.Now()
+	observed, err := c.observeKube(ctx, full || !c.haveCache)
+	if err != nil {
+		return err
+	}
+	if (pollNeo4j || c.neoAt.IsZero()) && !w.Runner.SkipNeo4j {
+		c.observeNeo4j(ctx)
+	}
+	if len(observed) == 0 && !pollNeo4j {
+		return nil // an event whose object is back to what was last seen
+	}
+	k := c.kubeMeta
+	k.Objects = append([]state.Object(nil), c.cache...)
+	neo := c.neo
+	if w.Runner.SkipNeo4j {
+		neo = state.Neo4j{Reachable: false, Reason: "skipped (--skip-neo4j)"}
+	}
+	p, err := plan.Compute(c.t.Desired, k, neo, w.planOptions(c.t))
+	if err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	p.Warnings = append(p.Warnings, pipeline.VersionWarnings(c.t, k.ServerVersion)...)
+	secs := time.Since(start).Seconds()
+	w.m.duration.WithLabelValues(c.name).Observe(secs)
+	drifted := DriftedAddresses(p)
+	w.m.drift.WithLabelValues(c.name).Set(float64(len(drifted)))
+	w.emit(Event{Type: "reconciled", Cluster: c.name, Observed: observed, Seconds: secs,
+		Message: fmt.Sprintf("reconciled in %s: dry-ran %d %s, %d drifted", time.Since(start).Round(time.Millisecond), len(observed), plural(len(observed), "object", "objects"), len(drifted)), Addresses: drifted})
+	c.report(ctx, p, drifted)
+	if w.opts.Mode == ModeEnforce && len(drifted) > 0 {
+		return c.enforce(ctx)
+	}
+	return nil
+}
+
+// observeKube dry-runs the objects whose informer-observed state changed
+// (all of them when full) and merges the result into the cache. It
+// returns the addresses it observed.
+func (c *cluster) observeKube(ctx context.Context, full bool) ([]string, error) {
+	c.mu.Lock()
+	var idx []int
+	if full {
+		for i := range c.t.Objects {
+			idx = append(idx, i)
+		}
+	} else {
+		for i := range c.dirty {
+			idx = append(idx, i)
+		}
+	}
+	// Cleared before observing: an event during the observation marks
+	// the object again and triggers another round.
+	c.dirty = map[int]bool{}
+	c.mu.Unlock()
+	if len(idx) == 0 {
+		return nil, nil
+	}
+	sort.Ints(idx)
+	objs := make([]*unstructured.Unstructured, len(idx))
+	for j, i := range idx {
+		objs[j] = c.t.Objects[i]
+	}
+	var (
+		k   state.Kube
+		err error
+	)
+	r := c.w.Runner
+	if r.Structural {
+		k, err = r.Kube.ObserveStructural(ctx, objs, c.t.Inventory)
+	} else {
+		k, err = r.Kube.Observe(ctx, objs, c.t.Inventory)
+	}
+	if err == nil && !k.Reachable {
+		err = errors.New(k.Reason)
+	}
+	if err != nil {
+		c.mu.Lock()
+		for _, i := range idx {
+			c.dirty[i] = true
+		}
+		c.mu.Unlock()
+		return nil, fmt.Errorf("observe Kubernetes: %w", err)
+	}
+	if c.cache == nil {
+		c.cache = make([]state.Object, len(c.t.Objects))
+	}
+	addrs := make([]string, len(idx))
+	for j, i := range idx {
+		c.cache[i] = k.Objects[j]
+		addrs[j] = k.Objects[j].Address
+	}
+	c.haveCache = true
+	// Observe counts every inventory member it was not given as an
+	// orphan; with a subset that would be the rest of the cluster.
+	rendered := map[string]bool{}
+	for _, o := range c.cache {
+		rendered[o.Address] = true
+	}
+	var orphans []state.Object
+	for _, o := range k.Orphans {
+		if !rendered[o.Address] {
+			orphans = append(orphans, o)
+		}
+	}
+	c.kubeMeta = state.Kube{Reachable: true, ServerVersion: k.ServerVersion, Mode: k.Mode, Orphans: orphans, Pods: k.Pods}
+	return addrs, nil
+}
+
+// observeNeo4j polls the Neo4j plane over a connection kept open between
+// polls (no Secret read or port-forward per poll), through the breaker.
+func (c *cluster) observeNeo4j(ctx context.Context) {
+	w := c.w
+	defer func() {
+		w.m.circuit.WithLabelValues(c.name).Set(float64(c.breaker.State()))
+		r := 0.0
+		if c.neo.Reachable {
+			r = 1
+		}
+		w.m.reachable.WithLabelValues(c.name).Set(r)
+	}()
+	c.neoAt = time.Now()
+	before := c.breaker.State()
+	if !c.breaker.Allow() {
+		c.neo = state.Neo4j{Reachable: false, Reason: "circuit breaker open after repeated failures; next attempt after the cooldown"}
+		return
+	}
+	var err error
+	if c.conn == nil {
+		c.conn, c.closeConn, err = w.Runner.Neo4j.Connect(ctx, w.Runner.Kube, c.t)
+	}
+	if err == nil {
+		c.neo = c.conn.Observe(ctx)
+		if !c.neo.Reachable {
+			err = errors.New(c.neo.Reason)
+		}
+	} else {
+		c.neo = state.Neo4j{Reachable: false, Reason: err.Error()}
+	}
+	if err != nil {
+		c.closeNeo4j()
+		if ctx.Err() != nil {
+			return
+		}
+	}
+	c.breaker.Record(err)
+	if after := c.breaker.State(); after != before {
+		lvl := LevelInfo
+		if after == CircuitOpen {
+			lvl = LevelWarn
+		}
+		w.emit(Event{Type: "circuit", Level: lvl, Cluster: c.name, Message: fmt.Sprintf("Neo4j circuit breaker %s → %s", before, after)})
+	}
+	if err != nil {
+		w.emit(Event{Type: "neo4j-unreachable", Level: LevelWarn, Cluster: c.name, Message: "Neo4j: " + err.Error()})
+	}
+}
+
+func (c *cluster) closeNeo4j() {
+	if c.closeConn != nil {
+		c.closeConn()
+	}
+	c.conn, c.closeConn = nil, nil
+}
+
+// report tells the event stream and Kubernetes about drift, once per
+// distinct drift: a drift that persists is not repeated on every poll.
+func (c *cluster) report(ctx context.Context, p *plan.Plan, drifted []string) {
+	w := c.w
+	summary := summaryLine(p)
+	digest := strings.Join(drifted, "\n") + "|" + fmt.Sprint(p.Incomplete, len(p.Refusals))
+	if digest == c.lastReport {
+		return
+	}
+	first := c.lastReport == ""
+	c.lastReport = digest
+	if len(drifted) == 0 {
+		if first {
+			w.emit(Event{Type: "in-sync", Cluster: c.name, Message: "in sync with " + c.source, Summary: summary})
+			return
+		}
+		c.kubeEvent(ctx, "Normal", "DriftResolved", "The cluster matches its cluster file again.")
+		w.emit(Event{Type: "in-sync", Cluster: c.name, Message: "drift resolved: in sync with " + c.source, Summary: summary})
+		return
+	}
+	msg := fmt.Sprintf("drift: %d %s differ from %s: %s", len(drifted), plural(len(drifted), "address", "addresses"), c.source, strings.Join(drifted, ", "))
+	c.audit(p, drift.ActionDriftDetected)
+	// The Kubernetes Event first: a failure to record it is then on the
+	// stream before the drift line, which scripts (and the RBAC tests)
+	// can rely on.
+	c.kubeEvent(ctx, "Warning", "DriftDetected", fmt.Sprintf("%s %s", summary, describeDrift(p)))
+	w.emit(Event{Type: "drift", Level: LevelWarn, Cluster: c.name, Message: msg, Addresses: drifted, Summary: summary})
+}
+
+// describeDrift is the Event body: one line per change with the manager
+// that made it, bounded to what an Event message holds (1 KiB shown by
+// kubectl describe; the API allows more).
+func describeDrift(p *plan.Plan) string {
+	var b strings.Builder
+	for _, s := range p.Steps {
+		if s.Action == plan.ActionRead {
+			continue
+		}
+		line := fmt.Sprintf("%s %s", s.Action, s.Address)
+		var managers []string
+		for _, d := range s.FieldDiffs {
+			if d.Manager != "" {
+				managers = append(managers, d.Path+" by "+d.Manager)
+			} else if len(managers) < 3 {
+				managers = append(managers, d.Path)
+			}
+		}
+		if len(managers) > 0 {
+			line += " (" + strings.Join(managers, ", ") + ")"
+		}
+		if b.Len()+len(line) > 900 {
+			b.WriteString("; …")
+			break
+		}
+		b.WriteString("; " + line)
+	}
+	return strings.TrimPrefix(b.String(), "; ")
+}
+
+func summaryLine(p *plan.Plan) string {
+	s := p.Summary
+	return fmt.Sprintf("Drift: %d to add, %d to change, %d to destroy, %d Neo4j %s (%d irreversible).",
+		s.Add, s.Change, s.Destroy, s.Neo4jSteps, plural(s.Neo4jSteps, "step", "steps"), s.Irreversible)
+}
+
+// enforce applies a fresh plan under the cluster's apply Lease, minus the
+// held steps.
+func (c *cluster) enforce(ctx context.Context) error {
+	w, r, t := c.w, c.w.Runner, c.t
+	allow := w.opts.AllowIrreversible || t.Cluster.Metadata.Annotations[AnnotationAllowIrreversible] == "true"
+	lock, err := r.Kube.AcquireLock(ctx, t.Namespace, t.Cluster.Metadata.Name, w.opts.Identity, w.opts.LockTTL, 0)
+	if err != nil {
+		var le *kube.LockedError
+		if errors.As(err, &le) {
+			w.m.applies.WithLabelValues(c.name, "locked").Inc()
+			return fmt.Errorf("not enforcing now: %w", err)
+		}
+		return fmt.Errorf("take the apply lock: %w", err)
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = lock.Release(rctx)
+	}()
+	lctx := lock.Context()
+	popts := w.planOptions(t)
+	// Planned again under the lock from a full observation, as apply
+	// does: the event-driven plan may be based on a partial cache.
+	fresh, _, err := r.Plan(lctx, t, popts)
+	if err != nil {
+		return err
+	}
+	kept, held := Split(fresh, allow)
+	w.m.held.WithLabelValues(c.name).Set(float64(len(held)))
+	if len(held) > 0 {
+		var addrs []string
+		for _, s := range held {
+			addrs = append(addrs, fmt.Sprintf("%s (%s)", s.Address, s.Kind))
+		}
+		if d := strings.Join(addrs, ","); d != c.lastHeld {
+			c.lastHeld = d
+			msg := fmt.Sprintf("%d %s left for a person (irreversible or data-losing, or depending on one): %s; run `neo4jctl apply -f %s`, or opt in with --allow-irreversible or the %s annotation",
+				len(held), plural(len(held), "step", "steps"), strings.Join(addrs, ", "), c.source, AnnotationAllowIrreversible)
+			c.kubeEvent(ctx, "Warning", "WaitingForAPerson", msg)
+			w.emit(Event{Type: "held", Level: LevelWarn, Cluster: c.name, Message: msg, Held: addrs})
+		}
+	} else {
+		c.lastHeld = ""
+	}
+	if !kept.Applicable() {
+		w.m.applies.WithLabelValues(c.name, "not_applicable").Inc()
+		return fmt.Errorf("not enforcing: the plan has refusals or a plane that could not be observed")
+	}
+	if !kept.HasChanges() {
+		return nil
+	}
+	ex := &apply.Executor{Kube: r.Kube, Options: apply.Options{ForceConflicts: w.opts.ForceConflicts, StepTimeout: w.opts.StepTimeout}}
+	if !r.SkipNeo4j {
+		ex.Neo4j = func(ctx context.Context) (apply.Neo4j, func(), error) {
+			conn, closeFn, err := r.Neo4j.Connect(ctx, r.Kube, t)
+			if err != nil {
+				return nil, nil, err
+			}
+			return conn, closeFn, nil
+		}
+	}
+	ex.Verify = func(ctx context.Context) (*plan.Plan, error) {
+		p, _, err := r.Plan(ctx, t, popts)
+		if err != nil {
+			return nil, err
+		}
+		k, _ := Split(p, allow)
+		return k, nil
+	}
+	res, err := ex.Apply(lctx, apply.Target{Namespace: t.Namespace, Objects: t.Objects, Inventory: t.Inventory}, kept)
+	addrs := DriftedAddresses(kept)
+	if err != nil {
+		w.m.applies.WithLabelValues(c.name, "failed").Inc()
+		msg := "enforce failed: " + err.Error()
+		if res != nil && len(res.Steps) > 0 {
+			msg = "enforce failed: " + res.SummaryLine() + " " + err.Error()
+		}
+		c.kubeEvent(ctx, "Warning", "EnforceFailed", msg)
+		w.emit(Event{Type: "apply-failed", Level: LevelError, Cluster: c.name, Message: msg, Addresses: addrs})
+		return errors.New(msg)
+	}
+	w.m.applies.WithLabelValues(c.name, "success").Inc()
+	c.audit(kept, drift.ActionChangeApplied)
+	msg := fmt.Sprintf("reverted %d %s: %s %s", len(addrs), plural(len(addrs), "address", "addresses"), strings.Join(addrs, ", "), res.SummaryLine())
+	c.kubeEvent(ctx, "Normal", "DriftReverted", msg)
+	w.emit(Event{Type: "applied", Cluster: c.name, Message: msg, Addresses: addrs})
+	// The revert moves the objects back; the informer events it causes
+	// re-check them, and the report then says "drift resolved".
+	return nil
+}
+
+// eventGVRs of the objects Events are attached to.
+var (
+	statefulSetGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "statefulsets"}
+)
+
+// kubeEvent records a Kubernetes Event on the cluster's StatefulSet, or on
+// its inventory ConfigMap when there is no StatefulSet yet, so `kubectl
+// describe` and event exporters show drift where people look. Failing to
+// record one is reported on the stream and otherwise ignored.
+func (c *cluster) kubeEvent(ctx context.Context, typ, reason, msg string) {
+	w := c.w
+	c.mu.Lock()
+	obj := c.sts
+	c.mu.Unlock()
+	if obj == nil {
+		obj = w.inf.get(configMapGVR, c.t.Namespace, c.t.Inventory.ParentName())
+	}
+	if obj == nil {
+		return
+	}
+	if err := recordEvent(ctx, w.cs, obj, typ, reason, msg, w.opts.Identity); err != nil && ctx.Err() == nil {
+		w.emit(Event{Type: "error", Level: LevelWarn, Cluster: c.name, Message: "record Kubernetes Event: " + err.Error()})
+	}
+}
+
+// audit writes one line per changed field (per address for steps without
+// field diffs) of p's steps. Values arrive redacted from plan; only their
+// digests are written.
+func (c *cluster) audit(p *plan.Plan, action drift.AuditAction) {
+	l := c.w.Audit
+	if l == nil {
+		return
+	}
+	for _, s := range p.Steps {
+		if s.Action == plan.ActionRead {
+			continue
+		}
+		if len(s.FieldDiffs) == 0 {
+			_ = l.Write(drift.AuditEntry{Action: action, Cluster: c.name, Address: s.Address,
+				BeforeDigest: drift.Digest(s.Before), AfterDigest: drift.Digest(s.After)})
+			continue
+		}
+		for _, d := range s.FieldDiffs {
+			_ = l.Write(drift.AuditEntry{Action: action, Cluster: c.name, Address: s.Address, Field: d.Path,
+				BeforeDigest: drift.Digest(d.Before), AfterDigest: drift.Digest(d.After), Manager: d.Manager, Sensitive: d.Sensitive})
+		}
+	}
+}

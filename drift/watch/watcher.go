@@ -1,0 +1,540 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/neo4jctl/neo4jctl/drift"
+	"github.com/neo4jctl/neo4jctl/internal/kube"
+	"github.com/neo4jctl/neo4jctl/internal/pipeline"
+	"github.com/neo4jctl/neo4jctl/plan"
+)
+
+// Mode is what a Watcher does about drift.
+type Mode string
+
+// Modes.
+const (
+	// ModeWarn reports drift and changes nothing.
+	ModeWarn Mode = "warn"
+	// ModeEnforce also applies the plan, minus the steps Held names.
+	ModeEnforce Mode = "enforce"
+)
+
+// Annotations read by watch.
+const (
+	// AnnotationSuspend set to "true" on a cluster's StatefulSet or on the
+	// ConfigMap holding its cluster file pauses reconciliation of that
+	// cluster (Flux's spec.suspend, as an annotation so kubectl can set it).
+	AnnotationSuspend = "neo4jctl.io/suspend"
+	// AnnotationAllowIrreversible set to "true" in a cluster file's
+	// metadata.annotations lets enforce mode run that cluster's
+	// irreversible and data-losing steps (the per-cluster opt-in; the
+	// --allow-irreversible flag is the fleet-wide one).
+	AnnotationAllowIrreversible = "neo4jctl.io/watch-allow-irreversible"
+	// DefaultConfigMapSelector selects ConfigMaps holding cluster files.
+	DefaultConfigMapSelector = "neo4jctl.io/cluster-file=true"
+	// DefaultLeaseName is the leader-election Lease.
+	DefaultLeaseName = "neo4jctl-watch"
+)
+
+// Options tune a Watcher. Zero fields take their defaults.
+type Options struct {
+	Mode Mode
+	// Interval is how often the Neo4j plane is polled (default 60 s),
+	// jittered by ±10 %. Kubernetes objects are watched, not polled.
+	Interval time.Duration
+	// Debounce is how long to wait after an informer event for more
+	// (default 200 ms): an edit of several objects costs one reconcile.
+	Debounce time.Duration
+	// Suspend pauses every cluster (--suspend): informers run, nothing is
+	// observed or applied.
+	Suspend bool
+	// AllowIrreversible lets enforce mode run held steps (--allow-irreversible).
+	AllowIrreversible bool
+	// ForceConflicts lets enforce mode take fields another Apply manager owns.
+	ForceConflicts bool
+	// Retry is the interval schedule after failed reconciles.
+	Retry Backoff
+	// Breaker configures the circuit breaker of each cluster's Neo4j
+	// endpoint (only Failures and Cooldown are read).
+	BreakerFailures int
+	BreakerCooldown time.Duration
+	// StepTimeout bounds each wait of an enforce apply (default 5 min).
+	StepTimeout time.Duration
+	// LockTTL is the apply Lease's duration (default 30 s, as apply's).
+	LockTTL time.Duration
+
+	// LeaderElect makes replicas elect a leader through a Lease; only the
+	// leader reconciles. Without it this process acts at once.
+	LeaderElect    bool
+	LeaseNamespace string
+	LeaseName      string
+	LeaseDuration  time.Duration
+	RenewDeadline  time.Duration
+	RetryPeriod    time.Duration
+	// Identity names this replica in the Leases (default user@host pid N).
+	Identity string
+
+	// MetricsAddr serves /metrics, /healthz and /readyz; "" serves nothing
+	// (Handler can still be mounted elsewhere).
+	MetricsAddr string
+}
+
+func (o Options) withDefaults() Options {
+	if o.Mode == "" {
+		o.Mode = ModeWarn
+	}
+	if o.Interval <= 0 {
+		o.Interval = 60 * time.Second
+	}
+	if o.Debounce <= 0 {
+		o.Debounce = 200 * time.Millisecond
+	}
+	if o.StepTimeout <= 0 {
+		o.StepTimeout = 5 * time.Minute
+	}
+	if o.LockTTL <= 0 {
+		o.LockTTL = 30 * time.Second
+	}
+	if o.LeaseName == "" {
+		o.LeaseName = DefaultLeaseName
+	}
+	if o.LeaseDuration <= 0 {
+		o.LeaseDuration = 15 * time.Second
+	}
+	if o.RenewDeadline <= 0 {
+		o.RenewDeadline = o.LeaseDuration * 2 / 3
+	}
+	if o.RetryPeriod <= 0 {
+		o.RetryPeriod = o.LeaseDuration / 7
+	}
+	if o.Identity == "" {
+		o.Identity = defaultIdentity()
+	}
+	return o
+}
+
+func defaultIdentity() string {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "unknown-host"
+	}
+	return fmt.Sprintf("neo4jctl-watch@%s pid %d", host, os.Getpid())
+}
+
+// ConfigMapSource selects ConfigMaps whose *.yaml, *.yml and *.json keys
+// are cluster files.
+type ConfigMapSource struct {
+	Namespace string
+	Selector  string
+}
+
+// Watcher watches clusters and reconciles them. Build one, then Run it.
+type Watcher struct {
+	// Runner observes and plans: its Kube client is also used for the
+	// informers, Events, leader election and the apply lock.
+	Runner *pipeline.Runner
+	// Files are cluster files (a directory already expanded).
+	Files []string
+	// ConfigMaps, when set, is where cluster files come from instead.
+	ConfigMaps *ConfigMapSource
+	// FlagNamespace is --namespace, for cluster files that name none.
+	FlagNamespace string
+	Options       Options
+	// Report receives the event stream (NDJSON or human lines); it may be
+	// called from several goroutines at once. Nil discards events.
+	Report func(Event)
+	// Audit, when set, receives a drift-detected line per drifted field and
+	// a change-applied line per address enforce mode reverted.
+	Audit *drift.AuditLog
+	// Registry receives the metrics; nil makes a new one.
+	Registry *prometheus.Registry
+
+	opts    Options
+	m       *metrics
+	dyn     dynamic.Interface
+	cs      kubernetes.Interface
+	inf     *informers
+	synced  atomic.Bool
+	leading atomic.Bool
+
+	mu       sync.Mutex
+	clusters map[string]*cluster // by namespace/name
+	// leadCtx is the context of the current leadership term (nil when
+	// not leading); clusters started during the term run under it.
+	leadCtx context.Context
+}
+
+// Run watches until ctx ends, then stops the informers, releases the
+// leader Lease and returns nil (or the error that stopped it early).
+func (w *Watcher) Run(ctx context.Context) error {
+	w.opts = w.Options.withDefaults()
+	if w.Runner == nil || w.Runner.Kube == nil {
+		return errors.New("watch needs a Kubernetes client")
+	}
+	if w.Registry == nil {
+		w.Registry = prometheus.NewRegistry()
+	}
+	w.m = newMetrics(w.Registry)
+	w.clusters = map[string]*cluster{}
+	cfg := w.Runner.Kube.RESTConfig()
+	var err error
+	if w.dyn, err = dynamic.NewForConfig(cfg); err != nil {
+		return err
+	}
+	if w.cs, err = kubernetes.NewForConfig(cfg); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	if w.opts.MetricsAddr != "" {
+		srv := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		ln, err := net.Listen("tcp", w.opts.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("--metrics-addr %s: %w", w.opts.MetricsAddr, err)
+		}
+		go func() { _ = srv.Serve(ln) }()
+		defer func() {
+			sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
+			defer c()
+			_ = srv.Shutdown(sctx)
+		}()
+		w.emit(Event{Type: "serving", Message: "serving /metrics, /healthz and /readyz on " + ln.Addr().String(), Addr: ln.Addr().String()})
+	}
+
+	w.inf = newInformers(w.dyn, w.onObject)
+	defer w.inf.stop()
+
+	var sourceChanged chan struct{}
+	if w.ConfigMaps != nil {
+		sourceChanged = make(chan struct{}, 1)
+		w.inf.watchSource(w.ConfigMaps.Namespace, w.ConfigMaps.Selector, func() {
+			select {
+			case sourceChanged <- struct{}{}:
+			default:
+			}
+		})
+	}
+	if err := w.reload(ctx); err != nil {
+		return err
+	}
+	w.synced.Store(true)
+
+	go w.lead(ctx)
+
+	for {
+		select {
+		case <-ctx.Done():
+			w.stopClusters()
+			w.emit(Event{Type: "stopped", Message: "watch stopped"})
+			return nil
+		case <-sourceChanged:
+			// Debounce: a kubectl apply of several ConfigMaps is one reload.
+			select {
+			case <-ctx.Done():
+				continue
+			case <-time.After(w.opts.Debounce):
+			}
+			select {
+			case <-sourceChanged:
+			default:
+			}
+			if err := w.reload(ctx); err != nil && ctx.Err() == nil {
+				w.emit(Event{Type: "error", Level: LevelError, Message: err.Error()})
+			}
+		}
+	}
+}
+
+// Handler serves /metrics, /healthz and /readyz.
+func (w *Watcher) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(w.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(rw http.ResponseWriter, _ *http.Request) {
+		_, _ = rw.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/readyz", func(rw http.ResponseWriter, _ *http.Request) {
+		if ok, why := w.Ready(); !ok {
+			http.Error(rw, why, http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = rw.Write([]byte("ok\n"))
+	})
+	return mux
+}
+
+// Ready reports whether the informers have synced and, on the leader,
+// every cluster has been reconciled once; why says what is missing.
+func (w *Watcher) Ready() (ok bool, why string) {
+	if !w.synced.Load() {
+		return false, "informers not synced"
+	}
+	if !w.leading.Load() {
+		return true, ""
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for name, c := range w.clusters {
+		if !c.firstDone.Load() {
+			return false, "first reconcile of " + name + " not done"
+		}
+	}
+	return true, ""
+}
+
+// Leading reports whether this replica reconciles now.
+func (w *Watcher) Leading() bool { return w.leading.Load() }
+
+// reload loads the cluster files, starts informers for the kinds they
+// render and replaces the watched clusters.
+func (w *Watcher) reload(ctx context.Context) error {
+	targets, sources, err := w.load(ctx)
+	if err != nil {
+		return err
+	}
+	gvrs := map[string][]schema.GroupVersionResource{}
+	for _, t := range targets {
+		for _, gvk := range kindsOf(t.Objects) {
+			m, err := w.Runner.Kube.RESTMapping(gvk)
+			if err != nil {
+				// A CRD kind (ServiceMonitor, Certificate) the cluster does
+				// not serve: nothing to watch; plan reports the object.
+				w.emit(Event{Type: "warning", Level: LevelWarn, Cluster: t.Name(), Message: fmt.Sprintf("not watching %s: %v", gvk.Kind, err)})
+				continue
+			}
+			gvrs[t.Namespace] = append(gvrs[t.Namespace], m.Resource)
+		}
+	}
+	for ns, list := range gvrs {
+		w.inf.ensure(ns, list)
+	}
+	if err := w.inf.sync(ctx); err != nil {
+		return err
+	}
+
+	w.mu.Lock()
+	old := w.clusters
+	w.clusters = map[string]*cluster{}
+	for i, t := range targets {
+		c := newCluster(w, t, sources[i])
+		if prev, ok := old[t.Name()]; ok && prev.sum() == c.sum() && prev.source == c.source {
+			w.clusters[t.Name()] = prev // unchanged: keep its state and loop
+			delete(old, t.Name())
+			continue
+		}
+		c.seed(w.inf)
+		w.clusters[t.Name()] = c
+		if w.leadCtx != nil {
+			c.start(w.leadCtx)
+		}
+	}
+	lead := w.leadCtx
+	w.mu.Unlock()
+	for name, c := range old {
+		c.stop()
+		w.m.forget(name)
+	}
+	_ = lead
+	names := make([]string, 0, len(targets))
+	for _, t := range targets {
+		names = append(names, t.Name())
+	}
+	w.emit(Event{Type: "loaded", Message: fmt.Sprintf("watching %d %s: %s", len(targets), plural(len(targets), "cluster", "clusters"), strings.Join(names, ", ")), Addresses: names})
+	return nil
+}
+
+// load reads the cluster files from disk or from the ConfigMaps.
+func (w *Watcher) load(ctx context.Context) ([]*pipeline.Target, []string, error) {
+	var (
+		targets []*pipeline.Target
+		sources []string
+		errs    []error
+		seen    = map[string]string{}
+	)
+	add := func(src string, t *pipeline.Target, err error) {
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		if prev, dup := seen[t.Name()]; dup {
+			errs = append(errs, fmt.Errorf("%s: cluster %s is also declared in %s (one file per cluster)", src, t.Name(), prev))
+			return
+		}
+		seen[t.Name()] = src
+		targets = append(targets, t)
+		sources = append(sources, src)
+	}
+	if w.ConfigMaps == nil {
+		for _, f := range w.Files {
+			t, err := pipeline.Load(f, w.FlagNamespace)
+			add(f, t, err)
+		}
+	} else {
+		if err := w.inf.sync(ctx); err != nil {
+			return nil, nil, err
+		}
+		cms := w.inf.sourceObjects()
+		sort.Slice(cms, func(i, j int) bool { return cms[i].GetName() < cms[j].GetName() })
+		for _, cm := range cms {
+			data, _, _ := unstructured.NestedStringMap(cm.Object, "data")
+			keys := make([]string, 0, len(data))
+			for k := range data {
+				switch strings.ToLower(filepath.Ext(k)) {
+				case ".yaml", ".yml", ".json":
+					keys = append(keys, k)
+				}
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				src := fmt.Sprintf("configmap/%s/%s[%s]", cm.GetNamespace(), cm.GetName(), k)
+				ns := w.FlagNamespace
+				if ns == "" {
+					ns = cm.GetNamespace()
+				}
+				t, err := pipeline.LoadData(src, []byte(data[k]), ns)
+				add(src, t, err)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		// A broken file must not stop the watch of the others, but it
+		// must be loud: report it and watch what loaded.
+		err := errors.Join(errs...)
+		if len(targets) == 0 && w.ConfigMaps == nil {
+			return nil, nil, err
+		}
+		w.emit(Event{Type: "error", Level: LevelError, Message: "cluster files not loaded: " + err.Error()})
+	}
+	return targets, sources, nil
+}
+
+func kindsOf(objs []*unstructured.Unstructured) []schema.GroupVersionKind {
+	seen := map[schema.GroupVersionKind]bool{}
+	var out []schema.GroupVersionKind
+	for _, o := range objs {
+		gvk := o.GroupVersionKind()
+		if !seen[gvk] {
+			seen[gvk] = true
+			out = append(out, gvk)
+		}
+	}
+	return out
+}
+
+// lead campaigns for the leader Lease (or, without leader election, leads
+// at once) and runs the clusters while leading.
+func (w *Watcher) lead(ctx context.Context) {
+	if !w.opts.LeaderElect {
+		w.startLeading(ctx)
+		<-ctx.Done()
+		w.stopLeading()
+		return
+	}
+	runElection(ctx, w)
+}
+
+func (w *Watcher) startLeading(ctx context.Context) {
+	w.leading.Store(true)
+	w.m.leader.Set(1)
+	w.emit(Event{Type: "leader", Message: w.opts.Identity + " is the leader: reconciling"})
+	w.mu.Lock()
+	w.leadCtx = ctx
+	for _, c := range w.clusters {
+		c.start(ctx)
+	}
+	w.mu.Unlock()
+}
+
+func (w *Watcher) stopLeading() {
+	w.mu.Lock()
+	w.leadCtx = nil
+	w.mu.Unlock()
+	w.stopClusters()
+	if w.leading.Swap(false) {
+		w.m.leader.Set(0)
+		w.emit(Event{Type: "follower", Message: w.opts.Identity + " stopped leading"})
+	}
+}
+
+func (w *Watcher) stopClusters() {
+	w.mu.Lock()
+	cs := make([]*cluster, 0, len(w.clusters))
+	for _, c := range w.clusters {
+		cs = append(cs, c)
+	}
+	w.mu.Unlock()
+	for _, c := range cs {
+		c.stop()
+	}
+}
+
+// onObject is the informer handler: it finds the cluster and the rendered
+// object the informer object is, and marks it dirty if its normalised
+// state moved.
+func (w *Watcher) onObject(u *unstructured.Unstructured, deleted bool) {
+	name := u.GetLabels()[kube.ClusterLabel]
+	if name == "" {
+		return
+	}
+	w.mu.Lock()
+	c := w.clusters[u.GetNamespace()+"/"+name]
+	w.mu.Unlock()
+	if c == nil {
+		return
+	}
+	c.observed(u, deleted)
+}
+
+func (w *Watcher) emit(e Event) {
+	if w.Report == nil {
+		return
+	}
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	if e.Level == "" {
+		e.Level = LevelInfo
+	}
+	w.Report(e)
+}
+
+// planOptions are the options plan and apply use for t: the cluster file's
+// ignore rules apply to watch exactly as to plan.
+func (w *Watcher) planOptions(t *pipeline.Target) plan.Options {
+	o := plan.Options{ForceConflicts: w.opts.ForceConflicts, SkipNeo4j: w.Runner.SkipNeo4j, Now: func() time.Time { return time.Now().UTC() }}
+	for _, r := range t.Cluster.Spec.Ignore {
+		o.Ignore = append(o.Ignore, plan.IgnoreRule{Address: r.Address, JSONPointers: r.JSONPointers, Managers: r.ManagedFieldsManagers})
+	}
+	return o
+}
+
+func (w *Watcher) jitteredInterval() time.Duration {
+	return Jitter(w.opts.Interval, 0.1, rand.Float64())
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
