@@ -4,10 +4,14 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/neo4jctl/neo4jctl/drift"
 	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
+	"github.com/neo4jctl/neo4jctl/internal/pipeline"
 	"github.com/neo4jctl/neo4jctl/manifests"
+	"github.com/neo4jctl/neo4jctl/plan"
 )
 
 // ValidateOptions are the inputs of `neo4jctl validate`.
@@ -15,6 +19,10 @@ type ValidateOptions struct {
 	IO            *iostreams.IOStreams
 	File          string
 	FlagNamespace string
+	// PolicyFiles and FailOn: policy violations of the desired state at or
+	// above FailOn make the file invalid.
+	PolicyFiles []string
+	FailOn      string
 }
 
 // NewCmdValidate checks a cluster file without contacting anything.
@@ -27,7 +35,11 @@ func NewCmdValidate(f *Factory, runF func(*ValidateOptions) error) *cobra.Comman
 every problem at once as FILE:LINE: FIELD.PATH: PROBLEM (FIX). It contacts
 nothing and writes nothing.
 
-Exit codes: 0 valid, 1 invalid or error.`,
+It also checks what would be rendered against the compliance policies of
+spec.policies and --policy-file, printing each violation with its severity;
+violations at or above --fail-on (default error) make the file invalid.
+
+Exit codes: 0 valid, 1 invalid, a policy violation at or above --fail-on, or error.`,
 		Example: "  neo4jctl validate -f examples/quickstart.yaml",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -35,6 +47,9 @@ Exit codes: 0 valid, 1 invalid or error.`,
 				return usageErrorf(cmd, "-f CLUSTER_FILE is required")
 			}
 			opts.FlagNamespace = flagNamespace(f)
+			if _, err := drift.ParseSeverity(opts.FailOn); err != nil {
+				return usageErrorf(cmd, "--fail-on: %v", err)
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -42,6 +57,8 @@ Exit codes: 0 valid, 1 invalid or error.`,
 		},
 	}
 	cmd.Flags().StringVarP(&opts.File, "filename", "f", "", "cluster file (YAML or JSON)")
+	cmd.Flags().StringArrayVar(&opts.PolicyFiles, "policy-file", nil, "file of compliance rules (policies: [...]) checked besides spec.policies (repeatable)")
+	cmd.Flags().StringVar(&opts.FailOn, "fail-on", string(drift.SeverityError), "fail on policy violations at least this severe: info, warning, error or critical")
 	return cmd
 }
 
@@ -56,9 +73,54 @@ func (o *ValidateOptions) Run() error {
 	if err != nil {
 		return fmt.Errorf("%s: render: %w", o.File, err)
 	}
+	failing, err := o.checkPolicies(c, ns, objs)
+	if err != nil {
+		return err
+	}
+	if failing > 0 {
+		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d policy %s at or above %s; nothing was contacted or changed",
+			failing, pluralWord(failing, "violation", "violations"), o.FailOn)}
+	}
 	_, err = fmt.Fprintf(o.IO.Out, "%s is valid: %s cluster %s/%s, Neo4j %s, %d servers, %d objects rendered\n",
 		o.File, c.Spec.Edition, ns, c.Metadata.Name, c.Spec.Version, totalServers(c), len(objs))
 	return err
+}
+
+// checkPolicies prints every policy violation of the desired state as
+// FILE:LINE: RULE_PATH (NAME) [SEVERITY]: ADDRESS FIELD: PROBLEM and returns
+// how many are at or above --fail-on.
+func (o *ValidateOptions) checkPolicies(c *clusterfile.Cluster, ns string, objs []*unstructured.Unstructured) (int, error) {
+	rules := drift.RulesOf(c)
+	for _, pf := range o.PolicyFiles {
+		more, err := drift.LoadPolicyFile(pf)
+		if err != nil {
+			return 0, err
+		}
+		rules = append(rules, more...)
+	}
+	if len(rules) == 0 {
+		return 0, nil
+	}
+	failOn, err := drift.ParseSeverity(o.FailOn)
+	if err != nil {
+		failOn = drift.SeverityError
+	}
+	t := &pipeline.Target{File: o.File, Cluster: c, Namespace: ns, Objects: objs, Desired: plan.Desired{Settings: c.Spec.Config}}
+	failing := 0
+	for _, v := range drift.EvaluateDesired(rules, t) {
+		if v.Severity.AtLeast(failOn) {
+			failing++
+		}
+		fmt.Fprintf(o.IO.Out, "%s:%d: %s (%s) [%s]: %s: %s\n", v.File, v.Line, v.RulePath, v.Rule, v.Severity, v.Target(), v.Message)
+	}
+	return failing, nil
+}
+
+func pluralWord(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // loadCluster loads a cluster file and resolves its namespace against the

@@ -89,6 +89,61 @@ type Spec struct {
 	// another controller owns (an autoscaler's replicas, an injected
 	// sidecar). The exit codes honour them.
 	Ignore []IgnoreRule `json:"ignore,omitempty"`
+
+	// Policies are compliance rules on Neo4j settings and rendered fields.
+	// validate and plan check them against the desired state, drift and
+	// watch against the live state; each violation carries its severity.
+	Policies []PolicyRule `json:"policies,omitempty"`
+}
+
+// PolicyRule is one compliance rule. Its target is either a Neo4j setting
+// (Setting) or a field of the rendered objects of one kind (Kind and
+// JSONPointer); its checks are any of Min, Max, Equals, OneOf, Regex and
+// Required, all of which must hold.
+type PolicyRule struct {
+	// Name identifies the rule in reports; unique within its list.
+	Name string `json:"name" jsonschema:"required"`
+	// Severity is info, warning, error (the default) or critical; CI fails
+	// on violations at or above the severity it chooses (--fail-on).
+	Severity string `json:"severity,omitempty" jsonschema:"enum=info,enum=warning,enum=error,enum=critical"`
+	// Description says why the rule exists; it is shown with violations.
+	Description string `json:"description,omitempty"`
+
+	// Setting is a neo4j.conf setting, e.g. server.memory.heap.max_size.
+	Setting string `json:"setting,omitempty"`
+	// Kind selects the rendered objects of a kind, e.g. StatefulSet.
+	Kind string `json:"kind,omitempty"`
+	// ObjectName narrows Kind to one object; empty checks every object of
+	// the kind.
+	ObjectName string `json:"objectName,omitempty"`
+	// JSONPointer is an RFC 6901 pointer into each selected object; a list
+	// element may be named by its index or its name, e.g.
+	// /spec/template/spec/containers/neo4j/resources/limits/memory.
+	JSONPointer string `json:"jsonPointer,omitempty"`
+
+	// Min and Max bound a number, a Kubernetes quantity (2Gi, 500m) or a
+	// Neo4j byte size (512m, 4g); units are normalised before comparing.
+	Min string `json:"min,omitempty" clusterfile:"rawscalars" jsonschema:"oneof_type=string;number"`
+	Max string `json:"max,omitempty" clusterfile:"rawscalars" jsonschema:"oneof_type=string;number"`
+	// Equals requires this value (amounts compare by their normalised value).
+	Equals string `json:"equals,omitempty" clusterfile:"rawscalars" jsonschema:"oneof_type=string;number;boolean"`
+	// OneOf requires one of these values.
+	OneOf []string `json:"oneOf,omitempty" clusterfile:"rawscalars"`
+	// Regex requires the value to match this RE2 expression (anchor it
+	// with ^ and $ to match the whole value).
+	Regex string `json:"regex,omitempty"`
+	// Required makes a missing value a violation; without it the other
+	// checks pass when the value is not set.
+	Required bool `json:"required,omitempty"`
+	// AutoRemediate lets watch in enforce mode restore a compliant value on
+	// its own; without it a violation is only reported.
+	AutoRemediate bool `json:"autoRemediate,omitempty"`
+}
+
+// PolicyFile is a separate file of policy rules (neo4jctl drift and
+// validate --policy-file), shared by many clusters.
+type PolicyFile struct {
+	Policies []PolicyRule `json:"policies" jsonschema:"required"`
 }
 
 // IgnoreRule ignores fields of the objects at Address (an address such as

@@ -218,6 +218,7 @@ func (v *validator) spec() {
 	v.oneOf("spec.services.client.type", s.Services.Client.Type, "ClusterIP", "NodePort", "LoadBalancer")
 	v.annotationKeys("spec.services.client.annotations", s.Services.Client.Annotations)
 	v.ignore(s.Ignore)
+	v.policies("spec.policies", s.Policies)
 }
 
 // ignore checks spec.ignore: every rule names what it applies to and what

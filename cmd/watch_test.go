@@ -1,0 +1,88 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/neo4jctl/neo4jctl/drift/watch"
+	"github.com/neo4jctl/neo4jctl/internal/iostreams"
+)
+
+func TestWatchFlags(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantErr  string
+		wantOpts func(*WatchOptions) bool
+	}{
+		{name: "no source", args: []string{"watch"}, wantErr: "-f CLUSTER_FILE|DIR or --from-configmaps SELECTOR is required"},
+		{name: "both sources", args: []string{"watch", "-f", "a.yaml", "--from-configmaps", "x=y"}, wantErr: "exclusive"},
+		{name: "bad mode", args: []string{"watch", "-f", "a.yaml", "--mode", "fix"}, wantErr: "--mode must be warn or enforce"},
+		{name: "bad output", args: []string{"watch", "-f", "a.yaml", "-o", "yaml"}, wantErr: "-o must be human or json"},
+		{name: "interval too short", args: []string{"watch", "-f", "a.yaml", "--interval", "10ms"}, wantErr: "--interval must be at least 1s"},
+		{name: "defaults", args: []string{"watch", "-f", "a.yaml"}, wantOpts: func(o *WatchOptions) bool {
+			w := o.Watch
+			return w.Mode == watch.ModeWarn && w.Interval == time.Minute && w.Debounce == 200*time.Millisecond &&
+				w.MetricsAddr == ":9090" && !w.LeaderElect && !w.Suspend && !w.AllowIrreversible && o.Output == "human"
+		}},
+		{name: "in-cluster", args: []string{"watch", "--from-configmaps", "team=graph", "--mode", "enforce", "--leader-elect", "--suspend", "--allow-irreversible", "-o", "json", "--interval", "2m"},
+			wantOpts: func(o *WatchOptions) bool {
+				w := o.Watch
+				return o.FromConfigMaps == "team=graph" && len(o.Files) == 0 && w.Mode == watch.ModeEnforce && w.LeaderElect &&
+					w.Suspend && w.AllowIrreversible && o.Output == "json" && w.Interval == 2*time.Minute
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			io, _, _, _ := iostreams.Test()
+			f := &Factory{IO: io, KubeFlags: genericclioptions.NewConfigFlags(true)}
+			var got *WatchOptions
+			root := NewCmdRoot(f)
+			for _, c := range root.Commands() {
+				if c.Name() == "watch" {
+					root.RemoveCommand(c)
+				}
+			}
+			root.AddCommand(NewCmdWatch(f, func(o *WatchOptions) error { got = o; return nil }))
+			root.SetArgs(tc.args)
+			root.SetOut(io.Out)
+			root.SetErr(io.ErrOut)
+			err := root.ExecuteContext(context.Background())
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.wantOpts(got) {
+				t.Errorf("options not as expected: %+v", got)
+			}
+		})
+	}
+}
+
+func TestWatchPrinterNDJSON(t *testing.T) {
+	var b bytes.Buffer
+	p := newWatchPrinter("json", &b)
+	at := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	p(watch.Event{Time: at, Level: watch.LevelWarn, Type: "drift", Cluster: "g/p", Message: "drift: 1 address", Addresses: []string{"k8s:policy/PodDisruptionBudget/g/p"}})
+	var got map[string]any
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatalf("not one JSON object per line: %v\n%s", err, b.String())
+	}
+	want := map[string]any{"@timestamp": "2026-11-26T10:00:00Z", "@level": "warn", "@message": "drift: 1 address", "type": "drift",
+		"cluster": "g/p", "addresses": []any{"k8s:policy/PodDisruptionBudget/g/p"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
