@@ -24,6 +24,7 @@ type clusterFlags struct {
 	Neo4jDirect    bool
 	SkipNeo4j      bool
 	ConnectTimeout time.Duration
+	ObserveTimeout time.Duration
 }
 
 func (c *clusterFlags) add(fs *pflag.FlagSet) {
@@ -36,6 +37,7 @@ func (c *clusterFlags) add(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.Neo4jDirect, "neo4j-direct", false, "dial the addresses Neo4j advertises as they are instead of port-forwarding to Pods")
 	fs.BoolVar(&c.SkipNeo4j, "skip-neo4j", false, "do not observe Neo4j: plan the Kubernetes plane only")
 	fs.DurationVar(&c.ConnectTimeout, "neo4j-connect-timeout", 10*time.Second, "timeout for opening a Neo4j connection")
+	fs.DurationVar(&c.ObserveTimeout, "neo4j-timeout", time.Minute, "timeout for reading the Neo4j plane (SHOW SERVERS, SHOW DATABASES, settings)")
 }
 
 // kubeClient builds the Kubernetes client from kubectl's flags.
@@ -48,7 +50,7 @@ func (c *clusterFlags) neo4jAccess(onRetry func(int, error)) (pipeline.Neo4jAcce
 	a := pipeline.Neo4jAccess{
 		URI: c.Neo4jURI, Username: c.Neo4jUser, PasswordFile: c.Neo4jPassFile,
 		InCluster: pipeline.InClusterFromEnv() && c.Neo4jURI == "", Direct: c.Neo4jDirect,
-		OnRetry: onRetry, ConnectTimeout: c.ConnectTimeout,
+		OnRetry: onRetry, ConnectTimeout: c.ConnectTimeout, ObserveTimeout: c.ObserveTimeout,
 	}
 	if c.Neo4jCAFile != "" {
 		b, err := os.ReadFile(c.Neo4jCAFile)

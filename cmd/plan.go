@@ -28,6 +28,8 @@ type PlanOptions struct {
 	Excludes      []string
 	AllowReplace  bool
 	Parallel      int
+	PolicyFiles   []string
+	FailOn        string
 	cluster       clusterFlags
 
 	runner func() (*pipeline.Runner, error)
@@ -81,6 +83,8 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode),
 	fl.StringArrayVar(&opts.Excludes, "exclude", nil, "leave out these addresses or globs (repeatable)")
 	fl.BoolVar(&opts.AllowReplace, "allow-replace", false, "allow deleting and recreating objects whose immutable fields changed")
 	fl.IntVar(&opts.Parallel, "parallel", 8, "clusters planned at once in a fleet")
+	fl.StringArrayVar(&opts.PolicyFiles, "policy-file", nil, "file of compliance rules checked besides spec.policies (repeatable)")
+	fl.StringVar(&opts.FailOn, "fail-on", "error", "fail on policy violations of the desired state at least this severe: info, warning, error or critical")
 	opts.cluster.add(fl)
 	return cmd
 }
@@ -128,6 +132,20 @@ func (o *PlanOptions) Run(ctx context.Context) error {
 	targets, err := loadTargets(files, o.FlagNamespace)
 	if err != nil {
 		return err
+	}
+	// Compliance policies are checked on the desired state before anything
+	// is contacted; violations are diagnostics (stderr), the plan is data.
+	violations := 0
+	for _, t := range targets {
+		n, err := checkPolicies(o.IO.ErrOut, t, o.PolicyFiles, o.FailOn)
+		if err != nil {
+			return err
+		}
+		violations += n
+	}
+	if violations > 0 {
+		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d policy %s at or above %s (see above); nothing was contacted",
+			violations, pluralWord(violations, "violation", "violations"), o.FailOn)}
 	}
 	r, err := o.runner()
 	if err != nil {

@@ -2,16 +2,14 @@ package cmd
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/neo4jctl/neo4jctl/drift"
 	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 	"github.com/neo4jctl/neo4jctl/internal/pipeline"
-	"github.com/neo4jctl/neo4jctl/manifests"
-	"github.com/neo4jctl/neo4jctl/plan"
 )
 
 // ValidateOptions are the inputs of `neo4jctl validate`.
@@ -65,15 +63,11 @@ Exit codes: 0 valid, 1 invalid, a policy violation at or above --fail-on, or err
 // Run loads, defaults, validates and renders the file: a file that loads but
 // cannot be rendered is not valid either.
 func (o *ValidateOptions) Run() error {
-	c, ns, err := loadCluster(o.File, o.FlagNamespace)
+	t, err := pipeline.Load(o.File, o.FlagNamespace)
 	if err != nil {
 		return err
 	}
-	objs, err := manifests.Render(c, ns)
-	if err != nil {
-		return fmt.Errorf("%s: render: %w", o.File, err)
-	}
-	failing, err := o.checkPolicies(c, ns, objs)
+	failing, err := checkPolicies(o.IO.Out, t, o.PolicyFiles, o.FailOn)
 	if err != nil {
 		return err
 	}
@@ -81,17 +75,19 @@ func (o *ValidateOptions) Run() error {
 		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d policy %s at or above %s; nothing was contacted or changed",
 			failing, pluralWord(failing, "violation", "violations"), o.FailOn)}
 	}
-	_, err = fmt.Fprintf(o.IO.Out, "%s is valid: %s cluster %s/%s, Neo4j %s, %d servers, %d objects rendered\n",
-		o.File, c.Spec.Edition, ns, c.Metadata.Name, c.Spec.Version, totalServers(c), len(objs))
+	c := t.Cluster
+	_, err = fmt.Fprintf(o.IO.Out, "%s is valid: %s cluster %s, Neo4j %s, %d servers, %d objects rendered\n",
+		o.File, c.Spec.Edition, t.Name(), c.Spec.Version, totalServers(c), len(t.Objects))
 	return err
 }
 
-// checkPolicies prints every policy violation of the desired state as
+// checkPolicies prints every compliance-policy violation of a target's
+// desired state (spec.policies and policyFiles) as
 // FILE:LINE: RULE_PATH (NAME) [SEVERITY]: ADDRESS FIELD: PROBLEM and returns
-// how many are at or above --fail-on.
-func (o *ValidateOptions) checkPolicies(c *clusterfile.Cluster, ns string, objs []*unstructured.Unstructured) (int, error) {
-	rules := drift.RulesOf(c)
-	for _, pf := range o.PolicyFiles {
+// how many are at or above failOn.
+func checkPolicies(w io.Writer, t *pipeline.Target, policyFiles []string, failOn string) (int, error) {
+	rules := drift.RulesOf(t.Cluster)
+	for _, pf := range policyFiles {
 		more, err := drift.LoadPolicyFile(pf)
 		if err != nil {
 			return 0, err
@@ -101,17 +97,16 @@ func (o *ValidateOptions) checkPolicies(c *clusterfile.Cluster, ns string, objs 
 	if len(rules) == 0 {
 		return 0, nil
 	}
-	failOn, err := drift.ParseSeverity(o.FailOn)
+	threshold, err := drift.ParseSeverity(failOn)
 	if err != nil {
-		failOn = drift.SeverityError
+		return 0, err
 	}
-	t := &pipeline.Target{File: o.File, Cluster: c, Namespace: ns, Objects: objs, Desired: plan.Desired{Settings: c.Spec.Config}}
 	failing := 0
 	for _, v := range drift.EvaluateDesired(rules, t) {
-		if v.Severity.AtLeast(failOn) {
+		if v.Severity.AtLeast(threshold) {
 			failing++
 		}
-		fmt.Fprintf(o.IO.Out, "%s:%d: %s (%s) [%s]: %s: %s\n", v.File, v.Line, v.RulePath, v.Rule, v.Severity, v.Target(), v.Message)
+		fmt.Fprintf(w, "%s:%d: %s (%s) [%s]: %s: %s\n", v.File, v.Line, v.RulePath, v.Rule, v.Severity, v.Target(), v.Message)
 	}
 	return failing, nil
 }

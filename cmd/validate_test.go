@@ -102,3 +102,30 @@ func TestEnvironmentSetsFlags(t *testing.T) {
 		t.Errorf("NEO4JCTL_OUTPUT=json: got exit %d, stdout %q", code, stdout)
 	}
 }
+
+// TestPlanRefusesPolicyViolationsBeforeContactingAnything: the quickstart's
+// 384m heap breaks a critical policy; plan must say so and exit 1 without
+// reaching for a cluster (the kubeconfig points nowhere, so any attempt
+// would fail differently).
+func TestPlanRefusesPolicyViolationsBeforeContactingAnything(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "plan", "-f", "../examples/quickstart.yaml",
+		"--policy-file", "testdata/heap-policy.yaml", "--kubeconfig", "/nonexistent/kubeconfig")
+	if code != ExitError {
+		t.Errorf("exit code: got %d, want %d", code, ExitError)
+	}
+	if stdout != "" {
+		t.Errorf("stdout: got %q, want no plan", stdout)
+	}
+	for _, want := range []string{"heap-at-least-2g", "[critical]", "nothing was contacted"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	// Below the threshold it is only reported, and planning goes on (and
+	// then fails on the missing kubeconfig, which proves it went on).
+	code, _, stderr = runCLI(t, "plan", "-f", "../examples/quickstart.yaml",
+		"--policy-file", "testdata/heap-warning.yaml", "--kubeconfig", "/nonexistent/kubeconfig")
+	if !strings.Contains(stderr, "heap-warning") || strings.Contains(stderr, "nothing was contacted") || code != ExitError {
+		t.Errorf("a warning below --fail-on error: got exit %d, stderr:\n%s", code, stderr)
+	}
+}

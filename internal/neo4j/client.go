@@ -122,7 +122,9 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 		_ = c.Close(context.WithoutCancel(ctx))
 		return nil, c.fail("connect to "+c.initial, err)
 	}
-	if _, _, err := c.Components(ctx); err != nil {
+	// The first query is bounded too: through a stale port-forward the
+	// connection opens but a read never returns.
+	if _, _, err := c.Components(connectCtx); err != nil {
 		_ = c.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}

@@ -39,6 +39,10 @@ type Neo4jAccess struct {
 	OnRetry func(attempt int, err error)
 	// ConnectTimeout bounds opening a connection.
 	ConnectTimeout time.Duration
+	// ObserveTimeout bounds one observation of the Neo4j plane (default
+	// 60 s): a Bolt read has no deadline of its own, and a read through a
+	// port-forward whose Pod went away would otherwise never return.
+	ObserveTimeout time.Duration
 }
 
 // PasswordEnv is the environment variable that may hold the Neo4j password.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/neo4jctl/neo4jctl/internal/kube"
 	"github.com/neo4jctl/neo4jctl/internal/neo4j"
@@ -67,6 +68,12 @@ func (r *Runner) observeKube(ctx context.Context, t *Target) state.Kube {
 }
 
 func (r *Runner) observeNeo4j(ctx context.Context, t *Target) state.Neo4j {
+	timeout := r.Neo4j.ObserveTimeout
+	if timeout <= 0 {
+		timeout = time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	c, closeFn, err := r.Neo4j.Connect(ctx, r.Kube, t)
 	if err != nil {
 		return state.Neo4j{Reachable: false, Reason: neo4jReason(err)}
