@@ -56,8 +56,11 @@ type cluster struct {
 	breaker    Breaker
 	failures   int
 	lastReport string
-	lastHeld   string
-	suspended  bool
+	// lastViolations is the digest of the violations last reported, so a
+	// standing violation is reported once, not on every reconcile.
+	lastViolations string
+	lastHeld       string
+	suspended      bool
 
 	firstDone atomic.Bool
 	cancel    context.CancelFunc
@@ -300,6 +303,7 @@ func (c *cluster) reconcile(ctx context.Context, full, pollNeo4j bool) error {
 	w.emit(Event{Type: "reconciled", Cluster: c.name, Observed: observed, Seconds: secs,
 		Message: fmt.Sprintf("reconciled in %s: dry-ran %d %s, %d drifted", time.Since(start).Round(time.Millisecond), len(observed), plural(len(observed), "object", "objects"), len(drifted)), Addresses: drifted})
 	c.report(ctx, p, drifted)
+	c.checkPolicies(k, neo)
 	if w.opts.Mode == ModeEnforce && len(drifted) > 0 {
 		return c.enforce(ctx)
 	}
@@ -636,6 +640,45 @@ func (c *cluster) audit(p *plan.Plan, action drift.AuditAction) {
 		for _, d := range s.FieldDiffs {
 			_ = l.Write(drift.AuditEntry{Action: action, Cluster: c.name, Address: s.Address, Field: d.Path,
 				BeforeDigest: drift.Digest(d.Before), AfterDigest: drift.Digest(d.After), Manager: d.Manager, Sensitive: d.Sensitive})
+		}
+	}
+}
+
+// checkPolicies evaluates the cluster file's compliance policies against
+// the live state just observed: the gauge always reflects the current
+// count per severity; events and audit lines are written when the set of
+// violations changes.
+func (c *cluster) checkPolicies(k state.Kube, neo state.Neo4j) {
+	rules := drift.RulesOf(c.t.Cluster)
+	if len(rules) == 0 {
+		return
+	}
+	vs := drift.EvaluateLive(rules, pipeline.Observed{Kube: k, Neo4j: neo})
+	counts := map[drift.Severity]int{}
+	var keys []string
+	for _, v := range vs {
+		counts[v.Severity]++
+		keys = append(keys, v.Rule+"|"+v.Target()+"|"+v.Message)
+	}
+	for _, sev := range []drift.Severity{drift.SeverityInfo, drift.SeverityWarning, drift.SeverityError, drift.SeverityCritical} {
+		c.w.m.violation.WithLabelValues(c.name, string(sev)).Set(float64(counts[sev]))
+	}
+	sort.Strings(keys)
+	digest := strings.Join(keys, "\n")
+	if digest == c.lastViolations {
+		return
+	}
+	c.lastViolations = digest
+	for _, v := range vs {
+		level := LevelWarn
+		if v.Severity.AtLeast(drift.SeverityError) {
+			level = LevelError
+		}
+		c.w.emit(Event{Type: "violation", Level: level, Cluster: c.name,
+			Message: fmt.Sprintf("policy %s [%s]: %s: %s", v.Rule, v.Severity, v.Target(), v.Message), Addresses: []string{v.Address}})
+		if c.w.Audit != nil {
+			_ = c.w.Audit.Write(drift.AuditEntry{Action: drift.ActionViolation, Cluster: c.name, Address: v.Address, Field: v.Field,
+				BeforeDigest: drift.Digest(v.Value), Severity: v.Severity, Rule: v.Rule})
 		}
 	}
 }

@@ -17,6 +17,7 @@ const (
 	MetricCircuitState      = "neo4jctl_circuit_state"
 	MetricLeader            = "neo4jctl_leader"
 	MetricSuspended         = "neo4jctl_suspended"
+	MetricPolicyViolations  = "neo4jctl_policy_violations"
 )
 
 // metrics are the Watcher's Prometheus collectors.
@@ -30,6 +31,7 @@ type metrics struct {
 	reachable *prometheus.GaugeVec
 	circuit   *prometheus.GaugeVec
 	suspended *prometheus.GaugeVec
+	violation *prometheus.GaugeVec
 	leader    prometheus.Gauge
 }
 
@@ -61,11 +63,14 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		suspended: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: MetricSuspended, Help: "1 while reconciliation of the cluster is suspended.",
 		}, []string{"cluster"}),
+		violation: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: MetricPolicyViolations, Help: "Compliance-policy violations of the live cluster, by severity.",
+		}, []string{"cluster", "severity"}),
 		leader: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: MetricLeader, Help: "1 while this replica holds the leader Lease (and reconciles).",
 		}),
 	}
-	reg.MustRegister(m.drift, m.duration, m.errors, m.applies, m.held, m.reachable, m.circuit, m.suspended, m.leader,
+	reg.MustRegister(m.drift, m.duration, m.errors, m.applies, m.held, m.reachable, m.circuit, m.suspended, m.violation, m.leader,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -75,4 +80,5 @@ func (m *metrics) forget(cluster string) {
 	for _, v := range []*prometheus.GaugeVec{m.drift, m.held, m.reachable, m.circuit, m.suspended} {
 		v.DeleteLabelValues(cluster)
 	}
+	m.violation.DeletePartialMatch(prometheus.Labels{"cluster": cluster})
 }
