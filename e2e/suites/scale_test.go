@@ -1,0 +1,271 @@
+package suites
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/neo4jctl/neo4jctl/e2e/neo4jsim"
+	"github.com/neo4jctl/neo4jctl/e2e/testenv"
+)
+
+// TestScaleOutAndIn plans and applies 3 → 5 → 3 servers with the built
+// binary. The plan must list the documented safe sequences in order
+// (NEO4J.md); apply must leave five Pods Ready and five servers Enabled,
+// and on the way back retire each server — DEALLOCATE, wait, DROP — before
+// the StatefulSet shrinks, as the simulator's statement log and the API
+// server's audit log show independently of neo4jctl's own output. A scale
+// in that would remove a database's only primary is refused, naming the
+// fix, with nothing written.
+func TestScaleOutAndIn(t *testing.T) {
+	requireE2E(t)
+	env := testenv.Shared(t)
+	c := newCluster(t, env, clusterOpts{})
+	c.converge()
+
+	// Scale out: replicas up, then per new server (lowest ordinal first)
+	// wait Free → ENABLE → wait Enabled/Available.
+	c.setServers(5)
+	p, res := c.plan()
+	if res.code != 2 {
+		t.Fatalf("plan 3 → 5: want exit 2\n%s", res)
+	}
+	got := stepSummary(p.Steps, "scale-statefulset", "wait-server-free", "enable-server", "wait-server-enabled")
+	want := []string{
+		"scale-statefulset(5)",
+		"wait-server-free(3)", "enable-server(3)", "wait-server-enabled(3)",
+		"wait-server-free(4)", "enable-server(4)", "wait-server-enabled(4)",
+	}
+	if !equalStrings(got, want) {
+		t.Errorf("scale-out steps:\n got %v\nwant %v", got, want)
+	}
+
+	res = c.apply()
+	if res.code != 0 {
+		t.Fatalf("apply 3 → 5:\n%s", res)
+	}
+	if n := c.readyPods(); n != 5 {
+		t.Errorf("after scale out: %d Pods Ready, want 5", n)
+	}
+	if st := c.serverStates(); st[neo4jsim.StateEnabled] != 5 || len(st) != 1 {
+		t.Errorf("after scale out: servers %v, want 5 Enabled", st)
+	}
+	c.requireEmptyPlan()
+
+	// Scale in: highest ordinal first, each DEALLOCATE → wait → DROP,
+	// and only then replicas down.
+	leaving := map[string]string{} // serverId → Pod
+	for _, pod := range []string{c.name + "-4", c.name + "-3"} {
+		s, ok := c.serverOf(pod)
+		if !ok {
+			t.Fatalf("no server for %s", pod)
+		}
+		leaving[s.ID] = pod
+	}
+	c.setServers(3)
+	p, res = c.plan()
+	if res.code != 2 {
+		t.Fatalf("plan 5 → 3: want exit 2\n%s", res)
+	}
+	got = stepSummary(p.Steps, "deallocate", "wait-deallocated", "drop-server", "scale-statefulset")
+	want = []string{
+		"deallocate(4)", "wait-deallocated(4)", "drop-server(4)",
+		"deallocate(3)", "wait-deallocated(3)", "drop-server(3)",
+		"scale-statefulset(3)",
+	}
+	if !equalStrings(got, want) {
+		t.Errorf("scale-in steps:\n got %v\nwant %v", got, want)
+	}
+	for _, s := range p.Steps {
+		if (s.Kind == "deallocate" || s.Kind == "drop-server") && !s.Irreversible {
+			t.Errorf("step %s %s is not marked irreversible", s.ID, s.Kind)
+		}
+	}
+
+	mark := auditMark(t, env)
+	c.sim.ResetLog()
+	res = c.apply()
+	if res.code != 0 {
+		t.Fatalf("apply 5 → 3:\n%s", res)
+	}
+	// The statement log: per leaving server DEALLOCATE then DROP.
+	type times struct{ dealloc, drop time.Time }
+	seen := map[string]*times{}
+	for _, st := range c.sim.Log() {
+		if !st.OK() {
+			continue
+		}
+		for id := range leaving {
+			if !strings.Contains(st.Query, id) && !paramsMention(st.Params, id) {
+				continue
+			}
+			if seen[id] == nil {
+				seen[id] = &times{}
+			}
+			switch st.Command {
+			case "DEALLOCATE DATABASES":
+				seen[id].dealloc = st.Time
+			case "DROP SERVER":
+				if seen[id].dealloc.IsZero() {
+					t.Errorf("DROP SERVER %s (%s) before its DEALLOCATE", id, leaving[id])
+				}
+				seen[id].drop = st.Time
+			}
+		}
+	}
+	// The audit log: when neo4jctl wrote the StatefulSet.
+	var stsWrites []time.Time
+	for _, ev := range neo4jctlRequests(t, env, mark, c.ns) {
+		if isWrite(ev) && !isDryRun(ev) && ev.ObjectRef != nil && ev.ObjectRef.Resource == "statefulsets" && ev.ObjectRef.Name == c.name {
+			stsWrites = append(stsWrites, ev.StageTimestamp)
+		}
+	}
+	if len(stsWrites) == 0 {
+		t.Fatalf("the audit log shows no write of StatefulSet %s by neo4jctl during the scale in", c.name)
+	}
+	for id, pod := range leaving {
+		tm := seen[id]
+		if tm == nil || tm.dealloc.IsZero() || tm.drop.IsZero() {
+			t.Errorf("server %s (%s): statement log lacks DEALLOCATE and/or DROP SERVER: %+v", id, pod, c.sim.Log())
+			continue
+		}
+		// ResponseComplete of the first StatefulSet write: the write was
+		// answered at that instant, so it was sent before. Both statements
+		// must precede it.
+		if !tm.drop.Before(stsWrites[0]) {
+			t.Errorf("server %s (%s): DROP SERVER at %s is not before the StatefulSet write at %s", id, pod, tm.drop.Format(time.RFC3339Nano), stsWrites[0].Format(time.RFC3339Nano))
+		}
+	}
+	c.waitPods(3)
+	c.requireEmptyPlan()
+}
+
+// TestScaleInRefusedForSolePrimary: a scale in that would remove the only
+// primary of a database is refused before anything is written — in plan
+// and in apply — and the refusal names the fix. It starts its own cluster
+// at five servers: scaling a cluster back out onto the retained volumes of
+// dropped servers is a separate problem (see the report).
+func TestScaleInRefusedForSolePrimary(t *testing.T) {
+	requireE2E(t)
+	env := testenv.Shared(t)
+	c := newCluster(t, env, clusterOpts{mutate: func(doc map[string]any) {
+		setPath(doc, 5, "spec", "servers")
+		dbs := getPath(doc, "spec", "databases").([]any)
+		setPath(doc, append(dbs, map[string]any{"name": "solo", "topology": map[string]any{"primaries": 1}}), "spec", "databases")
+	}})
+	c.converge()
+	var soloOn string
+	for id, role := range c.sim.Allocations("solo") {
+		if role == "primary" {
+			soloOn = id
+		}
+	}
+	var soloPod string
+	for _, s := range c.sim.Servers() {
+		if s.ID == soloOn {
+			soloPod = strings.SplitN(s.Advertised, ".", 2)[0]
+		}
+	}
+	if soloPod != c.name+"-3" && soloPod != c.name+"-4" {
+		t.Fatalf("the simulator placed solo's primary on %q; the test needs it on a server the scale in removes", soloPod)
+	}
+	c.setServers(3)
+	p, res := c.plan()
+	if res.code != 1 {
+		t.Errorf("plan of a scale in removing solo's only primary: want exit 1\n%s", res)
+	}
+	refused := false
+	for _, r := range p.Refusals {
+		if strings.Contains(r.Reason, "solo") && strings.Contains(r.Fix, "2 PRIMARIES") {
+			refused = true
+		}
+	}
+	if !refused {
+		t.Errorf("no refusal naming database solo and the fix (TOPOLOGY 2 PRIMARIES): %+v", p.Refusals)
+	}
+	rv := c.resourceVersion()
+	mark := auditMark(t, env)
+	c.sim.ResetLog()
+	res = c.apply()
+	if res.code != 1 {
+		t.Errorf("apply of a refused scale in: want exit 1\n%s", res)
+	}
+	if !strings.Contains(res.stdout+res.stderr, "2 PRIMARIES") {
+		t.Errorf("apply does not name the fix:\n%s", res)
+	}
+	for _, ev := range neo4jctlRequests(t, env, mark, c.ns) {
+		if isWrite(ev) && !isDryRun(ev) && resourceOf(ev) != "leases" && resourceOf(ev) != "pods/portforward" {
+			t.Errorf("refused apply wrote: %s %s", ev.Verb, ev.RequestURI)
+		}
+	}
+	if log := c.sim.Log(); len(log) != 0 {
+		t.Errorf("refused apply sent statements to Neo4j: %+v", log)
+	}
+	if now := c.resourceVersion(); now != rv {
+		t.Errorf("StatefulSet resourceVersion moved from %s to %s during a refused apply", rv, now)
+	}
+}
+
+// stepSummary lists the steps of the given kinds as kind(ordinal), or
+// kind(replicas) for a scale step, in plan order.
+func stepSummary(steps []planStep, kinds ...string) []string {
+	want := map[string]bool{}
+	for _, k := range kinds {
+		want[k] = true
+	}
+	var out []string
+	for _, s := range steps {
+		if !want[s.Kind] {
+			continue
+		}
+		switch {
+		case s.Kind == "scale-statefulset" && s.Replicas != nil:
+			out = append(out, fmt.Sprintf("%s(%d)", s.Kind, *s.Replicas))
+		case s.Server != nil:
+			out = append(out, fmt.Sprintf("%s(%d)", s.Kind, s.Server.Ordinal))
+		default:
+			out = append(out, s.Kind+"(?)")
+		}
+	}
+	return out
+}
+
+func paramsMention(params map[string]any, s string) bool {
+	for _, v := range params {
+		if fmt.Sprint(v) == s || strings.Contains(fmt.Sprint(v), s) {
+			return true
+		}
+	}
+	return false
+}
+
+// resourceVersion of the cluster's StatefulSet.
+func (c *cluster) resourceVersion() string {
+	c.t.Helper()
+	cs, err := c.env.Clientset()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	sts, err := cs.AppsV1().StatefulSets(c.ns).Get(context.Background(), c.name, metav1.GetOptions{})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return sts.ResourceVersion
+}
+
+// waitPods waits until exactly n Pods of the cluster are Ready (Pods of a
+// shrunk StatefulSet take a moment to go).
+func (c *cluster) waitPods(n int) {
+	c.t.Helper()
+	for range 300 {
+		if c.readyPods() == n {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.t.Errorf("%d Pods Ready, want %d", c.readyPods(), n)
+}
