@@ -11,7 +11,7 @@ import (
 
 	dwatch "github.com/neo4jctl/neo4jctl/drift/watch"
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
-	"github.com/neo4jctl/neo4jctl/manifests"
+	"github.com/neo4jctl/neo4jctl/internal/pipeline"
 	watchmanifests "github.com/neo4jctl/neo4jctl/manifests/watch"
 )
 
@@ -74,15 +74,11 @@ func (o *RenderOptions) Run() error {
 	if o.Watch {
 		return o.runWatch()
 	}
-	c, ns, err := loadCluster(o.File, o.FlagNamespace)
+	t, err := pipeline.Load(o.File, o.FlagNamespace)
 	if err != nil {
 		return err
 	}
-	objs, err := manifests.Render(c, ns)
-	if err != nil {
-		return fmt.Errorf("%s: render: %w", o.File, err)
-	}
-	return writeObjects(o.IO.Out, objs, o.Output)
+	return writeObjects(o.IO.Out, t.Objects, o.Output)
 }
 
 // writeObjects prints objects as a multi-document YAML stream or a JSON

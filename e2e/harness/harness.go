@@ -101,7 +101,16 @@ func StartSim(ctx context.Context, env *testenv.Env, c *clusterfile.Cluster, ns,
 			Namespace:   ns,
 			StatefulSet: pool.StatefulSet,
 			OnListen: func(pod *corev1.Pod, server neo4jsim.ServerInfo) {
-				if err := env.PortForward(ctx, ns, pod.Name, int(manifests.PortBolt), portOf(server.Listen)); err != nil && ctx.Err() == nil {
+				// Retried: an API server restarted by a fault test must not
+				// leave a server unreachable for the rest of the run.
+				var err error
+				for attempt := 0; attempt < 50 && ctx.Err() == nil; attempt++ {
+					if err = env.PortForward(ctx, ns, pod.Name, int(manifests.PortBolt), portOf(server.Listen)); err == nil {
+						return
+					}
+					time.Sleep(200 * time.Millisecond)
+				}
+				if ctx.Err() == nil {
 					s.fail(fmt.Errorf("port-forward for %s: %w", pod.Name, err))
 				}
 			},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sort"
 	"strconv"
 	"time"
 
@@ -105,11 +106,18 @@ func podReady(p *corev1.Pod) bool {
 // identity is what makes a restarted Pod the same Neo4j server: its data
 // volume. A new claim (a wiped volume) is a new server.
 func (f *follower) identity(ctx context.Context, p *corev1.Pod) string {
+	// The StatefulSet controller builds a Pod's volumes from a map, so
+	// their order changes between restarts: take the claim with the
+	// smallest name, or a rolled Pod would come back as a new server.
+	var claims []string
 	for _, v := range p.Spec.Volumes {
-		if v.PersistentVolumeClaim == nil {
-			continue
+		if v.PersistentVolumeClaim != nil {
+			claims = append(claims, v.PersistentVolumeClaim.ClaimName)
 		}
-		pvc, err := f.cs.CoreV1().PersistentVolumeClaims(p.Namespace).Get(ctx, v.PersistentVolumeClaim.ClaimName, metav1.GetOptions{})
+	}
+	sort.Strings(claims)
+	for _, name := range claims {
+		pvc, err := f.cs.CoreV1().PersistentVolumeClaims(p.Namespace).Get(ctx, name, metav1.GetOptions{})
 		if err == nil {
 			return "pvc:" + string(pvc.UID)
 		}

@@ -64,6 +64,29 @@ func inventoryOf(u *unstructured.Unstructured, namespace string) (InventoryRef, 
 	return InventoryRef{Namespace: namespace, Cluster: cluster}, true
 }
 
+// MarkMembers labels every object that carries the neo4jctl.io/cluster
+// label as a member of its cluster's ApplySet, in place, so that what
+// `neo4jctl render` prints is exactly what apply sends (and what `kubectl
+// diff` of the rendered objects compares). namespace is used for objects
+// that name none.
+func MarkMembers(objs []*unstructured.Unstructured, namespace string) {
+	for _, o := range objs {
+		markMember(o, namespace)
+	}
+}
+
+func markMember(o *unstructured.Unstructured, defaultNamespace string) {
+	ns := o.GetNamespace()
+	if ns == "" {
+		ns = defaultNamespace
+	}
+	if inv, ok := inventoryOf(o, ns); ok {
+		labels := o.GetLabels()
+		labels[ApplySetPartOfLabel] = inv.ID()
+		o.SetLabels(labels)
+	}
+}
+
 // KindsOf lists the distinct group/kinds of objs, sorted, for EnsureInventory.
 func KindsOf(objs []*unstructured.Unstructured) []schema.GroupKind {
 	s := sets.New[schema.GroupKind]()

@@ -165,11 +165,7 @@ func (c *Client) prepare(u *unstructured.Unstructured, defaultNamespace string) 
 		}
 	}
 	obj.SetNamespace(ns)
-	if inv, ok := inventoryOf(obj, ns); ok {
-		labels := obj.GetLabels()
-		labels[ApplySetPartOfLabel] = inv.ID()
-		obj.SetLabels(labels)
-	}
+	markMember(obj, ns)
 	return prepared{obj: obj, ri: c.resourceFor(m, ns), address: Address(gvk, ns, obj.GetName())}, nil
 }
 

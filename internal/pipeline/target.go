@@ -55,6 +55,9 @@ func LoadData(path string, data []byte, flagNamespace string) (*Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: render: %w", path, err)
 	}
+	// The objects carry their ApplySet membership label here already, so
+	// they are exactly what apply sends and what render prints.
+	kube.MarkMembers(objs, ns)
 	d := plan.DesiredFrom(c, ns, func(sts string, ordinal int) string {
 		return podDNSName(c, ns, sts, ordinal)
 	})
