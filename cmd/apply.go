@@ -28,6 +28,8 @@ const lockTTL = 30 * time.Second
 type ApplyOptions struct {
 	IO            *iostreams.IOStreams
 	File          string
+	Files         []string
+	Parallel      int
 	PlanFile      string
 	FlagNamespace string
 	Output        string
@@ -83,12 +85,21 @@ Exit codes: 0 success, 1 error or failed step, 2 changes applied (with
 				return usageErrorf(cmd, "applying a saved plan needs the cluster file it was made from: neo4jctl apply %s -f CLUSTER_FILE", opts.PlanFile)
 			case len(files) == 0:
 				return usageErrorf(cmd, "-f CLUSTER_FILE is required")
-			case len(files) > 1:
-				return usageErrorf(cmd, "apply takes one cluster file; got %d", len(files))
 			}
-			opts.File = files[0]
-			if st, err := os.Stat(opts.File); err == nil && st.IsDir() {
-				return usageErrorf(cmd, "-f %s is a directory; apply takes one cluster file", opts.File)
+			opts.Files = files
+			if len(files) == 1 {
+				if st, err := os.Stat(files[0]); err == nil && !st.IsDir() {
+					opts.File = files[0]
+				}
+			}
+			if opts.File == "" {
+				// A fleet: several files or a directory.
+				if opts.PlanFile != "" {
+					return usageErrorf(cmd, "a saved plan is for one cluster; pass its cluster file with -f")
+				}
+				if !opts.AutoApprove {
+					return usageErrorf(cmd, "applying a fleet (several cluster files or a directory) needs --auto-approve; review it first with neo4jctl plan")
+				}
 			}
 			if _, err := views.NewApplyView(opts.Output, views.ApplyViewOptions{}); err != nil {
 				return usageErrorf(cmd, "-o: %v", err)
@@ -105,7 +116,8 @@ Exit codes: 0 success, 1 error or failed step, 2 changes applied (with
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVarP(&files, "filename", "f", nil, "the cluster file")
+	fl.StringArrayVarP(&files, "filename", "f", nil, "the cluster file; several -f or a directory apply a fleet (with --auto-approve)")
+	fl.IntVar(&opts.Parallel, "parallel", 8, "clusters applied at once in a fleet")
 	fl.StringVarP(&opts.Output, "output", "o", views.FormatHuman, "output format: human or json (NDJSON events)")
 	fl.BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking (required when stdin is not a terminal)")
 	fl.BoolVar(&opts.Lock, "lock", true, "hold the cluster's Lease while applying (--lock=false only if you are sure no other apply runs)")
@@ -127,8 +139,12 @@ func (o *ApplyOptions) planOptions(t *pipeline.Target) plan.Options {
 	}
 }
 
-// Run locks, plans, confirms, executes and verifies.
+// Run locks, plans, confirms, executes and verifies one cluster, or a
+// fleet of them.
 func (o *ApplyOptions) Run(ctx context.Context) error {
+	if o.File == "" {
+		return o.runFleet(ctx)
+	}
 	var saved *plan.Plan
 	if o.PlanFile != "" {
 		p, err := readPlan(o.PlanFile)
@@ -144,8 +160,13 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 	if saved != nil && (saved.Cluster != t.Cluster.Metadata.Name || saved.Namespace != t.Namespace) {
 		return fmt.Errorf("the saved plan is for cluster %s/%s, but %s is %s", saved.Namespace, saved.Cluster, o.File, t.Name())
 	}
+	return o.applyTarget(ctx, t, saved, o.IO.Out, o.IO.ErrOut)
+}
 
-	view, _ := views.NewApplyView(o.Output, views.ApplyViewOptions{Out: o.IO.Out, ErrOut: o.IO.ErrOut, Color: o.IO.ColorEnabled()})
+// applyTarget is apply for one cluster, writing to out and errOut (the
+// process's streams, or a fleet's per-cluster prefixed streams).
+func (o *ApplyOptions) applyTarget(ctx context.Context, t *pipeline.Target, saved *plan.Plan, out, errOut io.Writer) error {
+	view, _ := views.NewApplyView(o.Output, views.ApplyViewOptions{Out: out, ErrOut: errOut, Color: o.IO.ColorEnabled()})
 	ex := &apply.Executor{Hook: view, Options: apply.Options{ForceConflicts: o.Force, StepTimeout: o.StepTimeout}}
 	r, err := o.runner(&retryHooks{kube: ex.KubeRetry, neo4j: ex.Neo4jRetry})
 	if err != nil {
@@ -186,7 +207,7 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
 			if err := lock.Release(rctx); err != nil {
-				fmt.Fprintf(o.IO.ErrOut, "Warning: %v (it expires on its own within %s)\n", err, lockTTL)
+				fmt.Fprintf(errOut, "Warning: %v (it expires on its own within %s)\n", err, lockTTL)
 			}
 		}()
 		runCtx = lock.Context()
@@ -202,7 +223,7 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 		}
 		p = saved
 	}
-	if err := o.showPlan(p); err != nil {
+	if err := o.showPlan(out, p); err != nil {
 		return err
 	}
 	if !p.Applicable() {
@@ -264,14 +285,14 @@ func readPlan(path string) (*plan.Plan, error) {
 
 // showPlan prints the plan: the plan view for humans, one message event
 // with the summary line for NDJSON (the full plan is `plan -o json`).
-func (o *ApplyOptions) showPlan(p *plan.Plan) error {
+func (o *ApplyOptions) showPlan(out io.Writer, p *plan.Plan) error {
 	if o.Output == views.FormatJSON {
-		v, _ := views.NewApplyView(views.FormatJSON, views.ApplyViewOptions{Out: o.IO.Out})
+		v, _ := views.NewApplyView(views.FormatJSON, views.ApplyViewOptions{Out: out})
 		v.Message(views.SummaryLine(p))
 		return nil
 	}
 	pv, _ := views.NewPlanView(views.FormatHuman, o.IO.ColorEnabled())
-	return pv.Render(o.IO.Out, p)
+	return pv.Render(out, p)
 }
 
 // errDeclined is returned when the user does not type "yes".
