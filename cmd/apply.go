@@ -88,8 +88,8 @@ Exit codes: 0 success, 1 error or failed step, 2 changes applied (with
 			}
 			opts.Files = files
 			if len(files) == 1 {
-				if st, err := os.Stat(files[0]); err == nil && !st.IsDir() {
-					opts.File = files[0]
+				if st, err := os.Stat(files[0]); err != nil || !st.IsDir() {
+					opts.File = files[0] // a missing file fails when loaded, with its name
 				}
 			}
 			if opts.File == "" {

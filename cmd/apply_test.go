@@ -27,7 +27,11 @@ func TestApplyFlags(t *testing.T) {
 	}{
 		{name: "no file", args: []string{"apply"}, wantErr: "-f CLUSTER_FILE is required"},
 		{name: "plan file without cluster file", args: []string{"apply", "plan.json"}, wantErr: "needs the cluster file it was made from"},
-		{name: "two files", args: []string{"apply", "-f", "a.yaml", "-f", "b.yaml"}, wantErr: "one cluster file"},
+		{name: "two files", args: []string{"apply", "-f", "a.yaml", "-f", "b.yaml"}, wantErr: "a fleet (several cluster files or a directory) needs --auto-approve"},
+		{name: "fleet with a saved plan", args: []string{"apply", "p.json", "-f", "a.yaml", "-f", "b.yaml", "--auto-approve"}, wantErr: "a saved plan is for one cluster"},
+		{name: "fleet", args: []string{"apply", "-f", "a.yaml", "-f", "b.yaml", "--auto-approve", "--parallel", "3"}, wantOpts: func(o *ApplyOptions) bool {
+			return o.File == "" && len(o.Files) == 2 && o.Parallel == 3
+		}},
 		{name: "bad output", args: []string{"apply", "-f", "a.yaml", "-o", "markdown"}, wantErr: "-o: unknown output format"},
 		{name: "target with a saved plan", args: []string{"apply", "p.json", "-f", "a.yaml", "--target", "k8s:*"}, wantErr: "a saved plan already has its targets"},
 		{name: "defaults", args: []string{"apply", "-f", "a.yaml"}, wantOpts: func(o *ApplyOptions) bool {
