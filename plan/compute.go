@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -338,7 +339,7 @@ func (b *builder) fieldDiffs(o state.Object, live, after map[string]any, subset 
 	var out []FieldDiff
 	for _, r := range raw {
 		p := joinPath(r.segs)
-		manager := managerOf(o.Managers, p)
+		manager := managerOf(o.Managers, r.segs, live, after)
 		if b.ignored(o.Address, r.segs, manager) {
 			continue
 		}
@@ -370,19 +371,124 @@ func (b *builder) fieldDiffs(o state.Object, live, after map[string]any, subset 
 }
 
 // managerOf returns the manager other than neo4jctl owning the field, the
-// one who changed it out of band.
-func managerOf(ms []state.FieldManager, p string) string {
+// one who changed it out of band. The diff keys a list element by the first
+// of listKeys (ports[name=http]) while managedFields key it as the API
+// server's schema does (ports[port=7474,protocol=TCP]); elements are matched
+// by resolving the diff's element in the live object (or, for an element
+// only the cluster file has, in after) and checking the managed key there.
+func managerOf(ms []state.FieldManager, segs []string, live, after map[string]any) string {
+	p := joinPath(segs)
 	for _, m := range ms {
 		if m.Manager == "neo4jctl" {
 			continue
 		}
 		for _, f := range m.Fields {
-			if pathWithin(p, f) || pathWithin(f, p) {
+			if pathWithin(p, f) || pathWithin(f, p) || managedPathMatches(f, segs, live, after) {
 				return m.Manager
 			}
 		}
 	}
 	return ""
+}
+
+// managedPathMatches reports whether the managedFields path f names the
+// field at segs, a parent of it or a field below it, matching list elements
+// by value in the objects rather than by how their key is written.
+func managedPathMatches(f string, segs []string, objs ...map[string]any) bool {
+	pos := 0
+	for i, s := range segs {
+		if pos == len(f) {
+			return true // f is a parent of the diffed field
+		}
+		if !strings.HasPrefix(s, "[") {
+			text := s
+			if i > 0 {
+				text = "." + s
+			}
+			if !strings.HasPrefix(f[pos:], text) {
+				return false
+			}
+			pos += len(text)
+			if pos < len(f) && f[pos] != '.' && f[pos] != '[' {
+				return false // only a prefix of a longer key
+			}
+			continue
+		}
+		if f[pos] != '[' {
+			return false
+		}
+		end := strings.IndexByte(f[pos:], ']')
+		if end < 0 {
+			return false
+		}
+		fkey := f[pos+1 : pos+end]
+		pos += end + 1
+		if "["+fkey+"]" == s {
+			continue
+		}
+		matched := false
+		for _, obj := range objs {
+			if sameElement(obj, segs[:i], s, fkey) {
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			return false
+		}
+	}
+	return true // equal, or f is below the diffed field
+}
+
+// sameElement reports whether the list element the diff segment seg names,
+// in the list at parent of obj, is the one the managedFields key fkey
+// ("port=7474,protocol=TCP", "=value" for a set, "3" for an index) names.
+func sameElement(obj map[string]any, parent []string, seg, fkey string) bool {
+	v, ok := lookup(obj, parent)
+	if !ok {
+		return false
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return false
+	}
+	idx := -1
+	inner := seg[1 : len(seg)-1]
+	if k, val, keyed := strings.Cut(inner, "="); keyed {
+		for i, e := range list {
+			if m, ok := e.(map[string]any); ok && scalarString(m[k]) == val {
+				idx = i
+				break
+			}
+		}
+	} else if i, err := strconv.Atoi(inner); err == nil && i >= 0 && i < len(list) {
+		idx = i
+	}
+	if idx < 0 {
+		return false
+	}
+	elem := list[idx]
+	if i, err := strconv.Atoi(fkey); err == nil {
+		return i == idx
+	}
+	if val, ok := strings.CutPrefix(fkey, "="); ok {
+		return isScalar(elem) && scalarString(elem) == val
+	}
+	m, ok := elem.(map[string]any)
+	if !ok {
+		return false
+	}
+	for _, kv := range strings.Split(fkey, ",") {
+		k, val, ok := strings.Cut(kv, "=")
+		if !ok {
+			return false
+		}
+		got, present := m[k]
+		if !present || !isScalar(got) || scalarString(got) != val {
+			return false
+		}
+	}
+	return true
 }
 
 func (b *builder) ignored(addr string, segs []string, manager string) bool {

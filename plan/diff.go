@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // rawDiff is one differing field before redaction and attribution. Its
@@ -75,7 +77,38 @@ func diffValues(before, after any, segs []string, subset bool, out *[]rawDiff) {
 			return
 		}
 	}
+	if equalQuantities(segs, before, after) {
+		return
+	}
 	*out = append(*out, rawDiff{segs: segs, before: before, after: after})
+}
+
+// equalQuantities reports whether before and after are the same quantity
+// written differently ("1Gi" and "1073741824", "1" and "1000m") in a field
+// that holds one: resource requests and limits (containers and
+// volumeClaimTemplates alike) and an emptyDir's sizeLimit. The API server
+// keeps a quantity as written, so comparing the strings would report a
+// change where there is none. Other strings are compared as they are.
+func equalQuantities(segs []string, before, after any) bool {
+	if !quantityField(segs) {
+		return false
+	}
+	bs, ok1 := before.(string)
+	as, ok2 := after.(string)
+	if !ok1 || !ok2 {
+		return false
+	}
+	bq, err1 := resource.ParseQuantity(bs)
+	aq, err2 := resource.ParseQuantity(as)
+	return err1 == nil && err2 == nil && bq.Cmp(aq) == 0
+}
+
+func quantityField(segs []string) bool {
+	n := len(segs)
+	if n >= 1 && segs[n-1] == "sizeLimit" {
+		return true
+	}
+	return n >= 3 && segs[n-3] == "resources" && (segs[n-2] == "requests" || segs[n-2] == "limits")
 }
 
 func diffKeyedList(bl, al []any, key string, segs []string, subset bool, out *[]rawDiff) {

@@ -16,9 +16,28 @@ type liveDB struct {
 	Default            bool
 	ReqP, ReqS         int64
 	CurP, CurS         int64
-	NotOnline          []string
+	NotOnline          []allocation
 	Primaries          []string // serverIds hosting it as primary
 }
+
+// allocation is one allocation of a database that is not online.
+type allocation struct {
+	Status   string // currentStatus, "unknown" when empty
+	ServerID string
+	Where    string // the server's display name, for messages
+}
+
+func describe(as []allocation) string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.Status + " on " + a.Where
+	}
+	return strings.Join(out, ", ")
+}
+
+// movingStatuses are the states of an allocation a DEALLOCATE is moving onto
+// a remaining server.
+var movingStatuses = map[string]bool{"store copying": true, "starting": true, "initial": true}
 
 func (b *builder) indexNeo4j() {
 	b.dbs = map[string]*liveDB{}
@@ -36,7 +55,7 @@ func (b *builder) indexNeo4j() {
 			if s, ok := b.n.Servers[a.ServerID]; ok {
 				where = displayName(s, "")
 			}
-			db.NotOnline = append(db.NotOnline, fmt.Sprintf("%s on %s", orUnknown(a.CurrentStatus), orUnknown(where)))
+			db.NotOnline = append(db.NotOnline, allocation{Status: orUnknown(a.CurrentStatus), ServerID: a.ServerID, Where: orUnknown(where)})
 		}
 		if a.Role == "primary" {
 			db.Primaries = append(db.Primaries, a.ServerID)
@@ -221,7 +240,9 @@ func (b *builder) pool(pl Pool, o *state.Object, config []*draft) (*draft, []*dr
 		target = live // an ignore rule owns spec.replicas (an autoscaler)
 	}
 	templateChanged := o != nil && o.Live != nil && hasDiff(sts, "spec.template")
-	servers := b.enterprise && (b.neoKnown || b.fresh)
+	// --skip-neo4j plans no server step at all, not even for a new cluster
+	// (there is nothing to observe yet, but apply has no Neo4j access).
+	servers := b.enterprise && !b.opts.SkipNeo4j && (b.neoKnown || b.fresh)
 	c := &chain{b: b, key: pl.StatefulSet, seq: "servers:" + pl.StatefulSet, first: config}
 
 	var outgoing []int
@@ -241,7 +262,12 @@ func (b *builder) pool(pl Pool, o *state.Object, config []*draft) (*draft, []*dr
 			b.p.Refusals = append(b.p.Refusals, rs...)
 			sts = dropReplicas(sts)
 			scaleOutOK = false
+		} else {
+			b.retainedVolumeWarnings(pl.StatefulSet, live, target)
 		}
+	case target > live && live > 0 && b.enterprise && !b.fresh && hasDiff(sts, "spec.replicas"):
+		// Neo4j not planned (--skip-neo4j): every new server is unknown.
+		b.retainedVolumeWarnings(pl.StatefulSet, live, target)
 	case target < live || len(outgoing) > 0:
 		if !b.enterprise {
 			break
@@ -269,7 +295,13 @@ func (b *builder) pool(pl Pool, o *state.Object, config []*draft) (*draft, []*dr
 	// ordinal first; replicas go down only after all of them.
 	c.seq = "servers:" + pl.StatefulSet
 	for _, ord := range outgoing {
-		b.retire(c, pl.StatefulSet, ord, "scale in "+pl.StatefulSet+fmt.Sprintf(" %d → %d", live, target))
+		why := fmt.Sprintf("scale in %s %d → %d", pl.StatefulSet, live, target)
+		if live <= target {
+			// The replicas are already down (an earlier apply stopped after
+			// lowering them, or someone scaled by hand): finish the sequence.
+			why = fmt.Sprintf("finish scaling in %s to %d: %s is gone but its server remains", pl.StatefulSet, target, podName(pl.StatefulSet, ord))
+		}
+		b.retire(c, pl.StatefulSet, ord, why)
 	}
 	if sts != nil {
 		if hasDiff(sts, "spec.replicas") && target != live {
@@ -326,6 +358,34 @@ func (b *builder) pool(pl Pool, o *state.Object, config []*draft) (*draft, []*dr
 		}
 	}
 	return c.last, rollouts
+}
+
+// retainedVolumeWarnings warns, for a scale out onto ordinals without a
+// known server, that a PVC kept from an earlier scale in (whenScaled:
+// Retain, the default) brings back the id of a server that was dropped, and
+// a dropped server id can never rejoin. The plan has no PVC state, so it
+// cannot tell whether such a PVC exists: it says what to check.
+func (b *builder) retainedVolumeWarnings(sts string, live, target int) {
+	if b.d.Cluster == nil {
+		return
+	}
+	st := b.d.Cluster.Spec.Storage
+	if st.Retention.WhenScaled != "" && st.Retention.WhenScaled != "Retain" {
+		return
+	}
+	for ord := live; ord < target; ord++ {
+		if _, known := b.byPod[sts][ord]; known {
+			continue
+		}
+		pod := podName(sts, ord)
+		// The claim names are <volumeClaimTemplate>-<pod>; manifests
+		// renders "data" always and "logs" only with a logs size.
+		pvcs := "PVC data-" + pod
+		if st.Logs.Size != "" {
+			pvcs = "PVCs data-" + pod + " and logs-" + pod
+		}
+		b.warn("if %s ran before and was dropped, its retained volume holds a dropped server id and it will not rejoin: delete %s first (storage retention whenScaled: Retain).", pod, pvcs)
+	}
 }
 
 // join plans a server that does not exist yet: wait for its Free row, enable
@@ -416,7 +476,7 @@ func (b *builder) scaleOutRefusals(addr string) []Refusal {
 	for _, name := range b.ndbs {
 		db := b.dbs[name]
 		if len(db.NotOnline) > 0 {
-			rs = append(rs, Refusal{addr, fmt.Sprintf("cannot scale out: database %s is not online (%s)", name, strings.Join(db.NotOnline, ", ")), fix})
+			rs = append(rs, Refusal{addr, fmt.Sprintf("cannot scale out: database %s is not online (%s)", name, describe(db.NotOnline)), fix})
 		} else if db.ReqP != db.CurP || db.ReqS != db.CurS {
 			rs = append(rs, Refusal{addr, fmt.Sprintf("cannot scale out: database %s is still moving (requested %d primaries %d secondaries, current %d and %d)", name, db.ReqP, db.ReqS, db.CurP, db.CurS), fix})
 		}
@@ -454,8 +514,8 @@ func (b *builder) scaleInRefusals(addr, sts string, outgoing []int) []Refusal {
 	}
 	for _, name := range b.ndbs {
 		db := b.dbs[name]
-		if len(db.NotOnline) > 0 {
-			rs = append(rs, Refusal{addr, fmt.Sprintf("cannot scale in: database %s is not online (%s)", name, strings.Join(db.NotOnline, ", ")),
+		if bad := b.blockingScaleIn(db, out); len(bad) > 0 {
+			rs = append(rs, Refusal{addr, fmt.Sprintf("cannot scale in: database %s is not online (%s)", name, describe(bad)),
 				fmt.Sprintf("bring %s online (neo4jctl healthcheck shows why), then plan again", name)})
 			continue
 		}
@@ -463,7 +523,9 @@ func (b *builder) scaleInRefusals(addr, sts string, outgoing []int) []Refusal {
 			continue
 		}
 		if len(db.Primaries) == 1 {
-			if s, leaving := out[db.Primaries[0]]; leaving {
+			// A server already Deallocating was accepted by DEALLOCATE: no
+			// DEALLOCATE is sent again, so there is nothing to refuse.
+			if s, leaving := out[db.Primaries[0]]; leaving && !deallocating(s) {
 				rs = append(rs, Refusal{addr,
 					fmt.Sprintf("cannot scale in: server %s (%s) holds the only primary of database %s, so DEALLOCATE would be refused", displayName(s, pods[s.ID]), s.ID, name),
 					fmt.Sprintf("ALTER DATABASE %s SET TOPOLOGY 2 PRIMARIES (spec.databases: %s topology.primaries: 2), apply, then scale in", name, name)})
@@ -483,6 +545,36 @@ func (b *builder) scaleInRefusals(addr, sts string, outgoing []int) []Refusal {
 		}
 	}
 	return rs
+}
+
+// blockingScaleIn returns the allocations of db that are not online and
+// must stop a scale-in. An interrupted scale-in leaves outgoing servers
+// Deallocating or Deallocated: their allocations are leaving (deallocating,
+// or unknown once the Pod is gone) and the copies DEALLOCATE is moving onto
+// the remaining servers are still starting; neither blocks resuming the
+// sequence, which waits until the moves are done.
+func (b *builder) blockingScaleIn(db *liveDB, out map[string]state.Server) []allocation {
+	moving := false
+	for _, a := range db.NotOnline {
+		if s, ok := out[a.ServerID]; ok && deallocating(s) {
+			moving = true
+		}
+	}
+	var bad []allocation
+	for _, a := range db.NotOnline {
+		if s, ok := out[a.ServerID]; ok && deallocating(s) {
+			continue
+		}
+		if _, leaving := out[a.ServerID]; moving && !leaving && movingStatuses[a.Status] {
+			continue
+		}
+		bad = append(bad, a)
+	}
+	return bad
+}
+
+func deallocating(s state.Server) bool {
+	return s.State == state.ServerDeallocating || s.State == state.ServerDeallocated
 }
 
 // orphan plans the deletion of an object neo4jctl applied and no longer
@@ -580,7 +672,7 @@ func (b *builder) databases(after []*draft) {
 		}
 		return
 	}
-	if !b.neoKnown && !b.fresh {
+	if b.opts.SkipNeo4j || (!b.neoKnown && !b.fresh) {
 		return
 	}
 	want := map[string]bool{}
