@@ -465,9 +465,9 @@ type growthRow struct {
 }
 
 type report struct {
-	header       string
-	rows         []row
-	growthRows   []growthRow
+	header             string
+	rows               []row
+	growthRows         []growthRow
 	fleetApply         sample
 	fleetApplyNeo4jctl sample
 	fleetObjects       int
