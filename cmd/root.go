@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -49,6 +50,9 @@ func Main() int {
 	// response bodies, Secret data included. neo4jctl reports errors itself.
 	klog.SetOutput(io.Discard)
 	klog.LogToStderr(false)
+	// client-go's runtime.HandleError (e.g. a port-forward stream that
+	// failed) logs through the contextual logger, not klog's output.
+	klog.SetLogger(logr.Discard())
 	ctx, stop := signalContext()
 	defer stop()
 	f := &Factory{

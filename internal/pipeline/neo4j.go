@@ -129,11 +129,29 @@ func (a Neo4jAccess) Connect(ctx context.Context, kc *kube.Client, t *Target) (*
 	case a.InCluster:
 		candidates = []string{fmt.Sprintf("%s://%s.%s.svc.%s:%d", scheme, manifests.ClientServiceName(t.Cluster), t.Namespace, manifests.ClusterDomain, manifests.PortBolt)}
 	default:
-		// Outside the cluster: reach a Pod through the API server. Try the
-		// main pool's Pods in order; the first Ready one answers.
+		// Outside the cluster: reach a Pod through the API server. Only Ready
+		// Pods of the main pool are tried, in order: dialling the advertised
+		// name of a Pod that does not exist would wait on DNS, and a cluster
+		// that has not started yet has nothing to observe.
 		pools := manifests.Pools(t.Cluster)
 		for i := 0; i < int(pools[0].Servers); i++ {
+			pod := manifests.PodName(t.Cluster, pools[0].Name, i)
+			if kc != nil && fwd != nil {
+				ready, err := kc.PodIsReady(ctx, t.Namespace, pod)
+				if err != nil {
+					closeAll()
+					return nil, nil, fmt.Errorf("find a Ready server Pod: %w", err)
+				}
+				if !ready {
+					continue
+				}
+			}
 			candidates = append(candidates, fmt.Sprintf("%s://%s", scheme, manifests.BoltAddress(t.Cluster, t.Namespace, pools[0].Name, i)))
+		}
+		if len(candidates) == 0 {
+			closeAll()
+			return nil, nil, &neo4j.Error{Op: "connect", Kind: neo4j.KindUnreachable,
+				Message: fmt.Sprintf("no Ready server Pod of StatefulSet %s/%s", t.Namespace, pools[0].StatefulSet)}
 		}
 	}
 	var lastErr error
