@@ -15,7 +15,6 @@ const (
 	ExitOK          = 0
 	ExitError       = 1
 	ExitChanges     = 2 // changes present (plan), drift found, or changes applied
-	ExitUnhealthy   = 3
 	ExitInterrupted = 130
 )
 

@@ -120,8 +120,8 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 Kubernetes objects and the live Neo4j cluster, prints a plan, and applies it
 in the order that keeps the cluster's quorum.
 
-Exit codes: 0 success, 1 error, 2 changes present or drift found,
-3 unhealthy, 130 interrupted.`,
+Exit codes: 0 success, 1 error, 2 changes present, drift found or changes
+applied (--detailed-exitcode), 130 interrupted.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
