@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -103,10 +104,14 @@ func (a Neo4jAccess) Connect(ctx context.Context, kc *kube.Client, t *Target) (*
 	if t.Cluster.Spec.Edition == "community" {
 		scheme = "bolt"
 	}
-	if t.Cluster.Spec.TLS != nil && contains(t.Cluster.Spec.TLS.Scopes, "bolt") && a.CACertPEM != nil {
-		scheme += "+s"
-	} else if t.Cluster.Spec.TLS != nil && contains(t.Cluster.Spec.TLS.Scopes, "bolt") {
-		scheme += "+ssc"
+	if tls := t.Cluster.Spec.TLS; tls != nil && slices.Contains(tls.Scopes, "bolt") {
+		// Without a CA to verify against, encrypt but accept the server's
+		// certificate (+ssc), as neo4j-admin and cypher-shell do.
+		if a.CACertPEM != nil {
+			scheme += "+s"
+		} else {
+			scheme += "+ssc"
+		}
 	}
 
 	var fwd *forwarder
@@ -219,13 +224,4 @@ func (f *forwarder) stopAll() {
 	}
 	f.stops = nil
 	f.open = map[string]string{}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
