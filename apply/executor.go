@@ -63,6 +63,11 @@ type Options struct {
 	// ProgressEvery is how often a wait reports "Still waiting …"
 	// (default 10 s).
 	ProgressEvery time.Duration
+	// NoRolloutWait skips waiting for the Pods of a newly created
+	// StatefulSet (--wait=false), as kubectl apply does. Neo4j steps still
+	// wait for their servers, and scale steps for their Pods: the safe
+	// sequences need them.
+	NoRolloutWait bool
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
 }

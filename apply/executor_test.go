@@ -649,3 +649,35 @@ func TestApplySavedPlanRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestApplyNoRolloutWait: --wait=false applies a new StatefulSet without
+// waiting for its Pods; by default apply waits for them.
+func TestApplyNoRolloutWait(t *testing.T) {
+	for _, noWait := range []bool{false, true} {
+		p, tg := scenario(t, "create-all")
+		// The Kubernetes plane only, so no Neo4j step waits for the Pods.
+		var steps []plan.Step
+		for _, s := range p.Steps {
+			if s.Object != nil && s.Action == plan.ActionCreate {
+				s.DependsOn = nil
+				steps = append(steps, s)
+			}
+		}
+		p.Steps = steps
+		l, k, n := newFakes(0)
+		ex := executor(k, n, &recorder{})
+		ex.Options.NoRolloutWait = noWait
+		if _, err := ex.Apply(context.Background(), tg, p); err != nil {
+			t.Fatalf("noWait=%v: Apply: %v", noWait, err)
+		}
+		waited := false
+		for _, c := range l.get() {
+			if strings.HasPrefix(c, "wait StatefulSet/") {
+				waited = true
+			}
+		}
+		if waited == noWait {
+			t.Errorf("NoRolloutWait=%v: waited for the StatefulSet = %v; calls: %v", noWait, waited, l.get())
+		}
+	}
+}

@@ -34,7 +34,7 @@ func (e *Executor) run(ctx context.Context, t Target, s plan.Step, objs map[stri
 	switch s.Kind {
 	case plan.KindApply:
 		o, err := e.applyObject(ctx, s, objs[s.ID])
-		if err != nil || s.Action != plan.ActionCreate || s.Object == nil || s.Object.Kind != "StatefulSet" {
+		if err != nil || s.Action != plan.ActionCreate || s.Object == nil || s.Object.Kind != "StatefulSet" || e.Options.NoRolloutWait {
 			return o, err
 		}
 		// A new StatefulSet: wait for its Pods, so the server steps that

@@ -37,6 +37,7 @@ type ApplyOptions struct {
 	Lock          bool
 	LockTimeout   time.Duration
 	StepTimeout   time.Duration
+	Wait          bool
 	Force         bool
 	AllowReplace  bool
 	Detailed      bool
@@ -123,6 +124,7 @@ Exit codes: 0 success, 1 error or failed step, 2 changes applied (with
 	fl.BoolVar(&opts.Lock, "lock", true, "hold the cluster's Lease while applying (--lock=false only if you are sure no other apply runs)")
 	fl.DurationVar(&opts.LockTimeout, "lock-timeout", 0, "how long to wait for another apply's lock before giving up")
 	fl.DurationVar(&opts.StepTimeout, "step-timeout", 10*time.Minute, "how long each wait (rollout, server, database) may take")
+	fl.BoolVar(&opts.Wait, "wait", true, "wait for a new StatefulSet's Pods to be Ready (Neo4j steps and scale steps always wait for what they need)")
 	fl.BoolVar(&opts.Force, "force-conflicts", false, "take ownership of fields another apply manager (another GitOps tool) owns")
 	fl.BoolVar(&opts.AllowReplace, "allow-replace", false, "allow deleting and recreating objects whose immutable fields changed")
 	fl.BoolVar(&opts.Detailed, "detailed-exitcode", false, "exit 2 when changes were applied")
@@ -167,7 +169,7 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 // process's streams, or a fleet's per-cluster prefixed streams).
 func (o *ApplyOptions) applyTarget(ctx context.Context, t *pipeline.Target, saved *plan.Plan, out, errOut io.Writer) error {
 	view, _ := views.NewApplyView(o.Output, views.ApplyViewOptions{Out: out, ErrOut: errOut, Color: o.IO.ColorEnabled()})
-	ex := &apply.Executor{Hook: view, Options: apply.Options{ForceConflicts: o.Force, StepTimeout: o.StepTimeout}}
+	ex := &apply.Executor{Hook: view, Options: apply.Options{ForceConflicts: o.Force, StepTimeout: o.StepTimeout, NoRolloutWait: !o.Wait}}
 	r, err := o.runner(&retryHooks{kube: ex.KubeRetry, neo4j: ex.Neo4jRetry})
 	if err != nil {
 		return err
