@@ -102,7 +102,7 @@ func hashOf(u *unstructured.Unstructured) string {
 
 // seed records the hashes of the objects already in the informer caches,
 // so that only later changes count as events.
-func (c *cluster) seed(inf *informers) {
+func (c *cluster) seed(inf *kube.Informers) {
 	for i, o := range c.t.Objects {
 		gvk := o.GroupVersionKind()
 		m, err := c.w.Runner.Kube.RESTMapping(gvk)
@@ -110,7 +110,7 @@ func (c *cluster) seed(inf *informers) {
 			continue
 		}
 		k := keyOf(o, c.t.Namespace)
-		if u := inf.get(m.Resource, k.namespace, k.name); u != nil {
+		if u := inf.Get(m.Resource, k.namespace, k.name); u != nil {
 			c.hashes[i] = hashOf(u)
 			if k.kind == "StatefulSet" && k.group == "apps" && c.sts == nil {
 				c.sts = u
@@ -248,7 +248,7 @@ func (c *cluster) isSuspended() (bool, string) {
 		parts := strings.SplitN(strings.TrimPrefix(c.source, "configmap/"), "/", 2)
 		if len(parts) == 2 {
 			name, _, _ := strings.Cut(parts[1], "[")
-			if cm := c.w.inf.sourceObject(parts[0], name); cm != nil && cm.GetAnnotations()[AnnotationSuspend] == "true" {
+			if cm := c.w.inf.SourceObject(parts[0], name); cm != nil && cm.GetAnnotations()[AnnotationSuspend] == "true" {
 				return true, fmt.Sprintf("annotation %s on ConfigMap %s", AnnotationSuspend, name)
 			}
 		}
@@ -598,6 +598,7 @@ func (c *cluster) enforce(ctx context.Context) error {
 // eventGVRs of the objects Events are attached to.
 var (
 	statefulSetGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "statefulsets"}
+	configMapGVR   = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
 )
 
 // kubeEvent records a Kubernetes Event on the cluster's StatefulSet, or on
@@ -610,12 +611,12 @@ func (c *cluster) kubeEvent(ctx context.Context, typ, reason, msg string) {
 	obj := c.sts
 	c.mu.Unlock()
 	if obj == nil {
-		obj = w.inf.get(configMapGVR, c.t.Namespace, c.t.Inventory.ParentName())
+		obj = w.inf.Get(configMapGVR, c.t.Namespace, c.t.Inventory.ParentName())
 	}
 	if obj == nil {
 		return
 	}
-	if err := recordEvent(ctx, w.cs, obj, typ, reason, msg, w.opts.Identity); err != nil && ctx.Err() == nil {
+	if err := recordEvent(ctx, w.Runner.Kube, obj, typ, reason, msg, w.opts.Identity); err != nil && ctx.Err() == nil {
 		w.emit(Event{Type: "error", Level: LevelWarn, Cluster: c.name, Message: "record Kubernetes Event: " + err.Error()})
 	}
 }

@@ -19,8 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/neo4jctl/neo4jctl/drift"
 	"github.com/neo4jctl/neo4jctl/internal/kube"
@@ -171,9 +169,7 @@ type Watcher struct {
 
 	opts    Options
 	m       *metrics
-	dyn     dynamic.Interface
-	cs      kubernetes.Interface
-	inf     *informers
+	inf     *kube.Informers
 	synced  atomic.Bool
 	leading atomic.Bool
 
@@ -196,14 +192,6 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}
 	w.m = newMetrics(w.Registry)
 	w.clusters = map[string]*cluster{}
-	cfg := w.Runner.Kube.RESTConfig()
-	var err error
-	if w.dyn, err = dynamic.NewForConfig(cfg); err != nil {
-		return err
-	}
-	if w.cs, err = kubernetes.NewForConfig(cfg); err != nil {
-		return err
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -222,13 +210,15 @@ func (w *Watcher) Run(ctx context.Context) error {
 		w.emit(Event{Type: "serving", Message: "serving /metrics, /healthz and /readyz on " + ln.Addr().String(), Addr: ln.Addr().String()})
 	}
 
-	w.inf = newInformers(w.dyn, w.onObject)
-	defer w.inf.stop()
+	// Informers, Events and the leader Lease all go through Runner.Kube:
+	// internal/kube is the only package that talks to the API server.
+	w.inf = w.Runner.Kube.NewInformers(w.onObject)
+	defer w.inf.Stop()
 
 	var sourceChanged chan struct{}
 	if w.ConfigMaps != nil {
 		sourceChanged = make(chan struct{}, 1)
-		w.inf.watchSource(w.ConfigMaps.Namespace, w.ConfigMaps.Selector, func() {
+		w.inf.WatchSource(w.ConfigMaps.Namespace, w.ConfigMaps.Selector, func() {
 			select {
 			case sourceChanged <- struct{}{}:
 			default:
@@ -326,9 +316,9 @@ func (w *Watcher) reload(ctx context.Context) error {
 		}
 	}
 	for ns, list := range gvrs {
-		w.inf.ensure(ns, list)
+		w.inf.Ensure(ns, list)
 	}
-	if err := w.inf.sync(ctx); err != nil {
+	if err := w.inf.Sync(ctx); err != nil {
 		return err
 	}
 
@@ -390,10 +380,10 @@ func (w *Watcher) load(ctx context.Context) ([]*pipeline.Target, []string, error
 			add(f, t, err)
 		}
 	} else {
-		if err := w.inf.sync(ctx); err != nil {
+		if err := w.inf.Sync(ctx); err != nil {
 			return nil, nil, err
 		}
-		cms := w.inf.sourceObjects()
+		cms := w.inf.SourceObjects()
 		sort.Slice(cms, func(i, j int) bool { return cms[i].GetName() < cms[j].GetName() })
 		for _, cm := range cms {
 			data, _, _ := unstructured.NestedStringMap(cm.Object, "data")

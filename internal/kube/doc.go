@@ -5,7 +5,9 @@
 // deletes objects with server-side apply, keeps an inventory of what neo4jctl
 // applied (kubectl's ApplySet convention, KEP-3659) so pruning never relies
 // on a label query alone, waits for rollouts, holds a per-cluster Lease lock,
-// reads Secret keys and port-forwards to Pods.
+// reads Secret keys and port-forwards to Pods. For watch it also runs the
+// informers on labelled objects, the leader-election Lease and the Events
+// watch records.
 //
 // Every request that is safe to repeat is retried on transient errors with a
 // capped, jittered exponential backoff; field-manager conflicts are returned

@@ -1,4 +1,4 @@
-package watch
+package kube
 
 import (
 	"context"
@@ -13,18 +13,19 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
-
-	"github.com/neo4jctl/neo4jctl/internal/kube"
 )
 
 var configMapGVR = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
 
-// informers holds one shared dynamic informer factory per namespace,
-// restricted to objects with the neo4jctl.io/cluster label, and one more
-// for the ConfigMaps holding cluster files. No resync: a resync replays
-// the cache without a request, but would also wake every cluster for
-// nothing.
-type informers struct {
+// Informers is a set of dynamic informers: one shared factory per
+// namespace, restricted to objects with the ClusterLabel label, and
+// optionally one more on label-selected ConfigMaps (watch's cluster files).
+// It lives here rather than in its user (drift/watch) because informers
+// are API-server connections, and this package is the only one that opens
+// them. No resync: a resync replays the cache without a request, but would
+// also wake every cluster for nothing. Its methods are safe for concurrent
+// use.
+type Informers struct {
 	dyn    dynamic.Interface
 	handle func(u *unstructured.Unstructured, deleted bool)
 
@@ -35,12 +36,16 @@ type informers struct {
 	source    cache.SharedIndexInformer
 	all       []cache.SharedIndexInformer
 	// fatal is the first Forbidden/Unauthorized list or watch error.
-	fatal   error
-	onError func(error)
+	fatal error
 }
 
-func newInformers(dyn dynamic.Interface, handle func(*unstructured.Unstructured, bool)) *informers {
-	return &informers{dyn: dyn, handle: handle, stopCh: make(chan struct{}),
+// NewInformers returns an empty informer set on c's API server. handle is
+// called for every add, update (with the new object) and delete (deleted
+// true, also for a delete whose final state the watch missed) of an object
+// of the kinds later passed to Ensure; it may be called from several
+// goroutines at once. Nothing is watched until Ensure or WatchSource.
+func (c *Client) NewInformers(handle func(u *unstructured.Unstructured, deleted bool)) *Informers {
+	return &Informers{dyn: c.dyn, handle: handle, stopCh: make(chan struct{}),
 		factories: map[string]dynamicinformer.DynamicSharedInformerFactory{}, handled: map[string]bool{}}
 }
 
@@ -59,14 +64,17 @@ func stripManagedFields(obj any) (any, error) {
 	return obj, nil
 }
 
-// ensure starts informers for the resources in namespace ns.
-func (i *informers) ensure(ns string, gvrs []schema.GroupVersionResource) {
+// Ensure starts informers on the ClusterLabel-labelled objects of the
+// resources gvrs in namespace ns. Resources already watched in ns are
+// skipped, so calling it again with a longer list only adds informers.
+// Cached objects have no managedFields and no last-applied annotation.
+func (i *Informers) Ensure(ns string, gvrs []schema.GroupVersionResource) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	f, ok := i.factories[ns]
 	if !ok {
 		f = dynamicinformer.NewFilteredDynamicSharedInformerFactory(i.dyn, 0, ns, func(o *metav1.ListOptions) {
-			o.LabelSelector = kube.ClusterLabel
+			o.LabelSelector = ClusterLabel
 		})
 		i.factories[ns] = f
 	}
@@ -89,7 +97,7 @@ func (i *informers) ensure(ns string, gvrs []schema.GroupVersionResource) {
 	f.Start(i.stopCh)
 }
 
-func (i *informers) dispatch(obj any, deleted bool) {
+func (i *Informers) dispatch(obj any, deleted bool) {
 	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj, deleted = d.Obj, true
 	}
@@ -98,8 +106,11 @@ func (i *informers) dispatch(obj any, deleted bool) {
 	}
 }
 
-// watchSource starts the informer on the ConfigMaps holding cluster files.
-func (i *informers) watchSource(ns, selector string, changed func()) {
+// WatchSource starts the informer on the ConfigMaps in ns matching the
+// label selector (watch's cluster files); changed is called on every add,
+// update or delete of one of them. Their contents are read with
+// SourceObjects and SourceObject.
+func (i *Informers) WatchSource(ns, selector string, changed func()) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(i.dyn, 0, ns, func(o *metav1.ListOptions) {
@@ -115,8 +126,9 @@ func (i *informers) watchSource(ns, selector string, changed func()) {
 	f.Start(i.stopCh)
 }
 
-// sourceObjects lists the cluster-file ConfigMaps in the cache.
-func (i *informers) sourceObjects() []*unstructured.Unstructured {
+// SourceObjects lists the ConfigMaps in the WatchSource informer's cache
+// (nil before WatchSource).
+func (i *Informers) SourceObjects() []*unstructured.Unstructured {
 	i.mu.Lock()
 	src := i.source
 	i.mu.Unlock()
@@ -132,8 +144,9 @@ func (i *informers) sourceObjects() []*unstructured.Unstructured {
 	return out
 }
 
-// sourceObject returns one cluster-file ConfigMap from the cache.
-func (i *informers) sourceObject(ns, name string) *unstructured.Unstructured {
+// SourceObject returns one ConfigMap from the WatchSource informer's
+// cache, or nil.
+func (i *Informers) SourceObject(ns, name string) *unstructured.Unstructured {
 	i.mu.Lock()
 	src := i.source
 	i.mu.Unlock()
@@ -148,8 +161,10 @@ func (i *informers) sourceObject(ns, name string) *unstructured.Unstructured {
 	return u
 }
 
-// get returns an object from the cache of the resource's informer.
-func (i *informers) get(gvr schema.GroupVersionResource, ns, name string) *unstructured.Unstructured {
+// Get returns an object from the cache of the resource's informer in ns,
+// or nil when it is not cached or Ensure never started that informer. The
+// object is the cache's: callers must not modify it.
+func (i *Informers) Get(gvr schema.GroupVersionResource, ns, name string) *unstructured.Unstructured {
 	i.mu.Lock()
 	f, ok := i.factories[ns]
 	handled := i.handled[ns+"/"+gvr.String()]
@@ -165,11 +180,11 @@ func (i *informers) get(gvr schema.GroupVersionResource, ns, name string) *unstr
 	return u
 }
 
-// sync waits until every started informer has listed once. An informer
+// Sync waits until every started informer has listed once. An informer
 // whose list or watch is refused (RBAC) fails the sync at once with the
 // API server's message instead of retrying forever: a ServiceAccount
 // missing a verb must be a loud, immediate error.
-func (i *informers) sync(ctx context.Context) error {
+func (i *Informers) Sync(ctx context.Context) error {
 	for {
 		i.mu.Lock()
 		var pending []cache.SharedIndexInformer
@@ -198,7 +213,7 @@ func (i *informers) sync(ctx context.Context) error {
 }
 
 // watchError is every informer's list/watch error handler.
-func (i *informers) watchError(what string) cache.WatchErrorHandlerWithContext {
+func (i *Informers) watchError(what string) cache.WatchErrorHandlerWithContext {
 	return func(ctx context.Context, r *cache.Reflector, err error) {
 		if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
 			i.mu.Lock()
@@ -206,23 +221,13 @@ func (i *informers) watchError(what string) cache.WatchErrorHandlerWithContext {
 				i.fatal = fmt.Errorf("watch %s: %w", what, err)
 			}
 			i.mu.Unlock()
-			if i.onError != nil {
-				i.onError(fmt.Errorf("watch %s: %w", what, err))
-			}
 		}
 		cache.DefaultWatchErrorHandler(ctx, r, err)
 	}
 }
 
-func ctxErr(ctx context.Context) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return fmt.Errorf("timed out")
-}
-
-// stop stops every informer (their watches close).
-func (i *informers) stop() {
+// Stop stops every informer (their watches close). It is idempotent.
+func (i *Informers) Stop() {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	select {
