@@ -11,6 +11,7 @@ import (
 
 	"github.com/neo4jctl/neo4jctl/e2e/neo4jsim"
 	"github.com/neo4jctl/neo4jctl/e2e/testenv"
+	"github.com/neo4jctl/neo4jctl/internal/neo4j"
 )
 
 // TestScaleOutAndIn plans and applies 3 → 5 → 3 servers with the built
@@ -158,20 +159,16 @@ func TestScaleInRefusedForSolePrimary(t *testing.T) {
 		setPath(doc, append(dbs, map[string]any{"name": "solo", "topology": map[string]any{"primaries": 1}}), "spec", "databases")
 	}})
 	c.converge()
-	var soloOn string
-	for id, role := range c.sim.Allocations("solo") {
-		if role == "primary" {
-			soloOn = id
+	// Where a one-primary database lands is the allocator's choice (as in
+	// Neo4j); the test needs it on a server the scale in removes, so it
+	// re-creates solo, as an operator could, until it lands there.
+	soloPod := c.soloPrimaryPod()
+	for attempt := 0; soloPod != c.name+"-3" && soloPod != c.name+"-4"; attempt++ {
+		if attempt == 30 {
+			t.Fatalf("solo's primary never landed on %s-3 or %s-4 (last on %q)", c.name, c.name, soloPod)
 		}
-	}
-	var soloPod string
-	for _, s := range c.sim.Servers() {
-		if s.ID == soloOn {
-			soloPod = strings.SplitN(s.Advertised, ".", 2)[0]
-		}
-	}
-	if soloPod != c.name+"-3" && soloPod != c.name+"-4" {
-		t.Fatalf("the simulator placed solo's primary on %q; the test needs it on a server the scale in removes", soloPod)
+		c.recreateDatabase("solo")
+		soloPod = c.soloPrimaryPod()
 	}
 	c.setServers(3)
 	p, res := c.plan()
@@ -268,4 +265,40 @@ func (c *cluster) waitPods(n int) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	c.t.Errorf("%d Pods Ready, want %d", c.readyPods(), n)
+}
+
+// soloPrimaryPod is the Pod whose server hosts the primary of database solo.
+func (c *cluster) soloPrimaryPod() string {
+	var on string
+	for id, role := range c.sim.Allocations("solo") {
+		if role == "primary" {
+			on = id
+		}
+	}
+	for _, s := range c.sim.Servers() {
+		if s.ID == on {
+			return strings.SplitN(s.Advertised, ".", 2)[0]
+		}
+	}
+	return ""
+}
+
+// recreateDatabase drops and creates a one-primary database straight
+// through the simulator's Bolt listeners (the adapter, not neo4jctl).
+func (c *cluster) recreateDatabase(name string) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl, err := neo4j.Open(ctx, neo4j.Config{URI: c.sim.URI("neo4j"), Username: "neo4j", Password: c.password,
+		Resolver: neo4j.MapResolver(c.sim.AddressMap())})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer cl.Close(ctx)
+	if err := cl.DropDatabase(ctx, name, neo4j.DropDatabase{IfExists: true}); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := cl.CreateDatabase(ctx, name, neo4j.CreateDatabase{Topology: neo4j.Topology{Primaries: 1}, Wait: neo4j.Wait{Mode: neo4j.WaitDefault}}); err != nil {
+		c.t.Fatal(err)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	applycorev1 "k8s.io/client-go/applyconfigurations/core/v1"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/neo4jctl/neo4jctl/internal/kube"
 	"github.com/neo4jctl/neo4jctl/internal/state"
@@ -215,12 +216,17 @@ func TestObserveAttributesOutOfBandScale(t *testing.T) {
 
 	// What `kubectl scale` does: an Update of the scale subresource, here
 	// under the field manager "kubectl-scale".
-	scale, err := cs.AppsV1().StatefulSets(ns).GetScale(ctx, "prod-core", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	scale.Spec.Replicas = 3
-	if _, err := cs.AppsV1().StatefulSets(ns).UpdateScale(ctx, "prod-core", scale, metav1.UpdateOptions{FieldManager: "kubectl-scale"}); err != nil {
+	// The controller writes the StatefulSet's status meanwhile, so the
+	// read-modify-write is retried on a conflict, as kubectl scale does.
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		scale, err := cs.AppsV1().StatefulSets(ns).GetScale(ctx, "prod-core", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		scale.Spec.Replicas = 3
+		_, err = cs.AppsV1().StatefulSets(ns).UpdateScale(ctx, "prod-core", scale, metav1.UpdateOptions{FieldManager: "kubectl-scale"})
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 
