@@ -46,6 +46,12 @@ func TestCanaryPasswordNeverPrinted(t *testing.T) {
 	if r := c.kubectl(nil, "set", "env", "statefulset/"+c.name, "-c", "neo4j", "NEO4J_AUTH=neo4j/"+canary); r.code != 0 {
 		t.Fatalf("kubectl set env:\n%s", r)
 	}
+	// The template change rolls the Pods; planning while they are replaced
+	// may find no server to read (and rightly fail closed), which is not
+	// what this test is about.
+	if r := c.kubectl(nil, "rollout", "status", "statefulset/"+c.name, "--timeout=120s"); r.code != 0 {
+		t.Fatalf("kubectl rollout status:\n%s", r)
+	}
 	editor := filepath.Join(c.dir, "editor.sh")
 	script := "#!/bin/sh\nsed -i -e 's/server.bolt.enabled=true/server.bolt.enabled=true\\n    dbms.example.auth_password=" + canary + "/' \"$1\"\n"
 	if err := os.WriteFile(editor, []byte(script), 0o755); err != nil {
