@@ -77,6 +77,12 @@ type Sim struct {
 func StartSim(ctx context.Context, env *testenv.Env, c *clusterfile.Cluster, ns, password string, cfg neo4jsim.Config) (*Sim, error) {
 	cfg.Password = password
 	cfg.Community = c.Spec.Edition == clusterfile.EditionCommunity
+	if cfg.DefaultPrimaries == 0 && !cfg.Community {
+		// What the rendered neo4j.conf asks of a real cluster
+		// (initial.dbms.default_primaries_count), so the default database
+		// has as many primaries as it would there.
+		cfg.DefaultPrimaries = int(min(manifests.Pools(c)[0].Servers, 3))
+	}
 	if cfg.Servers == 0 {
 		cfg.Servers = -1
 	}

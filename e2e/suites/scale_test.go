@@ -3,6 +3,7 @@ package suites
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -161,14 +162,13 @@ func TestScaleInRefusedForSolePrimary(t *testing.T) {
 	c.converge()
 	// Where a one-primary database lands is the allocator's choice (as in
 	// Neo4j); the test needs it on a server the scale in removes, so it
-	// re-creates solo, as an operator could, until it lands there.
-	soloPod := c.soloPrimaryPod()
-	for attempt := 0; soloPod != c.name+"-3" && soloPod != c.name+"-4"; attempt++ {
-		if attempt == 30 {
-			t.Fatalf("solo's primary never landed on %s-3 or %s-4 (last on %q)", c.name, c.name, soloPod)
-		}
-		c.recreateDatabase("solo")
-		soloPod = c.soloPrimaryPod()
+	// places solo there the way an operator could: re-created while the
+	// other servers deny it, their options then restored.
+	if pod := c.soloPrimaryPod(); pod != c.name+"-3" && pod != c.name+"-4" {
+		c.placeDatabaseOn("solo", c.name+"-3", c.name+"-4")
+	}
+	if pod := c.soloPrimaryPod(); pod != c.name+"-3" && pod != c.name+"-4" {
+		t.Fatalf("solo's primary is on %q, want %s-3 or %s-4", pod, c.name, c.name)
 	}
 	c.setServers(3)
 	p, res := c.plan()
@@ -283,9 +283,11 @@ func (c *cluster) soloPrimaryPod() string {
 	return ""
 }
 
-// recreateDatabase drops and creates a one-primary database straight
-// through the simulator's Bolt listeners (the adapter, not neo4jctl).
-func (c *cluster) recreateDatabase(name string) {
+// placeDatabaseOn re-creates a one-primary database so that it lands on
+// one of the given Pods' servers, straight through the simulator's Bolt
+// listeners (the adapter, not neo4jctl): the other servers deny it while it
+// is created, then get their options back.
+func (c *cluster) placeDatabaseOn(name string, pods ...string) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -298,7 +300,24 @@ func (c *cluster) recreateDatabase(name string) {
 	if err := cl.DropDatabase(ctx, name, neo4j.DropDatabase{IfExists: true}); err != nil {
 		c.t.Fatal(err)
 	}
+	var others []string
+	for _, s := range c.sim.Servers() {
+		pod := strings.SplitN(s.Advertised, ".", 2)[0]
+		if !slices.Contains(pods, pod) {
+			others = append(others, s.ID)
+		}
+	}
+	for _, id := range others {
+		if err := cl.AlterServerOptions(ctx, id, neo4j.ServerOptions{ModeConstraint: neo4j.ModeNone, DeniedDatabases: []string{name}}); err != nil {
+			c.t.Fatal(err)
+		}
+	}
 	if err := cl.CreateDatabase(ctx, name, neo4j.CreateDatabase{Topology: neo4j.Topology{Primaries: 1}, Wait: neo4j.Wait{Mode: neo4j.WaitDefault}}); err != nil {
 		c.t.Fatal(err)
+	}
+	for _, id := range others {
+		if err := cl.AlterServerOptions(ctx, id, neo4j.ServerOptions{ModeConstraint: neo4j.ModeNone}); err != nil {
+			c.t.Fatal(err)
+		}
 	}
 }
