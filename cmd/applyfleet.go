@@ -27,28 +27,15 @@ func (o *ApplyOptions) runFleet(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	parallel := o.Parallel
-	if parallel < 1 {
-		parallel = 1
-	}
 	var mu sync.Mutex // one line at a time on each stream
 	errs := make([]error, len(targets))
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			out := &lineWriter{mu: &mu, w: o.IO.Out, label: t.Name(), json: o.Output == views.FormatJSON}
-			errOut := &lineWriter{mu: &mu, w: o.IO.ErrOut, label: t.Name(), json: o.Output == views.FormatJSON}
-			errs[i] = o.applyTarget(ctx, t, nil, out, errOut)
-			out.flush()
-			errOut.flush()
-		}()
-	}
-	wg.Wait()
+	eachTarget(targets, o.Parallel, func(i int, t *pipeline.Target) {
+		out := &lineWriter{mu: &mu, w: o.IO.Out, label: t.Name(), json: o.Output == views.FormatJSON}
+		errOut := &lineWriter{mu: &mu, w: o.IO.ErrOut, label: t.Name(), json: o.Output == views.FormatJSON}
+		errs[i] = o.applyTarget(ctx, t, nil, out, errOut)
+		out.flush()
+		errOut.flush()
+	})
 	if ctx.Err() != nil {
 		return errInterrupted
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -207,20 +206,10 @@ func appendStepSummary(path string, reports []*drift.Report) error {
 // detectAll checks targets with at most parallel at once, results in target
 // order.
 func detectAll(ctx context.Context, r *pipeline.Runner, targets []*pipeline.Target, opts drift.Options, parallel int) []driftResult {
-	parallel = max(parallel, 1)
 	results := make([]driftResult, len(targets))
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			rep, err := drift.Detect(ctx, r, t, opts)
-			results[i] = driftResult{report: rep, err: err}
-		}()
-	}
-	wg.Wait()
+	eachTarget(targets, parallel, func(i int, t *pipeline.Target) {
+		rep, err := drift.Detect(ctx, r, t, opts)
+		results[i] = driftResult{report: rep, err: err}
+	})
 	return results
 }

@@ -3,9 +3,8 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"sync"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -211,32 +210,20 @@ func (o *PlanOptions) planOptions() plan.Options {
 // planAll plans targets with at most parallel at once and returns the
 // results in target order.
 func planAll(ctx context.Context, r *pipeline.Runner, targets []*pipeline.Target, opts plan.Options, parallel int) []planResult {
-	if parallel < 1 {
-		parallel = 1
-	}
 	results := make([]planResult, len(targets))
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			topts := opts
-			topts.Ignore = ignoreRules(t)
-			p, _, err := r.Plan(ctx, t, topts)
-			results[i] = planResult{target: t, plan: p, err: err}
-		}()
-	}
-	wg.Wait()
+	eachTarget(targets, parallel, func(i int, t *pipeline.Target) {
+		topts := opts
+		topts.Ignore = ignoreRules(t)
+		p, _, err := r.Plan(ctx, t, topts)
+		results[i] = planResult{target: t, plan: p, err: err}
+	})
 	return results
 }
 
 // savePlan writes the plan file atomically: a half-written plan must never
 // be applied.
 func savePlan(path string, p *plan.Plan) error {
-	tmp, err := os.CreateTemp(dirOf(path), ".plan-*.json")
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".plan-*.json")
 	if err != nil {
 		return err
 	}
@@ -250,14 +237,3 @@ func savePlan(path string, p *plan.Plan) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
-
-func dirOf(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if path[i] == '/' {
-			return path[:i+1]
-		}
-	}
-	return "."
-}
-
-var _ io.Writer = (*os.File)(nil)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/neo4jctl/neo4jctl/internal/pipeline"
 )
@@ -67,4 +68,22 @@ func loadTargets(files []string, flagNS string) ([]*pipeline.Target, error) {
 		targets = append(targets, t)
 	}
 	return targets, errors.Join(errs...)
+}
+
+// eachTarget runs fn for every target, at most parallel at once (at least
+// one), and returns when all are done. fn writes its result by index, so
+// results stay in file order whatever order the clusters finish in.
+func eachTarget(targets []*pipeline.Target, parallel int, fn func(i int, t *pipeline.Target)) {
+	sem := make(chan struct{}, max(parallel, 1))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			fn(i, t)
+		}()
+	}
+	wg.Wait()
 }
