@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"github.com/spf13/cobra"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,20 +45,10 @@ func TestApplyFlags(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			io, _, _, _ := iostreams.Test()
-			f := &Factory{IO: io, KubeFlags: genericclioptions.NewConfigFlags(true)}
 			var got *ApplyOptions
-			root := NewCmdRoot(f)
-			for _, c := range root.Commands() {
-				if c.Name() == "apply" {
-					root.RemoveCommand(c)
-				}
-			}
-			root.AddCommand(NewCmdApply(f, func(o *ApplyOptions) error { got = o; return nil }))
-			root.SetArgs(tc.args)
-			root.SetOut(io.Out)
-			root.SetErr(io.ErrOut)
-			err := root.ExecuteContext(context.Background())
+			err := runWith(t, "apply", func(f *Factory) *cobra.Command {
+				return NewCmdApply(f, func(o *ApplyOptions) error { got = o; return nil })
+			}, tc.args)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("got error %v, want %q", err, tc.wantErr)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
@@ -128,4 +129,24 @@ func TestPlanRefusesPolicyViolationsBeforeContactingAnything(t *testing.T) {
 	if !strings.Contains(stderr, "heap-warning") || strings.Contains(stderr, "nothing was contacted") || code != ExitError {
 		t.Errorf("a warning below --fail-on error: got exit %d, stderr:\n%s", code, stderr)
 	}
+}
+
+// runWith executes args on the real command tree with the command named
+// name replaced by cmd (built with a runF that records its options), so
+// flag tests check parsing and validation without running anything.
+func runWith(t *testing.T, name string, build func(f *Factory) *cobra.Command, args []string) error {
+	t.Helper()
+	io, _, _, _ := iostreams.Test()
+	f := &Factory{IO: io, KubeFlags: genericclioptions.NewConfigFlags(true)}
+	root := NewCmdRoot(f)
+	for _, c := range root.Commands() {
+		if c.Name() == name {
+			root.RemoveCommand(c)
+		}
+	}
+	root.AddCommand(build(f))
+	root.SetArgs(args)
+	root.SetOut(io.Out)
+	root.SetErr(io.ErrOut)
+	return root.ExecuteContext(context.Background())
 }

@@ -2,17 +2,15 @@ package cmd
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
+	"github.com/spf13/cobra"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/neo4jctl/neo4jctl/drift/watch"
-	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 )
 
 func TestWatchFlags(t *testing.T) {
@@ -41,20 +39,10 @@ func TestWatchFlags(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			io, _, _, _ := iostreams.Test()
-			f := &Factory{IO: io, KubeFlags: genericclioptions.NewConfigFlags(true)}
 			var got *WatchOptions
-			root := NewCmdRoot(f)
-			for _, c := range root.Commands() {
-				if c.Name() == "watch" {
-					root.RemoveCommand(c)
-				}
-			}
-			root.AddCommand(NewCmdWatch(f, func(o *WatchOptions) error { got = o; return nil }))
-			root.SetArgs(tc.args)
-			root.SetOut(io.Out)
-			root.SetErr(io.ErrOut)
-			err := root.ExecuteContext(context.Background())
+			err := runWith(t, "watch", func(f *Factory) *cobra.Command {
+				return NewCmdWatch(f, func(o *WatchOptions) error { got = o; return nil })
+			}, tc.args)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("got error %v, want %q", err, tc.wantErr)
