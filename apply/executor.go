@@ -27,6 +27,7 @@ type Kube interface {
 	EnsureInventory(ctx context.Context, inv kube.InventoryRef, kinds []schema.GroupKind) error
 	WaitStatefulSet(ctx context.Context, ns, name string, want int, onProgress func(ready, want int)) error
 	WaitPodReady(ctx context.Context, ns, name string) error
+	WaitPodUpdated(ctx context.Context, ns, sts, pod string, onProgress func(status string)) error
 }
 
 // Neo4j is what apply needs of a Neo4j connection; *neo4j.Client implements
@@ -112,11 +113,14 @@ type Executor struct {
 	Verify  func(ctx context.Context) (*plan.Plan, error)
 	Options Options
 
-	mu        sync.Mutex
-	current   plan.Step
-	conn      Neo4j
-	closeFn   func()
-	resolved  map[string]string // pending address → serverId
+	mu       sync.Mutex
+	current  plan.Step
+	conn     Neo4j
+	closeFn  func()
+	resolved map[string]string // pending address → serverId
+	// sent is the object last applied per address: a rolling-update step
+	// sends its StatefulSet step's object again with a lower partition.
+	sent      map[string]*unstructured.Unstructured
 	namespace string
 }
 

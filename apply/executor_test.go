@@ -51,6 +51,8 @@ type fakeKube struct {
 	onWaitSts func(want int)
 	// retry, when set, is called during Apply like a client retry loop.
 	retry func()
+	// onRestart runs when a Pod's update is waited for (rollout_test.go).
+	onRestart func(pod string)
 }
 
 func (k *fakeKube) key(verb string, o *unstructured.Unstructured) string {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/neo4jctl/neo4jctl/internal/neo4j"
 	"github.com/neo4jctl/neo4jctl/internal/state"
@@ -174,14 +175,39 @@ func onlySystem(hosting []string) bool {
 	return true
 }
 
-// readServers reads SHOW SERVERS on the current connection.
-func (e *Executor) readServers(ctx context.Context) (map[string]state.Server, error) {
+// readTimeout bounds one read of SHOW SERVERS or SHOW DATABASES. A
+// port-forward whose Pod was replaced (a rolling update restarts the Pod the
+// connection runs through) can leave a read hanging with no error at all;
+// the read is abandoned, the connection closed, and the wait reads again
+// through a new one.
+const readTimeout = 10 * time.Second
+
+// read runs f on the current connection (opening one if needed) within
+// readTimeout.
+func (e *Executor) read(ctx context.Context, op string, f func(ctx context.Context, c Neo4j) error) error {
 	c, err := e.neo4jConn(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	s, err := c.Servers(ctx)
+	rctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
+	err = f(rctx, c)
+	if err != nil && ctx.Err() == nil && rctx.Err() != nil {
+		e.closeNeo4j()
+		return &neo4j.Error{Op: op, Kind: neo4j.KindUnreachable, Err: err,
+			Message: fmt.Sprintf("no answer within %s; reconnecting", readTimeout)}
+	}
 	e.dropConn(err)
+	return err
+}
+
+// readServers reads SHOW SERVERS.
+func (e *Executor) readServers(ctx context.Context) (map[string]state.Server, error) {
+	var s map[string]state.Server
+	err := e.read(ctx, "SHOW SERVERS", func(ctx context.Context, c Neo4j) (err error) {
+		s, err = c.Servers(ctx)
+		return err
+	})
 	return s, err
 }
 
@@ -483,13 +509,12 @@ func (e *Executor) waitDatabaseOnline(ctx context.Context, s plan.Step) error {
 	ctx, cancel := context.WithTimeout(ctx, e.Options.StepTimeout)
 	defer cancel()
 	return e.poll(ctx, s, "database "+name+" to be online", func(ctx context.Context) (bool, string, error) {
-		c, err := e.neo4jConn(ctx)
+		var dbs []state.DatabaseAllocation
+		err := e.read(ctx, "SHOW DATABASES", func(ctx context.Context, c Neo4j) (err error) {
+			dbs, err = c.Databases(ctx)
+			return err
+		})
 		if err != nil {
-			return false, "", err
-		}
-		dbs, err := c.Databases(ctx)
-		if err != nil {
-			e.dropConn(err)
 			return false, "", err
 		}
 		rows, online := 0, 0

@@ -52,7 +52,7 @@ func (e *Executor) run(ctx context.Context, t Target, s plan.Step, objs map[stri
 	case plan.KindReplace:
 		return e.replaceObject(ctx, s, objs[s.ID])
 	case plan.KindRollingUpdate:
-		return outcome{}, e.rollingUpdate(ctx, s)
+		return e.rollingUpdate(ctx, t, s)
 	case plan.KindSetSetting:
 		return outcome{unchanged: true, note: "changes through the ConfigMap and the rolling restart; verified by the fresh plan"}, nil
 	case plan.KindWaitServerFree:
@@ -106,7 +106,12 @@ func (e *Executor) applyObject(ctx context.Context, s plan.Step, o *unstructured
 	if o == nil {
 		return outcome{}, fmt.Errorf("no rendered object for %s", s.Address)
 	}
-	_, err := e.Kube.Apply(ctx, e.desiredObject(s, o), e.Options.ForceConflicts)
+	o = e.desiredObject(s, o)
+	e.remember(s.Address, o)
+	if s.Partition != nil {
+		o = withPartition(o, *s.Partition)
+	}
+	_, err := e.Kube.Apply(ctx, o, e.Options.ForceConflicts)
 	var ce *kube.ConflictError
 	if errors.As(err, &ce) {
 		// Nothing was written: the API server refused the whole request.
@@ -176,36 +181,6 @@ func (e *Executor) waitStatefulSet(ctx context.Context, s plan.Step, want int) e
 		pr.set(fmt.Sprintf("StatefulSet %s/%s (%d/%d ready)", ns, name, ready, want))
 	})
 	return e.timeoutError(ctx, err, pr)
-}
-
-// rollingUpdate gates a template change: the StatefulSet controller
-// replaces the Pods highest ordinal first; apply waits until the rollout
-// is complete and then requires, in the plan's Pod order, each Pod's server
-// Enabled and Available.
-func (e *Executor) rollingUpdate(ctx context.Context, s plan.Step) error {
-	if s.Rollout == nil || s.Object == nil {
-		return errors.New("the step names no rollout")
-	}
-	if s.Rollout.Restart {
-		return errors.New("restarting unchanged Pods is not supported by this neo4jctl; delete the Pods one at a time (highest ordinal first) and run apply again")
-	}
-	if err := e.waitStatefulSet(ctx, s, len(s.Rollout.Pods)); err != nil {
-		return err
-	}
-	if e.Neo4j == nil {
-		return nil
-	}
-	for _, pod := range s.Rollout.Pods {
-		sub := s
-		sub.Server = &plan.ServerStep{StatefulSet: s.Rollout.StatefulSet, Name: pod, Ordinal: ordinalOf(pod)}
-		err := e.waitServer(ctx, sub, "Enabled and Available after the restart of "+pod, func(srv state.Server) bool {
-			return srv.State == state.ServerEnabled && srv.Health == state.HealthAvailable
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func ordinalOf(pod string) int {

@@ -77,6 +77,7 @@ type wireStep struct {
 	Reason       string        `json:"reason,omitempty"`
 	Object       *ObjectRef    `json:"object,omitempty"`
 	Replicas     *int32        `json:"replicas,omitempty"`
+	Partition    *int32        `json:"partition,omitempty"`
 	Server       *ServerStep   `json:"server,omitempty"`
 	Database     *DatabaseStep `json:"database,omitempty"`
 	Setting      *SettingStep  `json:"setting,omitempty"`
@@ -146,7 +147,7 @@ func Encode(w io.Writer, p *Plan) error {
 		deps := append([]string{}, s.DependsOn...)
 		doc.Steps = append(doc.Steps, wireStep{ID: s.ID, Address: s.Address, Action: string(s.Action), Kind: string(s.Kind),
 			Irreversible: s.Irreversible, DependsOn: deps, Sequence: s.Sequence, Reason: s.Reason, Object: s.Object,
-			Replicas: s.Replicas, Server: s.Server, Database: s.Database, Setting: s.Setting, Rollout: s.Rollout})
+			Replicas: s.Replicas, Partition: s.Partition, Server: s.Server, Database: s.Database, Setting: s.Setting, Rollout: s.Rollout})
 		if s.Action == ActionRead {
 			continue
 		}
@@ -203,7 +204,7 @@ func Decode(r io.Reader) (*Plan, error) {
 	for _, s := range doc.Steps {
 		st := Step{ID: s.ID, Address: s.Address, Action: Action(s.Action), Kind: Kind(s.Kind), Irreversible: s.Irreversible,
 			DependsOn: s.DependsOn, Sequence: s.Sequence, Reason: s.Reason, Object: s.Object, Replicas: s.Replicas,
-			Server: s.Server, Database: s.Database, Setting: s.Setting, Rollout: s.Rollout}
+			Partition: s.Partition, Server: s.Server, Database: s.Database, Setting: s.Setting, Rollout: s.Rollout}
 		if len(st.DependsOn) == 0 {
 			st.DependsOn = nil
 		}

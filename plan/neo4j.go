@@ -324,17 +324,25 @@ func (b *builder) pool(pl Pool, o *state.Object, config []*draft) (*draft, []*dr
 		c.addDraft(sts)
 	}
 	var rollouts []*draft
-	if templateChanged && min(live, target) > 0 {
+	if first, hold, why := rollFrom(sts, o, templateChanged, min(live, target)); first >= 0 {
 		var pods []string
-		for i := min(live, target) - 1; i >= 0; i-- {
+		for i := first; i >= 0; i-- {
 			pods = append(pods, podName(pl.StatefulSet, i))
 		}
-		reason := "the Pod template changed; one Pod at a time, highest ordinal first"
-		if b.enterprise {
-			reason += ", each Ready and its server Enabled/Available before the next"
+		// The StatefulSet step holds every Pod (partition = hold) so the
+		// controller replaces none by itself; the rolling-update step then
+		// lowers the partition one Pod at a time.
+		h := int32(hold)
+		sts.Partition = &h
+		gate := servers && b.neoKnown
+		reason := why + "; one Pod at a time, highest ordinal first, each updated and Ready"
+		if gate {
+			reason += " with its server back (Enabled, Available, hosting its databases)"
 		}
+		reason += " before the next"
 		rollouts = append(rollouts, c.add(Step{Address: addr, Action: ActionRead, Kind: KindRollingUpdate,
-			Object: objectRef(*o), Reason: reason, Rollout: &Rollout{StatefulSet: pl.StatefulSet, Pods: pods}}))
+			Object: objectRef(*o), Reason: reason,
+			Rollout: &Rollout{StatefulSet: pl.StatefulSet, Pods: pods, Servers: gate}}))
 	}
 
 	if servers {
@@ -797,4 +805,57 @@ func sortedInts[V any](m map[int]V) []int {
 	}
 	sort.Ints(out)
 	return out
+}
+
+// partitionPath is the StatefulSet field neo4jctl holds during a rolling
+// update; the rendered object never sets it.
+const partitionPath = "spec.updateStrategy.rollingUpdate.partition"
+
+// rollFrom decides whether the StatefulSet step sts (over the live object
+// o, with pods Pods kept) starts or resumes a gated rolling update. It
+// returns the highest ordinal to roll (-1: none), the partition the
+// StatefulSet step holds while the rolling-update step runs, and why.
+//
+// A changed template rolls every kept Pod. An unchanged template with a
+// partition still set in the cluster is a rolling update an earlier apply
+// left half done (interrupted, or stopped by a server that did not come
+// back): it resumes at the partition's Pod — which may have been in flight
+// — and holds the partition where it is, because raising it would send
+// already updated Pods back.
+func rollFrom(sts *draft, o *state.Object, templateChanged bool, pods int) (first, hold int, why string) {
+	if sts == nil || o == nil || o.Live == nil || pods <= 0 {
+		return -1, 0, ""
+	}
+	if templateChanged {
+		return pods - 1, pods, "the Pod template changed"
+	}
+	p := livePartition(o.Live)
+	if p <= 0 || !diffCovers(sts, partitionPath) {
+		return -1, 0, ""
+	}
+	first = min(p, pods-1)
+	return first, min(p, pods), fmt.Sprintf("finish the rolling update an earlier apply left at partition %d", p)
+}
+
+// livePartition reads spec.updateStrategy.rollingUpdate.partition (0 when
+// unset).
+func livePartition(live map[string]any) int {
+	spec, _ := live["spec"].(map[string]any)
+	us, _ := spec["updateStrategy"].(map[string]any)
+	ru, _ := us["rollingUpdate"].(map[string]any)
+	if f, ok := toFloat(ru["partition"]); ok {
+		return int(f)
+	}
+	return 0
+}
+
+// diffCovers reports whether a field diff of dr is field or contains it
+// (a whole map that changed, such as spec.updateStrategy).
+func diffCovers(dr *draft, field string) bool {
+	for _, f := range dr.FieldDiffs {
+		if pathWithin(f.Path, field) || strings.HasPrefix(field, f.Path+".") {
+			return true
+		}
+	}
+	return false
 }

@@ -37,11 +37,12 @@ const (
 	KindDelete Kind = "delete"
 	// KindReplace deletes and recreates the object (immutable field changed).
 	KindReplace Kind = "replace"
-	// KindRollingUpdate waits for a StatefulSet rollout Pod by Pod in the
-	// order of Rollout.Pods, requiring each Pod Ready and, on Enterprise, its
-	// server Enabled and Available with its databases online. With
-	// Rollout.Restart apply first restarts the Pods (the template is
-	// unchanged but the servers must reload their configuration).
+	// KindRollingUpdate releases a StatefulSet's Pods one at a time in the
+	// order of Rollout.Pods: apply lowers the partition to the Pod's
+	// ordinal, waits until the Pod runs the update revision and is Ready
+	// and, with Rollout.Servers, until its server is Enabled and Available
+	// and hosts the databases it should, before the next Pod. The last
+	// release sends the rendered object, which sets no partition.
 	KindRollingUpdate Kind = "rolling-update"
 
 	// KindWaitServerFree waits until SHOW SERVERS lists a server whose
@@ -137,6 +138,12 @@ type Step struct {
 	Object *ObjectRef
 	// Replicas is the target of a scale-statefulset step.
 	Replicas *int32
+	// Partition, on the apply or scale step of a StatefulSet that a
+	// rolling-update step follows, is the
+	// spec.updateStrategy.rollingUpdate.partition apply sends with it, so
+	// that the controller replaces no Pod until the rolling-update step
+	// lowers the partition one Pod at a time.
+	Partition *int32
 	// Server, Database, Setting and Rollout are the parameters of Neo4j and
 	// wait steps.
 	Server   *ServerStep
@@ -202,8 +209,10 @@ type SettingStep struct {
 type Rollout struct {
 	StatefulSet string `json:"statefulset"`
 	// Pods in the order apply gates them: highest ordinal first.
-	Pods    []string `json:"pods"`
-	Restart bool     `json:"restart,omitempty"`
+	Pods []string `json:"pods"`
+	// Servers gates each Pod on its Neo4j server as well (Enterprise with
+	// the Neo4j plane observed).
+	Servers bool `json:"servers,omitempty"`
 }
 
 // FieldDiff is one changed field of an object. All of it is display only.

@@ -48,6 +48,11 @@ type simServer struct {
 
 	deallocDone time.Time // when Deallocating becomes Deallocated
 	stuck       bool      // fault: never leaves Deallocating
+	// podReady is the last readiness the follower saw of the server's Pod;
+	// downAfterRestart (a fault) keeps the server Unavailable once its Pod
+	// has gone away, however Ready the new Pod is.
+	podReady         bool
+	downAfterRestart bool
 
 	ln    net.Listener
 	conns map[*conn]struct{}

@@ -109,3 +109,22 @@ func (s *Simulator) SetDatabaseOffline(name, message string) error {
 	db.statusMsg = message
 	return nil
 }
+
+// SetDownAfterRestart makes a server that follows a Pod stay Unavailable
+// after that Pod restarts (a store that no longer starts: the Pod is Ready,
+// the Neo4j server never rejoins). on=false brings it back at once if its
+// Pod is Ready.
+func (s *Simulator) SetDownAfterRestart(ref string, on bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	srv := s.lookupAny(ref)
+	if srv == nil {
+		return fmt.Errorf("neo4jsim: no server %q", ref)
+	}
+	srv.downAfterRestart = on
+	if !on && srv.podReady && !srv.available && srv.podKey != "" {
+		srv.available = true
+		s.advance()
+	}
+	return nil
+}

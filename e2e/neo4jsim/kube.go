@@ -149,6 +149,9 @@ func (f *follower) observe(ctx context.Context, obj any, deleted bool) {
 	s := f.sim
 	s.mu.Lock()
 	srv := s.serverForPod(p)
+	if srv != nil {
+		srv.podReady = ready
+	}
 	if !ready {
 		if srv != nil && srv.available {
 			srv.available = false
@@ -192,6 +195,12 @@ func (f *follower) observe(ctx context.Context, obj any, deleted bool) {
 		added = &info
 	}
 	srv.podKey = p.Namespace + "/" + p.Name
+	srv.podReady = true
+	if srv.downAfterRestart && added == nil && !srv.available {
+		// The fault: the Pod is back, its server is not.
+		s.mu.Unlock()
+		return
+	}
 	srv.available = true
 	s.advance()
 	s.mu.Unlock()

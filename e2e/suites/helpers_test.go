@@ -481,7 +481,13 @@ type planStep struct {
 	Irreversible bool     `json:"irreversible"`
 	DependsOn    []string `json:"depends_on"`
 	Replicas     *int     `json:"replicas"`
-	Server       *struct {
+	Partition    *int     `json:"partition"`
+	Rollout      *struct {
+		StatefulSet string   `json:"statefulset"`
+		Pods        []string `json:"pods"`
+		Servers     bool     `json:"servers"`
+	} `json:"rollout"`
+	Server *struct {
 		ServerID       string `json:"server_id"`
 		PendingAddress string `json:"pending_address"`
 		StatefulSet    string `json:"statefulset"`
