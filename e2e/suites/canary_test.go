@@ -99,10 +99,9 @@ func TestCanaryPasswordNeverPrinted(t *testing.T) {
 		}
 	}
 
-	// apply takes the fields back; its output must not print them. The
-	// Neo4j plane is left out here only because the rolling restart this
-	// causes trips the simulator (see the report); the runs above used it.
-	res = c.apply("--skip-neo4j")
+	// apply takes the fields back — a rolling update gated per Pod on
+	// Kubernetes and Neo4j — and its output must not print them.
+	res = c.apply()
 	check(res)
 	if res.code != 0 {
 		t.Errorf("apply:\n%s", res)
