@@ -338,8 +338,8 @@ func (c *cluster) rendered() string {
 	return path
 }
 
-// readyPods counts the Ready Pods of the cluster's StatefulSet.
-func (c *cluster) readyPods() int {
+// pods lists the Pods of the cluster's StatefulSet.
+func (c *cluster) pods() []corev1.Pod {
 	c.t.Helper()
 	cs, err := c.env.Clientset()
 	if err != nil {
@@ -349,8 +349,14 @@ func (c *cluster) readyPods() int {
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	return pods.Items
+}
+
+// readyPods counts the Ready Pods of the cluster's StatefulSet.
+func (c *cluster) readyPods() int {
+	c.t.Helper()
 	n := 0
-	for _, p := range pods.Items {
+	for _, p := range c.pods() {
 		for _, cond := range p.Status.Conditions {
 			if cond.Type == corev1.PodReady && cond.Status == corev1.ConditionTrue && p.DeletionTimestamp == nil {
 				n++

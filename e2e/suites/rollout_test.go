@@ -125,16 +125,8 @@ func rolloutSteps(t *testing.T, p planDoc) (roll, sts planStep) {
 // podUIDs maps the cluster's Pods to their uids: a new uid is a replaced Pod.
 func (c *cluster) podUIDs() map[string]string {
 	c.t.Helper()
-	cs, err := c.env.Clientset()
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	pods, err := cs.CoreV1().Pods(c.ns).List(context.Background(), metav1.ListOptions{LabelSelector: "neo4jctl.io/cluster=" + c.name})
-	if err != nil {
-		c.t.Fatal(err)
-	}
 	out := map[string]string{}
-	for _, p := range pods.Items {
+	for _, p := range c.pods() {
 		out[p.Name] = string(p.UID)
 	}
 	return out
