@@ -97,6 +97,17 @@ type Target struct {
 	// Objects are the rendered objects; steps find theirs by ObjectRef.
 	Objects   []*unstructured.Unstructured
 	Inventory kube.InventoryRef
+	// Observed is the Kubernetes observation the plan was computed from,
+	// set only when this process made it moments before Apply, under the
+	// cluster's lock, with no prompt in between. The preflight does not
+	// repeat a dry run that observation made of the very object a step
+	// sends: that forced dry run went through the same validation and
+	// admission seconds ago, and a field another apply manager owns is
+	// already a refusal in the plan (the plan predicts conflicts from it
+	// exactly), so repeating it proves nothing new and costs the API
+	// server a second dry run per object. Nil — a saved plan, or one a
+	// person took time to confirm — dry-runs every object again.
+	Observed *state.Kube
 }
 
 // Executor runs plans. Build one per apply: it remembers the serverIds it
@@ -165,7 +176,8 @@ func (e *Executor) hook() Hook {
 
 // Apply executes p's steps exactly in plan order. It refuses a plan that is
 // not Applicable, dry-runs every object it will apply before the first
-// write (reporting every refusal at once), records the kinds in the
+// write (reporting every refusal at once; see Target.Observed for the dry
+// runs the plan has just made), records the kinds in the
 // cluster's inventory, then runs each step whose dependencies succeeded; a
 // failed step's dependents are skipped and independent steps continue.
 // After writing anything it requires Verify's fresh plan to be empty.
@@ -192,7 +204,7 @@ func (e *Executor) Apply(ctx context.Context, t Target, p *plan.Plan) (*Result, 
 		return res, nil
 	}
 
-	if errs := e.preflight(ctx, p, objs); len(errs) > 0 {
+	if errs := e.preflight(ctx, p, objs, t.Observed); len(errs) > 0 {
 		res.Preflight = errs
 		e.hook().Summary(res)
 		if ctx.Err() != nil {
@@ -383,19 +395,34 @@ func objKey(group, kind, ns, name string) string {
 
 // preflight dry-runs every object the plan applies, in parallel, and
 // returns every refusal. A replace is left out: its new object can only be
-// admitted once the old one is gone.
-func (e *Executor) preflight(ctx context.Context, p *plan.Plan, objs map[string]*unstructured.Unstructured) []error {
+// admitted once the old one is gone. So is an object the plan's own
+// observation dry-ran cleanly moments ago (Target.Observed).
+func (e *Executor) preflight(ctx context.Context, p *plan.Plan, objs map[string]*unstructured.Unstructured, observed *state.Kube) []error {
 	type job struct {
 		s plan.Step
 		o *unstructured.Unstructured
 	}
+	dryRan := cleanDryRuns(observed)
 	var jobs []job
+	passed := 0
 	for _, s := range p.Steps {
-		if o, ok := objs[s.ID]; ok && s.Kind != plan.KindReplace {
-			jobs = append(jobs, job{s, e.desiredObject(s, o)})
+		o, ok := objs[s.ID]
+		if !ok || s.Kind == plan.KindReplace {
+			continue
 		}
+		d := e.desiredObject(s, o)
+		// d == o: the step sends the rendered object the observation
+		// dry-ran, not one with other replicas.
+		if d == o && dryRan[s.Address] {
+			passed++
+			continue
+		}
+		jobs = append(jobs, job{s, d})
 	}
 	if len(jobs) == 0 {
+		if passed > 0 {
+			e.hook().Message(fmt.Sprintf("Preflight: the plan dry-ran all %d %s moments ago, under the lock.", passed, plural(passed, "object", "objects")))
+		}
 		return nil
 	}
 	e.hook().Message(fmt.Sprintf("Preflight: dry-running %d %s…", len(jobs), plural(len(jobs), "object", "objects")))
@@ -418,6 +445,22 @@ func (e *Executor) preflight(ctx context.Context, p *plan.Plan, objs map[string]
 	for _, err := range errs {
 		if err != nil {
 			out = append(out, err)
+		}
+	}
+	return out
+}
+
+// cleanDryRuns returns the addresses whose forced dry run in observed was
+// admitted (an object the server refused has DryRunError instead of
+// Predicted; a structural observation made no dry runs at all).
+func cleanDryRuns(observed *state.Kube) map[string]bool {
+	out := map[string]bool{}
+	if observed == nil || observed.Mode != kube.ModeDryRun {
+		return out
+	}
+	for _, o := range observed.Objects {
+		if o.DryRunError == "" && o.Predicted != nil {
+			out[o.Address] = true
 		}
 	}
 	return out

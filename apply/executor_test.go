@@ -424,6 +424,112 @@ func TestApplyPreflightReportsAllAndWritesNothing(t *testing.T) {
 	}
 }
 
+// observedIn returns the observation scenario name's plan was computed
+// from, as apply gets it when it planned a moment ago itself.
+func observedIn(t *testing.T, name string) *state.Kube {
+	t.Helper()
+	for _, s := range plantest.Scenarios() {
+		if s.Name == name {
+			k := s.Kube
+			k.Objects = append([]state.Object(nil), k.Objects...)
+			return &k
+		}
+	}
+	t.Fatalf("no scenario %q", name)
+	return nil
+}
+
+// TestApplyPreflightSkipsThePlansOwnDryRuns: an object the plan's
+// observation (made moments ago in this process) dry-ran cleanly is not
+// dry-run again; everything else is: every object without that
+// observation (a saved or confirmed plan), one the server refused, a
+// structural observation's, and a scale step's (it sends other replicas
+// than the rendered object the observation dry-ran).
+func TestApplyPreflightSkipsThePlansOwnDryRuns(t *testing.T) {
+	refused := func(k *state.Kube) *state.Kube {
+		for i := range k.Objects {
+			if k.Objects[i].Kind == "Service" && k.Objects[i].Name == "prod" {
+				k.Objects[i].Predicted, k.Objects[i].DryRunError = nil, "spec.ports[0].port: Invalid value"
+			}
+		}
+		return k
+	}
+	structural := func(k *state.Kube) *state.Kube { k.Mode = kube.ModeStructural; return k }
+	tests := []struct {
+		name       string
+		scenario   string
+		observed   func(t *testing.T, scenario string) *state.Kube
+		wantDryRun func(all []string) []string
+	}{
+		{name: "no observation", scenario: "create-all",
+			observed:   func(*testing.T, string) *state.Kube { return nil },
+			wantDryRun: func(all []string) []string { return all }},
+		{name: "fresh observation", scenario: "create-all",
+			observed:   observedIn,
+			wantDryRun: func([]string) []string { return nil }},
+		{name: "an object the plan's dry run refused", scenario: "create-all",
+			observed:   func(t *testing.T, n string) *state.Kube { return refused(observedIn(t, n)) },
+			wantDryRun: func([]string) []string { return []string{"dry-run Service/prod"} }},
+		{name: "structural observation", scenario: "create-all",
+			observed:   func(t *testing.T, n string) *state.Kube { return structural(observedIn(t, n)) },
+			wantDryRun: func(all []string) []string { return all }},
+		{name: "scale step", scenario: "scale-out",
+			observed:   observedIn,
+			wantDryRun: func([]string) []string { return []string{"dry-run StatefulSet/prod"} }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, tg := scenario(t, tc.scenario)
+			var all []string
+			for _, s := range p.Steps {
+				if s.Object != nil && (s.Kind == plan.KindApply || s.Kind == plan.KindScaleStatefulSet) {
+					all = append(all, "dry-run "+s.Object.Kind+"/"+s.Object.Name)
+				}
+			}
+			tg.Observed = tc.observed(t, tc.scenario)
+			l, k, n := newFakes(map[string]int{"scale-out": 3, "create-all": 0}[tc.scenario])
+			k.onWaitSts = func(want int) { addFreeServers(n, len(n.servers), want) }
+			if _, err := executor(k, n, &recorder{}).Apply(context.Background(), tg, p); err != nil {
+				t.Fatalf("Apply: %v", err)
+			}
+			var got []string
+			for _, c := range l.get() {
+				if strings.HasPrefix(c, "dry-run ") {
+					got = append(got, c)
+				}
+			}
+			want := tc.wantDryRun(all)
+			sort.Strings(got)
+			sort.Strings(want)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("preflight dry runs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestApplyPreflightRefusesWhatThePlansDryRunRefused: a create the plan's
+// dry run refused is planned (the plan has nothing live to compare), so
+// the preflight must still dry-run it and stop apply before any write.
+func TestApplyPreflightRefusesWhatThePlansDryRunRefused(t *testing.T) {
+	p, tg := scenario(t, "create-all")
+	tg.Observed = observedIn(t, "create-all")
+	for i, o := range tg.Observed.Objects {
+		if o.Kind == "Service" && o.Name == "prod" {
+			tg.Observed.Objects[i].Predicted, tg.Observed.Objects[i].DryRunError = nil, "spec.ports[0].port: Invalid value"
+		}
+	}
+	l, k, n := newFakes(0)
+	k.fail["dry-run Service/prod"] = errors.New("spec.ports[0].port: Invalid value")
+	res, err := executor(k, n, &recorder{}).Apply(context.Background(), tg, p)
+	if err == nil || len(res.Preflight) != 1 {
+		t.Fatalf("got error %v and %d preflight refusals, want the Service's", err, len(res.Preflight))
+	}
+	if calls := l.get(); !cmp.Equal(calls, []string{"dry-run Service/prod"}) {
+		t.Errorf("got calls %v, want only the Service's dry run", calls)
+	}
+}
+
 func TestApplyRetriesAreReportedAgainstTheStep(t *testing.T) {
 	p, tg := scenario(t, "scale-out")
 	_, k, n := newFakes(3)

@@ -58,8 +58,9 @@ func NewCmdApply(f *Factory, runF func(*ApplyOptions) error) *cobra.Command {
 		Use:   "apply -f CLUSTER_FILE | apply PLAN_FILE -f CLUSTER_FILE",
 		Short: "Change the cluster to match the cluster file, in the order that keeps quorum",
 		Long: `Apply takes the cluster's lock (a Lease), plans (or checks that a saved plan
-is still fresh), shows the plan, asks for confirmation, dry-runs every object,
-then executes the plan's steps in order: configuration, Services and policies,
+is still fresh), shows the plan, asks for confirmation, dry-runs every object
+(with --auto-approve, the plan's own dry runs of a moment ago count), then
+executes the plan's steps in order: configuration, Services and policies,
 StatefulSet changes interleaved with Neo4j steps (ENABLE SERVER after a scale
 out; DEALLOCATE, wait, DROP SERVER before a scale in), databases last. It then
 plans again and requires that plan to be empty.
@@ -215,9 +216,17 @@ func (o *ApplyOptions) applyTarget(ctx context.Context, t *pipeline.Target, save
 		runCtx = lock.Context()
 	}
 
-	p, _, err := r.Plan(runCtx, t, popts)
+	p, obs, err := r.Plan(runCtx, t, popts)
 	if err != nil {
 		return o.interruptedOr(ctx, runCtx, err)
+	}
+	target := apply.Target{Namespace: t.Namespace, Objects: t.Objects, Inventory: t.Inventory}
+	if saved == nil && o.AutoApprove {
+		// The plan's dry runs were made just now, under the lock, and
+		// nobody waits at a prompt before apply starts: the preflight
+		// need not repeat them (apply.Target.Observed). A saved plan or a
+		// confirmed one is dry-run again.
+		target.Observed = &obs.Kube
 	}
 	if saved != nil {
 		if err := plan.CheckFresh(saved, p); err != nil {
@@ -240,7 +249,7 @@ func (o *ApplyOptions) applyTarget(ctx context.Context, t *pipeline.Target, save
 		}
 	}
 
-	res, err := ex.Apply(runCtx, apply.Target{Namespace: t.Namespace, Objects: t.Objects, Inventory: t.Inventory}, p)
+	res, err := ex.Apply(runCtx, target, p)
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w: the lock was released; run apply again to converge", errInterrupted)

@@ -152,3 +152,64 @@ func TestApplyWithoutTerminalNeedsAutoApprove(t *testing.T) {
 		t.Errorf("the Lease was not released (err %v)", err)
 	}
 }
+
+// TestApplyDryRunsPerObject counts, in the API server's audit log, the
+// dry runs an apply sends per object. With --auto-approve the plan's dry
+// runs were made moments before, under the lock, so the preflight does
+// not repeat them: one in the plan, one in the verifying plan. A saved
+// plan is dry-run again before the first write: its fresh plan, the
+// preflight, the verifying plan.
+func TestApplyDryRunsPerObject(t *testing.T) {
+	env := testenv.Shared(t)
+	dryRuns := func(ns string, since time.Time) map[string]int {
+		t.Helper()
+		time.Sleep(300 * time.Millisecond) // the last request's audit event
+		evs, err := env.AuditEvents()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int{}
+		for _, ev := range evs {
+			if !strings.HasPrefix(ev.UserAgent, "neo4jctl/") || ev.Stage != "ResponseComplete" || ev.StageTimestamp.Before(since) ||
+				ev.ObjectRef == nil || ev.ObjectRef.Namespace != ns || !strings.Contains(ev.RequestURI, "dryRun=All") {
+				continue
+			}
+			out[ev.ObjectRef.Resource+"/"+ev.ObjectRef.Name]++
+		}
+		return out
+	}
+	each := func(t *testing.T, got map[string]int, want int) {
+		t.Helper()
+		if len(got) == 0 {
+			t.Fatal("no dry runs in the audit log: the witness is not seeing the command")
+		}
+		for obj, n := range got {
+			if n != want {
+				t.Errorf("%s: %d dry runs, want %d (all: %v)", obj, n, want, got)
+			}
+		}
+	}
+
+	t.Run("auto-approve", func(t *testing.T) {
+		ns := testenv.Namespace(t, env)
+		file, _ := quickstart(t, ns)
+		since := time.Now()
+		if code, _, stderr := runApplyCLI(t, env, "apply", "-f", file, "--auto-approve", "--skip-neo4j", "--wait=false"); code != 0 {
+			t.Fatalf("apply: exit %d\n%s", code, stderr)
+		}
+		each(t, dryRuns(ns, since), 2)
+	})
+	t.Run("saved plan", func(t *testing.T) {
+		ns := testenv.Namespace(t, env)
+		file, _ := quickstart(t, ns)
+		saved := filepath.Join(t.TempDir(), "plan.json")
+		if code, _, stderr := runApplyCLI(t, env, "plan", "-f", file, "--skip-neo4j", "--out", saved); code != 0 && code != ExitChanges {
+			t.Fatalf("plan --out: exit %d\n%s", code, stderr)
+		}
+		since := time.Now()
+		if code, _, stderr := runApplyCLI(t, env, "apply", saved, "-f", file, "--skip-neo4j", "--wait=false"); code != 0 {
+			t.Fatalf("apply %s: exit %d\n%s", saved, code, stderr)
+		}
+		each(t, dryRuns(ns, since), 3)
+	})
+}

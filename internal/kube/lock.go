@@ -67,8 +67,13 @@ func (c *Client) AcquireLock(ctx context.Context, ns, cluster, holder string, tt
 	}
 	name := LockName(cluster)
 	deadline := time.Now().Add(timeout)
+	// Release deletes the Lease, so it is usually absent: try to create it
+	// before reading it, which spares the apply a round trip. Once it has
+	// been seen to exist, read first.
+	createFirst := true
 	for {
-		lease, lockedErr, err := c.tryAcquire(ctx, ns, name, holder, ttl)
+		lease, lockedErr, err := c.tryAcquire(ctx, ns, name, holder, ttl, createFirst)
+		createFirst = false
 		if errors.Is(err, errRetryAcquire) {
 			continue
 		}
@@ -94,17 +99,12 @@ func (c *Client) AcquireLock(ctx context.Context, ns, cluster, holder string, tt
 }
 
 // tryAcquire makes one attempt; it returns the lease when held, a
-// LockedError when someone else holds it.
-func (c *Client) tryAcquire(ctx context.Context, ns, name, holder string, ttl time.Duration) (*coordinationv1.Lease, *LockedError, error) {
+// LockedError when someone else holds it. With createFirst it tries to
+// create the lease before reading it.
+func (c *Client) tryAcquire(ctx context.Context, ns, name, holder string, ttl time.Duration, createFirst bool) (*coordinationv1.Lease, *LockedError, error) {
 	leases := c.coordination.Leases(ns)
 	now := metav1.NewMicroTime(time.Now())
-	var lease *coordinationv1.Lease
-	err := c.retry(ctx, "get Lease "+name, func(ctx context.Context) error {
-		var err error
-		lease, err = leases.Get(ctx, name, metav1.GetOptions{})
-		return err
-	})
-	if IsNotFound(err) {
+	create := func() (*coordinationv1.Lease, error) {
 		l := &coordinationv1.Lease{
 			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{"app.kubernetes.io/managed-by": "neo4jctl"}},
 			Spec: coordinationv1.LeaseSpec{
@@ -114,7 +114,29 @@ func (c *Client) tryAcquire(ctx context.Context, ns, name, holder string, ttl ti
 		}
 		// Create is not retried on its own: after a lost response the lease
 		// may exist; the next round reads it and sees itself as holder.
-		created, err := leases.Create(ctx, l, metav1.CreateOptions{FieldManager: FieldManager})
+		return leases.Create(ctx, l, metav1.CreateOptions{FieldManager: FieldManager})
+	}
+	if createFirst {
+		created, err := create()
+		switch {
+		case err == nil:
+			return created, nil, nil
+		case IsTransient(err):
+			return nil, nil, c.sleepThenRetry(ctx)
+		case !apierrors.IsAlreadyExists(err) && !apierrors.IsForbidden(err):
+			return nil, nil, err
+		}
+		// It exists (or this user may only read and update a Lease made
+		// for it): read it below, as every later round does.
+	}
+	var lease *coordinationv1.Lease
+	err := c.retry(ctx, "get Lease "+name, func(ctx context.Context) error {
+		var err error
+		lease, err = leases.Get(ctx, name, metav1.GetOptions{})
+		return err
+	})
+	if IsNotFound(err) {
+		created, err := create()
 		if apierrors.IsAlreadyExists(err) || IsTransient(err) {
 			return nil, nil, c.sleepThenRetry(ctx)
 		}
