@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -201,45 +203,91 @@ var neverPruned = sets.New(
 
 // orphans lists the inventory's members that are not in desired: objects
 // labelled part-of the cluster's ApplySet, of a kind the parent lists, with
-// no ownerReferences (an owned object goes with its owner).
+// no ownerReferences (an owned object goes with its owner). The kinds are
+// listed in parallel: a plan of a converged cluster waits for this on its
+// critical path, and the lists are independent.
 func (c *Client) orphans(ctx context.Context, inv InventoryRef, desired map[objectKey]bool) ([]state.Object, error) {
 	kinds, found, err := c.readInventory(ctx, inv)
 	if err != nil || !found {
 		return nil, err
 	}
-	var out []state.Object
+	var gks []schema.GroupKind
 	for _, gk := range sortedKinds(kinds) {
-		if neverPruned.Has(gk) {
-			continue
-		}
-		m, err := c.mapper.RESTMapping(gk)
-		if err != nil {
-			return nil, fmt.Errorf("inventory lists %s: %w", gk, err)
-		}
-		ri := c.resourceFor(m, inv.Namespace)
-		var list *unstructured.UnstructuredList
-		err = c.retry(ctx, "list "+gk.String(), func(ctx context.Context) error {
-			var err error
-			list, err = ri.List(ctx, metav1.ListOptions{LabelSelector: ApplySetPartOfLabel + "=" + inv.ID()})
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("list inventory members of kind %s: %w", gk, err)
-		}
-		for i := range list.Items {
-			u := &list.Items[i]
-			if len(u.GetOwnerReferences()) > 0 {
-				continue
-			}
-			k := objectKey{gk: gk, namespace: u.GetNamespace(), name: u.GetName()}
-			if desired[k] {
-				continue
-			}
-			o := liveObject(u)
-			out = append(out, o)
+		if !neverPruned.Has(gk) {
+			gks = append(gks, gk)
 		}
 	}
+	members := make([][]state.Object, len(gks))
+	errs := make([]error, len(gks))
+	sem := make(chan struct{}, c.opts.Workers)
+	var wg sync.WaitGroup
+	for i, gk := range gks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			members[i], errs[i] = c.unwantedMembers(ctx, inv, gk, desired)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	var out []state.Object
+	for _, f := range members {
+		out = append(out, f...)
+	}
 	return out, nil
+}
+
+// unwantedMembers lists the inventory's members of kind gk that desired
+// does not name.
+func (c *Client) unwantedMembers(ctx context.Context, inv InventoryRef, gk schema.GroupKind, desired map[objectKey]bool) ([]state.Object, error) {
+	m, err := c.listMapping(gk)
+	if err != nil {
+		return nil, fmt.Errorf("inventory lists %s: %w", gk, err)
+	}
+	ri := c.resourceFor(m, inv.Namespace)
+	var list *unstructured.UnstructuredList
+	err = c.retry(ctx, "list "+gk.String(), func(ctx context.Context) error {
+		var err error
+		list, err = ri.List(ctx, metav1.ListOptions{LabelSelector: ApplySetPartOfLabel + "=" + inv.ID()})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list inventory members of kind %s: %w", gk, err)
+	}
+	var out []state.Object
+	for i := range list.Items {
+		u := &list.Items[i]
+		if len(u.GetOwnerReferences()) > 0 {
+			continue
+		}
+		k := objectKey{gk: gk, namespace: u.GetNamespace(), name: u.GetName()}
+		if desired[k] {
+			continue
+		}
+		out = append(out, liveObject(u))
+	}
+	return out, nil
+}
+
+// listMapping resolves a kind the inventory names (it records group/kinds,
+// no versions) to a resource to list. A list returns the same objects
+// whichever served version it names, and every built-in kind neo4jctl
+// renders is served as v1, which the built-in mapper resolves without a
+// round trip; asked without a version it would fall through to discovery
+// (GET /api and /apis, the largest responses the API server sends) in
+// every process. A kind it does not know (a CRD) goes to discovery, at any
+// version.
+func (c *Client) listMapping(gk schema.GroupKind) (*meta.RESTMapping, error) {
+	if m, err := c.mapper.RESTMapping(gk, "v1"); err == nil {
+		return m, nil
+	}
+	return c.mapper.RESTMapping(gk)
 }
 
 // objectKey identifies an object regardless of its API version.

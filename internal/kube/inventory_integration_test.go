@@ -3,11 +3,13 @@ package kube_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/neo4jctl/neo4jctl/e2e/testenv"
 	"github.com/neo4jctl/neo4jctl/internal/kube"
 )
 
@@ -136,5 +138,65 @@ func TestInventoryOfAnotherToolIsRefused(t *testing.T) {
 	}
 	if err := c.EnsureInventory(ctx, inv, []schema.GroupKind{{Kind: "ConfigMap"}}); err == nil || !strings.Contains(err.Error(), "kubectl") {
 		t.Errorf("EnsureInventory over kubectl's ApplySet: got %v, want a refusal naming kubectl", err)
+	}
+}
+
+// TestInventoryOrphansWithoutDiscovery: the inventory records group/kinds
+// without versions; looking for orphans of the built-in kinds neo4jctl
+// renders must not cost the discovery round trips (GET /api and /apis) a
+// version-less lookup would, while a kind only discovery knows (a CRD) is
+// still listed.
+func TestInventoryOrphansWithoutDiscovery(t *testing.T) {
+	env := testenv.Shared(t)
+	ns := testenv.Namespace(t, env)
+	ctx := testContext(t)
+	agent := "neo4jctl-inventory-test/" + ns
+	c, err := kube.NewForConfig(env.RESTConfig(), kube.Options{UserAgent: agent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := kube.InventoryRef{Namespace: ns, Cluster: "prod"}
+	extra := `
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: prod-old-config
+  labels: {neo4jctl.io/cluster: prod}
+data: {a: b}
+`
+	desired := objs(t, ns, renderProd("1", portsInOrder)[0], svcYAMLWith(portsInOrder), cmYAML, extra)
+	applyAll(t, ctx, c, inv, desired)
+	since := time.Now()
+	k, err := c.Observe(ctx, desired[:3], inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"k8s:core/ConfigMap/" + ns + "/prod-old-config"}, addresses(k.Orphans)); diff != "" {
+		t.Errorf("orphans mismatch (-want +got):\n%s", diff)
+	}
+	time.Sleep(300 * time.Millisecond) // the last request's audit event
+	evs, err := env.AuditEvents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var discovery []string
+	for _, ev := range evs {
+		if ev.UserAgent == agent && !ev.StageTimestamp.Before(since) && (ev.RequestURI == "/api" || ev.RequestURI == "/apis" || strings.HasPrefix(ev.RequestURI, "/apis?")) {
+			discovery = append(discovery, ev.Verb+" "+ev.RequestURI)
+		}
+	}
+	if len(discovery) > 0 {
+		t.Errorf("Observe asked for discovery %v; built-in kinds need none", discovery)
+	}
+
+	sm := schema.GroupKind{Group: "monitoring.coreos.com", Kind: "ServiceMonitor"}
+	if err := c.EnsureInventory(ctx, inv, []schema.GroupKind{sm}); err != nil {
+		t.Fatal(err)
+	}
+	if k, err = c.Observe(ctx, desired[:3], inv); err != nil {
+		t.Fatalf("Observe with a CRD kind in the inventory: %v", err)
+	}
+	if len(k.Orphans) != 1 {
+		t.Errorf("orphans with a CRD kind in the inventory: %v, want prod-old-config", addresses(k.Orphans))
 	}
 }
