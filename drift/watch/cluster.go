@@ -527,7 +527,7 @@ func (c *cluster) enforce(ctx context.Context) error {
 	popts := w.planOptions(t)
 	// Planned again under the lock from a full observation, as apply
 	// does: the event-driven plan may be based on a partial cache.
-	fresh, _, err := r.Plan(lctx, t, popts)
+	fresh, obs, err := r.Plan(lctx, t, popts)
 	if err != nil {
 		return err
 	}
@@ -573,7 +573,10 @@ func (c *cluster) enforce(ctx context.Context) error {
 		k, _ := Split(p, allow)
 		return k, nil
 	}
-	res, err := ex.Apply(lctx, apply.Target{Namespace: t.Namespace, Objects: t.Objects, Inventory: t.Inventory}, kept)
+	// The plan's dry runs were made just now under the lock and nobody is
+	// asked anything: the preflight need not repeat them (as apply
+	// --auto-approve).
+	res, err := ex.Apply(lctx, apply.Target{Namespace: t.Namespace, Objects: t.Objects, Inventory: t.Inventory, Observed: &obs.Kube}, kept)
 	addrs := DriftedAddresses(kept)
 	if err != nil {
 		w.m.applies.WithLabelValues(c.name, "failed").Inc()

@@ -119,7 +119,7 @@ func run() error {
 
 	// 3. Apply from empty to converged, one fresh namespace per run.
 	r.pair("apply: quickstart, empty namespace → converged",
-		"neo4jctl: apply --auto-approve with the simulator following the Pods (preflight, 9 objects, 3 servers waited Free→Enabled, CREATE DATABASE, wait online, verifying re-plan). kubectl: apply --server-side of the same rendered objects, then rollout status of the StatefulSet (no Neo4j steps at all).",
+		"neo4jctl: apply --auto-approve with the simulator following the Pods (lock, plan, 9 objects — their preflight is the plan's own dry runs —, 3 servers waited Free→Enabled, CREATE DATABASE, wait online, verifying re-plan). kubectl: apply --server-side of the same rendered objects, then rollout status of the StatefulSet (no Neo4j steps at all).",
 		measureFresh(ctx, tag+"-ap", true), measureFresh(ctx, tag+"-kap", false), 0)
 
 	// 4. Fleets: 1, 10, 25, 50 clusters in one run.
@@ -581,7 +581,7 @@ func (r *report) markdown() string {
 	fmt.Fprintf(&b, "`%s` of all %d objects of the largest fleet took **%s** (one run, peak RSS %s).%s\n\n", r.fleetApply.cmd, r.fleetObjects, ms(r.fleetApply.median()), mib(r.fleetApply.rss), errNote(r.fleetApply))
 	n, k := r.fleetApplyNeo4jctl.median(), r.fleetApply.median()
 	ratio := float64(n) / float64(k)
-	fmt.Fprintf(&b, "`%s` of an equally fresh fleet (%d clusters: lock, plan, preflight dry runs, apply, verifying re-plan per cluster; Kubernetes plane only; like kubectl apply, not waiting for the rollouts) took **%s** (one run, peak RSS %s): **%.2f×** kubectl — %s.%s\n",
+	fmt.Fprintf(&b, "`%s` of an equally fresh fleet (%d clusters: lock, plan (its dry runs are the preflight), apply, verifying re-plan per cluster; Kubernetes plane only; like kubectl apply, not waiting for the rollouts) took **%s** (one run, peak RSS %s): **%.2f×** kubectl — %s.%s\n",
 		r.fleetApplyNeo4jctl.cmd, r.fleetObjects/9, ms(n), mib(r.fleetApplyNeo4jctl.rss), ratio, verdict(ratio, 0.2), errNote(r.fleetApplyNeo4jctl))
 	return b.String()
 }
