@@ -210,6 +210,9 @@ func (o *PlanOptions) planOptions() plan.Options {
 // planAll plans targets with at most parallel at once and returns the
 // results in target order.
 func planAll(ctx context.Context, r *pipeline.Runner, targets []*pipeline.Target, opts plan.Options, parallel int) []planResult {
+	if len(targets) > 1 {
+		r.Prefetch(ctx, targets)
+	}
 	results := make([]planResult, len(targets))
 	eachTarget(targets, parallel, func(i int, t *pipeline.Target) {
 		topts := opts

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -49,13 +50,34 @@ func expandFiles(args []string) ([]string, error) {
 // loadTargets loads every cluster file before anything is contacted, and
 // reports every problem of every file at once.
 func loadTargets(files []string, flagNS string) ([]*pipeline.Target, error) {
+	// Loading and rendering is CPU work, a millisecond or so per file: a
+	// fleet's files load on every core, and are then checked in file order.
+	loaded := make([]*pipeline.Target, len(files))
+	loadErrs := make([]error, len(files))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				loaded[i], loadErrs[i] = pipeline.Load(files[i], flagNS)
+			}
+		}()
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
 	var (
 		targets []*pipeline.Target
 		errs    []error
 		seen    = map[string]string{}
 	)
-	for _, f := range files {
-		t, err := pipeline.Load(f, flagNS)
+	for i, f := range files {
+		t, err := loaded[i], loadErrs[i]
 		if err != nil {
 			errs = append(errs, err)
 			continue

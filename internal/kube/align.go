@@ -32,14 +32,22 @@ func newShape() *listShape { return &listShape{fields: map[string]*listShape{}} 
 
 // shapeOf merges the field sets of all managers into one shape.
 func shapeOf(entries ...[]metav1.ManagedFieldsEntry) *listShape {
+	decoded := make([][]managedEntry, len(entries))
+	for i, es := range entries {
+		decoded[i] = managedEntries(es)
+	}
+	return shapeOfEntries(decoded...)
+}
+
+// shapeOfEntries is shapeOf for decoded entries.
+func shapeOfEntries(entries ...[]managedEntry) *listShape {
 	root := newShape()
 	for _, es := range entries {
 		for _, e := range es {
-			s, err := decodeFields(e.FieldsV1)
-			if err != nil {
+			if !e.ok {
 				continue
 			}
-			s.Iterate(func(p fieldpath.Path) { root.add(p) })
+			e.fields.Iterate(func(p fieldpath.Path) { root.add(p) })
 		}
 	}
 	return root

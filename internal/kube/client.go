@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -48,7 +49,8 @@ type Options struct {
 	// by every client this package builds from one config.
 	QPS   float32
 	Burst int
-	// Workers bounds how many objects Observe handles at once.
+	// Workers bounds how many requests for objects Observe has in flight
+	// at once.
 	Workers int
 	// Backoff is the retry schedule for transient errors; Steps is the
 	// number of attempts.
@@ -91,12 +93,21 @@ type Client struct {
 	// objects rendered without one.
 	namespace string
 
-	dyn          dynamic.Interface
+	dyn        dynamic.Interface
+	restClient rest.Interface // unstructured JSON, for requests dyn cannot make
+	// mapper resolves the objects neo4jctl sends and lists; served
+	// resolves for RESTMapping, which confirms custom resources through
+	// discovery.
 	mapper       meta.RESTMapper
+	served       meta.RESTMapper
 	discovery    discovery.DiscoveryInterface
 	core         corev1client.CoreV1Interface
 	apps         appsv1client.AppsV1Interface
 	coordination coordinationv1client.CoordinationV1Interface
+
+	versionMu sync.Mutex
+	version   string // the last server version read, at versionAt
+	versionAt time.Time
 }
 
 // New builds a Client from kubectl-style flags (genericclioptions.ConfigFlags),
@@ -145,19 +156,25 @@ func newForConfigAndClient(cfg *rest.Config, hc *http.Client, opts Options) (*Cl
 	if c.dyn, err = dynamic.NewForConfigAndClient(cfg, hc); err != nil {
 		return nil, fmt.Errorf("kubernetes dynamic client: %w", err)
 	}
+	// Configured as the dynamic client configures its own: requests use
+	// absolute paths, bodies and responses are unstructured JSON.
+	rcfg := dynamic.ConfigFor(cfg)
+	rcfg.GroupVersion = nil
+	if c.restClient, err = rest.UnversionedRESTClientForConfigAndClient(rcfg, hc); err != nil {
+		return nil, fmt.Errorf("kubernetes REST client: %w", err)
+	}
 	disco, err := discovery.NewDiscoveryClientForConfigAndClient(cfg, hc)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes discovery client: %w", err)
 	}
 	cached := memory.NewMemCacheClient(disco)
 	c.discovery = cached
-	// Built-in kinds resolve without a discovery round trip (a plan of a
-	// small cluster then costs exactly its GETs and dry runs); anything else
-	// (CRDs such as ServiceMonitor) falls back to cached discovery.
-	c.mapper = meta.FirstHitRESTMapper{MultiRESTMapper: meta.MultiRESTMapper{
-		builtinMapper(),
-		restmapper.NewDeferredDiscoveryRESTMapper(cached),
-	}}
+	// The kinds neo4jctl renders resolve without a discovery round trip (a
+	// plan then costs exactly its dry runs and reads); anything else falls
+	// back to cached discovery.
+	deferred := restmapper.NewDeferredDiscoveryRESTMapper(cached)
+	c.mapper = meta.FirstHitRESTMapper{MultiRESTMapper: meta.MultiRESTMapper{staticMapper(true), deferred}}
+	c.served = meta.FirstHitRESTMapper{MultiRESTMapper: meta.MultiRESTMapper{staticMapper(false), deferred}}
 	if c.core, err = corev1client.NewForConfigAndClient(cfg, hc); err != nil {
 		return nil, err
 	}
@@ -193,21 +210,51 @@ func (c *Client) ServerVersion(ctx context.Context) (string, error) {
 	return v, err
 }
 
-// RESTMapping resolves a group/version/kind to its resource and scope.
+// versionTTL is how long Observe trusts a server version it read: a fleet
+// plan asks once, not once per cluster, and a long-running watch still
+// notices an upgrade of the API server.
+const versionTTL = time.Minute
+
+// cachedServerVersion is ServerVersion, remembered for versionTTL.
+func (c *Client) cachedServerVersion(ctx context.Context) (string, error) {
+	c.versionMu.Lock()
+	v, at := c.version, c.versionAt
+	c.versionMu.Unlock()
+	if v != "" && time.Since(at) < versionTTL {
+		return v, nil
+	}
+	v, err := c.ServerVersion(ctx)
+	if err != nil {
+		return "", err
+	}
+	c.versionMu.Lock()
+	c.version, c.versionAt = v, time.Now()
+	c.versionMu.Unlock()
+	return v, nil
+}
+
+// RESTMapping resolves a group/version/kind to its resource and scope. A
+// custom resource resolves only if the server serves it (discovery): watch
+// must not start an informer for a CRD that is not installed.
 func (c *Client) RESTMapping(gvk schema.GroupVersionKind) (*meta.RESTMapping, error) {
 	// On a miss the deferred discovery mapper refreshes its cache once, so a
 	// CRD installed after start-up is still found.
-	m, err := c.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	m, err := c.served.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err != nil {
 		return nil, fmt.Errorf("resolve %s: %w", gvk, err)
 	}
 	return m, nil
 }
 
-// builtinMapper knows the built-in kinds neo4jctl renders or reads. Their
-// resource names and scopes are fixed by the Kubernetes API, so asking
-// discovery for them would only cost round trips.
-func builtinMapper() meta.RESTMapper {
+// staticMapper knows the built-in kinds neo4jctl renders or reads and,
+// with crds, the custom resources it renders. Their resource names and
+// scopes are fixed by the Kubernetes API and by the CRDs, so asking
+// discovery would only cost round trips: for a ServiceMonitor, the two
+// largest responses the API server sends (GET /api and /apis), on every
+// plan's critical path. Observing a custom resource whose CRD is not
+// installed still says so: the server answers its path with 404 page not
+// found (isNotServed).
+func staticMapper(crds bool) meta.RESTMapper {
 	m := meta.NewDefaultRESTMapper(nil)
 	add := func(group, version, kind, resource string, scope meta.RESTScope) {
 		gvk := schema.GroupVersionKind{Group: group, Version: version, Kind: kind}
@@ -236,5 +283,11 @@ func builtinMapper() meta.RESTMapper {
 	add("batch", "v1", "CronJob", "cronjobs", ns)
 	add("batch", "v1", "Job", "jobs", ns)
 	add("coordination.k8s.io", "v1", "Lease", "leases", ns)
+	if crds {
+		// The custom resources of manifests.Render
+		// (spec.monitoring.serviceMonitor, spec.tls.certManager).
+		add("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors", ns)
+		add("cert-manager.io", "v1", "Certificate", "certificates", ns)
+	}
 	return m
 }

@@ -63,6 +63,12 @@ func IsTransient(err error) bool {
 	if errors.As(err, &ce) {
 		return false
 	}
+	if apierrors.IsNotFound(err) {
+		// Also a 404 without a Status body ("404 page not found" for a
+		// resource the server does not serve), which client-go marks as
+		// an unexpected response: the answer is definite.
+		return false
+	}
 	if apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err) ||
 		apierrors.IsInternalError(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsUnexpectedServerError(err) {
 		return true

@@ -44,6 +44,7 @@ func TestIsTransient(t *testing.T) {
 		{"forbidden", apierrors.NewForbidden(stsGR, "x", errors.New("no")), false},
 		{"invalid", apierrors.NewInvalid(schema.GroupKind{Group: "apps", Kind: "StatefulSet"}, "x", nil), false},
 		{"not found", apierrors.NewNotFound(stsGR, "x"), false},
+		{"resource not served (404 page not found)", apierrors.NewGenericServerResponse(404, "patch", stsGR, "x", "404 page not found", 0, true), false},
 		{"canceled", fmt.Errorf("get: %w", context.Canceled), false},
 		{"plain error", errors.New("bad yaml"), false},
 	}

@@ -131,40 +131,136 @@ func smdPathToField(s string) string {
 	return b.String()
 }
 
-// managedSets decodes the managedFields of an object into one set per
-// manager and operation. Entries for the status subresource are skipped:
-// status is never compared.
+// managedEntry is one managedFields entry with its fields decoded. fields
+// is empty (never nil) when the entry's fieldsV1 could not be read: a
+// server that writes fieldsV1 we cannot read still gets its manager listed;
+// attribution is best effort.
+type managedEntry struct {
+	manager     string
+	operation   string
+	subresource string
+	fields      *fieldpath.Set
+	// ok is false when fieldsV1 could not be read.
+	ok bool
+}
+
+// managedEntries decodes typed managedFields entries.
+func managedEntries(entries []metav1.ManagedFieldsEntry) []managedEntry {
+	out := make([]managedEntry, 0, len(entries))
+	for _, e := range entries {
+		s, err := decodeFields(e.FieldsV1)
+		me := managedEntry{manager: e.Manager, operation: string(e.Operation), subresource: e.Subresource, fields: s, ok: err == nil}
+		if err != nil {
+			me.fields = &fieldpath.Set{}
+		}
+		out = append(out, me)
+	}
+	return out
+}
+
+// managedFieldsOf decodes metadata.managedFields of an object as the
+// dynamic client returns it, straight from the decoded JSON. It is what
+// GetManagedFields + decodeFields compute, without encoding every fieldsV1
+// back to JSON and parsing it again: for each object observed that was a
+// tenth of a fleet plan's CPU time.
+func managedFieldsOf(obj map[string]any) []managedEntry {
+	md, _ := obj["metadata"].(map[string]any)
+	list, _ := md["managedFields"].([]any)
+	out := make([]managedEntry, 0, len(list))
+	for _, item := range list {
+		e, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
+		me := managedEntry{fields: &fieldpath.Set{}, ok: true}
+		me.manager, _ = e["manager"].(string)
+		me.operation, _ = e["operation"].(string)
+		me.subresource, _ = e["subresource"].(string)
+		if f, present := e["fieldsV1"]; present && f != nil {
+			m, isMap := f.(map[string]any)
+			if !isMap || !insertFields(me.fields, nil, m) {
+				me.fields, me.ok = &fieldpath.Set{}, false
+			}
+		}
+		out = append(out, me)
+	}
+	return out
+}
+
+// insertFields adds the fieldsV1 tree m found under prefix to s, with the
+// semantics of fieldpath.Set.FromJSON: "." marks its parent as a member, a
+// leaf ({}) is a member, and so is a node whose keys are all of a kind this
+// version does not know (they are dropped). It reports false for a key that
+// cannot be parsed, which FromJSON treats as an error.
+func insertFields(s *fieldpath.Set, prefix fieldpath.Path, m map[string]any) bool {
+	for k, v := range m {
+		if k == "." {
+			continue
+		}
+		pe, err := fieldpath.DeserializePathElement(k)
+		if err == fieldpath.ErrUnknownPathElementType {
+			continue
+		}
+		if err != nil {
+			return false
+		}
+		p := make(fieldpath.Path, len(prefix)+1)
+		copy(p, prefix)
+		p[len(prefix)] = pe
+		child, _ := v.(map[string]any)
+		_, dot := child["."]
+		if dot || !hasKnownKey(child) {
+			s.Insert(p)
+		}
+		if !insertFields(s, p, child) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasKnownKey reports whether m has a key that is a path element this
+// version understands (malformed keys count: they fail the decoding).
+func hasKnownKey(m map[string]any) bool {
+	for k := range m {
+		if k == "." {
+			continue
+		}
+		if _, err := fieldpath.DeserializePathElement(k); err != fieldpath.ErrUnknownPathElementType {
+			return true
+		}
+	}
+	return false
+}
+
+// managedSet is the fields one manager owns through one operation.
 type managedSet struct {
 	manager   string
 	operation string
 	fields    *fieldpath.Set
 }
 
-func managedSets(entries []metav1.ManagedFieldsEntry) []managedSet {
+// managedSets merges decoded entries into one set per manager and
+// operation. Entries for the status subresource are skipped: status is
+// never compared.
+func managedSets(entries []managedEntry) []managedSet {
 	var out []managedSet
 	for _, e := range entries {
-		if e.Subresource == "status" {
+		if e.subresource == "status" {
 			continue
 		}
-		s, err := decodeFields(e.FieldsV1)
-		if err != nil {
-			// A server that writes fieldsV1 we cannot read still gets its
-			// manager listed; attribution is best effort.
-			s = &fieldpath.Set{}
-		}
-		op := string(e.Operation)
 		// Several entries can share a manager (e.g. kubectl with and
 		// without the scale subresource); plan wants one per manager and
 		// operation.
 		merged := false
 		for i := range out {
-			if out[i].manager == e.Manager && out[i].operation == op {
-				out[i].fields = out[i].fields.Union(s)
+			if out[i].manager == e.manager && out[i].operation == e.operation {
+				out[i].fields = out[i].fields.Union(e.fields)
 				merged = true
 			}
 		}
 		if !merged {
-			out = append(out, managedSet{manager: e.Manager, operation: op, fields: s})
+			out = append(out, managedSet{manager: e.manager, operation: e.operation, fields: e.fields})
 		}
 	}
 	return out
@@ -173,6 +269,11 @@ func managedSets(entries []metav1.ManagedFieldsEntry) []managedSet {
 // fieldManagers converts managedFields to the plan's FieldManager list,
 // sorted by manager for a stable plan.
 func fieldManagers(entries []metav1.ManagedFieldsEntry) []state.FieldManager {
+	return managersOf(managedEntries(entries))
+}
+
+// managersOf is fieldManagers for decoded entries.
+func managersOf(entries []managedEntry) []state.FieldManager {
 	var out []state.FieldManager
 	for _, m := range managedSets(entries) {
 		f := fieldStrings(m.fields)
@@ -197,6 +298,11 @@ func fieldManagers(entries []metav1.ManagedFieldsEntry) []state.FieldManager {
 // field owned by the other manager live, gone from its set in the forced
 // dry run's result and owned there by neo4jctl is exactly a conflict.
 func predictConflicts(live, predicted []metav1.ManagedFieldsEntry, self string) []state.Conflict {
+	return conflictsOf(managedEntries(live), managedEntries(predicted), self)
+}
+
+// conflictsOf is predictConflicts for decoded entries.
+func conflictsOf(live, predicted []managedEntry, self string) []state.Conflict {
 	var ours *fieldpath.Set
 	after := map[string]*fieldpath.Set{}
 	for _, m := range managedSets(predicted) {

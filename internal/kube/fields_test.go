@@ -1,10 +1,12 @@
 package kube
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/neo4jctl/neo4jctl/internal/state"
 )
@@ -142,5 +144,52 @@ func TestSMDPathToField(t *testing.T) {
 				t.Errorf("smdPathToField(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// managedFieldsOf decodes managedFields from the unstructured map without
+// the JSON round trip of GetManagedFields + fieldpath.Set.FromJSON; it must
+// decode exactly what they decode, including the keys FromJSON drops
+// (unknown prefixes), members with children, and unreadable entries.
+func TestManagedFieldsOfMatchesFromJSON(t *testing.T) {
+	apply := metav1.ManagedFieldsOperationApply
+	entries := []metav1.ManagedFieldsEntry{
+		{Manager: "neo4jctl", Operation: apply, FieldsV1: fieldsV1(`{"f:metadata":{"f:labels":{".":{},"f:app.kubernetes.io/name":{}},"f:finalizers":{"v:\"example.com/hold\"":{}}},
+			"f:spec":{"f:replicas":{},"f:ports":{"k:{\"port\":7687,\"protocol\":\"TCP\"}":{".":{},"f:name":{},"f:port":{}}},
+			"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"neo4j\"}":{".":{},"f:image":{},"f:name":{}}}}}}}`)},
+		{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "scale", FieldsV1: fieldsV1(`{"f:spec":{"f:replicas":{}}}`)},
+		{Manager: "kube-controller-manager", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status", FieldsV1: fieldsV1(`{"f:status":{"f:replicas":{},"f:conditions":{"i:0":{}}}}`)},
+		{Manager: "future", Operation: apply, FieldsV1: fieldsV1(`{"f:spec":{"z:unknown":{"f:a":{}},"f:b":{"z:only-unknown":{}}}}`)},
+		{Manager: "broken", Operation: apply, FieldsV1: fieldsV1(`{"f:spec":{"k:not-json":{}}}`)},
+		{Manager: "empty", Operation: apply},
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{}}
+	u.SetManagedFields(entries)
+	// As the dynamic client hands it over: decoded from JSON.
+	b, err := json.Marshal(u.Object)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(b, &obj); err != nil {
+		t.Fatal(err)
+	}
+	got := managedFieldsOf(obj)
+	want := managedEntries(entries)
+	if len(got) != len(want) {
+		t.Fatalf("got %d entries, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.manager != w.manager || g.operation != w.operation || g.subresource != w.subresource || g.ok != w.ok {
+			t.Errorf("entry %d: got %s/%s/%s ok=%v, want %s/%s/%s ok=%v", i,
+				g.manager, g.operation, g.subresource, g.ok, w.manager, w.operation, w.subresource, w.ok)
+		}
+		if !g.fields.Equals(w.fields) {
+			t.Errorf("entry %d (%s): got fields\n%s\nwant\n%s", i, w.manager, g.fields, w.fields)
+		}
+	}
+	if got[4].ok {
+		t.Errorf("the entry with an unparsable key decoded as ok")
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -200,48 +199,6 @@ var neverPruned = sets.New(
 	schema.GroupKind{Kind: "Pod"},
 	schema.GroupKind{Kind: "PersistentVolumeClaim"},
 )
-
-// orphans lists the inventory's members that are not in desired: objects
-// labelled part-of the cluster's ApplySet, of a kind the parent lists, with
-// no ownerReferences (an owned object goes with its owner). The kinds are
-// listed in parallel: a plan of a converged cluster waits for this on its
-// critical path, and the lists are independent.
-func (c *Client) orphans(ctx context.Context, inv InventoryRef, desired map[objectKey]bool) ([]state.Object, error) {
-	kinds, found, err := c.readInventory(ctx, inv)
-	if err != nil || !found {
-		return nil, err
-	}
-	var gks []schema.GroupKind
-	for _, gk := range sortedKinds(kinds) {
-		if !neverPruned.Has(gk) {
-			gks = append(gks, gk)
-		}
-	}
-	members := make([][]state.Object, len(gks))
-	errs := make([]error, len(gks))
-	sem := make(chan struct{}, c.opts.Workers)
-	var wg sync.WaitGroup
-	for i, gk := range gks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			members[i], errs[i] = c.unwantedMembers(ctx, inv, gk, desired)
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	var out []state.Object
-	for _, f := range members {
-		out = append(out, f...)
-	}
-	return out, nil
-}
 
 // unwantedMembers lists the inventory's members of kind gk that desired
 // does not name.

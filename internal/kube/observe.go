@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,7 +15,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/util/apply"
 
 	"github.com/neo4jctl/neo4jctl/internal/state"
 )
@@ -30,37 +33,36 @@ const (
 // server-side-apply dry run (what apply would produce), both normalised; the
 // inventory's members that are no longer desired (Orphans); and the Pods of
 // the cluster's StatefulSets. Objects are handled in parallel by at most
-// Options.Workers requests at a time.
+// Options.Workers requests at a time. The requests are few: one dry run
+// per object, and the live objects come from the LISTs that find the
+// orphans (one per kind) rather than a GET each; only an object the dry run
+// says exists and no list holds is read on its own.
 //
 // An API server that cannot be reached yields Reachable=false with the reason
 // and a nil error, so a plan can still show the other plane. An RBAC denial
 // is returned as an error (IsForbidden): without patch permission use
 // ObserveStructural.
-func (c *Client) Observe(ctx context.Context, desired []*unstructured.Unstructured, inv InventoryRef) (state.Kube, error) {
-	return c.observe(ctx, desired, inv, true)
+func (c *Client) Observe(ctx context.Context, desired []*unstructured.Unstructured, inv InventoryRef, opts ...ObserveOption) (state.Kube, error) {
+	return c.observe(ctx, desired, inv, true, opts)
 }
 
 // ObserveStructural is Observe for read-only credentials (get/list only): no
 // dry run, so Predicted and Conflicts stay empty and plan compares Desired
 // with Live over the fields neo4jctl renders. Mode says "structural".
-func (c *Client) ObserveStructural(ctx context.Context, desired []*unstructured.Unstructured, inv InventoryRef) (state.Kube, error) {
-	return c.observe(ctx, desired, inv, false)
+func (c *Client) ObserveStructural(ctx context.Context, desired []*unstructured.Unstructured, inv InventoryRef, opts ...ObserveOption) (state.Kube, error) {
+	return c.observe(ctx, desired, inv, false, opts)
 }
 
-func (c *Client) observe(ctx context.Context, desired []*unstructured.Unstructured, inv InventoryRef, dryRun bool) (state.Kube, error) {
+func (c *Client) observe(parent context.Context, desired []*unstructured.Unstructured, inv InventoryRef, dryRun bool, opts []ObserveOption) (state.Kube, error) {
+	var opt observeOptions
+	for _, f := range opts {
+		f(&opt)
+	}
+	pf := opt.prefetched
 	k := state.Kube{Mode: ModeStructural, Objects: make([]state.Object, len(desired))}
 	if dryRun {
 		k.Mode = ModeDryRun
 	}
-	v, err := c.ServerVersion(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return state.Kube{}, ctx.Err()
-		}
-		return state.Kube{Reachable: false, Reason: fmt.Sprintf("Kubernetes API server %s: %v", c.config.Host, err), Mode: k.Mode}, nil
-	}
-	k.Reachable, k.ServerVersion = true, v
-
 	want := map[objectKey]bool{}
 	for _, u := range desired {
 		if cl := u.GetLabels()[ClusterLabel]; cl != "" && cl != inv.Cluster {
@@ -73,13 +75,28 @@ func (c *Client) observe(ctx context.Context, desired []*unstructured.Unstructur
 		want[objectKey{gk: u.GroupVersionKind().GroupKind(), namespace: ns, name: u.GetName()}] = true
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
+	// The server version doubles as the reachability check. It is asked
+	// alongside the other requests, not before them: waiting for it would
+	// add a round trip to every plan. Its failure decides the outcome
+	// (unreachable), so the other requests' failures do not cancel it.
+	var (
+		version    string
+		versionErr error
+		versionOK  = make(chan struct{})
+	)
+	go func() {
+		defer close(versionOK)
+		if version, versionErr = c.cachedServerVersion(parent); versionErr != nil {
+			cancel()
+		}
+	}()
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		firstErr error
-		sem      = make(chan struct{}, c.opts.Workers)
+		limit    = make(workers, c.opts.Workers)
 	)
 	fail := func(err error) {
 		mu.Lock()
@@ -93,41 +110,58 @@ func (c *Client) observe(ctx context.Context, desired []*unstructured.Unstructur
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-sem }()
 			if err := f(); err != nil {
 				fail(err)
 			}
 		}()
 	}
-	for i, u := range desired {
-		run(func() error {
-			o, err := c.observeObject(ctx, u, inv.Namespace, dryRun)
-			k.Objects[i] = o
-			return err
-		})
-	}
+	// The inventory's members are listed, one LIST per kind: the lists
+	// give the orphans and the live objects (no GET per object). They and
+	// the Pods do not wait for a worker: the inventory and then its lists
+	// are the longest chain of requests, and queued behind the objects
+	// they would finish last.
+	ms := newMembers(inv.Namespace, []string{inv.ID()})
 	run(func() error {
-		o, err := c.orphans(ctx, inv, want)
+		kinds, found, err := c.inventoryMembers(ctx, inv, pf, ms)
+		if err != nil || !found {
+			return err
+		}
+		o, err := c.orphansOf(ctx, inv, kinds, want, pf, ms)
 		k.Orphans = o
 		return err
 	})
 	run(func() error {
-		p, err := c.clusterPods(ctx, inv)
+		var (
+			p   []state.Pod
+			err error
+		)
+		if opt.pods != nil {
+			p, err = opt.pods(ctx)
+		} else {
+			p, err = c.ClusterPods(ctx, inv)
+		}
 		k.Pods = p
 		return err
 	})
+	for i, u := range desired {
+		run(func() error {
+			o, err := c.observeObject(ctx, u, inv.Namespace, dryRun, pf, ms, limit)
+			k.Objects[i] = o
+			return err
+		})
+	}
 	wg.Wait()
+	<-versionOK
+	if err := parent.Err(); err != nil {
+		return state.Kube{}, err
+	}
+	if versionErr != nil {
+		return state.Kube{Reachable: false, Reason: fmt.Sprintf("Kubernetes API server %s: %v", c.config.Host, versionErr), Mode: k.Mode}, nil
+	}
 	if firstErr != nil {
 		return state.Kube{}, firstErr
 	}
-	if err := ctx.Err(); err != nil {
-		return state.Kube{}, err
-	}
+	k.Reachable, k.ServerVersion = true, version
 	return k, nil
 }
 
@@ -145,13 +179,17 @@ type prepared struct {
 	obj     *unstructured.Unstructured
 	ri      dynamic.ResourceInterface
 	address string
+	// gvr and namespace locate the object for requests the dynamic
+	// client cannot make (a dry run that reports its status code).
+	gvr       schema.GroupVersionResource
+	namespace string
 }
 
 func (c *Client) prepare(u *unstructured.Unstructured, defaultNamespace string) (prepared, error) {
 	gvk := u.GroupVersionKind()
-	m, err := c.RESTMapping(gvk)
+	m, err := c.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err != nil {
-		return prepared{}, err
+		return prepared{}, fmt.Errorf("resolve %s: %w", gvk, err)
 	}
 	obj := u.DeepCopy()
 	ns := ""
@@ -166,10 +204,10 @@ func (c *Client) prepare(u *unstructured.Unstructured, defaultNamespace string) 
 	}
 	obj.SetNamespace(ns)
 	markMember(obj, ns)
-	return prepared{obj: obj, ri: c.resourceFor(m, ns), address: Address(gvk, ns, obj.GetName())}, nil
+	return prepared{obj: obj, ri: c.resourceFor(m, ns), address: Address(gvk, ns, obj.GetName()), gvr: m.Resource, namespace: ns}, nil
 }
 
-func (c *Client) observeObject(ctx context.Context, u *unstructured.Unstructured, defaultNamespace string, dryRun bool) (state.Object, error) {
+func (c *Client) observeObject(ctx context.Context, u *unstructured.Unstructured, defaultNamespace string, dryRun bool, pf *Prefetched, ms *members, w workers) (state.Object, error) {
 	gvk := u.GroupVersionKind()
 	p, err := c.prepare(u, defaultNamespace)
 	if meta.IsNoMatchError(err) {
@@ -182,7 +220,7 @@ func (c *Client) observeObject(ctx context.Context, u *unstructured.Unstructured
 		return state.Object{
 			Address: Address(gvk, ns, u.GetName()), Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind,
 			Namespace: ns, Name: u.GetName(), Desired: u.Object,
-			DryRunError: fmt.Sprintf("the API server does not serve %s (is its CRD installed?)", gvk),
+			DryRunError: notServedMessage(gvk),
 		}, nil
 	}
 	if err != nil {
@@ -193,31 +231,157 @@ func (c *Client) observeObject(ctx context.Context, u *unstructured.Unstructured
 		Namespace: p.obj.GetNamespace(), Name: p.obj.GetName(),
 		Desired: p.obj.Object,
 	}
-	live, err := c.get(ctx, p)
-	if err != nil {
-		return o, fmt.Errorf("observe %s: %w", p.address, err)
-	}
-	if live != nil {
-		setLive(&o, live)
-	}
 	if !dryRun {
+		live, err := c.readLive(ctx, p, pf, ms, w)
+		if err != nil {
+			if isNotServed(err) {
+				o.DryRunError = notServedMessage(gvk)
+				return o, nil
+			}
+			return o, fmt.Errorf("observe %s: %w", p.address, err)
+		}
+		if live != nil {
+			setLive(&o, live)
+		}
 		return o, nil
 	}
-	pred, err := c.applyRequest(ctx, "dry-run "+p.address, p, true, true)
-	if err != nil {
-		if !objectLevelRefusal(err) {
-			return o, fmt.Errorf("observe %s: dry-run apply: %w", p.address, err)
+	// The dry run goes first: a forced apply of an object that does not
+	// exist answers 201 Created, and then there is no live object to read.
+	// A plan of a new cluster costs one request per object instead of two;
+	// only an object that exists (or a refusal, which does not say) is read.
+	var (
+		pred    *unstructured.Unstructured
+		created bool
+		dryErr  error
+	)
+	if err := w.do(ctx, func() { pred, created, dryErr = c.dryRunApply(ctx, p) }); err != nil {
+		return o, err
+	}
+	if isNotServed(dryErr) {
+		// The kind is mapped without discovery (a CRD neo4jctl renders)
+		// but the server does not serve it.
+		o.DryRunError = notServedMessage(gvk)
+		return o, nil
+	}
+	if dryErr != nil && !objectLevelRefusal(dryErr) {
+		return o, fmt.Errorf("observe %s: dry-run apply: %w", p.address, dryErr)
+	}
+	var live *unstructured.Unstructured
+	var liveManaged []managedEntry
+	if !created {
+		if live, err = c.readLive(ctx, p, pf, ms, w); err != nil {
+			return o, fmt.Errorf("observe %s: %w", p.address, err)
 		}
-		o.DryRunError = err.Error()
-		o.Immutable = IsImmutable(err)
+	}
+	if live != nil {
+		liveManaged = managedFieldsOf(live.Object)
+		o.UID = string(live.GetUID())
+		o.Generation = live.GetGeneration()
+		o.Managers = managersOf(liveManaged)
+		o.Live = Normalize(live.Object)
+		o.Fingerprint = Fingerprint(o.Live)
+	}
+	if dryErr != nil {
+		o.DryRunError = dryErr.Error()
+		o.Immutable = IsImmutable(dryErr)
 		return o, nil
 	}
 	o.Predicted = Normalize(pred.Object)
 	if live != nil {
-		alignLists(shapeOf(live.GetManagedFields(), pred.GetManagedFields()), o.Live, o.Predicted)
-		o.Conflicts = predictConflicts(live.GetManagedFields(), pred.GetManagedFields(), FieldManager)
+		predManaged := managedFieldsOf(pred.Object)
+		alignLists(shapeOfEntries(liveManaged, predManaged), o.Live, o.Predicted)
+		o.Conflicts = conflictsOf(liveManaged, predManaged, FieldManager)
 	}
 	return o, nil
+}
+
+// readLive reads the live object (nil when it does not exist): from the
+// fleet's or the inventory's member lists when they hold it, else with a
+// GET (a kind not listed, or an object without the membership label, e.g.
+// applied by another tool).
+func (c *Client) readLive(ctx context.Context, p prepared, pf *Prefetched, ms *members, w workers) (*unstructured.Unstructured, error) {
+	if pf != nil {
+		if live, ok := pf.ms.take(ctx, p); ok && live != nil {
+			return live, nil
+		}
+	}
+	if live, ok := ms.take(ctx, p); ok && live != nil {
+		return live, nil
+	}
+	var (
+		live *unstructured.Unstructured
+		err  error
+	)
+	if werr := w.do(ctx, func() { live, err = c.get(ctx, p) }); werr != nil {
+		return nil, werr
+	}
+	return live, err
+}
+
+// workers bounds the requests an observation has in flight at once
+// (Options.Workers). Only requests hold a worker: an object waiting for the
+// member lists must not keep the others from sending theirs.
+type workers chan struct{}
+
+// do runs f holding a worker; it fails only if ctx ends first.
+func (w workers) do(ctx context.Context, f func()) error {
+	select {
+	case w <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-w }()
+	f()
+	return nil
+}
+
+// notServedMessage says that the server does not serve an object's kind.
+func notServedMessage(gvk schema.GroupVersionKind) string {
+	return fmt.Sprintf("the API server does not serve %s (is its CRD installed?)", gvk)
+}
+
+// isNotServed reports a 404 that is not about an object but about its
+// resource: the API server answers a path it does not serve with a plain
+// "404 page not found", not a Status (client-go marks it as an unexpected
+// response). A missing object is a Status naming it.
+func isNotServed(err error) bool {
+	return apierrors.IsNotFound(err) && apierrors.IsUnexpectedServerError(err)
+}
+
+// dryRunApply sends a forced server-side-apply dry run of p (retrying
+// transient errors) and reports whether the server would create the object
+// (201 Created) rather than update it (200 OK). The dynamic client does not
+// return the status code, hence the REST client.
+func (c *Client) dryRunApply(ctx context.Context, p prepared) (pred *unstructured.Unstructured, created bool, err error) {
+	segments := []string{"api"}
+	if p.gvr.Group != "" {
+		segments = []string{"apis", p.gvr.Group}
+	}
+	segments = append(segments, p.gvr.Version)
+	if p.namespace != "" {
+		segments = append(segments, "namespaces", p.namespace)
+	}
+	segments = append(segments, p.gvr.Resource, p.obj.GetName())
+	err = c.retry(ctx, "dry-run "+p.address, func(ctx context.Context) error {
+		req, err := apply.NewRequest(c.restClient, p.obj.Object)
+		if err != nil {
+			return err
+		}
+		res := req.AbsPath(segments...).
+			Param("fieldManager", FieldManager).
+			Param("force", "true").
+			Param("dryRun", metav1.DryRunAll).
+			Do(ctx)
+		var code int
+		res.StatusCode(&code)
+		out := &unstructured.Unstructured{}
+		if err := res.Into(out); err != nil {
+			return err
+		}
+		pred, created = out, code == http.StatusCreated
+		return nil
+	})
+	return pred, created, err
 }
 
 // get returns the live object, nil when it does not exist.
@@ -288,8 +452,9 @@ func IsImmutable(err error) bool {
 		strings.Contains(msg, "is immutable")
 }
 
-// clusterPods reads the Pods of the cluster's StatefulSets.
-func (c *Client) clusterPods(ctx context.Context, inv InventoryRef) ([]state.Pod, error) {
+// ClusterPods reads the Pods of the cluster's StatefulSets with one LIST,
+// sorted by StatefulSet and ordinal. A Pod being deleted is not Ready.
+func (c *Client) ClusterPods(ctx context.Context, inv InventoryRef) ([]state.Pod, error) {
 	var list *corev1.PodList
 	err := c.retry(ctx, "list pods", func(ctx context.Context) error {
 		var err error

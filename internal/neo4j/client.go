@@ -103,6 +103,8 @@ type Client struct {
 	writer  string                              // advertised address of the system writer
 	edition string
 	version string
+	// componentsAt is when edition and version were read.
+	componentsAt time.Time
 }
 
 // Open connects, verifies connectivity and detects the edition and version
@@ -347,7 +349,7 @@ func (c *Client) Components(ctx context.Context) (edition, version string, err e
 		return "", "", c.fail("CALL dbms.components()", errors.New("no Neo4j Kernel component reported"))
 	}
 	c.mu.Lock()
-	c.edition, c.version = edition, version
+	c.edition, c.version, c.componentsAt = edition, version, time.Now()
 	c.mu.Unlock()
 	return edition, version, nil
 }

@@ -303,3 +303,27 @@ func asError(err error, target **neo4j.Error) bool {
 	}
 	return ok
 }
+
+// A plan opens a client and observes at once: Observe must not ask for the
+// components Open has just read (one round trip through a port-forward
+// each), but the observation must still carry them.
+func TestIntegrationObserveAfterOpenReadsComponentsOnce(t *testing.T) {
+	sim := startSim(t, neo4jsim.Config{LogReads: true})
+	sim.ResetLog()
+	c := open(t, connectModes(sim)["resolver"])
+	obs := c.Observe(context.Background())
+	if !obs.Reachable || obs.Edition != neo4j.EditionEnterprise || obs.Version != "5.26.0" {
+		t.Fatalf("got reachable=%v edition %q version %q (%s), want enterprise 5.26.0", obs.Reachable, obs.Edition, obs.Version, obs.Reason)
+	}
+	var queries []string
+	components := 0
+	for _, st := range sim.Log() {
+		queries = append(queries, st.Query)
+		if strings.Contains(st.Query, "dbms.components") {
+			components++
+		}
+	}
+	if components != 1 {
+		t.Errorf("got dbms.components() sent %d times in %q, want once", components, queries)
+	}
+}

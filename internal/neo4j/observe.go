@@ -194,7 +194,7 @@ func statusChecksFromRows(rows []row) []state.StatusCheck {
 // servers, and that is not a failure.
 func (c *Client) Observe(ctx context.Context) state.Neo4j {
 	var out state.Neo4j
-	edition, version, err := c.Components(ctx)
+	edition, version, err := c.recentComponents(ctx)
 	if err != nil {
 		return unreachable(err)
 	}
@@ -219,6 +219,24 @@ func (c *Client) Observe(ctx context.Context) state.Neo4j {
 	}
 	out.Reachable = true
 	return out
+}
+
+// componentsFresh is how long after reading them Observe trusts the edition
+// and version instead of asking again: Open has just read them (asking
+// again would cost a plan a round trip through the port-forward), but a
+// long-lived client (watch) must notice a server upgraded under it.
+const componentsFresh = 5 * time.Second
+
+// recentComponents returns the edition and version, read again unless they
+// were read within componentsFresh.
+func (c *Client) recentComponents(ctx context.Context) (edition, version string, err error) {
+	c.mu.Lock()
+	edition, version, at := c.edition, c.version, c.componentsAt
+	c.mu.Unlock()
+	if edition != "" && time.Since(at) < componentsFresh {
+		return edition, version, nil
+	}
+	return c.Components(ctx)
 }
 
 func unreachable(err error) state.Neo4j {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/neo4jctl/neo4jctl/internal/kube"
 	"github.com/neo4jctl/neo4jctl/internal/neo4j"
+	"github.com/neo4jctl/neo4jctl/internal/state"
 	"github.com/neo4jctl/neo4jctl/manifests"
 )
 
@@ -44,6 +45,13 @@ type Neo4jAccess struct {
 	// 60 s): a Bolt read has no deadline of its own, and a read through a
 	// port-forward whose Pod went away would otherwise never return.
 	ObserveTimeout time.Duration
+
+	// pods, when set, returns the target's Pods (Runner.Observe lists
+	// them once for both planes).
+	pods func(context.Context) ([]state.Pod, error)
+	// speculate opens the port-forward to the first server before knowing
+	// whether its Pod is Ready (Runner.Observe of a single cluster).
+	speculate bool
 }
 
 // PasswordEnv is the environment variable that may hold the Neo4j password.
@@ -88,18 +96,6 @@ func (a Neo4jAccess) password(ctx context.Context, kc *kube.Client, t *Target) (
 // Connect opens a Neo4j client for the target. The returned close function
 // also stops the port-forwards it opened.
 func (a Neo4jAccess) Connect(ctx context.Context, kc *kube.Client, t *Target) (*neo4j.Client, func(), error) {
-	pw, err := a.password(ctx, kc, t)
-	if err != nil {
-		return nil, nil, err
-	}
-	user := a.Username
-	if user == "" {
-		user = "neo4j"
-	}
-	cfg := neo4j.Config{
-		Username: user, Password: pw, CACertPEM: a.CACertPEM,
-		OnRetry: a.OnRetry, ConnectTimeout: a.ConnectTimeout,
-	}
 	scheme := "neo4j"
 	if t.Cluster.Spec.Edition == "community" {
 		scheme = "bolt"
@@ -113,13 +109,15 @@ func (a Neo4jAccess) Connect(ctx context.Context, kc *kube.Client, t *Target) (*
 			scheme += "+ssc"
 		}
 	}
-
-	var fwd *forwarder
+	var (
+		fwd      *forwarder
+		resolver neo4j.Resolver
+	)
 	if a.AddressMap != nil {
-		cfg.Resolver = neo4j.MapResolver(a.AddressMap)
+		resolver = neo4j.MapResolver(a.AddressMap)
 	} else if !a.Direct && !a.InCluster && kc != nil {
 		fwd = &forwarder{kc: kc, ctx: context.WithoutCancel(ctx), open: map[string]string{}}
-		cfg.Resolver = fwd.resolve
+		resolver = fwd.resolve
 	}
 	closeAll := func() {
 		if fwd != nil {
@@ -127,41 +125,51 @@ func (a Neo4jAccess) Connect(ctx context.Context, kc *kube.Client, t *Target) (*
 		}
 	}
 
-	var candidates []string
-	switch {
-	case a.URI != "":
-		candidates = []string{a.URI}
-	case a.InCluster:
-		candidates = []string{fmt.Sprintf("%s://%s.%s.svc.%s:%d", scheme, manifests.ClientServiceName(t.Cluster), t.Namespace, manifests.ClusterDomain, manifests.PortBolt)}
-	default:
-		// Outside the cluster: reach a Pod through the API server. Only Ready
-		// Pods of the main pool are tried, in order: dialling the advertised
-		// name of a Pod that does not exist would wait on DNS, and a cluster
-		// that has not started yet has nothing to observe.
+	// The password is read while the server Pods are looked up and the
+	// first port-forward opens: each is a round trip through the API
+	// server, and only the Bolt handshake needs the password.
+	var (
+		pw     string
+		pwErr  error
+		pwDone = make(chan struct{})
+	)
+	go func() {
+		defer close(pwDone)
+		pw, pwErr = a.password(ctx, kc, t)
+	}()
+	if fwd != nil && a.URI == "" && a.speculate {
+		// The first server is the one to dial whenever its Pod is Ready:
+		// its port-forward (a connection of its own to the API server)
+		// opens meanwhile. If it is not Ready, it costs a refused
+		// request and an unused forward until Close.
 		pools := manifests.Pools(t.Cluster)
-		for i := 0; i < int(pools[0].Servers); i++ {
-			pod := manifests.PodName(t.Cluster, pools[0].Name, i)
-			if kc != nil && fwd != nil {
-				ready, err := kc.PodIsReady(ctx, t.Namespace, pod)
-				if err != nil {
-					closeAll()
-					return nil, nil, fmt.Errorf("find a Ready server Pod: %w", err)
-				}
-				if !ready {
-					continue
-				}
-			}
-			candidates = append(candidates, fmt.Sprintf("%s://%s", scheme, manifests.BoltAddress(t.Cluster, t.Namespace, pools[0].Name, i)))
-		}
-		if len(candidates) == 0 {
-			closeAll()
-			return nil, nil, &neo4j.Error{Op: "connect", Kind: neo4j.KindUnreachable,
-				Message: fmt.Sprintf("no Ready server Pod of StatefulSet %s/%s", t.Namespace, pools[0].StatefulSet)}
-		}
+		go fwd.resolve(manifests.BoltAddress(t.Cluster, t.Namespace, pools[0].Name, 0))
+	}
+	candidates, err := a.candidates(ctx, kc, t, scheme, fwd != nil)
+	if err == nil && fwd != nil && candidates[0].advertised != "" {
+		fwd.resolve(candidates[0].advertised)
+	}
+	<-pwDone
+	if pwErr != nil {
+		closeAll()
+		return nil, nil, pwErr
+	}
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+
+	user := a.Username
+	if user == "" {
+		user = "neo4j"
+	}
+	cfg := neo4j.Config{
+		Username: user, Password: pw, CACertPEM: a.CACertPEM, Resolver: resolver,
+		OnRetry: a.OnRetry, ConnectTimeout: a.ConnectTimeout,
 	}
 	var lastErr error
-	for _, uri := range candidates {
-		cfg.URI = uri
+	for _, cand := range candidates {
+		cfg.URI = cand.uri
 		c, err := neo4j.Open(ctx, cfg)
 		if err == nil {
 			return c, func() { _ = c.Close(context.WithoutCancel(ctx)); closeAll() }, nil
@@ -173,6 +181,72 @@ func (a Neo4jAccess) Connect(ctx context.Context, kc *kube.Client, t *Target) (*
 	}
 	closeAll()
 	return nil, nil, lastErr
+}
+
+// candidate is a Bolt URI to try and the advertised host:port it names.
+type candidate struct {
+	uri, advertised string
+}
+
+// candidates lists the URIs Connect tries, in order (at least one).
+// readyOnly limits them to Ready Pods (reached through port-forwards).
+func (a Neo4jAccess) candidates(ctx context.Context, kc *kube.Client, t *Target, scheme string, readyOnly bool) ([]candidate, error) {
+	switch {
+	case a.URI != "":
+		return []candidate{{uri: a.URI}}, nil
+	case a.InCluster:
+		addr := fmt.Sprintf("%s.%s.svc.%s:%d", manifests.ClientServiceName(t.Cluster), t.Namespace, manifests.ClusterDomain, manifests.PortBolt)
+		return []candidate{{uri: scheme + "://" + addr, advertised: addr}}, nil
+	}
+	// Outside the cluster: reach a Pod through the API server. Only Ready
+	// Pods of the main pool are tried, in order: dialling the advertised
+	// name of a Pod that does not exist would wait on DNS, and a cluster
+	// that has not started yet has nothing to observe.
+	var ready map[string]bool
+	if readyOnly {
+		var err error
+		if ready, err = a.readyPods(ctx, kc, t); err != nil {
+			return nil, fmt.Errorf("find a Ready server Pod: %w", err)
+		}
+	}
+	pools := manifests.Pools(t.Cluster)
+	var out []candidate
+	for i := 0; i < int(pools[0].Servers); i++ {
+		if readyOnly && !ready[manifests.PodName(t.Cluster, pools[0].Name, i)] {
+			continue
+		}
+		addr := manifests.BoltAddress(t.Cluster, t.Namespace, pools[0].Name, i)
+		out = append(out, candidate{uri: scheme + "://" + addr, advertised: addr})
+	}
+	if len(out) == 0 {
+		return nil, &neo4j.Error{Op: "connect", Kind: neo4j.KindUnreachable,
+			Message: fmt.Sprintf("no Ready server Pod of StatefulSet %s/%s", t.Namespace, pools[0].StatefulSet)}
+	}
+	return out, nil
+}
+
+// readyPods names the target's Ready Pods, read with one LIST (a GET per
+// Pod would cost a round trip each).
+func (a Neo4jAccess) readyPods(ctx context.Context, kc *kube.Client, t *Target) (map[string]bool, error) {
+	var (
+		pods []state.Pod
+		err  error
+	)
+	if a.pods != nil {
+		pods, err = a.pods(ctx)
+	} else {
+		pods, err = kc.ClusterPods(ctx, t.Inventory)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(pods))
+	for _, p := range pods {
+		if p.Ready {
+			out[p.Name] = true
+		}
+	}
+	return out, nil
 }
 
 // forwarder lazily opens one port-forward per Pod named in an advertised

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
 	"github.com/neo4jctl/neo4jctl/internal/kube"
 	"github.com/neo4jctl/neo4jctl/internal/neo4j"
 	"github.com/neo4jctl/neo4jctl/internal/state"
@@ -22,6 +24,30 @@ type Runner struct {
 	SkipNeo4j bool
 	// Structural observes without dry runs (read-only credentials).
 	Structural bool
+
+	// prefetched holds what Prefetch read for a fleet.
+	prefetched *kube.Prefetched
+}
+
+// Prefetch starts reading the live objects of all targets with one LIST per
+// kind (kube.Client.Prefetch), for the observations that follow: a plan of
+// a fleet costs the API server little more than its dry runs. Worth it for
+// several targets only: for one, the LISTs cost what they save. The data is
+// as old as the call, so a Runner that prefetched is for one plan run.
+func (r *Runner) Prefetch(ctx context.Context, targets []*Target) {
+	invs := make([]kube.InventoryRef, 0, len(targets))
+	var kinds []schema.GroupVersionKind
+	seen := map[schema.GroupVersionKind]bool{}
+	for _, t := range targets {
+		invs = append(invs, t.Inventory)
+		for _, o := range t.Objects {
+			if gvk := o.GroupVersionKind(); !seen[gvk] {
+				seen[gvk] = true
+				kinds = append(kinds, gvk)
+			}
+		}
+	}
+	r.prefetched = r.Kube.Prefetch(ctx, invs, kinds)
 }
 
 // Observed is what one observation of both planes saw.
@@ -35,30 +61,58 @@ type Observed struct {
 // observation: plan still shows what it could see and fails closed.
 func (r *Runner) Observe(ctx context.Context, t *Target) Observed {
 	var out Observed
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Both planes need the Pods (the Kubernetes plane reports them, the
+	// Neo4j plane connects to a Ready one): one LIST for both.
+	pods := r.listPods(ctx, t)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		out.Kube = r.observeKube(ctx, t)
+		out.Kube = r.observeKube(ctx, t, pods)
 	}()
 	if r.SkipNeo4j {
 		out.Neo4j = state.Neo4j{Reachable: false, Reason: "skipped (--skip-neo4j)"}
 	} else {
-		out.Neo4j = r.observeNeo4j(ctx, t)
+		out.Neo4j = r.observeNeo4j(ctx, t, pods)
 	}
 	wg.Wait()
 	return out
 }
 
-func (r *Runner) observeKube(ctx context.Context, t *Target) state.Kube {
+// listPods starts listing the target's Pods and returns a function that
+// waits for the result (or for its caller's ctx).
+func (r *Runner) listPods(ctx context.Context, t *Target) func(context.Context) ([]state.Pod, error) {
+	var (
+		pods []state.Pod
+		err  error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		pods, err = r.Kube.ClusterPods(ctx, t.Inventory)
+	}()
+	return func(ctx context.Context) ([]state.Pod, error) {
+		select {
+		case <-done:
+			return pods, err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func (r *Runner) observeKube(ctx context.Context, t *Target, pods func(context.Context) ([]state.Pod, error)) state.Kube {
 	var (
 		k   state.Kube
 		err error
 	)
+	opts := []kube.ObserveOption{kube.UsePrefetched(r.prefetched), kube.UsePods(pods)}
 	if r.Structural {
-		k, err = r.Kube.ObserveStructural(ctx, t.Objects, t.Inventory)
+		k, err = r.Kube.ObserveStructural(ctx, t.Objects, t.Inventory, opts...)
 	} else {
-		k, err = r.Kube.Observe(ctx, t.Objects, t.Inventory)
+		k, err = r.Kube.Observe(ctx, t.Objects, t.Inventory, opts...)
 	}
 	if err != nil && k.Reason == "" {
 		k.Reachable = false
@@ -67,14 +121,18 @@ func (r *Runner) observeKube(ctx context.Context, t *Target) state.Kube {
 	return k
 }
 
-func (r *Runner) observeNeo4j(ctx context.Context, t *Target) state.Neo4j {
+func (r *Runner) observeNeo4j(ctx context.Context, t *Target, pods func(context.Context) ([]state.Pod, error)) state.Neo4j {
 	timeout := r.Neo4j.ObserveTimeout
 	if timeout <= 0 {
 		timeout = time.Minute
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	c, closeFn, err := r.Neo4j.Connect(ctx, r.Kube, t)
+	acc := r.Neo4j
+	acc.pods = pods
+	// In a fleet most clusters may have no Pod yet: no guesses there.
+	acc.speculate = r.prefetched == nil
+	c, closeFn, err := acc.Connect(ctx, r.Kube, t)
 	if err != nil {
 		return state.Neo4j{Reachable: false, Reason: neo4jReason(err)}
 	}

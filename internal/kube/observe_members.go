@@ -1,0 +1,375 @@
+package kube
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+
+	"github.com/neo4jctl/neo4jctl/internal/state"
+)
+
+// members are ApplySet members read by LIST, one request per kind: the live
+// objects Observe would otherwise GET one by one, and the candidates for
+// orphans. They are kept as JSON until taken, and their lists complete in
+// the background; readers wait for done. Safe for concurrent use.
+type members struct {
+	// done is closed when the lists are read; namespace, ids and kinds
+	// are not written after.
+	done chan struct{}
+	// namespace is the scope of the lists; "" means all namespaces.
+	namespace string
+	// ids are the ApplySet ids whose members were listed.
+	ids map[string]bool
+	// kinds were listed completely; objects of other kinds are read on
+	// their own.
+	kinds map[schema.GroupKind]bool
+
+	mu     sync.Mutex
+	byKey  map[objectKey]*member
+	byKind map[schema.GroupKind][]*member // in the order the server listed them
+}
+
+// member is one listed object. raw is its JSON until it is taken (then nil:
+// a fleet's objects decoded all at once would hold tens of megabytes until
+// the last cluster is observed).
+type member struct {
+	key    objectKey
+	gvk    schema.GroupVersionKind
+	partOf string
+	raw    []byte
+}
+
+func newMembers(namespace string, ids []string) *members {
+	ms := &members{
+		done:      make(chan struct{}),
+		namespace: namespace,
+		ids:       map[string]bool{},
+		kinds:     map[schema.GroupKind]bool{},
+		byKey:     map[objectKey]*member{},
+		byKind:    map[schema.GroupKind][]*member{},
+	}
+	for _, id := range ids {
+		ms.ids[id] = true
+	}
+	return ms
+}
+
+// prefetchChunk bounds how many ApplySets one LIST names in its label
+// selector, keeping URLs short for large fleets.
+const prefetchChunk = 100
+
+// listInto lists the members of the mapped kinds in the background, in
+// parallel, and closes ms.done when all are read. A kind whose list fails
+// is left out (its objects are then read one by one).
+func (c *Client) listInto(ctx context.Context, ms *members, mappings []*meta.RESTMapping) {
+	ids := make([]string, 0, len(ms.ids))
+	for id := range ms.ids {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var wg sync.WaitGroup
+	for _, m := range mappings {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := c.listMembers(ctx, m, ms.namespace, ids)
+			if err != nil {
+				return
+			}
+			gk := m.GroupVersionKind.GroupKind()
+			ms.mu.Lock()
+			defer ms.mu.Unlock()
+			ms.kinds[gk] = true
+			for _, mb := range got {
+				mb.key.gk = gk
+				ms.byKey[mb.key] = mb
+				ms.byKind[gk] = append(ms.byKind[gk], mb)
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(ms.done)
+	}()
+}
+
+// listMembers lists the objects of one resource that belong to the ApplySets
+// ids, in chunks of prefetchChunk ids, keeping each item's JSON.
+func (c *Client) listMembers(ctx context.Context, m *meta.RESTMapping, namespace string, ids []string) ([]*member, error) {
+	segments := []string{"api"}
+	if m.Resource.Group != "" {
+		segments = []string{"apis", m.Resource.Group}
+	}
+	segments = append(segments, m.Resource.Version)
+	if namespace != "" && m.Scope.Name() != meta.RESTScopeNameRoot {
+		segments = append(segments, "namespaces", namespace)
+	}
+	segments = append(segments, m.Resource.Resource)
+	var out []*member
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), prefetchChunk)]
+		ids = ids[len(chunk):]
+		sel := ApplySetPartOfLabel + "=" + chunk[0]
+		if len(chunk) > 1 {
+			sel = ApplySetPartOfLabel + " in (" + strings.Join(chunk, ",") + ")"
+		}
+		var body []byte
+		err := c.retry(ctx, "list "+m.Resource.String(), func(ctx context.Context) error {
+			var err error
+			body, err = c.restClient.Get().AbsPath(segments...).Param("labelSelector", sel).Do(ctx).Raw()
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", m.Resource, err)
+		}
+		// Split the list into its items, reading only what identifies
+		// them; an item is decoded when it is used.
+		var list struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		if err := json.Unmarshal(body, &list); err != nil {
+			return nil, fmt.Errorf("list %s: %w", m.Resource, err)
+		}
+		for _, item := range list.Items {
+			var id struct {
+				Metadata struct {
+					Name      string            `json:"name"`
+					Namespace string            `json:"namespace"`
+					Labels    map[string]string `json:"labels"`
+				} `json:"metadata"`
+			}
+			if err := json.Unmarshal(item, &id); err != nil {
+				return nil, fmt.Errorf("list %s: %w", m.Resource, err)
+			}
+			out = append(out, &member{
+				key:    objectKey{namespace: id.Metadata.Namespace, name: id.Metadata.Name},
+				gvk:    m.GroupVersionKind,
+				partOf: id.Metadata.Labels[ApplySetPartOfLabel],
+				raw:    item,
+			})
+		}
+	}
+	return out, nil
+}
+
+// decode decodes a listed item as the dynamic client decodes a list's
+// items: whole numbers as int64, kind and apiVersion (which the items of a
+// list of built-in objects lack) from the list.
+func (mb *member) decode() (*unstructured.Unstructured, error) {
+	u := &unstructured.Unstructured{}
+	if err := utiljson.Unmarshal(mb.raw, &u.Object); err != nil {
+		return nil, err
+	}
+	if u.GetKind() == "" && u.GetAPIVersion() == "" {
+		u.SetGroupVersionKind(mb.gvk)
+	}
+	return u, nil
+}
+
+// wait waits for the lists; false if ctx ended first.
+func (ms *members) wait(ctx context.Context) bool {
+	select {
+	case <-ms.done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// covers reports whether the lists hold every member of ApplySet id of
+// kind gk in namespace ns.
+func (ms *members) covers(gk schema.GroupKind, ns, id string) bool {
+	return ms.kinds[gk] && ms.ids[id] && (ms.namespace == "" || ns == "" || ns == ms.namespace)
+}
+
+// take returns the listed live object for a prepared object, and whether
+// the lists are authoritative for it: its kind was listed, in its
+// namespace, for the ApplySet its labels name. nil with true means the
+// object was not among the members (it may still exist without the label).
+// An object is handed out once.
+func (ms *members) take(ctx context.Context, p prepared) (*unstructured.Unstructured, bool) {
+	if ms == nil || !ms.wait(ctx) {
+		return nil, false
+	}
+	gk := p.obj.GroupVersionKind().GroupKind()
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	if !ms.covers(gk, p.namespace, p.obj.GetLabels()[ApplySetPartOfLabel]) {
+		return nil, false
+	}
+	mb := ms.byKey[objectKey{gk: gk, namespace: p.namespace, name: p.obj.GetName()}]
+	if mb == nil || mb.raw == nil {
+		return nil, mb == nil
+	}
+	u, err := mb.decode()
+	if err != nil {
+		return nil, false // read it on its own
+	}
+	mb.raw = nil
+	return u, true
+}
+
+// unwanted returns the members of inv of kind gk that desired does not
+// name and no owner holds, in list order (the lists must cover them).
+func (ms *members) unwanted(inv InventoryRef, gk schema.GroupKind, desired map[objectKey]bool) ([]state.Object, error) {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	var out []state.Object
+	for _, mb := range ms.byKind[gk] {
+		if mb.partOf != inv.ID() || desired[mb.key] || mb.raw == nil {
+			continue // not this cluster's, or desired (a taken one is)
+		}
+		u, err := mb.decode()
+		if err != nil {
+			return nil, fmt.Errorf("list inventory members of kind %s: %w", gk, err)
+		}
+		if len(u.GetOwnerReferences()) > 0 {
+			continue // an owned object goes with its owner
+		}
+		out = append(out, liveObject(u))
+	}
+	return out, nil
+}
+
+// inventoryMembers reads the cluster's inventory and lists its members:
+// the lists serve the orphans and, through take, the live objects of the
+// desired ones. Kinds pf already covers are not listed again. ms.done is
+// closed when the lists are read, or at once when there is no inventory
+// (every live object is then read on its own).
+func (c *Client) inventoryMembers(ctx context.Context, inv InventoryRef, pf *Prefetched, ms *members) (kinds []schema.GroupKind, found bool, err error) {
+	set, found, err := c.readInventory(ctx, inv)
+	if err != nil || !found {
+		close(ms.done)
+		return nil, found, err
+	}
+	var mappings []*meta.RESTMapping
+	for _, gk := range sortedKinds(set) {
+		if neverPruned.Has(gk) {
+			continue
+		}
+		kinds = append(kinds, gk)
+		if pf != nil && pf.ms.wait(ctx) && pf.ms.covers(gk, inv.Namespace, inv.ID()) {
+			continue
+		}
+		m, err := c.listMapping(gk)
+		if err != nil {
+			close(ms.done)
+			return nil, true, fmt.Errorf("inventory lists %s: %w", gk, err)
+		}
+		mappings = append(mappings, m)
+	}
+	c.listInto(ctx, ms, mappings)
+	return kinds, true, nil
+}
+
+// orphansOf returns the inventory's members that desired does not name:
+// objects labelled part-of the cluster's ApplySet, of a kind the parent
+// lists, with no ownerReferences (an owned object goes with its owner), in
+// kind order. They come from the member lists of the observation (ms) and
+// of the fleet (pf); a kind neither holds (its list failed) is listed again
+// by unwantedMembers, whose error then says what is wrong.
+func (c *Client) orphansOf(ctx context.Context, inv InventoryRef, kinds []schema.GroupKind, desired map[objectKey]bool, pf *Prefetched, ms *members) ([]state.Object, error) {
+	if !ms.wait(ctx) {
+		return nil, ctx.Err()
+	}
+	var out []state.Object
+	for _, gk := range kinds {
+		var (
+			got []state.Object
+			err error
+		)
+		switch {
+		case pf != nil && pf.ms.covers(gk, inv.Namespace, inv.ID()):
+			got, err = pf.ms.unwanted(inv, gk, desired)
+		case ms.covers(gk, inv.Namespace, inv.ID()):
+			got, err = ms.unwanted(inv, gk, desired)
+		default:
+			got, err = c.unwantedMembers(ctx, inv, gk, desired)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+	}
+	return out, nil
+}
+
+// Prefetched is what Prefetch reads for a fleet of clusters: the live
+// objects of the kinds they render that carry their ApplySet membership
+// label. Observe uses it through UsePrefetched instead of reading objects
+// one by one. Safe for concurrent use.
+type Prefetched struct {
+	ms *members
+}
+
+// Prefetch starts reading, for many clusters at once, the objects of kinds
+// that are members of the clusters' inventories, by the ApplySet part-of
+// label that every object neo4jctl renders carries: one LIST per kind for
+// the whole fleet instead of a GET per object and a LIST per kind and
+// cluster for the orphans. A plan of a fleet then costs the API server
+// little more than its dry runs. It returns at once: observations send
+// their dry runs while the lists are read, and wait for them only where
+// they need a live object.
+//
+// The lists cover the clusters' namespace when they share one, else all
+// namespaces (the part-of values name the namespace, so nothing else is
+// read). Prefetch never fails: a kind that cannot be listed (RBAC limited to
+// namespaces, a CRD that is not installed, any error) is left out, and
+// Observe reads its objects as without a prefetch, where a real problem
+// surfaces as before.
+func (c *Client) Prefetch(ctx context.Context, invs []InventoryRef, kinds []schema.GroupVersionKind) *Prefetched {
+	namespace := ""
+	var ids []string
+	for i, inv := range invs {
+		if i == 0 {
+			namespace = inv.Namespace
+		} else if inv.Namespace != namespace {
+			namespace = ""
+		}
+		ids = append(ids, inv.ID())
+	}
+	ms := newMembers(namespace, ids)
+	var mappings []*meta.RESTMapping
+	seen := map[schema.GroupKind]bool{}
+	for _, gvk := range kinds {
+		gk := gvk.GroupKind()
+		if seen[gk] || len(ids) == 0 {
+			continue
+		}
+		seen[gk] = true
+		if m, err := c.mapper.RESTMapping(gk, gvk.Version); err == nil {
+			mappings = append(mappings, m)
+		}
+	}
+	c.listInto(ctx, ms, mappings)
+	return &Prefetched{ms: ms}
+}
+
+// ObserveOption changes how Observe reads the cluster.
+type ObserveOption func(*observeOptions)
+
+type observeOptions struct {
+	prefetched *Prefetched
+	pods       func(context.Context) ([]state.Pod, error)
+}
+
+// UsePrefetched makes Observe take live objects from pf where it covers
+// them (nil: no prefetch).
+func UsePrefetched(pf *Prefetched) ObserveOption {
+	return func(o *observeOptions) { o.prefetched = pf }
+}
+
+// UsePods makes Observe take the cluster's Pods from pods instead of
+// listing them, so that the Neo4j plane's search for a Ready Pod and the
+// observation share one LIST (nil: Observe lists them).
+func UsePods(pods func(context.Context) ([]state.Pod, error)) ObserveOption {
+	return func(o *observeOptions) { o.pods = pods }
+}
