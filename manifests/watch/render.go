@@ -159,10 +159,11 @@ func copyMap(m map[string]string) map[string]string {
 // in turn and sees watch fail.
 func Rules(opts Options) []rbacv1.PolicyRule {
 	o := opts.withDefaults()
-	// Every kind neo4jctl renders: informers (list, watch), Observe's GET
-	// of the live object and forced server-side-apply dry run (patch), and
-	// the inventory's orphan listing (list). Enforce applies with the same
-	// patch verb.
+	// Every kind neo4jctl renders: informers (list, watch), Observe's
+	// forced server-side-apply dry run (patch), the inventory's member
+	// listing (list: live objects and orphans), and a GET of a rendered
+	// object that exists without the ApplySet label (adopted). Enforce
+	// applies with the same patch verb.
 	rendered := []string{"get", "list", "watch", "patch"}
 	if o.AllowIrreversible {
 		rendered = append(rendered, "delete")
