@@ -104,17 +104,26 @@ func TestQuickstartPodsBecomeReady(t *testing.T) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	pvcs, err := cs.CoreV1().PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bound := 0
-	for _, p := range pvcs.Items {
-		if p.Status.Phase == corev1.ClaimBound {
-			bound++
+	// A Pod can be Ready a moment before the volume controller marks its
+	// last claim Bound: wait for the claims too.
+	for {
+		pvcs, err := cs.CoreV1().PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if bound != 2*want {
-		t.Errorf("got %d claims Bound, want %d (data + logs per server)", bound, 2*want)
+		bound := 0
+		for _, p := range pvcs.Items {
+			if p.Status.Phase == corev1.ClaimBound {
+				bound++
+			}
+		}
+		if bound == 2*want {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("got %d claims Bound, want %d (data + logs per server)", bound, 2*want)
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 }
