@@ -238,6 +238,12 @@ func (w *Watcher) Run(ctx context.Context) error {
 			w.stopClusters()
 			w.emit(Event{Type: "stopped", Message: "watch stopped"})
 			return nil
+		case <-w.inf.Denied():
+			// A watch refused after the first sync: the cache would never
+			// change again, so drift would go unseen. Stop loudly, as a
+			// refusal at start does.
+			w.stopClusters()
+			return w.inf.Err()
 		case <-sourceChanged:
 			// Debounce: a kubectl apply of several ConfigMaps is one reload.
 			select {

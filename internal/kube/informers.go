@@ -35,8 +35,10 @@ type Informers struct {
 	handled   map[string]bool // namespace/resource with a handler
 	source    cache.SharedIndexInformer
 	all       []cache.SharedIndexInformer
-	// fatal is the first Forbidden/Unauthorized list or watch error.
-	fatal error
+	// fatal is the first Forbidden/Unauthorized list or watch error;
+	// denied is closed when it is set.
+	fatal  error
+	denied chan struct{}
 }
 
 // NewInformers returns an empty informer set on c's API server. handle is
@@ -45,7 +47,7 @@ type Informers struct {
 // of the kinds later passed to Ensure; it may be called from several
 // goroutines at once. Nothing is watched until Ensure or WatchSource.
 func (c *Client) NewInformers(handle func(u *unstructured.Unstructured, deleted bool)) *Informers {
-	return &Informers{dyn: c.dyn, handle: handle, stopCh: make(chan struct{}),
+	return &Informers{dyn: c.dyn, handle: handle, stopCh: make(chan struct{}), denied: make(chan struct{}),
 		factories: map[string]dynamicinformer.DynamicSharedInformerFactory{}, handled: map[string]bool{}}
 }
 
@@ -219,11 +221,25 @@ func (i *Informers) watchError(what string) cache.WatchErrorHandlerWithContext {
 			i.mu.Lock()
 			if i.fatal == nil {
 				i.fatal = fmt.Errorf("watch %s: %w", what, err)
+				close(i.denied)
 			}
 			i.mu.Unlock()
 		}
 		cache.DefaultWatchErrorHandler(ctx, r, err)
 	}
+}
+
+// Denied is closed once a list or watch has been refused (RBAC). A watch
+// refused after Sync returned — the LIST was allowed, the WATCH is not —
+// leaves a cache that never changes: the caller must stop, as Sync would
+// have. Err then says what was refused.
+func (i *Informers) Denied() <-chan struct{} { return i.denied }
+
+// Err returns the first refused list or watch, or nil.
+func (i *Informers) Err() error {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.fatal
 }
 
 // Stop stops every informer (their watches close). It is idempotent.
