@@ -3,7 +3,6 @@ package kube
 import (
 	"encoding/json"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 )
 
@@ -30,16 +29,7 @@ type listShape struct {
 
 func newShape() *listShape { return &listShape{fields: map[string]*listShape{}} }
 
-// shapeOf merges the field sets of all managers into one shape.
-func shapeOf(entries ...[]metav1.ManagedFieldsEntry) *listShape {
-	decoded := make([][]managedEntry, len(entries))
-	for i, es := range entries {
-		decoded[i] = managedEntries(es)
-	}
-	return shapeOfEntries(decoded...)
-}
-
-// shapeOfEntries is shapeOf for decoded entries.
+// shapeOfEntries merges the field sets of all managers into one shape.
 func shapeOfEntries(entries ...[]managedEntry) *listShape {
 	root := newShape()
 	for _, es := range entries {

@@ -144,20 +144,6 @@ type managedEntry struct {
 	ok bool
 }
 
-// managedEntries decodes typed managedFields entries.
-func managedEntries(entries []metav1.ManagedFieldsEntry) []managedEntry {
-	out := make([]managedEntry, 0, len(entries))
-	for _, e := range entries {
-		s, err := decodeFields(e.FieldsV1)
-		me := managedEntry{manager: e.Manager, operation: string(e.Operation), subresource: e.Subresource, fields: s, ok: err == nil}
-		if err != nil {
-			me.fields = &fieldpath.Set{}
-		}
-		out = append(out, me)
-	}
-	return out
-}
-
 // managedFieldsOf decodes metadata.managedFields of an object as the
 // dynamic client returns it, straight from the decoded JSON. It is what
 // GetManagedFields + decodeFields compute, without encoding every fieldsV1
@@ -266,13 +252,8 @@ func managedSets(entries []managedEntry) []managedSet {
 	return out
 }
 
-// fieldManagers converts managedFields to the plan's FieldManager list,
-// sorted by manager for a stable plan.
-func fieldManagers(entries []metav1.ManagedFieldsEntry) []state.FieldManager {
-	return managersOf(managedEntries(entries))
-}
-
-// managersOf is fieldManagers for decoded entries.
+// managersOf converts decoded managedFields to the plan's FieldManager
+// list, sorted by manager for a stable plan.
 func managersOf(entries []managedEntry) []state.FieldManager {
 	var out []state.FieldManager
 	for _, m := range managedSets(entries) {
@@ -291,17 +272,12 @@ func managersOf(entries []managedEntry) []state.FieldManager {
 	return out
 }
 
-// predictConflicts finds the fields a non-forced apply would be refused
+// conflictsOf finds the fields a non-forced apply would be refused
 // for: fields another Apply-operation manager owns in the live object that a
 // forced apply moves to neo4jctl. The server only takes a field away from a
 // manager when the applied value differs (equal values are shared), so a
 // field owned by the other manager live, gone from its set in the forced
 // dry run's result and owned there by neo4jctl is exactly a conflict.
-func predictConflicts(live, predicted []metav1.ManagedFieldsEntry, self string) []state.Conflict {
-	return conflictsOf(managedEntries(live), managedEntries(predicted), self)
-}
-
-// conflictsOf is predictConflicts for decoded entries.
 func conflictsOf(live, predicted []managedEntry, self string) []state.Conflict {
 	var ours *fieldpath.Set
 	after := map[string]*fieldpath.Set{}

@@ -272,7 +272,7 @@ func liveObject(u *unstructured.Unstructured) state.Object {
 func setLive(o *state.Object, u *unstructured.Unstructured) {
 	o.UID = string(u.GetUID())
 	o.Generation = u.GetGeneration()
-	o.Managers = fieldManagers(u.GetManagedFields())
+	o.Managers = managersOf(managedFieldsOf(u.Object))
 	o.Live = Normalize(u.Object)
 	o.Fingerprint = Fingerprint(o.Live)
 }

@@ -116,16 +116,3 @@ func (c *Client) singleObjectListWatch(ns, name string,
 		},
 	}
 }
-
-// PodIsReady reports whether Pod ns/name exists and is Ready, with one GET.
-// A Pod that does not exist is not Ready (no error).
-func (c *Client) PodIsReady(ctx context.Context, ns, name string) (bool, error) {
-	p, err := c.core.Pods(ns).Get(ctx, name, metav1.GetOptions{})
-	if IsNotFound(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return podReady(p) && p.DeletionTimestamp == nil, nil
-}
