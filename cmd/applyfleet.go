@@ -15,8 +15,9 @@ import (
 
 // runFleet applies several clusters in one run, at most o.Parallel at once,
 // each exactly as a single apply with --auto-approve would (its own lock,
-// plan, whose dry runs are the preflight, steps and verification). Output lines are prefixed with the cluster so the
-// interleaved progress stays readable; NDJSON events get a "cluster" field.
+// plan, whose dry runs are the preflight, steps and verification). Output
+// lines are prefixed with the cluster so the interleaved progress stays
+// readable; NDJSON events get a "cluster" field.
 // One cluster's failure does not stop the others.
 func (o *ApplyOptions) runFleet(ctx context.Context) error {
 	files, err := expandFiles(o.Files)

@@ -54,22 +54,9 @@ func loadTargets(files []string, flagNS string) ([]*pipeline.Target, error) {
 	// fleet's files load on every core, and are then checked in file order.
 	loaded := make([]*pipeline.Target, len(files))
 	loadErrs := make([]error, len(files))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(runtime.GOMAXPROCS(0), len(files)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				loaded[i], loadErrs[i] = pipeline.Load(files[i], flagNS)
-			}
-		}()
-	}
-	for i := range files {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	eachIndex(len(files), runtime.GOMAXPROCS(0), func(i int) {
+		loaded[i], loadErrs[i] = pipeline.Load(files[i], flagNS)
+	})
 
 	var (
 		targets []*pipeline.Target
@@ -96,15 +83,21 @@ func loadTargets(files []string, flagNS string) ([]*pipeline.Target, error) {
 // one), and returns when all are done. fn writes its result by index, so
 // results stay in file order whatever order the clusters finish in.
 func eachTarget(targets []*pipeline.Target, parallel int, fn func(i int, t *pipeline.Target)) {
+	eachIndex(len(targets), parallel, func(i int) { fn(i, targets[i]) })
+}
+
+// eachIndex calls fn for 0 … n-1, at most parallel at once, and returns
+// when all have returned.
+func eachIndex(n, parallel int, fn func(i int)) {
 	sem := make(chan struct{}, max(parallel, 1))
 	var wg sync.WaitGroup
-	for i, t := range targets {
+	for i := range n {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			fn(i, t)
+			fn(i)
 		}()
 	}
 	wg.Wait()
