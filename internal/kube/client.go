@@ -143,6 +143,7 @@ func NewForConfig(cfg *rest.Config, opts Options) (*Client, error) {
 	} else if cfg.UserAgent == "" {
 		cfg.UserAgent = "neo4jctl"
 	}
+	cfg.Wrap(newConnGate)
 	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes HTTP client: %w", err)
