@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -128,6 +129,9 @@ applied (--detailed-exitcode), 130 interrupted.`,
 			if err := bindViper(v, cmd); err != nil {
 				return err
 			}
+			if cmd.Name() != "watch" {
+				tuneGC()
+			}
 			switch iostreams.ColorMode(color) {
 			case iostreams.ColorAuto, iostreams.ColorAlways, iostreams.ColorNever:
 				f.IO.Color = iostreams.ColorMode(color)
@@ -180,4 +184,21 @@ func bindViper(v *viper.Viper, cmd *cobra.Command) error {
 		}
 	})
 	return firstErr
+}
+
+// tuneGC trades memory for CPU in the short-lived commands. A plan spends
+// about a fifth of its own CPU in the garbage collector at Go's default
+// (GOGC=100), on a machine whose cores the API server it talks to also
+// needs; at 400 a single plan's peak memory does not move (35 MiB) and a
+// 50-cluster fleet's grows from about 55 to 90 MiB. The memory limit makes
+// the collector work harder again before a very large fleet grows past it.
+// watch is long-running and keeps Go's defaults (its memory is a goal).
+// GOGC and GOMEMLIMIT in the environment still win.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(256 << 20)
+	}
 }
