@@ -105,9 +105,10 @@ type Client struct {
 	apps         appsv1client.AppsV1Interface
 	coordination coordinationv1client.CoordinationV1Interface
 
-	versionMu sync.Mutex
-	version   string // the last server version read, at versionAt
-	versionAt time.Time
+	versionMu   sync.Mutex
+	version     string // the last server version read, at versionAt
+	versionCall *versionCall
+	versionAt   time.Time
 }
 
 // New builds a Client from kubectl-style flags (genericclioptions.ConfigFlags),
@@ -216,22 +217,57 @@ func (c *Client) ServerVersion(ctx context.Context) (string, error) {
 // notices an upgrade of the API server.
 const versionTTL = time.Minute
 
-// cachedServerVersion is ServerVersion, remembered for versionTTL.
+// cachedServerVersion is ServerVersion, remembered for versionTTL. A
+// caller that finds a read in flight (Warm's) shares its answer, error
+// included, instead of asking again.
 func (c *Client) cachedServerVersion(ctx context.Context) (string, error) {
 	c.versionMu.Lock()
-	v, at := c.version, c.versionAt
-	c.versionMu.Unlock()
-	if v != "" && time.Since(at) < versionTTL {
-		return v, nil
+	if c.version != "" && time.Since(c.versionAt) < versionTTL {
+		defer c.versionMu.Unlock()
+		return c.version, nil
 	}
-	v, err := c.ServerVersion(ctx)
-	if err != nil {
-		return "", err
+	call := c.versionCall
+	if call == nil {
+		call = &versionCall{done: make(chan struct{})}
+		c.versionCall = call
+		// Not cancelled with the caller that started it: other callers
+		// may be waiting for it (the retries bound it).
+		go func() {
+			v, err := c.ServerVersion(context.WithoutCancel(ctx))
+			c.versionMu.Lock()
+			call.v, call.err = v, err
+			if err == nil {
+				c.version, c.versionAt = v, time.Now()
+			}
+			c.versionCall = nil
+			c.versionMu.Unlock()
+			close(call.done)
+		}()
 	}
-	c.versionMu.Lock()
-	c.version, c.versionAt = v, time.Now()
 	c.versionMu.Unlock()
-	return v, nil
+	select {
+	case <-call.done:
+		return call.v, call.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// versionCall is a server version read in flight.
+type versionCall struct {
+	done chan struct{}
+	v    string
+	err  error
+}
+
+// Warm starts reading the server version in the background, which opens
+// the client's connection (TCP, TLS, HTTP/2) while the caller does other
+// work, such as loading and rendering cluster files: the first plan
+// request then finds the connection open and the version known. Its
+// failure is not reported here; the observation that needs the version
+// asks again and reports it.
+func (c *Client) Warm(ctx context.Context) {
+	go func() { _, _ = c.cachedServerVersion(ctx) }()
 }
 
 // RESTMapping resolves a group/version/kind to its resource and scope. A

@@ -121,8 +121,13 @@ func (c *Client) observe(parent context.Context, desired []*unstructured.Unstruc
 	// are the longest chain of requests, and queued behind the objects
 	// they would finish last.
 	ms := newMembers(inv.Namespace, []string{inv.ID()})
+	// The dry runs wait for the inventory's parent to be read (one small
+	// GET): sent alongside a dozen dry runs it queues behind them in the
+	// API server, and the lists that depend on it would start only when
+	// the dry runs end. Read first, the lists run alongside the dry runs.
+	parentRead := make(chan struct{})
 	run(func() error {
-		kinds, found, err := c.inventoryMembers(ctx, inv, pf, ms)
+		kinds, found, err := c.inventoryMembers(ctx, inv, pf, ms, sync.OnceFunc(func() { close(parentRead) }))
 		if err != nil || !found {
 			return err
 		}
@@ -145,6 +150,11 @@ func (c *Client) observe(parent context.Context, desired []*unstructured.Unstruc
 	})
 	for i, u := range desired {
 		run(func() error {
+			select {
+			case <-parentRead:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 			o, err := c.observeObject(ctx, u, inv.Namespace, dryRun, pf, ms, limit)
 			k.Objects[i] = o
 			return err

@@ -244,8 +244,9 @@ func (ms *members) unwanted(inv InventoryRef, gk schema.GroupKind, desired map[o
 // desired ones. Kinds pf already covers are not listed again. ms.done is
 // closed when the lists are read, or at once when there is no inventory
 // (every live object is then read on its own).
-func (c *Client) inventoryMembers(ctx context.Context, inv InventoryRef, pf *Prefetched, ms *members) (kinds []schema.GroupKind, found bool, err error) {
+func (c *Client) inventoryMembers(ctx context.Context, inv InventoryRef, pf *Prefetched, ms *members, read func()) (kinds []schema.GroupKind, found bool, err error) {
 	set, found, err := c.readInventory(ctx, inv)
+	read()
 	if err != nil || !found {
 		close(ms.done)
 		return nil, found, err
