@@ -68,7 +68,7 @@ func printError(w io.Writer, err error) {
 		if n == 1 {
 			noun = "problem"
 		}
-		fmt.Fprintf(w, "Error: %d %s in the cluster file; nothing was contacted or changed.\n", n, noun)
+		fmt.Fprintf(w, "Error: %d %s in the cluster file; nothing was planned or changed.\n", n, noun)
 		return
 	}
 	fmt.Fprintf(w, "Error: %s\n", err)

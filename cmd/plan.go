@@ -128,12 +128,16 @@ func (o *PlanOptions) Run(ctx context.Context) error {
 	if o.Out != "" && len(files) > 1 {
 		return fmt.Errorf("--out saves the plan of one cluster; %d cluster files were given", len(files))
 	}
+	// The connection to the API server opens while the files load (a
+	// read of the server version, never a write): a bad file is still
+	// reported before anything is observed or planned.
+	runner := startRunner(ctx, o.runner)
 	targets, err := loadTargets(files, o.FlagNamespace)
 	if err != nil {
 		return err
 	}
 	// Compliance policies are checked on the desired state before anything
-	// is contacted; violations are diagnostics (stderr), the plan is data.
+	// is observed; violations are diagnostics (stderr), the plan is data.
 	violations := 0
 	for _, t := range targets {
 		n, err := checkPolicies(o.IO.ErrOut, t, o.PolicyFiles, o.FailOn)
@@ -143,10 +147,10 @@ func (o *PlanOptions) Run(ctx context.Context) error {
 		violations += n
 	}
 	if violations > 0 {
-		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d policy %s at or above %s (see above); nothing was contacted",
+		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d policy %s at or above %s (see above); nothing was planned",
 			violations, pluralWord(violations, "violation", "violations"), o.FailOn)}
 	}
-	r, err := o.runner()
+	r, err := runner()
 	if err != nil {
 		return err
 	}
@@ -239,4 +243,25 @@ func savePlan(path string, p *plan.Plan) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// startRunner builds the runner in the background and warms its
+// connection (kube.Client.Warm) while the caller loads and renders the
+// cluster files; the function it returns waits for the runner.
+func startRunner(ctx context.Context, build func() (*pipeline.Runner, error)) func() (*pipeline.Runner, error) {
+	var (
+		r    *pipeline.Runner
+		err  error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		if r, err = build(); err == nil && r.Kube != nil {
+			r.Kube.Warm(ctx)
+		}
+	}()
+	return func() (*pipeline.Runner, error) {
+		<-done
+		return r, err
+	}
 }

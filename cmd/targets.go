@@ -47,7 +47,7 @@ func expandFiles(args []string) ([]string, error) {
 	return out, nil
 }
 
-// loadTargets loads every cluster file before anything is contacted, and
+// loadTargets loads every cluster file before anything is planned, and
 // reports every problem of every file at once.
 func loadTargets(files []string, flagNS string) ([]*pipeline.Target, error) {
 	// Loading and rendering is CPU work, a millisecond or so per file: a

@@ -53,8 +53,8 @@ func TestValidateInvalidFiles(t *testing.T) {
 			if !strings.HasPrefix(stderr, wantLines+"\n") {
 				t.Errorf("stderr:\ngot:\n%s\nwant prefix:\n%s", stderr, wantLines)
 			}
-			if !strings.Contains(stderr, "nothing was contacted or changed") {
-				t.Errorf("stderr does not say nothing was contacted:\n%s", stderr)
+			if !strings.Contains(stderr, "nothing was planned or changed") {
+				t.Errorf("stderr does not say nothing was planned:\n%s", stderr)
 			}
 		})
 	}
@@ -117,7 +117,7 @@ func TestPlanRefusesPolicyViolationsBeforeContactingAnything(t *testing.T) {
 	if stdout != "" {
 		t.Errorf("stdout: got %q, want no plan", stdout)
 	}
-	for _, want := range []string{"heap-at-least-2g", "[critical]", "nothing was contacted"} {
+	for _, want := range []string{"heap-at-least-2g", "[critical]", "nothing was planned"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
@@ -126,7 +126,7 @@ func TestPlanRefusesPolicyViolationsBeforeContactingAnything(t *testing.T) {
 	// then fails on the missing kubeconfig, which proves it went on).
 	code, _, stderr = runCLI(t, "plan", "-f", "../examples/quickstart.yaml",
 		"--policy-file", "testdata/heap-warning.yaml", "--kubeconfig", "/nonexistent/kubeconfig")
-	if !strings.Contains(stderr, "heap-warning") || strings.Contains(stderr, "nothing was contacted") || code != ExitError {
+	if !strings.Contains(stderr, "heap-warning") || strings.Contains(stderr, "nothing was planned") || code != ExitError {
 		t.Errorf("a warning below --fail-on error: got exit %d, stderr:\n%s", code, stderr)
 	}
 }
