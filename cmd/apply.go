@@ -45,7 +45,7 @@ type ApplyOptions struct {
 	Excludes      []string
 	cluster       clusterFlags
 
-	runner func(h *retryHooks) (*pipeline.Runner, error)
+	runner func() (*pipeline.Runner, error)
 	now    func() time.Time
 }
 
@@ -110,7 +110,7 @@ Exit codes: 0 success, 1 error or failed step, 2 changes applied (with
 				return usageErrorf(cmd, "--target and --exclude apply when planning; a saved plan already has its targets")
 			}
 			opts.FlagNamespace = flagNamespace(f)
-			opts.runner = func(h *retryHooks) (*pipeline.Runner, error) { return newRunner(f, &opts.cluster, h) }
+			opts.runner = func() (*pipeline.Runner, error) { return newRunner(f, &opts.cluster) }
 			if runF != nil {
 				return runF(opts)
 			}
@@ -145,8 +145,10 @@ func (o *ApplyOptions) planOptions(t *pipeline.Target) plan.Options {
 // Run locks, plans, confirms, executes and verifies one cluster, or a
 // fleet of them.
 func (o *ApplyOptions) Run(ctx context.Context) error {
+	// As in plan, the connection opens while the files load.
+	runner := startRunner(ctx, o.runner)
 	if o.File == "" {
-		return o.runFleet(ctx)
+		return o.runFleet(ctx, runner)
 	}
 	var saved *plan.Plan
 	if o.PlanFile != "" {
@@ -163,18 +165,24 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 	if saved != nil && (saved.Cluster != t.Cluster.Metadata.Name || saved.Namespace != t.Namespace) {
 		return fmt.Errorf("the saved plan is for cluster %s/%s, but %s is %s", saved.Namespace, saved.Cluster, o.File, t.Name())
 	}
-	return o.applyTarget(ctx, t, saved, o.IO.Out, o.IO.ErrOut)
-}
-
-// applyTarget is apply for one cluster, writing to out and errOut (the
-// process's streams, or a fleet's per-cluster prefixed streams).
-func (o *ApplyOptions) applyTarget(ctx context.Context, t *pipeline.Target, saved *plan.Plan, out, errOut io.Writer) error {
-	view, _ := views.NewApplyView(o.Output, views.ApplyViewOptions{Out: out, ErrOut: errOut, Color: o.IO.ColorEnabled()})
-	ex := &apply.Executor{Hook: view, Options: apply.Options{ForceConflicts: o.Force, StepTimeout: o.StepTimeout, NoRolloutWait: !o.Wait}}
-	r, err := o.runner(&retryHooks{kube: ex.KubeRetry, neo4j: ex.Neo4jRetry})
+	r, err := runner()
 	if err != nil {
 		return err
 	}
+	return o.applyTarget(ctx, r, t, saved, o.IO.Out, o.IO.ErrOut)
+}
+
+// applyTarget is apply for one cluster, writing to out and errOut (the
+// process's streams, or a fleet's per-cluster prefixed streams). The
+// runner may be shared by a fleet's clusters: this cluster's retries are
+// routed to its own progress output through the context and a copy of the
+// runner.
+func (o *ApplyOptions) applyTarget(ctx context.Context, shared *pipeline.Runner, t *pipeline.Target, saved *plan.Plan, out, errOut io.Writer) error {
+	view, _ := views.NewApplyView(o.Output, views.ApplyViewOptions{Out: out, ErrOut: errOut, Color: o.IO.ColorEnabled()})
+	ex := &apply.Executor{Hook: view, Options: apply.Options{ForceConflicts: o.Force, StepTimeout: o.StepTimeout, NoRolloutWait: !o.Wait}}
+	ctx = kube.WithRetryHook(ctx, ex.KubeRetry)
+	r := *shared
+	r.Neo4j.OnRetry = ex.Neo4jRetry
 	ex.Kube = r.Kube
 	if !r.SkipNeo4j {
 		ex.Neo4j = func(ctx context.Context) (apply.Neo4j, func(), error) {

@@ -19,7 +19,7 @@ import (
 // lines are prefixed with the cluster so the interleaved progress stays
 // readable; NDJSON events get a "cluster" field.
 // One cluster's failure does not stop the others.
-func (o *ApplyOptions) runFleet(ctx context.Context) error {
+func (o *ApplyOptions) runFleet(ctx context.Context, runner func() (*pipeline.Runner, error)) error {
 	files, err := expandFiles(o.Files)
 	if err != nil {
 		return err
@@ -28,12 +28,18 @@ func (o *ApplyOptions) runFleet(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// One runner, so one connection and one server version read, for
+	// every cluster.
+	r, err := runner()
+	if err != nil {
+		return err
+	}
 	var mu sync.Mutex // one line at a time on each stream
 	errs := make([]error, len(targets))
 	eachTarget(targets, o.Parallel, func(i int, t *pipeline.Target) {
 		out := &lineWriter{mu: &mu, w: o.IO.Out, label: t.Name(), json: o.Output == views.FormatJSON}
 		errOut := &lineWriter{mu: &mu, w: o.IO.ErrOut, label: t.Name(), json: o.Output == views.FormatJSON}
-		errs[i] = o.applyTarget(ctx, t, nil, out, errOut)
+		errs[i] = o.applyTarget(ctx, r, t, nil, out, errOut)
 		out.flush()
 		errOut.flush()
 	})

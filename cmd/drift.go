@@ -85,7 +85,7 @@ Exit codes: 0 in sync, 1 error or a plane that could not be observed,
 			}
 			opts.FlagNamespace = flagNamespace(f)
 			opts.stepSummary = os.Getenv(stepSummaryEnv)
-			opts.runner = func() (*pipeline.Runner, error) { return newRunner(f, &opts.cluster, nil) }
+			opts.runner = func() (*pipeline.Runner, error) { return newRunner(f, &opts.cluster) }
 			if runF != nil {
 				return runF(opts)
 			}

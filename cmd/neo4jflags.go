@@ -41,16 +41,16 @@ func (c *clusterFlags) add(fs *pflag.FlagSet) {
 }
 
 // kubeClient builds the Kubernetes client from kubectl's flags.
-func (c *clusterFlags) kubeClient(f *Factory, onRetry func(string, int, error)) (*kube.Client, error) {
-	return kube.New(f.KubeFlags, kube.Options{QPS: c.QPS, Burst: c.Burst, OnRetry: onRetry, UserAgent: "neo4jctl/" + f.Build.Version})
+func (c *clusterFlags) kubeClient(f *Factory) (*kube.Client, error) {
+	return kube.New(f.KubeFlags, kube.Options{QPS: c.QPS, Burst: c.Burst, UserAgent: "neo4jctl/" + f.Build.Version})
 }
 
 // neo4jAccess turns the flags into a pipeline.Neo4jAccess.
-func (c *clusterFlags) neo4jAccess(onRetry func(int, error)) (pipeline.Neo4jAccess, error) {
+func (c *clusterFlags) neo4jAccess() (pipeline.Neo4jAccess, error) {
 	a := pipeline.Neo4jAccess{
 		URI: c.Neo4jURI, Username: c.Neo4jUser, PasswordFile: c.Neo4jPassFile,
 		InCluster: pipeline.InClusterFromEnv() && c.Neo4jURI == "", Direct: c.Neo4jDirect,
-		OnRetry: onRetry, ConnectTimeout: c.ConnectTimeout, ObserveTimeout: c.ObserveTimeout,
+		ConnectTimeout: c.ConnectTimeout, ObserveTimeout: c.ObserveTimeout,
 	}
 	if c.Neo4jCAFile != "" {
 		b, err := os.ReadFile(c.Neo4jCAFile)

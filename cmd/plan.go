@@ -65,7 +65,7 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode),
 				return usageErrorf(cmd, "-o: %v", err)
 			}
 			opts.FlagNamespace = flagNamespace(f)
-			opts.runner = func() (*pipeline.Runner, error) { return newRunner(f, &opts.cluster, nil) }
+			opts.runner = func() (*pipeline.Runner, error) { return newRunner(f, &opts.cluster) }
 			if runF != nil {
 				return runF(opts)
 			}
@@ -88,28 +88,19 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode),
 	return cmd
 }
 
-// newRunner builds the pipeline runner from the shared flags.
-func newRunner(f *Factory, c *clusterFlags, hooks *retryHooks) (*pipeline.Runner, error) {
-	var kubeRetry func(string, int, error)
-	var neoRetry func(int, error)
-	if hooks != nil {
-		kubeRetry, neoRetry = hooks.kube, hooks.neo4j
-	}
-	kc, err := c.kubeClient(f, kubeRetry)
+// newRunner builds the pipeline runner from the shared flags. Retries are
+// reported by the caller: apply routes them to a cluster's progress output
+// with kube.WithRetryHook and the runner's Neo4j.OnRetry.
+func newRunner(f *Factory, c *clusterFlags) (*pipeline.Runner, error) {
+	kc, err := c.kubeClient(f)
 	if err != nil {
 		return nil, err
 	}
-	acc, err := c.neo4jAccess(neoRetry)
+	acc, err := c.neo4jAccess()
 	if err != nil {
 		return nil, err
 	}
 	return &pipeline.Runner{Kube: kc, Neo4j: acc, SkipNeo4j: c.SkipNeo4j}, nil
-}
-
-// retryHooks route retries to progress output.
-type retryHooks struct {
-	kube  func(what string, attempt int, err error)
-	neo4j func(attempt int, err error)
 }
 
 type planResult struct {

@@ -91,7 +91,7 @@ refuses).`,
 				return usageErrorf(cmd, "--interval must be at least 1s, got %s", opts.Watch.Interval)
 			}
 			opts.FlagNamespace = flagNamespace(f)
-			opts.runner = func() (*pipeline.Runner, error) { return newRunner(f, &opts.cluster, nil) }
+			opts.runner = func() (*pipeline.Runner, error) { return newRunner(f, &opts.cluster) }
 			if runF != nil {
 				return runF(opts)
 			}

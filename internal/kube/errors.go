@@ -111,6 +111,23 @@ func IsNotFound(err error) bool { return apierrors.IsNotFound(err) }
 // IsUnauthorized reports rejected credentials (401).
 func IsUnauthorized(err error) bool { return apierrors.IsUnauthorized(err) }
 
+type retryHookKey struct{}
+
+// WithRetryHook returns a context whose requests report their retries to
+// fn instead of to Options.OnRetry. One Client then serves every cluster
+// of a fleet (one connection, one server version read) while each
+// cluster's retries show in that cluster's progress output.
+func WithRetryHook(ctx context.Context, fn func(what string, attempt int, err error)) context.Context {
+	return context.WithValue(ctx, retryHookKey{}, fn)
+}
+
+func retryHook(ctx context.Context, fallback func(string, int, error)) func(string, int, error) {
+	if fn, ok := ctx.Value(retryHookKey{}).(func(string, int, error)); ok && fn != nil {
+		return fn
+	}
+	return fallback
+}
+
 // retry runs fn until it succeeds, fails with an error that is not
 // transient, the context ends or Backoff.Steps attempts have failed. It is
 // client-go's retry.OnError with two differences that matter to a CLI: the
@@ -134,8 +151,8 @@ func (c *Client) retry(ctx context.Context, what string, fn func(ctx context.Con
 		if attempt >= attempts {
 			return fmt.Errorf("%s: giving up after %d attempts: %w", what, attempt, err)
 		}
-		if c.opts.OnRetry != nil {
-			c.opts.OnRetry(what, attempt, err)
+		if hook := retryHook(ctx, c.opts.OnRetry); hook != nil {
+			hook(what, attempt, err)
 		}
 		t := time.NewTimer(b.Step())
 		select {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -107,6 +108,34 @@ func TestRetry(t *testing.T) {
 				t.Errorf("OnRetry calls mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestRetryHookFromContext: a context's hook takes the retries of requests
+// made with it, so one Client can serve a fleet whose clusters each report
+// their own; without one, Options.OnRetry still hears them.
+func TestRetryHookFromContext(t *testing.T) {
+	var fromOpts, fromCtx []int
+	c := &Client{opts: Options{Backoff: wait.Backoff{Duration: time.Millisecond, Factor: 1, Steps: 3},
+		OnRetry: func(_ string, attempt int, _ error) { fromOpts = append(fromOpts, attempt) }}.withDefaults()}
+	failTwice := func() func(context.Context) error {
+		n := 0
+		return func(context.Context) error {
+			if n++; n <= 2 {
+				return apierrors.NewServiceUnavailable("restarting")
+			}
+			return nil
+		}
+	}
+	ctx := WithRetryHook(context.Background(), func(_ string, attempt int, _ error) { fromCtx = append(fromCtx, attempt) })
+	if err := c.retry(ctx, "op", failTwice()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.retry(context.Background(), "op", failTwice()); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(fromCtx, []int{1, 2}) || !slices.Equal(fromOpts, []int{1, 2}) {
+		t.Errorf("retries heard: context hook %v, Options.OnRetry %v; want [1 2] each", fromCtx, fromOpts)
 	}
 }
 
