@@ -64,6 +64,9 @@ func (c *Client) serverSideApply(ctx context.Context, obj *unstructured.Unstruct
 		}
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
+	if !dryRun {
+		c.rememberWrite(p, out)
+	}
 	return out, nil
 }
 

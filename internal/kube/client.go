@@ -105,6 +105,11 @@ type Client struct {
 	apps         appsv1client.AppsV1Interface
 	coordination coordinationv1client.CoordinationV1Interface
 
+	// writes remembers what this process applied (rememberWrite), so the
+	// verifying plan after an apply need not dry-run again what the
+	// server has not changed since.
+	writes sync.Map // address → written
+
 	versionMu   sync.Mutex
 	version     string // the last server version read, at versionAt
 	versionCall *versionCall

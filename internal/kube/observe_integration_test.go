@@ -2,7 +2,9 @@ package kube_test
 
 import (
 	"errors"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -398,3 +400,71 @@ func TestObserveUnreachable(t *testing.T) {
 		t.Errorf("got reachable=%v reason=%q, want unreachable naming the server", k.Reachable, k.Reason)
 	}
 }
+
+// TestObserveAfterOwnApply: right after this Client applied an object, an
+// observation reads it again but does not dry-run it while the server has
+// not changed it (the apply's answer is what the dry run would return);
+// once something else changes it, it is dry-run again and the change shows.
+func TestObserveAfterOwnApply(t *testing.T) {
+	env := sharedEnvOrSkip(t)
+	_, cs, ns := setup(t)
+	ctx := testContext(t)
+	var dryRuns atomic.Int32
+	cfg := env.RESTConfig()
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.URL.Query().Get("dryRun") == "All" {
+				dryRuns.Add(1)
+			}
+			return rt.RoundTrip(r)
+		})
+	})
+	c, err := kube.NewForConfig(cfg, kube.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := kube.InventoryRef{Namespace: ns, Cluster: "prod"}
+	desired := objs(t, ns, cmYAML)
+	applyAll(t, ctx, c, inv, desired)
+
+	dryRuns.Store(0)
+	k, err := c.Observe(ctx, desired, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := findObject(t, k, "ConfigMap")
+	if n := dryRuns.Load(); n != 0 {
+		t.Errorf("observing the object just applied sent %d dry runs, want 0", n)
+	}
+	if o.Live == nil || cmp.Diff(o.Live, o.Predicted) != "" {
+		t.Errorf("just applied: live and predicted differ: %s", cmp.Diff(o.Live, o.Predicted))
+	}
+
+	// An out-of-band edit moves the resourceVersion: dry-run again.
+	cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, "prod-config", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm.Data["server.memory.pagecache.size"] = "2G"
+	if _, err := cs.CoreV1().ConfigMaps(ns).Update(ctx, cm, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
+		t.Fatal(err)
+	}
+	dryRuns.Store(0)
+	k, err = c.Observe(ctx, desired, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o = findObject(t, k, "ConfigMap")
+	if n := dryRuns.Load(); n != 1 {
+		t.Errorf("observing an object changed since the apply sent %d dry runs, want 1", n)
+	}
+	live, _, _ := unstructured.NestedString(o.Live, "data", "server.memory.pagecache.size")
+	pred, _, _ := unstructured.NestedString(o.Predicted, "data", "server.memory.pagecache.size")
+	if live != "2G" || pred != "1G" {
+		t.Errorf("after the edit: live %q, predicted %q; want 2G, 1G", live, pred)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
