@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -125,12 +124,22 @@ func parseKinds(ann string) sets.Set[schema.GroupKind] {
 // there is no parent yet. A parent of another tool is an error: its members
 // are not neo4jctl's to prune.
 func (c *Client) readInventory(ctx context.Context, inv InventoryRef) (kinds sets.Set[schema.GroupKind], found bool, err error) {
-	var cm *corev1.ConfigMap
-	err = c.retry(ctx, "read inventory "+inv.ParentName(), func(ctx context.Context) error {
-		var err error
-		cm, err = c.core.ConfigMaps(inv.Namespace).Get(ctx, inv.ParentName(), metav1.GetOptions{})
-		return err
-	})
+	return c.readInventoryFrom(ctx, inv, nil)
+}
+
+// readInventoryFrom is readInventory that takes the parent from a fleet's
+// prefetch when it holds it. The prefetch lists parents by their ApplySet
+// id, so a ConfigMap of that name without it (another tool's) is read
+// with a GET, whose checks below then refuse it.
+func (c *Client) readInventoryFrom(ctx context.Context, inv InventoryRef, pf *Prefetched) (kinds sets.Set[schema.GroupKind], found bool, err error) {
+	cm, listed := pf.parent(ctx, inv)
+	if !listed || cm == nil {
+		err = c.retry(ctx, "read inventory "+inv.ParentName(), func(ctx context.Context) error {
+			var err error
+			cm, err = c.core.ConfigMaps(inv.Namespace).Get(ctx, inv.ParentName(), metav1.GetOptions{})
+			return err
+		})
+	}
 	if IsNotFound(err) {
 		return sets.New[schema.GroupKind](), false, nil
 	}

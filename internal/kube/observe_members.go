@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
@@ -245,7 +248,7 @@ func (ms *members) unwanted(inv InventoryRef, gk schema.GroupKind, desired map[o
 // closed when the lists are read, or at once when there is no inventory
 // (every live object is then read on its own).
 func (c *Client) inventoryMembers(ctx context.Context, inv InventoryRef, pf *Prefetched, ms *members, read func()) (kinds []schema.GroupKind, found bool, err error) {
-	set, found, err := c.readInventory(ctx, inv)
+	set, found, err := c.readInventoryFrom(ctx, inv, pf)
 	read()
 	if err != nil || !found {
 		close(ms.done)
@@ -309,6 +312,101 @@ func (c *Client) orphansOf(ctx context.Context, inv InventoryRef, kinds []schema
 // one by one. Safe for concurrent use.
 type Prefetched struct {
 	ms *members
+
+	// side is the fleet's inventory parents and Pods, read by two more
+	// LISTs; done is closed when both are in (or failed: ok false).
+	side struct {
+		done      chan struct{}
+		parentsOK bool
+		parents   map[string]*corev1.ConfigMap // by namespace/name
+		podsOK    bool
+		pods      map[string][]state.Pod // by namespace/cluster
+	}
+}
+
+// Pods returns the Pods of inv's cluster from the fleet's Pod list, sorted
+// as ClusterPods sorts them; false if that list could not be read.
+func (pf *Prefetched) Pods(ctx context.Context, inv InventoryRef) ([]state.Pod, bool) {
+	if pf == nil || !pf.waitSide(ctx) || !pf.side.podsOK {
+		return nil, false
+	}
+	return slices.Clone(pf.side.pods[inv.Namespace+"/"+inv.Cluster]), true
+}
+
+// parent returns inv's inventory ConfigMap from the fleet's list of
+// parents (nil: there is none); false if that list could not be read.
+func (pf *Prefetched) parent(ctx context.Context, inv InventoryRef) (*corev1.ConfigMap, bool) {
+	if pf == nil || !pf.waitSide(ctx) || !pf.side.parentsOK {
+		return nil, false
+	}
+	return pf.side.parents[inv.Namespace+"/"+inv.ParentName()], true
+}
+
+func (pf *Prefetched) waitSide(ctx context.Context) bool {
+	select {
+	case <-pf.side.done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// prefetchSide lists the fleet's inventory parents (by their ApplySet id
+// label) and its Pods (by the cluster label) into pf.
+func (c *Client) prefetchSide(ctx context.Context, pf *Prefetched, namespace string, ids []string) {
+	pf.side.done = make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		parents := map[string]*corev1.ConfigMap{}
+		for len(ids) > 0 {
+			chunk := ids[:min(len(ids), prefetchChunk)]
+			ids = ids[len(chunk):]
+			var list *corev1.ConfigMapList
+			err := c.retry(ctx, "list inventories", func(ctx context.Context) error {
+				var err error
+				list, err = c.core.ConfigMaps(namespace).List(ctx, metav1.ListOptions{LabelSelector: ApplySetIDLabel + " in (" + strings.Join(chunk, ",") + ")"})
+				return err
+			})
+			if err != nil {
+				return
+			}
+			for i := range list.Items {
+				cm := &list.Items[i]
+				parents[cm.Namespace+"/"+cm.Name] = cm
+			}
+		}
+		pf.side.parents, pf.side.parentsOK = parents, true
+	}()
+	go func() {
+		defer wg.Done()
+		var list *corev1.PodList
+		err := c.retry(ctx, "list pods", func(ctx context.Context) error {
+			var err error
+			list, err = c.core.Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: ClusterLabel})
+			return err
+		})
+		if err != nil {
+			return
+		}
+		pods := map[string][]state.Pod{}
+		for i := range list.Items {
+			p := &list.Items[i]
+			if s, ok := podState(p); ok {
+				key := p.Namespace + "/" + p.Labels[ClusterLabel]
+				pods[key] = append(pods[key], s)
+			}
+		}
+		for _, ps := range pods {
+			sortPods(ps)
+		}
+		pf.side.pods, pf.side.podsOK = pods, true
+	}()
+	go func() {
+		wg.Wait()
+		close(pf.side.done)
+	}()
 }
 
 // Prefetch starts reading, for many clusters at once, the objects of kinds
@@ -351,7 +449,9 @@ func (c *Client) Prefetch(ctx context.Context, invs []InventoryRef, kinds []sche
 		}
 	}
 	c.listInto(ctx, ms, mappings)
-	return &Prefetched{ms: ms}
+	pf := &Prefetched{ms: ms}
+	c.prefetchSide(ctx, pf, namespace, ids)
+	return pf
 }
 
 // ObserveOption changes how Observe reads the cluster.

@@ -30,8 +30,9 @@ type Runner struct {
 }
 
 // Prefetch starts reading the live objects of all targets with one LIST per
-// kind (kube.Client.Prefetch), for the observations that follow: a plan of
-// a fleet costs the API server little more than its dry runs. Worth it for
+// kind (kube.Client.Prefetch), and their inventories and Pods with one LIST
+// each, for the observations that follow: a plan of a fleet costs the API
+// server little more than its dry runs. Worth it for
 // several targets only: for one, the LISTs cost what they save. The data is
 // as old as the call, so a Runner that prefetched is for one plan run.
 func (r *Runner) Prefetch(ctx context.Context, targets []*Target) {
@@ -91,7 +92,10 @@ func (r *Runner) listPods(ctx context.Context, t *Target) func(context.Context) 
 	)
 	go func() {
 		defer close(done)
-		pods, err = r.Kube.ClusterPods(ctx, t.Inventory)
+		var ok bool
+		if pods, ok = r.prefetched.Pods(ctx, t.Inventory); !ok {
+			pods, err = r.Kube.ClusterPods(ctx, t.Inventory)
+		}
 	}()
 	return func(ctx context.Context) ([]state.Pod, error) {
 		select {
