@@ -63,7 +63,10 @@ is still fresh), shows the plan, asks for confirmation, dry-runs every object
 executes the plan's steps in order: configuration, Services and policies,
 StatefulSet changes interleaved with Neo4j steps (ENABLE SERVER after a scale
 out; DEALLOCATE, wait, DROP SERVER before a scale in), databases last. It then
-plans again and requires that plan to be empty.
+plans again and requires that plan to be empty. That plan reads every object
+again, but dry-runs only those the server changed after apply wrote them.
+In a fleet, the verifying plans start once every cluster has applied, and
+read the fleet's objects with one LIST per kind.
 
 A failed step skips only the steps that depend on it; rerunning apply
 continues from wherever the cluster is.
@@ -169,15 +172,16 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return o.applyTarget(ctx, r, t, saved, o.IO.Out, o.IO.ErrOut)
+	return o.applyTarget(ctx, r, t, saved, o.IO.Out, o.IO.ErrOut, nil)
 }
 
 // applyTarget is apply for one cluster, writing to out and errOut (the
 // process's streams, or a fleet's per-cluster prefixed streams). The
 // runner may be shared by a fleet's clusters: this cluster's retries are
 // routed to its own progress output through the context and a copy of the
-// runner.
-func (o *ApplyOptions) applyTarget(ctx context.Context, shared *pipeline.Runner, t *pipeline.Target, saved *plan.Plan, out, errOut io.Writer) error {
+// runner. A fleet passes tv, through which the verifying plan waits for
+// the other clusters and shares their reads.
+func (o *ApplyOptions) applyTarget(ctx context.Context, shared *pipeline.Runner, t *pipeline.Target, saved *plan.Plan, out, errOut io.Writer, tv *targetVerify) error {
 	view, _ := views.NewApplyView(o.Output, views.ApplyViewOptions{Out: out, ErrOut: errOut, Color: o.IO.ColorEnabled()})
 	ex := &apply.Executor{Hook: view, Options: apply.Options{ForceConflicts: o.Force, StepTimeout: o.StepTimeout, NoRolloutWait: !o.Wait}}
 	ctx = kube.WithRetryHook(ctx, ex.KubeRetry)
@@ -195,6 +199,9 @@ func (o *ApplyOptions) applyTarget(ctx context.Context, shared *pipeline.Runner,
 	}
 	popts := o.planOptions(t)
 	ex.Verify = func(ctx context.Context) (*plan.Plan, error) {
+		if tv != nil {
+			return tv.plan(ctx, &r, t, popts)
+		}
 		p, _, err := r.Plan(ctx, t, popts)
 		return p, err
 	}
