@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/resourceversion"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/util/apply"
 
@@ -123,6 +124,16 @@ func (c *Client) observe(parent context.Context, desired []*unstructured.Unstruc
 	// are the longest chain of requests, and queued behind the objects
 	// they would finish last.
 	ms := newMembers(inv.Namespace, []string{inv.ID()})
+	// With dry runs, the member lists are read from the watch cache: a
+	// consistent list waits for the cache to catch up with the latest
+	// write anywhere in the cluster, up to 100 ms after any write (apply's
+	// own Lease, a controller's status update). Each listed object is
+	// checked against its dry run, which the server answers from storage
+	// with the object's resourceVersion: one the cache was behind on is
+	// read again with a GET. Orphans are confirmed the same way
+	// (confirmOrphans). Without dry runs there is nothing to check
+	// against: structural observations list consistently.
+	ms.cached = dryRun
 	// The dry runs wait for the inventory's parent to be read (one small
 	// GET): sent alongside a dozen dry runs it queues behind them in the
 	// API server, and the lists that depend on it would start only when
@@ -244,7 +255,7 @@ func (c *Client) observeObject(ctx context.Context, u *unstructured.Unstructured
 		Desired: p.obj.Object,
 	}
 	if !dryRun {
-		live, err := c.readLive(ctx, p, pf, ms, w)
+		live, _, err := c.readLive(ctx, p, pf, ms, w)
 		if err != nil {
 			if isNotServed(err) {
 				o.DryRunError = notServedMessage(gvk)
@@ -268,6 +279,7 @@ func (c *Client) observeObject(ctx context.Context, u *unstructured.Unstructured
 		live     *unstructured.Unstructured
 		liveRead bool
 	)
+	var fromCache bool
 	if wrote, ok := c.lastWrite(p); ok {
 		// This process applied exactly this object a moment ago (apply's
 		// verifying plan). The object is read again; if the server has
@@ -275,10 +287,21 @@ func (c *Client) observeObject(ctx context.Context, u *unstructured.Unstructured
 		// of the same object would return what that apply returned, so
 		// the apply's answer stands in for the dry run. Changed since
 		// (a controller, another writer), it is dry-run as always.
-		if live, err = c.readLive(ctx, p, pf, ms, w); err != nil {
+		if live, fromCache, err = c.readLive(ctx, p, pf, ms, w); err != nil {
 			return o, fmt.Errorf("observe %s: %w", p.address, err)
 		}
 		liveRead = true
+		if fromCache && live != nil && olderThan(live.GetResourceVersion(), wrote.resourceVersion) {
+			// The watch cache has not seen that write yet.
+			var getErr error
+			if werr := w.do(ctx, func() { live, getErr = c.get(ctx, p) }); werr != nil {
+				return o, werr
+			}
+			if getErr != nil {
+				return o, fmt.Errorf("observe %s: %w", p.address, getErr)
+			}
+			fromCache = false
+		}
 		if live != nil && live.GetResourceVersion() == wrote.resourceVersion {
 			pred = wrote.stored.DeepCopy()
 		}
@@ -302,8 +325,19 @@ func (c *Client) observeObject(ctx context.Context, u *unstructured.Unstructured
 	case created:
 		live = nil
 	case !liveRead:
-		if live, err = c.readLive(ctx, p, pf, ms, w); err != nil {
+		if live, fromCache, err = c.readLive(ctx, p, pf, ms, w); err != nil {
 			return o, fmt.Errorf("observe %s: %w", p.address, err)
+		}
+	}
+	if fromCache && live != nil && (pred == nil || pred.GetResourceVersion() != live.GetResourceVersion()) {
+		// The watch cache was behind the dry run (or there is no dry run
+		// to check against): read the object from storage.
+		var getErr error
+		if werr := w.do(ctx, func() { live, getErr = c.get(ctx, p) }); werr != nil {
+			return o, werr
+		}
+		if getErr != nil {
+			return o, fmt.Errorf("observe %s: %w", p.address, getErr)
 		}
 	}
 	if live != nil {
@@ -331,24 +365,21 @@ func (c *Client) observeObject(ctx context.Context, u *unstructured.Unstructured
 // readLive reads the live object (nil when it does not exist): from the
 // fleet's or the inventory's member lists when they hold it, else with a
 // GET (a kind not listed, or an object without the membership label, e.g.
-// applied by another tool).
-func (c *Client) readLive(ctx context.Context, p prepared, pf *Prefetched, ms *members, w workers) (*unstructured.Unstructured, error) {
+// applied by another tool). fromCache says it came from a list served by
+// the watch cache (members.cached).
+func (c *Client) readLive(ctx context.Context, p prepared, pf *Prefetched, ms *members, w workers) (live *unstructured.Unstructured, fromCache bool, err error) {
 	if pf != nil {
 		if live, ok := pf.ms.take(ctx, p); ok && live != nil {
-			return live, nil
+			return live, pf.ms.cached, nil
 		}
 	}
 	if live, ok := ms.take(ctx, p); ok && live != nil {
-		return live, nil
+		return live, ms.cached, nil
 	}
-	var (
-		live *unstructured.Unstructured
-		err  error
-	)
 	if werr := w.do(ctx, func() { live, err = c.get(ctx, p) }); werr != nil {
-		return nil, werr
+		return nil, false, werr
 	}
-	return live, err
+	return live, false, err
 }
 
 // workers bounds the requests an observation has in flight at once
@@ -491,7 +522,11 @@ func (c *Client) ClusterPods(ctx context.Context, inv InventoryRef) ([]state.Pod
 	var list *corev1.PodList
 	err := c.retry(ctx, "list pods", func(ctx context.Context) error {
 		var err error
-		list, err = c.core.Pods(inv.Namespace).List(ctx, metav1.ListOptions{LabelSelector: ClusterLabel + "=" + inv.Cluster})
+		// From the watch cache (resourceVersion 0): Pods change on their
+		// own all the time, so a list a moment old is as good as any, and
+		// a consistent list waits up to 100 ms for the cache after any
+		// write in the cluster.
+		list, err = c.core.Pods(inv.Namespace).List(ctx, metav1.ListOptions{LabelSelector: ClusterLabel + "=" + inv.Cluster, ResourceVersion: "0"})
 		return err
 	})
 	if err != nil {
@@ -576,4 +611,11 @@ func (c *Client) lastWrite(p prepared) (written, bool) {
 		return written{}, false
 	}
 	return w, true
+}
+
+// olderThan reports whether resourceVersion a of an object precedes b of
+// the same object; versions it cannot compare count as older (read again).
+func olderThan(a, b string) bool {
+	cmp, err := resourceversion.CompareResourceVersion(a, b)
+	return err != nil || cmp < 0
 }

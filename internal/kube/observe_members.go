@@ -34,6 +34,10 @@ type members struct {
 	// kinds were listed completely; objects of other kinds are read on
 	// their own.
 	kinds map[schema.GroupKind]bool
+	// cached lists are served from the API server's watch cache
+	// (resourceVersion=0), at once but possibly a moment old; see
+	// observe's use of them.
+	cached bool
 
 	mu     sync.Mutex
 	byKey  map[objectKey]*member
@@ -83,7 +87,7 @@ func (c *Client) listInto(ctx context.Context, ms *members, mappings []*meta.RES
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got, err := c.listMembers(ctx, m, ms.namespace, ids)
+			got, err := c.listMembers(ctx, m, ms.namespace, ids, ms.cached)
 			if err != nil {
 				return
 			}
@@ -106,7 +110,7 @@ func (c *Client) listInto(ctx context.Context, ms *members, mappings []*meta.RES
 
 // listMembers lists the objects of one resource that belong to the ApplySets
 // ids, in chunks of prefetchChunk ids, keeping each item's JSON.
-func (c *Client) listMembers(ctx context.Context, m *meta.RESTMapping, namespace string, ids []string) ([]*member, error) {
+func (c *Client) listMembers(ctx context.Context, m *meta.RESTMapping, namespace string, ids []string, cached bool) ([]*member, error) {
 	segments := []string{"api"}
 	if m.Resource.Group != "" {
 		segments = []string{"apis", m.Resource.Group}
@@ -127,7 +131,11 @@ func (c *Client) listMembers(ctx context.Context, m *meta.RESTMapping, namespace
 		var body []byte
 		err := c.retry(ctx, "list "+m.Resource.String(), func(ctx context.Context) error {
 			var err error
-			body, err = c.restClient.Get().AbsPath(segments...).Param("labelSelector", sel).Do(ctx).Raw()
+			req := c.restClient.Get().AbsPath(segments...).Param("labelSelector", sel)
+			if cached {
+				req = req.Param("resourceVersion", "0")
+			}
+			body, err = req.Do(ctx).Raw()
 			return err
 		})
 		if err != nil {
@@ -294,7 +302,9 @@ func (c *Client) orphansOf(ctx context.Context, inv InventoryRef, kinds []schema
 		case pf != nil && pf.ms.covers(gk, inv.Namespace, inv.ID()):
 			got, err = pf.ms.unwanted(inv, gk, desired)
 		case ms.covers(gk, inv.Namespace, inv.ID()):
-			got, err = ms.unwanted(inv, gk, desired)
+			if got, err = ms.unwanted(inv, gk, desired); err == nil && ms.cached {
+				got, err = c.confirmOrphans(ctx, inv, gk, got)
+			}
 		default:
 			got, err = c.unwantedMembers(ctx, inv, gk, desired)
 		}
@@ -473,4 +483,40 @@ func UsePrefetched(pf *Prefetched) ObserveOption {
 // observation share one LIST (nil: Observe lists them).
 func UsePods(pods func(context.Context) ([]state.Pod, error)) ObserveOption {
 	return func(o *observeOptions) { o.pods = pods }
+}
+
+// confirmOrphans reads again, one by one, orphans found in a list served
+// from the watch cache: one deleted a moment ago must not be planned for
+// pruning (a prune of an object already gone would only fail its
+// precondition, but a verifying plan would not be empty). An orphan
+// created a moment before the list and missing from it is pruned by the
+// next plan: the cache is never more than a moment behind.
+func (c *Client) confirmOrphans(ctx context.Context, inv InventoryRef, gk schema.GroupKind, got []state.Object) ([]state.Object, error) {
+	if len(got) == 0 {
+		return got, nil
+	}
+	m, err := c.listMapping(gk)
+	if err != nil {
+		return nil, fmt.Errorf("inventory lists %s: %w", gk, err)
+	}
+	ri := c.resourceFor(m, inv.Namespace)
+	var out []state.Object
+	for _, o := range got {
+		var u *unstructured.Unstructured
+		err := c.retry(ctx, "get "+o.Address, func(ctx context.Context) error {
+			var err error
+			u, err = ri.Get(ctx, o.Name, metav1.GetOptions{})
+			return err
+		})
+		switch {
+		case IsNotFound(err):
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("read inventory member %s: %w", o.Address, err)
+		case u.GetLabels()[ApplySetPartOfLabel] != inv.ID() || len(u.GetOwnerReferences()) > 0:
+			continue
+		}
+		out = append(out, liveObject(u))
+	}
+	return out, nil
 }

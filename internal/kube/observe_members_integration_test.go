@@ -2,12 +2,14 @@ package kube
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 
 	"github.com/neo4jctl/neo4jctl/e2e/testenv"
@@ -67,10 +69,13 @@ data: {a: "1"}
 	if err := c.EnsureInventory(ctx, inv, KindsOf([]*unstructured.Unstructured{svc, cm})); err != nil {
 		t.Fatal(err)
 	}
+	rvs := map[string]string{} // resource/name → the resourceVersion last written
 	for _, o := range []*unstructured.Unstructured{svc, cm, old} {
-		if _, err := c.Apply(ctx, o, false); err != nil {
+		got, err := c.Apply(ctx, o, false)
+		if err != nil {
 			t.Fatal(err)
 		}
+		rvs[strings.ToLower(o.GetKind())+"s/"+o.GetName()] = got.GetResourceVersion()
 	}
 	// Drift: another manager changes a field neo4jctl owns.
 	live, err := c.dyn.Resource(configMapGVR).Namespace(ns).Get(ctx, "prod-config", metav1.GetOptions{})
@@ -80,9 +85,15 @@ data: {a: "1"}
 	if err := unstructured.SetNestedField(live.Object, "2", "data", "a"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.dyn.Resource(configMapGVR).Namespace(ns).Update(ctx, live, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
+	edited, err := c.dyn.Resource(configMapGVR).Namespace(ns).Update(ctx, live, metav1.UpdateOptions{FieldManager: "kubectl-edit"})
+	if err != nil {
 		t.Fatal(err)
 	}
+	rvs["configmaps/prod-config"] = edited.GetResourceVersion()
+	// The observation lists from the watch cache and reads again, with a
+	// GET, an object the cache is behind on: let the cache catch up first,
+	// so that the GETs counted below are the ones every observation makes.
+	waitForCache(t, ctx, c, ns, rvs)
 
 	desired := []*unstructured.Unstructured{svc, cm, absent}
 	since := time.Now()
@@ -101,7 +112,9 @@ data: {a: "1"}
 			gets = append(gets, ev.ObjectRef.Resource+"/"+ev.ObjectRef.Name)
 		}
 	}
-	if diff := cmp.Diff([]string{"configmaps/" + inv.ParentName()}, gets); diff != "" {
+	// The parent, and the orphan: found in a list from the watch cache,
+	// it is confirmed with a GET before it is planned for pruning.
+	if diff := cmp.Diff([]string{"configmaps/" + inv.ParentName(), "configmaps/prod-old"}, gets); diff != "" {
 		t.Errorf("GETs while observing a converged cluster (-want +got):\n%s", diff)
 	}
 
@@ -131,5 +144,33 @@ data: {a: "1"}
 	}
 	if diff := cmp.Diff([]string{"k8s:core/ConfigMap/" + ns + "/prod-old"}, orphans); diff != "" {
 		t.Errorf("orphans (-want +got):\n%s", diff)
+	}
+}
+
+// waitForCache waits until lists served from the watch cache show every
+// object of rvs ("configmaps/name" → resourceVersion) at that version.
+func waitForCache(t *testing.T, ctx context.Context, c *Client, ns string, rvs map[string]string) {
+	t.Helper()
+	for key, rv := range rvs {
+		resource, name, _ := strings.Cut(key, "/")
+		gvr := schema.GroupVersionResource{Version: "v1", Resource: resource}
+		for {
+			list, err := c.dyn.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, u := range list.Items {
+				found = found || (u.GetName() == name && u.GetResourceVersion() == rv)
+			}
+			if found {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("the watch cache never showed %s at resourceVersion %s", key, rv)
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
 	}
 }
