@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -27,12 +28,27 @@ func Normalize(obj map[string]any) map[string]any {
 	if obj == nil {
 		return nil
 	}
-	out := runtime.DeepCopyJSON(obj)
-	delete(out, "status")
-	if md, ok := out["metadata"].(map[string]any); ok {
-		for _, k := range serverMetadata {
-			delete(md, k)
+	// Copied field by field: what is dropped (managedFields above all, often
+	// the largest part of a live object) is not copied first.
+	out := make(map[string]any, len(obj))
+	for k, v := range obj {
+		if k != "status" && k != "metadata" {
+			out[k] = runtime.DeepCopyJSONValue(v)
 		}
+	}
+	if v, ok := obj["metadata"]; ok {
+		src, isMap := v.(map[string]any)
+		if !isMap {
+			out["metadata"] = runtime.DeepCopyJSONValue(v)
+			return out
+		}
+		md := make(map[string]any, len(src))
+		for k, v := range src {
+			if !slices.Contains(serverMetadata, k) {
+				md[k] = runtime.DeepCopyJSONValue(v)
+			}
+		}
+		out["metadata"] = md
 		if ann, ok := md["annotations"].(map[string]any); ok {
 			delete(ann, lastAppliedAnnotation)
 			if len(ann) == 0 {

@@ -32,6 +32,13 @@ func TestNormalize(t *testing.T) {
 	if _, ok := in["status"]; !ok {
 		t.Errorf("Normalize modified its input: status removed")
 	}
+	if _, ok := in["metadata"].(map[string]any)["managedFields"]; !ok {
+		t.Errorf("Normalize modified its input: managedFields removed")
+	}
+	got["data"].(map[string]any)["k"] = "changed"
+	if in["data"].(map[string]any)["k"] != "v" {
+		t.Errorf("Normalize's result shares data with its input")
+	}
 	if Normalize(nil) != nil {
 		t.Errorf("Normalize(nil) != nil")
 	}
