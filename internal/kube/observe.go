@@ -417,6 +417,14 @@ func isNotServed(err error) bool {
 // (201 Created) rather than update it (200 OK). The dynamic client does not
 // return the status code, hence the REST client.
 func (c *Client) dryRunApply(ctx context.Context, p prepared) (pred *unstructured.Unstructured, created bool, err error) {
+	return c.sendApply(ctx, "dry-run "+p.address, p, true, true)
+}
+
+// sendApply sends one server-side apply of p, retrying transient errors,
+// and returns what the server answered and whether it created the object
+// (201). The dynamic client's Apply cannot report the status code or ask
+// for fieldValidation.
+func (c *Client) sendApply(ctx context.Context, what string, p prepared, force, dryRun bool) (out *unstructured.Unstructured, created bool, err error) {
 	segments := []string{"api"}
 	if p.gvr.Group != "" {
 		segments = []string{"apis", p.gvr.Group}
@@ -426,33 +434,35 @@ func (c *Client) dryRunApply(ctx context.Context, p prepared) (pred *unstructure
 		segments = append(segments, "namespaces", p.namespace)
 	}
 	segments = append(segments, p.gvr.Resource, p.obj.GetName())
-	err = c.retry(ctx, "dry-run "+p.address, func(ctx context.Context) error {
+	err = c.retry(ctx, what, func(ctx context.Context) error {
 		req, err := apply.NewRequest(c.restClient, p.obj.Object)
 		if err != nil {
 			return err
 		}
-		res := req.AbsPath(segments...).
+		req = req.AbsPath(segments...).
 			Param("fieldManager", FieldManager).
-			Param("force", "true").
-			Param("dryRun", metav1.DryRunAll).
+			Param("force", strconv.FormatBool(force)).
 			// Without it the server parses the body a third time, as
 			// strict YAML, only to add warnings about unknown fields
 			// (5-8% of a fleet plan's API server CPU); client-go would
 			// log them through klog, which neo4jctl silences, and the
 			// stored object is the same. Fields the server is too old
 			// for are reported by plan itself (VersionWarnings).
-			Param("fieldValidation", "Ignore").
-			Do(ctx)
+			Param("fieldValidation", "Ignore")
+		if dryRun {
+			req = req.Param("dryRun", metav1.DryRunAll)
+		}
+		res := req.Do(ctx)
 		var code int
 		res.StatusCode(&code)
-		out := &unstructured.Unstructured{}
-		if err := res.Into(out); err != nil {
+		got := &unstructured.Unstructured{}
+		if err := res.Into(got); err != nil {
 			return err
 		}
-		pred, created = out, code == http.StatusCreated
+		out, created = got, code == http.StatusCreated
 		return nil
 	})
-	return pred, created, err
+	return out, created, err
 }
 
 // get returns the live object, nil when it does not exist.
@@ -471,16 +481,7 @@ func (c *Client) get(ctx context.Context, p prepared) (*unstructured.Unstructure
 
 // applyRequest sends one server-side apply (retrying transient errors).
 func (c *Client) applyRequest(ctx context.Context, what string, p prepared, force, dryRun bool) (*unstructured.Unstructured, error) {
-	opts := metav1.ApplyOptions{FieldManager: FieldManager, Force: force}
-	if dryRun {
-		opts.DryRun = []string{metav1.DryRunAll}
-	}
-	var out *unstructured.Unstructured
-	err := c.retry(ctx, what, func(ctx context.Context) error {
-		var err error
-		out, err = p.ri.Apply(ctx, p.obj.GetName(), p.obj, opts)
-		return err
-	})
+	out, _, err := c.sendApply(ctx, what, p, force, dryRun)
 	return out, err
 }
 
