@@ -300,7 +300,9 @@ func (c *Client) orphansOf(ctx context.Context, inv InventoryRef, kinds []schema
 		)
 		switch {
 		case pf != nil && pf.ms.covers(gk, inv.Namespace, inv.ID()):
-			got, err = pf.ms.unwanted(inv, gk, desired)
+			if got, err = pf.ms.unwanted(inv, gk, desired); err == nil && pf.ms.cached {
+				got, err = c.confirmOrphans(ctx, inv, gk, got)
+			}
 		case ms.covers(gk, inv.Namespace, inv.ID()):
 			if got, err = ms.unwanted(inv, gk, desired); err == nil && ms.cached {
 				got, err = c.confirmOrphans(ctx, inv, gk, got)
@@ -363,7 +365,11 @@ func (pf *Prefetched) waitSide(ctx context.Context) bool {
 
 // prefetchSide lists the fleet's inventory parents (by their ApplySet id
 // label) and its Pods (by the cluster label) into pf.
-func (c *Client) prefetchSide(ctx context.Context, pf *Prefetched, namespace string, ids []string) {
+func (c *Client) prefetchSide(ctx context.Context, pf *Prefetched, namespace string, ids []string, cached bool) {
+	rv := ""
+	if cached {
+		rv = "0"
+	}
 	pf.side.done = make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -376,7 +382,7 @@ func (c *Client) prefetchSide(ctx context.Context, pf *Prefetched, namespace str
 			var list *corev1.ConfigMapList
 			err := c.retry(ctx, "list inventories", func(ctx context.Context) error {
 				var err error
-				list, err = c.core.ConfigMaps(namespace).List(ctx, metav1.ListOptions{LabelSelector: ApplySetIDLabel + " in (" + strings.Join(chunk, ",") + ")"})
+				list, err = c.core.ConfigMaps(namespace).List(ctx, metav1.ListOptions{LabelSelector: ApplySetIDLabel + " in (" + strings.Join(chunk, ",") + ")", ResourceVersion: rv})
 				return err
 			})
 			if err != nil {
@@ -394,7 +400,7 @@ func (c *Client) prefetchSide(ctx context.Context, pf *Prefetched, namespace str
 		var list *corev1.PodList
 		err := c.retry(ctx, "list pods", func(ctx context.Context) error {
 			var err error
-			list, err = c.core.Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: ClusterLabel})
+			list, err = c.core.Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: ClusterLabel, ResourceVersion: rv})
 			return err
 		})
 		if err != nil {
@@ -435,6 +441,19 @@ func (c *Client) prefetchSide(ctx context.Context, pf *Prefetched, namespace str
 // Observe reads its objects as without a prefetch, where a real problem
 // surfaces as before.
 func (c *Client) Prefetch(ctx context.Context, invs []InventoryRef, kinds []schema.GroupVersionKind) *Prefetched {
+	return c.prefetch(ctx, invs, kinds, false)
+}
+
+// PrefetchCached is Prefetch with every list served from the API server's
+// watch cache (resourceVersion 0), at once instead of after the cache has
+// caught up with the latest write (up to 100 ms), for observations with dry
+// runs: as for an observation's own lists, each listed object is checked
+// against its dry run and orphans are confirmed with a GET.
+func (c *Client) PrefetchCached(ctx context.Context, invs []InventoryRef, kinds []schema.GroupVersionKind) *Prefetched {
+	return c.prefetch(ctx, invs, kinds, true)
+}
+
+func (c *Client) prefetch(ctx context.Context, invs []InventoryRef, kinds []schema.GroupVersionKind, cached bool) *Prefetched {
 	namespace := ""
 	var ids []string
 	for i, inv := range invs {
@@ -446,6 +465,7 @@ func (c *Client) Prefetch(ctx context.Context, invs []InventoryRef, kinds []sche
 		ids = append(ids, inv.ID())
 	}
 	ms := newMembers(namespace, ids)
+	ms.cached = cached
 	var mappings []*meta.RESTMapping
 	seen := map[schema.GroupKind]bool{}
 	for _, gvk := range kinds {
@@ -460,7 +480,7 @@ func (c *Client) Prefetch(ctx context.Context, invs []InventoryRef, kinds []sche
 	}
 	c.listInto(ctx, ms, mappings)
 	pf := &Prefetched{ms: ms}
-	c.prefetchSide(ctx, pf, namespace, ids)
+	c.prefetchSide(ctx, pf, namespace, ids, cached)
 	return pf
 }
 

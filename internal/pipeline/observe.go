@@ -48,7 +48,12 @@ func (r *Runner) Prefetch(ctx context.Context, targets []*Target) {
 			}
 		}
 	}
-	r.prefetched = r.Kube.Prefetch(ctx, invs, kinds)
+	if r.Structural {
+		// No dry runs to check listed objects against: consistent lists.
+		r.prefetched = r.Kube.Prefetch(ctx, invs, kinds)
+	} else {
+		r.prefetched = r.Kube.PrefetchCached(ctx, invs, kinds)
+	}
 }
 
 // Observed is what one observation of both planes saw.
