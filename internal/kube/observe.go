@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/resourceversion"
 	"k8s.io/client-go/dynamic"
@@ -303,7 +302,7 @@ func (c *Client) observeObject(ctx context.Context, u *unstructured.Unstructured
 			fromCache = false
 		}
 		if live != nil && live.GetResourceVersion() == wrote.resourceVersion {
-			pred = wrote.stored.DeepCopy()
+			pred = wrote.stored // only read below (Normalize copies)
 		}
 	}
 	if pred == nil {
@@ -601,7 +600,7 @@ func (c *Client) rememberWrite(p prepared, stored *unstructured.Unstructured) {
 		return
 	}
 	c.writes.Store(p.address, written{
-		sent:            runtime.DeepCopyJSON(p.obj.Object),
+		sent:            p.obj.Object, // prepare's own copy, not shared
 		stored:          stored.DeepCopy(),
 		resourceVersion: stored.GetResourceVersion(),
 	})
