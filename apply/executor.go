@@ -18,8 +18,9 @@ import (
 )
 
 // Kube is what apply needs of the Kubernetes API; *kube.Client implements
-// it. Transient errors are retried inside (and reported through the
-// client's OnRetry); a *kube.ConflictError is never retried.
+// it. Transient errors are retried inside (and reported through the hook
+// of kube.WithRetryHook, see KubeRetry); a *kube.ConflictError is never
+// retried.
 type Kube interface {
 	DryRunApply(ctx context.Context, obj *unstructured.Unstructured, force bool) (*unstructured.Unstructured, error)
 	Apply(ctx context.Context, obj *unstructured.Unstructured, force bool) (*unstructured.Unstructured, error)
@@ -138,8 +139,8 @@ type Executor struct {
 // ErrNotApplicable is returned for a plan with refusals or an unknown plane.
 var ErrNotApplicable = errors.New("the plan cannot be applied")
 
-// KubeRetry is a kube.Options.OnRetry that reports the retry against the
-// step running now.
+// KubeRetry reports a retry of the Kubernetes client against the step
+// running now; pass it to kube.WithRetryHook.
 func (e *Executor) KubeRetry(what string, attempt int, err error) {
 	e.hook().StepRetry(e.currentStep(), what, attempt, err)
 }
@@ -271,6 +272,9 @@ func (e *Executor) Apply(ctx context.Context, t Target, p *plan.Plan) (*Result, 
 		return res, errors.New(res.SummaryLine() + " Fix the failures above and run apply again: it continues from where the cluster is.")
 	}
 	if res.Wrote && e.Verify != nil {
+		// The verifying plan opens its own connection; in a fleet it may
+		// wait for the other clusters, holding no port-forward meanwhile.
+		e.closeNeo4j()
 		e.hook().Message("Verifying: planning again, expecting no changes…")
 		vp, err := e.Verify(ctx)
 		switch {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/neo4jctl/neo4jctl/internal/kube"
 	"github.com/neo4jctl/neo4jctl/internal/pipeline"
 	"github.com/neo4jctl/neo4jctl/internal/views"
 	"github.com/neo4jctl/neo4jctl/plan"
@@ -39,29 +40,37 @@ func (o *ApplyOptions) runFleet(ctx context.Context, runner func() (*pipeline.Ru
 	}
 	var mu sync.Mutex // one line at a time on each stream
 	errs := make([]error, len(targets))
-	fv := newFleetVerify(r, targets, o.Parallel)
+	// The fleet's shared lists report their retries on a line of their own.
+	fleetOut := &lineWriter{mu: &mu, w: o.IO.ErrOut, label: "fleet", json: o.Output == views.FormatJSON}
+	listCtx := kube.WithRetryHook(ctx, func(what string, attempt int, err error) {
+		fmt.Fprintf(fleetOut, "Retrying %s (attempt %d failed: %v)\n", what, attempt, err)
+	})
+	fv := newFleetVerify(listCtx, r, targets, o.Parallel)
 	// A goroutine per cluster; fv's work slots bound how many work at once
 	// (a cluster waiting for the others to apply holds none).
 	eachTarget(targets, len(targets), func(i int, t *pipeline.Target) {
-		if !fv.acquire(ctx) {
-			fv.leave()
-			errs[i] = errInterrupted
-			return
-		}
-		defer fv.release()
-		out := &lineWriter{mu: &mu, w: o.IO.Out, label: t.Name(), json: o.Output == views.FormatJSON}
-		errOut := &lineWriter{mu: &mu, w: o.IO.ErrOut, label: t.Name(), json: o.Output == views.FormatJSON}
 		var tv *targetVerify
 		if len(targets) > 1 { // for one, the fleet's lists cost what they save
 			tv = fv.forTarget()
+			defer tv.done()
 		}
+		if !fv.acquire(ctx) {
+			errs[i] = errInterrupted
+			return
+		}
+		held := func() bool { return tv == nil || tv.holds }
+		defer func() {
+			if held() {
+				fv.release()
+			}
+		}()
+		out := &lineWriter{mu: &mu, w: o.IO.Out, label: t.Name(), json: o.Output == views.FormatJSON}
+		errOut := &lineWriter{mu: &mu, w: o.IO.ErrOut, label: t.Name(), json: o.Output == views.FormatJSON}
 		errs[i] = o.applyTarget(ctx, r, t, nil, out, errOut, tv)
-		if tv != nil {
-			tv.done()
-		}
 		out.flush()
 		errOut.flush()
 	})
+	fleetOut.flush()
 	if ctx.Err() != nil {
 		return errInterrupted
 	}
@@ -163,6 +172,7 @@ func jsonString(s string) (string, error) {
 // wrote whose resourceVersion has not moved). A 50-cluster fleet's
 // verification then costs about 10 requests instead of 500.
 type fleetVerify struct {
+	ctx     context.Context // of the fleet's lists: the run's, with a retry hook
 	shared  *pipeline.Runner
 	targets []*pipeline.Target
 	slots   chan struct{}
@@ -173,23 +183,29 @@ type fleetVerify struct {
 	runner  func() *pipeline.Runner
 }
 
-func newFleetVerify(shared *pipeline.Runner, targets []*pipeline.Target, parallel int) *fleetVerify {
+func newFleetVerify(ctx context.Context, shared *pipeline.Runner, targets []*pipeline.Target, parallel int) *fleetVerify {
 	fv := &fleetVerify{
-		shared: shared, targets: targets, slots: make(chan struct{}, max(parallel, 1)),
+		ctx: ctx, shared: shared, targets: targets, slots: make(chan struct{}, max(parallel, 1)),
 		pending: len(targets), ready: make(chan struct{}),
 	}
 	fv.runner = sync.OnceValue(func() *pipeline.Runner {
 		r := *fv.shared
-		// Not cancelled with one cluster: all of them read these lists.
-		r.Prefetch(context.Background(), fv.targets)
+		// The run's context, not one cluster's: all of them read these
+		// lists, and Ctrl-C stops them.
+		r.Prefetch(fv.ctx, fv.targets)
 		return &r
 	})
 	return fv
 }
 
+// acquire takes a work slot; false (holding none) if ctx ended first.
 func (fv *fleetVerify) acquire(ctx context.Context) bool {
 	select {
 	case fv.slots <- struct{}{}:
+		if ctx.Err() != nil { // select picks at random when both are ready
+			<-fv.slots
+			return false
+		}
 		return true
 	case <-ctx.Done():
 		return false
@@ -209,12 +225,16 @@ func (fv *fleetVerify) leave() {
 	}
 }
 
-// forTarget returns one cluster's view of the wait.
-func (fv *fleetVerify) forTarget() *targetVerify { return &targetVerify{fv: fv} }
+// forTarget returns one cluster's view of the wait; the cluster holds a
+// work slot until plan gives it up.
+func (fv *fleetVerify) forTarget() *targetVerify { return &targetVerify{fv: fv, holds: true} }
 
 type targetVerify struct {
 	fv   *fleetVerify
 	once sync.Once
+	// holds says whether the cluster holds a work slot; only its own
+	// goroutine reads and writes it.
+	holds bool
 }
 
 func (tv *targetVerify) leaveOnce() { tv.once.Do(tv.fv.leave) }
@@ -227,19 +247,19 @@ func (tv *targetVerify) done() { tv.leaveOnce() }
 // fleet's lists.
 func (tv *targetVerify) plan(ctx context.Context, r *pipeline.Runner, t *pipeline.Target, opts plan.Options) (*plan.Plan, error) {
 	tv.leaveOnce()
-	// The work slot goes while waiting and comes back after: the caller
-	// releases it when its apply returns.
+	// The work slot goes while waiting and comes back after (holds tells
+	// the caller whether to release it).
 	tv.fv.release()
-	var waitErr error
+	tv.holds = false
 	select {
 	case <-tv.fv.ready:
 	case <-ctx.Done():
-		waitErr = ctx.Err()
+		return nil, ctx.Err()
 	}
-	tv.fv.acquire(context.Background())
-	if waitErr != nil {
-		return nil, waitErr
+	if !tv.fv.acquire(ctx) {
+		return nil, ctx.Err()
 	}
+	tv.holds = true
 	vr := *tv.fv.runner()
 	vr.Neo4j.OnRetry = r.Neo4j.OnRetry
 	p, _, err := vr.Plan(ctx, t, opts)

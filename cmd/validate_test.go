@@ -104,11 +104,12 @@ func TestEnvironmentSetsFlags(t *testing.T) {
 	}
 }
 
-// TestPlanRefusesPolicyViolationsBeforeContactingAnything: the quickstart's
-// 384m heap breaks a critical policy; plan must say so and exit 1 without
-// reaching for a cluster (the kubeconfig points nowhere, so any attempt
-// would fail differently).
-func TestPlanRefusesPolicyViolationsBeforeContactingAnything(t *testing.T) {
+// TestPlanRefusesPolicyViolationsBeforePlanning: the quickstart's 384m heap
+// breaks a critical policy; plan must say so and exit 1 before observing
+// anything (the kubeconfig points nowhere, so an observation would fail
+// differently; the connection plan opens while loading files does not
+// report its own failure).
+func TestPlanRefusesPolicyViolationsBeforePlanning(t *testing.T) {
 	code, stdout, stderr := runCLI(t, "plan", "-f", "../examples/quickstart.yaml",
 		"--policy-file", "testdata/heap-policy.yaml", "--kubeconfig", "/nonexistent/kubeconfig")
 	if code != ExitError {

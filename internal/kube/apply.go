@@ -45,7 +45,7 @@ func (c *Client) serverSideApply(ctx context.Context, obj *unstructured.Unstruct
 		return nil, fmt.Errorf("%s %s/%s: %w", verb, obj.GetKind(), obj.GetName(), err)
 	}
 	what := verb + " " + p.address
-	out, err := c.applyRequest(ctx, what, p, force, dryRun)
+	out, _, err := c.sendApply(ctx, what, p, force, dryRun)
 	if err != nil && apierrors.IsConflict(err) {
 		applyOwned, cerr := c.applyManagerConflicts(ctx, p, conflictsFromStatus(err))
 		if cerr != nil {
@@ -56,7 +56,7 @@ func (c *Client) serverSideApply(ctx context.Context, obj *unstructured.Unstruct
 		}
 		// Only Update managers (out-of-band edits) stood in the way: that is
 		// drift, which apply takes back.
-		out, err = c.applyRequest(ctx, what, p, true, dryRun)
+		out, _, err = c.sendApply(ctx, what, p, true, dryRun)
 	}
 	if err != nil {
 		if apierrors.IsConflict(err) {

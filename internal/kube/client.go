@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -108,7 +109,8 @@ type Client struct {
 	// writes remembers what this process applied (rememberWrite), so the
 	// verifying plan after an apply need not dry-run again what the
 	// server has not changed since.
-	writes sync.Map // address → written
+	writes      sync.Map     // address → written
+	lastWriteAt atomic.Int64 // unix nanoseconds of the last write recorded
 
 	versionMu   sync.Mutex
 	version     string // the last server version read, at versionAt
@@ -270,8 +272,13 @@ type versionCall struct {
 // work, such as loading and rendering cluster files: the first plan
 // request then finds the connection open and the version known. Its
 // failure is not reported here; the observation that needs the version
-// asks again and reports it.
+// asks again and reports it. It does nothing when the credentials come
+// from an exec plugin or an auth provider: those may prompt or open a
+// browser, which must not happen before the files are known to be valid.
 func (c *Client) Warm(ctx context.Context) {
+	if c.config.ExecProvider != nil || c.config.AuthProvider != nil {
+		return
+	}
 	go func() { _, _ = c.cachedServerVersion(ctx) }()
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http/httptrace"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // connGate holds back a client's requests until its first one has a
@@ -23,6 +24,9 @@ type connGate struct {
 	ready   chan struct{}
 }
 
+// gateTimeout bounds how long requests wait for the first connection.
+const gateTimeout = 2 * time.Second
+
 func newConnGate(rt http.RoundTripper) http.RoundTripper {
 	return &connGate{rt: rt, ready: make(chan struct{})}
 }
@@ -32,8 +36,12 @@ func (g *connGate) open() { g.once.Do(func() { close(g.ready) }) }
 func (g *connGate) RoundTrip(req *http.Request) (*http.Response, error) {
 	if g.started.CompareAndSwap(false, true) {
 		// The first request opens the gate as soon as it holds a
-		// connection, or when it ends however it ends.
+		// connection, or when it ends however it ends, or after
+		// gateTimeout: a first request stuck before its connection (a
+		// proxy that never answers) must not hold back the others.
 		defer g.open()
+		t := time.AfterFunc(gateTimeout, g.open)
+		defer t.Stop()
 		trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { g.open() }}
 		req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
 		return g.rt.RoundTrip(req)

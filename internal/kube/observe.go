@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -17,7 +18,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/resourceversion"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/util/apply"
 
@@ -129,10 +129,12 @@ func (c *Client) observe(parent context.Context, desired []*unstructured.Unstruc
 	// own Lease, a controller's status update). Each listed object is
 	// checked against its dry run, which the server answers from storage
 	// with the object's resourceVersion: one the cache was behind on is
-	// read again with a GET. Orphans are confirmed the same way
-	// (confirmOrphans). Without dry runs there is nothing to check
-	// against: structural observations list consistently.
-	ms.cached = dryRun
+	// read again with a GET. Orphans are confirmed with a GET
+	// (confirmOrphans). Lists are consistent without dry runs (nothing to
+	// check against: structural observations) and after this client's
+	// own writes: a verifying plan skips the dry runs of objects it wrote
+	// (lastWrite), and must see whatever changed them since.
+	ms.cached = dryRun && !c.wroteRecently()
 	// The dry runs wait for the inventory's parent to be read (one small
 	// GET): sent alongside a dozen dry runs it queues behind them in the
 	// API server, and the lists that depend on it would start only when
@@ -162,9 +164,7 @@ func (c *Client) observe(parent context.Context, desired []*unstructured.Unstruc
 	})
 	for i, u := range desired {
 		run(func() error {
-			select {
-			case <-parentRead:
-			case <-ctx.Done():
+			if dryRun && !waitClosed(ctx, parentRead) {
 				return ctx.Err()
 			}
 			o, err := c.observeObject(ctx, u, inv.Namespace, dryRun, pf, ms, limit)
@@ -281,27 +281,18 @@ func (c *Client) observeObject(ctx context.Context, u *unstructured.Unstructured
 	var fromCache bool
 	if wrote, ok := c.lastWrite(p); ok {
 		// This process applied exactly this object a moment ago (apply's
-		// verifying plan). The object is read again; if the server has
-		// not changed it since (same resourceVersion), a forced dry run
-		// of the same object would return what that apply returned, so
-		// the apply's answer stands in for the dry run. Changed since
-		// (a controller, another writer), it is dry-run as always.
+		// verifying plan). The object is read again, consistently (the
+		// lists are not served from the watch cache after a write); if the
+		// server has not changed it since (same resourceVersion), a forced
+		// dry run of the same object would return what that apply
+		// returned, so the apply's answer stands in for the dry run.
+		// Changed since (a controller, another writer), it is dry-run as
+		// always.
 		if live, fromCache, err = c.readLive(ctx, p, pf, ms, w); err != nil {
 			return o, fmt.Errorf("observe %s: %w", p.address, err)
 		}
 		liveRead = true
-		if fromCache && live != nil && olderThan(live.GetResourceVersion(), wrote.resourceVersion) {
-			// The watch cache has not seen that write yet.
-			var getErr error
-			if werr := w.do(ctx, func() { live, getErr = c.get(ctx, p) }); werr != nil {
-				return o, werr
-			}
-			if getErr != nil {
-				return o, fmt.Errorf("observe %s: %w", p.address, getErr)
-			}
-			fromCache = false
-		}
-		if live != nil && live.GetResourceVersion() == wrote.resourceVersion {
+		if !fromCache && live != nil && live.GetResourceVersion() == wrote.stored.GetResourceVersion() {
 			pred = wrote.stored // only read below (Normalize copies)
 		}
 	}
@@ -478,12 +469,6 @@ func (c *Client) get(ctx context.Context, p prepared) (*unstructured.Unstructure
 	return live, err
 }
 
-// applyRequest sends one server-side apply (retrying transient errors).
-func (c *Client) applyRequest(ctx context.Context, what string, p prepared, force, dryRun bool) (*unstructured.Unstructured, error) {
-	out, _, err := c.sendApply(ctx, what, p, force, dryRun)
-	return out, err
-}
-
 // objectLevelRefusal reports dry-run errors that concern the object itself
 // (invalid or immutable field, admission refusal, quota, missing namespace)
 // rather than the whole observation (RBAC, network, cancelled).
@@ -585,13 +570,18 @@ func podReady(p *corev1.Pod) bool {
 	return false
 }
 
-// written is what this process last applied to one object (by address)
-// and what the server stored: the object sent, and the answer with its
-// resourceVersion.
+// writeTTL is how long a write record stands in for a dry run: long enough
+// for the verifying plan of the apply that wrote it (a fleet's waits for
+// the other clusters), short enough that a long-running watch dry-runs
+// again what a webhook or a server upgrade since might now change.
+const writeTTL = 10 * time.Minute
+
+// written is what this process last applied to one object (by address),
+// when, and what the server stored.
 type written struct {
-	sent            map[string]any
-	stored          *unstructured.Unstructured
-	resourceVersion string
+	sent   map[string]any
+	stored *unstructured.Unstructured
+	at     time.Time
 }
 
 // rememberWrite records a successful apply of p (see lastWrite).
@@ -599,30 +589,31 @@ func (c *Client) rememberWrite(p prepared, stored *unstructured.Unstructured) {
 	if stored == nil || stored.GetResourceVersion() == "" {
 		return
 	}
+	now := time.Now()
 	c.writes.Store(p.address, written{
-		sent:            p.obj.Object, // prepare's own copy, not shared
-		stored:          stored.DeepCopy(),
-		resourceVersion: stored.GetResourceVersion(),
+		sent:   p.obj.Object, // prepare's own copy, not shared
+		stored: stored.DeepCopy(),
+		at:     now,
 	})
+	c.lastWriteAt.Store(now.UnixNano())
 }
 
 // lastWrite returns this process's last apply of p's object, if it sent
-// exactly what p holds now.
+// exactly what p holds now, within writeTTL.
 func (c *Client) lastWrite(p prepared) (written, bool) {
 	v, ok := c.writes.Load(p.address)
 	if !ok {
 		return written{}, false
 	}
 	w := v.(written)
-	if !equality.Semantic.DeepEqual(w.sent, p.obj.Object) {
+	if time.Since(w.at) > writeTTL || !equality.Semantic.DeepEqual(w.sent, p.obj.Object) {
 		return written{}, false
 	}
 	return w, true
 }
 
-// olderThan reports whether resourceVersion a of an object precedes b of
-// the same object; versions it cannot compare count as older (read again).
-func olderThan(a, b string) bool {
-	cmp, err := resourceversion.CompareResourceVersion(a, b)
-	return err != nil || cmp < 0
+// wroteRecently reports an apply by this client within writeTTL.
+func (c *Client) wroteRecently() bool {
+	at := c.lastWriteAt.Load()
+	return at != 0 && time.Since(time.Unix(0, at)) <= writeTTL
 }

@@ -326,20 +326,22 @@ type Prefetched struct {
 	ms *members
 
 	// side is the fleet's inventory parents and Pods, read by two more
-	// LISTs; done is closed when both are in (or failed: ok false).
+	// LISTs; each done channel is closed when its list is in (or failed:
+	// ok false). Apart: every dry run waits for its parent, none for Pods.
 	side struct {
-		done      chan struct{}
-		parentsOK bool
-		parents   map[string]*corev1.ConfigMap // by namespace/name
-		podsOK    bool
-		pods      map[string][]state.Pod // by namespace/cluster
+		parentsDone chan struct{}
+		parentsOK   bool
+		parents     map[string]*corev1.ConfigMap // by namespace/name
+		podsDone    chan struct{}
+		podsOK      bool
+		pods        map[string][]state.Pod // by namespace/cluster
 	}
 }
 
 // Pods returns the Pods of inv's cluster from the fleet's Pod list, sorted
 // as ClusterPods sorts them; false if that list could not be read.
 func (pf *Prefetched) Pods(ctx context.Context, inv InventoryRef) ([]state.Pod, bool) {
-	if pf == nil || !pf.waitSide(ctx) || !pf.side.podsOK {
+	if pf == nil || !waitClosed(ctx, pf.side.podsDone) || !pf.side.podsOK {
 		return nil, false
 	}
 	return slices.Clone(pf.side.pods[inv.Namespace+"/"+inv.Cluster]), true
@@ -348,15 +350,16 @@ func (pf *Prefetched) Pods(ctx context.Context, inv InventoryRef) ([]state.Pod, 
 // parent returns inv's inventory ConfigMap from the fleet's list of
 // parents (nil: there is none); false if that list could not be read.
 func (pf *Prefetched) parent(ctx context.Context, inv InventoryRef) (*corev1.ConfigMap, bool) {
-	if pf == nil || !pf.waitSide(ctx) || !pf.side.parentsOK {
+	if pf == nil || !waitClosed(ctx, pf.side.parentsDone) || !pf.side.parentsOK {
 		return nil, false
 	}
 	return pf.side.parents[inv.Namespace+"/"+inv.ParentName()], true
 }
 
-func (pf *Prefetched) waitSide(ctx context.Context) bool {
+// waitClosed waits for ch to be closed; false if ctx ended first.
+func waitClosed(ctx context.Context, ch chan struct{}) bool {
 	select {
-	case <-pf.side.done:
+	case <-ch:
 		return true
 	case <-ctx.Done():
 		return false
@@ -370,11 +373,10 @@ func (c *Client) prefetchSide(ctx context.Context, pf *Prefetched, namespace str
 	if cached {
 		rv = "0"
 	}
-	pf.side.done = make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(2)
+	pf.side.parentsDone = make(chan struct{})
+	pf.side.podsDone = make(chan struct{})
 	go func() {
-		defer wg.Done()
+		defer close(pf.side.parentsDone)
 		parents := map[string]*corev1.ConfigMap{}
 		for len(ids) > 0 {
 			chunk := ids[:min(len(ids), prefetchChunk)]
@@ -396,7 +398,7 @@ func (c *Client) prefetchSide(ctx context.Context, pf *Prefetched, namespace str
 		pf.side.parents, pf.side.parentsOK = parents, true
 	}()
 	go func() {
-		defer wg.Done()
+		defer close(pf.side.podsDone)
 		var list *corev1.PodList
 		err := c.retry(ctx, "list pods", func(ctx context.Context) error {
 			var err error
@@ -418,10 +420,6 @@ func (c *Client) prefetchSide(ctx context.Context, pf *Prefetched, namespace str
 			sortPods(ps)
 		}
 		pf.side.pods, pf.side.podsOK = pods, true
-	}()
-	go func() {
-		wg.Wait()
-		close(pf.side.done)
 	}()
 }
 
@@ -449,8 +447,12 @@ func (c *Client) Prefetch(ctx context.Context, invs []InventoryRef, kinds []sche
 // caught up with the latest write (up to 100 ms), for observations with dry
 // runs: as for an observation's own lists, each listed object is checked
 // against its dry run and orphans are confirmed with a GET.
+//
+// After this client's own writes the lists are consistent anyway, as an
+// observation's own are (see Observe): a verifying plan must see what
+// changed the objects it wrote.
 func (c *Client) PrefetchCached(ctx context.Context, invs []InventoryRef, kinds []schema.GroupVersionKind) *Prefetched {
-	return c.prefetch(ctx, invs, kinds, true)
+	return c.prefetch(ctx, invs, kinds, !c.wroteRecently())
 }
 
 func (c *Client) prefetch(ctx context.Context, invs []InventoryRef, kinds []schema.GroupVersionKind, cached bool) *Prefetched {

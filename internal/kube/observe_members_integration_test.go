@@ -96,8 +96,14 @@ data: {a: "1"}
 	waitForCache(t, ctx, c, ns, rvs)
 
 	desired := []*unstructured.Unstructured{svc, cm, absent}
+	// A plan is a process of its own: a client that has not written (one
+	// that has lists consistently, for its verifying plan).
+	planner, err := NewForConfig(env.RESTConfig(), Options{UserAgent: agent})
+	if err != nil {
+		t.Fatal(err)
+	}
 	since := time.Now()
-	k, err := c.Observe(ctx, desired, inv)
+	k, err := planner.Observe(ctx, desired, inv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,6 +150,30 @@ data: {a: "1"}
 	}
 	if diff := cmp.Diff([]string{"k8s:core/ConfigMap/" + ns + "/prod-old"}, orphans); diff != "" {
 		t.Errorf("orphans (-want +got):\n%s", diff)
+	}
+
+	// The client that wrote (a verifying plan) lists consistently: its
+	// orphans need no GET to confirm them.
+	since = time.Now()
+	k, err = c.Observe(ctx, desired, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if evs, err = env.AuditEvents(); err != nil {
+		t.Fatal(err)
+	}
+	gets = nil
+	for _, ev := range evs {
+		if ev.UserAgent == agent && !ev.StageTimestamp.Before(since) && ev.Stage == "ResponseComplete" && ev.Verb == "get" && ev.ObjectRef != nil && ev.ObjectRef.Name != "" {
+			gets = append(gets, ev.ObjectRef.Resource+"/"+ev.ObjectRef.Name)
+		}
+	}
+	if diff := cmp.Diff([]string{"configmaps/" + inv.ParentName()}, gets); diff != "" {
+		t.Errorf("GETs of the writing client's observation (-want +got):\n%s", diff)
+	}
+	if len(k.Orphans) != 1 {
+		t.Errorf("the writing client's observation found %d orphans, want 1", len(k.Orphans))
 	}
 }
 
