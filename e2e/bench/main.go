@@ -100,13 +100,7 @@ func run() error {
 	// Three runs of each, alternating, each on a plane of its own: one
 	// run of a few seconds on two cores varies by ±15%.
 	for i := range fleetApplyRuns {
-		if err := onFreshPlane(ctx, func() error {
-			f, err := newFleet(ctx, fmt.Sprintf("%s-ka%d", tag, i), largest)
-			if err != nil {
-				return err
-			}
-			settle()
-			_, all := f.subset(largest)
+		if err := onFreshFleet(ctx, fmt.Sprintf("%s-ka%d", tag, i), largest, func(f *fleet, dir, all string) {
 			// kubectl's discovery and OpenAPI caches are warm in every
 			// other figure (it has run against the plane before): warm
 			// them here too.
@@ -115,22 +109,14 @@ func run() error {
 			r.fleetApply.cmd = c.String()
 			r.fleetApply.add(c.run())
 			r.fleetObjects = f.objects
-			return nil
 		}); err != nil {
 			return err
 		}
-		if err := onFreshPlane(ctx, func() error {
-			f, err := newFleet(ctx, fmt.Sprintf("%s-na%d", tag, i), largest)
-			if err != nil {
-				return err
-			}
-			settle()
-			dir, _ := f.subset(largest)
+		if err := onFreshFleet(ctx, fmt.Sprintf("%s-na%d", tag, i), largest, func(_ *fleet, dir, _ string) {
 			// --wait=false: kubectl apply does not wait for rollouts either.
 			c := neo4jctlCmd("apply", "-f", dir, "--auto-approve", "--skip-neo4j", "--wait=false")
 			r.fleetApplyNeo4jctl.cmd = c.String()
 			r.fleetApplyNeo4jctl.add(c.run())
-			return nil
 		}); err != nil {
 			return err
 		}
@@ -314,6 +300,22 @@ func onFreshPlane(ctx context.Context, f func() error) error {
 
 // fleetApplyRuns is how many fresh planes each tool's fleet apply gets.
 const fleetApplyRuns = 3
+
+// onFreshFleet starts a control plane, creates a fleet of n clusters on it
+// and, once the controllers have settled, runs f with the fleet's
+// directory and one YAML stream of all its objects.
+func onFreshFleet(ctx context.Context, prefix string, n int, f func(fl *fleet, dir, all string)) error {
+	return onFreshPlane(ctx, func() error {
+		fl, err := newFleet(ctx, prefix, n)
+		if err != nil {
+			return err
+		}
+		settle()
+		dir, all := fl.subset(n)
+		f(fl, dir, all)
+		return nil
+	})
+}
 
 // settle gives the controllers time to finish with new namespaces (their
 // default ServiceAccount and root CA ConfigMap) before a timed run.
