@@ -77,14 +77,7 @@ func (s *Simulator) SetSplitBrain(db string, on bool) {
 // SetStuckDeallocating keeps a server in Deallocating (stuck=true) however
 // long it waits; stuck=false lets it finish on the next observation.
 func (s *Simulator) SetStuckDeallocating(ref string, stuck bool) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	srv := s.lookupAny(ref)
-	if srv == nil {
-		return fmt.Errorf("neo4jsim: no server %q", ref)
-	}
-	srv.stuck = stuck
-	return nil
+	return s.withServer(ref, func(srv *simServer) { srv.stuck = stuck })
 }
 
 // SetNotALeader makes admin statements that arrive on a server other than
@@ -115,16 +108,11 @@ func (s *Simulator) SetDatabaseOffline(name, message string) error {
 // the Neo4j server never rejoins). on=false brings it back at once if its
 // Pod is Ready.
 func (s *Simulator) SetDownAfterRestart(ref string, on bool) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	srv := s.lookupAny(ref)
-	if srv == nil {
-		return fmt.Errorf("neo4jsim: no server %q", ref)
-	}
-	srv.downAfterRestart = on
-	if !on && srv.podReady && !srv.available && srv.podKey != "" {
-		srv.available = true
-		s.advance()
-	}
-	return nil
+	return s.withServer(ref, func(srv *simServer) {
+		srv.downAfterRestart = on
+		if !on && srv.podReady && !srv.available && srv.podKey != "" {
+			srv.available = true
+			s.advance()
+		}
+	})
 }

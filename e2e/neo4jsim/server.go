@@ -393,19 +393,27 @@ func (s *Simulator) AddServer(advertised string) (ServerInfo, error) {
 // SetAvailable marks a server Available or Unavailable (its process is down:
 // new connections are refused and existing ones dropped).
 func (s *Simulator) SetAvailable(ref string, available bool) error {
+	return s.withServer(ref, func(srv *simServer) {
+		srv.available = available
+		if !available {
+			for c := range srv.conns {
+				c.nc.Close()
+			}
+		}
+		s.advance()
+	})
+}
+
+// withServer runs f on the server ref names (its id, name or an address),
+// under the simulator's lock.
+func (s *Simulator) withServer(ref string, f func(srv *simServer)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	srv := s.lookupAny(ref)
 	if srv == nil {
 		return fmt.Errorf("neo4jsim: no server %q", ref)
 	}
-	srv.available = available
-	if !available {
-		for c := range srv.conns {
-			c.nc.Close()
-		}
-	}
-	s.advance()
+	f(srv)
 	return nil
 }
 
