@@ -107,17 +107,23 @@ data: {a: "1"}
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // the last request's audit event
-	evs, err := env.AuditEvents()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var gets []string
-	for _, ev := range evs {
-		if ev.UserAgent == agent && !ev.StageTimestamp.Before(since) && ev.Stage == "ResponseComplete" && ev.Verb == "get" && ev.ObjectRef != nil && ev.ObjectRef.Name != "" {
-			gets = append(gets, ev.ObjectRef.Resource+"/"+ev.ObjectRef.Name)
+	// getsSince returns the GETs of named objects the clients made since.
+	getsSince := func(since time.Time) []string {
+		t.Helper()
+		time.Sleep(300 * time.Millisecond) // the last request's audit event
+		evs, err := env.AuditEvents()
+		if err != nil {
+			t.Fatal(err)
 		}
+		var gets []string
+		for _, ev := range evs {
+			if ev.UserAgent == agent && !ev.StageTimestamp.Before(since) && ev.Stage == "ResponseComplete" && ev.Verb == "get" && ev.ObjectRef != nil && ev.ObjectRef.Name != "" {
+				gets = append(gets, ev.ObjectRef.Resource+"/"+ev.ObjectRef.Name)
+			}
+		}
+		return gets
 	}
+	gets := getsSince(since)
 	// The parent, and the orphan: found in a list from the watch cache,
 	// it is confirmed with a GET before it is planned for pruning.
 	if diff := cmp.Diff([]string{"configmaps/" + inv.ParentName(), "configmaps/prod-old"}, gets); diff != "" {
@@ -159,17 +165,7 @@ data: {a: "1"}
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
-	if evs, err = env.AuditEvents(); err != nil {
-		t.Fatal(err)
-	}
-	gets = nil
-	for _, ev := range evs {
-		if ev.UserAgent == agent && !ev.StageTimestamp.Before(since) && ev.Stage == "ResponseComplete" && ev.Verb == "get" && ev.ObjectRef != nil && ev.ObjectRef.Name != "" {
-			gets = append(gets, ev.ObjectRef.Resource+"/"+ev.ObjectRef.Name)
-		}
-	}
-	if diff := cmp.Diff([]string{"configmaps/" + inv.ParentName()}, gets); diff != "" {
+	if diff := cmp.Diff([]string{"configmaps/" + inv.ParentName()}, getsSince(since)); diff != "" {
 		t.Errorf("GETs of the writing client's observation (-want +got):\n%s", diff)
 	}
 	if len(k.Orphans) != 1 {
