@@ -272,13 +272,13 @@ func (c *Client) observeObject(ctx context.Context, u *unstructured.Unstructured
 	// A plan of a new cluster costs one request per object instead of two;
 	// only an object that exists (or a refusal, which does not say) is read.
 	var (
-		pred     *unstructured.Unstructured
-		created  bool
-		dryErr   error
-		live     *unstructured.Unstructured
-		liveRead bool
+		pred      *unstructured.Unstructured
+		created   bool
+		dryErr    error
+		live      *unstructured.Unstructured
+		liveRead  bool
+		fromCache bool
 	)
-	var fromCache bool
 	if wrote, ok := c.lastWrite(p); ok {
 		// This process applied exactly this object a moment ago (apply's
 		// verifying plan). The object is read again, consistently (the
@@ -322,12 +322,8 @@ func (c *Client) observeObject(ctx context.Context, u *unstructured.Unstructured
 	if fromCache && live != nil && (pred == nil || pred.GetResourceVersion() != live.GetResourceVersion()) {
 		// The watch cache was behind the dry run (or there is no dry run
 		// to check against): read the object from storage.
-		var getErr error
-		if werr := w.do(ctx, func() { live, getErr = c.get(ctx, p) }); werr != nil {
-			return o, werr
-		}
-		if getErr != nil {
-			return o, fmt.Errorf("observe %s: %w", p.address, getErr)
+		if live, err = c.getWithWorker(ctx, p, w); err != nil {
+			return o, fmt.Errorf("observe %s: %w", p.address, err)
 		}
 	}
 	if live != nil {
@@ -366,10 +362,16 @@ func (c *Client) readLive(ctx context.Context, p prepared, pf *Prefetched, ms *m
 	if live, ok := ms.take(ctx, p); ok && live != nil {
 		return live, ms.cached, nil
 	}
-	if werr := w.do(ctx, func() { live, err = c.get(ctx, p) }); werr != nil {
-		return nil, false, werr
-	}
+	live, err = c.getWithWorker(ctx, p, w)
 	return live, false, err
+}
+
+// getWithWorker is get holding one of the observation's workers.
+func (c *Client) getWithWorker(ctx context.Context, p prepared, w workers) (live *unstructured.Unstructured, err error) {
+	if werr := w.do(ctx, func() { live, err = c.get(ctx, p) }); werr != nil {
+		return nil, werr
+	}
+	return live, err
 }
 
 // workers bounds the requests an observation has in flight at once
@@ -404,8 +406,7 @@ func isNotServed(err error) bool {
 
 // dryRunApply sends a forced server-side-apply dry run of p (retrying
 // transient errors) and reports whether the server would create the object
-// (201 Created) rather than update it (200 OK). The dynamic client does not
-// return the status code, hence the REST client.
+// (201 Created) rather than update it (200 OK).
 func (c *Client) dryRunApply(ctx context.Context, p prepared) (pred *unstructured.Unstructured, created bool, err error) {
 	return c.sendApply(ctx, "dry-run "+p.address, p, true, true)
 }

@@ -69,6 +69,14 @@ func newMembers(namespace string, ids []string) *members {
 	return ms
 }
 
+// inSelector selects objects whose label is one of values.
+func inSelector(label string, values []string) string {
+	if len(values) == 1 {
+		return label + "=" + values[0]
+	}
+	return label + " in (" + strings.Join(values, ",") + ")"
+}
+
 // prefetchChunk bounds how many ApplySets one LIST names in its label
 // selector, keeping URLs short for large fleets.
 const prefetchChunk = 100
@@ -121,13 +129,8 @@ func (c *Client) listMembers(ctx context.Context, m *meta.RESTMapping, namespace
 	}
 	segments = append(segments, m.Resource.Resource)
 	var out []*member
-	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), prefetchChunk)]
-		ids = ids[len(chunk):]
-		sel := ApplySetPartOfLabel + "=" + chunk[0]
-		if len(chunk) > 1 {
-			sel = ApplySetPartOfLabel + " in (" + strings.Join(chunk, ",") + ")"
-		}
+	for chunk := range slices.Chunk(ids, prefetchChunk) {
+		sel := inSelector(ApplySetPartOfLabel, chunk)
 		var body []byte
 		err := c.retry(ctx, "list "+m.Resource.String(), func(ctx context.Context) error {
 			var err error
@@ -298,17 +301,22 @@ func (c *Client) orphansOf(ctx context.Context, inv InventoryRef, kinds []schema
 			got []state.Object
 			err error
 		)
+		var src *members // the lists that cover gk, if any
 		switch {
 		case pf != nil && pf.ms.covers(gk, inv.Namespace, inv.ID()):
-			if got, err = pf.ms.unwanted(inv, gk, desired); err == nil && pf.ms.cached {
-				got, err = c.confirmOrphans(ctx, inv, gk, got)
-			}
+			src = pf.ms
 		case ms.covers(gk, inv.Namespace, inv.ID()):
-			if got, err = ms.unwanted(inv, gk, desired); err == nil && ms.cached {
+			src = ms
+		}
+		switch {
+		case src == nil:
+			got, err = c.unwantedMembers(ctx, inv, gk, desired)
+		case src.cached:
+			if got, err = src.unwanted(inv, gk, desired); err == nil {
 				got, err = c.confirmOrphans(ctx, inv, gk, got)
 			}
 		default:
-			got, err = c.unwantedMembers(ctx, inv, gk, desired)
+			got, err = src.unwanted(inv, gk, desired)
 		}
 		if err != nil {
 			return nil, err
@@ -378,13 +386,11 @@ func (c *Client) prefetchSide(ctx context.Context, pf *Prefetched, namespace str
 	go func() {
 		defer close(pf.side.parentsDone)
 		parents := map[string]*corev1.ConfigMap{}
-		for len(ids) > 0 {
-			chunk := ids[:min(len(ids), prefetchChunk)]
-			ids = ids[len(chunk):]
+		for chunk := range slices.Chunk(ids, prefetchChunk) {
 			var list *corev1.ConfigMapList
 			err := c.retry(ctx, "list inventories", func(ctx context.Context) error {
 				var err error
-				list, err = c.core.ConfigMaps(namespace).List(ctx, metav1.ListOptions{LabelSelector: ApplySetIDLabel + " in (" + strings.Join(chunk, ",") + ")", ResourceVersion: rv})
+				list, err = c.core.ConfigMaps(namespace).List(ctx, metav1.ListOptions{LabelSelector: inSelector(ApplySetIDLabel, chunk), ResourceVersion: rv})
 				return err
 			})
 			if err != nil {
