@@ -237,16 +237,15 @@ type targetVerify struct {
 	holds bool
 }
 
-func (tv *targetVerify) leaveOnce() { tv.once.Do(tv.fv.leave) }
-
-// done is called when the cluster's apply returned, verified or not.
-func (tv *targetVerify) done() { tv.leaveOnce() }
+// done counts the cluster out of the wait, once: when it arrives at its
+// verification, or when its apply returns without one.
+func (tv *targetVerify) done() { tv.once.Do(tv.fv.leave) }
 
 // plan computes the cluster's verifying plan once every cluster has applied.
 // r is the cluster's runner (its retry hooks); the plan reads from the
 // fleet's lists.
 func (tv *targetVerify) plan(ctx context.Context, r *pipeline.Runner, t *pipeline.Target, opts plan.Options) (*plan.Plan, error) {
-	tv.leaveOnce()
+	tv.done()
 	// The work slot goes while waiting and comes back after (holds tells
 	// the caller whether to release it).
 	tv.fv.release()

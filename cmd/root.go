@@ -189,8 +189,9 @@ func bindViper(v *viper.Viper, cmd *cobra.Command) error {
 // tuneGC trades memory for CPU in the short-lived commands. A plan spends
 // about a fifth of its own CPU in the garbage collector at Go's default
 // (GOGC=100), on a machine whose cores the API server it talks to also
-// needs; at 400 a single plan's peak memory does not move (35 MiB) and a
-// 50-cluster fleet's grows from about 55 to 90 MiB. The memory limit makes
+// needs; at 400 a single plan's peak memory barely moves (about 40 MiB),
+// a 50-cluster fleet plan's grows from about 55 to 80-100 MiB and a fleet
+// apply's to about 125 MiB (docs/benchmarks.md). The memory limit makes
 // the collector work harder again before a very large fleet grows past it.
 // watch is long-running and keeps Go's defaults (its memory is a goal).
 // GOGC and GOMEMLIMIT in the environment still win.

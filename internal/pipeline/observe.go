@@ -32,9 +32,9 @@ type Runner struct {
 // Prefetch starts reading the live objects of all targets with one LIST per
 // kind (kube.Client.Prefetch), and their inventories and Pods with one LIST
 // each, for the observations that follow: a plan of a fleet costs the API
-// server little more than its dry runs. Worth it for
-// several targets only: for one, the LISTs cost what they save. The data is
-// as old as the call, so a Runner that prefetched is for one plan run.
+// server little more than its dry runs. Worth it for several targets only:
+// for one, the LISTs cost what they save. The data is as old as the call,
+// so a Runner that prefetched is for one plan run.
 func (r *Runner) Prefetch(ctx context.Context, targets []*Target) {
 	invs := make([]kube.InventoryRef, 0, len(targets))
 	var kinds []schema.GroupVersionKind
