@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -78,13 +77,7 @@ func TestLockTakesOverAnExpiredLease(t *testing.T) {
 	c, cs, ns := setup(t)
 	ctx := testContext(t)
 	old := metav1.NewMicroTime(time.Now().Add(-time.Hour))
-	if _, err := cs.CoordinationV1().Leases(ns).Create(ctx, &coordinationv1.Lease{
-		ObjectMeta: metav1.ObjectMeta{Name: kube.LockName("prod")},
-		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("crashed-apply"), LeaseDurationSeconds: ptr.To(int32(15)),
-			AcquireTime: &old, RenewTime: &old},
-	}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	createExpiredLease(t, ctx, cs, ns, old)
 	l, err := c.AcquireLock(ctx, ns, "prod", "me", 5*time.Second, 0)
 	if err != nil {
 		t.Fatalf("AcquireLock over an expired lease: %v", err)

@@ -23,14 +23,7 @@ func TestInventoryOrphans(t *testing.T) {
 	sts := strings.Replace(renderProd("1", portsInOrder)[0],
 		"labels: {neo4jctl.io/cluster: prod, neo4jctl.io/pool: core}",
 		"labels: {neo4jctl.io/cluster: prod, neo4jctl.io/pool: core, applyset.kubernetes.io/part-of: "+inv.ID()+"}", 1)
-	extra := `
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: prod-old-config
-  labels: {neo4jctl.io/cluster: prod}
-data: {a: b}
-`
+	extra := oldConfigYAML
 	desired := objs(t, ns, sts, svcYAMLWith(portsInOrder), cmYAML, extra)
 	applyAll(t, ctx, c, inv, desired)
 	if err := c.EnsureInventory(ctx, inv, []schema.GroupKind{{Kind: "Pod"}, {Kind: "PersistentVolumeClaim"}}); err != nil {
@@ -156,14 +149,7 @@ func TestInventoryOrphansWithoutDiscovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	inv := kube.InventoryRef{Namespace: ns, Cluster: "prod"}
-	extra := `
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: prod-old-config
-  labels: {neo4jctl.io/cluster: prod}
-data: {a: b}
-`
+	extra := oldConfigYAML
 	desired := objs(t, ns, renderProd("1", portsInOrder)[0], svcYAMLWith(portsInOrder), cmYAML, extra)
 	applyAll(t, ctx, c, inv, desired)
 	since := time.Now()
@@ -200,3 +186,14 @@ data: {a: b}
 		t.Errorf("orphans with a CRD kind in the inventory: %v, want prod-old-config", addresses(k.Orphans))
 	}
 }
+
+// oldConfigYAML is a ConfigMap a previous version of the cluster file
+// rendered: once applied and no longer rendered, an orphan.
+const oldConfigYAML = `
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: prod-old-config
+  labels: {neo4jctl.io/cluster: prod}
+data: {a: b}
+`

@@ -9,6 +9,7 @@ import (
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
 	"github.com/neo4jctl/neo4jctl/e2e/testenv"
@@ -69,13 +70,7 @@ func TestLockRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cs.CoordinationV1().Leases(ns).Create(ctx, &coordinationv1.Lease{
-		ObjectMeta: metav1.ObjectMeta{Name: kube.LockName("prod")},
-		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("crashed-apply"), LeaseDurationSeconds: ptr.To(int32(15)),
-			AcquireTime: &old, RenewTime: &old},
-	}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	createExpiredLease(t, ctx, cs, ns, old)
 	since = time.Now()
 	l, err = c.AcquireLock(ctx, ns, "prod", "me", 10*time.Second, 0)
 	if err != nil {
@@ -84,5 +79,18 @@ func TestLockRequests(t *testing.T) {
 	defer l.Release(context.Background())
 	if got, want := strings.Join(requests(since), ", "), "create 409, get 200, update 200"; got != want {
 		t.Errorf("expired Lease: got requests %q, want %q", got, want)
+	}
+}
+
+// createExpiredLease leaves the lock Lease of cluster "prod" as an apply
+// that crashed at renewed would: held by "crashed-apply", long expired.
+func createExpiredLease(t *testing.T, ctx context.Context, cs kubernetes.Interface, ns string, renewed metav1.MicroTime) {
+	t.Helper()
+	if _, err := cs.CoordinationV1().Leases(ns).Create(ctx, &coordinationv1.Lease{
+		ObjectMeta: metav1.ObjectMeta{Name: kube.LockName("prod")},
+		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("crashed-apply"), LeaseDurationSeconds: ptr.To(int32(15)),
+			AcquireTime: &renewed, RenewTime: &renewed},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
 	}
 }
