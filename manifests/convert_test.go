@@ -28,7 +28,7 @@ func TestToUnstructuredMatchesTheConverter(t *testing.T) {
 			if err != nil {
 				ns = "default"
 			}
-			typed, err := typedObjects(c, ns)
+			typed, err := typedObjects(c, ns, Environment{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -61,6 +61,15 @@ const (
 	ManagedBy = "neo4jctl"
 	Component = "database"
 
+	// WatchAppName is the app.kubernetes.io/name of `neo4jctl watch`'s
+	// Pods (manifests/watch renders them): the servers' NetworkPolicy
+	// admits them to Bolt.
+	WatchAppName = "neo4jctl-watch"
+	// BackupComponent is the app.kubernetes.io/component of neo4jctl's
+	// backup Jobs: the servers' NetworkPolicy admits Pods of the cluster's
+	// namespace carrying it to the backup port.
+	BackupComponent = "neo4jctl-backup"
+
 	// MainPool is the pool label value of the servers counted by
 	// spec.servers. A server pool may not take this name.
 	MainPool = "main"

@@ -3,9 +3,11 @@ package manifests
 import (
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -195,17 +197,146 @@ func peers(sel []clusterfile.PeerSelector) []networkingv1.NetworkPolicyPeer {
 	return out
 }
 
+// Environment is what the caller observed of the Kubernetes cluster it
+// renders for. Rendering stays pure: nothing here is looked up by
+// RenderFor. The zero value means "nothing observed", and the renderer
+// then uses the documented fallbacks (see networkPolicy).
+type Environment struct {
+	// APIServer are the endpoints of the `kubernetes` Service in the
+	// default namespace (its EndpointSlices; APIServerEndpoints converts
+	// them). NetworkPolicy matches Service traffic after the Service's
+	// address is translated to an endpoint's, so these — not the
+	// Service's ClusterIP and port 443 — are what an egress rule must
+	// name.
+	APIServer []netip.AddrPort
+}
+
+// APIServerEndpoints returns the ready endpoints of the `kubernetes`
+// Service's EndpointSlices (label kubernetes.io/service-name=kubernetes in
+// the default namespace) with the port named "https", sorted and without
+// repeats.
+func APIServerEndpoints(eps []discoveryv1.EndpointSlice) []netip.AddrPort {
+	var out []netip.AddrPort
+	for _, s := range eps {
+		if s.Labels[discoveryv1.LabelServiceName] != "kubernetes" {
+			continue
+		}
+		var ports []uint16
+		for _, p := range s.Ports {
+			if p.Port != nil && (p.Name == nil || *p.Name == "" || *p.Name == "https") && (p.Protocol == nil || *p.Protocol == corev1.ProtocolTCP) {
+				ports = append(ports, uint16(*p.Port))
+			}
+		}
+		for _, e := range s.Endpoints {
+			if e.Conditions.Ready != nil && !*e.Conditions.Ready {
+				continue
+			}
+			for _, a := range e.Addresses {
+				ip, err := netip.ParseAddr(a)
+				if err != nil {
+					continue
+				}
+				for _, p := range ports {
+					out = append(out, netip.AddrPortFrom(ip.Unmap(), p))
+				}
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b netip.AddrPort) int { return a.Compare(b) })
+	return slices.Compact(out)
+}
+
 // metadataAddresses are the cloud instance metadata endpoints (AWS, GCP,
 // Azure and others on IPv4; AWS on IPv6). A database process has no
 // business there, and from a Pod they can hand out node credentials.
 var metadataAddresses = []string{"169.254.169.254/32", "fd00:ec2::254/128"}
 
-// anywhere is every address except the metadata endpoints.
-func anywhere() []networkingv1.NetworkPolicyPeer {
+// privateRanges are where an API server endpoint is when none was
+// observed: RFC 1918, RFC 6598 shared space (some VPCs give it to nodes)
+// and IPv6 unique-local addresses. The AWS IPv6 metadata address is in
+// fc00::/7, hence the exception.
+var privateRanges = []networkingv1.IPBlock{
+	{CIDR: "10.0.0.0/8"},
+	{CIDR: "100.64.0.0/10"},
+	{CIDR: "172.16.0.0/12"},
+	{CIDR: "192.168.0.0/16"},
+	{CIDR: "fc00::/7", Except: metadataAddresses[1:]},
+}
+
+// apiServerPorts are the ports API servers listen on behind the
+// `kubernetes` Service: 6443 (kubeadm, kind, k3s) and 443 (GKE, EKS, AKS).
+var apiServerPorts = []int32{443, 6443}
+
+// clusterDNS selects the cluster's DNS Pods: CoreDNS (and kube-dns before
+// it) keep the k8s-app=kube-dns label in kube-system on kubeadm, GKE, EKS
+// and AKS. kubernetes.io/metadata.name is set by the API server on every
+// namespace and cannot be forged.
+func clusterDNS() []networkingv1.NetworkPolicyPeer {
 	return []networkingv1.NetworkPolicyPeer{
-		{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0", Except: metadataAddresses[:1]}},
-		{IPBlock: &networkingv1.IPBlock{CIDR: "::/0", Except: metadataAddresses[1:]}},
+		{
+			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": "kube-system"}},
+			PodSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{"k8s-app": "kube-dns"}},
+		},
+		// NodeLocal DNSCache answers on this link-local address on every
+		// node where it runs; Pods then send their queries there.
+		{IPBlock: &networkingv1.IPBlock{CIDR: "169.254.20.10/32"}},
 	}
+}
+
+// apiServerEgress is the egress rule to the API server, which the servers
+// call for Kubernetes discovery: exactly the observed endpoints of the
+// `kubernetes` Service when the caller passed them, else the documented
+// fallback — the API server ports on private ranges only, which keeps the
+// servers off the internet and the metadata endpoints while discovery
+// works wherever the API server is reached on a private address (every
+// managed offering from inside the cluster network, kubeadm, kind).
+func apiServerEgress(env Environment) []networkingv1.NetworkPolicyEgressRule {
+	if len(env.APIServer) == 0 {
+		var to []networkingv1.NetworkPolicyPeer
+		for _, b := range privateRanges {
+			to = append(to, networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: b.CIDR, Except: b.Except}})
+		}
+		return []networkingv1.NetworkPolicyEgressRule{{To: to, Ports: npPorts(tcp, apiServerPorts...)}}
+	}
+	// One rule per port: a rule admits every listed peer on every listed
+	// port, so grouping all endpoints under all ports would open more
+	// than was observed.
+	byPort := map[uint16][]networkingv1.NetworkPolicyPeer{}
+	var ports []uint16
+	for _, e := range env.APIServer {
+		bits := 32
+		if e.Addr().Is6() {
+			bits = 128
+		}
+		if _, ok := byPort[e.Port()]; !ok {
+			ports = append(ports, e.Port())
+		}
+		byPort[e.Port()] = append(byPort[e.Port()], networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: netip.PrefixFrom(e.Addr(), bits).String()}})
+	}
+	slices.Sort(ports)
+	var out []networkingv1.NetworkPolicyEgressRule
+	for _, p := range ports {
+		out = append(out, networkingv1.NetworkPolicyEgressRule{To: byPort[p], Ports: npPorts(tcp, int32(p))})
+	}
+	return out
+}
+
+// bundledPlugins ship inside the image: per the Operations Manual
+// (Configure plugins → Overview), APOC Core is in labs/ and GenAI, Bloom
+// and Graph Data Science are in products/, which the image entrypoint
+// copies into /plugins. The others in the schema's list (apoc-extended,
+// n10s) it downloads.
+var bundledPlugins = []string{"apoc", "bloom", "genai", "graph-data-science"}
+
+// downloadsPlugins reports whether the image entrypoint will fetch a
+// plugin from the internet when the server starts.
+func downloadsPlugins(c *clusterfile.Cluster) bool {
+	for _, p := range c.Spec.Plugins {
+		if !slices.Contains(bundledPlugins, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // networkPolicy denies by default and then allows, for the servers of the
@@ -214,16 +345,23 @@ func anywhere() []networkingv1.NetworkPolicyPeer {
 //     cluster's namespace when none are listed (a policy that silently
 //     let in the whole cluster network would be worse than none; one that
 //     shut out every application would be turned off by the first user);
+//   - Bolt from `neo4jctl watch`'s Pods in the cluster's namespace, which
+//     observe and enforce through it whoever the clients are;
 //   - cluster ports only from the cluster's own servers;
-//   - the backup port only from backupClients (6362 can copy the store);
-//   - the metrics port from any namespace, since where Prometheus runs is
-//     not in the file and metrics carry no data;
-//   - egress: DNS, the cluster ports of the other servers, and HTTPS
-//     (443, 6443) anywhere but the metadata endpoints, which covers the
-//     API server for discovery and plugin downloads by the entrypoint.
-func networkPolicy(c *clusterfile.Cluster, namespace string) *networkingv1.NetworkPolicy {
+//   - the backup port only from backupClients and from neo4jctl's backup
+//     Jobs (app.kubernetes.io/component: neo4jctl-backup, this namespace):
+//     6362 can copy the whole store;
+//   - the metrics port from the cluster's namespace only: the cluster file
+//     has no field naming the scrapers yet, and a policy must not guess
+//     where Prometheus runs;
+//   - egress: DNS to the cluster's DNS only, the cluster ports of the
+//     other servers, the API server (see apiServerEgress) and, only when
+//     the file lists a plugin the image entrypoint downloads (see
+//     bundledPlugins), HTTPS anywhere but the metadata endpoints.
+func networkPolicy(c *clusterfile.Cluster, namespace string, env Environment) *networkingv1.NetworkPolicy {
 	np := c.Spec.Security.NetworkPolicy
 	members := []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{MatchLabels: ClusterSelector(c)}}}
+	ownNamespace := []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{}}}
 
 	clientPorts := []int32{PortBolt, PortHTTP}
 	if tlsScope(c, "https") {
@@ -231,16 +369,19 @@ func networkPolicy(c *clusterfile.Cluster, namespace string) *networkingv1.Netwo
 	}
 	clients := peers(np.AllowedClients)
 	if len(clients) == 0 {
-		clients = []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{}}}
+		clients = ownNamespace
 	}
-	ingress := []networkingv1.NetworkPolicyIngressRule{{From: clients, Ports: npPorts(tcp, clientPorts...)}}
-	var egress []networkingv1.NetworkPolicyEgressRule
-
-	dns := slices.Concat(npPorts(udp, 53), npPorts(tcp, 53))
-	egress = append(egress, networkingv1.NetworkPolicyEgressRule{
-		To:    append([]networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{}}}, anywhere()...),
-		Ports: dns,
-	})
+	ingress := []networkingv1.NetworkPolicyIngressRule{
+		{From: clients, Ports: npPorts(tcp, clientPorts...)},
+		{
+			From:  []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{LabelName: WatchAppName}}}},
+			Ports: npPorts(tcp, PortBolt),
+		},
+	}
+	egress := []networkingv1.NetworkPolicyEgressRule{{
+		To:    clusterDNS(),
+		Ports: slices.Concat(npPorts(udp, 53), npPorts(tcp, 53)),
+	}}
 
 	if isEnterprise(c) {
 		clusterPorts := []int32{PortCluster, PortRaft, PortRouting}
@@ -248,19 +389,33 @@ func networkPolicy(c *clusterfile.Cluster, namespace string) *networkingv1.Netwo
 			clusterPorts = append(clusterPorts, PortDiscovery)
 		}
 		slices.Sort(clusterPorts)
-		ingress = append(ingress, networkingv1.NetworkPolicyIngressRule{From: members, Ports: npPorts(tcp, clusterPorts...)})
-		if b := peers(np.BackupClients); len(b) > 0 {
-			ingress = append(ingress, networkingv1.NetworkPolicyIngressRule{From: b, Ports: npPorts(tcp, PortBackup)})
-		}
+		ingress = append(ingress,
+			networkingv1.NetworkPolicyIngressRule{From: members, Ports: npPorts(tcp, clusterPorts...)},
+			networkingv1.NetworkPolicyIngressRule{
+				From: append([]networkingv1.NetworkPolicyPeer{{
+					PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{LabelComponent: BackupComponent}},
+				}}, peers(np.BackupClients)...),
+				Ports: npPorts(tcp, PortBackup),
+			},
+		)
 		egress = append(egress, networkingv1.NetworkPolicyEgressRule{To: members, Ports: npPorts(tcp, clusterPorts...)})
+		// Kubernetes discovery (dbms.cluster.discovery.resolver_type=K8S)
+		// lists Services through the API server; Community runs no
+		// discovery and gets no route to it.
+		egress = append(egress, apiServerEgress(env)...)
 	}
 	if metricsEnabled(c) {
-		ingress = append(ingress, networkingv1.NetworkPolicyIngressRule{
-			From:  []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{}}},
-			Ports: npPorts(tcp, metricsPort(c)),
+		ingress = append(ingress, networkingv1.NetworkPolicyIngressRule{From: ownNamespace, Ports: npPorts(tcp, metricsPort(c))})
+	}
+	if downloadsPlugins(c) {
+		egress = append(egress, networkingv1.NetworkPolicyEgressRule{
+			To: []networkingv1.NetworkPolicyPeer{
+				{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0", Except: metadataAddresses[:1]}},
+				{IPBlock: &networkingv1.IPBlock{CIDR: "::/0", Except: metadataAddresses[1:]}},
+			},
+			Ports: npPorts(tcp, 443),
 		})
 	}
-	egress = append(egress, networkingv1.NetworkPolicyEgressRule{To: anywhere(), Ports: npPorts(tcp, 443, 6443)})
 
 	return &networkingv1.NetworkPolicy{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},

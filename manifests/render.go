@@ -64,6 +64,12 @@ func kindRank(kind string) int {
 // only what it cannot express (an unparsable quantity, a missing data
 // volume size, a pool named like the main pool).
 func Render(c *clusterfile.Cluster, namespace string) ([]*unstructured.Unstructured, error) {
+	return RenderFor(c, namespace, Environment{})
+}
+
+// RenderFor is Render with what the caller observed of the Kubernetes
+// cluster it renders for (see Environment); still pure.
+func RenderFor(c *clusterfile.Cluster, namespace string, env Environment) ([]*unstructured.Unstructured, error) {
 	if c == nil {
 		return nil, fmt.Errorf("render: no cluster")
 	}
@@ -84,7 +90,7 @@ func Render(c *clusterfile.Cluster, namespace string) ([]*unstructured.Unstructu
 		seen[p.Name] = true
 	}
 
-	typed, err := typedObjects(c, namespace)
+	typed, err := typedObjects(c, namespace, env)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +123,7 @@ func Render(c *clusterfile.Cluster, namespace string) ([]*unstructured.Unstructu
 }
 
 // typedObjects builds the objects of the built-in kinds as client-go types.
-func typedObjects(c *clusterfile.Cluster, namespace string) ([]runtime.Object, error) {
+func typedObjects(c *clusterfile.Cluster, namespace string, env Environment) ([]runtime.Object, error) {
 	conf := renderConf(neo4jConf(c, namespace))
 	hash := hashConf(conf)
 
@@ -138,7 +144,7 @@ func typedObjects(c *clusterfile.Cluster, namespace string) ([]runtime.Object, e
 		)
 	}
 	if np := c.Spec.Security.NetworkPolicy.Enabled; np != nil && *np {
-		typed = append(typed, networkPolicy(c, namespace))
+		typed = append(typed, networkPolicy(c, namespace, env))
 	}
 	for _, pool := range Pools(c) {
 		sts, err := statefulSet(c, namespace, pool, hash)
