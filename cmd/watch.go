@@ -54,9 +54,10 @@ through a circuit breaker per cluster.
 StatefulSet and Prometheus metrics. --mode enforce also applies the plan
 under the same Lease lock as apply — but never an irreversible or
 data-losing step (DEALLOCATE, DROP SERVER, deleting or replacing an object
-or a database): those wait for a person, unless --allow-irreversible or the
-cluster file's annotation neo4jctl.io/watch-allow-irreversible: "true" opts
-in.
+or a database): those wait for a person, unless watch's own command line
+has --allow-irreversible. The annotation neo4jctl.io/watch-allow-irreversible
+on a cluster file or its ConfigMap can only withdraw that for one cluster
+(any value but "true"); it never grants it.
 
 Suspend with --suspend, or the annotation neo4jctl.io/suspend: "true" on the
 StatefulSet or on the ConfigMap holding the cluster file. With

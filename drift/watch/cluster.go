@@ -244,16 +244,34 @@ func (c *cluster) isSuspended() (bool, string) {
 	if sts != nil && sts.GetAnnotations()[AnnotationSuspend] == "true" {
 		return true, fmt.Sprintf("annotation %s on StatefulSet %s", AnnotationSuspend, sts.GetName())
 	}
-	if c.w.ConfigMaps != nil && strings.HasPrefix(c.source, "configmap/") {
-		parts := strings.SplitN(strings.TrimPrefix(c.source, "configmap/"), "/", 2)
-		if len(parts) == 2 {
-			name, _, _ := strings.Cut(parts[1], "[")
-			if cm := c.w.inf.SourceObject(parts[0], name); cm != nil && cm.GetAnnotations()[AnnotationSuspend] == "true" {
-				return true, fmt.Sprintf("annotation %s on ConfigMap %s", AnnotationSuspend, name)
-			}
-		}
+	if cm := c.sourceConfigMap(); cm != nil && cm.GetAnnotations()[AnnotationSuspend] == "true" {
+		return true, fmt.Sprintf("annotation %s on ConfigMap %s", AnnotationSuspend, cm.GetName())
 	}
 	return false, ""
+}
+
+// sourceConfigMap is the ConfigMap holding the cluster file, from the
+// informer cache; nil for a cluster file read from disk.
+func (c *cluster) sourceConfigMap() *unstructured.Unstructured {
+	if c.w.ConfigMaps == nil || c.w.inf == nil || !strings.HasPrefix(c.source, "configmap/") {
+		return nil
+	}
+	parts := strings.SplitN(strings.TrimPrefix(c.source, "configmap/"), "/", 2)
+	if len(parts) != 2 {
+		return nil
+	}
+	name, _, _ := strings.Cut(parts[1], "[")
+	return c.w.inf.SourceObject(parts[0], name)
+}
+
+// allowIrreversible says whether enforce may run this cluster's held
+// steps, and why not when it may not.
+func (c *cluster) allowIrreversible() (bool, string) {
+	var cm map[string]string
+	if o := c.sourceConfigMap(); o != nil {
+		cm = o.GetAnnotations()
+	}
+	return AllowIrreversible(c.w.opts.AllowIrreversible, c.t.Cluster.Metadata.Annotations, cm)
 }
 
 // reconcile observes what changed, plans, reports and (enforce) applies.
@@ -508,7 +526,7 @@ func summaryLine(p *plan.Plan) string {
 // held steps.
 func (c *cluster) enforce(ctx context.Context) error {
 	w, r, t := c.w, c.w.Runner, c.t
-	allow := w.opts.AllowIrreversible || t.Cluster.Metadata.Annotations[AnnotationAllowIrreversible] == "true"
+	allow, why := c.allowIrreversible()
 	lock, err := r.Kube.AcquireLock(ctx, t.Namespace, t.Cluster.Metadata.Name, w.opts.Identity, w.opts.LockTTL, 0)
 	if err != nil {
 		var le *kube.LockedError
@@ -540,8 +558,8 @@ func (c *cluster) enforce(ctx context.Context) error {
 		}
 		if d := strings.Join(addrs, ","); d != c.lastHeld {
 			c.lastHeld = d
-			msg := fmt.Sprintf("%d %s left for a person (irreversible or data-losing, or depending on one): %s; run `neo4jctl apply -f %s`, or opt in with --allow-irreversible or the %s annotation",
-				len(held), plural(len(held), "step", "steps"), strings.Join(addrs, ", "), c.source, AnnotationAllowIrreversible)
+			msg := fmt.Sprintf("%d %s left for a person (irreversible or data-losing, or depending on one; %s): %s; run `neo4jctl apply -f %s`",
+				len(held), plural(len(held), "step", "steps"), why, strings.Join(addrs, ", "), c.source)
 			c.kubeEvent(ctx, "Warning", "WaitingForAPerson", msg)
 			w.emit(Event{Type: "held", Level: LevelWarn, Cluster: c.name, Message: msg, Held: addrs})
 		}

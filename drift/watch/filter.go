@@ -1,6 +1,10 @@
 package watch
 
-import "github.com/neo4jctl/neo4jctl/plan"
+import (
+	"fmt"
+
+	"github.com/neo4jctl/neo4jctl/plan"
+)
 
 // Held reports whether enforce mode must leave a step to a person: the
 // irreversible Neo4j steps (DEALLOCATE, DROP SERVER) and every step that
@@ -93,4 +97,39 @@ func DriftedAddresses(p *plan.Plan) []string {
 		}
 	}
 	return out
+}
+
+// AllowIrreversible decides whether enforce mode may run a cluster's held
+// steps (irreversible, data-losing, or depending on one). Only watch's own
+// command line (--allow-irreversible) grants it: whoever can edit a
+// cluster file or a ConfigMap in the namespace — a wider group than who
+// deploys watch — must not be able to make watch DROP a server. The
+// AnnotationAllowIrreversible annotation, on the cluster file's
+// metadata.annotations or on the ConfigMap holding it, can only narrow:
+// any value but "true" withdraws the grant for that cluster (an unreadable
+// value is read as the safe "no"), and "true" grants nothing. why says
+// what held the steps back, for the event a person reads.
+func AllowIrreversible(flag bool, clusterFile, configMap map[string]string) (allow bool, why string) {
+	sources := []struct {
+		where string
+		ann   map[string]string
+	}{{"the cluster file", clusterFile}, {"the cluster file's ConfigMap", configMap}}
+	granted := ""
+	for _, src := range sources {
+		v, ok := src.ann[AnnotationAllowIrreversible]
+		switch {
+		case !ok:
+		case v == "true":
+			granted = src.where
+		case flag:
+			return false, fmt.Sprintf("the %s=%q annotation on %s withdraws --allow-irreversible for this cluster", AnnotationAllowIrreversible, v, src.where)
+		}
+	}
+	switch {
+	case flag:
+		return true, ""
+	case granted != "":
+		return false, fmt.Sprintf("the %s annotation on %s cannot grant irreversible steps; only watch's --allow-irreversible can", AnnotationAllowIrreversible, granted)
+	}
+	return false, "watch runs without --allow-irreversible"
 }

@@ -45,3 +45,38 @@ func TestCheckPoliciesReportsLiveViolationsOnce(t *testing.T) {
 		t.Errorf("after the fix, critical gauge: got %v, want 0", got)
 	}
 }
+
+// TestAllowIrreversibleOnlyFromCommandLine: only watch's own
+// --allow-irreversible grants irreversible steps; an annotation on the
+// cluster file or on its ConfigMap may withdraw the grant for one cluster,
+// and can never give it.
+func TestAllowIrreversibleOnlyFromCommandLine(t *testing.T) {
+	ann := func(v string) map[string]string { return map[string]string{AnnotationAllowIrreversible: v} }
+	tests := []struct {
+		name        string
+		flag        bool
+		file, cm    map[string]string
+		want        bool
+		wantWhyPart string
+	}{
+		{name: "nothing", want: false, wantWhyPart: "--allow-irreversible"},
+		{name: "flag", flag: true, want: true},
+		{name: "file annotation cannot widen", file: ann("true"), want: false, wantWhyPart: "cannot grant"},
+		{name: "ConfigMap annotation cannot widen", cm: ann("true"), want: false, wantWhyPart: "cannot grant"},
+		{name: "file annotation narrows", flag: true, file: ann("false"), want: false, wantWhyPart: "cluster file"},
+		{name: "ConfigMap annotation narrows", flag: true, cm: ann("false"), want: false, wantWhyPart: "ConfigMap"},
+		{name: "true next to the flag changes nothing", flag: true, file: ann("true"), cm: ann("true"), want: true},
+		{name: "an unreadable value narrows", flag: true, file: ann("yes please"), want: false, wantWhyPart: "cluster file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, why := AllowIrreversible(tc.flag, tc.file, tc.cm)
+			if got != tc.want {
+				t.Fatalf("got allow=%v (%q), want %v", got, why, tc.want)
+			}
+			if !strings.Contains(why, tc.wantWhyPart) {
+				t.Errorf("got reason %q, want it to mention %q", why, tc.wantWhyPart)
+			}
+		})
+	}
+}

@@ -43,10 +43,11 @@ const (
 	// ConfigMap holding its cluster file pauses reconciliation of that
 	// cluster (Flux's spec.suspend, as an annotation so kubectl can set it).
 	AnnotationSuspend = "neo4jctl.io/suspend"
-	// AnnotationAllowIrreversible set to "true" in a cluster file's
-	// metadata.annotations lets enforce mode run that cluster's
-	// irreversible and data-losing steps (the per-cluster opt-in; the
-	// --allow-irreversible flag is the fleet-wide one).
+	// AnnotationAllowIrreversible on a cluster file's metadata.annotations
+	// or on the ConfigMap holding it narrows --allow-irreversible: any
+	// value but "true" withdraws it for that cluster. It never widens:
+	// only watch's command line grants irreversible steps (see
+	// AllowIrreversible).
 	AnnotationAllowIrreversible = "neo4jctl.io/watch-allow-irreversible"
 	// DefaultConfigMapSelector selects ConfigMaps holding cluster files.
 	DefaultConfigMapSelector = "neo4jctl.io/cluster-file=true"
@@ -66,7 +67,9 @@ type Options struct {
 	// Suspend pauses every cluster (--suspend): informers run, nothing is
 	// observed or applied.
 	Suspend bool
-	// AllowIrreversible lets enforce mode run held steps (--allow-irreversible).
+	// AllowIrreversible lets enforce mode run held steps
+	// (--allow-irreversible, command line only); a cluster's annotation
+	// may withdraw it, never give it.
 	AllowIrreversible bool
 	// ForceConflicts lets enforce mode take fields another Apply manager owns.
 	ForceConflicts bool
