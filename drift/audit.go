@@ -21,7 +21,18 @@ type AuditAction string
 // Audit actions.
 const (
 	ActionDriftDetected AuditAction = "drift-detected"
+	// ActionChangeApplied: a step of an enforce attempt took effect (or
+	// found nothing left to send).
 	ActionChangeApplied AuditAction = "change-applied"
+	// ActionChangeFailed: the step failed; Error says why.
+	ActionChangeFailed AuditAction = "change-failed"
+	// ActionChangeSkipped: the attempt ended before the step ran (a step
+	// it depends on failed, or it was interrupted); nothing was sent.
+	ActionChangeSkipped AuditAction = "change-skipped"
+	// ActionEnforceFailed: an enforce attempt for a drifted address ended
+	// before applying anything (the apply lock, the fresh plan, a
+	// refusal); Error says why.
+	ActionEnforceFailed AuditAction = "enforce-failed"
 	ActionViolation     AuditAction = "violation"
 )
 
@@ -47,21 +58,36 @@ type AuditEntry struct {
 	// Sensitive marks an entry about a secret value: it has no digests,
 	// since a digest of a short secret can be guessed.
 	Sensitive bool `json:"sensitive,omitempty"`
+	// Attempt ties together the entries of one enforce attempt, so a
+	// reader sees every step of a partial apply, not only those that
+	// took effect.
+	Attempt string `json:"attempt,omitempty"`
+	// Error is why a change or an attempt failed.
+	Error string `json:"error,omitempty"`
 }
 
 // AuditLog writes AuditEntry values as JSON lines. It is safe for
 // concurrent use (watch reports from several goroutines); each entry is one
 // write, so lines from several processes appending to one file do not
 // interleave.
+//
+// It never drops an entry: one that cannot be written (a full disk, a
+// closed pipe) is kept, in order, and written before anything else by the
+// next Write or Flush — the rest of a line cut short included, so the file
+// holds whole lines. Until then Write and Flush return the error and
+// Pending and Err say so; callers turn that into a metric, a log line and
+// a readiness failure rather than carry on unrecorded.
 type AuditLog struct {
 	// Actor is who acts: user@host, or the ServiceAccount in a Pod.
 	Actor string
 	// Now stamps entries; nil is time.Now.
 	Now func() time.Time
 
-	mu     sync.Mutex
-	w      io.Writer
-	closer io.Closer
+	mu      sync.Mutex
+	w       io.Writer
+	closer  io.Closer
+	pending [][]byte // encoded lines not yet (fully) written, oldest first
+	err     error    // the last write error while pending is not empty
 }
 
 // NewAuditLog writes entries to w as actor.
@@ -116,8 +142,68 @@ func (l *AuditLog) Write(e AuditEntry) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	_, err = l.w.Write(append(b, '\n'))
-	return err
+	l.pending = append(l.pending, append(b, '\n'))
+	return l.flushLocked()
+}
+
+// Flush writes the entries an earlier write failed to write.
+func (l *AuditLog) Flush() error {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.flushLocked()
+}
+
+func (l *AuditLog) flushLocked() error {
+	for len(l.pending) > 0 {
+		line := l.pending[0]
+		n, err := l.w.Write(line)
+		if err == nil && n < len(line) {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			// What was written stays written; the rest follows it on the
+			// next try, so the line ends up whole.
+			if n > 0 && n < len(line) {
+				l.pending[0] = line[n:]
+			}
+			l.err = fmt.Errorf("audit log: %d %s not written: %w", len(l.pending), plural(len(l.pending), "entry", "entries"), err)
+			return l.err
+		}
+		l.pending[0] = nil
+		l.pending = l.pending[1:]
+	}
+	l.err = nil
+	return nil
+}
+
+// Pending returns how many entries wait to be written.
+func (l *AuditLog) Pending() int {
+	if l == nil {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.pending)
+}
+
+// Err returns why entries are pending, nil when none are.
+func (l *AuditLog) Err() error {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // RecordReport writes a drift-detected entry per finding and a violation

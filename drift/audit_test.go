@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -76,5 +77,65 @@ func TestDefaultActor(t *testing.T) {
 	t.Setenv("KUBERNETES_SERVICE_HOST", "")
 	if got := DefaultActor(); !strings.Contains(got, "@") {
 		t.Errorf("got %q, want user@host", got)
+	}
+}
+
+// flakyWriter fails the writes it is told to, the first one after
+// writing part of the line (a full disk), then works again.
+type flakyWriter struct {
+	bytes.Buffer
+	fail int
+}
+
+func (f *flakyWriter) Write(p []byte) (int, error) {
+	if f.fail > 0 {
+		f.fail--
+		n := len(p) / 2
+		f.Buffer.Write(p[:n])
+		return n, errors.New("no space left on device")
+	}
+	return f.Buffer.Write(p)
+}
+
+// TestAuditLogNeverDropsAnEntry: a failed write is returned as an error,
+// the entry is kept (Pending, Err), and the next write or Flush writes it
+// first, completing a torn line, so the log ends up with every entry in
+// order and every line whole.
+func TestAuditLogNeverDropsAnEntry(t *testing.T) {
+	w := &flakyWriter{fail: 2}
+	l := NewAuditLog(w, "watch")
+	at := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	entry := func(addr string) AuditEntry {
+		return AuditEntry{Time: at, Action: ActionChangeApplied, Cluster: "db/g", Address: addr}
+	}
+	if err := l.Write(entry("a")); err == nil {
+		t.Fatal("Write on a failing writer returned no error")
+	}
+	if err := l.Write(entry("b")); err == nil {
+		t.Fatal("second Write on a failing writer returned no error")
+	}
+	if got := l.Pending(); got != 2 {
+		t.Errorf("Pending: got %d, want 2 (a, b)", got)
+	}
+	if l.Err() == nil {
+		t.Error("Err: got nil while entries are pending")
+	}
+	if err := l.Write(entry("c")); err != nil {
+		t.Fatalf("Write after the writer recovered: %v", err)
+	}
+	if l.Pending() != 0 || l.Err() != nil {
+		t.Errorf("after recovery: Pending %d, Err %v; want 0, nil", l.Pending(), l.Err())
+	}
+	var got []string
+	sc := bufio.NewScanner(&w.Buffer)
+	for sc.Scan() {
+		var e AuditEntry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("torn line %q: %v", sc.Text(), err)
+		}
+		got = append(got, e.Address)
+	}
+	if diff := cmp.Diff([]string{"a", "b", "c"}, got); diff != "" {
+		t.Errorf("addresses in the log (-want +got):\n%s", diff)
 	}
 }

@@ -323,7 +323,7 @@ func (c *cluster) reconcile(ctx context.Context, full, pollNeo4j bool) error {
 	c.report(ctx, p, drifted)
 	c.checkPolicies(k, neo)
 	if w.opts.Mode == ModeEnforce && len(drifted) > 0 {
-		return c.enforce(ctx)
+		return c.enforce(ctx, drifted)
 	}
 	return nil
 }
@@ -523,18 +523,33 @@ func summaryLine(p *plan.Plan) string {
 }
 
 // enforce applies a fresh plan under the cluster's apply Lease, minus the
-// held steps.
-func (c *cluster) enforce(ctx context.Context) error {
+// held steps. Every attempt is audited, whatever its end: per step when it
+// reached apply, per drifted address when it ended before (see
+// auditAttempt, auditEnforceFailed). An attempt that could not be
+// recorded is not made.
+func (c *cluster) enforce(ctx context.Context, drifted []string) error {
 	w, r, t := c.w, c.w.Runner, c.t
+	attempt := w.newAttemptID()
+	failed := func(result string, err error) error {
+		w.m.applies.WithLabelValues(c.name, result).Inc()
+		c.auditEnforceFailed(attempt, drifted, err)
+		return err
+	}
+	// Entries a failed write left behind go first; while they cannot be
+	// written nothing is changed, so nothing happens unrecorded.
+	if err := w.Audit.Flush(); err != nil {
+		w.auditWritten(c.name, err)
+		w.m.applies.WithLabelValues(c.name, "audit_unavailable").Inc()
+		return fmt.Errorf("not enforcing: %w", err)
+	}
 	allow, why := c.allowIrreversible()
 	lock, err := r.Kube.AcquireLock(ctx, t.Namespace, t.Cluster.Metadata.Name, w.opts.Identity, w.opts.LockTTL, 0)
 	if err != nil {
 		var le *kube.LockedError
 		if errors.As(err, &le) {
-			w.m.applies.WithLabelValues(c.name, "locked").Inc()
-			return fmt.Errorf("not enforcing now: %w", err)
+			return failed("locked", fmt.Errorf("not enforcing now: %w", err))
 		}
-		return fmt.Errorf("take the apply lock: %w", err)
+		return failed("failed", fmt.Errorf("take the apply lock: %w", err))
 	}
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -547,7 +562,7 @@ func (c *cluster) enforce(ctx context.Context) error {
 	// does: the event-driven plan may be based on a partial cache.
 	fresh, obs, err := r.Plan(lctx, t, popts)
 	if err != nil {
-		return err
+		return failed("failed", fmt.Errorf("plan under the apply lock: %w", err))
 	}
 	kept, held := Split(fresh, allow)
 	w.m.held.WithLabelValues(c.name).Set(float64(len(held)))
@@ -567,8 +582,7 @@ func (c *cluster) enforce(ctx context.Context) error {
 		c.lastHeld = ""
 	}
 	if !kept.Applicable() {
-		w.m.applies.WithLabelValues(c.name, "not_applicable").Inc()
-		return fmt.Errorf("not enforcing: the plan has refusals or a plane that could not be observed")
+		return failed("not_applicable", fmt.Errorf("not enforcing: the plan has refusals or a plane that could not be observed"))
 	}
 	if !kept.HasChanges() {
 		return nil
@@ -595,6 +609,7 @@ func (c *cluster) enforce(ctx context.Context) error {
 	// asked anything: the preflight need not repeat them (as apply
 	// --auto-approve).
 	res, err := ex.Apply(lctx, apply.Target{Namespace: t.Namespace, Objects: t.Objects, Inventory: t.Inventory, Observed: &obs.Kube}, kept)
+	c.auditAttempt(attempt, kept, res, err)
 	addrs := DriftedAddresses(kept)
 	if err != nil {
 		w.m.applies.WithLabelValues(c.name, "failed").Inc()
@@ -607,7 +622,6 @@ func (c *cluster) enforce(ctx context.Context) error {
 		return errors.New(msg)
 	}
 	w.m.applies.WithLabelValues(c.name, "success").Inc()
-	c.audit(kept, drift.ActionChangeApplied)
 	msg := fmt.Sprintf("reverted %d %s: %s %s", len(addrs), plural(len(addrs), "address", "addresses"), strings.Join(addrs, ", "), res.SummaryLine())
 	c.kubeEvent(ctx, "Normal", "DriftReverted", msg)
 	w.emit(Event{Type: "applied", Cluster: c.name, Message: msg, Addresses: addrs})
@@ -642,28 +656,87 @@ func (c *cluster) kubeEvent(ctx context.Context, typ, reason, msg string) {
 	}
 }
 
-// audit writes one line per changed field (per address for steps without
-// field diffs) of p's steps. Values arrive redacted from plan; only their
-// digests are written.
+// audit writes a line per changed field (per step without field diffs)
+// of p. A failed write is reported by auditWritten; the log keeps it.
 func (c *cluster) audit(p *plan.Plan, action drift.AuditAction) {
+	c.auditSteps(p, func(plan.Step) (drift.AuditAction, string) { return action, "" }, "")
+}
+
+// auditSteps writes the lines of p's steps (reads excepted), each with
+// the action and error outcome gives it, under attempt.
+func (c *cluster) auditSteps(p *plan.Plan, outcome func(plan.Step) (drift.AuditAction, string), attempt string) {
 	l := c.w.Audit
 	if l == nil {
 		return
+	}
+	var first error
+	write := func(e drift.AuditEntry) {
+		e.Cluster, e.Attempt = c.name, attempt
+		if err := l.Write(e); err != nil && first == nil {
+			first = err
+		}
 	}
 	for _, s := range p.Steps {
 		if s.Action == plan.ActionRead {
 			continue
 		}
+		action, errText := outcome(s)
 		if len(s.FieldDiffs) == 0 {
-			_ = l.Write(drift.AuditEntry{Action: action, Cluster: c.name, Address: s.Address,
+			write(drift.AuditEntry{Action: action, Address: s.Address, Error: errText,
 				BeforeDigest: drift.Digest(s.Before), AfterDigest: drift.Digest(s.After)})
 			continue
 		}
 		for _, d := range s.FieldDiffs {
-			_ = l.Write(drift.AuditEntry{Action: action, Cluster: c.name, Address: s.Address, Field: d.Path,
+			write(drift.AuditEntry{Action: action, Address: s.Address, Field: d.Path, Error: errText,
 				BeforeDigest: drift.Digest(d.Before), AfterDigest: drift.Digest(d.After), Manager: d.Manager, Sensitive: d.Sensitive})
 		}
 	}
+	c.w.auditWritten(c.name, first)
+}
+
+// auditAttempt records an enforce attempt that reached apply, step by
+// step: what took effect, what failed and why, and what was never reached
+// — a partial apply leaves no step unrecorded.
+func (c *cluster) auditAttempt(attempt string, p *plan.Plan, res *apply.Result, applyErr error) {
+	byID := map[string]apply.StepResult{}
+	if res != nil {
+		for _, r := range res.Steps {
+			byID[r.ID] = r
+		}
+	}
+	c.auditSteps(p, func(s plan.Step) (drift.AuditAction, string) {
+		r, ok := byID[s.ID]
+		switch {
+		case ok && (r.Status == apply.StatusApplied || r.Status == apply.StatusUnchanged):
+			return drift.ActionChangeApplied, ""
+		case ok && r.Status == apply.StatusFailed:
+			msg := "failed"
+			if r.Err != nil {
+				msg = r.Err.Error()
+			}
+			return drift.ActionChangeFailed, msg
+		case !ok && applyErr == nil:
+			// A step apply had nothing to do for (display only).
+			return drift.ActionChangeApplied, ""
+		}
+		return drift.ActionChangeSkipped, ""
+	}, attempt)
+}
+
+// auditEnforceFailed records an enforce attempt that ended before
+// applying anything: one line per drifted address it meant to revert.
+func (c *cluster) auditEnforceFailed(attempt string, drifted []string, err error) {
+	l := c.w.Audit
+	if l == nil {
+		return
+	}
+	var first error
+	for _, a := range drifted {
+		if werr := l.Write(drift.AuditEntry{Action: drift.ActionEnforceFailed, Cluster: c.name, Address: a, Attempt: attempt, Error: err.Error()}); werr != nil && first == nil {
+			first = werr
+		}
+	}
+	c.w.auditWritten(c.name, first)
 }
 
 // checkPolicies evaluates the cluster file's compliance policies against
@@ -699,8 +772,8 @@ func (c *cluster) checkPolicies(k state.Kube, neo state.Neo4j) {
 		c.w.emit(Event{Type: "violation", Level: level, Cluster: c.name,
 			Message: fmt.Sprintf("policy %s [%s]: %s: %s", v.Rule, v.Severity, v.Target(), v.Message), Addresses: []string{v.Address}})
 		if c.w.Audit != nil {
-			_ = c.w.Audit.Write(drift.AuditEntry{Action: drift.ActionViolation, Cluster: c.name, Address: v.Address, Field: v.Field,
-				BeforeDigest: drift.Digest(v.Value), Severity: v.Severity, Rule: v.Rule})
+			c.w.auditWritten(c.name, c.w.Audit.Write(drift.AuditEntry{Action: drift.ActionViolation, Cluster: c.name, Address: v.Address, Field: v.Field,
+				BeforeDigest: drift.Digest(v.Value), Severity: v.Severity, Rule: v.Rule}))
 		}
 	}
 }

@@ -18,7 +18,8 @@ type Event struct {
 	Message string    `json:"@message"`
 	// Type is one of: serving, loaded, leader, follower, reconciled,
 	// drift, in-sync, held, applied, apply-failed, locked, suspended,
-	// resumed, neo4j-unreachable, circuit, error, warning, stopped.
+	// resumed, neo4j-unreachable, circuit, audit-failed, error, warning,
+	// stopped.
 	Type    string `json:"type"`
 	Cluster string `json:"cluster,omitempty"`
 	// Addresses are the drifted addresses (drift, applied) or the

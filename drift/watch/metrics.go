@@ -18,6 +18,12 @@ const (
 	MetricLeader            = "neo4jctl_leader"
 	MetricSuspended         = "neo4jctl_suspended"
 	MetricPolicyViolations  = "neo4jctl_policy_violations"
+	// MetricAuditWriteFailures counts audit-log writes that failed; the
+	// entries are kept and written later, never dropped.
+	MetricAuditWriteFailures = "neo4jctl_audit_write_failures_total"
+	// MetricAuditPending is how many audit entries wait to be written;
+	// while it is above 0 the replica is not ready and enforce stops.
+	MetricAuditPending = "neo4jctl_audit_pending_entries"
 )
 
 // metrics are the Watcher's Prometheus collectors.
@@ -33,6 +39,9 @@ type metrics struct {
 	suspended *prometheus.GaugeVec
 	violation *prometheus.GaugeVec
 	leader    prometheus.Gauge
+
+	auditFailures prometheus.Counter
+	auditPending  prometheus.Gauge
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -69,8 +78,15 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		leader: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: MetricLeader, Help: "1 while this replica holds the leader Lease (and reconciles).",
 		}),
+		auditFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: MetricAuditWriteFailures, Help: "Audit-log writes that failed (their entries are kept and retried, never dropped).",
+		}),
+		auditPending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: MetricAuditPending, Help: "Audit entries waiting to be written; above 0 the replica is not ready and enforce mode applies nothing.",
+		}),
 	}
 	reg.MustRegister(m.drift, m.duration, m.errors, m.applies, m.held, m.reachable, m.circuit, m.suspended, m.violation, m.leader,
+		m.auditFailures, m.auditPending,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -165,16 +165,20 @@ type Watcher struct {
 	// called from several goroutines at once. Nil discards events.
 	Report func(Event)
 	// Audit, when set, receives a drift-detected line per drifted field and
-	// a change-applied line per address enforce mode reverted.
+	// a line per step of every enforce attempt, applied, failed or not
+	// reached (and per drifted address of an attempt that failed before
+	// applying). A failed write is a metric, an audit-failed event and a
+	// readiness failure, and stops enforce mode until it is written.
 	Audit *drift.AuditLog
 	// Registry receives the metrics; nil makes a new one.
 	Registry *prometheus.Registry
 
-	opts    Options
-	m       *metrics
-	inf     *kube.Informers
-	synced  atomic.Bool
-	leading atomic.Bool
+	opts     Options
+	m        *metrics
+	inf      *kube.Informers
+	synced   atomic.Bool
+	leading  atomic.Bool
+	attempts atomic.Int64
 
 	mu       sync.Mutex
 	clusters map[string]*cluster // by namespace/name
@@ -282,11 +286,17 @@ func (w *Watcher) Handler() http.Handler {
 	return mux
 }
 
-// Ready reports whether the informers have synced and, on the leader,
-// every cluster has been reconciled once; why says what is missing.
+// Ready reports whether the informers have synced, the audit log (when
+// set) has written every entry and, on the leader, every cluster has been
+// reconciled once; why says what is missing.
 func (w *Watcher) Ready() (ok bool, why string) {
 	if !w.synced.Load() {
 		return false, "informers not synced"
+	}
+	// A replica that cannot record what it sees and does is not one to
+	// rely on: the audit log must have no gaps.
+	if err := w.Audit.Err(); err != nil {
+		return false, err.Error()
 	}
 	if !w.leading.Load() {
 		return true, ""
@@ -515,6 +525,24 @@ func (w *Watcher) emit(e Event) {
 		e.Level = LevelInfo
 	}
 	w.Report(e)
+}
+
+// newAttemptID names one enforce attempt in the audit log: this replica's
+// identity, the time and a sequence number, unique across replicas.
+func (w *Watcher) newAttemptID() string {
+	return fmt.Sprintf("%s/%s/%d", w.opts.Identity, time.Now().UTC().Format("20060102T150405Z"), w.attempts.Add(1))
+}
+
+// auditWritten turns the result of an audit write into the metrics and,
+// on failure, an error event. The entry itself is kept by the log.
+func (w *Watcher) auditWritten(cluster string, err error) {
+	w.m.auditPending.Set(float64(w.Audit.Pending()))
+	if err == nil {
+		return
+	}
+	w.m.auditFailures.Inc()
+	w.emit(Event{Type: "audit-failed", Level: LevelError, Cluster: cluster,
+		Message: err.Error() + "; kept in memory and written first once the log works again; not ready, and enforce applies nothing, until then"})
 }
 
 // planOptions are the options plan and apply use for t: the cluster file's
