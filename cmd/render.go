@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -12,6 +14,7 @@ import (
 	dwatch "github.com/neo4jctl/neo4jctl/drift/watch"
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 	"github.com/neo4jctl/neo4jctl/internal/pipeline"
+	"github.com/neo4jctl/neo4jctl/manifests"
 	watchmanifests "github.com/neo4jctl/neo4jctl/manifests/watch"
 )
 
@@ -27,12 +30,14 @@ type RenderOptions struct {
 	Watch      bool
 	WatchMode  string
 	WatchImage string
+	// Version is this binary's release version; it pins watch's image.
+	Version string
 }
 
 // NewCmdRender prints the Kubernetes objects a cluster file renders to, like
 // `helm template`: nothing is contacted.
 func NewCmdRender(f *Factory, runF func(*RenderOptions) error) *cobra.Command {
-	opts := &RenderOptions{IO: f.IO}
+	opts := &RenderOptions{IO: f.IO, Version: f.Build.Version}
 	cmd := &cobra.Command{
 		Use:   "render -f CLUSTER_FILE [-o yaml|json]",
 		Short: "Print the Kubernetes objects a cluster file renders to",
@@ -65,7 +70,7 @@ Exit codes: 0 success, 1 invalid file or error.`,
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "yaml", "output format: yaml or json")
 	cmd.Flags().BoolVar(&opts.Watch, "watch", false, "render the Deployment, RBAC, ServiceMonitor, alerts and dashboard of `neo4jctl watch` (for the cluster in -f when given)")
 	cmd.Flags().StringVar(&opts.WatchMode, "watch-mode", "warn", "with --watch: warn (report only) or enforce (repair; needs write verbs)")
-	cmd.Flags().StringVar(&opts.WatchImage, "watch-image", "", "with --watch: the neo4jctl image (default ghcr.io/neo4jctl/neo4jctl:latest)")
+	cmd.Flags().StringVar(&opts.WatchImage, "watch-image", "", "with --watch: the neo4jctl image, pinned by a version tag or a digest (default "+watchmanifests.DefaultImageRepository+":<this release's version>; :latest is refused)")
 	return cmd
 }
 
@@ -114,13 +119,23 @@ func writeObjects(w io.Writer, objs []*unstructured.Unstructured, format string)
 // narrowed to what that cluster needs: its auth Secret and the CRD kinds it
 // renders.
 func (o *RenderOptions) runWatch() error {
-	opts := watchmanifests.Options{Namespace: o.FlagNamespace, Image: o.WatchImage, Mode: dwatch.Mode(o.WatchMode)}
+	opts := watchmanifests.Options{Namespace: o.FlagNamespace, Image: o.WatchImage, Version: o.Version, Mode: dwatch.Mode(o.WatchMode)}
 	if o.File != "" {
 		c, ns, err := loadCluster(o.File, o.FlagNamespace)
 		if err != nil {
 			return err
 		}
 		opts.Namespace = ns
+		// The file itself ships with watch, which reads it from a
+		// ConfigMap; and its CA, so Bolt is verified.
+		content, err := os.ReadFile(o.File)
+		if err != nil {
+			return err
+		}
+		opts.ClusterFiles = []watchmanifests.ClusterFile{{Cluster: c.Metadata.Name, FileName: c.Metadata.Name + filepath.Ext(o.File), Content: string(content)}}
+		if c.Spec.TLS != nil {
+			opts.CASecretName = manifests.TLSSecretName(c)
+		}
 		if ref := c.Spec.Auth.SecretRef; ref != nil {
 			opts.SecretNames = []string{ref.Name}
 		}

@@ -137,6 +137,7 @@ func (f *fixture) user() string { return "system:serviceaccount:" + f.ns + ":" +
 func (f *fixture) grant(t *testing.T, opts watchmanifests.Options, edit func([]rbacv1.PolicyRule) []rbacv1.PolicyRule) {
 	t.Helper()
 	opts.Namespace = f.ns
+	opts.Version = "1.0.0" // a release: the image must be pinned
 	objs, err := watchmanifests.Render(opts)
 	if err != nil {
 		t.Fatal(err)

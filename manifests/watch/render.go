@@ -1,14 +1,15 @@
 package watch
 
 import (
-	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -26,8 +27,13 @@ type Options struct {
 	Name string
 	// Namespace watch runs in; it watches the clusters of this namespace.
 	Namespace string
-	// Image is the neo4jctl image (default ghcr.io/neo4jctl/neo4jctl:latest).
+	// Image is the neo4jctl image, pinned by a tag other than latest or
+	// by a digest. Empty: DefaultImageRepository at Version.
 	Image string
+	// Version is the neo4jctl release rendering (the binary's version);
+	// it tags the default image. A development build has none, and then
+	// Image must be given.
+	Version string
 	// Mode is warn (default) or enforce; enforce needs more verbs.
 	Mode dwatch.Mode
 	// Replicas (default 2: leader election makes the second a warm standby).
@@ -52,14 +58,38 @@ type Options struct {
 	Resources *corev1.ResourceRequirements
 	// MetricsPort (default 9090).
 	MetricsPort int32
+	// ClusterFiles ship with watch, one ConfigMap each, labelled so the
+	// rendered --from-configmaps selector picks them.
+	ClusterFiles []ClusterFile
+	// CASecretName is a Secret whose ca.crt signs the servers'
+	// certificates (TLS on): mounted read-only — that key only — and
+	// passed as --neo4j-ca-file, so watch verifies Bolt.
+	CASecretName string
+	// RuleGroups are added to the PrometheusRule after watch's own group
+	// (health, backup). Names must be unique.
+	RuleGroups []RuleGroup
+	// DashboardRows are added to the dashboard after watch's own panels.
+	DashboardRows []DashboardRow
 }
+
+// ClusterFile is one cluster file watch reconciles.
+type ClusterFile struct {
+	// Cluster is metadata.name; it names the ConfigMap.
+	Cluster string
+	// FileName is the ConfigMap key (ending .yaml, .yml or .json).
+	FileName string
+	Content  string
+}
+
+// DefaultImageRepository is where neo4jctl's release images are.
+const DefaultImageRepository = "ghcr.io/neo4jctl/neo4jctl"
+
+// CAMountPath is where the CA Secret's ca.crt is mounted.
+const CAMountPath = "/etc/neo4jctl/neo4j-ca"
 
 func (o Options) withDefaults() Options {
 	if o.Name == "" {
 		o.Name = "neo4jctl-watch"
-	}
-	if o.Image == "" {
-		o.Image = "ghcr.io/neo4jctl/neo4jctl:latest"
 	}
 	if o.Mode == "" {
 		o.Mode = dwatch.ModeWarn
@@ -86,8 +116,8 @@ func (o Options) withDefaults() Options {
 }
 
 // Render returns the objects, in apply order: ServiceAccount, Role,
-// RoleBinding, dashboard ConfigMap, Service, Deployment, ServiceMonitor,
-// PrometheusRule.
+// RoleBinding, dashboard ConfigMap, cluster-file ConfigMaps, Service,
+// PodDisruptionBudget, Deployment, ServiceMonitor, PrometheusRule.
 func Render(opts Options) ([]*unstructured.Unstructured, error) {
 	o := opts.withDefaults()
 	if o.Namespace == "" {
@@ -95,6 +125,21 @@ func Render(opts Options) ([]*unstructured.Unstructured, error) {
 	}
 	if o.Mode != dwatch.ModeWarn && o.Mode != dwatch.ModeEnforce {
 		return nil, fmt.Errorf("watch manifests: mode must be warn or enforce, got %q", o.Mode)
+	}
+	image, err := pinnedImage(o.Image, o.Version)
+	if err != nil {
+		return nil, fmt.Errorf("watch manifests: %w", err)
+	}
+	o.Image = image
+	groups, err := ruleGroups(o)
+	if err != nil {
+		return nil, fmt.Errorf("watch manifests: %w", err)
+	}
+	var fileLabels map[string]string
+	if len(o.ClusterFiles) > 0 {
+		if fileLabels, err = selectorAsLabels(o.Selector); err != nil {
+			return nil, fmt.Errorf("watch manifests: %w", err)
+		}
 	}
 	labels := map[string]string{
 		"app.kubernetes.io/name": "neo4jctl-watch", "app.kubernetes.io/instance": o.Name,
@@ -115,10 +160,31 @@ func Render(opts Options) ([]*unstructured.Unstructured, error) {
 	)
 	dash := meta(o.Name + "-dashboard")
 	dash.Labels["grafana_dashboard"] = "1"
-	typed = append(typed, &corev1.ConfigMap{TypeMeta: tm("v1", "ConfigMap"), ObjectMeta: dash, Data: map[string]string{"neo4jctl-watch.json": Dashboard()}})
+	typed = append(typed, &corev1.ConfigMap{TypeMeta: tm("v1", "ConfigMap"), ObjectMeta: dash, Data: map[string]string{"neo4jctl-watch.json": Dashboard(o.DashboardRows...)}})
+	for _, f := range o.ClusterFiles {
+		if f.Cluster == "" || f.FileName == "" {
+			return nil, fmt.Errorf("watch manifests: a cluster file needs its cluster name and file name")
+		}
+		m := meta(o.Name + "-" + f.Cluster)
+		for k, v := range fileLabels {
+			m.Labels[k] = v
+		}
+		typed = append(typed, &corev1.ConfigMap{TypeMeta: tm("v1", "ConfigMap"), ObjectMeta: m, Data: map[string]string{f.FileName: f.Content}})
+	}
 	typed = append(typed, &corev1.Service{
 		TypeMeta: tm("v1", "Service"), ObjectMeta: meta(o.Name),
 		Spec: corev1.ServiceSpec{Selector: selectorLabels(o), Ports: []corev1.ServicePort{{Name: "metrics", Port: o.MetricsPort, TargetPort: intstr.FromString("metrics")}}},
+	})
+	// One replica at a time may be evicted: with leader election the
+	// other keeps (or takes) the Lease, so a node drain never leaves the
+	// clusters unwatched. Unready replicas may always go.
+	typed = append(typed, &policyv1.PodDisruptionBudget{
+		TypeMeta: tm("policy/v1", "PodDisruptionBudget"), ObjectMeta: meta(o.Name),
+		Spec: policyv1.PodDisruptionBudgetSpec{
+			MaxUnavailable:             ptr.To(intstr.FromInt32(1)),
+			Selector:                   &metav1.LabelSelector{MatchLabels: selectorLabels(o)},
+			UnhealthyPodEvictionPolicy: ptr.To(policyv1.AlwaysAllow),
+		},
 	})
 	typed = append(typed, deployment(o, meta(o.Name)))
 
@@ -134,7 +200,51 @@ func Render(opts Options) ([]*unstructured.Unstructured, error) {
 		unstructured.RemoveNestedField(u.Object, "spec", "template", "metadata", "creationTimestamp")
 		out = append(out, u)
 	}
-	out = append(out, serviceMonitor(o, labels), prometheusRule(o, labels))
+	out = append(out, serviceMonitor(o, labels), prometheusRule(o, labels, groups))
+	return out, nil
+}
+
+// releaseVersion is a version a release image is tagged with.
+var releaseVersion = regexp.MustCompile(`^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$`)
+
+// pinnedImage returns the image watch runs: image when it is pinned (a
+// tag other than latest, or a digest), else the release image of version.
+// A moving tag would let a node pull a different neo4jctl than the one
+// reviewed, and two replicas run two versions.
+func pinnedImage(image, version string) (string, error) {
+	if image == "" {
+		if !releaseVersion.MatchString(version) {
+			return "", fmt.Errorf("no pinned image: this neo4jctl (version %q) is not a release; pass --watch-image REPOSITORY:TAG or REPOSITORY@sha256:DIGEST", version)
+		}
+		return DefaultImageRepository + ":" + version, nil
+	}
+	if strings.Contains(image, "@sha256:") {
+		return image, nil
+	}
+	name := image[strings.LastIndex(image, "/")+1:]
+	_, tag, ok := strings.Cut(name, ":")
+	switch {
+	case !ok || tag == "":
+		return "", fmt.Errorf("image %q has no tag: pin it with a version tag or a digest", image)
+	case tag == "latest":
+		return "", fmt.Errorf("image %q: :latest moves under the Deployment; pin a version tag or a digest", image)
+	}
+	return image, nil
+}
+
+// selectorAsLabels turns an equality label selector (k=v,k2=v2) into the
+// labels of the cluster-file ConfigMaps, so watch's own selector picks
+// them. A set-based selector names no single label value.
+func selectorAsLabels(sel string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, part := range strings.Split(sel, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		k, v = strings.TrimSpace(strings.TrimSuffix(k, "=")), strings.TrimSpace(strings.TrimPrefix(v, "="))
+		if !ok || k == "" || strings.ContainsAny(k, "!() ") || strings.ContainsAny(v, "() ") {
+			return nil, fmt.Errorf("selector %q: only k=v selectors can label the cluster-file ConfigMaps", sel)
+		}
+		out[k] = v
+	}
 	return out, nil
 }
 
@@ -223,6 +333,9 @@ func Args(o Options) []string {
 	if o.AllowIrreversible {
 		args = append(args, "--allow-irreversible")
 	}
+	if o.CASecretName != "" {
+		args = append(args, "--neo4j-ca-file", CAMountPath+"/ca.crt")
+	}
 	return args
 }
 
@@ -236,6 +349,18 @@ func deployment(o Options, meta metav1.ObjectMeta) *appsv1.Deployment {
 	podLabels := selectorLabels(o)
 	for k, v := range meta.Labels {
 		podLabels[k] = v
+	}
+	// The Neo4j driver and client-go may write temporary files; the root
+	// filesystem is read-only.
+	mounts := []corev1.VolumeMount{{Name: "tmp", MountPath: "/tmp"}}
+	volumes := []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: ptr.To(resource.MustParse("16Mi"))}}}}
+	if o.CASecretName != "" {
+		// ca.crt only: the same Secret holds the servers' private key,
+		// which watch has no use for.
+		mounts = append(mounts, corev1.VolumeMount{Name: "neo4j-ca", MountPath: CAMountPath, ReadOnly: true})
+		volumes = append(volumes, corev1.Volume{Name: "neo4j-ca", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+			SecretName: o.CASecretName, Items: []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}}, DefaultMode: ptr.To(int32(0o444)),
+		}}})
 	}
 	return &appsv1.Deployment{
 		TypeMeta: tm("apps/v1", "Deployment"), ObjectMeta: meta,
@@ -268,11 +393,9 @@ func deployment(o Options, meta metav1.ObjectMeta) *appsv1.Deployment {
 							RunAsNonRoot: ptr.To(true), Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 							SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 						},
-						VolumeMounts: []corev1.VolumeMount{{Name: "tmp", MountPath: "/tmp"}},
+						VolumeMounts: mounts,
 					}},
-					// The Neo4j driver and client-go may write temporary
-					// files; the root filesystem is read-only.
-					Volumes: []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: ptr.To(resource.MustParse("16Mi"))}}}},
+					Volumes: volumes,
 				},
 			},
 		},
@@ -288,79 +411,6 @@ func serviceMonitor(o Options, labels map[string]string) *unstructured.Unstructu
 			"endpoints": []any{map[string]any{"port": "metrics", "path": "/metrics", "interval": "30s"}},
 		},
 	}}
-}
-
-// Alert names in the PrometheusRule.
-const (
-	AlertDrift            = "Neo4jctlDriftPresent"
-	AlertReconcileFail    = "Neo4jctlReconcileFailing"
-	AlertNeo4jUnreachable = "Neo4jctlNeo4jUnreachable"
-	AlertNoLeader         = "Neo4jctlWatchNoLeader"
-)
-
-func prometheusRule(o Options, labels map[string]string) *unstructured.Unstructured {
-	rule := func(alert, expr, dur, severity, summary string) any {
-		return map[string]any{
-			"alert": alert, "expr": expr, "for": dur,
-			"labels":      map[string]any{"severity": severity},
-			"annotations": map[string]any{"summary": summary},
-		}
-	}
-	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
-		"metadata": map[string]any{"name": o.Name, "namespace": o.Namespace, "labels": anyMap(labels)},
-		"spec": map[string]any{"groups": []any{map[string]any{
-			"name": "neo4jctl-watch",
-			"rules": []any{
-				rule(AlertDrift, dwatch.MetricDriftObjects+" > 0", "10m", "warning",
-					"Neo4j cluster {{ $labels.cluster }} has drifted from its cluster file ({{ $value }} addresses); run neo4jctl drift to see what changed."),
-				rule(AlertReconcileFail, "increase("+dwatch.MetricReconcileErrors+"[15m]) > 0 and on(cluster) increase("+dwatch.MetricReconcileDuration+"_count[15m]) == 0", "15m", "warning",
-					"neo4jctl watch cannot reconcile {{ $labels.cluster }}: see the watch logs and the cluster's Events."),
-				rule(AlertNeo4jUnreachable, dwatch.MetricNeo4jReachable+" == 0", "5m", "critical",
-					"neo4jctl watch cannot reach Neo4j of {{ $labels.cluster }}; see neo4jctl_circuit_state and the watch logs."),
-				rule(AlertNoLeader, "max("+dwatch.MetricLeader+") < 1", "5m", "warning",
-					"No neo4jctl watch replica holds the leader Lease: nothing is being reconciled."),
-			},
-		}}},
-	}}
-}
-
-func anyMap(m map[string]string) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
-// Dashboard is the Grafana dashboard JSON (Prometheus data source chosen
-// by the ${datasource} variable).
-func Dashboard() string {
-	panel := func(id int, title, expr, legend, unit string, x, y int) map[string]any {
-		return map[string]any{
-			"id": id, "title": title, "type": "timeseries", "datasource": map[string]any{"type": "prometheus", "uid": "${datasource}"},
-			"gridPos":     map[string]any{"h": 8, "w": 12, "x": x, "y": y},
-			"fieldConfig": map[string]any{"defaults": map[string]any{"unit": unit}, "overrides": []any{}},
-			"targets":     []any{map[string]any{"expr": expr, "legendFormat": legend, "refId": "A"}},
-		}
-	}
-	d := map[string]any{
-		"title": "neo4jctl watch", "uid": "neo4jctl-watch", "schemaVersion": 39, "version": 1,
-		"tags": []any{"neo4j", "neo4jctl"}, "time": map[string]any{"from": "now-6h", "to": "now"},
-		"templating": map[string]any{"list": []any{map[string]any{"name": "datasource", "type": "datasource", "query": "prometheus"}}},
-		"panels": []any{
-			panel(1, "Drifted addresses", dwatch.MetricDriftObjects, "{{cluster}}", "short", 0, 0),
-			panel(2, "Reconcile duration (p95)", "histogram_quantile(0.95, sum by (le, cluster) (rate("+dwatch.MetricReconcileDuration+"_bucket[5m])))", "{{cluster}}", "s", 12, 0),
-			panel(3, "Enforce applies", "sum by (cluster, result) (increase("+dwatch.MetricApplyTotal+"[1h]))", "{{cluster}} {{result}}", "short", 0, 8),
-			panel(4, "Neo4j reachable", dwatch.MetricNeo4jReachable, "{{cluster}}", "bool", 12, 8),
-			panel(5, "Circuit breaker (0 closed, 1 half-open, 2 open)", dwatch.MetricCircuitState, "{{cluster}}", "short", 0, 16),
-			panel(6, "Leader", dwatch.MetricLeader, "{{pod}}", "bool", 12, 16),
-			panel(7, "Steps waiting for a person", dwatch.MetricHeldSteps, "{{cluster}}", "short", 0, 24),
-			panel(8, "Reconcile errors", "increase("+dwatch.MetricReconcileErrors+"[15m])", "{{cluster}}", "short", 12, 24),
-		},
-	}
-	b, _ := json.MarshalIndent(d, "", "  ")
-	return string(b)
 }
 
 // hasWildcard reports a "*" in any rule (tests, and a guard for editors).
