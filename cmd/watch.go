@@ -27,8 +27,10 @@ type WatchOptions struct {
 	FlagNamespace  string
 	Output         string
 	Watch          watch.Options
-	// AddressMapFile is a hidden test hook: a JSON object mapping the
-	// addresses Neo4j advertises to reachable ones.
+	// AddressMapFile is a hidden test hook (--test-only-neo4j-address-map):
+	// a JSON object mapping the addresses Neo4j advertises to the
+	// simulator's loopback listeners. Users reach Neo4j through the client
+	// Service in the cluster or a port-forward outside it.
 	AddressMapFile string
 	AuditLog       string
 	cluster        clusterFlags
@@ -118,8 +120,8 @@ refuses).`,
 	fl.IntVar(&opts.Watch.BreakerFailures, "breaker-failures", 3, "consecutive Neo4j failures that open a cluster's circuit breaker")
 	fl.DurationVar(&opts.Watch.BreakerCooldown, "breaker-cooldown", 30*time.Second, "how long an open circuit breaker waits before one trial connection")
 	fl.StringVar(&opts.AuditLog, "audit-log", "", "append a JSON line per drifted field and per change enforce applied to this file (- for stdout)")
-	fl.StringVar(&opts.AddressMapFile, "neo4j-address-map", "", "JSON file mapping advertised Neo4j addresses to reachable ones (tests)")
-	_ = fl.MarkHidden("neo4j-address-map")
+	fl.StringVar(&opts.AddressMapFile, "test-only-neo4j-address-map", "", "TEST ONLY: JSON file mapping advertised Neo4j addresses to the simulator's listeners")
+	_ = fl.MarkHidden("test-only-neo4j-address-map")
 	opts.cluster.add(fl)
 	return cmd
 }
@@ -136,7 +138,7 @@ func (o *WatchOptions) Run(ctx context.Context) error {
 			return err
 		}
 		if err := json.Unmarshal(b, &r.Neo4j.AddressMap); err != nil {
-			return fmt.Errorf("--neo4j-address-map %s: %w", o.AddressMapFile, err)
+			return fmt.Errorf("--test-only-neo4j-address-map %s: %w", o.AddressMapFile, err)
 		}
 	}
 	w := &watch.Watcher{Runner: r, FlagNamespace: o.FlagNamespace, Options: o.Watch, Report: newWatchPrinter(o.Output, o.IO.Out)}

@@ -3,12 +3,13 @@ package cmd
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/spf13/cobra"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/neo4jctl/neo4jctl/drift/watch"
 )
@@ -72,5 +73,28 @@ func TestWatchPrinterNDJSON(t *testing.T) {
 		"cluster": "g/p", "addresses": []any{"k8s:policy/PodDisruptionBudget/g/p"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestWatchTestOnlyFlagsAreHiddenAndNamedSo: a flag that exists for the
+// test suites is hidden from --help and says what it is in its name, so
+// nobody deploys watch with it by accident; a hidden flag is test-only.
+func TestWatchTestOnlyFlagsAreHiddenAndNamedSo(t *testing.T) {
+	cmd := NewCmdWatch(&Factory{}, nil)
+	n := 0
+	cmd.Flags().VisitAll(func(fl *pflag.Flag) {
+		testOnly := strings.HasPrefix(fl.Name, "test-only-")
+		if testOnly {
+			n++
+		}
+		if fl.Hidden != testOnly {
+			t.Errorf("--%s: hidden %v, named test-only %v; want both or neither", fl.Name, fl.Hidden, testOnly)
+		}
+		if testOnly && !strings.HasPrefix(fl.Usage, "TEST ONLY") {
+			t.Errorf("--%s: usage %q does not start with TEST ONLY", fl.Name, fl.Usage)
+		}
+	})
+	if n == 0 {
+		t.Error("no test-only flag found; the suites' address map flag is gone?")
 	}
 }

@@ -210,7 +210,7 @@ type proc struct {
 func (f *fixture) startWatch(t *testing.T, args ...string) *proc {
 	t.Helper()
 	return f.startWatchArgs(t, append([]string{"watch", "-f", f.file, "--kubeconfig", f.saConfig, "--namespace", f.ns, "-o", "json", "--metrics-addr", "127.0.0.1:0",
-		"--neo4j-address-map", f.addrMap, "--interval", "5s", "--debounce", "100ms"}, args...)...)
+		"--test-only-neo4j-address-map", f.addrMap, "--interval", "5s", "--debounce", "100ms"}, args...)...)
 }
 
 func (f *fixture) startWatchArgs(t *testing.T, all ...string) *proc {
