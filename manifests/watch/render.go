@@ -19,6 +19,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	dwatch "github.com/neo4jctl/neo4jctl/drift/watch"
+	"github.com/neo4jctl/neo4jctl/manifests"
 )
 
 // Options say what to render. Zero fields take their defaults.
@@ -142,7 +143,7 @@ func Render(opts Options) ([]*unstructured.Unstructured, error) {
 		}
 	}
 	labels := map[string]string{
-		"app.kubernetes.io/name": "neo4jctl-watch", "app.kubernetes.io/instance": o.Name,
+		manifests.LabelName: manifests.WatchAppName, manifests.LabelInstance: o.Name,
 		"app.kubernetes.io/managed-by": "neo4jctl",
 	}
 	meta := func(name string) metav1.ObjectMeta {
@@ -253,7 +254,8 @@ func tm(apiVersion, kind string) metav1.TypeMeta {
 }
 
 func selectorLabels(o Options) map[string]string {
-	return map[string]string{"app.kubernetes.io/name": "neo4jctl-watch", "app.kubernetes.io/instance": o.Name}
+	// The name label is what the servers' NetworkPolicy admits to Bolt.
+	return map[string]string{manifests.LabelName: manifests.WatchAppName, manifests.LabelInstance: o.Name}
 }
 
 func copyMap(m map[string]string) map[string]string {

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	dwatch "github.com/neo4jctl/neo4jctl/drift/watch"
+	"github.com/neo4jctl/neo4jctl/manifests"
 )
 
 // pinned are the options every test starts from: a released version, so
@@ -341,5 +342,19 @@ func TestRuleGroupsAndDashboardRowsExtend(t *testing.T) {
 	}
 	if _, err := Render(pinned(Options{RuleGroups: []RuleGroup{{Name: WatchRuleGroupName}}})); err == nil {
 		t.Error("a group named like watch's: want an error")
+	}
+}
+
+// TestPodsCarryTheLabelTheServersAdmit: the servers' NetworkPolicy admits
+// Pods labelled app.kubernetes.io/name=neo4jctl-watch to Bolt; watch's
+// Pods must carry it whatever Name is.
+func TestPodsCarryTheLabelTheServersAdmit(t *testing.T) {
+	objs, err := Render(pinned(Options{Name: "team-a-watch"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _, _ := unstructured.NestedStringMap(find(objs, "Deployment").Object, "spec", "template", "metadata", "labels")
+	if l[manifests.LabelName] != manifests.WatchAppName {
+		t.Errorf("Pod labels %v lack %s=%s", l, manifests.LabelName, manifests.WatchAppName)
 	}
 }
