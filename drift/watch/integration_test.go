@@ -675,8 +675,10 @@ func TestWatchLeaderElection(t *testing.T) {
 }
 
 // TestMeasureWatchRSS measures the resident memory of a watch of 10
-// clusters (docs/watch.md). It is a measurement, not an assertion: run
-// it with NEO4JCTL_WATCH_MEASURE=1.
+// clusters (docs/watch.md) run as users run it: each cluster has a
+// simulator, and watch reads every Neo4j plane through a port-forward to a
+// server Pod (no address map, no --skip-neo4j). It is a measurement, not
+// an assertion: run it with NEO4JCTL_WATCH_MEASURE=1.
 func TestMeasureWatchRSS(t *testing.T) {
 	if os.Getenv("NEO4JCTL_WATCH_MEASURE") != "1" {
 		t.Skip("measurement: set NEO4JCTL_WATCH_MEASURE=1")
@@ -689,6 +691,9 @@ func TestMeasureWatchRSS(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	pw := "measure-password"
 	for i := 0; i < 10; i++ {
 		y := strings.Replace(string(src), "namespace: neo4j", "namespace: "+ns, 1)
 		y = strings.Replace(y, "name: quickstart", fmt.Sprintf("name: graph%02d", i), 1)
@@ -696,16 +701,24 @@ func TestMeasureWatchRSS(t *testing.T) {
 		if err := os.WriteFile(file, []byte(y), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		// Without a simulator apply's Neo4j steps fail (exit 1) after
-		// every Kubernetes object is applied, which is what watch's
-		// informers and caches hold.
-		out, _ := exec.Command(bin, "apply", "-f", file, "--auto-approve", "--skip-neo4j", "--kubeconfig", env.Kubeconfig).CombinedOutput()
-		if !strings.Contains(string(out), "StatefulSet/"+ns+fmt.Sprintf("/graph%02d: Applied", i)) {
-			t.Fatalf("apply %s did not apply the StatefulSet:\n%s", file, out)
+		c, err := clusterfile.LoadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := harness.PrepareNamespace(ctx, env, c, ns, pw); err != nil {
+			t.Fatal(err)
+		}
+		sim, err := harness.StartSim(context.Background(), env, c, ns, pw, neo4jsim.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(sim.Close)
+		if out, err := exec.CommandContext(ctx, bin, "apply", "-f", file, "--auto-approve", "--kubeconfig", env.Kubeconfig).CombinedOutput(); err != nil {
+			t.Fatalf("apply %s: %v\n%s", file, err, out)
 		}
 	}
 	f := &fixture{env: env, ns: ns, file: dir, saConfig: env.Kubeconfig}
-	w := f.startWatchArgs(t, "watch", "-f", dir, "--kubeconfig", env.Kubeconfig, "-o", "json", "--metrics-addr", "127.0.0.1:0", "--skip-neo4j")
+	w := f.startWatchArgs(t, "watch", "-f", dir, "--kubeconfig", env.Kubeconfig, "-o", "json", "--metrics-addr", "127.0.0.1:0")
 	synced := map[string]bool{}
 	if _, ok := w.waitFor(t, "10 clusters reconciled", func(e dwatch.Event) bool {
 		if e.Type == "reconciled" {
@@ -715,6 +728,13 @@ func TestMeasureWatchRSS(t *testing.T) {
 	}); !ok {
 		t.Fatalf("not all clusters reconciled:\n%s", w.dump())
 	}
+	w.mu.Lock()
+	for _, e := range w.events {
+		if e.Type == "neo4j-unreachable" {
+			t.Errorf("Neo4j not read through the port-forward: %s %s", e.Cluster, e.Message)
+		}
+	}
+	w.mu.Unlock()
 	time.Sleep(5 * time.Second) // let the heap settle after the first reconciles
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", w.cmd.Process.Pid))
 	if err != nil {
@@ -722,7 +742,86 @@ func TestMeasureWatchRSS(t *testing.T) {
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if strings.HasPrefix(line, "VmRSS:") || strings.HasPrefix(line, "VmHWM:") {
-			t.Log("watch of 10 clusters: " + line)
+			t.Log("watch of 10 clusters, Neo4j through port-forwards: " + line)
 		}
+	}
+}
+
+// TestWatchIdleThroughPortForward measures watch the way a user outside
+// the cluster runs it: no address map, no --skip-neo4j — the Neo4j plane
+// is read through a port-forward to a server Pod (kwok forwards it to the
+// simulator), with the rendered Role plus what a port-forward needs. An
+// idle watch then makes no Kubernetes request beyond its watches and Lease
+// renewals, Neo4j polls included (the Bolt connection, and with it the
+// port-forward, stays open between polls). Resident memory is logged.
+func TestWatchIdleThroughPortForward(t *testing.T) {
+	f := newFixture(t)
+	since := time.Now()
+	f.grant(t, watchmanifests.Options{}, func(r []rbacv1.PolicyRule) []rbacv1.PolicyRule {
+		// Outside the cluster only: in a Pod watch reads Neo4j through
+		// the client Service and needs neither.
+		return append(r,
+			rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get"}},
+			rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods/portforward"}, Verbs: []string{"create"}},
+		)
+	})
+	w := f.startWatchArgs(t, "watch", "-f", f.file, "--kubeconfig", f.saConfig, "--namespace", f.ns, "-o", "json",
+		"--metrics-addr", "127.0.0.1:0", "--interval", "5s", "--debounce", "100ms", "--mode", "warn")
+	if _, ok := w.waitFor(t, "in-sync", typeIs("in-sync")); !ok {
+		t.Fatalf("no in-sync event:\n%s", w.dump())
+	}
+	// Two Neo4j polls, both through the port-forward.
+	polls := 0
+	if _, ok := w.waitFor(t, "two Neo4j polls", func(e dwatch.Event) bool {
+		if e.Type == "reconciled" {
+			polls++
+		}
+		return polls >= 2
+	}); !ok {
+		t.Fatalf("fewer than two reconciles:\n%s", w.dump())
+	}
+	w.mu.Lock()
+	for _, e := range w.events {
+		if e.Type == "neo4j-unreachable" || e.Type == "circuit" {
+			t.Errorf("Neo4j not read through the port-forward: %s", e.Message)
+		}
+	}
+	w.mu.Unlock()
+
+	// The path is the port-forward: the API server saw watch open one.
+	evs, err := f.env.AuditEvents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	forwards := 0
+	for _, e := range evs {
+		if e.User.Username == f.user() && e.ObjectRef != nil && e.ObjectRef.Subresource == "portforward" && !e.StageTimestamp.Before(since) {
+			forwards++
+		}
+	}
+	if forwards == 0 {
+		t.Fatal("watch opened no port-forward: the Neo4j plane was not read the way a user outside the cluster reads it")
+	}
+
+	idleFrom := time.Now()
+	time.Sleep(12 * time.Second)
+	idleTo := time.Now()
+	n, list := idleRequests(t, f.env, f.user(), idleFrom, idleTo)
+	t.Logf("idle through a port-forward: %d requests in %s beyond watches and Lease renewals (%.1f/min)", n, idleTo.Sub(idleFrom).Round(time.Second), float64(n)/idleTo.Sub(idleFrom).Minutes())
+	if n != 0 {
+		t.Errorf("idle watch made %d requests beyond watches and Lease renewals:\n%s", n, strings.Join(list, "\n"))
+	}
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", w.cmd.Process.Pid)); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "VmRSS:") || strings.HasPrefix(line, "VmHWM:") {
+				t.Log("watch of 1 cluster, Neo4j through a port-forward: " + line)
+			}
+		}
+	}
+	if err := w.stop(); err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, w.dump())
+	}
+	if d := deniedRequests(t, f.env, f.user(), since); len(d) > 0 {
+		t.Errorf("%d requests denied:\n%s", len(d), strings.Join(d, "\n"))
 	}
 }
