@@ -38,6 +38,10 @@ type WatchOptions struct {
 	runner func() (*pipeline.Runner, error)
 }
 
+// watchGateFlags let watch do what a person must otherwise approve: run
+// irreversible or data-losing steps, take fields other managers own.
+var watchGateFlags = []string{"allow-irreversible", "force-conflicts"}
+
 // NewCmdWatch keeps reconciling clusters: it reports drift (warn) or
 // reverts it (enforce), forever.
 func NewCmdWatch(f *Factory, runF func(*WatchOptions) error) *cobra.Command {
@@ -59,7 +63,9 @@ data-losing step (DEALLOCATE, DROP SERVER, deleting or replacing an object
 or a database): those wait for a person, unless watch's own command line
 has --allow-irreversible. The annotation neo4jctl.io/watch-allow-irreversible
 on a cluster file or its ConfigMap can only withdraw that for one cluster
-(any value but "true"); it never grants it.
+(any value but "true"); it never grants it. --allow-irreversible and
+--force-conflicts are never read from the environment: watch refuses to
+start while NEO4JCTL_ALLOW_IRREVERSIBLE or NEO4JCTL_FORCE_CONFLICTS is set.
 
 Suspend with --suspend, or the annotation neo4jctl.io/suspend: "true" on the
 StatefulSet or on the ConfigMap holding the cluster file. With
@@ -75,6 +81,15 @@ refuses).`,
   neo4jctl watch --from-configmaps neo4jctl.io/cluster-file=true --leader-elect`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// By the time RunE runs, a NEO4JCTL_<FLAG> variable has been
+			// copied into its flag and looks given. For the gates that is
+			// refused outright: only watch's command line grants them.
+			for _, name := range watchGateFlags {
+				env := "NEO4JCTL_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+				if v, ok := os.LookupEnv(env); ok && v != "" {
+					return usageErrorf(cmd, "%s is set: --%s is read from the command line only, never from the environment; unset %s and pass the flag to watch itself", env, name, env)
+				}
+			}
 			switch {
 			case len(opts.Files) == 0 && !cmd.Flags().Changed("from-configmaps"):
 				return usageErrorf(cmd, "-f CLUSTER_FILE|DIR or --from-configmaps SELECTOR is required")
@@ -113,8 +128,8 @@ refuses).`,
 	fl.StringVar(&opts.Watch.LeaseNamespace, "leader-elect-namespace", "", "namespace of the leader Lease (default: $POD_NAMESPACE, else --namespace)")
 	fl.DurationVar(&opts.Watch.LeaseDuration, "leader-elect-lease-duration", 15*time.Second, "how long a leader's Lease lasts without renewal (a killed leader is replaced within this)")
 	fl.BoolVar(&opts.Watch.Suspend, "suspend", false, "watch but do not reconcile any cluster")
-	fl.BoolVar(&opts.Watch.AllowIrreversible, "allow-irreversible", false, "let enforce mode run irreversible and data-losing steps (DEALLOCATE, DROP SERVER, deletes, replaces)")
-	fl.BoolVar(&opts.Watch.ForceConflicts, "force-conflicts", false, "let enforce mode take fields another apply manager owns")
+	fl.BoolVar(&opts.Watch.AllowIrreversible, "allow-irreversible", false, "let enforce mode run irreversible and data-losing steps (DEALLOCATE, DROP SERVER, deletes, replaces); command line only, never from the environment, and a cluster's annotation may withdraw it")
+	fl.BoolVar(&opts.Watch.ForceConflicts, "force-conflicts", false, "let enforce mode take fields another apply manager owns; command line only, never from the environment")
 	fl.DurationVar(&opts.Watch.Retry.Base, "retry-base", time.Second, "first retry interval after a failed reconcile (doubles per failure)")
 	fl.DurationVar(&opts.Watch.Retry.Max, "retry-max", 5*time.Minute, "longest retry interval after failed reconciles")
 	fl.IntVar(&opts.Watch.BreakerFailures, "breaker-failures", 3, "consecutive Neo4j failures that open a cluster's circuit breaker")
