@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -142,7 +143,7 @@ refuses).`,
 }
 
 // Run watches until the context ends (SIGTERM, Ctrl-C).
-func (o *WatchOptions) Run(ctx context.Context) error {
+func (o *WatchOptions) Run(ctx context.Context) (err error) {
 	r, err := o.runner()
 	if err != nil {
 		return err
@@ -162,7 +163,16 @@ func (o *WatchOptions) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		defer l.Close()
+		defer func() {
+			// Entries the log could not take are not dropped at exit:
+			// one last try, then stderr (the Pod's log) and a failure.
+			if ferr := l.Flush(); ferr != nil {
+				n := l.Pending()
+				_ = l.DrainTo(o.IO.ErrOut)
+				err = errors.Join(err, fmt.Errorf("%w; the %d %s went to stderr instead", ferr, n, pluralWord(n, "entry", "entries")))
+			}
+			_ = l.Close()
+		}()
 		w.Audit = l
 	}
 	if len(o.Files) > 0 {

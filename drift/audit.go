@@ -88,6 +88,10 @@ type AuditLog struct {
 	closer  io.Closer
 	pending [][]byte // encoded lines not yet (fully) written, oldest first
 	err     error    // the last write error while pending is not empty
+	// partialLine is the whole first pending line when the log took part
+	// of it (partial bytes); DrainTo writes it whole elsewhere.
+	partialLine []byte
+	partial     int
 }
 
 // NewAuditLog writes entries to w as actor.
@@ -167,13 +171,41 @@ func (l *AuditLog) flushLocked() error {
 			// What was written stays written; the rest follows it on the
 			// next try, so the line ends up whole.
 			if n > 0 && n < len(line) {
+				if l.partial == 0 {
+					l.partialLine = line
+				}
+				l.partial += n
 				l.pending[0] = line[n:]
 			}
 			l.err = fmt.Errorf("audit log: %d %s not written: %w", len(l.pending), plural(len(l.pending), "entry", "entries"), err)
 			return l.err
 		}
 		l.pending[0] = nil
-		l.pending = l.pending[1:]
+		l.pending, l.partial, l.partialLine = l.pending[1:], 0, nil
+	}
+	l.err = nil
+	return nil
+}
+
+// DrainTo writes the pending entries to w instead — the last resort of a
+// process that must stop while its log cannot be written (stderr reaches
+// the Pod's log) — and forgets them once w took them. A line the log took
+// only in part is written whole to w.
+func (l *AuditLog) DrainTo(w io.Writer) error {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for len(l.pending) > 0 {
+		line := l.pending[0]
+		if l.partial > 0 {
+			line = l.partialLine
+		}
+		if _, err := w.Write(line); err != nil {
+			return err
+		}
+		l.pending, l.partial, l.partialLine = l.pending[1:], 0, nil
 	}
 	l.err = nil
 	return nil

@@ -139,3 +139,30 @@ func TestAuditLogNeverDropsAnEntry(t *testing.T) {
 		t.Errorf("addresses in the log (-want +got):\n%s", diff)
 	}
 }
+
+// TestAuditLogDrainTo: entries still pending when the process must stop go
+// to another writer (stderr, and so the Pod's log) whole, not to nowhere.
+func TestAuditLogDrainTo(t *testing.T) {
+	w := &flakyWriter{fail: 100}
+	l := NewAuditLog(w, "watch")
+	for _, a := range []string{"a", "b"} {
+		_ = l.Write(AuditEntry{Action: ActionChangeFailed, Cluster: "db/g", Address: a, Error: "conflict"})
+	}
+	var stderr bytes.Buffer
+	if err := l.DrainTo(&stderr); err != nil {
+		t.Fatal(err)
+	}
+	if l.Pending() != 0 {
+		t.Errorf("Pending after DrainTo: %d, want 0", l.Pending())
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("drained %d lines, want 2:\n%s", len(lines), stderr.String())
+	}
+	for _, ln := range lines {
+		var e AuditEntry
+		if err := json.Unmarshal([]byte(ln), &e); err != nil {
+			t.Errorf("drained line %q is not an entry: %v", ln, err)
+		}
+	}
+}
