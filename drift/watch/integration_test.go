@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/neo4jctl/neo4jctl/drift"
 	dwatch "github.com/neo4jctl/neo4jctl/drift/watch"
 	"github.com/neo4jctl/neo4jctl/e2e/harness"
 	"github.com/neo4jctl/neo4jctl/e2e/neo4jsim"
@@ -823,5 +825,75 @@ func TestWatchIdleThroughPortForward(t *testing.T) {
 	}
 	if d := deniedRequests(t, f.env, f.user(), since); len(d) > 0 {
 		t.Errorf("%d requests denied:\n%s", len(d), strings.Join(d, "\n"))
+	}
+}
+
+// TestWatchEnforceAuditsEveryAttempt: an enforce attempt that cannot take
+// the apply lock (an apply by someone else holds it) leaves an
+// enforce-failed line per drifted address with the reason; the attempt
+// after the lock is free leaves change-applied lines. Both attempts are in
+// the audit log under their own ids: no attempt goes unrecorded.
+func TestWatchEnforceAuditsEveryAttempt(t *testing.T) {
+	f := newFixture(t)
+	f.grant(t, watchmanifests.Options{Mode: dwatch.ModeEnforce}, nil)
+	ctx := context.Background()
+	cs, err := f.env.Clientset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockName := "neo4jctl-lock-" + f.cluster.Metadata.Name
+	now := metav1.NewMicroTime(time.Now())
+	holder, dur := "alice@laptop pid 42", int32(3600)
+	if _, err := cs.CoordinationV1().Leases(f.ns).Create(ctx, &coordinationv1.Lease{
+		ObjectMeta: metav1.ObjectMeta{Name: lockName},
+		Spec:       coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &dur, AcquireTime: &now, RenewTime: &now},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pdb := "k8s:policy/PodDisruptionBudget/" + f.ns + "/" + f.cluster.Metadata.Name
+	f.editPDB(t, 2)
+	auditFile := filepath.Join(t.TempDir(), "audit.jsonl")
+	w := f.startWatch(t, "--mode", "enforce", "--audit-log", auditFile, "--retry-base", "500ms")
+	readAudit := func() []drift.AuditEntry {
+		b, _ := os.ReadFile(auditFile)
+		var out []drift.AuditEntry
+		for _, ln := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			var e drift.AuditEntry
+			if ln != "" && json.Unmarshal([]byte(ln), &e) == nil {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	waitAudit := func(what string, match func(drift.AuditEntry) bool) drift.AuditEntry {
+		t.Helper()
+		for i := 0; i < 300; i++ {
+			for _, e := range readAudit() {
+				if match(e) {
+					return e
+				}
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("no audit line %s; log:\n%v\nwatch:\n%s", what, readAudit(), w.dump())
+		return drift.AuditEntry{}
+	}
+	failed := waitAudit("enforce-failed for the PDB", func(e drift.AuditEntry) bool {
+		return e.Action == drift.ActionEnforceFailed && e.Address == pdb
+	})
+	if failed.Attempt == "" || !strings.Contains(failed.Error, "alice@laptop") {
+		t.Errorf("enforce-failed line: attempt %q, error %q; want an attempt id and the lock holder", failed.Attempt, failed.Error)
+	}
+	if err := cs.CoordinationV1().Leases(f.ns).Delete(ctx, lockName, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	applied := waitAudit("change-applied for the PDB", func(e drift.AuditEntry) bool {
+		return e.Action == drift.ActionChangeApplied && e.Address == pdb
+	})
+	if applied.Attempt == "" || applied.Attempt == failed.Attempt {
+		t.Errorf("attempt ids: failed %q, applied %q; want two distinct ids", failed.Attempt, applied.Attempt)
+	}
+	if err := w.stop(); err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, w.dump())
 	}
 }
