@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -121,6 +122,12 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 Kubernetes objects and the live Neo4j cluster, prints a plan, and applies it
 in the order that keeps the cluster's quorum.
 
+Every flag can also be set as NEO4JCTL_<FLAG> in the environment (dashes
+become underscores), except the safety gates: --auto-approve,
+--allow-replace, --force-conflicts, --lock and --allow-irreversible are
+taken only from the command line, so a variable left in a CI job's
+environment never approves, forces or unlocks anything.
+
 Exit codes: 0 success, 1 error, 2 changes present, drift found or changes
 applied (--detailed-exitcode), 130 interrupted.`,
 		SilenceUsage:  true,
@@ -154,12 +161,54 @@ applied (--detailed-exitcode), 130 interrupted.`,
 		NewCmdSchema(f),
 		NewCmdVersion(f),
 	)
+	markCommandLineOnly(root)
 	return root
+}
+
+// commandLineOnly are the safety gates: flags that approve, force, replace,
+// unlock or allow irreversible steps. They are never read from the
+// environment (nor from a config file, should one ever be added): a
+// NEO4JCTL_AUTO_APPROVE=true exported for one job and inherited by another
+// must not turn a refusal into an apply. Added here, by name, so that a
+// command's new gate is covered once its name is listed, and every
+// command's help says so.
+var commandLineOnly = map[string]bool{
+	"auto-approve":       true,
+	"allow-replace":      true,
+	"force-conflicts":    true,
+	"lock":               true, // --lock=false unlocks
+	"allow-irreversible": true,
+	"force-unlock":       true,
+}
+
+const commandLineOnlyNote = " (command line only: never read from NEO4JCTL_*)"
+
+// markCommandLineOnly appends the note to the help of every safety gate of
+// every command under root.
+func markCommandLineOnly(root *cobra.Command) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(fl *pflag.Flag) {
+			if commandLineOnly[fl.Name] && !strings.HasSuffix(fl.Usage, commandLineOnlyNote) {
+				fl.Usage += commandLineOnlyNote
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
+
+// envName is the environment variable of a flag.
+func envName(flag string) string {
+	return "NEO4JCTL_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
 // bindViper lets every flag of cmd be set by a NEO4JCTL_<FLAG> environment
 // variable (dashes become underscores) when it was not given on the command
-// line. This is the only place viper is used.
+// line, except the safety gates (commandLineOnly): their variables are
+// reported on stderr as ignored. This is the only place viper is used.
 func bindViper(v *viper.Viper, cmd *cobra.Command) error {
 	v.SetEnvPrefix("NEO4JCTL")
 	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
@@ -167,6 +216,12 @@ func bindViper(v *viper.Viper, cmd *cobra.Command) error {
 	var firstErr error
 	cmd.Flags().VisitAll(func(fl *pflag.Flag) {
 		if firstErr != nil || fl.Changed {
+			return
+		}
+		if commandLineOnly[fl.Name] {
+			if _, set := os.LookupEnv(envName(fl.Name)); set {
+				fmt.Fprintf(cmd.ErrOrStderr(), "Warning: %s is ignored: --%s is taken only from the command line.\n", envName(fl.Name), fl.Name)
+			}
 			return
 		}
 		if err := v.BindEnv(fl.Name); err != nil {
@@ -179,7 +234,7 @@ func bindViper(v *viper.Viper, cmd *cobra.Command) error {
 				val = strings.Trim(val, "[]")
 			}
 			if err := cmd.Flags().Set(fl.Name, val); err != nil {
-				firstErr = usageErrorf(cmd, "NEO4JCTL_%s: %v", strings.ToUpper(strings.ReplaceAll(fl.Name, "-", "_")), err)
+				firstErr = usageErrorf(cmd, "%s: %v", envName(fl.Name), err)
 			}
 		}
 	})
