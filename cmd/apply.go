@@ -72,8 +72,11 @@ A failed step skips only the steps that depend on it; rerunning apply
 continues from wherever the cluster is.
 
 A saved plan (neo4jctl plan --out plan.json) is applied without a prompt,
-but only if nothing it was computed from has moved since; pass the cluster
-file it was made from with -f.
+but only if it is what a fresh plan would do: apply plans again, refuses
+unless nothing the saved plan was computed from has moved and its steps
+(addresses, actions, statements) are the fresh plan's, and then runs them.
+Pass the cluster file it was made from with -f, and --allow-replace or
+--force-conflicts again if the plan needed them.
 
 Exit codes: 0 success, 1 error or failed step, 2 changes applied (with
 --detailed-exitcode), 130 interrupted.`,
@@ -198,6 +201,12 @@ func (o *ApplyOptions) applyTarget(ctx context.Context, shared *pipeline.Runner,
 		}
 	}
 	popts := o.planOptions(t)
+	if saved != nil {
+		// The fresh plan a saved one is checked against is computed as
+		// the saved one was; its safety gates (--allow-replace,
+		// --force-conflicts) are apply's own command line, never the file.
+		popts.Targets, popts.Excludes = saved.Targets, saved.Excludes
+	}
 	ex.Verify = func(ctx context.Context) (*plan.Plan, error) {
 		if tv != nil {
 			return tv.plan(ctx, &r, t, popts)
@@ -244,10 +253,19 @@ func (o *ApplyOptions) applyTarget(ctx context.Context, shared *pipeline.Runner,
 		target.Observed = &obs.Kube
 	}
 	if saved != nil {
+		// A saved plan runs only if it is what a fresh plan would do:
+		// nothing it was computed from has moved, and its steps are the
+		// fresh plan's. Then the fresh plan is what runs (its steps are
+		// the saved ones; its display fields are this run's).
 		if err := plan.CheckFresh(saved, p); err != nil {
 			return err
 		}
-		p = saved
+		if err := plan.CheckSameSteps(saved, p); err != nil {
+			if len(p.Refusals) > 0 {
+				return fmt.Errorf("%w; a fresh plan has refusals: %s", err, refusalsText(p))
+			}
+			return err
+		}
 	}
 	if err := o.showPlan(out, p); err != nil {
 		return err
@@ -282,6 +300,15 @@ func (o *ApplyOptions) applyTarget(ctx context.Context, shared *pipeline.Runner,
 		return silentExit(ExitChanges)
 	}
 	return nil
+}
+
+// refusalsText lists a plan's refusals with their fixes, for an error.
+func refusalsText(p *plan.Plan) string {
+	var parts []string
+	for _, r := range p.Refusals {
+		parts = append(parts, fmt.Sprintf("%s: %s (%s)", r.Address, r.Reason, r.Fix))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // interruptedOr maps an error caused by Ctrl-C or a lost lock to what it

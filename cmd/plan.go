@@ -172,6 +172,7 @@ func (o *PlanOptions) Run(ctx context.Context) error {
 		}
 	}
 	if o.Out != "" && failed == 0 {
+		results[0].plan.Targets, results[0].plan.Excludes = o.Targets, o.Excludes
 		if err := savePlan(o.Out, results[0].plan); err != nil {
 			return err
 		}

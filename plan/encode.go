@@ -29,6 +29,8 @@ type document struct {
 	Warnings      []string       `json:"warnings"`
 	Conflicts     []wireConflict `json:"conflicts,omitempty"`
 	Freshness     wireFreshness  `json:"freshness"`
+	Targets       []string       `json:"targets,omitempty"`
+	Excludes      []string       `json:"excludes,omitempty"`
 }
 
 type wireUnknown struct {
@@ -130,6 +132,7 @@ func Encode(w io.Writer, p *Plan) error {
 		Steps:    []wireStep{},
 		Refusals: []wireRefusal{},
 		Warnings: append([]string{}, p.Warnings...),
+		Targets:  p.Targets, Excludes: p.Excludes,
 		Freshness: wireFreshness{ClusterFileSHA256: p.Freshness.ClusterFileSHA256, RenderedDigest: p.Freshness.RenderedDigest,
 			Neo4jDigest: p.Freshness.Neo4jDigest, Objects: []wireObject{}},
 	}
@@ -189,6 +192,7 @@ func Decode(r io.Reader) (*Plan, error) {
 	}
 	p := &Plan{FormatVersion: doc.FormatVersion, Cluster: doc.Cluster, Namespace: doc.Namespace, Edition: doc.Edition,
 		KubeMode: doc.KubeMode, Incomplete: doc.Incomplete, Summary: Summary(doc.Summary), Warnings: doc.Warnings,
+		Targets: doc.Targets, Excludes: doc.Excludes,
 		Freshness: Freshness{ClusterFileSHA256: doc.Freshness.ClusterFileSHA256, RenderedDigest: doc.Freshness.RenderedDigest,
 			Neo4jDigest: doc.Freshness.Neo4jDigest}}
 	if doc.CreatedAt != nil {
