@@ -49,7 +49,8 @@ func TestSafetyGatesIgnoreTheEnvironment(t *testing.T) {
 func TestSafetyGatesSayCommandLineOnly(t *testing.T) {
 	for _, args := range [][]string{{"apply", "--help"}, {"plan", "--help"}, {"watch", "--help"}} {
 		_, stdout, _ := runCLI(t, args...)
-		for _, line := range strings.Split(stdout, "\n") {
+		_, flags, _ := strings.Cut(stdout, "\nFlags:\n")
+		for _, line := range strings.Split(flags, "\n") {
 			for _, name := range []string{"--auto-approve ", "--force-conflicts ", "--allow-replace ", "--allow-irreversible ", "--lock "} {
 				if strings.HasPrefix(strings.TrimSpace(line), name) && !strings.Contains(line, "command line only") {
 					t.Errorf("%s: %q does not say it is command line only", strings.Join(args, " "), strings.TrimSpace(line))
