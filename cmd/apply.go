@@ -154,8 +154,12 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 	// As in plan, the connection opens while the files load.
 	runner := startRunner(ctx, o.runner)
 	if o.File == "" {
-		return o.runFleet(ctx, runner)
+		return o.reportJSON(o.IO.Out, o.runFleet(ctx, runner))
 	}
+	return o.reportJSON(o.IO.Out, o.runOne(ctx, runner))
+}
+
+func (o *ApplyOptions) runOne(ctx context.Context, runner func() (*pipeline.Runner, error)) error {
 	var saved *plan.Plan
 	if o.PlanFile != "" {
 		p, err := readPlan(o.PlanFile)
@@ -185,6 +189,33 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 // runner. A fleet passes tv, through which the verifying plan waits for
 // the other clusters and shares their reads.
 func (o *ApplyOptions) applyTarget(ctx context.Context, shared *pipeline.Runner, t *pipeline.Target, saved *plan.Plan, out, errOut io.Writer, tv *targetVerify) error {
+	return o.reportJSON(out, o.applyTargetOnce(ctx, shared, t, saved, out, errOut, tv))
+}
+
+// reportedError is an error the NDJSON stream already carries as an
+// "error" event.
+type reportedError struct{ error }
+
+func (e reportedError) Unwrap() error { return e.error }
+
+// reportJSON emits err, when it ends apply with a message, as an NDJSON
+// "error" event on out, so that -o json carries the reason of every
+// failure (a step's failure is already in its apply_errored event). It
+// returns err, marked as reported.
+func (o *ApplyOptions) reportJSON(out io.Writer, err error) error {
+	var done reportedError
+	if err == nil || o.Output != views.FormatJSON || errors.As(err, &done) {
+		return err
+	}
+	if _, show := exitCode(err); !show {
+		return err
+	}
+	v, _ := views.NewApplyView(views.FormatJSON, views.ApplyViewOptions{Out: out})
+	v.Error(err)
+	return reportedError{err}
+}
+
+func (o *ApplyOptions) applyTargetOnce(ctx context.Context, shared *pipeline.Runner, t *pipeline.Target, saved *plan.Plan, out, errOut io.Writer, tv *targetVerify) error {
 	view, _ := views.NewApplyView(o.Output, views.ApplyViewOptions{Out: out, ErrOut: errOut, Color: o.IO.ColorEnabled()})
 	ex := &apply.Executor{Hook: view, Options: apply.Options{ForceConflicts: o.Force, StepTimeout: o.StepTimeout, NoRolloutWait: !o.Wait}}
 	ctx = kube.WithRetryHook(ctx, ex.KubeRetry)
@@ -271,7 +302,7 @@ func (o *ApplyOptions) applyTarget(ctx context.Context, shared *pipeline.Runner,
 		return err
 	}
 	if !p.Applicable() {
-		return &ExitCodeError{Code: ExitError, Err: errors.New("the plan has refusals or a plane that could not be observed (see above); nothing was applied")}
+		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%s; nothing was applied", notApplicable(p))}
 	}
 	if !p.HasChanges() {
 		return nil
@@ -300,6 +331,23 @@ func (o *ApplyOptions) applyTarget(ctx context.Context, shared *pipeline.Runner,
 		return silentExit(ExitChanges)
 	}
 	return nil
+}
+
+// notApplicable says why apply will not run p, with every reason, so that
+// an NDJSON stream (which shows only the plan's summary line) and a CI
+// log read without the plan above both carry them.
+func notApplicable(p *plan.Plan) string {
+	var parts []string
+	for _, u := range p.Unknown {
+		parts = append(parts, fmt.Sprintf("the %s plane could not be observed: %s", u.Plane, u.Reason))
+	}
+	if p.Incomplete && len(p.Unknown) == 0 {
+		parts = append(parts, "the plan is incomplete")
+	}
+	if len(p.Refusals) > 0 {
+		parts = append(parts, "refused: "+refusalsText(p))
+	}
+	return "the plan cannot be applied: " + strings.Join(parts, "; ")
 }
 
 // refusalsText lists a plan's refusals with their fixes, for an error.

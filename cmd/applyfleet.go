@@ -97,9 +97,9 @@ func fleetResult(w io.Writer, targets []*pipeline.Target, errs []error) error {
 		fmt.Fprintf(w, "[%s] Error: %s\n", targets[i].Name(), msg)
 	}
 	if failed > 0 {
-		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d of %d clusters failed to apply", failed, len(targets))}
+		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d of %d %s failed to apply", failed, len(targets), pluralWord(len(targets), "cluster", "clusters"))}
 	}
-	fmt.Fprintf(w, "Fleet apply complete: %d clusters.\n", len(targets))
+	fmt.Fprintf(w, "Fleet apply complete: %d %s.\n", len(targets), pluralWord(len(targets), "cluster", "clusters"))
 	for _, err := range errs {
 		if code, _ := exitCode(err); code == ExitChanges {
 			return silentExit(ExitChanges)

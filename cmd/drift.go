@@ -176,7 +176,7 @@ func (o *DriftOptions) Run(ctx context.Context) error {
 	}
 	switch {
 	case failed > 0:
-		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d of %d clusters could not be checked", failed, len(results))}
+		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d of %d %s could not be checked", failed, len(results), pluralWord(len(results), "cluster", "clusters"))}
 	case incomplete > 0:
 		return &ExitCodeError{Code: ExitError, Err: errors.New("a plane could not be observed (see above), so drift is not known; pass --skip-neo4j to check Kubernetes only")}
 	case drifted > 0:

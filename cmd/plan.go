@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 	"github.com/neo4jctl/neo4jctl/internal/pipeline"
@@ -30,6 +32,8 @@ type PlanOptions struct {
 	PolicyFiles   []string
 	FailOn        string
 	cluster       clusterFlags
+	// applyCommand is the command that applies the plan saved with --out.
+	applyCommand string
 
 	runner func() (*pipeline.Runner, error)
 }
@@ -66,6 +70,9 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode),
 			}
 			opts.FlagNamespace = flagNamespace(f)
 			opts.runner = func() (*pipeline.Runner, error) { return newRunner(f, &opts.cluster) }
+			if opts.Out != "" {
+				opts.applyCommand = applyCommand(cmd, opts.Out)
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -176,11 +183,11 @@ func (o *PlanOptions) Run(ctx context.Context) error {
 		if err := savePlan(o.Out, results[0].plan); err != nil {
 			return err
 		}
-		fmt.Fprintf(o.IO.ErrOut, "Saved the plan to %s. Apply it with: neo4jctl apply %s\n", o.Out, o.Out)
+		fmt.Fprintf(o.IO.ErrOut, "Saved the plan to %s. Apply it with:\n  %s\n", o.Out, o.applyCommand)
 	}
 	switch {
 	case failed > 0:
-		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d of %d clusters could not be planned", failed, len(results))}
+		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d of %d %s could not be planned", failed, len(results), pluralWord(len(results), "cluster", "clusters"))}
 	case incomplete > 0:
 		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("the plan is incomplete or has refusals (see above); nothing can be applied until they are resolved")}
 	case changed > 0 && o.Detailed:
@@ -235,6 +242,58 @@ func savePlan(path string, p *plan.Plan) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// planOnlyFlags are plan's flags that do not shape the plan apply
+// recomputes a saved one against (or that the saved plan records itself,
+// like --target), so applyCommand leaves them out.
+var planOnlyFlags = map[string]bool{
+	"output": true, "compact": true, "out": true, "detailed-exitcode": true, "target": true, "exclude": true,
+	"policy-file": true, "fail-on": true, "parallel": true, "color": true,
+}
+
+// applyCommand is the exact command line that applies the plan saved at
+// out: the plan file, its cluster file with -f and every other flag given
+// to plan that apply shares (the Kubernetes context and namespace, the
+// Neo4j access, --skip-neo4j, --allow-replace), so that apply's fresh plan
+// is computed as this one was.
+func applyCommand(cmd *cobra.Command, out string) string {
+	args := []string{"neo4jctl", "apply", shellQuote(out)}
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		if planOnlyFlags[fl.Name] {
+			return
+		}
+		name := "--" + fl.Name
+		if fl.Name == "filename" {
+			name = "-f"
+		}
+		vals := []string{fl.Value.String()}
+		if sv, ok := fl.Value.(pflag.SliceValue); ok {
+			vals = sv.GetSlice()
+		}
+		for _, v := range vals {
+			switch {
+			case fl.Value.Type() == "bool" && v == "true":
+				args = append(args, name)
+			case fl.Value.Type() == "bool":
+				args = append(args, name+"="+v)
+			default:
+				args = append(args, name, shellQuote(v))
+			}
+		}
+	})
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '/' || r == '.' || r == '-' || r == '_' || r == ':' || r == '=' || r == ',' || r == '@' || r == '+' ||
+			(r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // startRunner builds the runner in the background and warms its

@@ -1,10 +1,17 @@
 package cmd
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 )
 
 // TestSafetyGatesIgnoreTheEnvironment: the flags that approve, force,
@@ -62,5 +69,58 @@ func TestSafetyGatesSayCommandLineOnly(t *testing.T) {
 	_, _, stderr := runCLI(t, "apply", "-f", "/nonexistent/cluster.yaml")
 	if !strings.Contains(stderr, "NEO4JCTL_AUTO_APPROVE is ignored") {
 		t.Errorf("stderr does not report the ignored variable:\n%s", stderr)
+	}
+}
+
+// TestPlanOutPrintsTheApplyCommand: plan --out names the exact command
+// that applies the saved plan — the cluster file with -f and the flags
+// that shape apply's fresh plan — and leaves out plan-only flags.
+func TestPlanOutPrintsTheApplyCommand(t *testing.T) {
+	var got *PlanOptions
+	err := runWith(t, "plan", func(f *Factory) *cobra.Command {
+		return NewCmdPlan(f, func(o *PlanOptions) error { got = o; return nil })
+	}, []string{"plan", "-f", "my clusters/a.yaml", "--out", "p.json", "--skip-neo4j", "--context", "kind-x",
+		"-n", "prod", "--allow-replace", "-o", "json", "--target", "k8s:*", "--detailed-exitcode"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "neo4jctl apply p.json --allow-replace --context kind-x -f 'my clusters/a.yaml' --namespace prod --skip-neo4j"
+	if got.applyCommand != want {
+		t.Errorf("got  %s\nwant %s", got.applyCommand, want)
+	}
+}
+
+// TestInterruptedIsNotAnError: Ctrl-C exits 130 and reads "Interrupted",
+// never "Error: interrupted".
+func TestInterruptedIsNotAnError(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errInterrupted)
+	io, _, _, errOut := iostreams.Test()
+	code := Run(ctx, &Factory{IO: io, KubeFlags: genericclioptions.NewConfigFlags(true)}, []string{"version"})
+	if code != ExitInterrupted || errOut.String() != "Interrupted.\n" {
+		t.Errorf("Ctrl-C during a command: got exit %d, stderr %q; want %d, %q", code, errOut.String(), ExitInterrupted, "Interrupted.\n")
+	}
+	var b bytes.Buffer
+	printError(&b, fmt.Errorf("%w: the lock was released; run apply again to converge", errInterrupted))
+	if want := "Interrupted: the lock was released; run apply again to converge\n"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}
+
+// TestApplyJSONCarriesTheError: with -o json, an error that ends apply
+// outside any step is an NDJSON "error" event on stdout with its reason,
+// not only a line on stderr.
+func TestApplyJSONCarriesTheError(t *testing.T) {
+	code, stdout, _ := runCLI(t, "apply", "/nonexistent/plan.json", "-f", "../examples/quickstart.yaml", "-o", "json",
+		"--kubeconfig", "/nonexistent/kubeconfig")
+	if code != ExitError {
+		t.Errorf("exit %d, want %d", code, ExitError)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &ev); err != nil {
+		t.Fatalf("stdout is not one NDJSON event: %v\n%s", err, stdout)
+	}
+	if ev["type"] != "error" || ev["@level"] != "error" || !strings.Contains(fmt.Sprint(ev["@message"]), "/nonexistent/plan.json") {
+		t.Errorf("got event %v, want an error event naming the plan file", ev)
 	}
 }
