@@ -28,7 +28,7 @@ func (o *ApplyOptions) runFleet(ctx context.Context, runner func() (*pipeline.Ru
 	if err != nil {
 		return err
 	}
-	targets, err := loadTargets(files, o.FlagNamespace)
+	targets, err := loadTargetsFrom(o.IO.In, files, o.FlagNamespace)
 	if err != nil {
 		return err
 	}

@@ -80,7 +80,7 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode),
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVarP(&opts.Files, "filename", "f", nil, "cluster file or directory of cluster files (repeatable)")
+	fl.StringArrayVarP(&opts.Files, "filename", "f", nil, "cluster file (- reads stdin) or directory of cluster files (repeatable)")
 	fl.StringVarP(&opts.Output, "output", "o", views.FormatHuman, "output format: human, compact, json or markdown")
 	fl.BoolVar(&opts.Compact, "compact", false, "print addresses and actions only (same as -o compact)")
 	fl.StringVar(&opts.Out, "out", "", "save the plan to this file for `neo4jctl apply FILE` (one cluster only; holds no secrets)")
@@ -130,7 +130,7 @@ func (o *PlanOptions) Run(ctx context.Context) error {
 	// read of the server version, never a write): a bad file is still
 	// reported before anything is observed or planned.
 	runner := startRunner(ctx, o.runner)
-	targets, err := loadTargets(files, o.FlagNamespace)
+	targets, err := loadTargetsFrom(o.IO.In, files, o.FlagNamespace)
 	if err != nil {
 		return err
 	}

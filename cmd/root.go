@@ -5,20 +5,27 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
+	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/klog/v2"
 
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
+	"github.com/neo4jctl/neo4jctl/internal/kube"
+	"github.com/neo4jctl/neo4jctl/internal/views"
 )
 
 // Factory carries what commands share: the streams, the Kubernetes flags and
@@ -162,7 +169,69 @@ applied (--detailed-exitcode), 130 interrupted.`,
 		NewCmdVersion(f),
 	)
 	markCommandLineOnly(root)
+	registerCompletions(f, root)
 	return root
+}
+
+// completionTimeout bounds the API request a completion makes: a shell
+// must not hang on an unreachable cluster.
+const completionTimeout = 3 * time.Second
+
+// registerCompletions completes flag values: kubeconfig contexts,
+// clusters and users, the cluster's namespaces (one LIST), cluster files
+// (*.yaml, *.yml, *.json and directories) and the fixed choices of
+// --color and --output.
+func registerCompletions(f *Factory, root *cobra.Command) {
+	fromKubeconfig := func(pick func(api.Config) []string) cobra.CompletionFunc {
+		return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			raw, err := f.KubeFlags.ToRawKubeConfigLoader().RawConfig()
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			names := pick(raw)
+			sort.Strings(names)
+			return names, cobra.ShellCompDirectiveNoFileComp
+		}
+	}
+	persistent := map[string]cobra.CompletionFunc{
+		"context": fromKubeconfig(func(c api.Config) []string { return slices.Collect(maps.Keys(c.Contexts)) }),
+		"cluster": fromKubeconfig(func(c api.Config) []string { return slices.Collect(maps.Keys(c.Clusters)) }),
+		"user":    fromKubeconfig(func(c api.Config) []string { return slices.Collect(maps.Keys(c.AuthInfos)) }),
+		"namespace": func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+			kc, err := kube.New(f.KubeFlags, kube.Options{})
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), completionTimeout)
+			defer cancel()
+			names, err := kc.NamespaceNames(ctx)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		"color": cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp),
+	}
+	for name, fn := range persistent {
+		if root.PersistentFlags().Lookup(name) != nil {
+			_ = root.RegisterFlagCompletionFunc(name, fn)
+		}
+	}
+	clusterFiles := func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"yaml", "yml", "json"}, cobra.ShellCompDirectiveFilterFileExt
+	}
+	outputs := map[string][]string{
+		"plan":  {views.FormatHuman, views.FormatCompact, views.FormatJSON, views.FormatMarkdown},
+		"apply": {views.FormatHuman, views.FormatJSON},
+	}
+	for _, c := range root.Commands() {
+		if c.Flags().Lookup("filename") != nil {
+			_ = c.RegisterFlagCompletionFunc("filename", clusterFiles)
+		}
+		if o, ok := outputs[c.Name()]; ok {
+			_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(o, cobra.ShellCompDirectiveNoFileComp))
+		}
+	}
 }
 
 // commandLineOnly are the safety gates: flags that approve, force, replace,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -122,5 +123,65 @@ func TestApplyJSONCarriesTheError(t *testing.T) {
 	}
 	if ev["type"] != "error" || ev["@level"] != "error" || !strings.Contains(fmt.Sprint(ev["@message"]), "/nonexistent/plan.json") {
 		t.Errorf("got event %v, want an error event naming the plan file", ev)
+	}
+}
+
+// TestFileFromStdin: -f - reads the cluster file from stdin (named
+// "stdin" in messages); the policy check of the loaded file proves it was
+// read, before anything is observed.
+func TestFileFromStdin(t *testing.T) {
+	b, err := os.ReadFile("../examples/quickstart.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, io := testFactory()
+	io.In = bytes.NewReader(b)
+	code := Run(context.Background(), f, []string{"plan", "-f", "-", "--policy-file", "testdata/heap-policy.yaml", "--kubeconfig", "/nonexistent/kubeconfig"})
+	stderr := io.ErrOut.(interface{ String() string }).String()
+	if code != ExitError || !strings.Contains(stderr, "heap-at-least-2g") {
+		t.Errorf("plan -f - with the quickstart on stdin: exit %d, stderr:\n%s\nwant the policy violation of the file read from stdin", code, stderr)
+	}
+	// A bad file on stdin is reported as stdin:line.
+	f, io = testFactory()
+	io.In = strings.NewReader(strings.Replace(string(b), "servers: 3", "servers: 2", 1))
+	code = Run(context.Background(), f, []string{"plan", "-f", "-", "--kubeconfig", "/nonexistent/kubeconfig"})
+	if stderr := io.ErrOut.(interface{ String() string }).String(); code != ExitError || !strings.Contains(stderr, "stdin:") {
+		t.Errorf("plan -f - with an invalid file: exit %d, stderr:\n%s\nwant stdin:line: problems", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "plan", "-f", "-", "-f", "-"); code != ExitError || !strings.Contains(stderr, "can be read once") {
+		t.Errorf("-f - twice: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestCompletesFlagValues: --context completes the kubeconfig's contexts,
+// -f cluster files by extension, -o the command's formats.
+func TestCompletesFlagValues(t *testing.T) {
+	kubeconfig := t.TempDir() + "/config"
+	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c1, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u1, user: {token: x}}]
+contexts:
+- {name: staging, context: {cluster: c1, user: u1}}
+- {name: prod, context: {cluster: c1, user: u1}}
+current-context: prod
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"__complete", "plan", "--kubeconfig", kubeconfig, "--context", ""}, "prod\nstaging\n:4\n"},
+		{[]string{"__complete", "apply", "--kubeconfig", kubeconfig, "--cluster", ""}, "c1\n:4\n"},
+		{[]string{"__complete", "plan", "-f", ""}, "yaml\nyml\njson\n:8\n"},
+		{[]string{"__complete", "apply", "-o", ""}, "human\njson\n:4\n"},
+		{[]string{"__complete", "drift", "--color", ""}, "auto\nalways\nnever\n:4\n"},
+	}
+	for _, tc := range tests {
+		_, stdout, _ := runCLI(t, tc.args...)
+		if stdout != tc.want {
+			t.Errorf("%s: got %q, want %q", strings.Join(tc.args[1:], " "), stdout, tc.want)
+		}
 	}
 }

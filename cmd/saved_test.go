@@ -95,3 +95,14 @@ func TestApplySavedPlanKeepsItsTargets(t *testing.T) {
 		t.Errorf("the StatefulSet, not targeted, was applied")
 	}
 }
+
+// TestCompletesNamespaces: --namespace completes the cluster's namespaces
+// (one LIST on the real control plane).
+func TestCompletesNamespaces(t *testing.T) {
+	env := testenv.Shared(t)
+	ns := testenv.Namespace(t, env)
+	_, stdout, _ := runApplyCLI(t, env, "__complete", "plan", "-n", "")
+	if !strings.Contains(stdout, "\n"+ns+"\n") || !strings.HasSuffix(stdout, ":4\n") {
+		t.Errorf("completion of -n lacks %s:\n%s", ns, stdout)
+	}
+}
