@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -101,12 +103,13 @@ Exit codes: 0 success, 1 error or failed step, 2 changes applied (with
 				}
 			}
 			if opts.File == "" {
-				// A fleet: several files or a directory.
-				if opts.PlanFile != "" {
-					return usageErrorf(cmd, "a saved plan is for one cluster; pass its cluster file with -f")
-				}
-				if !opts.AutoApprove {
-					return usageErrorf(cmd, "applying a fleet (several cluster files or a directory) needs --auto-approve; review it first with neo4jctl plan")
+				// A fleet: several files or a directory. Its saved plans
+				// (a directory written by plan --out) are its approval.
+				switch {
+				case opts.PlanFile != "" && !isDir(opts.PlanFile):
+					return usageErrorf(cmd, "a saved plan file is for one cluster; a fleet's saved plans are the directory `neo4jctl plan -f ... --out DIR` writes")
+				case opts.PlanFile == "" && !opts.AutoApprove:
+					return usageErrorf(cmd, "applying a fleet (several cluster files or a directory) needs --auto-approve, or its saved plans (neo4jctl plan -f ... --out DIR, then neo4jctl apply DIR -f ...)")
 				}
 			}
 			if _, err := views.NewApplyView(opts.Output, views.ApplyViewOptions{}); err != nil {
@@ -161,7 +164,7 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 
 func (o *ApplyOptions) runOne(ctx context.Context, runner func() (*pipeline.Runner, error)) error {
 	var saved *plan.Plan
-	if o.PlanFile != "" {
+	if o.PlanFile != "" && !isDir(o.PlanFile) {
 		p, err := readPlan(o.PlanFile)
 		if err != nil {
 			return err
@@ -171,6 +174,13 @@ func (o *ApplyOptions) runOne(ctx context.Context, runner func() (*pipeline.Runn
 	t, err := loadTarget(o.File, o.FlagNamespace, o.IO.In)
 	if err != nil {
 		return err
+	}
+	if o.PlanFile != "" && saved == nil {
+		plans, err := readSavedPlans(o.PlanFile, []*pipeline.Target{t})
+		if err != nil {
+			return err
+		}
+		saved = plans[0]
 	}
 	if saved != nil && (saved.Cluster != t.Cluster.Metadata.Name || saved.Namespace != t.Namespace) {
 		return fmt.Errorf("the saved plan is for cluster %s/%s, but %s is %s", saved.Namespace, saved.Cluster, o.File, t.Name())
@@ -382,6 +392,54 @@ func readPlan(path string) (*plan.Plan, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return p, nil
+}
+
+// readSavedPlans reads a directory of saved plans (plan --out DIR) and
+// returns the plan of each target, in target order. Every target must have
+// exactly one plan and every plan a target: a fleet's saved plans are
+// applied together or not at all.
+func readSavedPlans(dir string, targets []*pipeline.Target) ([]*plan.Plan, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]*plan.Plan{}
+	from := map[string]string{}
+	var problems []string
+	for _, e := range entries {
+		if e.IsDir() || filepath.Ext(e.Name()) != ".json" {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		p, err := readPlan(path)
+		if err != nil {
+			return nil, err
+		}
+		name := p.Namespace + "/" + p.Cluster
+		if prev, dup := from[name]; dup {
+			problems = append(problems, fmt.Sprintf("%s and %s are both plans of %s", prev, path, name))
+			continue
+		}
+		byName[name], from[name] = p, path
+	}
+	out := make([]*plan.Plan, len(targets))
+	for i, t := range targets {
+		p, ok := byName[t.Name()]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("%s (%s) has no saved plan in %s", t.Name(), t.File, dir))
+			continue
+		}
+		out[i] = p
+		delete(byName, t.Name())
+	}
+	for name := range byName {
+		problems = append(problems, fmt.Sprintf("%s is a plan of %s, which no -f file declares", from[name], name))
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return nil, fmt.Errorf("the saved plans in %s do not match the cluster files: %s; nothing was applied", dir, strings.Join(problems, "; "))
+	}
+	return out, nil
 }
 
 // showPlan prints the plan: the plan view for humans, one message event

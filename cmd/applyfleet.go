@@ -32,6 +32,14 @@ func (o *ApplyOptions) runFleet(ctx context.Context, runner func() (*pipeline.Ru
 	if err != nil {
 		return err
 	}
+	saved := make([]*plan.Plan, len(targets))
+	if o.PlanFile != "" {
+		// Each cluster's saved plan is checked as a single one is: under
+		// its lock, against a fresh plan (applyTarget).
+		if saved, err = readSavedPlans(o.PlanFile, targets); err != nil {
+			return err
+		}
+	}
 	// One runner, so one connection and one server version read, for
 	// every cluster.
 	r, err := runner()
@@ -66,7 +74,7 @@ func (o *ApplyOptions) runFleet(ctx context.Context, runner func() (*pipeline.Ru
 		}()
 		out := &lineWriter{mu: &mu, w: o.IO.Out, label: t.Name(), json: o.Output == views.FormatJSON}
 		errOut := &lineWriter{mu: &mu, w: o.IO.ErrOut, label: t.Name(), json: o.Output == views.FormatJSON}
-		errs[i] = o.applyTarget(ctx, r, t, nil, out, errOut, tv)
+		errs[i] = o.applyTarget(ctx, r, t, saved[i], out, errOut, tv)
 		out.flush()
 		errOut.flush()
 	})

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -175,6 +176,102 @@ func Encode(w io.Writer, p *Plan) error {
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(doc); err != nil {
 		return fmt.Errorf("encode plan: %w", err)
+	}
+	return nil
+}
+
+// FleetEntry is one cluster of a fleet's plan: its plan, or the error that
+// kept it from being planned.
+type FleetEntry struct {
+	File      string
+	Namespace string
+	Cluster   string
+	Plan      *Plan
+	Err       error
+}
+
+type fleetDocument struct {
+	FormatVersion string           `json:"format_version"`
+	Fleet         bool             `json:"fleet"`
+	Summary       wireFleetSummary `json:"summary"`
+	Plans         []wireFleetEntry `json:"plans"`
+}
+
+type wireFleetSummary struct {
+	Clusters      int `json:"clusters"`
+	WithChanges   int `json:"with_changes"`
+	NotApplicable int `json:"not_applicable"`
+	Failed        int `json:"failed"`
+	wireSummary
+}
+
+type wireFleetEntry struct {
+	File      string           `json:"file"`
+	Namespace string           `json:"namespace"`
+	Cluster   string           `json:"cluster"`
+	Error     string           `json:"error,omitempty"`
+	Plan      *json.RawMessage `json:"plan"`
+}
+
+// FleetSummary counts a fleet's plans; the step counts add up every
+// planned cluster's.
+type FleetSummary struct {
+	Clusters, WithChanges, NotApplicable, Failed int
+	Summary
+}
+
+// SummarizeFleet counts entries.
+func SummarizeFleet(entries []FleetEntry) FleetSummary {
+	s := FleetSummary{Clusters: len(entries)}
+	for _, e := range entries {
+		switch {
+		case e.Err != nil || e.Plan == nil:
+			s.Failed++
+			continue
+		case !e.Plan.Applicable():
+			s.NotApplicable++
+		}
+		if e.Plan.HasChanges() {
+			s.WithChanges++
+		}
+		s.Add += e.Plan.Summary.Add
+		s.Change += e.Plan.Summary.Change
+		s.Destroy += e.Plan.Summary.Destroy
+		s.Neo4jSteps += e.Plan.Summary.Neo4jSteps
+		s.Irreversible += e.Plan.Summary.Irreversible
+	}
+	return s
+}
+
+// EncodeFleet writes a fleet's plans as one JSON document (so a fleet's
+// `plan -o json` is parseable as a whole): a summary and, per cluster in
+// file order, its file, its name and either its plan document (as Encode
+// writes it) or its error.
+func EncodeFleet(w io.Writer, entries []FleetEntry) error {
+	fs := SummarizeFleet(entries)
+	doc := fleetDocument{FormatVersion: FormatVersion, Fleet: true, Plans: []wireFleetEntry{},
+		Summary: wireFleetSummary{Clusters: fs.Clusters, WithChanges: fs.WithChanges, NotApplicable: fs.NotApplicable,
+			Failed: fs.Failed, wireSummary: wireSummary(fs.Summary)}}
+	for _, e := range entries {
+		we := wireFleetEntry{File: e.File, Namespace: e.Namespace, Cluster: e.Cluster}
+		if e.Err != nil {
+			we.Error = e.Err.Error()
+		}
+		if e.Plan != nil {
+			var b bytes.Buffer
+			if err := Encode(&b, e.Plan); err != nil {
+				return err
+			}
+			raw := json.RawMessage(bytes.TrimSpace(b.Bytes()))
+			we.Plan = &raw
+		}
+		doc.Plans = append(doc.Plans, we)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("encode fleet plan: %w", err)
 	}
 	return nil
 }
