@@ -176,18 +176,6 @@ func (r *Runner) Plan(ctx context.Context, t *Target, opts plan.Options) (*plan.
 	return p, obs, nil
 }
 
-// ForeignWarnings reports the objects labelled into the cluster's ApplySet
-// that neo4jctl did not write (state.Kube.Foreign): plan never deletes
-// them, and says so rather than leaving them unexplained.
-func ForeignWarnings(k state.Kube) []string {
-	var out []string
-	for _, o := range k.Foreign {
-		out = append(out, fmt.Sprintf("%s is labelled %s as a member of this cluster's ApplySet, but neo4jctl never wrote it (no neo4jctl entry in its managedFields): it is not deleted; remove the label if it is not neo4jctl's",
-			o.Address, kube.ApplySetPartOfLabel))
-	}
-	return out
-}
-
 // VersionWarnings says which rendered fields need a newer Kubernetes than
 // the server's: an older API server drops unknown fields silently, so the
 // object would look applied while the behaviour it asks for is missing.
