@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -182,6 +183,32 @@ current-context: prod
 		_, stdout, _ := runCLI(t, tc.args...)
 		if stdout != tc.want {
 			t.Errorf("%s: got %q, want %q", strings.Join(tc.args[1:], " "), stdout, tc.want)
+		}
+	}
+}
+
+// TestNeo4jWriteTimeoutFlag: every Neo4j write has a deadline, 2m unless
+// --neo4j-write-timeout says otherwise, handed to the Neo4j client.
+func TestNeo4jWriteTimeoutFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want time.Duration
+	}{
+		{[]string{"apply", "-f", "a.yaml"}, 2 * time.Minute},
+		{[]string{"apply", "-f", "a.yaml", "--neo4j-write-timeout", "30s"}, 30 * time.Second},
+	} {
+		var got *ApplyOptions
+		if err := runWith(t, "apply", func(f *Factory) *cobra.Command {
+			return NewCmdApply(f, func(o *ApplyOptions) error { got = o; return nil })
+		}, tc.args); err != nil {
+			t.Fatal(err)
+		}
+		acc, err := got.cluster.neo4jAccess()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if acc.WriteTimeout != tc.want {
+			t.Errorf("%v: write timeout %s, want %s", tc.args, acc.WriteTimeout, tc.want)
 		}
 	}
 }
