@@ -127,7 +127,7 @@ Exit codes: 0 success, 1 error or failed step, 2 changes applied (with
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVarP(&files, "filename", "f", nil, "the cluster file (- reads stdin); several -f or a directory apply a fleet (with --auto-approve)")
+	fl.StringArrayVarP(&files, "filename", "f", nil, "the cluster file (- reads stdin); several -f or a directory apply a fleet (with --auto-approve, or its saved plans)")
 	fl.IntVar(&opts.Parallel, "parallel", 8, "clusters applied at once in a fleet")
 	fl.StringVarP(&opts.Output, "output", "o", views.FormatHuman, "output format: human or json (NDJSON events)")
 	fl.BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking (required when stdin is not a terminal)")
