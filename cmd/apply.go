@@ -221,7 +221,11 @@ func (o *ApplyOptions) reportJSON(out io.Writer, err error) error {
 		return err
 	}
 	v, _ := views.NewApplyView(views.FormatJSON, views.ApplyViewOptions{Out: out})
-	v.Error(err)
+	if interrupted(err) {
+		v.Interrupted(interruptedText(err))
+	} else {
+		v.Error(err)
+	}
 	return reportedError{err}
 }
 

@@ -70,15 +70,24 @@ func printError(w io.Writer, err error) {
 	if interrupted(err) {
 		// Ctrl-C is what the user asked for, not an error: say what it
 		// left behind, without "Error:".
-		msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), errInterrupted.Error()), ": ")
-		if msg == "" || msg == context.Canceled.Error() {
+		if msg := interruptedText(err); msg != "" {
+			fmt.Fprintf(w, "Interrupted: %s\n", msg)
+		} else {
 			fmt.Fprintln(w, "Interrupted.")
-			return
 		}
-		fmt.Fprintf(w, "Interrupted: %s\n", msg)
 		return
 	}
 	fmt.Fprintf(w, "Error: %s\n", err)
+}
+
+// interruptedText is what an interruption left behind ("the lock was
+// released; run apply again to converge"), or "".
+func interruptedText(err error) string {
+	msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), errInterrupted.Error()), ": ")
+	if msg == context.Canceled.Error() {
+		return ""
+	}
+	return msg
 }
 
 // interrupted reports whether err is Ctrl-C's (exit 130).

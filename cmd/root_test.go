@@ -107,6 +107,15 @@ func TestInterruptedIsNotAnError(t *testing.T) {
 	if want := "Interrupted: the lock was released; run apply again to converge\n"; b.String() != want {
 		t.Errorf("got %q, want %q", b.String(), want)
 	}
+	// apply -o json: an "interrupted" event at warn level, not an error.
+	b.Reset()
+	o := &ApplyOptions{Output: "json"}
+	_ = o.reportJSON(&b, fmt.Errorf("%w: the lock was released; run apply again to converge", errInterrupted))
+	var ev map[string]any
+	if err := json.Unmarshal(b.Bytes(), &ev); err != nil || ev["type"] != "interrupted" || ev["@level"] != "warn" ||
+		ev["@message"] != "the lock was released; run apply again to converge" {
+		t.Errorf("apply -o json after Ctrl-C: got %s (%v), want an interrupted event at warn level", b.String(), err)
+	}
 }
 
 // TestApplyJSONCarriesTheError: with -o json, an error that ends apply
