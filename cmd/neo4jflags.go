@@ -47,7 +47,7 @@ func (c *clusterFlags) add(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.SkipNeo4j, "skip-neo4j", false, "do not observe Neo4j: plan the Kubernetes plane only")
 	fs.DurationVar(&c.ConnectTimeout, "neo4j-connect-timeout", 10*time.Second, "timeout for opening a Neo4j connection")
 	fs.DurationVar(&c.ObserveTimeout, "neo4j-timeout", time.Minute, "timeout for reading the Neo4j plane (SHOW SERVERS, SHOW DATABASES, settings)")
-	fs.DurationVar(&c.WriteTimeout, "neo4j-write-timeout", defaultWriteTimeout, "deadline of each Neo4j write (ENABLE, DEALLOCATE, DROP SERVER, CREATE DATABASE…); a write past it has an unknown outcome and the state is read again")
+	fs.DurationVar(&c.WriteTimeout, "neo4j-write-timeout", defaultWriteTimeout, "deadline of each Neo4j write (ENABLE, DEALLOCATE, DROP SERVER, CREATE DATABASE…); a write past it fails, and may still take effect: its outcome is unknown")
 }
 
 // kubeClient builds the Kubernetes client from kubectl's flags.
