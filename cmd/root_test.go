@@ -52,6 +52,22 @@ func TestSafetyGatesIgnoreTheEnvironment(t *testing.T) {
 	}
 }
 
+// TestWatchGatesIgnoreTheEnvironment: watch's enforce-mode gates are
+// command line only too (item 4 narrows them further, never widens).
+func TestWatchGatesIgnoreTheEnvironment(t *testing.T) {
+	t.Setenv("NEO4JCTL_ALLOW_IRREVERSIBLE", "true")
+	t.Setenv("NEO4JCTL_FORCE_CONFLICTS", "true")
+	var got *WatchOptions
+	if err := runWith(t, "watch", func(f *Factory) *cobra.Command {
+		return NewCmdWatch(f, func(o *WatchOptions) error { got = o; return nil })
+	}, []string{"watch", "-f", "a.yaml", "--mode", "enforce"}); err != nil {
+		t.Fatal(err)
+	}
+	if got.Watch.AllowIrreversible || got.Watch.ForceConflicts {
+		t.Errorf("watch gates read from the environment: allow-irreversible %v, force-conflicts %v", got.Watch.AllowIrreversible, got.Watch.ForceConflicts)
+	}
+}
+
 // TestSafetyGatesSayCommandLineOnly: every command's help says which of
 // its flags are command line only, and the environment variable of one is
 // reported as ignored.
