@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -72,8 +74,11 @@ A failed step skips only the steps that depend on it; rerunning apply
 continues from wherever the cluster is.
 
 A saved plan (neo4jctl plan --out plan.json) is applied without a prompt,
-but only if nothing it was computed from has moved since; pass the cluster
-file it was made from with -f.
+but only if it is what a fresh plan would do: apply plans again, refuses
+unless nothing the saved plan was computed from has moved and its steps
+(addresses, actions, statements) are the fresh plan's, and then runs them.
+Pass the cluster file it was made from with -f, and --allow-replace or
+--force-conflicts again if the plan needed them.
 
 Exit codes: 0 success, 1 error or failed step, 2 changes applied (with
 --detailed-exitcode), 130 interrupted.`,
@@ -98,12 +103,13 @@ Exit codes: 0 success, 1 error or failed step, 2 changes applied (with
 				}
 			}
 			if opts.File == "" {
-				// A fleet: several files or a directory.
-				if opts.PlanFile != "" {
-					return usageErrorf(cmd, "a saved plan is for one cluster; pass its cluster file with -f")
-				}
-				if !opts.AutoApprove {
-					return usageErrorf(cmd, "applying a fleet (several cluster files or a directory) needs --auto-approve; review it first with neo4jctl plan")
+				// A fleet: several files or a directory. Its saved plans
+				// (a directory written by plan --out) are its approval.
+				switch {
+				case opts.PlanFile != "" && !isDir(opts.PlanFile):
+					return usageErrorf(cmd, "a saved plan file is for one cluster; a fleet's saved plans are the directory `neo4jctl plan -f ... --out DIR` writes")
+				case opts.PlanFile == "" && !opts.AutoApprove:
+					return usageErrorf(cmd, "applying a fleet (several cluster files or a directory) needs --auto-approve, or its saved plans (neo4jctl plan -f ... --out DIR, then neo4jctl apply DIR -f ...)")
 				}
 			}
 			if _, err := views.NewApplyView(opts.Output, views.ApplyViewOptions{}); err != nil {
@@ -121,7 +127,7 @@ Exit codes: 0 success, 1 error or failed step, 2 changes applied (with
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVarP(&files, "filename", "f", nil, "the cluster file; several -f or a directory apply a fleet (with --auto-approve)")
+	fl.StringArrayVarP(&files, "filename", "f", nil, "the cluster file (- reads stdin); several -f or a directory apply a fleet (with --auto-approve, or its saved plans)")
 	fl.IntVar(&opts.Parallel, "parallel", 8, "clusters applied at once in a fleet")
 	fl.StringVarP(&opts.Output, "output", "o", views.FormatHuman, "output format: human or json (NDJSON events)")
 	fl.BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking (required when stdin is not a terminal)")
@@ -151,19 +157,30 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 	// As in plan, the connection opens while the files load.
 	runner := startRunner(ctx, o.runner)
 	if o.File == "" {
-		return o.runFleet(ctx, runner)
+		return o.reportJSON(o.IO.Out, o.runFleet(ctx, runner))
 	}
+	return o.reportJSON(o.IO.Out, o.runOne(ctx, runner))
+}
+
+func (o *ApplyOptions) runOne(ctx context.Context, runner func() (*pipeline.Runner, error)) error {
 	var saved *plan.Plan
-	if o.PlanFile != "" {
+	if o.PlanFile != "" && !isDir(o.PlanFile) {
 		p, err := readPlan(o.PlanFile)
 		if err != nil {
 			return err
 		}
 		saved = p
 	}
-	t, err := pipeline.Load(o.File, o.FlagNamespace)
+	t, err := loadTarget(o.File, o.FlagNamespace, o.IO.In)
 	if err != nil {
 		return err
+	}
+	if o.PlanFile != "" && saved == nil {
+		plans, err := readSavedPlans(o.PlanFile, []*pipeline.Target{t})
+		if err != nil {
+			return err
+		}
+		saved = plans[0]
 	}
 	if saved != nil && (saved.Cluster != t.Cluster.Metadata.Name || saved.Namespace != t.Namespace) {
 		return fmt.Errorf("the saved plan is for cluster %s/%s, but %s is %s", saved.Namespace, saved.Cluster, o.File, t.Name())
@@ -182,6 +199,37 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 // runner. A fleet passes tv, through which the verifying plan waits for
 // the other clusters and shares their reads.
 func (o *ApplyOptions) applyTarget(ctx context.Context, shared *pipeline.Runner, t *pipeline.Target, saved *plan.Plan, out, errOut io.Writer, tv *targetVerify) error {
+	return o.reportJSON(out, o.applyTargetOnce(ctx, shared, t, saved, out, errOut, tv))
+}
+
+// reportedError is an error the NDJSON stream already carries as an
+// "error" event.
+type reportedError struct{ error }
+
+func (e reportedError) Unwrap() error { return e.error }
+
+// reportJSON emits err, when it ends apply with a message, as an NDJSON
+// "error" event on out, so that -o json carries the reason of every
+// failure (a step's failure is already in its apply_errored event). It
+// returns err, marked as reported.
+func (o *ApplyOptions) reportJSON(out io.Writer, err error) error {
+	var done reportedError
+	if err == nil || o.Output != views.FormatJSON || errors.As(err, &done) {
+		return err
+	}
+	if _, show := exitCode(err); !show {
+		return err
+	}
+	v, _ := views.NewApplyView(views.FormatJSON, views.ApplyViewOptions{Out: out})
+	if interrupted(err) {
+		v.Interrupted(interruptedText(err))
+	} else {
+		v.Error(err)
+	}
+	return reportedError{err}
+}
+
+func (o *ApplyOptions) applyTargetOnce(ctx context.Context, shared *pipeline.Runner, t *pipeline.Target, saved *plan.Plan, out, errOut io.Writer, tv *targetVerify) error {
 	view, _ := views.NewApplyView(o.Output, views.ApplyViewOptions{Out: out, ErrOut: errOut, Color: o.IO.ColorEnabled()})
 	ex := &apply.Executor{Hook: view, Options: apply.Options{ForceConflicts: o.Force, StepTimeout: o.StepTimeout, NoRolloutWait: !o.Wait}}
 	ctx = kube.WithRetryHook(ctx, ex.KubeRetry)
@@ -198,6 +246,12 @@ func (o *ApplyOptions) applyTarget(ctx context.Context, shared *pipeline.Runner,
 		}
 	}
 	popts := o.planOptions(t)
+	if saved != nil {
+		// The fresh plan a saved one is checked against is computed as
+		// the saved one was; its safety gates (--allow-replace,
+		// --force-conflicts) are apply's own command line, never the file.
+		popts.Targets, popts.Excludes = saved.Targets, saved.Excludes
+	}
 	ex.Verify = func(ctx context.Context) (*plan.Plan, error) {
 		if tv != nil {
 			return tv.plan(ctx, &r, t, popts)
@@ -244,16 +298,25 @@ func (o *ApplyOptions) applyTarget(ctx context.Context, shared *pipeline.Runner,
 		target.Observed = &obs.Kube
 	}
 	if saved != nil {
+		// A saved plan runs only if it is what a fresh plan would do:
+		// nothing it was computed from has moved, and its steps are the
+		// fresh plan's. Then the fresh plan is what runs (its steps are
+		// the saved ones; its display fields are this run's).
 		if err := plan.CheckFresh(saved, p); err != nil {
 			return err
 		}
-		p = saved
+		if err := plan.CheckSameSteps(saved, p); err != nil {
+			if len(p.Refusals) > 0 {
+				return fmt.Errorf("%w; a fresh plan has refusals: %s", err, refusalsText(p))
+			}
+			return err
+		}
 	}
 	if err := o.showPlan(out, p); err != nil {
 		return err
 	}
 	if !p.Applicable() {
-		return &ExitCodeError{Code: ExitError, Err: errors.New("the plan has refusals or a plane that could not be observed (see above); nothing was applied")}
+		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%s; nothing was applied", notApplicable(p))}
 	}
 	if !p.HasChanges() {
 		return nil
@@ -284,6 +347,32 @@ func (o *ApplyOptions) applyTarget(ctx context.Context, shared *pipeline.Runner,
 	return nil
 }
 
+// notApplicable says why apply will not run p, with every reason, so that
+// an NDJSON stream (which shows only the plan's summary line) and a CI
+// log read without the plan above both carry them.
+func notApplicable(p *plan.Plan) string {
+	var parts []string
+	for _, u := range p.Unknown {
+		parts = append(parts, fmt.Sprintf("the %s plane could not be observed: %s", u.Plane, u.Reason))
+	}
+	if p.Incomplete && len(p.Unknown) == 0 {
+		parts = append(parts, "the plan is incomplete")
+	}
+	if len(p.Refusals) > 0 {
+		parts = append(parts, "refused: "+refusalsText(p))
+	}
+	return "the plan cannot be applied: " + strings.Join(parts, "; ")
+}
+
+// refusalsText lists a plan's refusals with their fixes, for an error.
+func refusalsText(p *plan.Plan) string {
+	var parts []string
+	for _, r := range p.Refusals {
+		parts = append(parts, fmt.Sprintf("%s: %s (%s)", r.Address, r.Reason, r.Fix))
+	}
+	return strings.Join(parts, "; ")
+}
+
 // interruptedOr maps an error caused by Ctrl-C or a lost lock to what it
 // is, and returns any other error as it is.
 func (o *ApplyOptions) interruptedOr(ctx, runCtx context.Context, err error) error {
@@ -307,6 +396,54 @@ func readPlan(path string) (*plan.Plan, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return p, nil
+}
+
+// readSavedPlans reads a directory of saved plans (plan --out DIR) and
+// returns the plan of each target, in target order. Every target must have
+// exactly one plan and every plan a target: a fleet's saved plans are
+// applied together or not at all.
+func readSavedPlans(dir string, targets []*pipeline.Target) ([]*plan.Plan, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]*plan.Plan{}
+	from := map[string]string{}
+	var problems []string
+	for _, e := range entries {
+		if e.IsDir() || filepath.Ext(e.Name()) != ".json" {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		p, err := readPlan(path)
+		if err != nil {
+			return nil, err
+		}
+		name := p.Namespace + "/" + p.Cluster
+		if prev, dup := from[name]; dup {
+			problems = append(problems, fmt.Sprintf("%s and %s are both plans of %s", prev, path, name))
+			continue
+		}
+		byName[name], from[name] = p, path
+	}
+	out := make([]*plan.Plan, len(targets))
+	for i, t := range targets {
+		p, ok := byName[t.Name()]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("%s (%s) has no saved plan in %s", t.Name(), t.File, dir))
+			continue
+		}
+		out[i] = p
+		delete(byName, t.Name())
+	}
+	for name := range byName {
+		problems = append(problems, fmt.Sprintf("%s is a plan of %s, which no -f file declares", from[name], name))
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return nil, fmt.Errorf("the saved plans in %s do not match the cluster files: %s; nothing was applied", dir, strings.Join(problems, "; "))
+	}
+	return out, nil
 }
 
 // showPlan prints the plan: the plan view for humans, one message event

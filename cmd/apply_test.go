@@ -32,7 +32,10 @@ func TestApplyFlags(t *testing.T) {
 		{name: "no file", args: []string{"apply"}, wantErr: "-f CLUSTER_FILE is required"},
 		{name: "plan file without cluster file", args: []string{"apply", "plan.json"}, wantErr: "needs the cluster file it was made from"},
 		{name: "two files", args: []string{"apply", "-f", "a.yaml", "-f", "b.yaml"}, wantErr: "a fleet (several cluster files or a directory) needs --auto-approve"},
-		{name: "fleet with a saved plan", args: []string{"apply", "p.json", "-f", "a.yaml", "-f", "b.yaml", "--auto-approve"}, wantErr: "a saved plan is for one cluster"},
+		{name: "fleet with a saved plan", args: []string{"apply", "p.json", "-f", "a.yaml", "-f", "b.yaml", "--auto-approve"}, wantErr: "a saved plan file is for one cluster"},
+		{name: "fleet with its saved plans", args: []string{"apply", os.TempDir(), "-f", "a.yaml", "-f", "b.yaml"}, wantOpts: func(o *ApplyOptions) bool {
+			return o.File == "" && o.PlanFile == os.TempDir() && !o.AutoApprove
+		}},
 		{name: "fleet", args: []string{"apply", "-f", "a.yaml", "-f", "b.yaml", "--auto-approve", "--parallel", "3"}, wantOpts: func(o *ApplyOptions) bool {
 			return o.File == "" && len(o.Files) == 2 && o.Parallel == 3
 		}},

@@ -28,9 +28,17 @@ func (o *ApplyOptions) runFleet(ctx context.Context, runner func() (*pipeline.Ru
 	if err != nil {
 		return err
 	}
-	targets, err := loadTargets(files, o.FlagNamespace)
+	targets, err := loadTargetsFrom(o.IO.In, files, o.FlagNamespace)
 	if err != nil {
 		return err
+	}
+	saved := make([]*plan.Plan, len(targets))
+	if o.PlanFile != "" {
+		// Each cluster's saved plan is checked as a single one is: under
+		// its lock, against a fresh plan (applyTarget).
+		if saved, err = readSavedPlans(o.PlanFile, targets); err != nil {
+			return err
+		}
 	}
 	// One runner, so one connection and one server version read, for
 	// every cluster.
@@ -66,7 +74,7 @@ func (o *ApplyOptions) runFleet(ctx context.Context, runner func() (*pipeline.Ru
 		}()
 		out := &lineWriter{mu: &mu, w: o.IO.Out, label: t.Name(), json: o.Output == views.FormatJSON}
 		errOut := &lineWriter{mu: &mu, w: o.IO.ErrOut, label: t.Name(), json: o.Output == views.FormatJSON}
-		errs[i] = o.applyTarget(ctx, r, t, nil, out, errOut, tv)
+		errs[i] = o.applyTarget(ctx, r, t, saved[i], out, errOut, tv)
 		out.flush()
 		errOut.flush()
 	})
@@ -97,9 +105,9 @@ func fleetResult(w io.Writer, targets []*pipeline.Target, errs []error) error {
 		fmt.Fprintf(w, "[%s] Error: %s\n", targets[i].Name(), msg)
 	}
 	if failed > 0 {
-		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d of %d clusters failed to apply", failed, len(targets))}
+		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d of %d %s failed to apply", failed, len(targets), pluralWord(len(targets), "cluster", "clusters"))}
 	}
-	fmt.Fprintf(w, "Fleet apply complete: %d clusters.\n", len(targets))
+	fmt.Fprintf(w, "Fleet apply complete: %d %s.\n", len(targets), pluralWord(len(targets), "cluster", "clusters"))
 	for _, err := range errs {
 		if code, _ := exitCode(err); code == ExitChanges {
 			return silentExit(ExitChanges)

@@ -93,7 +93,7 @@ Exit codes: 0 in sync, 1 error or a plane that could not be observed,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVarP(&opts.Files, "filename", "f", nil, "cluster file or directory of cluster files (repeatable)")
+	fl.StringArrayVarP(&opts.Files, "filename", "f", nil, "cluster file (- reads stdin) or directory of cluster files (repeatable)")
 	fl.StringVarP(&opts.Output, "output", "o", views.FormatText, "output format: text, json, markdown or github")
 	fl.StringVar(&opts.FailOn, "fail-on", string(drift.SeverityError), "exit 2 when a difference or violation is at least this severe: info, warning, error or critical")
 	fl.StringVar(&opts.AuditLog, "audit-log", "", "append a JSON line per difference and violation to this file (- for stdout)")
@@ -115,7 +115,7 @@ func (o *DriftOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	targets, err := loadTargets(files, o.FlagNamespace)
+	targets, err := loadTargetsFrom(o.IO.In, files, o.FlagNamespace)
 	if err != nil {
 		return err
 	}
@@ -176,7 +176,7 @@ func (o *DriftOptions) Run(ctx context.Context) error {
 	}
 	switch {
 	case failed > 0:
-		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d of %d clusters could not be checked", failed, len(results))}
+		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d of %d %s could not be checked", failed, len(results), pluralWord(len(results), "cluster", "clusters"))}
 	case incomplete > 0:
 		return &ExitCodeError{Code: ExitError, Err: errors.New("a plane could not be observed (see above), so drift is not known; pass --skip-neo4j to check Kubernetes only")}
 	case drifted > 0:

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -271,6 +272,10 @@ func TestDriftOutOfBand(t *testing.T) {
 	r := f.eventually("in sync after apply", kc, inSync)
 	if r.Mode != "dry-run" {
 		t.Errorf("mode: got %q, want dry-run", r.Mode)
+	}
+	// No violations is an empty list, not null.
+	if _, out, _ := f.run(kc, "drift", "-f", f.file, "-o", "json", "--neo4j-password-file", f.pwFile); !regexp.MustCompile(`"violations":\s*\[\]`).MatchString(out) {
+		t.Errorf("drift -o json of a cluster in sync lacks \"violations\": []:\n%s", out)
 	}
 
 	var server2, origConf string

@@ -64,12 +64,37 @@ func printError(w io.Writer, err error) {
 	if errors.As(err, &list) && len(list.Errors) > 0 {
 		fmt.Fprintln(w, strings.TrimRight(err.Error(), "\n"))
 		n := len(list.Errors)
-		noun := "problems"
-		if n == 1 {
-			noun = "problem"
+		fmt.Fprintf(w, "Error: %d %s in the cluster file; nothing was planned or changed.\n", n, pluralWord(n, "problem", "problems"))
+		return
+	}
+	if interrupted(err) {
+		// Ctrl-C is what the user asked for, not an error: say what it
+		// left behind, without "Error:".
+		if msg := interruptedText(err); msg != "" {
+			fmt.Fprintf(w, "Interrupted: %s\n", msg)
+		} else {
+			fmt.Fprintln(w, "Interrupted.")
 		}
-		fmt.Fprintf(w, "Error: %d %s in the cluster file; nothing was planned or changed.\n", n, noun)
 		return
 	}
 	fmt.Fprintf(w, "Error: %s\n", err)
+}
+
+// interruptedText is what an interruption left behind ("the lock was
+// released; run apply again to converge"), or "".
+func interruptedText(err error) string {
+	msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), errInterrupted.Error()), ": ")
+	if msg == context.Canceled.Error() {
+		return ""
+	}
+	return msg
+}
+
+// interrupted reports whether err is Ctrl-C's (exit 130).
+func interrupted(err error) bool {
+	var ec *ExitCodeError
+	if errors.As(err, &ec) {
+		return ec.Code == ExitInterrupted
+	}
+	return errors.Is(err, context.Canceled) || errors.Is(err, errInterrupted)
 }

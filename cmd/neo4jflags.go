@@ -25,7 +25,16 @@ type clusterFlags struct {
 	SkipNeo4j      bool
 	ConnectTimeout time.Duration
 	ObserveTimeout time.Duration
+	WriteTimeout   time.Duration
 }
+
+// defaultWriteTimeout is how long one Neo4j write may take. The slowest
+// statement apply sends, CREATE DATABASE, answers once the database is
+// allocated, not once it is online (apply waits for that separately), and
+// DEALLOCATE once the reallocation is planned: seconds, even on a busy
+// cluster. Two minutes leaves room for a leader election while bounding
+// how long a write that never answers holds the Lease.
+const defaultWriteTimeout = 2 * time.Minute
 
 func (c *clusterFlags) add(fs *pflag.FlagSet) {
 	fs.Float32Var(&c.QPS, "kube-qps", kube.DefaultQPS, "requests per second to the Kubernetes API server (client-go's default of 5 makes fleet plans crawl)")
@@ -38,6 +47,7 @@ func (c *clusterFlags) add(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.SkipNeo4j, "skip-neo4j", false, "do not observe Neo4j: plan the Kubernetes plane only")
 	fs.DurationVar(&c.ConnectTimeout, "neo4j-connect-timeout", 10*time.Second, "timeout for opening a Neo4j connection")
 	fs.DurationVar(&c.ObserveTimeout, "neo4j-timeout", time.Minute, "timeout for reading the Neo4j plane (SHOW SERVERS, SHOW DATABASES, settings)")
+	fs.DurationVar(&c.WriteTimeout, "neo4j-write-timeout", defaultWriteTimeout, "deadline of each Neo4j write (ENABLE, DEALLOCATE, DROP SERVER, CREATE DATABASE…); a write past it fails, and may still take effect: its outcome is unknown")
 }
 
 // kubeClient builds the Kubernetes client from kubectl's flags.
@@ -50,7 +60,7 @@ func (c *clusterFlags) neo4jAccess() (pipeline.Neo4jAccess, error) {
 	a := pipeline.Neo4jAccess{
 		URI: c.Neo4jURI, Username: c.Neo4jUser, PasswordFile: c.Neo4jPassFile,
 		InCluster: pipeline.InClusterFromEnv() && c.Neo4jURI == "", Direct: c.Neo4jDirect,
-		ConnectTimeout: c.ConnectTimeout, ObserveTimeout: c.ObserveTimeout,
+		ConnectTimeout: c.ConnectTimeout, ObserveTimeout: c.ObserveTimeout, WriteTimeout: c.WriteTimeout,
 	}
 	if c.Neo4jCAFile != "" {
 		b, err := os.ReadFile(c.Neo4jCAFile)

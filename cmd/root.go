@@ -3,21 +3,29 @@ package cmd
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
+	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/klog/v2"
 
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
+	"github.com/neo4jctl/neo4jctl/internal/kube"
+	"github.com/neo4jctl/neo4jctl/internal/views"
 )
 
 // Factory carries what commands share: the streams, the Kubernetes flags and
@@ -121,6 +129,12 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 Kubernetes objects and the live Neo4j cluster, prints a plan, and applies it
 in the order that keeps the cluster's quorum.
 
+Every flag can also be set as NEO4JCTL_<FLAG> in the environment (dashes
+become underscores), except the safety gates: --auto-approve,
+--allow-replace, --force-conflicts, --lock and --allow-irreversible are
+taken only from the command line, so a variable left in a CI job's
+environment never approves, forces or unlocks anything.
+
 Exit codes: 0 success, 1 error, 2 changes present, drift found or changes
 applied (--detailed-exitcode), 130 interrupted.`,
 		SilenceUsage:  true,
@@ -154,12 +168,116 @@ applied (--detailed-exitcode), 130 interrupted.`,
 		NewCmdSchema(f),
 		NewCmdVersion(f),
 	)
+	markCommandLineOnly(root)
+	registerCompletions(f, root)
 	return root
+}
+
+// completionTimeout bounds the API request a completion makes: a shell
+// must not hang on an unreachable cluster.
+const completionTimeout = 3 * time.Second
+
+// registerCompletions completes flag values: kubeconfig contexts,
+// clusters and users, the cluster's namespaces (one LIST), cluster files
+// (*.yaml, *.yml, *.json and directories) and the fixed choices of
+// --color and --output.
+func registerCompletions(f *Factory, root *cobra.Command) {
+	fromKubeconfig := func(pick func(api.Config) []string) cobra.CompletionFunc {
+		return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			raw, err := f.KubeFlags.ToRawKubeConfigLoader().RawConfig()
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			names := pick(raw)
+			sort.Strings(names)
+			return names, cobra.ShellCompDirectiveNoFileComp
+		}
+	}
+	persistent := map[string]cobra.CompletionFunc{
+		"context": fromKubeconfig(func(c api.Config) []string { return slices.Collect(maps.Keys(c.Contexts)) }),
+		"cluster": fromKubeconfig(func(c api.Config) []string { return slices.Collect(maps.Keys(c.Clusters)) }),
+		"user":    fromKubeconfig(func(c api.Config) []string { return slices.Collect(maps.Keys(c.AuthInfos)) }),
+		"namespace": func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+			kc, err := kube.New(f.KubeFlags, kube.Options{})
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), completionTimeout)
+			defer cancel()
+			names, err := kc.NamespaceNames(ctx)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		"color": cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp),
+	}
+	for name, fn := range persistent {
+		if root.PersistentFlags().Lookup(name) != nil {
+			_ = root.RegisterFlagCompletionFunc(name, fn)
+		}
+	}
+	clusterFiles := func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"yaml", "yml", "json"}, cobra.ShellCompDirectiveFilterFileExt
+	}
+	outputs := map[string][]string{
+		"plan":  {views.FormatHuman, views.FormatCompact, views.FormatJSON, views.FormatMarkdown},
+		"apply": {views.FormatHuman, views.FormatJSON},
+	}
+	for _, c := range root.Commands() {
+		if c.Flags().Lookup("filename") != nil {
+			_ = c.RegisterFlagCompletionFunc("filename", clusterFiles)
+		}
+		if o, ok := outputs[c.Name()]; ok {
+			_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(o, cobra.ShellCompDirectiveNoFileComp))
+		}
+	}
+}
+
+// commandLineOnly are the safety gates: flags that approve, force, replace,
+// unlock or allow irreversible steps. They are never read from the
+// environment (nor from a config file, should one ever be added): a
+// NEO4JCTL_AUTO_APPROVE=true exported for one job and inherited by another
+// must not turn a refusal into an apply. Added here, by name, so that a
+// command's new gate is covered once its name is listed, and every
+// command's help says so.
+var commandLineOnly = map[string]bool{
+	"auto-approve":       true,
+	"allow-replace":      true,
+	"force-conflicts":    true,
+	"lock":               true, // --lock=false unlocks
+	"allow-irreversible": true,
+	"force-unlock":       true,
+}
+
+const commandLineOnlyNote = " (command line only: never read from NEO4JCTL_*)"
+
+// markCommandLineOnly appends the note to the help of every safety gate of
+// every command under root.
+func markCommandLineOnly(root *cobra.Command) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(fl *pflag.Flag) {
+			if commandLineOnly[fl.Name] && !strings.HasSuffix(fl.Usage, commandLineOnlyNote) {
+				fl.Usage += commandLineOnlyNote
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
+
+// envName is the environment variable of a flag.
+func envName(flag string) string {
+	return "NEO4JCTL_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
 // bindViper lets every flag of cmd be set by a NEO4JCTL_<FLAG> environment
 // variable (dashes become underscores) when it was not given on the command
-// line. This is the only place viper is used.
+// line, except the safety gates (commandLineOnly): their variables are
+// reported on stderr as ignored. This is the only place viper is used.
 func bindViper(v *viper.Viper, cmd *cobra.Command) error {
 	v.SetEnvPrefix("NEO4JCTL")
 	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
@@ -167,6 +285,12 @@ func bindViper(v *viper.Viper, cmd *cobra.Command) error {
 	var firstErr error
 	cmd.Flags().VisitAll(func(fl *pflag.Flag) {
 		if firstErr != nil || fl.Changed {
+			return
+		}
+		if commandLineOnly[fl.Name] {
+			if _, set := os.LookupEnv(envName(fl.Name)); set {
+				fmt.Fprintf(cmd.ErrOrStderr(), "Warning: %s is ignored: --%s is taken only from the command line.\n", envName(fl.Name), fl.Name)
+			}
 			return
 		}
 		if err := v.BindEnv(fl.Name); err != nil {
@@ -179,7 +303,7 @@ func bindViper(v *viper.Viper, cmd *cobra.Command) error {
 				val = strings.Trim(val, "[]")
 			}
 			if err := cmd.Flags().Set(fl.Name, val); err != nil {
-				firstErr = usageErrorf(cmd, "NEO4JCTL_%s: %v", strings.ToUpper(strings.ReplaceAll(fl.Name, "-", "_")), err)
+				firstErr = usageErrorf(cmd, "%s: %v", envName(fl.Name), err)
 			}
 		}
 	})

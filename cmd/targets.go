@@ -3,6 +3,7 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,7 +19,16 @@ import (
 // recursing, so a fleet is one folder of cluster files.
 func expandFiles(args []string) ([]string, error) {
 	var out []string
+	stdin := false
 	for _, a := range args {
+		if a == stdinFile {
+			if stdin {
+				return nil, errors.New("-f - reads the cluster file from stdin, which can be read once")
+			}
+			stdin = true
+			out = append(out, a)
+			continue
+		}
 		st, err := os.Stat(a)
 		if err != nil {
 			return nil, err
@@ -47,15 +57,44 @@ func expandFiles(args []string) ([]string, error) {
 	return out, nil
 }
 
+// stdinFile is the -f value that reads the cluster file from stdin
+// (kubectl's convention); stdinName names it in messages.
+const (
+	stdinFile = "-"
+	stdinName = "stdin"
+)
+
+// loadTarget loads one cluster file, or stdin's for "-" (stdin nil: a
+// command that cannot read it).
+func loadTarget(path, flagNS string, stdin io.Reader) (*pipeline.Target, error) {
+	if path != stdinFile {
+		return pipeline.Load(path, flagNS)
+	}
+	if stdin == nil {
+		return nil, errors.New("-f -: this command cannot read the cluster file from stdin; name the file")
+	}
+	data, err := io.ReadAll(stdin)
+	if err != nil {
+		return nil, fmt.Errorf("-f -: read stdin: %w", err)
+	}
+	return pipeline.LoadData(stdinName, data, flagNS)
+}
+
 // loadTargets loads every cluster file before anything is planned, and
-// reports every problem of every file at once.
+// reports every problem of every file at once. "-" is not read: a
+// command that reads stdin calls loadTargetsFrom.
 func loadTargets(files []string, flagNS string) ([]*pipeline.Target, error) {
+	return loadTargetsFrom(nil, files, flagNS)
+}
+
+// loadTargetsFrom is loadTargets that reads "-" from stdin.
+func loadTargetsFrom(stdin io.Reader, files []string, flagNS string) ([]*pipeline.Target, error) {
 	// Loading and rendering is CPU work, a millisecond or so per file: a
 	// fleet's files load on every core, and are then checked in file order.
 	loaded := make([]*pipeline.Target, len(files))
 	loadErrs := make([]error, len(files))
 	eachIndex(len(files), runtime.GOMAXPROCS(0), func(i int) {
-		loaded[i], loadErrs[i] = pipeline.Load(files[i], flagNS)
+		loaded[i], loadErrs[i] = loadTarget(files[i], flagNS, stdin)
 	})
 
 	var (

@@ -46,7 +46,8 @@ func Detect(ctx context.Context, r *pipeline.Runner, t *pipeline.Target, opts Op
 	rep := FromPlan(p, obs, t)
 	rep.ModeReason = reason
 	rep.Warnings = append(rep.Warnings, refused...)
-	rep.Violations = EvaluateLive(append(RulesOf(t.Cluster), opts.Policies...), obs)
+	// Never nil: the JSON report says "violations": [] when there are none.
+	rep.Violations = append([]Violation{}, EvaluateLive(append(RulesOf(t.Cluster), opts.Policies...), obs)...)
 	if opts.Now != nil {
 		at := opts.Now().UTC()
 		rep.CheckedAt = &at

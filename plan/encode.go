@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,6 +30,8 @@ type document struct {
 	Warnings      []string       `json:"warnings"`
 	Conflicts     []wireConflict `json:"conflicts,omitempty"`
 	Freshness     wireFreshness  `json:"freshness"`
+	Targets       []string       `json:"targets,omitempty"`
+	Excludes      []string       `json:"excludes,omitempty"`
 }
 
 type wireUnknown struct {
@@ -130,6 +133,7 @@ func Encode(w io.Writer, p *Plan) error {
 		Steps:    []wireStep{},
 		Refusals: []wireRefusal{},
 		Warnings: append([]string{}, p.Warnings...),
+		Targets:  p.Targets, Excludes: p.Excludes,
 		Freshness: wireFreshness{ClusterFileSHA256: p.Freshness.ClusterFileSHA256, RenderedDigest: p.Freshness.RenderedDigest,
 			Neo4jDigest: p.Freshness.Neo4jDigest, Objects: []wireObject{}},
 	}
@@ -176,6 +180,102 @@ func Encode(w io.Writer, p *Plan) error {
 	return nil
 }
 
+// FleetEntry is one cluster of a fleet's plan: its plan, or the error that
+// kept it from being planned.
+type FleetEntry struct {
+	File      string
+	Namespace string
+	Cluster   string
+	Plan      *Plan
+	Err       error
+}
+
+type fleetDocument struct {
+	FormatVersion string           `json:"format_version"`
+	Fleet         bool             `json:"fleet"`
+	Summary       wireFleetSummary `json:"summary"`
+	Plans         []wireFleetEntry `json:"plans"`
+}
+
+type wireFleetSummary struct {
+	Clusters      int `json:"clusters"`
+	WithChanges   int `json:"with_changes"`
+	NotApplicable int `json:"not_applicable"`
+	Failed        int `json:"failed"`
+	wireSummary
+}
+
+type wireFleetEntry struct {
+	File      string           `json:"file"`
+	Namespace string           `json:"namespace"`
+	Cluster   string           `json:"cluster"`
+	Error     string           `json:"error,omitempty"`
+	Plan      *json.RawMessage `json:"plan"`
+}
+
+// FleetSummary counts a fleet's plans; the step counts add up every
+// planned cluster's.
+type FleetSummary struct {
+	Clusters, WithChanges, NotApplicable, Failed int
+	Summary
+}
+
+// SummarizeFleet counts entries.
+func SummarizeFleet(entries []FleetEntry) FleetSummary {
+	s := FleetSummary{Clusters: len(entries)}
+	for _, e := range entries {
+		switch {
+		case e.Err != nil || e.Plan == nil:
+			s.Failed++
+			continue
+		case !e.Plan.Applicable():
+			s.NotApplicable++
+		}
+		if e.Plan.HasChanges() {
+			s.WithChanges++
+		}
+		s.Add += e.Plan.Summary.Add
+		s.Change += e.Plan.Summary.Change
+		s.Destroy += e.Plan.Summary.Destroy
+		s.Neo4jSteps += e.Plan.Summary.Neo4jSteps
+		s.Irreversible += e.Plan.Summary.Irreversible
+	}
+	return s
+}
+
+// EncodeFleet writes a fleet's plans as one JSON document (so a fleet's
+// `plan -o json` is parseable as a whole): a summary and, per cluster in
+// file order, its file, its name and either its plan document (as Encode
+// writes it) or its error.
+func EncodeFleet(w io.Writer, entries []FleetEntry) error {
+	fs := SummarizeFleet(entries)
+	doc := fleetDocument{FormatVersion: FormatVersion, Fleet: true, Plans: []wireFleetEntry{},
+		Summary: wireFleetSummary{Clusters: fs.Clusters, WithChanges: fs.WithChanges, NotApplicable: fs.NotApplicable,
+			Failed: fs.Failed, wireSummary: wireSummary(fs.Summary)}}
+	for _, e := range entries {
+		we := wireFleetEntry{File: e.File, Namespace: e.Namespace, Cluster: e.Cluster}
+		if e.Err != nil {
+			we.Error = e.Err.Error()
+		}
+		if e.Plan != nil {
+			var b bytes.Buffer
+			if err := Encode(&b, e.Plan); err != nil {
+				return err
+			}
+			raw := json.RawMessage(bytes.TrimSpace(b.Bytes()))
+			we.Plan = &raw
+		}
+		doc.Plans = append(doc.Plans, we)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("encode fleet plan: %w", err)
+	}
+	return nil
+}
+
 // Decode reads a plan written by Encode. It refuses a format_version it does
 // not know rather than guess at a saved plan's meaning.
 func Decode(r io.Reader) (*Plan, error) {
@@ -189,6 +289,7 @@ func Decode(r io.Reader) (*Plan, error) {
 	}
 	p := &Plan{FormatVersion: doc.FormatVersion, Cluster: doc.Cluster, Namespace: doc.Namespace, Edition: doc.Edition,
 		KubeMode: doc.KubeMode, Incomplete: doc.Incomplete, Summary: Summary(doc.Summary), Warnings: doc.Warnings,
+		Targets: doc.Targets, Excludes: doc.Excludes,
 		Freshness: Freshness{ClusterFileSHA256: doc.Freshness.ClusterFileSHA256, RenderedDigest: doc.Freshness.RenderedDigest,
 			Neo4jDigest: doc.Freshness.Neo4jDigest}}
 	if doc.CreatedAt != nil {

@@ -94,6 +94,85 @@ func CheckFresh(saved, now *Plan) error {
 	return nil
 }
 
+// MismatchError is returned by CheckSameSteps: the saved plan's steps are
+// not those a fresh plan computes. Diffs name each step that differs.
+type MismatchError struct {
+	Diffs []string
+}
+
+func (e *MismatchError) Error() string {
+	return fmt.Sprintf("Saved plan does not match what a fresh plan would do: %s; nothing was applied (run neo4jctl plan again)", strings.Join(e.Diffs, "; "))
+}
+
+// CheckSameSteps compares the steps of a saved plan with those of a plan
+// just computed from the same cluster file and the same live state (after
+// CheckFresh), and returns a *MismatchError unless they are the same. The
+// freshness record says the inputs have not moved, but it cannot vouch
+// for the steps: a plan file is only JSON, and a step added to it (a
+// delete of a Service, a DROP SERVER) would otherwise run without a
+// prompt. Every field that drives apply is compared — address, action,
+// kind, irreversibility, dependencies, sequence, the object and the
+// parameters of each statement (replicas, partition, server, database,
+// setting, rollout) — and nothing that is only displayed.
+func CheckSameSteps(saved, fresh *Plan) error {
+	if saved == nil || fresh == nil {
+		return fmt.Errorf("check saved plan: missing plan")
+	}
+	fm := map[string]Step{}
+	for _, s := range fresh.Steps {
+		fm[s.ID] = s
+	}
+	sm := map[string]bool{}
+	var diffs []string
+	for _, s := range saved.Steps {
+		sm[s.ID] = true
+		f, ok := fm[s.ID]
+		switch {
+		case !ok:
+			diffs = append(diffs, fmt.Sprintf("step %s (%s %s) is not in a fresh plan", s.ID, s.Action, s.Address))
+		case stepKey(s) != stepKey(f):
+			diffs = append(diffs, fmt.Sprintf("step %s (%s %s) differs from a fresh plan's (%s %s)", s.ID, s.Action, s.Address, f.Action, f.Address))
+		}
+	}
+	for _, f := range fresh.Steps {
+		if !sm[f.ID] {
+			diffs = append(diffs, fmt.Sprintf("a fresh plan's step %s (%s %s) is not in the saved plan", f.ID, f.Action, f.Address))
+		}
+	}
+	if len(diffs) > 0 {
+		return &MismatchError{Diffs: diffs}
+	}
+	return nil
+}
+
+// stepKey is the canonical JSON of the fields of a step that drive apply.
+// The display-only fields of ServerStep (name, from and to state) are left
+// out with the step's reason and diffs.
+func stepKey(s Step) string {
+	var srv *ServerStep
+	if s.Server != nil {
+		c := *s.Server
+		c.Name, c.FromState, c.ToState = "", "", ""
+		srv = &c
+	}
+	deps := s.DependsOn
+	if len(deps) == 0 {
+		deps = nil
+	}
+	return digest(struct {
+		ID, Address, Action, Kind, Sequence string
+		Irreversible                        bool
+		DependsOn                           []string
+		Object                              *ObjectRef
+		Replicas, Partition                 *int32
+		Server                              *ServerStep
+		Database                            *DatabaseStep
+		Setting                             *SettingStep
+		Rollout                             *Rollout
+	}{s.ID, s.Address, string(s.Action), string(s.Kind), s.Sequence, s.Irreversible, deps, s.Object,
+		s.Replicas, s.Partition, srv, s.Database, s.Setting, s.Rollout})
+}
+
 func freshness(d Desired, k state.Kube, n state.Neo4j, neoKnown bool) Freshness {
 	f := Freshness{ClusterFileSHA256: d.ClusterFileSHA256}
 	var rendered []any

@@ -112,6 +112,11 @@ type Plan struct {
 	Conflicts []Conflict
 	// Freshness drives saved-plan staleness checks (CheckFresh).
 	Freshness Freshness
+	// Targets and Excludes are the --target and --exclude the plan was
+	// computed with: apply recomputes a saved plan with them before
+	// CheckSameSteps. They only ever narrow a plan.
+	Targets  []string
+	Excludes []string
 }
 
 // Step is one thing apply does, in order.

@@ -7,7 +7,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/neo4jctl/neo4jctl/internal/state"
 )
@@ -98,21 +97,38 @@ func (c *Client) applyManagerConflicts(ctx context.Context, p prepared, conflict
 }
 
 // Delete deletes the object ref names, with background propagation (owned
-// objects follow, as with kubectl delete). An object already gone is not an
-// error; one replaced since it was observed (another UID) is, so a stale plan
-// never deletes what it did not see.
+// objects follow, as with kubectl delete). It reads the object first and
+// deletes only one that is neo4jctl's (checkPrunable: a member of its
+// cluster's ApplySet that neo4jctl wrote), with that object's UID as a
+// precondition, so what was checked is what goes. An object already gone
+// is not an error; one replaced since it was observed (another UID than
+// ref's) is, so a stale plan never deletes what it did not see.
 func (c *Client) Delete(ctx context.Context, ref Ref) error {
 	m, err := c.RESTMapping(ref.GVK())
 	if err != nil {
 		return fmt.Errorf("delete %s: %w", ref.Address(), err)
 	}
 	ri := c.resourceFor(m, ref.Namespace)
-	policy := metav1.DeletePropagationBackground
-	opts := metav1.DeleteOptions{PropagationPolicy: &policy}
-	if ref.UID != "" {
-		uid := types.UID(ref.UID)
-		opts.Preconditions = &metav1.Preconditions{UID: &uid}
+	var live *unstructured.Unstructured
+	err = c.retry(ctx, "get "+ref.Address(), func(ctx context.Context) error {
+		var err error
+		live, err = ri.Get(ctx, ref.Name, metav1.GetOptions{})
+		return err
+	})
+	switch {
+	case IsNotFound(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("delete %s: read it first: %w", ref.Address(), err)
+	case ref.UID != "" && string(live.GetUID()) != ref.UID:
+		return fmt.Errorf("delete %s: the object was replaced since it was observed (uid %s, now %s); plan again", ref.Address(), ref.UID, live.GetUID())
 	}
+	if err := checkPrunable(live, ref.Address()); err != nil {
+		return err
+	}
+	policy := metav1.DeletePropagationBackground
+	uid := live.GetUID()
+	opts := metav1.DeleteOptions{PropagationPolicy: &policy, Preconditions: &metav1.Preconditions{UID: &uid}}
 	err = c.retry(ctx, "delete "+ref.Address(), func(ctx context.Context) error {
 		return ri.Delete(ctx, ref.Name, opts)
 	})
@@ -120,7 +136,7 @@ func (c *Client) Delete(ctx context.Context, ref Ref) error {
 	case err == nil, IsNotFound(err):
 		return nil
 	case apierrors.IsConflict(err):
-		return fmt.Errorf("delete %s: the object was replaced since it was observed (uid %s); plan again: %w", ref.Address(), ref.UID, err)
+		return fmt.Errorf("delete %s: the object was replaced since it was observed (uid %s); plan again: %w", ref.Address(), uid, err)
 	}
 	return fmt.Errorf("delete %s: %w", ref.Address(), err)
 }

@@ -241,6 +241,62 @@ func (c *Client) unwantedMembers(ctx context.Context, inv InventoryRef, gk schem
 	return out, nil
 }
 
+// splitForeign keeps as orphans only the members neo4jctl may delete: in
+// the cluster's own namespace, and written by neo4jctl (a neo4jctl entry in
+// their managedFields). A label is only a claim anyone with patch rights
+// can make: an object someone else labelled into the set is reported as
+// foreign, never pruned.
+func splitForeign(orphans []state.Object, inv InventoryRef) (own, foreign []state.Object) {
+	for _, o := range orphans {
+		if o.Namespace == inv.Namespace && appliedByNeo4jctl(o.Managers) {
+			own = append(own, o)
+		} else {
+			foreign = append(foreign, o)
+		}
+	}
+	return own, foreign
+}
+
+// appliedByNeo4jctl reports whether neo4jctl's field manager holds fields
+// of the object.
+func appliedByNeo4jctl(managers []state.FieldManager) bool {
+	for _, m := range managers {
+		if m.Manager == FieldManager {
+			return true
+		}
+	}
+	return false
+}
+
+// NotPrunableError refuses a delete of an object that is not neo4jctl's to
+// delete.
+type NotPrunableError struct {
+	Address string
+	Reason  string
+}
+
+func (e *NotPrunableError) Error() string {
+	return fmt.Sprintf("refusing to delete %s: %s; delete it yourself if it should go", e.Address, e.Reason)
+}
+
+// checkPrunable is the last check before a delete, on the live object: it
+// must be labelled as a member of the ApplySet of the cluster it names, in
+// its own namespace, and neo4jctl must have written it.
+func checkPrunable(u *unstructured.Unstructured, address string) error {
+	cluster := u.GetLabels()[ClusterLabel]
+	if cluster == "" {
+		return &NotPrunableError{Address: address, Reason: "it has no " + ClusterLabel + " label"}
+	}
+	inv := InventoryRef{Namespace: u.GetNamespace(), Cluster: cluster}
+	if got := u.GetLabels()[ApplySetPartOfLabel]; got != inv.ID() {
+		return &NotPrunableError{Address: address, Reason: fmt.Sprintf("it is not a member of cluster %s/%s's ApplySet (%s=%q)", inv.Namespace, cluster, ApplySetPartOfLabel, got)}
+	}
+	if !appliedByNeo4jctl(managersOf(managedFieldsOf(u.Object))) {
+		return &NotPrunableError{Address: address, Reason: "neo4jctl never wrote it (no " + FieldManager + " entry in its managedFields): someone else labelled it into the set"}
+	}
+	return nil
+}
+
 // listMapping resolves a kind the inventory names (it records group/kinds,
 // no versions) to a resource to list. A list returns the same objects
 // whichever served version it names, and every built-in kind neo4jctl

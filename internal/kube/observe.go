@@ -146,7 +146,7 @@ func (c *Client) observe(parent context.Context, desired []*unstructured.Unstruc
 			return err
 		}
 		o, err := c.orphansOf(ctx, inv, kinds, want, pf, ms)
-		k.Orphans = o
+		k.Orphans, k.Foreign = splitForeign(o, inv)
 		return err
 	})
 	run(func() error {

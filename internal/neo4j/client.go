@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/url"
@@ -73,6 +74,15 @@ type Config struct {
 	// MaxTransactionRetryTime bounds the retries of one idempotent
 	// statement (default 30 s).
 	MaxTransactionRetryTime time.Duration
+	// WriteTimeout bounds each administration statement that writes
+	// (ENABLE, DEALLOCATE, DROP SERVER, CREATE DATABASE …), retries of an
+	// idempotent one included; 0 means none. A write holds apply's Lease:
+	// without a deadline one that never answers (a leader lost mid-commit,
+	// a port-forward to a Pod that went away) would hold it forever. The
+	// deadline is the client's: the server may still carry the statement
+	// out, so after a timeout (IsWriteTimeout) the outcome is unknown and
+	// the state must be read again before anything else is decided.
+	WriteTimeout time.Duration
 	// UserAgent is sent to the server (default "neo4jctl").
 	UserAgent string
 	// OnRetry, when set, is called before an idempotent statement is sent
@@ -362,19 +372,58 @@ func (c *Client) read(ctx context.Context, stmt string) ([]row, error) {
 	return c.retrying(ctx, stmt, false)
 }
 
-// writeIdempotent runs an idempotent administration statement, retrying.
+// writeIdempotent runs an idempotent administration statement, retrying,
+// within the write deadline.
 func (c *Client) writeIdempotent(ctx context.Context, stmt string) ([]row, error) {
-	return c.retrying(ctx, stmt, true)
+	wctx, cancel := c.writeDeadline(ctx)
+	defer cancel()
+	rows, err := c.retrying(wctx, stmt, true)
+	return rows, c.timedOut(ctx, wctx, err)
 }
 
 // writeOnce sends a non-idempotent statement exactly once in an auto-commit
-// transaction. After an error the outcome is unknown: re-read state.
+// transaction, within the write deadline. After an error the outcome is
+// unknown: re-read state.
 func (c *Client) writeOnce(ctx context.Context, stmt string) ([]row, error) {
-	rows, err := c.runOnce(ctx, stmt, true)
+	wctx, cancel := c.writeDeadline(ctx)
+	defer cancel()
+	rows, err := c.runOnce(wctx, stmt, true)
 	if err != nil {
-		return nil, c.fail(stmt, err)
+		return nil, c.timedOut(ctx, wctx, c.fail(stmt, err))
 	}
 	return rows, nil
+}
+
+// ErrWriteTimeout is in the chain of the error of a write that did not
+// answer within Config.WriteTimeout.
+var ErrWriteTimeout = errors.New("no answer within the write deadline")
+
+// IsWriteTimeout reports whether err is a write that ran out of its
+// deadline: its outcome is unknown.
+func IsWriteTimeout(err error) bool { return errors.Is(err, ErrWriteTimeout) }
+
+func (c *Client) writeDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.cfg.WriteTimeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, c.cfg.WriteTimeout)
+}
+
+// timedOut turns the error of a write whose own deadline (not the
+// caller's context) ended it into one that says so.
+func (c *Client) timedOut(parent, wctx context.Context, err error) error {
+	if err == nil || parent.Err() != nil || !errors.Is(wctx.Err(), context.DeadlineExceeded) {
+		return err
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		e = c.fail("write", err)
+	}
+	out := *e
+	out.Kind = KindCanceled
+	out.Message = fmt.Sprintf("no answer within %s (the Neo4j write deadline); the statement may still take effect: read SHOW SERVERS and SHOW DATABASES before deciding anything else", c.cfg.WriteTimeout)
+	out.Err = fmt.Errorf("%w: %w", ErrWriteTimeout, context.DeadlineExceeded)
+	return &out
 }
 
 // retrying runs stmt until it succeeds, fails with an error that retrying

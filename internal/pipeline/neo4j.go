@@ -41,6 +41,8 @@ type Neo4jAccess struct {
 	OnRetry func(attempt int, err error)
 	// ConnectTimeout bounds opening a connection.
 	ConnectTimeout time.Duration
+	// WriteTimeout bounds each Neo4j write (neo4j.Config.WriteTimeout).
+	WriteTimeout time.Duration
 	// ObserveTimeout bounds one observation of the Neo4j plane (default
 	// 60 s): a Bolt read has no deadline of its own, and a read through a
 	// port-forward whose Pod went away would otherwise never return.
@@ -165,7 +167,7 @@ func (a Neo4jAccess) Connect(ctx context.Context, kc *kube.Client, t *Target) (*
 	}
 	cfg := neo4j.Config{
 		Username: user, Password: pw, CACertPEM: a.CACertPEM, Resolver: resolver,
-		OnRetry: a.OnRetry, ConnectTimeout: a.ConnectTimeout,
+		OnRetry: a.OnRetry, ConnectTimeout: a.ConnectTimeout, WriteTimeout: a.WriteTimeout,
 	}
 	var lastErr error
 	for _, cand := range candidates {

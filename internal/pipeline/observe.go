@@ -172,6 +172,7 @@ func (r *Runner) Plan(ctx context.Context, t *Target, opts plan.Options) (*plan.
 		return nil, obs, fmt.Errorf("%s: %w", t.Name(), err)
 	}
 	p.Warnings = append(p.Warnings, VersionWarnings(t, obs.Kube.ServerVersion)...)
+	p.Warnings = append(p.Warnings, ForeignWarnings(obs.Kube)...)
 	return p, obs, nil
 }
 

@@ -79,5 +79,10 @@ type Kube struct {
 	// Orphans are objects listed in neo4jctl's inventory (ApplySet) that the
 	// cluster file no longer renders: candidates for deletion.
 	Orphans []Object `json:"orphans,omitempty"`
+	// Foreign are objects labelled as members of the inventory that
+	// neo4jctl never wrote (no neo4jctl entry in their managedFields) or
+	// that lie outside the cluster's namespace: someone else put them in
+	// the set. They are reported, never deleted.
+	Foreign []Object `json:"foreign,omitempty"`
 	Pods    []Pod    `json:"pods,omitempty"`
 }

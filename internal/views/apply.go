@@ -19,6 +19,9 @@ type ApplyView interface {
 	// Error reports an error that ended apply outside any step (the lock,
 	// a stale plan, a refused preflight).
 	Error(err error)
+	// Interrupted reports that Ctrl-C stopped apply, and what it left
+	// behind: an outcome the user asked for, not an error.
+	Interrupted(msg string)
 }
 
 // ApplyViewOptions say where an apply view writes.
@@ -142,6 +145,8 @@ func (v *humanApply) StepFinished(s plan.Step, r apply.StepResult) {
 
 func (v *humanApply) Error(err error) { v.line("%s", v.st.destroy("Error: "+err.Error())) }
 
+func (v *humanApply) Interrupted(msg string) { v.line("%s", v.st.change("Interrupted: "+msg)) }
+
 // Summary prints the result table when something did not go to plan (a
 // clean run has already said everything line by line) and the summary line.
 func (v *humanApply) Summary(r *apply.Result) {
@@ -193,7 +198,8 @@ func dur(d time.Duration) string {
 // jsonApply writes one JSON object per line, Terraform's machine-readable
 // UI shape: "@level", "@message", "@timestamp", "type" and the event's
 // fields. Types: message, apply_start, apply_progress, apply_retry,
-// apply_complete, apply_errored, apply_skipped, error, change_summary.
+// apply_complete, apply_errored, apply_skipped, error, interrupted,
+// change_summary.
 type jsonApply struct {
 	o  ApplyViewOptions
 	mu sync.Mutex
@@ -275,6 +281,10 @@ func (v *jsonApply) StepFinished(s plan.Step, r apply.StepResult) {
 
 func (v *jsonApply) Error(err error) {
 	v.emit("error", "error", err.Error(), nil)
+}
+
+func (v *jsonApply) Interrupted(msg string) {
+	v.emit("warn", "interrupted", msg, nil)
 }
 
 func (v *jsonApply) Summary(r *apply.Result) {

@@ -8,8 +8,10 @@ import (
 	"github.com/neo4jctl/neo4jctl/plan"
 )
 
-// compactPlan lists one line per changing step (waits left out), refusals
-// and the summary: what users of terraform plan -compact ask for.
+// compactPlan lists one line per changing step (waits left out), refusals,
+// warnings and the summary: what users of terraform plan -compact ask for.
+// A warning stays: it is often the only mention of something plan chose
+// not to do (an object it will not delete).
 type compactPlan struct{}
 
 func (compactPlan) Render(w io.Writer, p *plan.Plan) error {
@@ -25,6 +27,9 @@ func (compactPlan) Render(w io.Writer, p *plan.Plan) error {
 	}
 	for _, r := range p.Refusals {
 		fmt.Fprintf(bw, "refused %s: %s (fix: %s)\n", r.Address, r.Reason, r.Fix)
+	}
+	for _, w := range p.Warnings {
+		fmt.Fprintf(bw, "warning: %s\n", w)
 	}
 	fmt.Fprintln(bw, SummaryLine(p))
 	return bw.Flush()
