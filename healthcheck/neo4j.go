@@ -20,8 +20,13 @@ const (
 	IDStatusCheck = "neo4j.statuscheck"
 )
 
-func neo4jUnknown(id, title, reason string) Check {
-	return Check{ID: id, Title: title, Status: Unknown, Summary: "could not read Neo4j: " + reason,
+// neo4jUnread is a Neo4j check that could not run: UNKNOWN, or SKIP when
+// the user asked not to read Neo4j (--skip-neo4j).
+func neo4jUnread(in *Input, id, title string) Check {
+	if in.Neo4jSkipped {
+		return Check{ID: id, Title: title, Status: Skip, Summary: "Neo4j not read (--skip-neo4j)"}
+	}
+	return Check{ID: id, Title: title, Status: Unknown, Summary: "could not read Neo4j: " + in.Neo4j.Reason,
 		Fix: "check that a server Pod is Ready and the credentials in spec.auth.secretRef are right; --neo4j-uri connects elsewhere"}
 }
 
@@ -89,7 +94,7 @@ func checkServers(in *Input) Check {
 		return c
 	}
 	if !in.Neo4j.Reachable {
-		return neo4jUnknown(c.ID, c.Title, in.Neo4j.Reason)
+		return neo4jUnread(in, c.ID, c.Title)
 	}
 	byPod := map[string][]state.Server{}
 	for _, id := range sortedServerIDs(in.Neo4j.Servers) {
@@ -158,7 +163,7 @@ func checkStrays(in *Input) Check {
 		return c
 	}
 	if !in.Neo4j.Reachable {
-		return neo4jUnknown(c.ID, c.Title, in.Neo4j.Reason)
+		return neo4jUnread(in, c.ID, c.Title)
 	}
 	var strays []string
 	for _, id := range sortedServerIDs(in.Neo4j.Servers) {
@@ -208,7 +213,7 @@ func allocWhere(in *Input, a state.DatabaseAllocation) string {
 func checkDatabaseStatus(in *Input) Check {
 	c := Check{ID: IDDatabases, Title: "Databases as requested"}
 	if !in.Neo4j.Reachable {
-		return neo4jUnknown(c.ID, c.Title, in.Neo4j.Reason)
+		return neo4jUnread(in, c.ID, c.Title)
 	}
 	names, by := allocsByDB(in.Neo4j.Databases)
 	var bad []string
@@ -240,7 +245,7 @@ func checkDatabaseStatus(in *Input) Check {
 func checkTopology(in *Input) Check {
 	c := Check{ID: IDTopology, Title: "Database topology"}
 	if !in.Neo4j.Reachable {
-		return neo4jUnknown(c.ID, c.Title, in.Neo4j.Reason)
+		return neo4jUnread(in, c.ID, c.Title)
 	}
 	_, by := allocsByDB(in.Neo4j.Databases)
 	var fails, warns, ok []string
@@ -319,7 +324,7 @@ func SplitBrainSuspects(rows []state.DatabaseAllocation) []string {
 func checkWriters(in *Input) Check {
 	c := Check{ID: IDWriters, Title: "One writer per database"}
 	if !in.Neo4j.Reachable {
-		return neo4jUnknown(c.ID, c.Title, in.Neo4j.Reason)
+		return neo4jUnread(in, c.ID, c.Title)
 	}
 	names, by := allocsByDB(in.Neo4j.Databases)
 	w := writers(in.Neo4j.Databases)
@@ -378,7 +383,7 @@ func checkStatusCheck(in *Input) Check {
 		c.Status, c.Summary = Skip, "Community Edition has no cluster status check"
 		return c
 	case !in.Neo4j.Reachable:
-		return neo4jUnknown(c.ID, c.Title, in.Neo4j.Reason)
+		return neo4jUnread(in, c.ID, c.Title)
 	case in.StatusCheckErr != "":
 		c.Status, c.Summary = Unknown, "CALL dbms.cluster.statusCheck failed: "+in.StatusCheckErr
 		c.Fix = "the procedure exists from Neo4j 5.24; check that the user may run it"

@@ -103,6 +103,9 @@ type Input struct {
 	// Neo4j is SHOW SERVERS and SHOW DATABASES (Reachable false with a
 	// Reason when it could not be read).
 	Neo4j state.Neo4j
+	// Neo4jSkipped is set when the user asked not to read Neo4j: its
+	// checks are SKIP instead of UNKNOWN.
+	Neo4jSkipped bool
 	// StatusCheck holds the rows of CALL dbms.cluster.statusCheck([]);
 	// StatusCheckErr says why it could not run. Neither is set for a
 	// version without the procedure (before 5.24).
