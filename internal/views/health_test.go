@@ -88,3 +88,39 @@ func TestHealthJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestStatusView(t *testing.T) {
+	o := &healthcheck.Overview{
+		Cluster: "graph/prod", Edition: "enterprise", Version: "5.26.0", PDB: "0 disruptions allowed",
+		Servers: []healthcheck.ServerOverview{
+			{Pod: "prod-0", Node: "node-a", Ready: true, Age: "3h0m", Server: "s0", State: "Enabled", Health: "Available", Hosting: []string{"movies", "system"}},
+			{Pod: "prod-1", Ready: false},
+		},
+		Databases: []healthcheck.DatabaseOverview{{Name: "movies", Asked: "3p/0s", Requested: "3p/0s", Online: "2p/0s", Writer: "s0",
+			Allocations: []string{"s0: primary online", "s2: primary store copying"}}},
+		Health: healthReport(),
+	}
+	v, err := NewStatusView(FormatHuman, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := v.Render(&b, []*healthcheck.Overview{o}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Cluster graph/prod\nEdition: enterprise   Version: 5.26.0\nDisruption budget: 0 disruptions allowed\nHealth: FAIL (1 FAIL, 1 WARN, 1 PASS, 1 SKIP)\n",
+		"POD     NODE    READY  RESTARTS  AGE   SERVER  STATE    HEALTH     HOSTING\n",
+		"prod-0  node-a  true   0         3h0m  s0      Enabled  Available  movies,system\n",
+		"prod-1  -       false  0         -     -       -        -          -\n",
+		"movies    3p/0s  3p/0s      2p/0s   s0      s0: primary online; s2: primary store copying\n",
+		"  FAIL    Servers Enabled and Available: 2 of 3 servers Enabled and Available\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("got\n%s\nwant it to contain %q", b.String(), want)
+		}
+	}
+	if _, err := NewStatusView("markdown", false); err == nil {
+		t.Error("markdown: got no error")
+	}
+}
