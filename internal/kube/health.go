@@ -10,7 +10,9 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -151,27 +153,33 @@ func (c *Client) ObserveHealth(ctx context.Context, inv InventoryRef) (state.Kub
 		mine["PodDisruptionBudget/"+p.Name] = true
 	}
 	for _, e := range events.Items {
-		obj := e.InvolvedObject.Kind + "/" + e.InvolvedObject.Name
-		if !mine[obj] {
-			continue
+		if h, ok := eventHealth(e, mine); ok {
+			out.Events = append(out.Events, h)
 		}
-		last := e.LastTimestamp.Time
-		if last.IsZero() {
-			last = e.EventTime.Time
-		}
-		if last.IsZero() && e.Series != nil {
-			last = e.Series.LastObservedTime.Time
-		}
-		count := e.Count
-		if e.Series != nil && e.Series.Count > count {
-			count = e.Series.Count
-		}
-		out.Events = append(out.Events, state.EventHealth{
-			Type: e.Type, Object: obj, Reason: e.Reason, Message: e.Message, Count: max(count, 1), Last: last,
-		})
 	}
 	sort.SliceStable(out.Events, func(i, j int) bool { return out.Events[i].Last.After(out.Events[j].Last) })
 	return out, nil
+}
+
+// eventHealth turns an event about one of objects ("Kind/name") into its
+// state form; ok is false for events about anything else.
+func eventHealth(e corev1.Event, objects map[string]bool) (state.EventHealth, bool) {
+	obj := e.InvolvedObject.Kind + "/" + e.InvolvedObject.Name
+	if !objects[obj] {
+		return state.EventHealth{}, false
+	}
+	last := e.LastTimestamp.Time
+	if last.IsZero() {
+		last = e.EventTime.Time
+	}
+	if last.IsZero() && e.Series != nil {
+		last = e.Series.LastObservedTime.Time
+	}
+	count := e.Count
+	if e.Series != nil && e.Series.Count > count {
+		count = e.Series.Count
+	}
+	return state.EventHealth{Type: e.Type, Object: obj, Reason: e.Reason, Message: e.Message, Count: max(count, 1), Last: last}, true
 }
 
 func claimOfSets(claim string, sets []appsv1.StatefulSet) bool {
@@ -183,4 +191,110 @@ func claimOfSets(claim string, sets []appsv1.StatefulSet) bool {
 		}
 	}
 	return false
+}
+
+// LiveObjects GETs each object as it is in the API server, status
+// included, for a support bundle. An object that does not exist is left
+// out; other failures are returned per object, keyed by its address.
+// Secrets are returned without their data: a bundle must never hold a
+// credential, masked or not.
+func (c *Client) LiveObjects(ctx context.Context, objs []*unstructured.Unstructured, namespace string) ([]*unstructured.Unstructured, map[string]error) {
+	out := make([]*unstructured.Unstructured, len(objs))
+	errs := map[string]error{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	limit := make(chan struct{}, c.opts.Workers)
+	for i, o := range objs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			limit <- struct{}{}
+			defer func() { <-limit }()
+			m, err := c.RESTMapping(o.GroupVersionKind())
+			var u *unstructured.Unstructured
+			if err == nil {
+				ns := o.GetNamespace()
+				if ns == "" {
+					ns = namespace
+				}
+				err = c.retry(ctx, "get "+o.GetKind()+" "+o.GetName(), func(ctx context.Context) (err error) {
+					u, err = c.resourceFor(m, ns).Get(ctx, o.GetName(), metav1.GetOptions{})
+					return
+				})
+			}
+			switch {
+			case apierrors.IsNotFound(err):
+			case err != nil:
+				mu.Lock()
+				errs[o.GetKind()+"/"+o.GetName()] = err
+				mu.Unlock()
+			default:
+				if u.GetKind() == "Secret" {
+					unstructured.RemoveNestedField(u.Object, "data")
+					unstructured.RemoveNestedField(u.Object, "stringData")
+				}
+				unstructured.RemoveNestedField(u.Object, "metadata", "managedFields")
+				out[i] = u
+			}
+		}()
+	}
+	wg.Wait()
+	var kept []*unstructured.Unstructured
+	for _, u := range out {
+		if u != nil {
+			kept = append(kept, u)
+		}
+	}
+	return kept, errs
+}
+
+// ClusterPodObjects lists the cluster's Pods as unstructured objects
+// (status included), for a support bundle.
+func (c *Client) ClusterPodObjects(ctx context.Context, inv InventoryRef) ([]*unstructured.Unstructured, error) {
+	var l *unstructured.UnstructuredList
+	err := c.retry(ctx, "list pods", func(ctx context.Context) (err error) {
+		l, err = c.dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "pods"}).Namespace(inv.Namespace).
+			List(ctx, metav1.ListOptions{LabelSelector: ClusterLabel + "=" + inv.Cluster})
+		return
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*unstructured.Unstructured, 0, len(l.Items))
+	for i := range l.Items {
+		unstructured.RemoveNestedField(l.Items[i].Object, "metadata", "managedFields")
+		out = append(out, &l.Items[i])
+	}
+	return out, nil
+}
+
+// EventsAbout lists every event (all types) in namespace whose object is
+// one of objects ("Kind/name"), newest first.
+func (c *Client) EventsAbout(ctx context.Context, namespace string, objects map[string]bool) ([]state.EventHealth, error) {
+	var l *corev1.EventList
+	err := c.retry(ctx, "list events", func(ctx context.Context) (err error) {
+		l, err = c.core.Events(namespace).List(ctx, metav1.ListOptions{})
+		return
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []state.EventHealth
+	for _, e := range l.Items {
+		if h, ok := eventHealth(e, objects); ok {
+			out = append(out, h)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Last.After(out[j].Last) })
+	return out, nil
+}
+
+// PodLogs returns the last tail lines of a container's log.
+func (c *Client) PodLogs(ctx context.Context, namespace, pod, container string, tail int64) ([]byte, error) {
+	var b []byte
+	err := c.retry(ctx, "logs "+pod, func(ctx context.Context) (err error) {
+		b, err = c.core.Pods(namespace).GetLogs(pod, &corev1.PodLogOptions{Container: container, TailLines: &tail}).DoRaw(ctx)
+		return
+	})
+	return b, err
 }
