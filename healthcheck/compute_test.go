@@ -116,7 +116,10 @@ func TestChecks(t *testing.T) {
 			in.Kube.Pods[0].Containers[0] = state.ContainerHealth{Name: "neo4j", Ready: true, RestartCount: 1, LastTermination: "Completed", LastFinished: now.Add(-5 * time.Minute)}
 		}, IDRestarts, Warn, []string{"1 restart"}},
 		{"claim pending", func(in *Input) { in.Kube.Claims[2].Phase = "Pending"; in.Kube.Claims[2].StorageClass = "fast" }, IDClaims, Fail,
-			[]string{"2 of 3 claims Bound", `data-prod-2 (Pod prod-2): Pending, storage class "fast"`}},
+			[]string{"2 of 3 claims the Pods mount Bound", `data-prod-2 (Pod prod-2): Pending, storage class "fast"`}},
+		{"leftover claim pending", func(in *Input) {
+			in.Kube.Claims = append(in.Kube.Claims, state.ClaimHealth{Name: "data-prod-3", Phase: "Pending", StorageClass: "fast"})
+		}, IDClaims, Warn, []string{`data-prod-3: Pending, storage class "fast", no Pod mounts it`}},
 		{"pdb at zero", func(in *Input) { in.Kube.PDBs[0].DisruptionsAllowed = 0; in.Kube.PDBs[0].CurrentHealthy = 2 }, IDPDB, Fail,
 			[]string{"next voluntary eviction", "will be refused", "0 allowed, 2 healthy of 3"}},
 		{"pdb missing", func(in *Input) { in.Kube.PDBs = nil }, IDPDB, Fail, []string{"not found"}},

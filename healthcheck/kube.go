@@ -148,14 +148,32 @@ func checkClaims(in *Input) Check {
 			}
 		}
 	}
-	c.Evidence = bad
-	if len(bad) > 0 {
-		c.Status = Fail
-		c.Summary = fmt.Sprintf("%d of %d claims Bound", bound, bound+len(bad))
-		c.Fix = "kubectl -n " + in.Expected.Namespace + " describe pvc <name>: a Pending claim waits for a provisioner or a volume of its storage class"
-		return c
+	// A claim of the StatefulSet's templates whose Pod does not exist (a
+	// removed ordinal's, or one made ahead of a scale-out) serves nothing
+	// now: not Bound, it is worth a look, not a failure.
+	var leftover []string
+	for _, cl := range in.Kube.Claims {
+		if seen[cl.Name] {
+			continue
+		}
+		if cl.Phase != "Bound" {
+			leftover = append(leftover, fmt.Sprintf("%s: %s, storage class %q, no Pod mounts it", cl.Name, cl.Phase, cl.StorageClass))
+		}
 	}
-	c.Status, c.Summary = Pass, fmt.Sprintf("%d of %d claims Bound", bound, bound)
+	switch {
+	case len(bad) > 0:
+		c.Status = Fail
+		c.Summary = fmt.Sprintf("%d of %d claims the Pods mount Bound", bound, bound+len(bad))
+		c.Evidence = append(bad, leftover...)
+		c.Fix = "kubectl -n " + in.Expected.Namespace + " describe pvc <name>: a Pending claim waits for a provisioner or a volume of its storage class"
+	case len(leftover) > 0:
+		c.Status = Warn
+		c.Summary = fmt.Sprintf("%d of %d claims the Pods mount Bound; %d other claims not Bound", bound, bound, len(leftover))
+		c.Evidence = leftover
+		c.Fix = "delete a claim no ordinal will use again (kubectl -n " + in.Expected.Namespace + " delete pvc <name>); a scale-out would mount it as it is"
+	default:
+		c.Status, c.Summary = Pass, fmt.Sprintf("%d of %d claims Bound", bound, bound)
+	}
 	return c
 }
 
