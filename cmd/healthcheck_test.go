@@ -206,6 +206,27 @@ func TestHealthcheckFaults(t *testing.T) {
 	}
 	eventually("available again", healthcheck.IDStatusCheck, healthcheck.Pass)
 
+	// A Pod made not Ready (kwok leaves a status it has already set
+	// alone): the Pods check names it and the PodDisruptionBudget, which
+	// allows one server down, now refuses the next eviction.
+	setReady := func(status corev1.ConditionStatus) {
+		t.Helper()
+		patch := `{"status":{"conditions":[{"type":"Ready","status":"` + string(status) + `"}]}}`
+		if _, err := f.cs.CoreV1().Pods(f.ns).Patch(ctx, "quickstart-1", types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}, "status"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setReady(corev1.ConditionFalse)
+	code, doc, c = eventually("pod not ready", healthcheck.IDPDB, healthcheck.Fail)
+	if code != ExitUnhealthy || !strings.Contains(c.Summary, "the next voluntary eviction (a node drain, a cluster upgrade) will be refused") {
+		t.Errorf("pod not ready: got exit %d, PDB %q", code, c.Summary)
+	}
+	if p := check(code, doc, healthcheck.IDPods); p.Status != healthcheck.Fail || !strings.Contains(strings.Join(p.Evidence, "\n"), "quickstart-1: not Ready") {
+		t.Errorf("pod not ready: Pods check got %s %q", p.Status, p.Evidence)
+	}
+	setReady(corev1.ConditionTrue)
+	eventually("ready again", healthcheck.IDPDB, healthcheck.Pass)
+
 	// Members disagreeing on the leader: a WARN, exit 0 unless --fail-on warn.
 	f.sim.SetSplitBrain("movies", true)
 	code, _, c = eventually("leader disagreement", healthcheck.IDStatusCheck, healthcheck.Warn)
