@@ -4,8 +4,15 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +24,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/neo4jctl/neo4jctl/e2e/testenv"
 	"github.com/neo4jctl/neo4jctl/healthcheck"
 	"github.com/neo4jctl/neo4jctl/internal/neo4j"
 	"github.com/neo4jctl/neo4jctl/internal/views"
@@ -347,4 +355,75 @@ func (f *driftFixture) healthcheck(kubeconfig string, extra ...string) (int, *vi
 		return code, nil, errOut + out
 	}
 	return code, &doc, errOut
+}
+
+// A certificate Secret expiring in 3 days fails the TLS check (read from
+// tls.crt; the key is never read). Neo4j is skipped here: its checks are
+// then SKIP, not UNKNOWN.
+func TestHealthcheckCertificateExpiry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	env := testenv.Shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ns := testenv.Namespace(t, env)
+	cs, err := env.Clientset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("../examples/quickstart.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(b), "namespace: neo4j", "namespace: "+ns, 1)
+	s = strings.Replace(s, "  servers: 3\n", "  servers: 3\n  tls:\n    secretName: quickstart-tls\n    scopes: [cluster]\n", 1)
+	file := filepath.Join(t.TempDir(), "cluster.yaml")
+	if err := os.WriteFile(file, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notAfter := time.Now().Add(72 * time.Hour)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "quickstart"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cs.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "quickstart-tls"}, Type: corev1.SecretTypeTLS,
+		Data: map[string][]byte{
+			"tls.crt": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+			"tls.key": pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &driftFixture{t: t, file: file}
+	code, doc, errOut := f.healthcheck(env.Kubeconfig, "--skip-neo4j")
+	if doc == nil {
+		t.Fatalf("exit %d, no report: %s", code, errOut)
+	}
+	var tls, servers healthcheck.Check
+	for _, c := range doc.Reports[0].Checks {
+		switch c.ID {
+		case healthcheck.IDTLS:
+			tls = c
+		case healthcheck.IDServers:
+			servers = c
+		}
+	}
+	if code != ExitUnhealthy || tls.Status != healthcheck.Fail || !strings.Contains(strings.Join(tls.Evidence, "\n"), "quickstart-tls: CN=quickstart expires "+notAfter.UTC().Format(time.RFC3339)) {
+		t.Errorf("got exit %d, TLS %s %q %q; want exit 3 and a FAIL naming the Secret and the expiry", code, tls.Status, tls.Summary, tls.Evidence)
+	}
+	if servers.Status != healthcheck.Skip {
+		t.Errorf("--skip-neo4j: servers check got %s, want SKIP", servers.Status)
+	}
 }
