@@ -300,6 +300,11 @@ func TestHealthcheckFaults(t *testing.T) {
 			t.Errorf("bundle lacks %s; MANIFEST:\n%s", name, files[dir+"MANIFEST"])
 		}
 	}
+	// Every container's log is either in the bundle or named, with the
+	// error, in the MANIFEST (kwok's kubelet serves no logs).
+	if _, ok := files[dir+"logs/quickstart-0_neo4j.log"]; !ok && !strings.Contains(files[dir+"MANIFEST"], "Not collected:\n  logs/quickstart-0_neo4j.log: ") {
+		t.Errorf("quickstart-0's log neither collected nor listed as not collected:\n%s", files[dir+"MANIFEST"])
+	}
 	for name, body := range files {
 		if strings.Contains(body, driftPassword) {
 			t.Errorf("bundle file %s holds the canary password", name)

@@ -130,9 +130,11 @@ func TestChecks(t *testing.T) {
 		{"warning event", func(in *Input) {
 			in.Kube.Events = []state.EventHealth{
 				{Type: "Warning", Object: "Pod/prod-1", Reason: "BackOff", Message: "Back-off restarting failed container", Count: 7, Last: now.Add(-10 * time.Minute)},
+				{Type: "Warning", Object: "Pod/prod-1", Reason: "BackOff", Message: "Back-off restarting failed container ", Count: 2, Last: now.Add(-12 * time.Minute)},
 				{Type: "Warning", Object: "Pod/prod-1", Reason: "Old", Count: 1, Last: now.Add(-2 * time.Hour)},
+				{Type: "Normal", Object: "Pod/prod-1", Reason: "Pulled", Count: 1, Last: now.Add(-time.Minute)},
 			}
-		}, IDEvents, Warn, []string{"1 Warning event in the last hour", "Pod/prod-1 BackOff ×7, 10m0s ago: Back-off restarting"}},
+		}, IDEvents, Warn, []string{"1 Warning event in the last hour", "Pod/prod-1 BackOff ×9, 10m0s ago: Back-off restarting"}},
 		{"kube unreadable", func(in *Input) { in.KubeErr = "forbidden" }, IDPods, Unknown, []string{"forbidden"}},
 
 		{"server unavailable", func(in *Input) {

@@ -250,12 +250,32 @@ func checkEvents(in *Input) Check {
 	if in.KubeErr != "" {
 		return kubeUnknown(c.ID, c.Title, in.KubeErr)
 	}
-	var lines []string
+	// The same occurrence is often recorded twice (a core/v1 Event and an
+	// events.k8s.io series): one line per object, reason and message, the
+	// counts summed, the latest time kept, in order of first appearance.
+	type key struct{ object, reason, message string }
+	merged := map[key]*state.EventHealth{}
+	var order []key
 	for _, e := range in.Kube.Events {
 		if e.Type != "Warning" || in.Now.Sub(e.Last) > eventWindow {
 			continue
 		}
-		lines = append(lines, fmt.Sprintf("%s %s ×%d, %s ago: %s", e.Object, e.Reason, e.Count, ago(in.Now, e.Last), strings.TrimSpace(e.Message)))
+		k := key{e.Object, e.Reason, strings.TrimSpace(e.Message)}
+		if m, ok := merged[k]; ok {
+			m.Count += e.Count
+			if e.Last.After(m.Last) {
+				m.Last = e.Last
+			}
+			continue
+		}
+		e := e
+		merged[k] = &e
+		order = append(order, k)
+	}
+	var lines []string
+	for _, k := range order {
+		e := merged[k]
+		lines = append(lines, fmt.Sprintf("%s %s ×%d, %s ago: %s", k.object, k.reason, e.Count, ago(in.Now, e.Last), k.message))
 	}
 	if len(lines) == 0 {
 		c.Status, c.Summary = Pass, "no Warning events in the last hour"

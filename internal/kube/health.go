@@ -289,12 +289,13 @@ func (c *Client) EventsAbout(ctx context.Context, namespace string, objects map[
 	return out, nil
 }
 
-// PodLogs returns the last tail lines of a container's log.
+// PodLogs returns the last tail lines of a container's log. It is tried
+// once: a kubelet that serves no logs (a node gone, kwok) answers the same
+// on every retry, and a support bundle records the error and moves on.
 func (c *Client) PodLogs(ctx context.Context, namespace, pod, container string, tail int64) ([]byte, error) {
-	var b []byte
-	err := c.retry(ctx, "logs "+pod, func(ctx context.Context) (err error) {
-		b, err = c.core.Pods(namespace).GetLogs(pod, &corev1.PodLogOptions{Container: container, TailLines: &tail}).DoRaw(ctx)
-		return
-	})
-	return b, err
+	b, err := c.core.Pods(namespace).GetLogs(pod, &corev1.PodLogOptions{Container: container, TailLines: &tail}).DoRaw(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("logs of %s/%s container %s: %w", namespace, pod, container, err)
+	}
+	return b, nil
 }
