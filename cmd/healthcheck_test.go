@@ -431,4 +431,19 @@ func TestHealthcheckCertificateExpiry(t *testing.T) {
 	if servers.Status != healthcheck.Skip {
 		t.Errorf("--skip-neo4j: servers check got %s, want SKIP", servers.Status)
 	}
+
+	// A fleet: -f DIR checks every cluster file in it, one report each.
+	other := strings.Replace(s, "name: quickstart\n", "name: second\n", 1)
+	if err := os.WriteFile(filepath.Join(filepath.Dir(file), "second.yaml"), []byte(other), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.file = filepath.Dir(file)
+	code, doc, errOut = f.healthcheck(env.Kubeconfig, "--skip-neo4j")
+	if doc == nil || len(doc.Reports) != 2 || doc.Reports[0].Cluster != ns+"/quickstart" || doc.Reports[1].Cluster != ns+"/second" || code != ExitUnhealthy {
+		t.Fatalf("fleet: got exit %d, %+v (%s); want two reports, quickstart then second", code, doc, errOut)
+	}
+	// The second cluster was never applied: its Pods are missing.
+	if c := doc.Reports[1].Checks[0]; c.ID != healthcheck.IDPods || c.Status != healthcheck.Fail || !strings.Contains(strings.Join(c.Evidence, "\n"), "second-0: missing") {
+		t.Errorf("fleet: second cluster's Pods check got %+v", c)
+	}
 }

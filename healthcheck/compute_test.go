@@ -173,6 +173,9 @@ func TestChecks(t *testing.T) {
 			IDTopology, Fail, []string{"orders: does not exist"}},
 
 		{"no writer", func(in *Input) { dbRow(in, "movies", "id-prod-0").Writer = false }, IDWriters, Fail, []string{"movies: no server reports itself writer"}},
+		{"composite database has no writer", func(in *Input) {
+			in.Neo4j.Databases = append(in.Neo4j.Databases, state.DatabaseAllocation{Name: "all", Type: "composite", RequestedStatus: "online", CurrentStatus: "online"})
+		}, IDWriters, Pass, nil},
 		{"split-brain on one read", func(in *Input) { dbRow(in, "movies", "id-prod-2").Writer = true }, IDWriters, Warn,
 			[]string{"movies: split-brain: 2 servers report themselves writer", "server-prod-0 (Pod prod-0) reports role primary, writer", "server-prod-2 (Pod prod-2) reports role primary, writer", "a single read"}},
 		{"split-brain gone on the second read", func(in *Input) {

@@ -334,8 +334,10 @@ func checkWriters(in *Input) Check {
 	}
 	var fails, warns, ok []string
 	for _, name := range names {
+		// A composite database has no store and no writer of its own
+		// (Operations Manual, database-administration/composite-databases).
 		online := slices.ContainsFunc(by[name], func(a state.DatabaseAllocation) bool {
-			return a.RequestedStatus == "online"
+			return a.RequestedStatus == "online" && a.Type != "composite"
 		})
 		switch n := len(w[name]); {
 		case n > 1:
