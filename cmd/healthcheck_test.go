@@ -23,9 +23,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/neo4jctl/neo4jctl/e2e/testenv"
 	"github.com/neo4jctl/neo4jctl/healthcheck"
+	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 	"github.com/neo4jctl/neo4jctl/internal/neo4j"
 	"github.com/neo4jctl/neo4jctl/internal/views"
 )
@@ -150,6 +152,19 @@ func TestHealthcheckFaults(t *testing.T) {
 	// bound) may make the verdict WARN; nothing worse.
 	if !strings.Contains(out, "Health: PASS") && !strings.Contains(out, "Health: WARN") {
 		t.Errorf("status: got\n%s\nwant Health: PASS or WARN", out)
+	}
+
+	// status --watch redraws until stopped (appending when piped); a
+	// SIGTERM-like stop is a clean exit.
+	wctx, stopWatch := context.WithCancelCause(ctx)
+	time.AfterFunc(2500*time.Millisecond, func() { stopWatch(errTerminated) })
+	wio, _, wout, _ := iostreams.Test()
+	wflags := genericclioptions.NewConfigFlags(true)
+	wflags.KubeConfig = &kc
+	wcode := Run(wctx, &Factory{IO: wio, KubeFlags: wflags, Build: BuildInfo{Version: "test"}},
+		[]string{"status", "-f", f.file, "--watch", "--interval", "500ms", "--neo4j-password-file", f.pwFile})
+	if n := strings.Count(wout.String(), "Cluster "+f.ns+"/quickstart\n"); wcode != ExitOK || n < 2 {
+		t.Errorf("status --watch: got exit %d and %d screens, want exit 0 and at least 2", wcode, n)
 	}
 
 	// A database offline with a status message.
