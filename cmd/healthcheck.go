@@ -6,11 +6,14 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/neo4jctl/neo4jctl/healthcheck"
 	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 	"github.com/neo4jctl/neo4jctl/internal/pipeline"
+	"github.com/neo4jctl/neo4jctl/internal/state"
 	"github.com/neo4jctl/neo4jctl/internal/views"
 	"github.com/neo4jctl/neo4jctl/manifests"
 )
@@ -31,7 +34,11 @@ type HealthcheckOptions struct {
 	// the first read shows two writers for a database.
 	Recheck            time.Duration
 	StatusCheckTimeout time.Duration
-	cluster            clusterFlags
+	// VolumeStats is auto, on or off: whether the store usage check reads
+	// the kubelets' volume stats, and whether a refused node proxy makes it
+	// UNKNOWN (on) or SKIP (auto).
+	VolumeStats string
+	cluster     clusterFlags
 
 	runner func() (*pipeline.Runner, error)
 	now    func() time.Time
@@ -63,6 +70,9 @@ Exit codes: 0 every check PASS or SKIP (WARN too, unless --fail-on warn),
 			if _, err := views.NewHealthView(opts.Output, false); err != nil {
 				return usageErrorf(cmd, "-o: %v", err)
 			}
+			if err := opts.validateVolumeStats(); err != nil {
+				return usageErrorf(cmd, "%v", err)
+			}
 			if opts.FailOn != "fail" && opts.FailOn != "warn" {
 				return usageErrorf(cmd, "--fail-on must be fail or warn, got %q", opts.FailOn)
 			}
@@ -81,8 +91,21 @@ Exit codes: 0 every check PASS or SKIP (WARN too, unless --fail-on warn),
 	fl.IntVar(&opts.Parallel, "parallel", 8, "clusters checked at once in a fleet")
 	fl.DurationVar(&opts.Recheck, "split-brain-recheck", 5*time.Second, "wait this long and read SHOW DATABASES again when two servers report themselves writer for one database")
 	fl.DurationVar(&opts.StatusCheckTimeout, "status-check-timeout", time.Second, "how long each member may take to replicate dbms.cluster.statusCheck's entry")
+	opts.addVolumeStatsFlag(fl)
 	opts.cluster.add(fl)
 	return cmd
+}
+
+func (o *HealthcheckOptions) addVolumeStatsFlag(fl *pflag.FlagSet) {
+	fl.StringVar(&o.VolumeStats, "volume-stats", "auto", "read store usage from the kubelets through the node proxy (needs get on nodes/proxy): auto (skip the check when refused), on (UNKNOWN when refused) or off")
+}
+
+func (o *HealthcheckOptions) validateVolumeStats() error {
+	switch o.VolumeStats {
+	case "auto", "on", "off":
+		return nil
+	}
+	return fmt.Errorf("--volume-stats must be auto, on or off, got %q", o.VolumeStats)
 }
 
 // Run checks every cluster, prints the reports in file order and decides
@@ -142,6 +165,9 @@ func (o *HealthcheckOptions) observe(ctx context.Context, r *pipeline.Runner, t 
 			in.KubeErr = err.Error()
 		}
 		in.Kube = k
+		if err == nil {
+			o.observeVolumes(ctx, r, t, &in)
+		}
 		if name := in.Expected.TLSSecret; name != "" {
 			pem, err := r.Kube.ReadSecretKey(ctx, t.Namespace, name, "tls.crt")
 			if err == nil {
@@ -198,6 +224,40 @@ func (o *HealthcheckOptions) observeNeo4j(ctx context.Context, r *pipeline.Runne
 		return
 	}
 	in.Recheck.Databases = dbs
+}
+
+// observeVolumes reads each node's kubelet volume stats for the claims of
+// the cluster's Pods.
+func (o *HealthcheckOptions) observeVolumes(ctx context.Context, r *pipeline.Runner, t *pipeline.Target, in *healthcheck.Input) {
+	if o.VolumeStats == "off" {
+		in.VolumesSkip = "not read (--volume-stats=off)"
+		return
+	}
+	seen := map[string]bool{}
+	for _, p := range in.Kube.Pods {
+		if p.Node == "" || seen[p.Node] {
+			continue
+		}
+		seen[p.Node] = true
+		data, err := r.Kube.NodeStatsSummary(ctx, p.Node)
+		var vols []state.VolumeUsage
+		if err == nil {
+			vols, err = healthcheck.ParseVolumeStats(data, t.Namespace)
+		}
+		if err != nil {
+			// A refusal by RBAC or by the node proxy (a kubelet address the
+			// API server will not proxy to) is a property of the cluster,
+			// not a passing fault: auto skips the check and says why.
+			if o.VolumeStats == "auto" && (apierrors.IsForbidden(err) || apierrors.IsBadRequest(err) || apierrors.IsNotFound(err) || apierrors.IsServiceUnavailable(err)) {
+				in.VolumesSkip = fmt.Sprintf("the node proxy refused the kubelet's volume stats (%v); --volume-stats=on makes this UNKNOWN", err)
+			} else {
+				in.VolumesErr = err.Error()
+			}
+			in.Volumes = nil
+			return
+		}
+		in.Volumes = append(in.Volumes, vols...)
+	}
 }
 
 // expectedOf is what the cluster file asks for, in the terms the checks use.

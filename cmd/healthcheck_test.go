@@ -136,6 +136,16 @@ func TestHealthcheckFaults(t *testing.T) {
 	if c := check(code, doc, healthcheck.IDStatusCheck); !strings.Contains(strings.Join(c.Evidence, "\n"), "movies: 3 of 3 members replicate") {
 		t.Errorf("statusCheck evidence: got %q, want movies' three members", c.Evidence)
 	}
+	// The API server will not proxy to kwok's loopback kubelets, so store
+	// usage cannot be read here (its check is tested over a Summary API
+	// response in package healthcheck): SKIP by default, UNKNOWN when
+	// asked for.
+	if c := check(code, doc, healthcheck.IDStorage); c.Status != healthcheck.Skip || !strings.Contains(c.Summary, "the node proxy refused") {
+		t.Errorf("store usage: got %s %q, want SKIP saying the node proxy refused", c.Status, c.Summary)
+	}
+	if code, doc, _ := f.healthcheck(kc, "--volume-stats", "on"); code != ExitUnhealthy || check(code, doc, healthcheck.IDStorage).Status != healthcheck.Unknown {
+		t.Errorf("--volume-stats on: got exit %d, want 3 with the store usage UNKNOWN", code)
+	}
 	if c := check(code, doc, healthcheck.IDPDB); !strings.Contains(c.Summary, "1 disruption allowed") {
 		t.Errorf("PDB: got %q, want 1 disruption allowed", c.Summary)
 	}

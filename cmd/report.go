@@ -55,6 +55,9 @@ Exit codes: 0 bundle written (whatever the cluster's health), 1 error.`,
 			if opts.LogsTail < 0 {
 				return usageErrorf(cmd, "--logs-tail must be 0 or more, got %d", opts.LogsTail)
 			}
+			if err := opts.validateVolumeStats(); err != nil {
+				return usageErrorf(cmd, "%v", err)
+			}
 			opts.FlagNamespace = flagNamespace(f)
 			opts.runner = func() (*pipeline.Runner, error) { return newRunner(f, &opts.cluster) }
 			if runF != nil {
@@ -70,6 +73,7 @@ Exit codes: 0 bundle written (whatever the cluster's health), 1 error.`,
 	fl.IntVar(&opts.Parallel, "parallel", 8, "clusters read at once in a fleet")
 	fl.DurationVar(&opts.Recheck, "split-brain-recheck", 5*time.Second, "wait this long and read SHOW DATABASES again when two servers report themselves writer for one database")
 	fl.DurationVar(&opts.StatusCheckTimeout, "status-check-timeout", time.Second, "how long each member may take to replicate dbms.cluster.statusCheck's entry")
+	opts.addVolumeStatsFlag(fl)
 	opts.cluster.add(fl)
 	return cmd
 }

@@ -50,6 +50,9 @@ Exit codes: as healthcheck (0 healthy, 1 error, 3 a FAIL or UNKNOWN check).`,
 			if opts.Watch && opts.Interval <= 0 {
 				return usageErrorf(cmd, "--interval must be positive, got %s", opts.Interval)
 			}
+			if err := opts.validateVolumeStats(); err != nil {
+				return usageErrorf(cmd, "%v", err)
+			}
 			opts.FlagNamespace = flagNamespace(f)
 			opts.runner = func() (*pipeline.Runner, error) { return newRunner(f, &opts.cluster) }
 			if runF != nil {
@@ -66,6 +69,7 @@ Exit codes: as healthcheck (0 healthy, 1 error, 3 a FAIL or UNKNOWN check).`,
 	fl.DurationVar(&opts.Interval, "interval", 2*time.Second, "time between redraws with --watch")
 	fl.DurationVar(&opts.Recheck, "split-brain-recheck", 5*time.Second, "wait this long and read SHOW DATABASES again when two servers report themselves writer for one database")
 	fl.DurationVar(&opts.StatusCheckTimeout, "status-check-timeout", time.Second, "how long each member may take to replicate dbms.cluster.statusCheck's entry")
+	opts.addVolumeStatsFlag(fl)
 	opts.cluster.add(fl)
 	return cmd
 }

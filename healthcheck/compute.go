@@ -7,7 +7,7 @@ func Compute(in Input) *Report {
 	for _, check := range []func(*Input) Check{
 		checkPods, checkRestarts, checkClaims, checkPDB, checkRollout, checkEvents,
 		checkServers, checkStrays, checkDatabaseStatus, checkTopology, checkWriters, checkStatusCheck,
-		checkMemory, checkTLS,
+		checkStorage, checkMemory, checkTLS,
 	} {
 		c := check(&in)
 		if c.Status.Worse(r.Status) {

@@ -44,6 +44,7 @@ func healthy() Input {
 			Containers: []state.ContainerHealth{{Name: "neo4j", Ready: true}},
 		})
 		in.Kube.Claims = append(in.Kube.Claims, state.ClaimHealth{Name: "data-" + pod, Phase: "Bound", Capacity: "2Gi"})
+		in.Volumes = append(in.Volumes, state.VolumeUsage{Claim: "data-" + pod, Pod: pod, UsedBytes: 512 << 20, CapacityBytes: 100 << 30})
 		in.Neo4j.Servers[id] = state.Server{ID: id, Name: "server-" + pod, Address: host(i) + ":7687",
 			State: state.ServerEnabled, Health: state.HealthAvailable, Hosting: []string{"movies", "system"}}
 		for _, db := range []string{"system", "movies"} {
@@ -200,6 +201,15 @@ func TestChecks(t *testing.T) {
 		{"statusCheck failed", func(in *Input) { in.StatusCheck, in.StatusCheckErr = nil, "procedure not found" }, IDStatusCheck, Unknown, []string{"procedure not found"}},
 		{"statusCheck absent before 5.24", func(in *Input) { in.StatusCheck = nil; in.Neo4j.Version = "5.20.0" }, IDStatusCheck, Skip, []string{"5.20.0"}},
 
+		{"store at 96 % of the claim", func(in *Input) { in.Volumes[1].UsedBytes = 2 << 30 * 96 / 100 },
+			IDStorage, Fail, []string{"data-prod-1 (Pod prod-1): 1966Mi of 2Gi used (96 %)", "spec.storage.data.size"}},
+		{"store at 85 % of the claim", func(in *Input) { in.Volumes[1].UsedBytes = 2 << 30 * 85 / 100 }, IDStorage, Warn, []string{"(85 %)"}},
+		{"claim capacity unknown: the filesystem's", func(in *Input) {
+			in.Kube.Claims[0].Capacity = ""
+			in.Volumes[0].CapacityBytes = 600 << 20
+		}, IDStorage, Warn, []string{"data-prod-0 (Pod prod-0): 512Mi of 600Mi used (85 %)"}},
+		{"volume stats unreadable", func(in *Input) { in.Volumes, in.VolumesErr = nil, "forbidden" }, IDStorage, Unknown, []string{"forbidden", "nodes/proxy"}},
+		{"volume stats off", func(in *Input) { in.Volumes, in.VolumesSkip = nil, "--volume-stats=off" }, IDStorage, Skip, []string{"--volume-stats=off"}},
 		{"heap and page cache too big", func(in *Input) { in.Expected.Memory[0].PageCache = 700 << 20 }, IDMemory, Fail,
 			[]string{"heap 384Mi + page cache 700Mi = 1084Mi of a 1Gi limit", "OOMKilled"}},
 		{"little room", func(in *Input) { in.Expected.Memory[0].PageCache = 600 << 20 }, IDMemory, Warn, []string{"984Mi of a 1Gi limit"}},
@@ -263,7 +273,7 @@ func TestChecks(t *testing.T) {
 // related lists checks that one fault legitimately moves together.
 func related(broken, other string) bool {
 	groups := [][]string{
-		{IDPods, IDRestarts, IDClaims, IDPDB, IDRollout, IDEvents},
+		{IDPods, IDRestarts, IDClaims, IDPDB, IDRollout, IDEvents, IDStorage},
 		{IDServers, IDStrays, IDDatabases, IDTopology, IDWriters, IDStatusCheck},
 	}
 	for _, g := range groups {

@@ -117,6 +117,14 @@ type Input struct {
 	// none was taken.
 	Recheck *Recheck
 
+	// Volumes are the claims' usage from the kubelets. VolumesErr says why
+	// they could not be read (the check is then UNKNOWN); VolumesSkip, when
+	// set, why the check does not apply (--volume-stats=off, or auto and
+	// the node proxy refused).
+	Volumes     []state.VolumeUsage
+	VolumesErr  string
+	VolumesSkip string
+
 	// Certificates are the TLS certificates of the cluster's Secret.
 	Certificates []Certificate
 	// CertificateErr says why the TLS Secret could not be read.

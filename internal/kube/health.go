@@ -299,3 +299,15 @@ func (c *Client) PodLogs(ctx context.Context, namespace, pod, container string, 
 	}
 	return b, nil
 }
+
+// NodeStatsSummary returns the kubelet Summary API of a node (volume
+// usage among it), read through the API server's node proxy: GET
+// /api/v1/nodes/<node>/proxy/stats/summary. It needs get on nodes/proxy,
+// which many least-privilege roles lack; it is tried once.
+func (c *Client) NodeStatsSummary(ctx context.Context, node string) ([]byte, error) {
+	b, err := c.core.RESTClient().Get().AbsPath("/api/v1/nodes", node, "proxy", "stats", "summary").DoRaw(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("kubelet stats of node %s: %w", node, err)
+	}
+	return b, nil
+}

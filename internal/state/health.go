@@ -88,3 +88,12 @@ type EventHealth struct {
 	Count   int32     `json:"count"`
 	Last    time.Time `json:"last"`
 }
+
+// VolumeUsage is one claim's filesystem usage as the kubelet reports it
+// (Summary API, GET /api/v1/nodes/<node>/proxy/stats/summary).
+type VolumeUsage struct {
+	Claim         string `json:"claim"`
+	Pod           string `json:"pod"`
+	UsedBytes     int64  `json:"usedBytes"`
+	CapacityBytes int64  `json:"capacityBytes"`
+}
