@@ -25,8 +25,11 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
+	"github.com/neo4jctl/neo4jctl/e2e/harness"
+	"github.com/neo4jctl/neo4jctl/e2e/neo4jsim"
 	"github.com/neo4jctl/neo4jctl/e2e/testenv"
 	"github.com/neo4jctl/neo4jctl/healthcheck"
+	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 	"github.com/neo4jctl/neo4jctl/internal/neo4j"
 	"github.com/neo4jctl/neo4jctl/internal/views"
@@ -470,5 +473,65 @@ func TestHealthcheckCertificateExpiry(t *testing.T) {
 	// The second cluster was never applied: its Pods are missing.
 	if c := doc.Reports[1].Checks[0]; c.ID != healthcheck.IDPods || c.Status != healthcheck.Fail || !strings.Contains(strings.Join(c.Evidence, "\n"), "second-0: missing") {
 		t.Errorf("fleet: second cluster's Pods check got %+v", c)
+	}
+}
+
+// Community Edition has no SHOW SERVERS and no statusCheck: those checks
+// SKIP, the rest pass, exit 0.
+func TestHealthcheckCommunity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	env := testenv.Shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ns := testenv.Namespace(t, env)
+	b, err := os.ReadFile("../examples/community.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "community.yaml")
+	if err := os.WriteFile(file, []byte(strings.Replace(string(b), "namespace: graphs", "namespace: "+ns, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pw := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pw, []byte("community-pw-1"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := clusterfile.LoadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := harness.PrepareNamespace(ctx, env, c, ns, "community-pw-1"); err != nil {
+		t.Fatal(err)
+	}
+	sim, err := harness.StartSim(ctx, env, c, ns, "community-pw-1", neo4jsim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	f := &driftFixture{t: t, file: file, pwFile: pw}
+	if code, out, errOut := f.run(env.Kubeconfig, "apply", "-f", file, "--auto-approve", "--neo4j-password-file", pw); code != ExitOK {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, doc, errOut := f.healthcheck(env.Kubeconfig)
+	if doc == nil {
+		t.Fatalf("exit %d, no report: %s", code, errOut)
+	}
+	want := map[string]healthcheck.Status{
+		healthcheck.IDServers: healthcheck.Skip, healthcheck.IDStrays: healthcheck.Skip, healthcheck.IDStatusCheck: healthcheck.Skip,
+		healthcheck.IDPods: healthcheck.Pass, healthcheck.IDDatabases: healthcheck.Pass, healthcheck.IDWriters: healthcheck.Pass,
+	}
+	for _, ch := range doc.Reports[0].Checks {
+		if w, ok := want[ch.ID]; ok && ch.Status != w {
+			t.Errorf("%s: got %s (%s %q), want %s", ch.ID, ch.Status, ch.Summary, ch.Evidence, w)
+		}
+		if ch.Status == healthcheck.Fail || ch.Status == healthcheck.Unknown {
+			t.Errorf("%s: %s %s %q", ch.ID, ch.Status, ch.Summary, ch.Evidence)
+		}
+	}
+	if code != ExitOK {
+		t.Errorf("got exit %d, want 0", code)
 	}
 }
