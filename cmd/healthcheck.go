@@ -206,19 +206,24 @@ func (o *HealthcheckOptions) observeNeo4j(ctx context.Context, r *pipeline.Runne
 	if statusErr != nil {
 		in.StatusCheckErr = statusErr.Error()
 	}
+	recheckSplitBrain(ctx, in, o.Recheck, c.Databases)
+}
+
+// recheckSplitBrain reads SHOW DATABASES again after wait when the first
+// read showed two writers for a database: one read cannot tell a leader
+// change in flight from a split-brain, two reads apart can.
+func recheckSplitBrain(ctx context.Context, in *healthcheck.Input, wait time.Duration, read func(context.Context) ([]state.DatabaseAllocation, error)) {
 	if !in.Neo4j.Reachable || len(healthcheck.SplitBrainSuspects(in.Neo4j.Databases)) == 0 {
 		return
 	}
-	// Two writers on one read may be a leader change in flight: read again
-	// after a pause, and let the check tell the two apart.
-	in.Recheck = &healthcheck.Recheck{After: o.Recheck}
+	in.Recheck = &healthcheck.Recheck{After: wait}
 	select {
-	case <-time.After(o.Recheck):
+	case <-time.After(wait):
 	case <-ctx.Done():
 		in.Recheck.Err = ctx.Err().Error()
 		return
 	}
-	dbs, err := c.Databases(ctx)
+	dbs, err := read(ctx)
 	if err != nil {
 		in.Recheck.Err = err.Error()
 		return

@@ -15,6 +15,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,7 @@ import (
 	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 	"github.com/neo4jctl/neo4jctl/internal/neo4j"
+	"github.com/neo4jctl/neo4jctl/internal/state"
 	"github.com/neo4jctl/neo4jctl/internal/views"
 )
 
@@ -533,5 +535,51 @@ func TestHealthcheckCommunity(t *testing.T) {
 	}
 	if code != ExitOK {
 		t.Errorf("got exit %d, want 0", code)
+	}
+}
+
+// Two writers on the first read trigger a second read after the pause:
+// still two is a split-brain (FAIL), one is a leader change (WARN); no
+// second read without a suspect.
+func TestRecheckSplitBrain(t *testing.T) {
+	rows := func(writers ...string) []state.DatabaseAllocation {
+		var out []state.DatabaseAllocation
+		for _, s := range []string{"a", "b", "c"} {
+			out = append(out, state.DatabaseAllocation{Name: "movies", ServerID: s, Role: "primary", RequestedStatus: "online", CurrentStatus: "online",
+				Writer: slices.Contains(writers, s)})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name      string
+		first     []string
+		second    []string
+		wantReads int
+		want      healthcheck.Status
+	}{
+		{"one writer", []string{"a"}, nil, 0, healthcheck.Pass},
+		{"split-brain twice", []string{"a", "c"}, []string{"a", "c"}, 1, healthcheck.Fail},
+		{"leader change in flight", []string{"a", "c"}, []string{"c"}, 1, healthcheck.Warn},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := healthcheck.Input{Neo4j: state.Neo4j{Reachable: true, Edition: "enterprise", Databases: rows(tc.first...)}}
+			reads := 0
+			start := time.Now()
+			recheckSplitBrain(context.Background(), &in, 50*time.Millisecond, func(context.Context) ([]state.DatabaseAllocation, error) {
+				reads++
+				if time.Since(start) < 50*time.Millisecond {
+					t.Errorf("second read after %s, want at least 50ms", time.Since(start))
+				}
+				return rows(tc.second...), nil
+			})
+			if reads != tc.wantReads {
+				t.Fatalf("got %d second reads, want %d", reads, tc.wantReads)
+			}
+			for _, c := range healthcheck.Compute(in).Checks {
+				if c.ID == healthcheck.IDWriters && c.Status != tc.want {
+					t.Errorf("writer check: got %s %q, want %s", c.Status, c.Evidence, tc.want)
+				}
+			}
+		})
 	}
 }
