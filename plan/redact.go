@@ -1,14 +1,93 @@
 package plan
 
+// Redaction. Every value a plan holds passes through redact or
+// redactSetting before it is stored, so the plan's views, its JSON
+// document and saved plan files never carry a credential. Views that print
+// values the plan does not hold (drift's live Neo4j settings, render's
+// objects) pass them through RedactText.
+//
+// What is hidden, everywhere and inside any value:
+//
+//   - every value of a Secret (data and stringData);
+//   - every value whose key names a credential: a neo4j.conf setting, a
+//     ConfigMap key, an env variable (env variables also match "auth",
+//     for NEO4J_AUTH, and any env value taken from a Secret);
+//   - inside any string, the value of a credential-named
+//     key=value pair (also -Dkey=value and key="quoted value"),
+//     --key value flag, and "key": "value" JSON member, and the password
+//     of any URL's userinfo (scheme://user:password@host).
+//
+// A setting, ConfigMap key or env name names a credential when it
+// contains, in any case, one of password, passwd, secret, token, credential
+// or key (credentialWords); a key inside text when it contains one of
+// password, passwd, secret, token, credential, apikey or accesskey, with or without an underscore (textCredentialWords). The list is deliberately broad: hiding a harmless value costs a
+// line of detail, showing a password costs a rotation. The patterns are
+// documented for users in docs/plan-json.md ("Redaction").
+
 import (
 	"regexp"
 	"strings"
 )
 
+// credentialWords are the words that make a setting, ConfigMap key or env
+// name a credential.
+const credentialWords = `password|passwd|secret|token|credential|key`
+
+// textCredentialWords are the words that make a key inside free text name a
+// credential. A bare "key" is left out: in text it is mostly a field name
+// ({"key": "password"} of a secretKeyRef) or a file name
+// (private_key=private.key), not a credential.
+const textCredentialWords = `password|passwd|secret|token|credential|api_?key|access_?key`
+
 // sensitiveConfigKey matches configuration keys whose values must never be
-// shown. It is deliberately broad: hiding a harmless value costs a line of
-// detail, showing a password costs a rotation.
-var sensitiveConfigKey = regexp.MustCompile(`(?i)password|secret|token|credential|key`)
+// shown.
+var sensitiveConfigKey = regexp.MustCompile(`(?i)` + credentialWords)
+
+// Patterns of credentials inside free text. keyChars are the characters of
+// a setting, property or flag name; a value ends at white space or, in a
+// URL query, at & or ;.
+const (
+	keyChars  = `[A-Za-z0-9_.\-]*`
+	credKey   = keyChars + `(?i:` + textCredentialWords + `)` + keyChars
+	textValue = `"[^"]*"|'[^']*'|[^\s"'&;,]+`
+)
+
+var (
+	// kvPair: key=value, -Dkey=value, ?access_token=value.
+	kvPair = regexp.MustCompile(`(` + credKey + `[ \t]*=[ \t]*)(` + textValue + `)`)
+	// flagPair: --key value (the value does not start with -).
+	flagPair = regexp.MustCompile(`((?:^|\s)--?` + credKey + `[ \t]+)("[^"]*"|'[^']*'|[^\s\-"'][^\s]*)`)
+	// credentialFlag is an argv element naming a credential: its value is
+	// the next element.
+	credentialFlag = regexp.MustCompile(`^--?` + credKey + `$`)
+	// jsonMember: "key": "value" inside a JSON document held as a string.
+	jsonMember = regexp.MustCompile(`("` + credKey + `"[ \t]*:[ \t]*)("(?:[^"\\]|\\.)*")`)
+	// urlUserinfo: scheme://user:password@host.
+	urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:]*:)([^\s/@]+)(@)`)
+)
+
+// RedactText returns s with every credential it holds replaced by
+// Sensitive: the values of credential-named key=value pairs, --key value
+// flags and JSON members, and URL passwords. The rest of s is kept, so a
+// reader still sees which setting changed. It is idempotent.
+func RedactText(s string) string {
+	if s == "" || s == Sensitive {
+		return s
+	}
+	s = urlUserinfo.ReplaceAllString(s, "${1}"+Sensitive+"${3}")
+	s = jsonMember.ReplaceAllString(s, `${1}"`+Sensitive+`"`)
+	s = kvPair.ReplaceAllStringFunc(s, func(m string) string {
+		sub := kvPair.FindStringSubmatch(m)
+		return sub[1] + Sensitive
+	})
+	s = flagPair.ReplaceAllString(s, "${1}"+Sensitive)
+	return s
+}
+
+// RedactSetting returns the value of a Neo4j setting as it may be shown:
+// Sensitive when the key names a credential, else the value with any
+// credential inside it hidden.
+func RedactSetting(key, value string) string { return redactSetting(key, value) }
 
 // sensitiveEnvName also catches NEO4J_AUTH ("neo4j/<password>").
 var sensitiveEnvName = regexp.MustCompile(`(?i)password|secret|token|credential|key|auth`)
@@ -48,6 +127,12 @@ func redact(kind string, segs []string, v any) any {
 				}
 			}
 			out[i] = redact(kind, appendSeg(segs, seg), e)
+			// An argv list splits "--password value" into two elements.
+			if prev, ok := x[max(i-1, 0)].(string); ok && i > 0 && credentialFlag.MatchString(prev) {
+				if v, ok := e.(string); ok && !strings.HasPrefix(v, "-") {
+					out[i] = Sensitive
+				}
+			}
 		}
 		return out
 	case string:
@@ -63,7 +148,7 @@ func redact(kind string, segs []string, v any) any {
 		if isEnvValue(segs) && SensitiveKey(envNameOf(segs)) {
 			return Sensitive
 		}
-		return x
+		return RedactText(x)
 	}
 	return v
 }
@@ -103,14 +188,16 @@ func sensitiveEnv(m map[string]any) bool {
 // redactConf hides the values of credential lines in a key=value file.
 func redactConf(s string) string {
 	if !strings.Contains(s, "=") {
-		return s
+		return RedactText(s)
 	}
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
 		m := confLine.FindStringSubmatch(l)
 		if m != nil && SensitiveKey(m[2]) && m[4] != "" {
 			lines[i] = m[1] + m[2] + m[3] + Sensitive
+			continue
 		}
+		lines[i] = RedactText(l)
 	}
 	return strings.Join(lines, "\n")
 }
@@ -120,5 +207,43 @@ func redactSetting(key, value string) string {
 	if SensitiveKey(key) {
 		return Sensitive
 	}
-	return value
+	return RedactText(value)
+}
+
+// RedactValue returns a copy of a JSON-shaped value with RedactText applied
+// to every string in it, for views that print values the plan did not
+// redact (live Neo4j settings in a drift report).
+func RedactValue(v any) any {
+	switch x := v.(type) {
+	case string:
+		return RedactText(x)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = RedactValue(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = RedactValue(e)
+		}
+		return out
+	}
+	return v
+}
+
+// RedactObject returns a copy of a Kubernetes object (JSON-shaped) for
+// `neo4jctl render`: a Secret's values and every credential inside a
+// string (RedactText) are hidden. Unlike a plan it keeps values that are
+// only named like credentials (the private_key file name of an SSL policy,
+// NEO4J_AUTH's $(AUTH_PASSWORD) reference), so that what a file without
+// credentials renders stays fit to apply.
+func RedactObject(obj map[string]any) map[string]any {
+	if kind, _ := obj["kind"].(string); kind == "Secret" {
+		out, _ := redact(kind, nil, obj).(map[string]any)
+		return out
+	}
+	out, _ := RedactValue(obj).(map[string]any)
+	return out
 }
