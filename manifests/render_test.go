@@ -420,3 +420,31 @@ func TestVersionRequirements(t *testing.T) {
 		t.Error("UnmetVersionRequirements(unknown): want an error")
 	}
 }
+
+// TestRenderedSettingsAreRefusedInSpecConfig: every neo4j.conf setting
+// neo4jctl renders itself wins over spec.config, so validate must refuse
+// each of them with the reason instead of letting it be dropped silently
+// (server.http.enabled: "false" was). Only the page cache default may be
+// overridden.
+func TestRenderedSettingsAreRefusedInSpecConfig(t *testing.T) {
+	full := enterprise()
+	full.Spec.TLS = &clusterfile.TLS{SecretName: "g-certs", Scopes: clusterfile.TLSScopes}
+	full.Spec.Monitoring.Metrics.Enabled = true
+	full.Spec.Plugins = []string{"apoc", "graph-data-science"}
+	for name, c := range map[string]*clusterfile.Cluster{"enterprise": full, "calver": calverPools(), "community": community()} {
+		for _, line := range strings.Split(conf(t, render(t, c)), "\n") {
+			key, _, ok := strings.Cut(line, "=")
+			if !ok || strings.HasPrefix(key, "#") || key == "server.memory.pagecache.size" {
+				continue
+			}
+			t.Run(name+"/"+key, func(t *testing.T) {
+				cc := *c
+				cc.Spec.Config = map[string]string{key: "x"}
+				err := cc.Validate()
+				if err == nil || !strings.Contains(err.Error(), "spec.config["+key+"]") {
+					t.Errorf("spec.config[%s] is rendered by neo4jctl but accepted: got %v", key, err)
+				}
+			})
+		}
+	}
+}
