@@ -122,7 +122,7 @@ func typedObjects(c *clusterfile.Cluster, namespace string) ([]runtime.Object, e
 	hash := hashConf(conf)
 
 	typed := []runtime.Object{
-		serviceAccount(c, namespace),
+		withServiceAccountAnnotations(serviceAccount(c, namespace), c),
 		configMap(c, namespace, conf),
 		headlessService(c, namespace),
 		clientService(c, namespace),

@@ -15,7 +15,9 @@ package plan
 //   - inside any string, the value of a credential-named
 //     key=value pair (also -Dkey=value and key="quoted value"),
 //     --key value flag, and "key": "value" JSON member, and the password
-//     of any URL's userinfo (scheme://user:password@host).
+//     of any URL's userinfo (scheme://user:password@host). A value that is
+//     true/false or a short number (auth_minimum_password_length=12) is a
+//     setting about credentials and stays visible.
 //
 // A setting, ConfigMap key or env name names a credential when it
 // contains, in any case, one of password, passwd, secret, token, credential
@@ -62,6 +64,10 @@ var (
 	credentialFlag = regexp.MustCompile(`^--?` + credKey + `$`)
 	// jsonMember: "key": "value" inside a JSON document held as a string.
 	jsonMember = regexp.MustCompile(`("` + credKey + `"[ \t]*:[ \t]*)("(?:[^"\\]|\\.)*")`)
+	// aboutCredential is a value of a setting about credentials rather
+	// than a credential: a boolean, or a short number with an optional
+	// unit (auth_minimum_password_length=12, token_ttl=30m).
+	aboutCredential = regexp.MustCompile(`^(?i:true|false|[0-9]{1,3}[a-z]{0,2})$`)
 	// urlUserinfo: scheme://user:password@host.
 	urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:]*:)([^\s/@]+)(@)`)
 )
@@ -78,6 +84,9 @@ func RedactText(s string) string {
 	s = jsonMember.ReplaceAllString(s, `${1}"`+Sensitive+`"`)
 	s = kvPair.ReplaceAllStringFunc(s, func(m string) string {
 		sub := kvPair.FindStringSubmatch(m)
+		if aboutCredential.MatchString(sub[2]) {
+			return m
+		}
 		return sub[1] + Sensitive
 	})
 	s = flagPair.ReplaceAllString(s, "${1}"+Sensitive)

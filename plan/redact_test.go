@@ -17,6 +17,9 @@ func TestRedactText(t *testing.T) {
 		{"query token", "https://h/x?access_token=canary&page=2", "https://h/x?access_token=" + Sensitive + "&page=2"},
 		{"json member", `{"user":"neo4j","apiKey":"canary"}`, `{"user":"neo4j","apiKey":"` + Sensitive + `"}`},
 		{"harmless", "-XX:+UseG1GC -Dfile.encoding=UTF-8", "-XX:+UseG1GC -Dfile.encoding=UTF-8"},
+		{"setting about a credential", "-Dauth_minimum_password_length=12 -Dtoken.ttl=30m -Dx.token.enabled=true",
+			"-Dauth_minimum_password_length=12 -Dtoken.ttl=30m -Dx.token.enabled=true"},
+		{"numeric password", "-Dpin.password=123456", "-Dpin.password=" + Sensitive},
 		{"already redacted", "-Dfoo.password=" + Sensitive, "-Dfoo.password=" + Sensitive},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

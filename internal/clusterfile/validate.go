@@ -184,9 +184,7 @@ func (v *validator) spec() {
 	}
 
 	v.version(s.Version)
-	if s.Image != "" && strings.ContainsAny(s.Image, " \t\n") {
-		v.add("spec.image", fmt.Sprintf("%q is not an image reference", s.Image), "e.g. neo4j:5.26.0-enterprise")
-	}
+	v.image("spec.image", s.Image)
 	v.oneOf("spec.imagePullPolicy", s.ImagePullPolicy, "Always", "IfNotPresent", "Never")
 	for i, name := range s.ImagePullSecrets {
 		v.dnsSubdomain(fmt.Sprintf("spec.imagePullSecrets[%d]", i), name, "Secret")
@@ -218,6 +216,7 @@ func (v *validator) spec() {
 	v.monitoring(&s.Monitoring, community)
 	v.oneOf("spec.services.client.type", s.Services.Client.Type, "ClusterIP", "NodePort", "LoadBalancer")
 	v.annotationKeys("spec.services.client.annotations", s.Services.Client.Annotations)
+	v.hatches(s)
 	v.ignore(s.Ignore)
 	v.policies("spec.policies", s.Policies)
 }
