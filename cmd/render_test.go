@@ -65,3 +65,28 @@ func TestRenderExamplesHideNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestValidatePolicyViolationHidesCredentials: a policy violation quotes
+// the value it found; a credential inside it is hidden.
+func TestValidatePolicyViolationHidesCredentials(t *testing.T) {
+	file := canaryFile(t)
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b) + `  policies:
+    - name: small-stacks
+      setting: server.jvm.additional
+      regex: ^-Xss
+`
+	if err := os.WriteFile(file, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "validate", "-f", file)
+	if code != ExitError || !strings.Contains(stdout, "small-stacks") {
+		t.Fatalf("validate: exit %d, want 1 with the violation:\n%s\n%s", code, stdout, stderr)
+	}
+	if n := strings.Count(stdout+stderr, "canary"); n != 0 {
+		t.Errorf("the canary appears %d times:\n%s\n%s", n, stdout, stderr)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 	"github.com/neo4jctl/neo4jctl/internal/pipeline"
+	"github.com/neo4jctl/neo4jctl/plan"
 )
 
 // ValidateOptions are the inputs of `neo4jctl validate`.
@@ -106,7 +107,9 @@ func checkPolicies(w io.Writer, t *pipeline.Target, policyFiles []string, failOn
 		if v.Severity.AtLeast(threshold) {
 			failing++
 		}
-		fmt.Fprintf(w, "%s:%d: %s (%s) [%s]: %s: %s\n", v.File, v.Line, v.RulePath, v.Rule, v.Severity, v.Target(), v.Message)
+		// The message quotes the value found, which may hold a credential
+		// inside it (-Dfoo.password=…).
+		fmt.Fprintf(w, "%s:%d: %s (%s) [%s]: %s: %s\n", v.File, v.Line, v.RulePath, v.Rule, v.Severity, v.Target(), plan.RedactText(v.Message))
 	}
 	return failing, nil
 }
