@@ -20,7 +20,8 @@ import (
 
 // TestRedactionEndToEnd is issue 12's reproduction of item 7 run end to
 // end: a cluster file with server.jvm.additional: -Dfoo.password=canary…
-// (and the auth Secret's password also holding the canary) is applied to
+// (and the auth Secret's password also holding the canary, later planted
+// in the live ConfigMap under an innocent key) is applied to
 // the test control plane with the Bolt simulator; then apply, plan in every
 // format, the saved plan, an out-of-band edit of the ConfigMap that puts
 // another canary in, drift in every format and the GitHub step summary,
@@ -84,6 +85,9 @@ func TestRedactionEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	conf := strings.Replace(cm.Data["neo4j.conf"], "-Dfoo.password=canary1", "-Dfoo.password=canary3 --token canary4 bolt://neo4j:canary5@h:7687", 1)
+	// The auth Secret's password, under a key that names no credential:
+	// only the value neo4jctl read from the Secret can hide it.
+	conf += "browser.post_connect_cmd=" + password + "\n"
 	if conf == cm.Data["neo4j.conf"] {
 		t.Fatalf("rendered neo4j.conf lacks the planted line:\n%s", conf)
 	}

@@ -8,7 +8,9 @@ package plan
 //
 // What is hidden, everywhere and inside any value:
 //
-//   - every value of a Secret (data and stringData);
+//   - every value of a Secret (data and stringData), and every value
+//     neo4jctl read from a Secret or password file (RegisterSecretValue)
+//     wherever it appears;
 //   - every value whose key names a credential: a neo4j.conf setting, a
 //     ConfigMap key, an env variable (env variables also match "auth",
 //     for NEO4J_AUTH, and any env value taken from a Secret);
@@ -28,7 +30,9 @@ package plan
 
 import (
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 )
 
 // credentialWords are the words that make a setting, ConfigMap key or env
@@ -72,12 +76,55 @@ var (
 	urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:]*:)([^\s/@]+)(@)`)
 )
 
+// secretValues are the values of Secrets neo4jctl has read (the Neo4j
+// password), hidden wherever they appear, whatever their key: like
+// GitHub Actions' add-mask, a process-wide list, because the value may
+// surface in any output of any cluster the process handles.
+var secretValues struct {
+	sync.RWMutex
+	list []string
+}
+
+// minSecretLength keeps a trivially short value from masking unrelated
+// text everywhere.
+const minSecretLength = 4
+
+// RegisterSecretValue makes RedactText hide v from now on, wherever it
+// appears. Callers register every value they read from a Secret or a
+// password file, before anything that could print it runs.
+func RegisterSecretValue(v string) {
+	if len(v) < minSecretLength || v == Sensitive {
+		return
+	}
+	secretValues.Lock()
+	defer secretValues.Unlock()
+	if !slices.Contains(secretValues.list, v) {
+		secretValues.list = append(secretValues.list, v)
+		// Longest first, so a value containing another is hidden whole.
+		slices.SortFunc(secretValues.list, func(a, b string) int { return len(b) - len(a) })
+	}
+}
+
+func redactSecretValues(s string) string {
+	secretValues.RLock()
+	defer secretValues.RUnlock()
+	for _, v := range secretValues.list {
+		s = strings.ReplaceAll(s, v, Sensitive)
+	}
+	return s
+}
+
 // RedactText returns s with every credential it holds replaced by
-// Sensitive: the values of credential-named key=value pairs, --key value
-// flags and JSON members, and URL passwords. The rest of s is kept, so a
-// reader still sees which setting changed. It is idempotent.
+// Sensitive: the values registered with RegisterSecretValue, the values of
+// credential-named key=value pairs, --key value flags and JSON members, and
+// URL passwords. The rest of s is kept, so a reader still sees which
+// setting changed. It is idempotent.
 func RedactText(s string) string {
 	if s == "" || s == Sensitive {
+		return s
+	}
+	s = redactSecretValues(s)
+	if !mayHoldCredential(s) {
 		return s
 	}
 	s = urlUserinfo.ReplaceAllString(s, "${1}"+Sensitive+"${3}")
@@ -91,6 +138,29 @@ func RedactText(s string) string {
 	})
 	s = flagPair.ReplaceAllString(s, "${1}"+Sensitive)
 	return s
+}
+
+// textWords are textCredentialWords spelt out, for the cheap test that
+// spares most strings the regular expressions (Compute redacts every
+// string of every object twice).
+var textWords = []string{"password", "passwd", "secret", "token", "credential", "apikey", "api_key", "accesskey", "access_key"}
+
+// mayHoldCredential reports whether s could match one of the patterns of
+// RedactText: a URL, or a credential word next to '=', '-' or ':'.
+func mayHoldCredential(s string) bool {
+	if strings.Contains(s, "://") {
+		return true
+	}
+	if !strings.ContainsAny(s, "=-:") {
+		return false
+	}
+	l := strings.ToLower(s)
+	for _, w := range textWords {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // RedactSetting returns the value of a Neo4j setting as it may be shown:

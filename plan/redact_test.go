@@ -1,6 +1,9 @@
 package plan
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestRedactText(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
@@ -58,5 +61,26 @@ func TestRedactObjectValues(t *testing.T) {
 	}
 	if got := redactSetting("server.jvm.additional", "-Dfoo.password=canary"); got != "-Dfoo.password="+Sensitive {
 		t.Errorf("setting: got %q", got)
+	}
+}
+
+func TestRegisteredSecretValuesAreHiddenEverywhere(t *testing.T) {
+	const pw = "Zq9-registered-pw"
+	if got := RedactText("x " + pw); got != "x "+pw {
+		t.Fatalf("an unregistered value is hidden: %q", got)
+	}
+	RegisterSecretValue(pw)
+	RegisterSecretValue("ab") // too short to mask anything
+	for _, in := range []string{pw, "host=" + pw + ".example", `{"note":"` + pw + `"}`} {
+		if got := RedactText(in); strings.Contains(got, pw) || !strings.Contains(got, Sensitive) {
+			t.Errorf("RedactText(%q) = %q", in, got)
+		}
+	}
+	live := map[string]any{"data": map[string]any{"notes.txt": "the password is " + pw}}
+	if got := redact("ConfigMap", nil, live).(map[string]any)["data"].(map[string]any)["notes.txt"]; got != "the password is "+Sensitive {
+		t.Errorf("ConfigMap value: got %q", got)
+	}
+	if got := RedactText("about a cab"); got != "about a cab" {
+		t.Errorf("a short registered value masked text: %q", got)
 	}
 }
