@@ -57,13 +57,15 @@ var envVarName = regexp.MustCompile(`^[-._a-zA-Z][-._a-zA-Z0-9]*$`)
 // algorithm:hex, sha256 with 64 hex digits.
 var imageRef = regexp.MustCompile(`^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`)
 
+var imageDigest = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
+
 // image checks an image reference; a digest must be sha256 with 64 hex
 // digits.
 func (v *validator) image(p, ref string) {
 	if ref == "" {
 		return
 	}
-	if _, digest, ok := strings.Cut(ref, "@"); ok && !regexp.MustCompile(`^sha256:[a-f0-9]{64}$`).MatchString(digest) {
+	if _, digest, ok := strings.Cut(ref, "@"); ok && !imageDigest.MatchString(digest) {
 		v.add(p, fmt.Sprintf("%q has a malformed digest %q", ref, digest), "pin by digest as name@sha256:<64 hex digits>, e.g. from `crane digest` or `docker buildx imagetools inspect`")
 		return
 	}
