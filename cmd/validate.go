@@ -34,6 +34,14 @@ func NewCmdValidate(f *Factory, runF func(*ValidateOptions) error) *cobra.Comman
 every problem at once as FILE:LINE: FIELD.PATH: PROBLEM (FIX). It contacts
 nothing and writes nothing.
 
+Besides the schema it refuses what would stop Neo4j from starting: a
+spec.config name Neo4j 5.26 does not know (neo4jctl renders
+server.config.strict_validation.enabled=true; the names come from the
+Operations Manual's configuration settings reference, and 2025.x names are
+left to the server), heap + page cache + JVM overhead above a pool's memory
+limit, and settings, environment variables, annotations, volumes and mount
+paths neo4jctl sets itself, each with the reason.
+
 It also checks what would be rendered against the compliance policies of
 spec.policies and --policy-file, printing each violation with its severity;
 violations at or above --fail-on (default error) make the file invalid.
