@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -16,6 +17,7 @@ import (
 	"github.com/neo4jctl/neo4jctl/internal/pipeline"
 	"github.com/neo4jctl/neo4jctl/manifests"
 	watchmanifests "github.com/neo4jctl/neo4jctl/manifests/watch"
+	"github.com/neo4jctl/neo4jctl/plan"
 )
 
 // RenderOptions are the inputs of `neo4jctl render`.
@@ -32,6 +34,9 @@ type RenderOptions struct {
 	WatchImage string
 	// Version is this binary's release version; it pins watch's image.
 	Version string
+	// ShowSensitive prints credentials found inside the objects instead of
+	// "(sensitive)" (--show-sensitive), for piping into kubectl apply.
+	ShowSensitive bool
 }
 
 // NewCmdRender prints the Kubernetes objects a cluster file renders to, like
@@ -46,6 +51,13 @@ file, in apply order, without contacting any server (like helm template).
 Pipe it to kubectl to check it against a cluster:
 
   neo4jctl render -f cluster.yaml | kubectl apply --server-side --dry-run=server -f -
+
+Credentials are hidden as "(sensitive)", as in plan and drift (the patterns
+are in docs/plan-json.md, "Redaction"): the value of a setting whose name
+holds password, secret, token, credential or key, and inside any value a
+key=value, -Dkey=value or --key value pair naming one, and a URL's password.
+When anything was hidden a note on stderr says so; --show-sensitive prints
+the values (only then is the output fit to apply).
 
 Exit codes: 0 success, 1 invalid file or error.`,
 		Args: cobra.NoArgs,
@@ -68,6 +80,7 @@ Exit codes: 0 success, 1 invalid file or error.`,
 	}
 	cmd.Flags().StringVarP(&opts.File, "filename", "f", "", "cluster file (YAML or JSON)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "yaml", "output format: yaml or json")
+	cmd.Flags().BoolVar(&opts.ShowSensitive, "show-sensitive", false, "print credentials found inside the objects instead of (sensitive)")
 	cmd.Flags().BoolVar(&opts.Watch, "watch", false, "render the Deployment, RBAC, ServiceMonitor, alerts and dashboard of `neo4jctl watch` (for the cluster in -f when given)")
 	cmd.Flags().StringVar(&opts.WatchMode, "watch-mode", "warn", "with --watch: warn (report only) or enforce (repair; needs write verbs)")
 	cmd.Flags().StringVar(&opts.WatchImage, "watch-image", "", "with --watch: the neo4jctl image, pinned by a version tag or a digest (default "+watchmanifests.DefaultImageRepository+":<this release's version>; :latest is refused)")
@@ -83,7 +96,31 @@ func (o *RenderOptions) Run() error {
 	if err != nil {
 		return err
 	}
-	return writeObjects(o.IO.Out, t.Objects, o.Output)
+	objs := t.Objects
+	if !o.ShowSensitive {
+		var hidden int
+		objs, hidden = redactObjects(objs)
+		if hidden > 0 {
+			fmt.Fprintf(o.IO.ErrOut, "render: %d %s a credential, shown as %s; pass --show-sensitive to print %s as written\n",
+				hidden, pluralWord(hidden, "object holds", "objects hold"), plan.Sensitive, pluralWord(hidden, "it", "them"))
+		}
+	}
+	return writeObjects(o.IO.Out, objs, o.Output)
+}
+
+// redactObjects returns copies of objs with credentials hidden, and how
+// many objects had something hidden.
+func redactObjects(objs []*unstructured.Unstructured) ([]*unstructured.Unstructured, int) {
+	out := make([]*unstructured.Unstructured, len(objs))
+	hidden := 0
+	for i, o := range objs {
+		r := plan.RedactObject(o.Object)
+		if !reflect.DeepEqual(r, o.Object) {
+			hidden++
+		}
+		out[i] = &unstructured.Unstructured{Object: r}
+	}
+	return out, hidden
 }
 
 // writeObjects prints objects as a multi-document YAML stream or a JSON

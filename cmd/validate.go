@@ -10,6 +10,7 @@ import (
 	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 	"github.com/neo4jctl/neo4jctl/internal/pipeline"
+	"github.com/neo4jctl/neo4jctl/plan"
 )
 
 // ValidateOptions are the inputs of `neo4jctl validate`.
@@ -32,6 +33,14 @@ func NewCmdValidate(f *Factory, runF func(*ValidateOptions) error) *cobra.Comman
 		Long: `Validate loads a cluster file, fills in defaults and checks it, reporting
 every problem at once as FILE:LINE: FIELD.PATH: PROBLEM (FIX). It contacts
 nothing and writes nothing.
+
+Besides the schema it refuses what would stop Neo4j from starting: a
+spec.config name Neo4j 5.26 does not know (neo4jctl renders
+server.config.strict_validation.enabled=true; the names come from the
+Operations Manual's configuration settings reference, and 2025.x names are
+left to the server), heap + page cache + JVM overhead above a pool's memory
+limit, and settings, environment variables, annotations, volumes and mount
+paths neo4jctl sets itself, each with the reason.
 
 It also checks what would be rendered against the compliance policies of
 spec.policies and --policy-file, printing each violation with its severity;
@@ -106,7 +115,9 @@ func checkPolicies(w io.Writer, t *pipeline.Target, policyFiles []string, failOn
 		if v.Severity.AtLeast(threshold) {
 			failing++
 		}
-		fmt.Fprintf(w, "%s:%d: %s (%s) [%s]: %s: %s\n", v.File, v.Line, v.RulePath, v.Rule, v.Severity, v.Target(), v.Message)
+		// The message quotes the value found, which may hold a credential
+		// inside it (-Dfoo.password=…).
+		fmt.Fprintf(w, "%s:%d: %s (%s) [%s]: %s: %s\n", v.File, v.Line, v.RulePath, v.Rule, v.Severity, v.Target(), plan.RedactText(v.Message))
 	}
 	return failing, nil
 }

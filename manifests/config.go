@@ -36,7 +36,7 @@ const (
 func neo4jConf(c *clusterfile.Cluster, namespace string) map[string]string {
 	// defaults may be overridden by spec.config.
 	defaults := map[string]string{
-		"server.memory.pagecache.size": "512M",
+		"server.memory.pagecache.size": clusterfile.DefaultPageCache,
 	}
 	// required are what the rendered objects depend on; spec.config cannot
 	// override them (Validate is expected to refuse such keys with a

@@ -128,7 +128,7 @@ func typedObjects(c *clusterfile.Cluster, namespace string, env Environment) ([]
 	hash := hashConf(conf)
 
 	typed := []runtime.Object{
-		serviceAccount(c, namespace),
+		withServiceAccountAnnotations(serviceAccount(c, namespace), c),
 		configMap(c, namespace, conf),
 		headlessService(c, namespace),
 		clientService(c, namespace),

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,6 +80,7 @@ func TestRenderGolden(t *testing.T) {
 		{"enterprise", enterprise()},
 		{"community", community()},
 		{"calver-pools", calverPools()},
+		{"escape-hatches", withHatches()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -418,5 +420,127 @@ func TestVersionRequirements(t *testing.T) {
 	}
 	if _, err := manifests.UnmetVersionRequirements(reqs, "unknown"); err == nil {
 		t.Error("UnmetVersionRequirements(unknown): want an error")
+	}
+}
+
+// TestRenderedSettingsAreRefusedInSpecConfig: every neo4j.conf setting
+// neo4jctl renders itself wins over spec.config, so validate must refuse
+// each of them with the reason instead of letting it be dropped silently
+// (server.http.enabled: "false" was). Only the page cache default may be
+// overridden.
+func TestRenderedSettingsAreRefusedInSpecConfig(t *testing.T) {
+	full := enterprise()
+	full.Spec.TLS = &clusterfile.TLS{SecretName: "g-certs", Scopes: clusterfile.TLSScopes}
+	full.Spec.Monitoring.Metrics.Enabled = true
+	full.Spec.Plugins = []string{"apoc", "graph-data-science"}
+	for name, c := range map[string]*clusterfile.Cluster{"enterprise": full, "calver": calverPools(), "community": community()} {
+		for _, line := range strings.Split(conf(t, render(t, c)), "\n") {
+			key, _, ok := strings.Cut(line, "=")
+			if !ok || strings.HasPrefix(key, "#") || key == "server.memory.pagecache.size" {
+				continue
+			}
+			t.Run(name+"/"+key, func(t *testing.T) {
+				cc := *c
+				cc.Spec.Config = map[string]string{key: "x"}
+				err := cc.Validate()
+				if err == nil || !strings.Contains(err.Error(), "spec.config["+key+"]") {
+					t.Errorf("spec.config[%s] is rendered by neo4jctl but accepted: got %v", key, err)
+				}
+			})
+		}
+	}
+}
+
+// withHatches is the enterprise cluster with every escape hatch set.
+func withHatches() *clusterfile.Cluster {
+	c := enterprise()
+	c.Spec.Storage.Logs.Size = ""
+	c.Spec.TLS = &clusterfile.TLS{SecretName: "g-certs", Scopes: clusterfile.TLSScopes}
+	c.Spec.Plugins = []string{"apoc"}
+	c.Spec.Pod = &clusterfile.PodMeta{Annotations: map[string]string{"example.com/owner": "graph-team"}, Labels: map[string]string{"team": "graph"}}
+	c.Spec.ServiceAccount = &clusterfile.ServiceAccount{Annotations: map[string]string{"eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/neo4j"}}
+	c.Spec.ExtraEnv = []clusterfile.EnvVar{{Name: "NEO4J_dbms_security_ldap_authorization_system__password",
+		ValueFrom: &clusterfile.EnvVarSource{SecretKeyRef: &clusterfile.KeyRef{Name: "ldap", Key: "password"}}}}
+	c.Spec.ExtraVolumes = []clusterfile.ExtraVolume{{Name: "import", MountPath: "/var/lib/neo4j/import", ReadOnly: true,
+		EmptyDir: &clusterfile.EmptyDirVolume{SizeLimit: "1Gi"}}}
+	c.Spec.Sidecars = []clusterfile.Sidecar{{Name: "shipper", Image: "fluent/fluent-bit:3.2.2",
+		VolumeMounts: []clusterfile.VolumeMount{{Name: "logs", MountPath: "/logs", ReadOnly: true}}}}
+	return c
+}
+
+// TestEscapeHatchesKeepSafety renders every escape hatch and checks that
+// each lands where it should and none weakens what neo4jctl relies on: the
+// sidecar runs under the Neo4j container's security context, the probes
+// and managed env are unchanged, neo4jctl's annotation is still set, and
+// the volumes and mount paths the validator reserves are exactly the ones
+// rendered.
+func TestEscapeHatchesKeepSafety(t *testing.T) {
+	c := withHatches()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	objs := render(t, c)
+	plain := render(t, func() *clusterfile.Cluster {
+		c := withHatches()
+		c.Spec.Pod, c.Spec.ServiceAccount, c.Spec.ExtraEnv, c.Spec.ExtraVolumes, c.Spec.Sidecars = nil, nil, nil, nil, nil
+		return c
+	}())
+	for _, o := range objs {
+		if o.GetKind() == "ServiceAccount" && o.GetAnnotations()["eks.amazonaws.com/role-arn"] == "" {
+			t.Errorf("ServiceAccount annotations: got %v", o.GetAnnotations())
+		}
+	}
+	sts := statefulSet(t, objs, "g")
+	pod, _, _ := unstructured.NestedMap(sts, "spec", "template")
+	ann, _, _ := unstructured.NestedStringMap(pod, "metadata", "annotations")
+	labels, _, _ := unstructured.NestedStringMap(pod, "metadata", "labels")
+	if ann["example.com/owner"] != "graph-team" || ann[manifests.AnnotationConfigHash] == "" || labels["team"] != "graph" {
+		t.Errorf("Pod metadata: annotations %v, labels %v", ann, labels)
+	}
+	ctrs, _, _ := unstructured.NestedSlice(pod, "spec", "containers")
+	if len(ctrs) != 2 {
+		t.Fatalf("containers: got %d, want neo4j and the sidecar", len(ctrs))
+	}
+	neo, side := ctrs[0].(map[string]any), ctrs[1].(map[string]any)
+	if diff := cmp.Diff(neo["securityContext"], side["securityContext"]); diff != "" || side["securityContext"] == nil {
+		t.Errorf("sidecar security context differs from neo4j's (-neo4j +sidecar):\n%s", diff)
+	}
+	plainNeo := container(t, statefulSet(t, plain, "g"))
+	for _, f := range []string{"startupProbe", "livenessProbe", "readinessProbe", "securityContext", "ports", "resources"} {
+		if diff := cmp.Diff(plainNeo[f], neo[f]); diff != "" {
+			t.Errorf("escape hatches changed the neo4j container's %s (-without +with):\n%s", f, diff)
+		}
+	}
+	plainEnv, _ := plainNeo["env"].([]any)
+	gotEnv, _ := neo["env"].([]any)
+	if len(gotEnv) != len(plainEnv)+1 || gotEnv[len(gotEnv)-1].(map[string]any)["name"] != "NEO4J_dbms_security_ldap_authorization_system__password" {
+		t.Errorf("env: want neo4jctl's variables, then the extra one: got %v", gotEnv)
+	} else if diff := cmp.Diff(plainEnv, gotEnv[:len(plainEnv)]); diff != "" {
+		t.Errorf("managed env changed (-without +with):\n%s", diff)
+	}
+
+	// The validator's reserved lists match what is rendered.
+	vols, _, _ := unstructured.NestedSlice(pod, "spec", "volumes")
+	claims, _, _ := unstructured.NestedSlice(sts, "spec", "volumeClaimTemplates")
+	for _, v := range append(vols, claims...) {
+		m := v.(map[string]any)
+		name, _ := m["name"].(string)
+		if name == "" {
+			name, _, _ = unstructured.NestedString(m, "metadata", "name")
+		}
+		if name != "import" && !slices.Contains(clusterfile.ReservedVolumeNames, name) {
+			t.Errorf("volume %q is rendered but not in clusterfile.ReservedVolumeNames", name)
+		}
+	}
+	mounts, _ := neo["volumeMounts"].([]any)
+	for _, mt := range mounts {
+		p := mt.(map[string]any)["mountPath"].(string)
+		covered := p == "/var/lib/neo4j/import"
+		for _, r := range clusterfile.ReservedMountPaths {
+			covered = covered || p == r || strings.HasPrefix(p, r+"/")
+		}
+		if !covered {
+			t.Errorf("mount %s is rendered but not covered by clusterfile.ReservedMountPaths", p)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package manifests
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -56,7 +57,16 @@ cat ` + configMountDir + `/` + confFileName + ` >> /writable-conf/` + confFileNa
 func statefulSet(c *clusterfile.Cluster, namespace string, pool Pool, confHash string) (*appsv1.StatefulSet, error) {
 	selector := SelectorLabels(c, pool.Name)
 	podLabels := Labels(c)
+	podAnnotations := map[string]string{}
+	if m := c.Spec.Pod; m != nil {
+		// The owner's first: what neo4jctl sets wins (Validate refuses
+		// the reserved keys with the reason).
+		maps.Copy(podLabels, m.Labels)
+		maps.Copy(podAnnotations, m.Annotations)
+	}
+	maps.Copy(podLabels, Labels(c))
 	podLabels[LabelPool] = selector[LabelPool]
+	podAnnotations[AnnotationConfigHash] = confHash
 
 	neo4jRes, err := resources(pool.Resources.Neo4j)
 	if err != nil {
@@ -84,6 +94,9 @@ func statefulSet(c *clusterfile.Cluster, namespace string, pool Pool, confHash s
 	if err != nil {
 		return nil, err
 	}
+	// After neo4jctl's own, so an extra variable may refer to them
+	// ($(POD_NAME)); Validate refuses one that would replace them.
+	env = append(env, envVars(c.Spec.ExtraEnv)...)
 
 	containerSC := &corev1.SecurityContext{
 		RunAsNonRoot:             ptr.To(true),
@@ -94,6 +107,11 @@ func statefulSet(c *clusterfile.Cluster, namespace string, pool Pool, confHash s
 		ReadOnlyRootFilesystem:   ptr.To(true),
 		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+
+	sidecars, err := sidecarContainers(c, containerSC)
+	if err != nil {
+		return nil, err
 	}
 
 	mounts := []corev1.VolumeMount{
@@ -107,6 +125,9 @@ func statefulSet(c *clusterfile.Cluster, namespace string, pool Pool, confHash s
 	}
 	for _, scope := range tlsScopes(c) {
 		mounts = append(mounts, corev1.VolumeMount{Name: volTLS, MountPath: certificatesDir + "/" + scope, ReadOnly: true})
+	}
+	for _, v := range c.Spec.ExtraVolumes {
+		mounts = append(mounts, corev1.VolumeMount{Name: v.Name, MountPath: v.MountPath, ReadOnly: v.ReadOnly})
 	}
 
 	sts := &appsv1.StatefulSet{
@@ -128,7 +149,7 @@ func statefulSet(c *clusterfile.Cluster, namespace string, pool Pool, confHash s
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{
 					Labels:      podLabels,
-					Annotations: map[string]string{AnnotationConfigHash: confHash},
+					Annotations: podAnnotations,
 				},
 				Spec: corev1.PodSpec{
 					ServiceAccountName: ServiceAccountName(c),
@@ -170,7 +191,7 @@ func statefulSet(c *clusterfile.Cluster, namespace string, pool Pool, confHash s
 							{Name: volConf, MountPath: "/writable-conf"},
 						},
 					}},
-					Containers: []corev1.Container{{
+					Containers: append([]corev1.Container{{
 						Name:            "neo4j",
 						Image:           image,
 						ImagePullPolicy: pullPolicy,
@@ -208,7 +229,7 @@ func statefulSet(c *clusterfile.Cluster, namespace string, pool Pool, confHash s
 							TimeoutSeconds:   5,
 							FailureThreshold: 3,
 						},
-					}},
+					}}, sidecars...),
 					Volumes: podVolumes(c),
 				},
 			},
@@ -386,7 +407,7 @@ func podVolumes(c *clusterfile.Cluster) []corev1.Volume {
 			},
 		}}})
 	}
-	return vols
+	return append(vols, extraVolumes(c.Spec.ExtraVolumes)...)
 }
 
 func claimTemplates(c *clusterfile.Cluster, selector map[string]string) ([]corev1.PersistentVolumeClaim, error) {

@@ -1,14 +1,172 @@
 package plan
 
+// Redaction. Every value a plan holds passes through redact or
+// redactSetting before it is stored, so the plan's views, its JSON
+// document and saved plan files never carry a credential. Views that print
+// values the plan does not hold (drift's live Neo4j settings, render's
+// objects) pass them through RedactText.
+//
+// What is hidden, everywhere and inside any value:
+//
+//   - every value of a Secret (data and stringData), and every value
+//     neo4jctl read from a Secret or password file (RegisterSecretValue)
+//     wherever it appears;
+//   - every value whose key names a credential: a neo4j.conf setting, a
+//     ConfigMap key, an env variable (env variables also match "auth",
+//     for NEO4J_AUTH, and any env value taken from a Secret);
+//   - inside any string, the value of a credential-named
+//     key=value pair (also -Dkey=value and key="quoted value"),
+//     --key value flag, and "key": "value" JSON member, and the password
+//     of any URL's userinfo (scheme://user:password@host). A value that is
+//     true/false or a short number (auth_minimum_password_length=12) is a
+//     setting about credentials and stays visible.
+//
+// A setting, ConfigMap key or env name names a credential when it
+// contains, in any case, one of password, passwd, secret, token, credential
+// or key (credentialWords); a key inside text when it contains one of
+// password, passwd, secret, token, credential, apikey or accesskey, with or without an underscore (textCredentialWords). The list is deliberately broad: hiding a harmless value costs a
+// line of detail, showing a password costs a rotation. The patterns are
+// documented for users in docs/plan-json.md ("Redaction").
+
 import (
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 )
 
+// credentialWords are the words that make a setting, ConfigMap key or env
+// name a credential.
+const credentialWords = `password|passwd|secret|token|credential|key`
+
+// textCredentialWords are the words that make a key inside free text name a
+// credential. A bare "key" is left out: in text it is mostly a field name
+// ({"key": "password"} of a secretKeyRef) or a file name
+// (private_key=private.key), not a credential.
+const textCredentialWords = `password|passwd|secret|token|credential|api_?key|access_?key`
+
 // sensitiveConfigKey matches configuration keys whose values must never be
-// shown. It is deliberately broad: hiding a harmless value costs a line of
-// detail, showing a password costs a rotation.
-var sensitiveConfigKey = regexp.MustCompile(`(?i)password|secret|token|credential|key`)
+// shown.
+var sensitiveConfigKey = regexp.MustCompile(`(?i)` + credentialWords)
+
+// Patterns of credentials inside free text. keyChars are the characters of
+// a setting, property or flag name; a value ends at white space or, in a
+// URL query, at & or ;.
+const (
+	keyChars  = `[A-Za-z0-9_.\-]*`
+	credKey   = keyChars + `(?i:` + textCredentialWords + `)` + keyChars
+	textValue = `"[^"]*"|'[^']*'|[^\s"'&;,]+`
+)
+
+var (
+	// kvPair: key=value, -Dkey=value, ?access_token=value.
+	kvPair = regexp.MustCompile(`(` + credKey + `[ \t]*=[ \t]*)(` + textValue + `)`)
+	// flagPair: --key value (the value does not start with -).
+	flagPair = regexp.MustCompile(`((?:^|\s)--?` + credKey + `[ \t]+)("[^"]*"|'[^']*'|[^\s\-"'][^\s]*)`)
+	// credentialFlag is an argv element naming a credential: its value is
+	// the next element.
+	credentialFlag = regexp.MustCompile(`^--?` + credKey + `$`)
+	// jsonMember: "key": "value" inside a JSON document held as a string.
+	jsonMember = regexp.MustCompile(`("` + credKey + `"[ \t]*:[ \t]*)("(?:[^"\\]|\\.)*")`)
+	// aboutCredential is a value of a setting about credentials rather
+	// than a credential: a boolean, or a short number with an optional
+	// unit (auth_minimum_password_length=12, token_ttl=30m).
+	aboutCredential = regexp.MustCompile(`^(?i:true|false|[0-9]{1,3}[a-z]{0,2})$`)
+	// urlUserinfo: scheme://user:password@host.
+	urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:]*:)([^\s/@]+)(@)`)
+)
+
+// secretValues are the values of Secrets neo4jctl has read (the Neo4j
+// password), hidden wherever they appear, whatever their key: like
+// GitHub Actions' add-mask, a process-wide list, because the value may
+// surface in any output of any cluster the process handles.
+var secretValues struct {
+	sync.RWMutex
+	list []string
+}
+
+// minSecretLength keeps a trivially short value from masking unrelated
+// text everywhere.
+const minSecretLength = 4
+
+// RegisterSecretValue makes RedactText hide v from now on, wherever it
+// appears. Callers register every value they read from a Secret or a
+// password file, before anything that could print it runs.
+func RegisterSecretValue(v string) {
+	if len(v) < minSecretLength || v == Sensitive {
+		return
+	}
+	secretValues.Lock()
+	defer secretValues.Unlock()
+	if !slices.Contains(secretValues.list, v) {
+		secretValues.list = append(secretValues.list, v)
+		// Longest first, so a value containing another is hidden whole.
+		slices.SortFunc(secretValues.list, func(a, b string) int { return len(b) - len(a) })
+	}
+}
+
+func redactSecretValues(s string) string {
+	secretValues.RLock()
+	defer secretValues.RUnlock()
+	for _, v := range secretValues.list {
+		s = strings.ReplaceAll(s, v, Sensitive)
+	}
+	return s
+}
+
+// RedactText returns s with every credential it holds replaced by
+// Sensitive: the values registered with RegisterSecretValue, the values of
+// credential-named key=value pairs, --key value flags and JSON members, and
+// URL passwords. The rest of s is kept, so a reader still sees which
+// setting changed. It is idempotent.
+func RedactText(s string) string {
+	if s == "" || s == Sensitive {
+		return s
+	}
+	s = redactSecretValues(s)
+	if !mayHoldCredential(s) {
+		return s
+	}
+	s = urlUserinfo.ReplaceAllString(s, "${1}"+Sensitive+"${3}")
+	s = jsonMember.ReplaceAllString(s, `${1}"`+Sensitive+`"`)
+	s = kvPair.ReplaceAllStringFunc(s, func(m string) string {
+		sub := kvPair.FindStringSubmatch(m)
+		if aboutCredential.MatchString(sub[2]) {
+			return m
+		}
+		return sub[1] + Sensitive
+	})
+	s = flagPair.ReplaceAllString(s, "${1}"+Sensitive)
+	return s
+}
+
+// textWords are textCredentialWords spelt out, for the cheap test that
+// spares most strings the regular expressions (Compute redacts every
+// string of every object twice).
+var textWords = []string{"password", "passwd", "secret", "token", "credential", "apikey", "api_key", "accesskey", "access_key"}
+
+// mayHoldCredential reports whether s could match one of the patterns of
+// RedactText: a URL, or a credential word next to '=', '-' or ':'.
+func mayHoldCredential(s string) bool {
+	if strings.Contains(s, "://") {
+		return true
+	}
+	if !strings.ContainsAny(s, "=-:") {
+		return false
+	}
+	l := strings.ToLower(s)
+	for _, w := range textWords {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// RedactSetting returns the value of a Neo4j setting as it may be shown:
+// Sensitive when the key names a credential, else the value with any
+// credential inside it hidden.
+func RedactSetting(key, value string) string { return redactSetting(key, value) }
 
 // sensitiveEnvName also catches NEO4J_AUTH ("neo4j/<password>").
 var sensitiveEnvName = regexp.MustCompile(`(?i)password|secret|token|credential|key|auth`)
@@ -48,6 +206,12 @@ func redact(kind string, segs []string, v any) any {
 				}
 			}
 			out[i] = redact(kind, appendSeg(segs, seg), e)
+			// An argv list splits "--password value" into two elements.
+			if prev, ok := x[max(i-1, 0)].(string); ok && i > 0 && credentialFlag.MatchString(prev) {
+				if v, ok := e.(string); ok && !strings.HasPrefix(v, "-") {
+					out[i] = Sensitive
+				}
+			}
 		}
 		return out
 	case string:
@@ -63,7 +227,7 @@ func redact(kind string, segs []string, v any) any {
 		if isEnvValue(segs) && SensitiveKey(envNameOf(segs)) {
 			return Sensitive
 		}
-		return x
+		return RedactText(x)
 	}
 	return v
 }
@@ -103,14 +267,16 @@ func sensitiveEnv(m map[string]any) bool {
 // redactConf hides the values of credential lines in a key=value file.
 func redactConf(s string) string {
 	if !strings.Contains(s, "=") {
-		return s
+		return RedactText(s)
 	}
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
 		m := confLine.FindStringSubmatch(l)
 		if m != nil && SensitiveKey(m[2]) && m[4] != "" {
 			lines[i] = m[1] + m[2] + m[3] + Sensitive
+			continue
 		}
+		lines[i] = RedactText(l)
 	}
 	return strings.Join(lines, "\n")
 }
@@ -120,5 +286,43 @@ func redactSetting(key, value string) string {
 	if SensitiveKey(key) {
 		return Sensitive
 	}
-	return value
+	return RedactText(value)
+}
+
+// RedactValue returns a copy of a JSON-shaped value with RedactText applied
+// to every string in it, for views that print values the plan did not
+// redact (live Neo4j settings in a drift report).
+func RedactValue(v any) any {
+	switch x := v.(type) {
+	case string:
+		return RedactText(x)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = RedactValue(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = RedactValue(e)
+		}
+		return out
+	}
+	return v
+}
+
+// RedactObject returns a copy of a Kubernetes object (JSON-shaped) for
+// `neo4jctl render`: a Secret's values and every credential inside a
+// string (RedactText) are hidden. Unlike a plan it keeps values that are
+// only named like credentials (the private_key file name of an SSL policy,
+// NEO4J_AUTH's $(AUTH_PASSWORD) reference), so that what a file without
+// credentials renders stays fit to apply.
+func RedactObject(obj map[string]any) map[string]any {
+	if kind, _ := obj["kind"].(string); kind == "Secret" {
+		out, _ := redact(kind, nil, obj).(map[string]any)
+		return out
+	}
+	out, _ := RedactValue(obj).(map[string]any)
+	return out
 }

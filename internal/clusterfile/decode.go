@@ -361,6 +361,10 @@ func (d *decoder) structValue(n *yaml.Node, v reflect.Value, path string) {
 		}
 		seen[name] = p.key
 		f, ok := lookupField(fields, name)
+		if why, refused := safetyFields[v.Type().Name()][name]; !ok && refused {
+			d.fail(p.key, child, fmt.Sprintf("%s cannot be set: neo4jctl sets it", name), why)
+			continue
+		}
 		if !ok {
 			d.fail(p.key, child, fmt.Sprintf("unknown field %q", name), unknownFieldFix(v.Type(), fields, name, path))
 			continue
@@ -400,6 +404,9 @@ var synonyms = map[string]map[string]string{
 		"namespace": "metadata.namespace", "name": "metadata.name",
 		"affinity": "scheduling", "nodeSelector": "scheduling", "tolerations": "scheduling",
 		"metrics": "monitoring", "service": "services", "persistence": "storage", "volumes": "storage",
+		"podAnnotations": "spec.pod.annotations", "podLabels": "spec.pod.labels",
+		"serviceAccountAnnotations": "spec.serviceAccount.annotations", "env": "extraEnv",
+		"extraContainers": "sidecars", "extraVolumeMounts": "extraVolumes", "imageDigest": "image",
 	},
 	"Metadata":     {"ns": "namespace"},
 	"Volume":       {"storageClass": "storageClassName", "capacity": "size", "storage": "size"},
@@ -414,6 +421,30 @@ var synonyms = map[string]map[string]string{
 	},
 	"ServiceMonitor": {"enable": "enabled", "scrapeInterval": "interval"},
 }
+
+// safetyFields are fields other charts and operators offer that neo4jctl
+// deliberately does not, per struct: each would replace what its safety
+// relies on, and the error says what instead.
+var safetyFields = func() map[string]map[string]string {
+	const (
+		sc    = "every container runs under the restricted security context neo4jctl renders (non-root, read-only root filesystem, no privilege escalation, all capabilities dropped, RuntimeDefault seccomp); mount an emptyDir from spec.extraVolumes where a writable path is needed"
+		probe = "neo4jctl's Bolt probes and its own checks (server Enabled, databases online) decide when a server is ready and when a rolling restart may go on"
+		host  = "the servers never share the node's network, PID or IPC namespaces under restricted Pod Security"
+	)
+	pod := map[string]string{
+		"securityContext": sc, "podSecurityContext": sc, "containerSecurityContext": sc,
+		"livenessProbe": probe, "readinessProbe": probe, "startupProbe": probe,
+		"hostNetwork": host, "hostPID": host, "hostIPC": host,
+	}
+	return map[string]map[string]string{
+		"Spec":    pod,
+		"PodMeta": pod,
+		"Sidecar": {"securityContext": sc, "privileged": sc,
+			"livenessProbe":  "a sidecar's probes would restart or unready the Pod, and " + probe,
+			"readinessProbe": "a sidecar's probes would restart or unready the Pod, and " + probe,
+			"startupProbe":   "a sidecar's probes would restart or unready the Pod, and " + probe},
+	}
+}()
 
 // unknownFieldFix suggests the field the author most likely meant.
 func unknownFieldFix(t reflect.Type, fields []field, name, path string) string {

@@ -47,7 +47,9 @@ type Spec struct {
 	Edition Edition `json:"edition" jsonschema:"required,enum=enterprise,enum=community"`
 	// Version is the Neo4j version, e.g. "5.26.0" or "2025.10.1".
 	Version string `json:"version" jsonschema:"required"`
-	// Image overrides the image derived from Version and Edition.
+	// Image overrides the image derived from Version and Edition. Pin it by
+	// digest (neo4j:5.26.0-enterprise@sha256:…, or a mirror's
+	// registry/neo4j@sha256:…) so every server runs the same bytes.
 	Image            string   `json:"image,omitempty"`
 	ImagePullPolicy  string   `json:"imagePullPolicy,omitempty" jsonschema:"enum=Always,enum=IfNotPresent,enum=Never"`
 	ImagePullSecrets []string `json:"imagePullSecrets,omitempty"`
@@ -84,6 +86,22 @@ type Spec struct {
 	Security   Security   `json:"security,omitempty"`
 	Monitoring Monitoring `json:"monitoring,omitempty"`
 	Services   Services   `json:"services,omitempty"`
+
+	// Pod and ServiceAccount add annotations and labels to the servers'
+	// Pods and their ServiceAccount, e.g. for cloud workload identity.
+	// Keys neo4jctl sets or relies on are refused.
+	Pod            *PodMeta        `json:"pod,omitempty"`
+	ServiceAccount *ServiceAccount `json:"serviceAccount,omitempty"`
+	// ExtraEnv adds environment variables to the Neo4j container. The
+	// image turns NEO4J_<setting> variables into neo4j.conf settings, so
+	// a credential setting can come from a Secret (valueFrom.secretKeyRef).
+	ExtraEnv []EnvVar `json:"extraEnv,omitempty"`
+	// ExtraVolumes are mounted into the Neo4j container (and may be mounted
+	// by sidecars); they cannot cover a path neo4jctl mounts.
+	ExtraVolumes []ExtraVolume `json:"extraVolumes,omitempty"`
+	// Sidecars run beside Neo4j in every server Pod, under the same
+	// restricted security context neo4jctl gives its own containers.
+	Sidecars []Sidecar `json:"sidecars,omitempty"`
 
 	// Ignore lists differences plan, apply and drift leave alone: fields
 	// another controller owns (an autoscaler's replicas, an injected
@@ -337,4 +355,120 @@ type Services struct {
 type ClientService struct {
 	Type        string            `json:"type,omitempty" jsonschema:"enum=ClusterIP,enum=NodePort,enum=LoadBalancer"` // ClusterIP, NodePort or LoadBalancer
 	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// PodMeta is metadata added to the servers' Pods.
+type PodMeta struct {
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+}
+
+// ServiceAccount is metadata added to the servers' ServiceAccount, e.g.
+// iam.gke.io/gcp-service-account or eks.amazonaws.com/role-arn.
+type ServiceAccount struct {
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// EnvVar is an environment variable: a literal Value or a ValueFrom
+// reference (exactly one). A credential never goes in Value.
+type EnvVar struct {
+	Name      string        `json:"name" jsonschema:"required"`
+	Value     string        `json:"value,omitempty"`
+	ValueFrom *EnvVarSource `json:"valueFrom,omitempty"`
+}
+
+// EnvVarSource is where a variable's value comes from (exactly one).
+type EnvVarSource struct {
+	SecretKeyRef    *KeyRef   `json:"secretKeyRef,omitempty"`
+	ConfigMapKeyRef *KeyRef   `json:"configMapKeyRef,omitempty"`
+	FieldRef        *FieldRef `json:"fieldRef,omitempty"`
+}
+
+// KeyRef is one key of a Secret or ConfigMap in the cluster's namespace.
+type KeyRef struct {
+	Name string `json:"name" jsonschema:"required"`
+	Key  string `json:"key" jsonschema:"required"`
+}
+
+// FieldRef is a field of the Pod, e.g. metadata.name or status.podIP.
+type FieldRef struct {
+	FieldPath string `json:"fieldPath" jsonschema:"required"`
+}
+
+// ExtraVolume is a volume of the server Pods with its mount in the Neo4j
+// container; exactly one source is set.
+type ExtraVolume struct {
+	Name string `json:"name" jsonschema:"required"`
+	// MountPath is where the Neo4j container sees it.
+	MountPath string `json:"mountPath" jsonschema:"required"`
+	ReadOnly  bool   `json:"readOnly,omitempty"`
+
+	Secret                *SecretVolume    `json:"secret,omitempty"`
+	ConfigMap             *ConfigMapVolume `json:"configMap,omitempty"`
+	EmptyDir              *EmptyDirVolume  `json:"emptyDir,omitempty"`
+	PersistentVolumeClaim *ClaimVolume     `json:"persistentVolumeClaim,omitempty"`
+	CSI                   *CSIVolume       `json:"csi,omitempty"`
+}
+
+// SecretVolume mounts a Secret's keys as files.
+type SecretVolume struct {
+	SecretName string `json:"secretName" jsonschema:"required"`
+}
+
+// ConfigMapVolume mounts a ConfigMap's keys as files.
+type ConfigMapVolume struct {
+	Name string `json:"name" jsonschema:"required"`
+}
+
+// EmptyDirVolume is scratch space that lives as long as the Pod.
+type EmptyDirVolume struct {
+	// Medium is "" (the node's disk) or Memory.
+	Medium    string `json:"medium,omitempty" jsonschema:"enum=,enum=Memory"`
+	SizeLimit string `json:"sizeLimit,omitempty"`
+}
+
+// ClaimVolume mounts an existing PersistentVolumeClaim, shared by every
+// server (so it must support the access mode that needs).
+type ClaimVolume struct {
+	ClaimName string `json:"claimName" jsonschema:"required"`
+	ReadOnly  bool   `json:"readOnly,omitempty"`
+}
+
+// CSIVolume is an inline CSI volume, e.g. the Secrets Store CSI driver
+// mounting a cloud secret manager's secrets.
+type CSIVolume struct {
+	Driver           string            `json:"driver" jsonschema:"required"`
+	ReadOnly         bool              `json:"readOnly,omitempty"`
+	VolumeAttributes map[string]string `json:"volumeAttributes,omitempty"`
+}
+
+// Sidecar is an extra container of every server Pod. It has no security
+// context, probes or lifecycle of its own to set: neo4jctl gives it the
+// restricted security context of its own containers.
+type Sidecar struct {
+	Name            string             `json:"name" jsonschema:"required"`
+	Image           string             `json:"image" jsonschema:"required"`
+	ImagePullPolicy string             `json:"imagePullPolicy,omitempty" jsonschema:"enum=Always,enum=IfNotPresent,enum=Never"`
+	Command         []string           `json:"command,omitempty"`
+	Args            []string           `json:"args,omitempty"`
+	Env             []EnvVar           `json:"env,omitempty"`
+	Ports           []SidecarPort      `json:"ports,omitempty"`
+	Resources       ContainerResources `json:"resources,omitempty"`
+	// VolumeMounts name spec.extraVolumes, or the server's logs volume
+	// (read-only), e.g. for a log shipper.
+	VolumeMounts []VolumeMount `json:"volumeMounts,omitempty"`
+}
+
+// SidecarPort is a port a sidecar listens on; it shares the Pod's network
+// with Neo4j, so it cannot be one of Neo4j's ports.
+type SidecarPort struct {
+	Name          string `json:"name,omitempty"`
+	ContainerPort int32  `json:"containerPort" jsonschema:"required,minimum=1,maximum=65535"`
+}
+
+// VolumeMount mounts a volume into a sidecar.
+type VolumeMount struct {
+	Name      string `json:"name" jsonschema:"required"`
+	MountPath string `json:"mountPath" jsonschema:"required"`
+	ReadOnly  bool   `json:"readOnly,omitempty"`
 }

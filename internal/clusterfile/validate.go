@@ -184,9 +184,7 @@ func (v *validator) spec() {
 	}
 
 	v.version(s.Version)
-	if s.Image != "" && strings.ContainsAny(s.Image, " \t\n") {
-		v.add("spec.image", fmt.Sprintf("%q is not an image reference", s.Image), "e.g. neo4j:5.26.0-enterprise")
-	}
+	v.image("spec.image", s.Image)
 	v.oneOf("spec.imagePullPolicy", s.ImagePullPolicy, "Always", "IfNotPresent", "Never")
 	for i, name := range s.ImagePullSecrets {
 		v.dnsSubdomain(fmt.Sprintf("spec.imagePullSecrets[%d]", i), name, "Secret")
@@ -209,7 +207,8 @@ func (v *validator) spec() {
 	v.storage(&s.Storage)
 	v.auth(&s.Auth)
 	v.tls(s.TLS)
-	v.config(s.Config)
+	v.config(s.Config, s.Version)
+	v.memory(s)
 	v.plugins(s.Plugins)
 	v.databases(s, community)
 	v.scheduling(&s.Scheduling)
@@ -217,6 +216,7 @@ func (v *validator) spec() {
 	v.monitoring(&s.Monitoring, community)
 	v.oneOf("spec.services.client.type", s.Services.Client.Type, "ClusterIP", "NodePort", "LoadBalancer")
 	v.annotationKeys("spec.services.client.annotations", s.Services.Client.Annotations)
+	v.hatches(s)
 	v.ignore(s.Ignore)
 	v.policies("spec.policies", s.Policies)
 }
@@ -529,6 +529,15 @@ var managedSettings = map[string]managedSetting{
 	"server.bolt.tls_level":                               {fix: "set spec.tls.scopes"},
 	"server.https.enabled":                                {fix: "set spec.tls.scopes"},
 	"dbms.security.procedures.unrestricted":               {fix: "list plugins in spec.plugins; neo4jctl allows what they need"},
+	// What the rendered objects, probes and neo4jctl itself rely on.
+	"server.bolt.enabled":                     {fix: "neo4jctl, the probes and drivers reach the servers over Bolt, so it stays on"},
+	"server.http.enabled":                     {fix: "the Services, container ports and NetworkPolicy neo4jctl renders expose port 7474; limit who reaches it with spec.security.networkPolicy.allowedClients, or add https to spec.tls.scopes"},
+	"server.config.strict_validation.enabled": {fix: "neo4jctl keeps it on so that a misspelt setting stops the server instead of being ignored; validate checks the names first"},
+	"server.directories.run":                  {fix: "the root filesystem is read-only; neo4jctl points it at a writable volume"},
+	"server.backup.enabled":                   {fix: "neo4jctl keeps remote backup on; spec.security.networkPolicy.backupClients decides who reaches port 6362"},
+	"server.metrics.csv.enabled":              {fix: "CSV metrics write to the read-only root filesystem, so neo4jctl turns them off; use spec.monitoring.metrics for Prometheus"},
+	"server.metrics.enabled":                  {fix: "set spec.monitoring.metrics.enabled"},
+	"initial.dbms.default_primaries_count":    {fix: "neo4jctl derives it from spec.servers; set each database's topology in spec.databases"},
 }
 
 func managed(key string) (managedSetting, bool) {
@@ -573,7 +582,7 @@ func looksSecret(key, value string) bool {
 	return false
 }
 
-func (v *validator) config(config map[string]string) {
+func (v *validator) config(config map[string]string, version string) {
 	for _, k := range sortedKeys(config) {
 		p := "spec.config[" + k + "]"
 		switch {
@@ -592,6 +601,12 @@ func (v *validator) config(config map[string]string) {
 			}
 			v.add(p, fmt.Sprintf("%s is managed by neo4jctl", k), fix)
 			continue
+		}
+		if checkedSettings(version) {
+			if problem, fix := unknownSetting(k); problem != "" {
+				v.add(p, problem, fix)
+				continue
+			}
 		}
 		if looksSecret(k, config[k]) {
 			v.add(p, "secrets are not allowed in spec.config, which neo4jctl renders into a ConfigMap",

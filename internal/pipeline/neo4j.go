@@ -16,6 +16,7 @@ import (
 	"github.com/neo4jctl/neo4jctl/internal/neo4j"
 	"github.com/neo4jctl/neo4jctl/internal/state"
 	"github.com/neo4jctl/neo4jctl/manifests"
+	"github.com/neo4jctl/neo4jctl/plan"
 )
 
 // Neo4jAccess says how to reach and log in to Neo4j. The password is never a
@@ -138,6 +139,8 @@ func (a Neo4jAccess) Connect(ctx context.Context, kc *kube.Client, t *Target) (*
 	go func() {
 		defer close(pwDone)
 		pw, pwErr = a.password(ctx, kc, t)
+		// Hidden from every output from now on, wherever it appears.
+		plan.RegisterSecretValue(pw)
 	}()
 	if fwd != nil && a.URI == "" && a.speculate {
 		// The first server is the one to dial whenever its Pod is Ready:

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/neo4jctl/neo4jctl/drift"
+	"github.com/neo4jctl/neo4jctl/plan"
 )
 
 // DriftView renders the drift reports of one run (one per cluster file).
@@ -27,15 +29,60 @@ const (
 func NewDriftView(format string, color bool) (DriftView, error) {
 	switch format {
 	case FormatText, FormatHuman, "":
-		return textDrift{color: color}, nil
+		return redactedDrift{textDrift{color: color}}, nil
 	case FormatJSON:
-		return jsonDrift{}, nil
+		return redactedDrift{jsonDrift{}}, nil
 	case FormatMarkdown:
-		return markdownDrift{}, nil
+		return redactedDrift{markdownDrift{}}, nil
 	case FormatGitHub:
-		return githubDrift{}, nil
+		return redactedDrift{githubDrift{}}, nil
 	}
 	return nil, fmt.Errorf("unknown output format %q (want text, json, markdown or github)", format)
+}
+
+// redactedDrift hides credentials inside every value and message of the
+// reports before a view sees them. A report's Kubernetes values arrive
+// redacted from the plan, but its Neo4j settings are the servers' live
+// values and its messages quote them: every format (and
+// $GITHUB_STEP_SUMMARY, written from the markdown view) goes through here.
+type redactedDrift struct{ DriftView }
+
+func (v redactedDrift) Render(w io.Writer, reports []*drift.Report) error {
+	return v.DriftView.Render(w, redactReports(reports))
+}
+
+// redactReports returns copies of the reports with plan.RedactText applied
+// to every value, message, reason and warning.
+func redactReports(reports []*drift.Report) []*drift.Report {
+	if reports == nil {
+		return nil
+	}
+	out := make([]*drift.Report, len(reports))
+	for i, r := range reports {
+		c := *r
+		c.ModeReason = plan.RedactText(r.ModeReason)
+		c.Findings = slices.Clone(r.Findings)
+		for j := range c.Findings {
+			f := &c.Findings[j]
+			f.Live, f.Desired = plan.RedactValue(f.Live), plan.RedactValue(f.Desired)
+			f.Message = plan.RedactText(f.Message)
+		}
+		c.Violations = slices.Clone(r.Violations)
+		for j := range c.Violations {
+			pv := &c.Violations[j]
+			pv.Value, pv.Message = plan.RedactValue(pv.Value), plan.RedactText(pv.Message)
+		}
+		c.Unknown = slices.Clone(r.Unknown)
+		for j := range c.Unknown {
+			c.Unknown[j].Reason = plan.RedactText(c.Unknown[j].Reason)
+		}
+		c.Warnings = slices.Clone(r.Warnings)
+		for j := range c.Warnings {
+			c.Warnings[j] = plan.RedactText(c.Warnings[j])
+		}
+		out[i] = &c
+	}
+	return out
 }
 
 // NoDrift is the summary line of a report with nothing to report; scripts
