@@ -10,6 +10,7 @@ import (
 	"time"
 )
 
+// fact: server.lifecycle (the states); fact: server.health (the values).
 // Server lifecycle states and health values, as SHOW SERVERS reports them.
 const (
 	StateFree         = "Free"
@@ -93,6 +94,8 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
+// fact: database.transition-time: deallocation and store copies finish
+// when their time has come.
 // advance applies the asynchronous parts of the lifecycle whose time has
 // come. The model is evaluated lazily on every access, so there are no
 // background goroutines and tests stay deterministic.
@@ -204,12 +207,14 @@ func (srv *simServer) allowsRole(role string) bool {
 	return true
 }
 
+// fact: server.lifecycle, fact: server.cordon
 // placeable reports whether new allocations may go to srv: only Enabled,
 // Available servers take databases (Cordoned and Deallocating do not).
 func (srv *simServer) placeable() bool {
 	return srv.state == StateEnabled && srv.available
 }
 
+// fact: database.allocation
 // place computes allocations for db with p primaries and sec secondaries,
 // keeping the existing ones that remain valid and avoiding the excluded
 // servers. It returns an error message when the cluster cannot satisfy it.
@@ -275,6 +280,8 @@ func (srv *simServer) health() string {
 	return HealthUnavailable
 }
 
+// fact: server.free-hosts-system (system is always hosted; requested
+// user databases only once allocated)
 // hosting lists the databases srv runs now and the ones it should run.
 func (s *Simulator) hosting(srv *simServer) (hosting, requested []string) {
 	hosting = []string{"system"}
@@ -322,6 +329,7 @@ var serverColumns = []string{"name", "serverId", "address", "httpAddress", "http
 	"hosting", "requestedHosting", "tags", "allowedDatabases", "deniedDatabases", "modeConstraint", "version"}
 var serverDefaultColumns = []string{"name", "address", "state", "health", "hosting"}
 
+// fact: server.dropped-row
 func (s *Simulator) serverRows() []map[string]any {
 	var rows []map[string]any
 	for _, srv := range s.servers {
@@ -388,6 +396,7 @@ type dbRow struct {
 	writer bool
 }
 
+// fact: database.status
 func (s *Simulator) databaseRows(self *simServer) []map[string]any {
 	now := s.now()
 	var rows []map[string]any
@@ -523,6 +532,7 @@ func (s *Simulator) databaseRows(self *simServer) []map[string]any {
 	return rows
 }
 
+// fact: status-check
 // statusCheckRows answers dbms.cluster.statusCheck for the given databases
 // (all when empty): one row per primary member.
 func (s *Simulator) statusCheckRows(dbs []string) []map[string]any {
@@ -694,6 +704,7 @@ func (s *Simulator) enableServer(ref string, opts any, hasOpts bool) *cypherErro
 	return nil
 }
 
+// fact: server.alter-replaces-options
 func (s *Simulator) alterServer(ref string, opts any) *cypherError {
 	op := fmt.Sprintf("Could not alter server '%s'.", ref)
 	srv := s.findServer(ref)
@@ -729,6 +740,7 @@ func (s *Simulator) renameServer(from, to string) *cypherError {
 	return nil
 }
 
+// fact: server.cordon
 func (s *Simulator) cordonServer(ref string) *cypherError {
 	op := fmt.Sprintf("Could not cordon server '%s'.", ref)
 	srv := s.findServer(ref)
@@ -768,6 +780,7 @@ func moveRows(moves []move) []map[string]any {
 
 var moveColumns = []string{"database", "fromServerName", "fromServerId", "toServerName", "toServerId", "mode"}
 
+// fact: server.deallocate-refusals, fact: server.deallocate-moves
 // deallocate plans (and unless dry, applies) moving every database off the
 // given servers. It refuses what Neo4j refuses: offline databases, sole
 // primaries, and topologies the remaining servers cannot hold.
@@ -850,6 +863,7 @@ func (s *Simulator) deallocate(refs []string, dry bool) ([]move, *cypherError) {
 	return moves, nil
 }
 
+// fact: database.reallocate
 // reallocate evens out allocations: it moves databases from the busiest
 // server to the idlest one while that lowers the spread.
 func (s *Simulator) reallocate(dry bool) []move {
@@ -918,6 +932,7 @@ func (s *Simulator) reallocate(dry bool) []move {
 	return moves
 }
 
+// fact: server.drop
 func (s *Simulator) dropServer(ref string) *cypherError {
 	op := fmt.Sprintf("Could not drop server '%s'.", ref)
 	srv := s.findServer(ref)
@@ -1003,6 +1018,7 @@ func (s *Simulator) alterTopology(name string, ifExists bool, p, sec int, hasSec
 	if p < 1 {
 		return topologyError(op, "A database must have at least one primary.")
 	}
+	// fact: database.many-to-one-primary
 	if db.primaries > 1 && p == 1 {
 		e := topologyError(op, "Can't go from multiple primaries to one primary.")
 		return e

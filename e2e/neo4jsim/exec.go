@@ -110,6 +110,7 @@ func defaultSettings(community bool) map[string]*setting {
 	return out
 }
 
+// fact: settings.per-server
 // settingsFor returns the settings as srv reports them (some values are
 // per-server, like its advertised address).
 func (s *Simulator) settingsFor(srv *simServer) map[string]*setting {

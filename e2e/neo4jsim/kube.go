@@ -103,6 +103,7 @@ func podReady(p *corev1.Pod) bool {
 	return false
 }
 
+// fact: server.identity
 // identity is what makes a restarted Pod the same Neo4j server: its data
 // volume. A new claim (a wiped volume) is a new server.
 func (f *follower) identity(ctx context.Context, p *corev1.Pod) string {
