@@ -44,8 +44,15 @@ type simServer struct {
 	allowed    []string
 	denied     []string
 	mode       string // NONE, PRIMARY, SECONDARY
-	version    string
-	sysPrimary bool // hosts system as a primary
+	version    string // of the binary it runs, set at (re)start
+	sysPrimary bool   // hosts system as a primary: its system_database_mode at (re)start
+
+	// conf is the configuration the server started with (its Pod's
+	// neo4j.conf and environment); runtime holds dbms.setConfigValue
+	// changes since, lost at restart. See config.go.
+	conf    map[string]string
+	runtime map[string]string
+	podUID  string // the Pod it last started in, when following Kubernetes
 
 	deallocDone time.Time // when Deallocating becomes Deallocated
 	stuck       bool      // fault: never leaves Deallocating
@@ -54,6 +61,9 @@ type simServer struct {
 	// has gone away, however Ready the new Pod is.
 	podReady         bool
 	downAfterRestart bool
+	// down (a fault) keeps the server Unavailable whatever its Pod says:
+	// its process hangs or is cut off from the other members.
+	down bool
 
 	ln    net.Listener
 	conns map[*conn]struct{}
@@ -679,7 +689,10 @@ func (s *Simulator) enableServer(ref string, opts any, hasOpts bool) *cypherErro
 	if srv == nil {
 		return topologyError(op, fmt.Sprintf("Server '%s' does not exist.", ref))
 	}
-	mode, allowed, denied, tags, err := parseServerOptions(opts)
+	if _, _, _, _, err := parseServerOptions(opts); err != nil {
+		return err
+	}
+	mode, allowed, denied, tags, err := parseServerOptions(s.withInitialOptions(srv, opts))
 	if err != nil {
 		return err
 	}
@@ -702,6 +715,34 @@ func (s *Simulator) enableServer(ref string, opts any, hasOpts bool) *cypherErro
 	srv.state = StateEnabled
 	srv.mode, srv.allowed, srv.denied, srv.tags = mode, allowed, denied, tags
 	return nil
+}
+
+// withInitialOptions completes ENABLE SERVER's OPTIONS with the server's
+// initial.server.* settings for what they leave out; what OPTIONS say wins,
+// and allowed and denied databases replace each other
+// (fact: server.enable-defaults).
+func (s *Simulator) withInitialOptions(srv *simServer, opts any) any {
+	given, _ := opts.(map[string]any)
+	merged := s.initialOptions(srv)
+	_, a := given["allowedDatabases"]
+	_, d := given["deniedDatabases"]
+	if a || d {
+		delete(merged, "allowedDatabases")
+		delete(merged, "deniedDatabases")
+	}
+	for k, v := range given {
+		merged[k] = v
+	}
+	return merged
+}
+
+// enableWithDefaults enables srv with its initial.server.* options, as a
+// bootstrapping member or an automatically enabled free server is.
+func (s *Simulator) enableWithDefaults(srv *simServer) {
+	srv.state = StateEnabled
+	if mode, allowed, denied, tags, err := parseServerOptions(s.withInitialOptions(srv, nil)); err == nil {
+		srv.mode, srv.allowed, srv.denied, srv.tags = mode, allowed, denied, tags
+	}
 }
 
 // fact: server.alter-replaces-options

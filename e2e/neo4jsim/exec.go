@@ -47,7 +47,8 @@ type setting struct {
 	dynamic bool
 	desc    string
 	valid   string
-	set     bool // explicitly set in neo4j.conf
+	set     bool   // explicitly set in neo4j.conf
+	startup string // the value when the server started
 }
 
 // Texts of settings as real Neo4j 5.26 reports them (recorded in
@@ -75,7 +76,7 @@ const (
 // defaults): real Community 5.26 does not report them at all.
 func defaultSettings(community bool) map[string]*setting {
 	d := func(def string, dynamic bool, desc, valid string) *setting {
-		return &setting{def: def, value: def, dynamic: dynamic, desc: desc, valid: valid}
+		return &setting{def: def, value: def, startup: def, dynamic: dynamic, desc: desc, valid: valid}
 	}
 	out := map[string]*setting{
 		"server.bolt.enabled":            d("true", false, "Enable the bolt connector.", validBoolean),
@@ -111,22 +112,35 @@ func defaultSettings(community bool) map[string]*setting {
 }
 
 // fact: settings.per-server
-// settingsFor returns the settings as srv reports them (some values are
-// per-server, like its advertised address).
+// settingsFor returns the settings as srv reports them: the base settings,
+// then what srv started with, then its live changes; some values are
+// per-server by nature, like its advertised address.
 func (s *Simulator) settingsFor(srv *simServer) map[string]*setting {
 	out := make(map[string]*setting, len(s.settings))
 	for k, v := range s.settings {
 		c := *v
 		out[k] = &c
 	}
-	if srv != nil {
-		adv := *out["server.bolt.advertised_address"]
-		adv.value, adv.set = srv.advertised, true
-		out["server.bolt.advertised_address"] = &adv
-		if !srv.sysPrimary && !s.community {
-			m := *out["server.cluster.system_database_mode"]
-			m.value, m.set = "SECONDARY", true
-			out["server.cluster.system_database_mode"] = &m
+	if srv == nil {
+		return out
+	}
+	for k, v := range srv.conf {
+		st, ok := out[k]
+		if !ok {
+			st = &setting{desc: "Simulated setting.", dynamic: dynamicSettings[k]}
+			out[k] = st
+		}
+		st.value, st.startup, st.set = v, v, true
+	}
+	adv := *out["server.bolt.advertised_address"]
+	adv.value, adv.startup, adv.set = srv.advertised, srv.advertised, true
+	out["server.bolt.advertised_address"] = &adv
+	for k, v := range srv.runtime {
+		if st, ok := out[k]; ok {
+			st.value = v
+			if v == "" {
+				st.value = st.def
+			}
 		}
 	}
 	return out
@@ -191,7 +205,7 @@ func (s *Simulator) executeLocked(srv *simServer, db, query string, params map[s
 			}
 		}
 	}
-	return res, admin, err
+	return res, admin || (c.kind == cmdCall && localProcs[strings.ToLower(c.proc)]), err
 }
 
 // adminProcs are procedures that change cluster state; they are logged and
@@ -200,6 +214,12 @@ var adminProcs = map[string]bool{
 	"dbms.cluster.cordonserver":                true,
 	"dbms.setdefaultallocationnumbers":         true,
 	"dbms.cluster.reallocatenumberofdatabases": true,
+}
+
+// localProcs change the one server they run on (DBMS mode): they are
+// logged but run on any database and on any member, leader or not.
+var localProcs = map[string]bool{
+	"dbms.setconfigvalue": true,
 }
 
 func evalString(e expr, params map[string]any, what string) (string, *cypherError) {
@@ -323,7 +343,7 @@ func (s *Simulator) run(srv *simServer, c *command, params map[string]any) (*res
 			v := set[k]
 			rows = append(rows, map[string]any{
 				"name": k, "value": orNull(v.value), "isDynamic": v.dynamic, "defaultValue": orNull(v.def), "description": v.desc,
-				"startupValue": orNull(v.value), "isExplicitlySet": v.set || v.value != v.def, "validValues": v.valid, "isDeprecated": false,
+				"startupValue": orNull(v.startup), "isExplicitlySet": v.set || v.value != v.def, "validValues": v.valid, "isDeprecated": false,
 			})
 		}
 		return project(c, settingColumns, settingDefaultColumns, rows)
@@ -553,7 +573,7 @@ func (s *Simulator) call(srv *simServer, c *command, params map[string]any) (*re
 			v := set[k]
 			rows = append(rows, map[string]any{
 				"name": k, "description": v.desc, "value": orNull(v.value), "dynamic": v.dynamic, "defaultValue": orNull(v.def),
-				"startupValue": orNull(v.value), "explicitlySet": v.set || v.value != v.def, "validValues": v.valid,
+				"startupValue": orNull(v.startup), "explicitlySet": v.set || v.value != v.def, "validValues": v.valid,
 			})
 		}
 		return project(c, listConfigColumns, listConfigColumns, rows)
@@ -578,6 +598,14 @@ func (s *Simulator) call(srv *simServer, c *command, params map[string]any) (*re
 			return nil, &cypherError{code: codeTypeError, msg: "Expected server name to be a STRING"}
 		}
 		return &result{}, s.cordonServer(ref)
+
+	case "dbms.setconfigvalue":
+		name, ok1 := arg(0).(string)
+		value, ok2 := arg(1).(string)
+		if !ok1 || !ok2 {
+			return nil, &cypherError{code: codeTypeError, msg: "Expected setting and value to be STRINGs"}
+		}
+		return &result{}, s.setConfigValue(srv, name, value)
 
 	case "dbms.setdefaultallocationnumbers":
 		p, err := intArg(arg(0), "primaries")

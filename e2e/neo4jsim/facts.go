@@ -58,6 +58,16 @@ var Facts = []Fact{
 		srcServers + " § Server lifecycle (Free, Enabled, Cordoned, Deallocating, Deallocated, Dropped states)"},
 	{"server.free-hosts-system", "A Free server hosts only system (requestedHosting empty) and is not given user databases until enabled.",
 		srcServers + " § Showing servers (SHOW SERVERS YIELD * example); § Free state"},
+	{"server.bootstrap", "The first servers of a new deployment whose system_database_mode is PRIMARY form the cluster and are Enabled automatically (as many as dbms.cluster.minimum_initial_system_primaries_count asks); servers added later join Free unless initial.dbms.automatically_enable_free_servers is true.",
+		srcServers + " § Enabled state; " + srcDeploy + " § Configure a cluster (minimum_initial_system_primaries_count)"},
+	{"server.enable-defaults", "ENABLE SERVER without OPTIONS takes the server's initial.server.mode_constraint, initial.server.allowed_databases / denied_databases and initial.server.tags from the configuration it started with; OPTIONS override them.",
+		srcServers + " § Enabled state (NOTE: default values taken from the settings)"},
+	{"server.system-mode", "Whether a server hosts system as a primary or a secondary is its own server.cluster.system_database_mode, read when it starts (default PRIMARY) — never its join order.",
+		srcDatabases + " § The system database in a cluster; " + srcIntro + " § Primaries and secondaries for the system database; " + srcSettingsRef + " § server.cluster.system_database_mode"},
+	{"server.config-at-start", "Each server reads its configuration (neo4j.conf from the ConfigMap its Pod mounts, then NEO4J_* environment variables, as the Docker image's entrypoint writes them into neo4j.conf) when it (re)starts; a later ConfigMap change reaches a server only when it restarts.",
+		srcNeo4jConf + " § neo4j.conf conventions; " + srcDocker + " § Environment variables (NEO4J_ prefix, . → _, _ → __)"},
+	{"server.version", "SHOW SERVERS version and dbms.components report the version of the binary the server runs: its Pod's image tag (edition suffix dropped) at its last (re)start.",
+		srcServers + " § Showing servers (version: Neo4j version the server is running)"},
 	{"server.identity", "A server's id lives in its data volume: a restarted Pod on the same PVC is the same server; a new volume is a new server; a dropped server never rejoins.",
 		srcServers + " § Dropped state (NOTE: reset the installation or neo4j-admin server unbind for a new server ID)"},
 	{"server.health", "health is what the other members see: Available or Unavailable, independent of Kubernetes readiness; an Unavailable server hosts nothing.",
@@ -90,6 +100,8 @@ var Facts = []Fact{
 	// Settings.
 	{"settings.per-server", "SHOW SETTINGS and dbms.listConfig answer with the settings of the server they run on.",
 		srcShowSettings + "; " + srcDynamic + " (NOTE: setConfigValue affects only the member it is run against)"},
+	{"settings.dynamic", "dbms.setConfigValue changes a dynamic setting on the server it runs on only, until that server restarts; a setting that is not dynamic, or unknown, is refused; an empty value resets to the default.",
+		srcDynamic + " § Update dynamic settings; " + srcProcedures + " § dbms.setConfigValue()"},
 
 	// Routing and leadership reports.
 	{"status-check", "dbms.cluster.statusCheck reports one row per primary member with the leader it recognises and its term; members that disagree are resolved by the highest term.",
@@ -123,6 +135,7 @@ var Facts = []Fact{
 	{"procedure/dbms.cluster.cordonserver", "See server.cordon.", srcProcedures + " § dbms.cluster.cordonServer(); " + srcServers + " § Cordoned state"},
 	{"procedure/dbms.setdefaultallocationnumbers", "Default topology of later CREATE DATABASE.", srcProcedures + " § dbms.setDefaultAllocationNumbers(); " + srcDatabases + " § Create databases"},
 	{"procedure/dbms.cluster.reallocatenumberofdatabases", "See database.reallocate; moves at most n allocations.", srcProcedures + " § dbms.cluster.reallocateNumberOfDatabases(); " + srcDatabases + " § Reallocate databases using a procedure"},
+	{"procedure/dbms.setconfigvalue", "See settings.dynamic.", srcProcedures + " § dbms.setConfigValue(); " + srcDynamic},
 
 	// Status codes (Neo4j codes, then GQL statuses).
 	{"status/Neo.ClientError.Security.Unauthorized", "Wrong credentials.", srcStatusCodes + " § Client errors"},
@@ -134,6 +147,7 @@ var Facts = []Fact{
 	{"status/Neo.ClientError.Database.DatabaseNotFound", "An unknown database.", srcStatusCodes + " § Client errors; " + srcRecorded},
 	{"status/Neo.ClientError.Database.ExistingDatabaseFound", "CREATE DATABASE of an existing name.", srcStatusCodes + " § Client errors"},
 	{"status/Neo.ClientError.Procedure.ProcedureNotFound", "An unknown procedure.", srcStatusCodes + " § Client errors; " + srcRecorded},
+	{"status/Neo.ClientError.Procedure.ProcedureCallFailed", "A procedure that refuses its arguments (setConfigValue of a static or unknown setting).", srcStatusCodes + " § Client errors; " + srcDynamic + " § Update dynamic settings (Exceptions)"},
 	{"status/Neo.ClientError.Request.Invalid", "A malformed Bolt request.", srcStatusCodes + " § Client errors"},
 	{"status/Neo.ClientError.Statement.ParameterMissing", "A statement names a parameter that was not sent.", srcStatusCodes + " § Client errors"},
 	{"status/Neo.ClientError.Statement.TypeError", "An argument of the wrong type.", srcStatusCodes + " § Client errors"},
@@ -149,6 +163,7 @@ var Facts = []Fact{
 	{"status/50N42", "Unexpected error (the fallback 5.26 sends without a specific status).", srcGQLCodes + " § 50N42; " + srcRecorded},
 	{"status/50N00", "Internal error (DatabaseUnavailable).", srcGQLCodes + " § 50N00"},
 	{"status/42NFF", "Permission/access denied.", srcGQLCodes + " § 42NFF"},
+	{"status/52N02", "Procedure execution client error (setConfigValue refusals).", srcGQLCodes + " § 52N02"},
 }
 
 // statementFacts names the facts-table row of each statement kind, with

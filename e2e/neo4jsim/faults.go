@@ -110,7 +110,7 @@ func (s *Simulator) SetDatabaseOffline(name, message string) error {
 func (s *Simulator) SetDownAfterRestart(ref string, on bool) error {
 	return s.withServer(ref, func(srv *simServer) {
 		srv.downAfterRestart = on
-		if !on && srv.podReady && !srv.available && srv.podKey != "" {
+		if !on && srv.podReady && !srv.available && srv.podKey != "" && !srv.down {
 			srv.available = true
 			s.advance()
 		}
