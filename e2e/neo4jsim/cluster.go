@@ -126,36 +126,63 @@ func (s *Simulator) advance() {
 	s.electSystemLeader()
 }
 
+// fact: database.raft-leader: a database has a leader only while a simple
+// majority of its primaries is available; the leader keeps its role while
+// it stays available, otherwise the first available primary wins a new
+// term.
 func (s *Simulator) electLeader(db *simDatabase) {
+	var members []*simServer
 	for _, a := range db.allocs {
-		if a.server == db.leader && a.role == rolePrimary {
-			if srv := s.serverByID(a.server); srv != nil && srv.available {
-				return
+		if a.role == rolePrimary {
+			if srv := s.serverByID(a.server); srv != nil {
+				members = append(members, srv)
 			}
 		}
 	}
-	for _, a := range db.allocs {
-		if srv := s.serverByID(a.server); a.role == rolePrimary && srv != nil && srv.available {
-			db.leader = a.server
-			db.term++
-			return
-		}
-	}
-	db.leader = ""
+	db.leader = s.elect(members, db.leader, &db.term)
 }
 
 func (s *Simulator) electSystemLeader() {
-	if srv := s.serverByID(s.sysLeader); srv != nil && srv.available && srv.sysPrimary && srv.state != StateDropped {
-		return
-	}
+	s.sysLeader = s.elect(s.systemPrimaries(), s.sysLeader, &s.sysTerm)
+}
+
+// systemPrimaries are the members of the system database's Raft group:
+// the servers configured as system primaries that have not been dropped.
+func (s *Simulator) systemPrimaries() []*simServer {
+	var out []*simServer
 	for _, srv := range s.servers {
-		if srv.sysPrimary && srv.available && srv.state != StateDropped {
-			s.sysLeader = srv.id
-			s.sysTerm++
-			return
+		if srv.sysPrimary && srv.state != StateDropped {
+			out = append(out, srv)
 		}
 	}
-	s.sysLeader = ""
+	return out
+}
+
+// elect returns the leader of a Raft group: the current one if it is still
+// available and the group has a quorum, else the first available member in
+// a new term, or "" when fewer than a majority are available.
+func (s *Simulator) elect(members []*simServer, current string, term *int64) string {
+	up := 0
+	for _, m := range members {
+		if m.available {
+			up++
+		}
+	}
+	if up == 0 || up*2 <= len(members) {
+		return ""
+	}
+	for _, m := range members {
+		if m.id == current && m.available {
+			return current
+		}
+	}
+	for _, m := range members {
+		if m.available {
+			*term++
+			return m.id
+		}
+	}
+	return ""
 }
 
 func (s *Simulator) serverByID(id string) *simServer {
@@ -349,7 +376,9 @@ func (s *Simulator) serverRows() []map[string]any {
 		}
 		h, rh := s.hosting(srv)
 		if srv.state == StateDropped {
-			h, rh = []string{}, []string{}
+			// The manual's example shows a Dropped server hosting system
+			// while its process runs; it is requested to host nothing.
+			h, rh = []string{"system"}, []string{}
 		}
 		var addr any = srv.advertised
 		var http any = httpAddr(srv.advertised)
@@ -416,6 +445,11 @@ func (s *Simulator) databaseRows(self *simServer) []map[string]any {
 		if r.srv != nil {
 			addr = r.srv.advertised
 			serverID = r.srv.id
+			if !r.srv.available && !s.community {
+				// The manual: address NULL, currentStatus unknown,
+				// statusMessage "Server is unavailable".
+				addr = nil
+			}
 		}
 		if options == nil {
 			options = map[string]any{}

@@ -195,6 +195,11 @@ func (s *Simulator) executeLocked(srv *simServer, db, query string, params map[s
 	if admin && s.notALeader && srv.id != s.sysLeader {
 		return nil, true, &cypherError{code: CodeNotALeader, msg: msgNotALeader}
 	}
+	if admin && s.sysLeader == "" && !s.community {
+		// fact: database.raft-leader: without a quorum of system
+		// primaries nothing can be written to system.
+		return nil, true, &cypherError{code: CodeNotALeader, msg: msgNotALeader}
+	}
 	res, err := s.run(srv, c, params)
 	if res != nil {
 		res.db = db

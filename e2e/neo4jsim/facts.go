@@ -92,6 +92,8 @@ var Facts = []Fact{
 		srcDatabases + " § Alter database topology (not possible to automatically transition to a single primary)"},
 	{"database.reallocate", "REALLOCATE DATABASES and dbms.cluster.reallocateNumberOfDatabases(n) move allocations from the busiest to the idlest Enabled servers until balanced; on a balanced cluster they move nothing; DRYRUN / dryrun=true only report the moves.",
 		srcDatabases + " § Reallocate databases (using a procedure; using a Cypher command)"},
+	{"database.raft-leader", "A database (system included) has a leader, and so a writer and write routing, only while a simple majority of its primaries is available; otherwise it has no leader.",
+		srcIntro + " (A database remains available for writes as long as a simple majority of its primary allocations are functioning); § Three primaries"},
 	{"database.status", "currentStatus is online, offline, starting, stopping, store copying, deallocating, quarantined or unknown; requestedStatus is online or offline; an allocation on an unavailable server is unknown with statusMessage \"Server is unavailable\" and a null address.",
 		srcShowDBsMon + " § (Returns; databases hosted on servers that are offline); " + srcListing + " § Database states"},
 	{"database.transition-time", "Asynchronous work (store copy, deallocation, start, stop) takes Config.TransitionDelay; WAIT makes CREATE DATABASE return only when done.",

@@ -298,3 +298,61 @@ func TestFollowerReadsEachPodsConfigAtStart(t *testing.T) {
 		t.Errorf("graph-3 system role %v, want primary (its system_database_mode)", role)
 	}
 }
+
+// Health is Neo4j's view, not Kubernetes': a server whose process hangs is
+// Unavailable in SHOW SERVERS while its Pod stays Ready, whatever events
+// the Pod goes through, until the fault is lifted.
+func TestUnavailableWhilePodReady(t *testing.T) {
+	env := testenv.Shared(t)
+	ns := testenv.Namespace(t, env)
+	cs, err := env.Clientset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := cs.AppsV1().StatefulSets(ns).Create(ctx, statefulSet("graph", 3), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s := startSim(t, Config{Servers: -1, TransitionDelay: -1})
+	if err := s.FollowStatefulSet(ctx, env.RESTConfig(), FollowOptions{Namespace: ns, StatefulSet: "graph", InitialMembers: 3}); err != nil {
+		t.Fatal(err)
+	}
+	adv := fmt.Sprintf("graph-1.graph-headless.%s.svc.cluster.local:7687", ns)
+	var id string
+	waitLong(t, "3 servers", func() bool {
+		n := 0
+		for _, srv := range s.Servers() {
+			if srv.Health == HealthAvailable {
+				n++
+			}
+			if srv.Advertised == adv {
+				id = srv.ID
+			}
+		}
+		return n == 3 && id != ""
+	})
+	if err := s.SetAvailable(id, false); err != nil {
+		t.Fatal(err)
+	}
+	// A Pod event (a label change) must not bring the server back.
+	patch := []byte(`{"metadata":{"labels":{"touched":"yes"}}}`)
+	if _, err := cs.CoreV1().Pods(ns).Patch(ctx, "graph-1", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	d := newDriver(t, s.URI("bolt"), testPassword)
+	waitLong(t, "the patched Pod seen", func() bool {
+		p, err := cs.CoreV1().Pods(ns).Get(ctx, "graph-1", metav1.GetOptions{})
+		return err == nil && p.Labels["touched"] == "yes" && podReady(p)
+	})
+	time.Sleep(300 * time.Millisecond) // let the informer deliver the update
+	if row := serverRow(t, d, id); row["health"] != HealthUnavailable {
+		t.Errorf("server of a Ready Pod after the fault: health %v, want Unavailable", row["health"])
+	}
+	if err := s.SetAvailable(id, true); err != nil {
+		t.Fatal(err)
+	}
+	if row := serverRow(t, d, id); row["health"] != HealthAvailable {
+		t.Errorf("after lifting the fault: health %v, want Available", row["health"])
+	}
+}
