@@ -82,7 +82,12 @@ type simDatabase struct {
 	primaries   int
 	secondaries int
 	readOnly    bool
-	stopped     bool
+	stopped     bool      // requestedStatus offline
+	changeAt    time.Time // when the last START / STOP finishes
+	stoppedAt   time.Time
+	// quarantined maps a serverId to the reason its copy was quarantined
+	// with dbms.quarantineDatabase on that server.
+	quarantined map[string]string
 	statusMsg   string // non-empty: offline with an error (fault)
 	options     map[string]any
 	allocs      []allocation
@@ -119,6 +124,15 @@ func (s *Simulator) advance() {
 			}
 		}
 	}
+	// fact: server.alter-moves, fact: database.reallocate: a moved
+	// allocation keeps running on its old server until the new copy is
+	// online; a Deallocating server keeps its copies until it is done.
+	for _, db := range s.dbs {
+		db.leaving = slices.DeleteFunc(db.leaving, func(a allocation) bool {
+			srv := s.serverByID(a.server)
+			return srv == nil || (srv.state != StateDeallocating && !now.Before(a.readyAt))
+		})
+	}
 	s.ensureDefaultDB()
 	for _, db := range s.dbs {
 		s.electLeader(db)
@@ -139,11 +153,16 @@ func (s *Simulator) electLeader(db *simDatabase) {
 			}
 		}
 	}
-	db.leader = s.elect(members, db.leader, &db.term)
+	// A copy that is stopped, failed or quarantined takes no part.
+	up := func(srv *simServer) bool {
+		_, q := db.quarantined[srv.id]
+		return srv.available && !q && !db.stopped && db.statusMsg == ""
+	}
+	db.leader = s.elect(members, db.leader, &db.term, up)
 }
 
 func (s *Simulator) electSystemLeader() {
-	s.sysLeader = s.elect(s.systemPrimaries(), s.sysLeader, &s.sysTerm)
+	s.sysLeader = s.elect(s.systemPrimaries(), s.sysLeader, &s.sysTerm, func(srv *simServer) bool { return srv.available })
 }
 
 // systemPrimaries are the members of the system database's Raft group:
@@ -161,10 +180,10 @@ func (s *Simulator) systemPrimaries() []*simServer {
 // elect returns the leader of a Raft group: the current one if it is still
 // available and the group has a quorum, else the first available member in
 // a new term, or "" when fewer than a majority are available.
-func (s *Simulator) elect(members []*simServer, current string, term *int64) string {
+func (s *Simulator) elect(members []*simServer, current string, term *int64, isUp func(*simServer) bool) string {
 	up := 0
 	for _, m := range members {
-		if m.available {
+		if isUp(m) {
 			up++
 		}
 	}
@@ -172,12 +191,12 @@ func (s *Simulator) elect(members []*simServer, current string, term *int64) str
 		return ""
 	}
 	for _, m := range members {
-		if m.id == current && m.available {
+		if m.id == current && isUp(m) {
 			return current
 		}
 	}
 	for _, m := range members {
-		if m.available {
+		if isUp(m) {
 			*term++
 			return m.id
 		}
@@ -328,7 +347,7 @@ func (s *Simulator) hosting(srv *simServer) (hosting, requested []string) {
 		for _, a := range db.allocs {
 			if a.server == srv.id {
 				requested = append(requested, db.name)
-				if !now.Before(a.readyAt) && !db.stopped && db.statusMsg == "" {
+				if _, q := db.quarantined[srv.id]; !q && !now.Before(a.readyAt) && !db.stopped && db.statusMsg == "" {
 					hosting = append(hosting, db.name)
 				}
 			}
@@ -531,15 +550,26 @@ func (s *Simulator) databaseRows(self *simServer) []map[string]any {
 				continue
 			}
 			r := dbRow{srv: srv, role: a.role, status: "online", req: "online", writer: a.server == db.leader}
+			if db.stopped {
+				r.req = "offline"
+			}
+			reason, quarantined := db.quarantined[srv.id]
+			// fact: database.start-stop, fact: database.quarantine
 			switch {
+			case quarantined:
+				r.status, r.msg, r.writer = "quarantined", reason, false
+			case db.stopped && now.Before(db.changeAt):
+				r.status, r.writer = "stopping", false
 			case db.stopped:
-				r.status, r.req, r.writer = "offline", "offline", false
+				r.status, r.writer = "offline", false
 			case db.statusMsg != "":
 				r.status, r.msg, r.writer = "offline", db.statusMsg, false
 			case !srv.available:
 				r.status, r.msg, r.writer = "unknown", "Server is unavailable", false
 			case now.Before(a.readyAt):
 				r.status = "store copying"
+			case now.Before(db.changeAt):
+				r.status, r.writer = "starting", false
 			}
 			if r.status == "online" {
 				if a.role == rolePrimary {
@@ -790,15 +820,41 @@ func (s *Simulator) alterServer(ref string, opts any) *cypherError {
 	if err != nil {
 		return err
 	}
-	probe := &simServer{mode: mode, allowed: allowed, denied: denied}
+	// fact: server.alter-moves: what the new options forbid moves to
+	// other servers; if a topology cannot be held, nothing changes.
+	oldMode, oldAllowed, oldDenied, oldTags := srv.mode, srv.allowed, srv.denied, srv.tags
+	srv.mode, srv.allowed, srv.denied, srv.tags = mode, allowed, denied, tags
+	readyAt := s.now().Add(s.cfg.TransitionDelay)
+	type change struct {
+		db      *simDatabase
+		allocs  []allocation
+		leaving []allocation
+	}
+	var changes []change
 	for _, db := range s.sortedDBs() {
+		forbidden := slices.ContainsFunc(db.allocs, func(a allocation) bool {
+			return a.server == srv.id && (!srv.allowsRole(a.role) || !srv.allowsDatabase(db.name))
+		})
+		if !forbidden {
+			continue
+		}
+		allocs, msg := s.place(db.name, db.allocs, db.primaries, db.secondaries, nil, readyAt)
+		if msg != "" {
+			srv.mode, srv.allowed, srv.denied, srv.tags = oldMode, oldAllowed, oldDenied, oldTags
+			return topologyError(op, msg)
+		}
+		var leaving []allocation
 		for _, a := range db.allocs {
-			if a.server == srv.id && (!probe.allowsRole(a.role) || !probe.allowsDatabase(db.name)) {
-				return topologyError(op, fmt.Sprintf("Database '%s' is hosted as %s on this server and the new options do not allow it; reallocate it first.", db.name, a.role))
+			if !slices.ContainsFunc(allocs, func(b allocation) bool { return b.server == a.server && b.role == a.role }) {
+				leaving = append(leaving, allocation{server: a.server, role: a.role, readyAt: readyAt})
 			}
 		}
+		changes = append(changes, change{db, allocs, leaving})
 	}
-	srv.mode, srv.allowed, srv.denied, srv.tags = mode, allowed, denied, tags
+	for _, c := range changes {
+		c.db.allocs = c.allocs
+		c.db.leaving = append(c.db.leaving, c.leaving...)
+	}
 	return nil
 }
 
@@ -893,8 +949,18 @@ func (s *Simulator) deallocate(refs []string, dry bool) ([]move, *cypherError) {
 		if len(leaving) == 0 {
 			continue
 		}
-		if db.stopped || db.statusMsg != "" {
+		quarantinedHere := slices.ContainsFunc(leaving, func(a allocation) bool { _, q := db.quarantined[a.server]; return q })
+		if db.stopped || db.statusMsg != "" || quarantinedHere {
 			return nil, topologyError(op, fmt.Sprintf("Database '%s' is offline and cannot be moved; start it or drop it first.", db.name))
+		}
+		cordoned := 0
+		for _, a := range db.allocs {
+			if srv := s.serverByID(a.server); a.role == rolePrimary && srv != nil && srv.state == StateCordoned {
+				cordoned++
+			}
+		}
+		if cordoned*2 > primaries {
+			return nil, topologyError(op, fmt.Sprintf("A quorum of the servers hosting database '%s' as primary (%d of %d) is cordoned; enable some of them first.", db.name, cordoned, primaries))
 		}
 		for _, a := range leaving {
 			if a.role == rolePrimary && primaries == 1 {
@@ -1000,11 +1066,24 @@ func (s *Simulator) reallocate(dry bool) []move {
 		}
 	}
 	if !dry {
-		for _, db := range s.dbs {
-			db.allocs = copies[db.name]
-		}
+		s.applyMoves(moves, readyAt)
 	}
 	return moves
+}
+
+// applyMoves carries out reallocation moves: the new copy starts its store
+// copy, the old one keeps running until it is done.
+func (s *Simulator) applyMoves(moves []move, readyAt time.Time) {
+	for _, m := range moves {
+		db := s.dbs[m.db]
+		for i, a := range db.allocs {
+			if a.server == m.from.id && a.role == m.role {
+				db.allocs[i] = allocation{server: m.to.id, role: a.role, readyAt: readyAt}
+				db.leaving = append(db.leaving, allocation{server: m.from.id, role: a.role, readyAt: readyAt})
+				break
+			}
+		}
+	}
 }
 
 // fact: server.drop

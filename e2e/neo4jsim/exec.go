@@ -224,7 +224,43 @@ var adminProcs = map[string]bool{
 // localProcs change the one server they run on (DBMS mode): they are
 // logged but run on any database and on any member, leader or not.
 var localProcs = map[string]bool{
-	"dbms.setconfigvalue": true,
+	"dbms.setconfigvalue":     true,
+	"dbms.quarantinedatabase": true,
+}
+
+// transitionEnd is when a START / STOP issued now finishes.
+func (s *Simulator) transitionEnd(wait bool) time.Time {
+	if wait {
+		return s.now()
+	}
+	return s.now().Add(s.cfg.TransitionDelay)
+}
+
+var quarantineColumns = []string{"databaseName", "quarantined", "result"}
+
+// quarantine is dbms.quarantineDatabase on srv: it changes srv's copy
+// only (fact: database.quarantine).
+func (s *Simulator) quarantine(srv *simServer, c *command, name string, set bool, reason string) (*result, *cypherError) {
+	db := s.dbs[name]
+	if db == nil {
+		return nil, procedureCallFailed("dbms.quarantineDatabase", fmt.Sprintf("Database '%s' does not exist", name))
+	}
+	if !slices.ContainsFunc(db.allocs, func(a allocation) bool { return a.server == srv.id }) {
+		return nil, procedureCallFailed("dbms.quarantineDatabase", fmt.Sprintf("Database '%s' is not hosted on this server", name))
+	}
+	res := "done"
+	if set {
+		if reason == "" {
+			reason = "By neo4j at " + s.now().UTC().Format(time.RFC3339)
+		}
+		if db.quarantined == nil {
+			db.quarantined = map[string]string{}
+		}
+		db.quarantined[srv.id] = reason
+	} else {
+		delete(db.quarantined, srv.id)
+	}
+	return project(c, quarantineColumns, quarantineColumns, []map[string]any{{"databaseName": name, "quarantined": set, "result": res}})
 }
 
 func evalString(e expr, params map[string]any, what string) (string, *cypherError) {
@@ -517,9 +553,15 @@ func (s *Simulator) run(srv *simServer, c *command, params map[string]any) (*res
 		case cmdDropDatabase:
 			delete(s.dbs, name)
 		case cmdStartDatabase:
+			// fact: database.start-stop: starting until the transition
+			// is over (WAIT: at once); quarantined copies stay so.
 			db.stopped, db.statusMsg, db.started = false, "", s.now()
+			db.changeAt = s.transitionEnd(c.wait)
 		case cmdStopDatabase:
-			db.stopped = true
+			if !db.stopped {
+				db.stopped, db.stoppedAt = true, s.now()
+				db.changeAt = s.transitionEnd(c.wait)
+			}
 		}
 		return &result{}, nil
 	}
@@ -612,6 +654,15 @@ func (s *Simulator) call(srv *simServer, c *command, params map[string]any) (*re
 		}
 		return &result{}, s.setConfigValue(srv, name, value)
 
+	case "dbms.quarantinedatabase":
+		name, ok1 := arg(0).(string)
+		set, ok2 := arg(1).(bool)
+		if !ok1 || !ok2 {
+			return nil, &cypherError{code: codeTypeError, msg: "Expected databaseName to be a STRING and setStatus a BOOLEAN"}
+		}
+		reason, _ := arg(2).(string)
+		return s.quarantine(srv, c, strings.ToLower(name), set, reason)
+
 	case "dbms.setdefaultallocationnumbers":
 		p, err := intArg(arg(0), "primaries")
 		if err != nil {
@@ -635,15 +686,7 @@ func (s *Simulator) call(srv *simServer, c *command, params map[string]any) (*re
 			moves = moves[:n]
 		}
 		if !dry {
-			readyAt := s.now().Add(s.cfg.TransitionDelay)
-			for _, m := range moves {
-				db := s.dbs[m.db]
-				for i, a := range db.allocs {
-					if a.server == m.from.id {
-						db.allocs[i] = allocation{server: m.to.id, role: a.role, readyAt: readyAt}
-					}
-				}
-			}
+			s.applyMoves(moves, s.now().Add(s.cfg.TransitionDelay))
 		}
 		return project(&command{yieldAll: true}, moveColumns, moveColumns, moveRows(moves))
 	}

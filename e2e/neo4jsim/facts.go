@@ -76,6 +76,8 @@ var Facts = []Fact{
 		srcServers + " § Dropped state; § Showing servers (the Dropped row of the example)"},
 	{"server.alter-replaces-options", "ALTER SERVER SET OPTIONS replaces all options; options it does not name are reset.",
 		srcServers + " § Altering server options (IMPORTANT: replaces all existing options)"},
+	{"server.alter-moves", "ALTER SERVER options that forbid a database (or role) the server hosts move that allocation to another server; if the cluster cannot hold the topology without it, the command fails and nothing changes.",
+		srcServers + " § Altering server options (foo is forced to move; fails if topologies cannot be satisfied)"},
 	{"server.cordon", "A cordoned server keeps its databases and takes no new ones; ENABLE SERVER uncordons it; allocations on cordoned servers are removed first when a topology shrinks.",
 		srcServers + " § Cordoned state; § Error handling"},
 	{"server.deallocate-refusals", "DEALLOCATE is refused (nothing changes) when a hosted database is offline, when the server holds a database's only primary, when a quorum of a database's primary hosts is cordoned, or when the remaining servers cannot hold a topology.",
@@ -96,6 +98,10 @@ var Facts = []Fact{
 		srcIntro + " (A database remains available for writes as long as a simple majority of its primary allocations are functioning); § Three primaries"},
 	{"database.status", "currentStatus is online, offline, starting, stopping, store copying, deallocating, quarantined or unknown; requestedStatus is online or offline; an allocation on an unavailable server is unknown with statusMessage \"Server is unavailable\" and a null address.",
 		srcShowDBsMon + " § (Returns; databases hosted on servers that are offline); " + srcListing + " § Database states"},
+	{"database.start-stop", "STOP DATABASE sets requestedStatus offline and the allocations go stopping → offline; START DATABASE sets it online and they go starting → online; transitions take TransitionDelay.",
+		srcDBSyntax + " § Start a database, § Stop a database; " + srcListing + " § Database states"},
+	{"database.quarantine", "dbms.quarantineDatabase(db, true[, reason]) quarantines the database on the server it runs on only: that allocation is quarantined (statusMessage the reason) and START DATABASE does not change it; dbms.quarantineDatabase(db, false) lifts it and the allocation returns to the requested status.",
+		srcDBErrors + " § Quarantined databases"},
 	{"database.transition-time", "Asynchronous work (store copy, deallocation, start, stop) takes Config.TransitionDelay; WAIT makes CREATE DATABASE return only when done.",
 		srcDBErrors + " § Observing errors (operations are asynchronous); " + "Operations Manual 5.26, database-administration/standard-databases/wait-options.adoc"},
 
@@ -138,6 +144,7 @@ var Facts = []Fact{
 	{"procedure/dbms.setdefaultallocationnumbers", "Default topology of later CREATE DATABASE.", srcProcedures + " § dbms.setDefaultAllocationNumbers(); " + srcDatabases + " § Create databases"},
 	{"procedure/dbms.cluster.reallocatenumberofdatabases", "See database.reallocate; moves at most n allocations.", srcProcedures + " § dbms.cluster.reallocateNumberOfDatabases(); " + srcDatabases + " § Reallocate databases using a procedure"},
 	{"procedure/dbms.setconfigvalue", "See settings.dynamic.", srcProcedures + " § dbms.setConfigValue(); " + srcDynamic},
+	{"procedure/dbms.quarantinedatabase", "See database.quarantine; returns databaseName, quarantined, result.", srcProcedures + " § dbms.quarantineDatabase(); " + srcDBErrors + " § Quarantined databases"},
 
 	// Status codes (Neo4j codes, then GQL statuses).
 	{"status/Neo.ClientError.Security.Unauthorized", "Wrong credentials.", srcStatusCodes + " § Client errors"},

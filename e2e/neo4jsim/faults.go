@@ -116,3 +116,13 @@ func (s *Simulator) SetDownAfterRestart(ref string, on bool) error {
 		}
 	})
 }
+
+// SetTransitionDelay changes how long asynchronous work started from now
+// on takes (store copies, deallocation, START / STOP): tests make it long to
+// exercise timeouts and interruptions (fact: database.transition-time).
+// Negative means immediate.
+func (s *Simulator) SetTransitionDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.TransitionDelay = max(d, 0)
+}
