@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -205,10 +205,14 @@ func (f *follower) readStart(ctx context.Context, p *corev1.Pod) podStart {
 		}
 	}
 	env := map[string]string{}
+	// Kubernetes expands $(VAR) from the variables defined before it and
+	// leaves unknown references as they are.
 	expand := func(v string) string {
-		return os.Expand(strings.ReplaceAll(v, "$(", "${"), func(k string) string {
-			k = strings.TrimSuffix(k, ")")
-			return env[k]
+		return envRefRE.ReplaceAllStringFunc(v, func(ref string) string {
+			if val, ok := env[ref[2:len(ref)-1]]; ok {
+				return val
+			}
+			return ref
 		})
 	}
 	for _, e := range ctr.Env {
@@ -235,6 +239,8 @@ func (f *follower) readStart(ctx context.Context, p *corev1.Pod) podStart {
 	}
 	return st
 }
+
+var envRefRE = regexp.MustCompile(`\$\([A-Za-z_][A-Za-z0-9_]*\)`)
 
 // neo4jContainer is the container running Neo4j: the one named neo4j, or
 // the first.
