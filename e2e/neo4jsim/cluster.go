@@ -117,7 +117,9 @@ func newUUID() string {
 func (s *Simulator) advance() {
 	now := s.now()
 	for _, srv := range s.servers {
-		if srv.state == StateDeallocating && !srv.stuck && !now.Before(srv.deallocDone) {
+		// fact: server.lost-removal: a server that is not there to stop
+		// its copies cannot finish deallocating.
+		if srv.state == StateDeallocating && srv.available && !srv.stuck && !now.Before(srv.deallocDone) {
 			srv.state = StateDeallocated
 			for _, db := range s.dbs {
 				db.leaving = slices.DeleteFunc(db.leaving, func(a allocation) bool { return a.server == srv.id })
@@ -1093,11 +1095,17 @@ func (s *Simulator) dropServer(ref string) *cypherError {
 	if srv == nil {
 		return topologyError(op, fmt.Sprintf("Server '%s' does not exist.", ref))
 	}
-	if srv.state != StateDeallocated {
+	// fact: server.lost-removal: the disaster-recovery guide drops lost
+	// servers that are still Deallocating.
+	lost := srv.state == StateDeallocating && !srv.available
+	if srv.state != StateDeallocated && !lost {
 		return topologyError(op, fmt.Sprintf("Server '%s' must be in state 'Deallocated' to be dropped, but is in state '%s'. Deallocate it first (DEALLOCATE DATABASES FROM SERVER '%s').", ref, srv.state, ref))
 	}
 	srv.state = StateDropped
 	srv.sysPrimary = false
+	for _, db := range s.dbs {
+		db.leaving = slices.DeleteFunc(db.leaving, func(a allocation) bool { return a.server == srv.id })
+	}
 	return nil
 }
 

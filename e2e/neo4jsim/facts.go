@@ -84,6 +84,8 @@ var Facts = []Fact{
 		srcServers + " § Deallocating databases from a server (NOTE: Deallocation is currently prevented in the following situations)"},
 	{"server.deallocate-moves", "DEALLOCATE moves each allocation to another server; the database keeps running on the old server (currentStatus deallocating) until its copy is online elsewhere; then the server is Deallocated.",
 		srcServers + " § Dropping a server (foo must be copied and started on a new server before it is stopped)"},
+	{"server.lost-removal", "An Unavailable (lost) server can be cordoned and deallocated — its databases move if they are still write-available — but cannot finish deallocating while it is gone: it stays Deallocating, and DROP SERVER accepts it so.",
+		srcDR + " § Make servers available (cordon each Unavailable server; DEALLOCATE; DROP SERVER for each deallocating or deallocated server)"},
 	{"server.drop", "DROP SERVER is refused unless the server is Deallocated.",
 		srcServers + " § Dropping a server"},
 

@@ -89,3 +89,48 @@ func TestDroppedServerRow(t *testing.T) {
 		}
 	}
 }
+
+// The disaster-recovery path for a lost server: cordon, deallocate (its
+// databases move while a majority of their primaries is elsewhere), and
+// drop it while it is still Deallocating, since it is not there to finish.
+func TestLostServerRemoval(t *testing.T) {
+	s := startSim(t, Config{Servers: 5, TransitionDelay: -1})
+	d := newDriver(t, "bolt://"+s.Servers()[0].Listen, testPassword)
+	mustRun(t, d, "CREATE DATABASE q TOPOLOGY 3 PRIMARIES WAIT", nil)
+	var lost string
+	for id := range s.Allocations("q") {
+		if id != s.Servers()[0].ID {
+			lost = id
+			break
+		}
+	}
+	if err := s.SetAvailable(lost, false); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, d, "CALL dbms.cluster.cordonServer($id)", map[string]any{"id": lost})
+	mustRun(t, d, "DEALLOCATE DATABASES FROM SERVER $id", map[string]any{"id": lost})
+	if allocs := s.Allocations("q"); len(allocs) != 3 || allocs[lost] != "" {
+		t.Errorf("q after deallocating the lost server: %v, want 3 primaries elsewhere", allocs)
+	}
+	if row := serverRow(t, d, lost); row["state"] != StateDeallocating {
+		t.Errorf("lost server after DEALLOCATE: %v, want Deallocating (it cannot finish)", row["state"])
+	}
+	mustRun(t, d, "DROP SERVER $id", map[string]any{"id": lost})
+	for _, r := range mustRun(t, d, "SHOW SERVERS YIELD serverId", nil) {
+		if r["serverId"] == lost {
+			t.Errorf("dropped lost server still listed")
+		}
+	}
+	// An available Deallocating server must finish first.
+	other := s.Servers()[4].ID
+	if other == lost {
+		other = s.Servers()[3].ID
+	}
+	if err := s.SetStuckDeallocating(other, true); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, d, "DEALLOCATE DATABASES FROM SERVER $id", map[string]any{"id": other})
+	if _, err := run(t, d, "DROP SERVER $id", map[string]any{"id": other}); neo4jCode(err) != CodeArgumentError {
+		t.Errorf("DROP of an available Deallocating server: got %v, want refused", err)
+	}
+}
