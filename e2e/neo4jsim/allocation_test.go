@@ -257,3 +257,28 @@ func TestQuarantineAndStopStart(t *testing.T) {
 		t.Errorf("after START: %d writers, want 1", writersNow)
 	}
 }
+
+// An Unavailable server that is not cordoned may still be allocated a
+// database (it catches up when it returns); a cordoned one may not.
+func TestUnavailableServerMayBeAllocated(t *testing.T) {
+	s := startSim(t, Config{Servers: 3, TransitionDelay: -1})
+	srvs := s.Servers()
+	d := newDriver(t, "bolt://"+srvs[0].Listen, testPassword)
+	if err := s.SetAvailable(srvs[2].ID, false); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, d, "CREATE DATABASE x TOPOLOGY 3 PRIMARIES", nil)
+	if st := statuses(t, d, "x"); st[srvs[2].ID] != "unknown" || len(st) != 3 {
+		t.Errorf("x with one server down: %v, want three copies, unknown on the unavailable one", st)
+	}
+	mustRun(t, d, "CALL dbms.cluster.cordonServer($id)", map[string]any{"id": srvs[2].ID})
+	if _, err := run(t, d, "CREATE DATABASE y TOPOLOGY 3 PRIMARIES", nil); neo4jCode(err) != CodeArgumentError {
+		t.Errorf("CREATE needing the cordoned server: got %v, want refused", err)
+	}
+	if err := s.SetAvailable(srvs[2].ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if st := statuses(t, d, "x"); st[srvs[2].ID] != "online" {
+		t.Errorf("after the server returns: %v", st)
+	}
+}

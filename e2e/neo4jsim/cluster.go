@@ -265,11 +265,14 @@ func (srv *simServer) allowsRole(role string) bool {
 	return true
 }
 
-// fact: server.lifecycle, fact: server.cordon
-// placeable reports whether new allocations may go to srv: only Enabled,
-// Available servers take databases (Cordoned and Deallocating do not).
+// fact: server.lifecycle, fact: server.cordon,
+// fact: server.unavailable-allocatable
+// placeable reports whether new allocations may go to srv: only Enabled
+// servers take databases (Cordoned and Deallocating do not) — an
+// Unavailable one too, unless cordoned; the allocator prefers available
+// servers (see place).
 func (srv *simServer) placeable() bool {
-	return srv.state == StateEnabled && srv.available
+	return srv.state == StateEnabled
 }
 
 // fact: database.allocation
@@ -304,6 +307,7 @@ func (s *Simulator) place(dbName string, existing []allocation, p, sec int, excl
 			}
 		}
 		sort.SliceStable(c, func(i, j int) bool { return s.load(c[i].id) < s.load(c[j].id) })
+		sort.SliceStable(c, func(i, j int) bool { return c[i].available && !c[j].available })
 		// A server that can only be a primary (or only a secondary) should be
 		// used for that role first so the other role still fits.
 		sort.SliceStable(c, func(i, j int) bool { return c[i].mode != "NONE" && c[j].mode == "NONE" })
@@ -1016,7 +1020,8 @@ func (s *Simulator) reallocate(dry bool) []move {
 	}
 	loads := map[string]int{}
 	for _, srv := range s.servers {
-		if srv.placeable() {
+		// Rebalancing moves copies between servers that can run them now.
+		if srv.placeable() && srv.available {
 			loads[srv.id] = s.load(srv.id)
 		}
 	}

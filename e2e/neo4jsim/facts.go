@@ -84,6 +84,8 @@ var Facts = []Fact{
 		srcServers + " § Deallocating databases from a server (NOTE: Deallocation is currently prevented in the following situations)"},
 	{"server.deallocate-moves", "DEALLOCATE moves each allocation to another server; the database keeps running on the old server (currentStatus deallocating) until its copy is online elsewhere; then the server is Deallocated.",
 		srcServers + " § Dropping a server (foo must be copied and started on a new server before it is stopped)"},
+	{"server.unavailable-allocatable", "An Unavailable server that is not cordoned may still be given new allocations (it catches up when it returns); the simulator's allocator uses it only when no available server fits, and REALLOCATE moves copies only between available servers.",
+		srcServers + " § Error handling (NOTE: an unavailable server which has not been cordoned may still be allocated)"},
 	{"server.lost-removal", "An Unavailable (lost) server can be cordoned and deallocated — its databases move if they are still write-available — but cannot finish deallocating while it is gone: it stays Deallocating, and DROP SERVER accepts it so.",
 		srcDR + " § Make servers available (cordon each Unavailable server; DEALLOCATE; DROP SERVER for each deallocating or deallocated server)"},
 	{"server.drop", "DROP SERVER is refused unless the server is Deallocated.",
