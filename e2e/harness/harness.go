@@ -8,7 +8,6 @@ package harness
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -74,6 +73,9 @@ type Sim struct {
 // each Ready Pod becomes a server, and a kwok PortForward sends the Pod's
 // Bolt port to that server's loopback listener. The first systemPrimaries
 // Pods form the cluster and enable themselves, as bootstrap members do.
+// Each server reads its configuration from its own Pod when it (re)starts
+// (neo4jsim's FollowStatefulSet), as Neo4j reads neo4j.conf: a ConfigMap
+// change reaches a server only when its Pod restarts.
 func StartSim(ctx context.Context, env *testenv.Env, c *clusterfile.Cluster, ns, password string, cfg neo4jsim.Config) (*Sim, error) {
 	cfg.Password = password
 	cfg.Community = c.Spec.Edition == clusterfile.EditionCommunity
@@ -139,45 +141,7 @@ func StartSim(ctx context.Context, env *testenv.Env, c *clusterfile.Cluster, ns,
 			}
 		}()
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.mirrorConfig(ctx, env, manifests.ConfigMapName(c), ns)
-	}()
 	return s, nil
-}
-
-// mirrorConfig copies the settings of the rendered neo4j.conf ConfigMap into
-// the simulator, as real servers read it. Real servers read it when they
-// (re)start, which the rolling update of a config change causes; the
-// simulator takes it as soon as it is written, which is what the tests of
-// neo4jctl's plans need.
-func (s *Sim) mirrorConfig(ctx context.Context, env *testenv.Env, name, ns string) {
-	cs, err := env.Clientset()
-	if err != nil {
-		s.fail(err)
-		return
-	}
-	var last string
-	for ctx.Err() == nil {
-		cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
-		if err == nil && cm.Data["neo4j.conf"] != last {
-			last = cm.Data["neo4j.conf"]
-			for _, line := range strings.Split(last, "\n") {
-				line = strings.TrimSpace(line)
-				if line == "" || strings.HasPrefix(line, "#") {
-					continue
-				}
-				if k, v, ok := strings.Cut(line, "="); ok {
-					s.SetSetting(k, v)
-				}
-			}
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
 }
 
 func (s *Sim) fail(err error) {

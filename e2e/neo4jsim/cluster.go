@@ -10,6 +10,7 @@ import (
 	"time"
 )
 
+// fact: server.lifecycle (the states); fact: server.health (the values).
 // Server lifecycle states and health values, as SHOW SERVERS reports them.
 const (
 	StateFree         = "Free"
@@ -43,8 +44,15 @@ type simServer struct {
 	allowed    []string
 	denied     []string
 	mode       string // NONE, PRIMARY, SECONDARY
-	version    string
-	sysPrimary bool // hosts system as a primary
+	version    string // of the binary it runs, set at (re)start
+	sysPrimary bool   // hosts system as a primary: its system_database_mode at (re)start
+
+	// conf is the configuration the server started with (its Pod's
+	// neo4j.conf and environment); runtime holds dbms.setConfigValue
+	// changes since, lost at restart. See config.go.
+	conf    map[string]string
+	runtime map[string]string
+	podUID  string // the Pod it last started in, when following Kubernetes
 
 	deallocDone time.Time // when Deallocating becomes Deallocated
 	stuck       bool      // fault: never leaves Deallocating
@@ -53,6 +61,9 @@ type simServer struct {
 	// has gone away, however Ready the new Pod is.
 	podReady         bool
 	downAfterRestart bool
+	// down (a fault) keeps the server Unavailable whatever its Pod says:
+	// its process hangs or is cut off from the other members.
+	down bool
 
 	ln    net.Listener
 	conns map[*conn]struct{}
@@ -71,7 +82,12 @@ type simDatabase struct {
 	primaries   int
 	secondaries int
 	readOnly    bool
-	stopped     bool
+	stopped     bool      // requestedStatus offline
+	changeAt    time.Time // when the last START / STOP finishes
+	stoppedAt   time.Time
+	// quarantined maps a serverId to the reason its copy was quarantined
+	// with dbms.quarantineDatabase on that server.
+	quarantined map[string]string
 	statusMsg   string // non-empty: offline with an error (fault)
 	options     map[string]any
 	allocs      []allocation
@@ -93,18 +109,31 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
+// fact: database.transition-time: deallocation and store copies finish
+// when their time has come.
 // advance applies the asynchronous parts of the lifecycle whose time has
 // come. The model is evaluated lazily on every access, so there are no
 // background goroutines and tests stay deterministic.
 func (s *Simulator) advance() {
 	now := s.now()
 	for _, srv := range s.servers {
-		if srv.state == StateDeallocating && !srv.stuck && !now.Before(srv.deallocDone) {
+		// fact: server.lost-removal: a server that is not there to stop
+		// its copies cannot finish deallocating.
+		if srv.state == StateDeallocating && srv.available && !srv.stuck && !now.Before(srv.deallocDone) {
 			srv.state = StateDeallocated
 			for _, db := range s.dbs {
 				db.leaving = slices.DeleteFunc(db.leaving, func(a allocation) bool { return a.server == srv.id })
 			}
 		}
+	}
+	// fact: server.alter-moves, fact: database.reallocate: a moved
+	// allocation keeps running on its old server until the new copy is
+	// online; a Deallocating server keeps its copies until it is done.
+	for _, db := range s.dbs {
+		db.leaving = slices.DeleteFunc(db.leaving, func(a allocation) bool {
+			srv := s.serverByID(a.server)
+			return srv == nil || (srv.state != StateDeallocating && !now.Before(a.readyAt))
+		})
 	}
 	s.ensureDefaultDB()
 	for _, db := range s.dbs {
@@ -113,36 +142,68 @@ func (s *Simulator) advance() {
 	s.electSystemLeader()
 }
 
+// fact: database.raft-leader: a database has a leader only while a simple
+// majority of its primaries is available; the leader keeps its role while
+// it stays available, otherwise the first available primary wins a new
+// term.
 func (s *Simulator) electLeader(db *simDatabase) {
+	var members []*simServer
 	for _, a := range db.allocs {
-		if a.server == db.leader && a.role == rolePrimary {
-			if srv := s.serverByID(a.server); srv != nil && srv.available {
-				return
+		if a.role == rolePrimary {
+			if srv := s.serverByID(a.server); srv != nil {
+				members = append(members, srv)
 			}
 		}
 	}
-	for _, a := range db.allocs {
-		if srv := s.serverByID(a.server); a.role == rolePrimary && srv != nil && srv.available {
-			db.leader = a.server
-			db.term++
-			return
-		}
+	// A copy that is stopped, failed or quarantined takes no part.
+	up := func(srv *simServer) bool {
+		_, q := db.quarantined[srv.id]
+		return srv.available && !q && !db.stopped && db.statusMsg == ""
 	}
-	db.leader = ""
+	db.leader = s.elect(members, db.leader, &db.term, up)
 }
 
 func (s *Simulator) electSystemLeader() {
-	if srv := s.serverByID(s.sysLeader); srv != nil && srv.available && srv.sysPrimary && srv.state != StateDropped {
-		return
-	}
+	s.sysLeader = s.elect(s.systemPrimaries(), s.sysLeader, &s.sysTerm, func(srv *simServer) bool { return srv.available })
+}
+
+// systemPrimaries are the members of the system database's Raft group:
+// the servers configured as system primaries that have not been dropped.
+func (s *Simulator) systemPrimaries() []*simServer {
+	var out []*simServer
 	for _, srv := range s.servers {
-		if srv.sysPrimary && srv.available && srv.state != StateDropped {
-			s.sysLeader = srv.id
-			s.sysTerm++
-			return
+		if srv.sysPrimary && srv.state != StateDropped {
+			out = append(out, srv)
 		}
 	}
-	s.sysLeader = ""
+	return out
+}
+
+// elect returns the leader of a Raft group: the current one if it is still
+// available and the group has a quorum, else the first available member in
+// a new term, or "" when fewer than a majority are available.
+func (s *Simulator) elect(members []*simServer, current string, term *int64, isUp func(*simServer) bool) string {
+	up := 0
+	for _, m := range members {
+		if isUp(m) {
+			up++
+		}
+	}
+	if up == 0 || up*2 <= len(members) {
+		return ""
+	}
+	for _, m := range members {
+		if m.id == current && isUp(m) {
+			return current
+		}
+	}
+	for _, m := range members {
+		if isUp(m) {
+			*term++
+			return m.id
+		}
+	}
+	return ""
 }
 
 func (s *Simulator) serverByID(id string) *simServer {
@@ -204,12 +265,17 @@ func (srv *simServer) allowsRole(role string) bool {
 	return true
 }
 
-// placeable reports whether new allocations may go to srv: only Enabled,
-// Available servers take databases (Cordoned and Deallocating do not).
+// fact: server.lifecycle, fact: server.cordon,
+// fact: server.unavailable-allocatable
+// placeable reports whether new allocations may go to srv: only Enabled
+// servers take databases (Cordoned and Deallocating do not) — an
+// Unavailable one too, unless cordoned; the allocator prefers available
+// servers (see place).
 func (srv *simServer) placeable() bool {
-	return srv.state == StateEnabled && srv.available
+	return srv.state == StateEnabled
 }
 
+// fact: database.allocation
 // place computes allocations for db with p primaries and sec secondaries,
 // keeping the existing ones that remain valid and avoiding the excluded
 // servers. It returns an error message when the cluster cannot satisfy it.
@@ -241,6 +307,7 @@ func (s *Simulator) place(dbName string, existing []allocation, p, sec int, excl
 			}
 		}
 		sort.SliceStable(c, func(i, j int) bool { return s.load(c[i].id) < s.load(c[j].id) })
+		sort.SliceStable(c, func(i, j int) bool { return c[i].available && !c[j].available })
 		// A server that can only be a primary (or only a secondary) should be
 		// used for that role first so the other role still fits.
 		sort.SliceStable(c, func(i, j int) bool { return c[i].mode != "NONE" && c[j].mode == "NONE" })
@@ -275,6 +342,8 @@ func (srv *simServer) health() string {
 	return HealthUnavailable
 }
 
+// fact: server.free-hosts-system (system is always hosted; requested
+// user databases only once allocated)
 // hosting lists the databases srv runs now and the ones it should run.
 func (s *Simulator) hosting(srv *simServer) (hosting, requested []string) {
 	hosting = []string{"system"}
@@ -284,7 +353,7 @@ func (s *Simulator) hosting(srv *simServer) (hosting, requested []string) {
 		for _, a := range db.allocs {
 			if a.server == srv.id {
 				requested = append(requested, db.name)
-				if !now.Before(a.readyAt) && !db.stopped && db.statusMsg == "" {
+				if _, q := db.quarantined[srv.id]; !q && !now.Before(a.readyAt) && !db.stopped && db.statusMsg == "" {
 					hosting = append(hosting, db.name)
 				}
 			}
@@ -322,6 +391,7 @@ var serverColumns = []string{"name", "serverId", "address", "httpAddress", "http
 	"hosting", "requestedHosting", "tags", "allowedDatabases", "deniedDatabases", "modeConstraint", "version"}
 var serverDefaultColumns = []string{"name", "address", "state", "health", "hosting"}
 
+// fact: server.dropped-row
 func (s *Simulator) serverRows() []map[string]any {
 	var rows []map[string]any
 	for _, srv := range s.servers {
@@ -331,7 +401,9 @@ func (s *Simulator) serverRows() []map[string]any {
 		}
 		h, rh := s.hosting(srv)
 		if srv.state == StateDropped {
-			h, rh = []string{}, []string{}
+			// The manual's example shows a Dropped server hosting system
+			// while its process runs; it is requested to host nothing.
+			h, rh = []string{"system"}, []string{}
 		}
 		var addr any = srv.advertised
 		var http any = httpAddr(srv.advertised)
@@ -388,6 +460,7 @@ type dbRow struct {
 	writer bool
 }
 
+// fact: database.status
 func (s *Simulator) databaseRows(self *simServer) []map[string]any {
 	now := s.now()
 	var rows []map[string]any
@@ -397,6 +470,11 @@ func (s *Simulator) databaseRows(self *simServer) []map[string]any {
 		if r.srv != nil {
 			addr = r.srv.advertised
 			serverID = r.srv.id
+			if !r.srv.available && !s.community {
+				// The manual: address NULL, currentStatus unknown,
+				// statusMessage "Server is unavailable".
+				addr = nil
+			}
 		}
 		if options == nil {
 			options = map[string]any{}
@@ -478,15 +556,26 @@ func (s *Simulator) databaseRows(self *simServer) []map[string]any {
 				continue
 			}
 			r := dbRow{srv: srv, role: a.role, status: "online", req: "online", writer: a.server == db.leader}
+			if db.stopped {
+				r.req = "offline"
+			}
+			reason, quarantined := db.quarantined[srv.id]
+			// fact: database.start-stop, fact: database.quarantine
 			switch {
+			case quarantined:
+				r.status, r.msg, r.writer = "quarantined", reason, false
+			case db.stopped && now.Before(db.changeAt):
+				r.status, r.writer = "stopping", false
 			case db.stopped:
-				r.status, r.req, r.writer = "offline", "offline", false
+				r.status, r.writer = "offline", false
 			case db.statusMsg != "":
 				r.status, r.msg, r.writer = "offline", db.statusMsg, false
 			case !srv.available:
 				r.status, r.msg, r.writer = "unknown", "Server is unavailable", false
 			case now.Before(a.readyAt):
 				r.status = "store copying"
+			case now.Before(db.changeAt):
+				r.status, r.writer = "starting", false
 			}
 			if r.status == "online" {
 				if a.role == rolePrimary {
@@ -523,6 +612,7 @@ func (s *Simulator) databaseRows(self *simServer) []map[string]any {
 	return rows
 }
 
+// fact: status-check
 // statusCheckRows answers dbms.cluster.statusCheck for the given databases
 // (all when empty): one row per primary member.
 func (s *Simulator) statusCheckRows(dbs []string) []map[string]any {
@@ -669,7 +759,10 @@ func (s *Simulator) enableServer(ref string, opts any, hasOpts bool) *cypherErro
 	if srv == nil {
 		return topologyError(op, fmt.Sprintf("Server '%s' does not exist.", ref))
 	}
-	mode, allowed, denied, tags, err := parseServerOptions(opts)
+	if _, _, _, _, err := parseServerOptions(opts); err != nil {
+		return err
+	}
+	mode, allowed, denied, tags, err := parseServerOptions(s.withInitialOptions(srv, opts))
 	if err != nil {
 		return err
 	}
@@ -694,6 +787,35 @@ func (s *Simulator) enableServer(ref string, opts any, hasOpts bool) *cypherErro
 	return nil
 }
 
+// withInitialOptions completes ENABLE SERVER's OPTIONS with the server's
+// initial.server.* settings for what they leave out; what OPTIONS say wins,
+// and allowed and denied databases replace each other
+// (fact: server.enable-defaults).
+func (s *Simulator) withInitialOptions(srv *simServer, opts any) any {
+	given, _ := opts.(map[string]any)
+	merged := s.initialOptions(srv)
+	_, a := given["allowedDatabases"]
+	_, d := given["deniedDatabases"]
+	if a || d {
+		delete(merged, "allowedDatabases")
+		delete(merged, "deniedDatabases")
+	}
+	for k, v := range given {
+		merged[k] = v
+	}
+	return merged
+}
+
+// enableWithDefaults enables srv with its initial.server.* options, as a
+// bootstrapping member or an automatically enabled free server is.
+func (s *Simulator) enableWithDefaults(srv *simServer) {
+	srv.state = StateEnabled
+	if mode, allowed, denied, tags, err := parseServerOptions(s.withInitialOptions(srv, nil)); err == nil {
+		srv.mode, srv.allowed, srv.denied, srv.tags = mode, allowed, denied, tags
+	}
+}
+
+// fact: server.alter-replaces-options
 func (s *Simulator) alterServer(ref string, opts any) *cypherError {
 	op := fmt.Sprintf("Could not alter server '%s'.", ref)
 	srv := s.findServer(ref)
@@ -704,15 +826,41 @@ func (s *Simulator) alterServer(ref string, opts any) *cypherError {
 	if err != nil {
 		return err
 	}
-	probe := &simServer{mode: mode, allowed: allowed, denied: denied}
+	// fact: server.alter-moves: what the new options forbid moves to
+	// other servers; if a topology cannot be held, nothing changes.
+	oldMode, oldAllowed, oldDenied, oldTags := srv.mode, srv.allowed, srv.denied, srv.tags
+	srv.mode, srv.allowed, srv.denied, srv.tags = mode, allowed, denied, tags
+	readyAt := s.now().Add(s.cfg.TransitionDelay)
+	type change struct {
+		db      *simDatabase
+		allocs  []allocation
+		leaving []allocation
+	}
+	var changes []change
 	for _, db := range s.sortedDBs() {
+		forbidden := slices.ContainsFunc(db.allocs, func(a allocation) bool {
+			return a.server == srv.id && (!srv.allowsRole(a.role) || !srv.allowsDatabase(db.name))
+		})
+		if !forbidden {
+			continue
+		}
+		allocs, msg := s.place(db.name, db.allocs, db.primaries, db.secondaries, nil, readyAt)
+		if msg != "" {
+			srv.mode, srv.allowed, srv.denied, srv.tags = oldMode, oldAllowed, oldDenied, oldTags
+			return topologyError(op, msg)
+		}
+		var leaving []allocation
 		for _, a := range db.allocs {
-			if a.server == srv.id && (!probe.allowsRole(a.role) || !probe.allowsDatabase(db.name)) {
-				return topologyError(op, fmt.Sprintf("Database '%s' is hosted as %s on this server and the new options do not allow it; reallocate it first.", db.name, a.role))
+			if !slices.ContainsFunc(allocs, func(b allocation) bool { return b.server == a.server && b.role == a.role }) {
+				leaving = append(leaving, allocation{server: a.server, role: a.role, readyAt: readyAt})
 			}
 		}
+		changes = append(changes, change{db, allocs, leaving})
 	}
-	srv.mode, srv.allowed, srv.denied, srv.tags = mode, allowed, denied, tags
+	for _, c := range changes {
+		c.db.allocs = c.allocs
+		c.db.leaving = append(c.db.leaving, c.leaving...)
+	}
 	return nil
 }
 
@@ -729,6 +877,7 @@ func (s *Simulator) renameServer(from, to string) *cypherError {
 	return nil
 }
 
+// fact: server.cordon
 func (s *Simulator) cordonServer(ref string) *cypherError {
 	op := fmt.Sprintf("Could not cordon server '%s'.", ref)
 	srv := s.findServer(ref)
@@ -768,6 +917,7 @@ func moveRows(moves []move) []map[string]any {
 
 var moveColumns = []string{"database", "fromServerName", "fromServerId", "toServerName", "toServerId", "mode"}
 
+// fact: server.deallocate-refusals, fact: server.deallocate-moves
 // deallocate plans (and unless dry, applies) moving every database off the
 // given servers. It refuses what Neo4j refuses: offline databases, sole
 // primaries, and topologies the remaining servers cannot hold.
@@ -805,8 +955,18 @@ func (s *Simulator) deallocate(refs []string, dry bool) ([]move, *cypherError) {
 		if len(leaving) == 0 {
 			continue
 		}
-		if db.stopped || db.statusMsg != "" {
+		quarantinedHere := slices.ContainsFunc(leaving, func(a allocation) bool { _, q := db.quarantined[a.server]; return q })
+		if db.stopped || db.statusMsg != "" || quarantinedHere {
 			return nil, topologyError(op, fmt.Sprintf("Database '%s' is offline and cannot be moved; start it or drop it first.", db.name))
+		}
+		cordoned := 0
+		for _, a := range db.allocs {
+			if srv := s.serverByID(a.server); a.role == rolePrimary && srv != nil && srv.state == StateCordoned {
+				cordoned++
+			}
+		}
+		if cordoned*2 > primaries {
+			return nil, topologyError(op, fmt.Sprintf("A quorum of the servers hosting database '%s' as primary (%d of %d) is cordoned; enable some of them first.", db.name, cordoned, primaries))
 		}
 		for _, a := range leaving {
 			if a.role == rolePrimary && primaries == 1 {
@@ -850,6 +1010,7 @@ func (s *Simulator) deallocate(refs []string, dry bool) ([]move, *cypherError) {
 	return moves, nil
 }
 
+// fact: database.reallocate
 // reallocate evens out allocations: it moves databases from the busiest
 // server to the idlest one while that lowers the spread.
 func (s *Simulator) reallocate(dry bool) []move {
@@ -859,7 +1020,8 @@ func (s *Simulator) reallocate(dry bool) []move {
 	}
 	loads := map[string]int{}
 	for _, srv := range s.servers {
-		if srv.placeable() {
+		// Rebalancing moves copies between servers that can run them now.
+		if srv.placeable() && srv.available {
 			loads[srv.id] = s.load(srv.id)
 		}
 	}
@@ -911,24 +1073,44 @@ func (s *Simulator) reallocate(dry bool) []move {
 		}
 	}
 	if !dry {
-		for _, db := range s.dbs {
-			db.allocs = copies[db.name]
-		}
+		s.applyMoves(moves, readyAt)
 	}
 	return moves
 }
 
+// applyMoves carries out reallocation moves: the new copy starts its store
+// copy, the old one keeps running until it is done.
+func (s *Simulator) applyMoves(moves []move, readyAt time.Time) {
+	for _, m := range moves {
+		db := s.dbs[m.db]
+		for i, a := range db.allocs {
+			if a.server == m.from.id && a.role == m.role {
+				db.allocs[i] = allocation{server: m.to.id, role: a.role, readyAt: readyAt}
+				db.leaving = append(db.leaving, allocation{server: m.from.id, role: a.role, readyAt: readyAt})
+				break
+			}
+		}
+	}
+}
+
+// fact: server.drop
 func (s *Simulator) dropServer(ref string) *cypherError {
 	op := fmt.Sprintf("Could not drop server '%s'.", ref)
 	srv := s.findServer(ref)
 	if srv == nil {
 		return topologyError(op, fmt.Sprintf("Server '%s' does not exist.", ref))
 	}
-	if srv.state != StateDeallocated {
+	// fact: server.lost-removal: the disaster-recovery guide drops lost
+	// servers that are still Deallocating.
+	lost := srv.state == StateDeallocating && !srv.available
+	if srv.state != StateDeallocated && !lost {
 		return topologyError(op, fmt.Sprintf("Server '%s' must be in state 'Deallocated' to be dropped, but is in state '%s'. Deallocate it first (DEALLOCATE DATABASES FROM SERVER '%s').", ref, srv.state, ref))
 	}
 	srv.state = StateDropped
 	srv.sysPrimary = false
+	for _, db := range s.dbs {
+		db.leaving = slices.DeleteFunc(db.leaving, func(a allocation) bool { return a.server == srv.id })
+	}
 	return nil
 }
 
@@ -1003,6 +1185,7 @@ func (s *Simulator) alterTopology(name string, ifExists bool, p, sec int, hasSec
 	if p < 1 {
 		return topologyError(op, "A database must have at least one primary.")
 	}
+	// fact: database.many-to-one-primary
 	if db.primaries > 1 && p == 1 {
 		e := topologyError(op, "Can't go from multiple primaries to one primary.")
 		return e

@@ -289,6 +289,9 @@ const (
 	cmdDropDatabase
 	cmdStartDatabase
 	cmdStopDatabase
+	// cmdEnd follows the last kind; facts_test.go walks every kind below
+	// it and requires a facts-table row for each.
+	cmdEnd
 )
 
 // isAdmin reports whether the command changes cluster state: those are

@@ -19,6 +19,7 @@ const (
 	CodeExistingDatabase    = "Neo.ClientError.Database.ExistingDatabaseFound"
 	CodeProcedureNotFound   = "Neo.ClientError.Procedure.ProcedureNotFound"
 	CodeRequestInvalid      = "Neo.ClientError.Request.Invalid"
+	CodeProcedureCallFailed = "Neo.ClientError.Procedure.ProcedureCallFailed"
 	codeParameterMissing    = "Neo.ClientError.Statement.ParameterMissing"
 	codeTypeError           = "Neo.ClientError.Statement.TypeError"
 	codeInvalidArguments    = "Neo.ClientError.General.InvalidArguments"
@@ -162,5 +163,18 @@ func databaseNotFound(action, name string) *cypherError {
 		msg:         fmt.Sprintf("Failed to %s the specified database '%s': Database does not exist.", action, name),
 		gqlStatus:   "22N51",
 		description: fmt.Sprintf("error: data exception - database does not exist. A graph reference with the name '%s' was not found. Verify that the spelling is correct.", name),
+	}
+}
+
+// procedureCallFailed is a procedure refusing its arguments, in the words
+// the manual shows for dbms.setConfigValue ("Failed to invoke procedure
+// `dbms.setConfigValue`: Caused by: …"); GQL 52N02, procedure execution
+// client error.
+func procedureCallFailed(proc, cause string) *cypherError {
+	return &cypherError{
+		code:        CodeProcedureCallFailed,
+		msg:         fmt.Sprintf("Failed to invoke procedure `%s`: Caused by: %s", proc, cause),
+		gqlStatus:   "52N02",
+		description: fmt.Sprintf("error: procedure exception - procedure execution client error. Execution of the procedure `%s` failed due to a client error.", proc),
 	}
 }

@@ -47,7 +47,8 @@ type setting struct {
 	dynamic bool
 	desc    string
 	valid   string
-	set     bool // explicitly set in neo4j.conf
+	set     bool   // explicitly set in neo4j.conf
+	startup string // the value when the server started
 }
 
 // Texts of settings as real Neo4j 5.26 reports them (recorded in
@@ -75,7 +76,7 @@ const (
 // defaults): real Community 5.26 does not report them at all.
 func defaultSettings(community bool) map[string]*setting {
 	d := func(def string, dynamic bool, desc, valid string) *setting {
-		return &setting{def: def, value: def, dynamic: dynamic, desc: desc, valid: valid}
+		return &setting{def: def, value: def, startup: def, dynamic: dynamic, desc: desc, valid: valid}
 	}
 	out := map[string]*setting{
 		"server.bolt.enabled":            d("true", false, "Enable the bolt connector.", validBoolean),
@@ -110,22 +111,36 @@ func defaultSettings(community bool) map[string]*setting {
 	return out
 }
 
-// settingsFor returns the settings as srv reports them (some values are
-// per-server, like its advertised address).
+// fact: settings.per-server
+// settingsFor returns the settings as srv reports them: the base settings,
+// then what srv started with, then its live changes; some values are
+// per-server by nature, like its advertised address.
 func (s *Simulator) settingsFor(srv *simServer) map[string]*setting {
 	out := make(map[string]*setting, len(s.settings))
 	for k, v := range s.settings {
 		c := *v
 		out[k] = &c
 	}
-	if srv != nil {
-		adv := *out["server.bolt.advertised_address"]
-		adv.value, adv.set = srv.advertised, true
-		out["server.bolt.advertised_address"] = &adv
-		if !srv.sysPrimary && !s.community {
-			m := *out["server.cluster.system_database_mode"]
-			m.value, m.set = "SECONDARY", true
-			out["server.cluster.system_database_mode"] = &m
+	if srv == nil {
+		return out
+	}
+	for k, v := range srv.conf {
+		st, ok := out[k]
+		if !ok {
+			st = &setting{desc: "Simulated setting.", dynamic: dynamicSettings[k]}
+			out[k] = st
+		}
+		st.value, st.startup, st.set = v, v, true
+	}
+	adv := *out["server.bolt.advertised_address"]
+	adv.value, adv.startup, adv.set = srv.advertised, srv.advertised, true
+	out["server.bolt.advertised_address"] = &adv
+	for k, v := range srv.runtime {
+		if st, ok := out[k]; ok {
+			st.value = v
+			if v == "" {
+				st.value = st.def
+			}
 		}
 	}
 	return out
@@ -180,6 +195,11 @@ func (s *Simulator) executeLocked(srv *simServer, db, query string, params map[s
 	if admin && s.notALeader && srv.id != s.sysLeader {
 		return nil, true, &cypherError{code: CodeNotALeader, msg: msgNotALeader}
 	}
+	if admin && s.sysLeader == "" && !s.community {
+		// fact: database.raft-leader: without a quorum of system
+		// primaries nothing can be written to system.
+		return nil, true, &cypherError{code: CodeNotALeader, msg: msgNotALeader}
+	}
 	res, err := s.run(srv, c, params)
 	if res != nil {
 		res.db = db
@@ -190,7 +210,7 @@ func (s *Simulator) executeLocked(srv *simServer, db, query string, params map[s
 			}
 		}
 	}
-	return res, admin, err
+	return res, admin || (c.kind == cmdCall && localProcs[strings.ToLower(c.proc)]), err
 }
 
 // adminProcs are procedures that change cluster state; they are logged and
@@ -199,6 +219,48 @@ var adminProcs = map[string]bool{
 	"dbms.cluster.cordonserver":                true,
 	"dbms.setdefaultallocationnumbers":         true,
 	"dbms.cluster.reallocatenumberofdatabases": true,
+}
+
+// localProcs change the one server they run on (DBMS mode): they are
+// logged but run on any database and on any member, leader or not.
+var localProcs = map[string]bool{
+	"dbms.setconfigvalue":     true,
+	"dbms.quarantinedatabase": true,
+}
+
+// transitionEnd is when a START / STOP issued now finishes.
+func (s *Simulator) transitionEnd(wait bool) time.Time {
+	if wait {
+		return s.now()
+	}
+	return s.now().Add(s.cfg.TransitionDelay)
+}
+
+var quarantineColumns = []string{"databaseName", "quarantined", "result"}
+
+// quarantine is dbms.quarantineDatabase on srv: it changes srv's copy
+// only (fact: database.quarantine).
+func (s *Simulator) quarantine(srv *simServer, c *command, name string, set bool, reason string) (*result, *cypherError) {
+	db := s.dbs[name]
+	if db == nil {
+		return nil, procedureCallFailed("dbms.quarantineDatabase", fmt.Sprintf("Database '%s' does not exist", name))
+	}
+	if !slices.ContainsFunc(db.allocs, func(a allocation) bool { return a.server == srv.id }) {
+		return nil, procedureCallFailed("dbms.quarantineDatabase", fmt.Sprintf("Database '%s' is not hosted on this server", name))
+	}
+	res := "done"
+	if set {
+		if reason == "" {
+			reason = "By neo4j at " + s.now().UTC().Format(time.RFC3339)
+		}
+		if db.quarantined == nil {
+			db.quarantined = map[string]string{}
+		}
+		db.quarantined[srv.id] = reason
+	} else {
+		delete(db.quarantined, srv.id)
+	}
+	return project(c, quarantineColumns, quarantineColumns, []map[string]any{{"databaseName": name, "quarantined": set, "result": res}})
 }
 
 func evalString(e expr, params map[string]any, what string) (string, *cypherError) {
@@ -322,7 +384,7 @@ func (s *Simulator) run(srv *simServer, c *command, params map[string]any) (*res
 			v := set[k]
 			rows = append(rows, map[string]any{
 				"name": k, "value": orNull(v.value), "isDynamic": v.dynamic, "defaultValue": orNull(v.def), "description": v.desc,
-				"startupValue": orNull(v.value), "isExplicitlySet": v.set || v.value != v.def, "validValues": v.valid, "isDeprecated": false,
+				"startupValue": orNull(v.startup), "isExplicitlySet": v.set || v.value != v.def, "validValues": v.valid, "isDeprecated": false,
 			})
 		}
 		return project(c, settingColumns, settingDefaultColumns, rows)
@@ -491,9 +553,15 @@ func (s *Simulator) run(srv *simServer, c *command, params map[string]any) (*res
 		case cmdDropDatabase:
 			delete(s.dbs, name)
 		case cmdStartDatabase:
+			// fact: database.start-stop: starting until the transition
+			// is over (WAIT: at once); quarantined copies stay so.
 			db.stopped, db.statusMsg, db.started = false, "", s.now()
+			db.changeAt = s.transitionEnd(c.wait)
 		case cmdStopDatabase:
-			db.stopped = true
+			if !db.stopped {
+				db.stopped, db.stoppedAt = true, s.now()
+				db.changeAt = s.transitionEnd(c.wait)
+			}
 		}
 		return &result{}, nil
 	}
@@ -552,7 +620,7 @@ func (s *Simulator) call(srv *simServer, c *command, params map[string]any) (*re
 			v := set[k]
 			rows = append(rows, map[string]any{
 				"name": k, "description": v.desc, "value": orNull(v.value), "dynamic": v.dynamic, "defaultValue": orNull(v.def),
-				"startupValue": orNull(v.value), "explicitlySet": v.set || v.value != v.def, "validValues": v.valid,
+				"startupValue": orNull(v.startup), "explicitlySet": v.set || v.value != v.def, "validValues": v.valid,
 			})
 		}
 		return project(c, listConfigColumns, listConfigColumns, rows)
@@ -578,6 +646,23 @@ func (s *Simulator) call(srv *simServer, c *command, params map[string]any) (*re
 		}
 		return &result{}, s.cordonServer(ref)
 
+	case "dbms.setconfigvalue":
+		name, ok1 := arg(0).(string)
+		value, ok2 := arg(1).(string)
+		if !ok1 || !ok2 {
+			return nil, &cypherError{code: codeTypeError, msg: "Expected setting and value to be STRINGs"}
+		}
+		return &result{}, s.setConfigValue(srv, name, value)
+
+	case "dbms.quarantinedatabase":
+		name, ok1 := arg(0).(string)
+		set, ok2 := arg(1).(bool)
+		if !ok1 || !ok2 {
+			return nil, &cypherError{code: codeTypeError, msg: "Expected databaseName to be a STRING and setStatus a BOOLEAN"}
+		}
+		reason, _ := arg(2).(string)
+		return s.quarantine(srv, c, strings.ToLower(name), set, reason)
+
 	case "dbms.setdefaultallocationnumbers":
 		p, err := intArg(arg(0), "primaries")
 		if err != nil {
@@ -601,15 +686,7 @@ func (s *Simulator) call(srv *simServer, c *command, params map[string]any) (*re
 			moves = moves[:n]
 		}
 		if !dry {
-			readyAt := s.now().Add(s.cfg.TransitionDelay)
-			for _, m := range moves {
-				db := s.dbs[m.db]
-				for i, a := range db.allocs {
-					if a.server == m.from.id {
-						db.allocs[i] = allocation{server: m.to.id, role: a.role, readyAt: readyAt}
-					}
-				}
-			}
+			s.applyMoves(moves, s.now().Add(s.cfg.TransitionDelay))
 		}
 		return project(&command{yieldAll: true}, moveColumns, moveColumns, moveRows(moves))
 	}

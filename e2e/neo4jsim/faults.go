@@ -110,9 +110,19 @@ func (s *Simulator) SetDatabaseOffline(name, message string) error {
 func (s *Simulator) SetDownAfterRestart(ref string, on bool) error {
 	return s.withServer(ref, func(srv *simServer) {
 		srv.downAfterRestart = on
-		if !on && srv.podReady && !srv.available && srv.podKey != "" {
+		if !on && srv.podReady && !srv.available && srv.podKey != "" && !srv.down {
 			srv.available = true
 			s.advance()
 		}
 	})
+}
+
+// SetTransitionDelay changes how long asynchronous work started from now
+// on takes (store copies, deallocation, START / STOP): tests make it long to
+// exercise timeouts and interruptions (fact: database.transition-time).
+// Negative means immediate.
+func (s *Simulator) SetTransitionDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.TransitionDelay = max(d, 0)
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -33,8 +35,12 @@ type FollowOptions struct {
 	// so that port-forwards to the Pod reach the simulated server.
 	OnListen func(pod *corev1.Pod, server ServerInfo)
 	// InitialMembers is how many of the first Pods to become Ready form the
-	// cluster: they are Enabled automatically and host system as primaries,
-	// as the bootstrap members of a real cluster do. Later Pods join Free.
+	// cluster, among those whose configuration makes them system primaries:
+	// they are Enabled automatically, as the bootstrap members of a real
+	// cluster are. Later Pods join Free (unless their configuration enables
+	// free servers automatically). Whether a server hosts system as a
+	// primary is its own server.cluster.system_database_mode, never its
+	// join order.
 	InitialMembers int
 }
 
@@ -44,7 +50,9 @@ type FollowOptions struct {
 // being Ready, or is deleted, makes its server Unavailable; a Pod that comes
 // back Ready makes it Available again with the same serverId, because the
 // server's identity is its volume (the PersistentVolumeClaim's uid, or the
-// Pod name without a claim). It returns once the informer has synced and
+// Pod name without a claim). Each time a server starts in a Pod it reads
+// that Pod's configuration (mounted ConfigMaps, NEO4J_* environment) and
+// runs its image's version. It returns once the informer has synced and
 // keeps following until ctx is done.
 func (s *Simulator) FollowStatefulSet(ctx context.Context, cfg *rest.Config, opts FollowOptions) error {
 	cs, err := kubernetes.NewForConfig(cfg)
@@ -103,6 +111,7 @@ func podReady(p *corev1.Pod) bool {
 	return false
 }
 
+// fact: server.identity
 // identity is what makes a restarted Pod the same Neo4j server: its data
 // volume. A new claim (a wiped volume) is a new server.
 func (f *follower) identity(ctx context.Context, p *corev1.Pod) string {
@@ -133,6 +142,120 @@ func (f *follower) advertise(p *corev1.Pod) string {
 	return net.JoinHostPort(host, strconv.Itoa(f.opts.BoltPort))
 }
 
+// podStart is what a server reads when it starts in a Pod: its
+// configuration and the version of its image.
+type podStart struct {
+	conf    map[string]string
+	version string
+}
+
+// readStart reads what the server in p starts with
+// (fact: server.config-at-start, fact: server.version): the neo4j.conf
+// files of the ConfigMaps the Pod mounts, then the NEO4J_* environment of
+// its Neo4j container, which the image's entrypoint writes over them; and
+// the container image's tag.
+func (f *follower) readStart(ctx context.Context, p *corev1.Pod) podStart {
+	st := podStart{conf: map[string]string{}, version: f.sim.cfg.Version}
+	ctr := neo4jContainer(p)
+	if ctr == nil {
+		return st
+	}
+	st.version = imageVersion(ctr.Image, f.sim.cfg.Version)
+	mounted := map[string]bool{}
+	for _, c := range append(append([]corev1.Container(nil), p.Spec.InitContainers...), p.Spec.Containers...) {
+		for _, m := range c.VolumeMounts {
+			mounted[m.Name] = true
+		}
+	}
+	readCM := func(name string, items []corev1.KeyToPath) {
+		cm, err := f.cs.CoreV1().ConfigMaps(p.Namespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return
+		}
+		keys := make([]string, 0, len(cm.Data))
+		for k := range cm.Data {
+			keys = append(keys, k)
+		}
+		if len(items) > 0 {
+			keys = keys[:0]
+			for _, it := range items {
+				keys = append(keys, it.Key)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if strings.HasSuffix(k, ".conf") {
+				parseConf(cm.Data[k], st.conf)
+			}
+		}
+	}
+	for _, v := range p.Spec.Volumes {
+		if !mounted[v.Name] {
+			continue
+		}
+		switch {
+		case v.ConfigMap != nil:
+			readCM(v.ConfigMap.Name, v.ConfigMap.Items)
+		case v.Projected != nil:
+			for _, src := range v.Projected.Sources {
+				if src.ConfigMap != nil {
+					readCM(src.ConfigMap.Name, src.ConfigMap.Items)
+				}
+			}
+		}
+	}
+	env := map[string]string{}
+	// Kubernetes expands $(VAR) from the variables defined before it and
+	// leaves unknown references as they are.
+	expand := func(v string) string {
+		return envRefRE.ReplaceAllStringFunc(v, func(ref string) string {
+			if val, ok := env[ref[2:len(ref)-1]]; ok {
+				return val
+			}
+			return ref
+		})
+	}
+	for _, e := range ctr.Env {
+		val := e.Value
+		if e.ValueFrom != nil {
+			val = ""
+			if fr := e.ValueFrom.FieldRef; fr != nil {
+				switch fr.FieldPath {
+				case "metadata.name":
+					val = p.Name
+				case "metadata.namespace":
+					val = p.Namespace
+				case "status.podIP":
+					val = p.Status.PodIP
+				}
+			}
+		} else {
+			val = expand(val)
+		}
+		env[e.Name] = val
+		if name, ok := envSetting(e.Name); ok {
+			st.conf[name] = val
+		}
+	}
+	return st
+}
+
+var envRefRE = regexp.MustCompile(`\$\([A-Za-z_][A-Za-z0-9_]*\)`)
+
+// neo4jContainer is the container running Neo4j: the one named neo4j, or
+// the first.
+func neo4jContainer(p *corev1.Pod) *corev1.Container {
+	for i := range p.Spec.Containers {
+		if p.Spec.Containers[i].Name == "neo4j" {
+			return &p.Spec.Containers[i]
+		}
+	}
+	if len(p.Spec.Containers) > 0 {
+		return &p.Spec.Containers[0]
+	}
+	return nil
+}
+
 func (f *follower) observe(ctx context.Context, obj any, deleted bool) {
 	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = tomb.Obj
@@ -143,8 +266,11 @@ func (f *follower) observe(ctx context.Context, obj any, deleted bool) {
 	}
 	ready := !deleted && podReady(p)
 	var id string
+	var start podStart
 	if ready {
-		id = f.identity(ctx, p) // API call: outside the simulator's lock
+		// API calls: outside the simulator's lock.
+		id = f.identity(ctx, p)
+		start = f.readStart(ctx, p)
 	}
 	s := f.sim
 	s.mu.Lock()
@@ -179,17 +305,22 @@ func (f *follower) observe(ctx context.Context, obj any, deleted bool) {
 	}
 	var added *ServerInfo
 	if srv == nil {
-		state := StateFree
-		sysPrimary := false
-		if f.joined < f.opts.InitialMembers {
-			state, sysPrimary = StateEnabled, true
-		}
-		n, err := s.addServerLocked(f.advertise(p), id, state, sysPrimary)
+		n, err := s.addServerLocked(f.advertise(p), id, start.conf, start.version)
 		if err != nil {
 			s.mu.Unlock()
 			return
 		}
-		f.joined++
+		// fact: server.bootstrap: the first members whose system database
+		// mode is PRIMARY form the cluster and are enabled; later servers
+		// join Free unless free servers are enabled automatically.
+		switch {
+		case f.joined < f.opts.InitialMembers && n.sysPrimary:
+			f.joined++
+			s.enableWithDefaults(n)
+		case strings.EqualFold(s.startupValue(n, "initial.dbms.automatically_enable_free_servers"), "true"):
+			s.enableWithDefaults(n)
+		}
+		n.podUID = string(p.UID)
 		srv = n
 		info := s.info(n)
 		added = &info
@@ -201,7 +332,13 @@ func (f *follower) observe(ctx context.Context, obj any, deleted bool) {
 		s.mu.Unlock()
 		return
 	}
-	srv.available = true
+	if added == nil && (srv.podUID != string(p.UID) || (!srv.available && !srv.down)) {
+		// The server (re)starts in this Pod: it reads its configuration
+		// and runs its image's version; live changes are gone.
+		s.applyStartConfig(srv, start.conf, start.version)
+		srv.podUID = string(p.UID)
+	}
+	srv.available = !srv.down
 	s.advance()
 	s.mu.Unlock()
 	if added != nil && f.opts.OnListen != nil {

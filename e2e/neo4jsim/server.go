@@ -168,9 +168,9 @@ func Start(cfg Config) (*Simulator, error) {
 	}
 	for k, v := range cfg.Settings {
 		if st, ok := s.settings[k]; ok {
-			st.value, st.set = v, true
+			st.value, st.startup, st.set = v, v, true
 		} else {
-			s.settings[k] = &setting{value: v, set: true, desc: "Simulated setting."}
+			s.settings[k] = &setting{value: v, startup: v, set: true, desc: "Simulated setting.", dynamic: dynamicSettings[k]}
 		}
 	}
 	s.mu.Lock()
@@ -184,9 +184,24 @@ func Start(cfg Config) (*Simulator, error) {
 		if cfg.InitialFree {
 			state = StateFree
 		}
-		if _, err := s.addServerLocked(adv, "", state, i < cfg.SystemPrimaries); err != nil {
+		// The initial servers are configured like a cluster's first
+		// members: the first SystemPrimaries host system as primaries.
+		mode := "PRIMARY"
+		if i >= cfg.SystemPrimaries {
+			mode = "SECONDARY"
+		}
+		conf := map[string]string{}
+		if !cfg.Community {
+			conf["server.cluster.system_database_mode"] = mode
+		}
+		srv, err := s.addServerLocked(adv, "", conf, cfg.Version)
+		if err != nil {
 			s.closeLocked()
 			return nil, err
+		}
+		srv.state = state
+		if state == StateEnabled {
+			s.enableWithDefaults(srv)
 		}
 	}
 	s.bootstrapDefaultDB()
@@ -255,7 +270,9 @@ func (s *Simulator) listenAddr() string {
 	return net.JoinHostPort(s.cfg.ListenHost, strconv.Itoa(p))
 }
 
-func (s *Simulator) addServerLocked(advertised, identity, state string, sysPrimary bool) (*simServer, error) {
+// addServerLocked starts a new server, Free, with its own configuration
+// (conf) and the version its binary runs.
+func (s *Simulator) addServerLocked(advertised, identity string, conf map[string]string, version string) (*simServer, error) {
 	if s.closed {
 		return nil, errors.New("neo4jsim: simulator closed")
 	}
@@ -266,9 +283,10 @@ func (s *Simulator) addServerLocked(advertised, identity, state string, sysPrima
 	id := newUUID()
 	srv := &simServer{
 		id: id, name: id, advertised: advertised, identity: identity, listen: ln.Addr().String(),
-		state: state, available: true, mode: "NONE", version: s.cfg.Version, sysPrimary: sysPrimary,
+		state: StateFree, available: true, mode: "NONE", version: s.cfg.Version,
 		ln: ln, conns: map[*conn]struct{}{},
 	}
+	s.applyStartConfig(srv, conf, version)
 	s.servers = append(s.servers, srv)
 	s.electSystemLeader()
 	s.wg.Add(1)
@@ -379,22 +397,36 @@ func (s *Simulator) URI(scheme string) string {
 }
 
 // AddServer adds a newly discovered server in state Free (a new Pod that
-// joined the cluster) and starts its listener.
-func (s *Simulator) AddServer(advertised string) (ServerInfo, error) {
+// joined the cluster) and starts its listener. settings, if given, is its
+// own configuration (its neo4j.conf); without
+// server.cluster.system_database_mode it hosts system as a primary, Neo4j's
+// default.
+func (s *Simulator) AddServer(advertised string, settings ...map[string]string) (ServerInfo, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	srv, err := s.addServerLocked(advertised, "", StateFree, false)
+	conf := map[string]string{}
+	for _, m := range settings {
+		for k, v := range m {
+			conf[k] = v
+		}
+	}
+	srv, err := s.addServerLocked(advertised, "", conf, s.cfg.Version)
 	if err != nil {
 		return ServerInfo{}, err
 	}
 	return s.info(srv), nil
 }
 
-// SetAvailable marks a server Available or Unavailable (its process is down:
-// new connections are refused and existing ones dropped).
+// SetAvailable marks a server Available or Unavailable as the other members
+// see it (its process hangs or is cut off: new connections are refused and
+// existing ones dropped). It is Neo4j's view, not Kubernetes': a server
+// following a Pod stays Unavailable while the Pod stays Ready, until
+// SetAvailable(ref, true) — which brings it back only if its Pod is Ready
+// (fact: server.health).
 func (s *Simulator) SetAvailable(ref string, available bool) error {
 	return s.withServer(ref, func(srv *simServer) {
-		srv.available = available
+		srv.down = !available
+		srv.available = available && (srv.podKey == "" || srv.podReady)
 		if !available {
 			for c := range srv.conns {
 				c.nc.Close()
@@ -468,13 +500,26 @@ func (s *Simulator) ResetLog() {
 	s.log = nil
 }
 
-// SetSetting sets a configuration setting's value on every server.
+// SetSetting changes a setting's live value on every running server at
+// once, whatever their configuration says: an out-of-band change, as if
+// someone had changed it on each member by hand (dbms.setConfigValue, but
+// without its dynamic-only check). A server that restarts afterwards reads
+// its own configuration again and loses the change. It is a fault for
+// drift tests, not something Neo4j does by itself.
 func (s *Simulator) SetSetting(name, value string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if st, ok := s.settings[name]; ok {
-		st.value, st.set = value, true
-		return
+	if _, ok := s.settings[name]; !ok {
+		s.settings[name] = &setting{desc: "Simulated setting.", dynamic: dynamicSettings[name]}
 	}
-	s.settings[name] = &setting{value: value, set: true, desc: "Simulated setting."}
+	for _, srv := range s.servers {
+		if srv.runtime == nil {
+			srv.runtime = map[string]string{}
+		}
+		srv.runtime[name] = value
+		if value == "" {
+			// "" would mean "back to the default" to settingsFor.
+			srv.runtime[name] = s.settings[name].def
+		}
+	}
 }
