@@ -52,19 +52,26 @@ func TestSafetyGatesIgnoreTheEnvironment(t *testing.T) {
 	}
 }
 
-// TestWatchGatesIgnoreTheEnvironment: watch's enforce-mode gates are
-// command line only too (item 4 narrows them further, never widens).
-func TestWatchGatesIgnoreTheEnvironment(t *testing.T) {
-	t.Setenv("NEO4JCTL_ALLOW_IRREVERSIBLE", "true")
-	t.Setenv("NEO4JCTL_FORCE_CONFLICTS", "true")
-	var got *WatchOptions
-	if err := runWith(t, "watch", func(f *Factory) *cobra.Command {
-		return NewCmdWatch(f, func(o *WatchOptions) error { got = o; return nil })
-	}, []string{"watch", "-f", "a.yaml", "--mode", "enforce"}); err != nil {
-		t.Fatal(err)
-	}
-	if got.Watch.AllowIrreversible || got.Watch.ForceConflicts {
-		t.Errorf("watch gates read from the environment: allow-irreversible %v, force-conflicts %v", got.Watch.AllowIrreversible, got.Watch.ForceConflicts)
+// TestWatchGatesRefuseTheEnvironment: watch's enforce-mode gates are
+// command line only too. Unlike apply, which ignores such a variable with a
+// warning, watch runs unattended in a Pod: it refuses to start, so a
+// Deployment that sets one fails visibly instead of running without the
+// grant its author expected (item 4 narrows them further, never widens).
+func TestWatchGatesRefuseTheEnvironment(t *testing.T) {
+	for _, env := range []string{"NEO4JCTL_ALLOW_IRREVERSIBLE", "NEO4JCTL_FORCE_CONFLICTS"} {
+		t.Run(env, func(t *testing.T) {
+			t.Setenv(env, "true")
+			var got *WatchOptions
+			err := runWith(t, "watch", func(f *Factory) *cobra.Command {
+				return NewCmdWatch(f, func(o *WatchOptions) error { got = o; return nil })
+			}, []string{"watch", "-f", "a.yaml", "--mode", "enforce"})
+			if err == nil || !strings.Contains(err.Error(), env) || !strings.Contains(err.Error(), "command line only") {
+				t.Errorf("got error %v, want a refusal naming %s", err, env)
+			}
+			if got != nil {
+				t.Errorf("watch ran with %s set: allow-irreversible %v, force-conflicts %v", env, got.Watch.AllowIrreversible, got.Watch.ForceConflicts)
+			}
+		})
 	}
 }
 
