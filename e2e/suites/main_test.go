@@ -1,6 +1,8 @@
 package suites
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"os"
@@ -38,7 +40,8 @@ func TestMain(m *testing.M) {
 // `make build` does, so the tests exercise a real release-shaped binary.
 // It goes to a fixed place in the user cache, overwritten by each run:
 // testenv.Main exits the process, so a temporary directory could never be
-// removed.
+// removed. The place is per checkout (a hash of its path): two checkouts
+// tested at once must not run each other's binary.
 func buildBinary() (string, error) {
 	if p := os.Getenv(EnvBinary); p != "" {
 		return filepath.Abs(p)
@@ -47,7 +50,12 @@ func buildBinary() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dir := filepath.Join(cache, "neo4jctl", "e2e")
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(root))
+	dir := filepath.Join(cache, "neo4jctl", "e2e", hex.EncodeToString(sum[:6]))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
