@@ -176,6 +176,9 @@ func (n *fakeNeo4j) CordonServer(_ context.Context, id string) error {
 }
 
 func (n *fakeNeo4j) DeallocateServers(_ context.Context, dry bool, ids ...string) ([]neo4j.Reallocation, error) {
+	if dry {
+		return nil, n.send("DRYRUN DEALLOCATE "+strings.Join(ids, ","), func() {})
+	}
 	return nil, n.send("DEALLOCATE "+strings.Join(ids, ","), func() {
 		for _, id := range ids {
 			n.setState(id, state.ServerDeallocated, state.HealthAvailable, "system")
@@ -333,16 +336,20 @@ func TestApplyScaleInOrder(t *testing.T) {
 	want := []string{
 		"dry-run StatefulSet/prod",
 		"inventory neo4jctl-prod-applyset (1 kinds)",
-		"DEALLOCATE " + id4, "DROP " + id4,
-		"DEALLOCATE " + id3, "DROP " + id3,
+		"CORDON " + id4, "CORDON " + id3,
+		// The plan carries no DRYRUN answer (none was observed): apply
+		// asks before the one DEALLOCATE.
+		"DRYRUN DEALLOCATE " + id3 + "," + id4,
+		"DEALLOCATE " + id3 + "," + id4,
+		"DROP " + id4, "DROP " + id3,
 		"apply StatefulSet/prod replicas=3",
 		"wait StatefulSet/prod 3",
 	}
 	if diff := cmp.Diff(want, l.get()); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
-	if res.Count(StatusApplied) != 7 {
-		t.Errorf("got %d applied, want 7", res.Count(StatusApplied))
+	if res.Count(StatusApplied) != 8 {
+		t.Errorf("got %d applied, want 8", res.Count(StatusApplied))
 	}
 }
 
@@ -555,6 +562,7 @@ func TestApplyRetriesAreReportedAgainstTheStep(t *testing.T) {
 
 func TestApplyDeallocate(t *testing.T) {
 	id4 := plantest.ServerIDs[4]
+	both := plantest.ServerIDs[3] + "," + id4
 	lost := &neo4j.Error{Op: "DEALLOCATE", Kind: neo4j.KindUnreachable, Message: "connection reset"}
 	refused := &neo4j.Error{Op: "DEALLOCATE", Kind: neo4j.KindRefused, Code: "Neo.ClientError.Cluster.CannotDeallocate", Message: "sole primary"}
 	tests := []struct {
@@ -565,17 +573,17 @@ func TestApplyDeallocate(t *testing.T) {
 		wantCalls  []string
 	}{
 		{"reply lost but it took effect", lost, true, false,
-			[]string{"DEALLOCATE " + id4, "DROP " + id4}},
+			[]string{"DEALLOCATE " + both, "DROP " + id4}},
 		{"reply lost and it did not", lost, false, true,
-			[]string{"DEALLOCATE " + id4}},
+			[]string{"DEALLOCATE " + both}},
 		{"refused by Neo4j", refused, false, true,
-			[]string{"DEALLOCATE " + id4}},
+			[]string{"DEALLOCATE " + both}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p, tg := scenario(t, "scale-in")
 			l, k, n := newFakes(5)
-			stmt := "DEALLOCATE " + id4
+			stmt := "DEALLOCATE " + both
 			n.fail[stmt] = tc.err
 			n.tookEffect[stmt] = tc.tookEffect
 			_, err := executor(k, n, &recorder{}).Apply(context.Background(), tg, p)

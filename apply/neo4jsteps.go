@@ -340,25 +340,61 @@ func (e *Executor) cordon(ctx context.Context, s plan.Step) (outcome, error) {
 	return e.neo4jWrite(ctx, func(c Neo4j) error { return c.CordonServer(ctx, srv.ID) })
 }
 
-// deallocate sends DEALLOCATE once. After any error (Ctrl-C included) it
-// re-reads SHOW SERVERS: a server now Deallocating took the statement, and
-// the step succeeded whatever the reply said.
+// deallocate sends one DEALLOCATE DATABASES FROM SERVERS naming every
+// server of the step that has not taken it yet. A plan without Neo4j's
+// answer to the DRYRUN (a plan made where none could be asked) gets the
+// DRYRUN first: a refusal stops the step before anything is written.
+// DEALLOCATE is sent once; after any error (Ctrl-C included) SHOW SERVERS
+// is re-read: servers now Deallocating took the statement, and the step
+// succeeded whatever the reply said.
 func (e *Executor) deallocate(ctx context.Context, s plan.Step) (outcome, error) {
-	srv, err := e.serverFor(ctx, s)
+	targets := s.Servers
+	if len(targets) == 0 && s.Server != nil {
+		targets = []plan.ServerStep{*s.Server}
+	}
+	if len(targets) == 0 {
+		return outcome{}, errors.New("the step names no server")
+	}
+	if _, err := e.connectRetrying(ctx); err != nil {
+		return outcome{}, err
+	}
+	servers, err := e.readServers(ctx)
 	if err != nil {
 		return outcome{}, err
 	}
-	switch srv.State {
-	case state.ServerDeallocating, state.ServerDeallocated, state.ServerDropped:
-		return outcome{unchanged: true, note: "already " + srv.State}, nil
+	var ids, done []string
+	for i := range targets {
+		srv, ok := e.findServer(servers, &targets[i])
+		if !ok {
+			return outcome{}, fmt.Errorf("server %s is not in SHOW SERVERS", serverLabel(&targets[i]))
+		}
+		switch srv.State {
+		case state.ServerDeallocating, state.ServerDeallocated, state.ServerDropped:
+			done = append(done, srv.ID+" "+srv.State)
+		default:
+			ids = append(ids, srv.ID)
+		}
 	}
-	c, err := e.connectRetrying(ctx)
+	if len(ids) == 0 {
+		return outcome{unchanged: true, note: "already " + strings.Join(done, ", ")}, nil
+	}
+	sort.Strings(ids) // the order of the plan's DRYRUN
+	c, err := e.neo4jConn(ctx)
 	if err != nil {
 		return outcome{}, err
 	}
-	_, sendErr := c.DeallocateServers(ctx, false, srv.ID)
+	note := ""
+	if s.DryRun == nil {
+		moves, err := c.DeallocateServers(ctx, true, ids...)
+		if err != nil {
+			e.dropConn(err)
+			return outcome{}, fmt.Errorf("DRYRUN DEALLOCATE (nothing was deallocated): %w", err)
+		}
+		note = fmt.Sprintf("DRYRUN: %d %s to move; ", len(moves), plural(len(moves), "allocation", "allocations"))
+	}
+	_, sendErr := c.DeallocateServers(ctx, false, ids...)
 	if sendErr == nil {
-		return outcome{wrote: true}, nil
+		return outcome{wrote: true, note: note + "DEALLOCATE accepted for " + strings.Join(ids, ", ")}, nil
 	}
 	e.dropConn(sendErr)
 	if neo4j.IsRefused(sendErr) {
@@ -369,8 +405,17 @@ func (e *Executor) deallocate(ctx context.Context, s plan.Step) (outcome, error)
 	if rerr != nil {
 		return outcome{wrote: true}, fmt.Errorf("%w; and re-reading SHOW SERVERS to learn whether DEALLOCATE took effect failed too: %v (run neo4jctl plan to see the state)", sendErr, rerr)
 	}
-	if now, ok := servers[srv.ID]; ok && (now.State == state.ServerDeallocating || now.State == state.ServerDeallocated) {
-		return outcome{wrote: true, note: "the reply was lost (" + sendErr.Error() + ") but SHOW SERVERS shows " + now.State}, ctx.Err()
+	took := 0
+	for _, id := range ids {
+		if now, ok := servers[id]; ok && (now.State == state.ServerDeallocating || now.State == state.ServerDeallocated) {
+			took++
+		}
+	}
+	if took == len(ids) {
+		return outcome{wrote: true, note: "the reply was lost (" + sendErr.Error() + ") but SHOW SERVERS shows them deallocating"}, ctx.Err()
+	}
+	if took > 0 {
+		return outcome{wrote: true}, fmt.Errorf("%w (SHOW SERVERS shows %d of %d servers deallocating; run neo4jctl plan to see the state)", sendErr, took, len(ids))
 	}
 	return outcome{wrote: true}, fmt.Errorf("%w (SHOW SERVERS shows it did not take effect)", sendErr)
 }

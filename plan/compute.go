@@ -82,6 +82,17 @@ type builder struct {
 	ndbs  []string
 	// stsLive is the live replicas of every StatefulSet (pools and orphans).
 	stsLive map[string]int
+
+	// The scale-in sequence of the plan (scalein.go): the servers leaving,
+	// the pool chains that wait for them, the ids the one DEALLOCATE names
+	// and Neo4j's answer to its DRYRUN.
+	retiring       []retiree
+	afterRetire    []*chain
+	leaving        map[string]bool
+	deallocIDs     []string
+	deallocDryRun  *state.DryRun
+	scaleInChecked bool
+	scaleInGlobal  []Refusal
 }
 
 // Compute plans the changes that take the observed state (k, n) to the
@@ -179,9 +190,20 @@ func Compute(d Desired, k state.Kube, n state.Neo4j, opts Options) (*Plan, error
 		}
 	}
 
+	// Every StatefulSet's change is diffed first: the scale-in sequence
+	// spans the pools, and its DRYRUN names every outgoing server.
+	stsDrafts := map[string]*draft{}
+	for _, pl := range d.Pools {
+		if o := stsObj[pl.StatefulSet]; o != nil {
+			stsDrafts[pl.StatefulSet] = b.objectChange(*o)
+		}
+	}
+	b.leaving = map[string]bool{}
+	b.prepareScaleIn(d.Pools, stsObj, stsDrafts, orphans)
+
 	var tails, rollouts []*draft
 	for _, pl := range d.Pools {
-		tail, roll := b.pool(pl, stsObj[pl.StatefulSet], config)
+		tail, roll := b.pool(pl, stsObj[pl.StatefulSet], stsDrafts[pl.StatefulSet], config)
 		if tail != nil {
 			tails = append(tails, tail)
 		}
@@ -190,6 +212,7 @@ func Compute(d Desired, k state.Kube, n state.Neo4j, opts Options) (*Plan, error
 	for _, o := range orphans {
 		b.orphan(o)
 	}
+	b.retireAll()
 	b.settings(config, rollouts)
 	b.databases(tails)
 	b.finish()

@@ -117,23 +117,103 @@ func TestComputeScaleOutRefusedWhenUnhealthy(t *testing.T) {
 	}
 }
 
+// Scale-in follows the Operations Manual (clustering/servers, "Removing a
+// server from the cluster") as NEO4J.md spells it for 5.26: cordon every
+// outgoing server, one DEALLOCATE naming all of them, then wait and DROP
+// each; replicas go down last.
 func TestComputeScaleInOrder(t *testing.T) {
 	s := scenario("scale-in")
 	p := mustCompute(t, s.Desired, s.Kube, s.Neo4j, s.Options)
 	s4, s3 := "neo4j:server/"+plantest.ServerIDs[4], "neo4j:server/"+plantest.ServerIDs[3]
+	both := "neo4j:server/" + plantest.ServerIDs[3] + "," + plantest.ServerIDs[4]
 	want := []string{
-		s4 + " deallocate", s4 + " wait-deallocated", s4 + " drop-server",
-		s3 + " deallocate", s3 + " wait-deallocated", s3 + " drop-server",
+		s4 + " cordon", s3 + " cordon",
+		both + " deallocate",
+		s4 + " wait-deallocated", s4 + " drop-server",
+		s3 + " wait-deallocated", s3 + " drop-server",
 		sts + " scale-statefulset",
 	}
 	if diff := cmp.Diff(want, kinds(p)); diff != "" {
 		t.Fatalf("steps (-want +got):\n%s", diff)
 	}
-	if p.Summary.Irreversible != 4 || !p.Steps[0].Irreversible || p.Steps[1].Irreversible {
-		t.Errorf("got %d irreversible, want DEALLOCATE and DROP (4) marked and waits not", p.Summary.Irreversible)
+	if p.Summary.Irreversible != 3 || p.Steps[0].Irreversible || !p.Steps[2].Irreversible || p.Steps[3].Irreversible {
+		t.Errorf("got %d irreversible, want the one DEALLOCATE and the two DROPs (3) marked, cordons and waits not", p.Summary.Irreversible)
 	}
-	if got := p.Steps[6].DependsOn; len(got) != 1 || got[0] != p.Steps[5].ID {
-		t.Errorf("got replicas-down depending on %v, want the last DROP %s", got, p.Steps[5].ID)
+	if got := len(p.Steps[2].Servers); got != 2 {
+		t.Errorf("got DEALLOCATE naming %d servers, want both outgoing servers in one statement", got)
+	}
+	if got := p.Steps[7].DependsOn; len(got) != 1 || got[0] != p.Steps[6].ID {
+		t.Errorf("got replicas-down depending on %v, want the last DROP %s", got, p.Steps[6].ID)
+	}
+}
+
+// The DRYRUN DEALLOCATE for every outgoing server is asked for once, at
+// plan time: the first Compute asks for it, the second shows Neo4j's
+// answer, or refuses what Neo4j refuses.
+func TestComputeScaleInDryRun(t *testing.T) {
+	ids := []string{plantest.ServerIDs[3], plantest.ServerIDs[4]}
+	s := scenario("scale-in")
+	p := mustCompute(t, s.Desired, s.Kube, s.Neo4j, s.Options)
+	want := []state.DryRun{{Kind: state.DryRunDeallocate, ServerIDs: ids}}
+	if diff := cmp.Diff(want, p.DryRunsWanted); diff != "" {
+		t.Fatalf("dry runs wanted (-want +got):\n%s", diff)
+	}
+	if dr := p.Steps[2].DryRun; dr != nil {
+		t.Errorf("got a dry-run answer %+v without one observed, want none", dr)
+	}
+
+	moves := []state.Move{{Database: "system", FromServerID: ids[0], ToServerID: plantest.ServerIDs[0], Mode: "secondary"}}
+	s.Neo4j.DryRuns = []state.DryRun{{Kind: state.DryRunDeallocate, ServerIDs: ids, Moves: moves}}
+	p = mustCompute(t, s.Desired, s.Kube, s.Neo4j, s.Options)
+	if len(p.DryRunsWanted) != 0 || !p.Applicable() {
+		t.Fatalf("got wanted %v refusals %v, want an applicable plan with nothing more to ask", p.DryRunsWanted, p.Refusals)
+	}
+	dealloc := p.Steps[2]
+	if dealloc.Kind != plan.KindDeallocate || dealloc.DryRun == nil || len(dealloc.DryRun.Moves) != 1 ||
+		!strings.Contains(dealloc.DryRun.Statement, "'"+ids[0]+"', '"+ids[1]+"'") {
+		t.Errorf("got deallocate step %+v, want the DRYRUN's statement and its moves on it", dealloc)
+	}
+
+	s.Neo4j.DryRuns[0].Moves, s.Neo4j.DryRuns[0].Refused = nil, "Database 'movies' has only one primary"
+	p = mustCompute(t, s.Desired, s.Kube, s.Neo4j, s.Options)
+	if len(p.Steps) != 0 || len(p.Refusals) != 1 || !strings.Contains(p.Refusals[0].Reason, "only one primary") {
+		t.Errorf("got steps %v refusals %+v, want no steps and Neo4j's refusal", kinds(p), p.Refusals)
+	}
+}
+
+// A scale-in is refused while a server that stays is Unavailable, and the
+// outgoing servers are not cordoned when that would cordon a quorum of a
+// database's primaries (Neo4j then refuses DEALLOCATE).
+func TestComputeScaleInGuards(t *testing.T) {
+	s := scenario("scale-in")
+	srv := s.Neo4j.Servers[plantest.ServerIDs[1]]
+	srv.Health = state.HealthUnavailable
+	s.Neo4j.Servers[plantest.ServerIDs[1]] = srv
+	p := mustCompute(t, s.Desired, s.Kube, s.Neo4j, s.Options)
+	if len(p.Steps) != 0 || len(p.Refusals) != 1 || !strings.Contains(p.Refusals[0].Reason, "which stays, is Unavailable") {
+		t.Errorf("remaining Unavailable: got steps %v refusals %+v, want one refusal naming it", kinds(p), p.Refusals)
+	}
+
+	s = scenario("scale-in")
+	// movies' three primaries: prod-0, prod-3, prod-4. Cordoning prod-3
+	// and prod-4 would cordon two of three.
+	for i, a := range s.Neo4j.Databases {
+		if a.Name == "movies" && a.ServerID != plantest.ServerIDs[0] {
+			ord := 3
+			if a.ServerID == plantest.ServerIDs[2] {
+				ord = 4
+			}
+			s.Neo4j.Databases[i].ServerID = plantest.ServerIDs[ord]
+		}
+	}
+	p = mustCompute(t, s.Desired, s.Kube, s.Neo4j, s.Options)
+	for _, st := range p.Steps {
+		if st.Kind == plan.KindCordon {
+			t.Errorf("got %s %s, want no cordon: it would cordon a quorum of movies' primaries", st.Address, st.Kind)
+		}
+		if st.Kind == plan.KindDeallocate && !strings.Contains(st.Reason, "quorum") {
+			t.Errorf("got deallocate reason %q, want it to say why the servers are not cordoned", st.Reason)
+		}
 	}
 }
 

@@ -196,6 +196,7 @@ type chain struct {
 	key   string
 	seq   string
 	last  *draft
+	head  *draft   // the first step
 	first []*draft // dependencies of the first step
 }
 
@@ -205,7 +206,8 @@ func (c *chain) add(s Step) *draft {
 	if c.last != nil {
 		dr.deps = []*draft{c.last}
 	} else {
-		dr.deps = c.first
+		dr.deps = append([]*draft(nil), c.first...)
+		c.head = dr
 	}
 	c.b.add(dr)
 	c.last = dr
@@ -218,6 +220,7 @@ func (c *chain) addDraft(dr *draft) {
 		dr.deps = append(dr.deps, c.last)
 	} else {
 		dr.deps = append(dr.deps, c.first...)
+		c.head = dr
 	}
 	c.b.add(dr)
 	c.last = dr
@@ -226,19 +229,12 @@ func (c *chain) addDraft(dr *draft) {
 // pool plans one StatefulSet and its servers in the safe sequences of
 // NEO4J.md. It returns the last step (databases wait for it) and its
 // rolling-update steps.
-func (b *builder) pool(pl Pool, o *state.Object, config []*draft) (*draft, []*draft) {
-	var sts *draft
-	live := int(pl.Replicas)
+func (b *builder) pool(pl Pool, o *state.Object, sts *draft, config []*draft) (*draft, []*draft) {
 	addr := stsAddress(b.d.Namespace, pl.StatefulSet)
 	if o != nil {
 		addr = o.Address
-		sts = b.objectChange(*o)
-		live = liveReplicas(o.Live)
 	}
-	target := int(pl.Replicas)
-	if o != nil && o.Live != nil && live != target && !hasDiff(sts, "spec.replicas") {
-		target = live // an ignore rule owns spec.replicas (an autoscaler)
-	}
+	live, target := poolTarget(pl, o, sts)
 	templateChanged := o != nil && o.Live != nil && hasDiff(sts, "spec.template")
 	// --skip-neo4j plans no server step at all, not even for a new cluster
 	// (there is nothing to observe yet, but apply has no Neo4j access).
@@ -247,12 +243,7 @@ func (b *builder) pool(pl Pool, o *state.Object, config []*draft) (*draft, []*dr
 
 	var outgoing []int
 	if b.enterprise && b.neoKnown {
-		for ord, s := range b.byPod[pl.StatefulSet] {
-			if ord >= target && s.State != state.ServerFree {
-				outgoing = append(outgoing, ord)
-			}
-		}
-		sort.Sort(sort.Reverse(sort.IntSlice(outgoing)))
+		outgoing = b.outgoingOf(pl.StatefulSet, target)
 	}
 
 	scaleOutOK := true
@@ -280,7 +271,7 @@ func (b *builder) pool(pl Pool, o *state.Object, config []*draft) (*draft, []*dr
 			}
 			b.refuse(addr, reason, "make Neo4j reachable (--neo4j-uri) and plan again without --skip-neo4j")
 			refused = true
-		} else if rs := b.scaleInRefusals(addr, pl.StatefulSet, outgoing); len(rs) > 0 {
+		} else if rs, no := b.scaleInRefusals(addr, pl.StatefulSet, outgoing); no {
 			b.p.Refusals = append(b.p.Refusals, rs...)
 			refused = true
 		}
@@ -291,9 +282,8 @@ func (b *builder) pool(pl Pool, o *state.Object, config []*draft) (*draft, []*dr
 		}
 	}
 
-	// Scale in: DEALLOCATE → wait → DROP one server at a time, highest
-	// ordinal first; replicas go down only after all of them.
-	c.seq = "servers:" + pl.StatefulSet
+	// Scale in: the outgoing servers of every pool leave together in the
+	// one scale-in sequence (retireAll); replicas go down only after it.
 	for _, ord := range outgoing {
 		why := fmt.Sprintf("scale in %s %d → %d", pl.StatefulSet, live, target)
 		if live <= target {
@@ -301,7 +291,10 @@ func (b *builder) pool(pl Pool, o *state.Object, config []*draft) (*draft, []*dr
 			// lowering them, or someone scaled by hand): finish the sequence.
 			why = fmt.Sprintf("finish scaling in %s to %d: %s is gone but its server remains", pl.StatefulSet, target, podName(pl.StatefulSet, ord))
 		}
-		b.retire(c, pl.StatefulSet, ord, why)
+		b.retiring = append(b.retiring, retiree{sts: pl.StatefulSet, ord: ord, why: why})
+	}
+	if len(outgoing) > 0 {
+		b.afterRetire = append(b.afterRetire, c)
 	}
 	if sts != nil {
 		if hasDiff(sts, "spec.replicas") && target != live {
@@ -443,30 +436,6 @@ func (b *builder) reconcileServer(c *chain, addr string, pl Pool, ord int, s sta
 	}
 }
 
-// retire plans DEALLOCATE → wait → DROP SERVER for a server leaving.
-func (b *builder) retire(c *chain, sts string, ord int, why string) {
-	s := b.byPod[sts][ord]
-	pod := podName(sts, ord)
-	a := serverAddress(s.ID)
-	srv := func(from, to string) *ServerStep {
-		return &ServerStep{ServerID: s.ID, PodAddress: b.podAddress(sts, ord), StatefulSet: sts, Ordinal: ord,
-			Name: displayName(s, pod), FromState: from, ToState: to}
-	}
-	switch s.State {
-	case state.ServerEnabled, state.ServerCordoned:
-		c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindDeallocate, Irreversible: true,
-			Reason: why + ": move its databases to the remaining servers", Server: srv(s.State, state.ServerDeallocating)})
-		fallthrough
-	case state.ServerDeallocating:
-		c.add(Step{Address: a, Action: ActionRead, Kind: KindWaitDeallocated,
-			Reason: "wait until it hosts only system", Server: srv(state.ServerDeallocating, state.ServerDeallocated)})
-		fallthrough
-	case state.ServerDeallocated:
-		c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindDropServer, Irreversible: true,
-			Reason: why + ": remove it from the cluster (its id can never rejoin)", Server: srv(state.ServerDeallocated, state.ServerDropped)})
-	}
-}
-
 func (b *builder) scaleOutRefusals(addr string) []Refusal {
 	const fix = "wait until every server is Enabled and Available and every database online (neo4jctl healthcheck), then plan again"
 	var rs []Refusal
@@ -500,8 +469,11 @@ func (b *builder) totalServers() int {
 	return t
 }
 
-func (b *builder) scaleInRefusals(addr, sts string, outgoing []int) []Refusal {
-	var rs []Refusal
+// scaleInRefusals returns the refusals of one pool's scale-in; refused is
+// also true when a refusal of every scale-in (globalScaleInRefusals, added
+// to the plan once) stops it.
+func (b *builder) scaleInRefusals(addr, sts string, outgoing []int) (rs []Refusal, refused bool) {
+	refused = len(b.globalScaleInRefusals(addr)) > 0
 	total := b.totalServers()
 	sp := int(b.d.SystemPrimaries)
 	if sp == 0 {
@@ -552,7 +524,7 @@ func (b *builder) scaleInRefusals(addr, sts string, outgoing []int) []Refusal {
 				fmt.Sprintf("lower its topology first (ALTER DATABASE %s SET TOPOLOGY …) or keep at least %d servers", name, p+sec)})
 		}
 	}
-	return rs
+	return rs, refused || len(rs) > 0
 }
 
 // blockingScaleIn returns the allocations of db that are not online and
@@ -609,15 +581,16 @@ func (b *builder) orphan(o state.Object) {
 			b.refuse(o.Address, "removing a server pool needs the Neo4j plane, which was not observed", "make Neo4j reachable and plan again without --skip-neo4j")
 			return
 		}
-		if rs := b.scaleInRefusals(o.Address, o.Name, outgoing); len(rs) > 0 {
+		if rs, no := b.scaleInRefusals(o.Address, o.Name, outgoing); no {
 			b.p.Refusals = append(b.p.Refusals, rs...)
 			return
 		}
 		for _, ord := range outgoing {
 			if b.byPod[o.Name][ord].State != state.ServerFree {
-				b.retire(c, o.Name, ord, "remove pool "+o.Name)
+				b.retiring = append(b.retiring, retiree{sts: o.Name, ord: ord, why: "remove pool " + o.Name})
 			}
 		}
+		b.afterRetire = append(b.afterRetire, c)
 	}
 	c.addDraft(del)
 }

@@ -58,8 +58,10 @@ func TestScaleOutAndIn(t *testing.T) {
 	}
 	c.requireEmptyPlan()
 
-	// Scale in: highest ordinal first, each DEALLOCATE → wait → DROP,
-	// and only then replicas down.
+	// Scale in (Operations Manual, clustering/servers, "Removing a server
+	// from the cluster"; NEO4J.md for 5.26): CORDON the outgoing servers,
+	// one DEALLOCATE naming both (its DRYRUN answered at plan time), then
+	// per server wait → DROP, and only then replicas down.
 	leaving := map[string]string{} // serverId → Pod
 	for _, pod := range []string{c.name + "-4", c.name + "-3"} {
 		s, ok := c.serverOf(pod)
@@ -73,14 +75,30 @@ func TestScaleOutAndIn(t *testing.T) {
 	if res.code != 2 {
 		t.Fatalf("plan 5 → 3: want exit 2\n%s", res)
 	}
-	got = stepSummary(p.Steps, "deallocate", "wait-deallocated", "drop-server", "scale-statefulset")
+	got = stepSummary(p.Steps, "cordon", "deallocate", "wait-deallocated", "drop-server", "scale-statefulset")
 	want = []string{
-		"deallocate(4)", "wait-deallocated(4)", "drop-server(4)",
-		"deallocate(3)", "wait-deallocated(3)", "drop-server(3)",
+		"cordon(4)", "cordon(3)",
+		"deallocate(4,3)",
+		"wait-deallocated(4)", "drop-server(4)",
+		"wait-deallocated(3)", "drop-server(3)",
 		"scale-statefulset(3)",
 	}
 	if !equalStrings(got, want) {
 		t.Errorf("scale-in steps:\n got %v\nwant %v", got, want)
+	}
+	for _, s := range p.Steps {
+		if s.Kind != "deallocate" {
+			continue
+		}
+		if s.DryRun == nil || !strings.HasPrefix(s.DryRun.Statement, "DRYRUN DEALLOCATE DATABASES FROM SERVERS ") {
+			t.Errorf("deallocate step %s: got dry run %+v, want Neo4j's answer to the DRYRUN naming both servers", s.ID, s.DryRun)
+			continue
+		}
+		for id, pod := range leaving {
+			if !strings.Contains(s.DryRun.Statement, id) {
+				t.Errorf("the plan's DRYRUN %q does not name %s (%s)", s.DryRun.Statement, id, pod)
+			}
+		}
 	}
 	for _, s := range p.Steps {
 		if (s.Kind == "deallocate" || s.Kind == "drop-server") && !s.Irreversible {
@@ -94,12 +112,17 @@ func TestScaleOutAndIn(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("apply 5 → 3:\n%s", res)
 	}
-	// The statement log: per leaving server DEALLOCATE then DROP.
-	type times struct{ dealloc, drop time.Time }
+	// The statement log: per leaving server CORDON, the one DEALLOCATE
+	// naming both, then DROP.
+	type times struct{ cordon, dealloc, drop time.Time }
 	seen := map[string]*times{}
+	deallocs := 0
 	for _, st := range c.sim.Log() {
 		if !st.OK() {
 			continue
+		}
+		if st.Command == "DEALLOCATE DATABASES" {
+			deallocs++
 		}
 		for id := range leaving {
 			if !strings.Contains(st.Query, id) && !paramsMention(st.Params, id) {
@@ -108,16 +131,24 @@ func TestScaleOutAndIn(t *testing.T) {
 			if seen[id] == nil {
 				seen[id] = &times{}
 			}
-			switch st.Command {
-			case "DEALLOCATE DATABASES":
+			switch {
+			case strings.HasPrefix(st.Command, "CALL") && strings.Contains(strings.ToLower(st.Command), "cordonserver"):
+				seen[id].cordon = st.Time
+			case st.Command == "DEALLOCATE DATABASES":
+				if seen[id].cordon.IsZero() {
+					t.Errorf("DEALLOCATE of %s (%s) before its CORDON", id, leaving[id])
+				}
 				seen[id].dealloc = st.Time
-			case "DROP SERVER":
+			case st.Command == "DROP SERVER":
 				if seen[id].dealloc.IsZero() {
 					t.Errorf("DROP SERVER %s (%s) before its DEALLOCATE", id, leaving[id])
 				}
 				seen[id].drop = st.Time
 			}
 		}
+	}
+	if deallocs != 1 {
+		t.Errorf("got %d DEALLOCATE statements, want one naming every outgoing server", deallocs)
 	}
 	// The audit log: when neo4jctl wrote the StatefulSet.
 	var stsWrites []time.Time
@@ -224,6 +255,12 @@ func stepSummary(steps []planStep, kinds ...string) []string {
 			out = append(out, fmt.Sprintf("%s(%d)", s.Kind, *s.Replicas))
 		case s.Server != nil:
 			out = append(out, fmt.Sprintf("%s(%d)", s.Kind, s.Server.Ordinal))
+		case len(s.Servers) > 0:
+			ords := make([]string, len(s.Servers))
+			for i, ss := range s.Servers {
+				ords[i] = fmt.Sprint(ss.Ordinal)
+			}
+			out = append(out, fmt.Sprintf("%s(%s)", s.Kind, strings.Join(ords, ",")))
 		default:
 			out = append(out, s.Kind+"(?)")
 		}
