@@ -39,7 +39,9 @@ type Neo4j interface {
 	Databases(ctx context.Context) ([]state.DatabaseAllocation, error)
 	EnableServer(ctx context.Context, id string, opts neo4j.ServerOptions) error
 	AlterServerOptions(ctx context.Context, name string, opts neo4j.ServerOptions) error
+	RenameServer(ctx context.Context, from, to string) error
 	CordonServer(ctx context.Context, id string) error
+	ReallocateDatabases(ctx context.Context, dryRun bool) ([]neo4j.Reallocation, error)
 	DeallocateServers(ctx context.Context, dryRun bool, ids ...string) ([]neo4j.Reallocation, error)
 	DropServer(ctx context.Context, id string) error
 	CreateDatabase(ctx context.Context, name string, c neo4j.CreateDatabase) error

@@ -118,6 +118,8 @@ type fakeNeo4j struct {
 	fail       map[string]error
 	tookEffect map[string]bool
 	readErrs   int // the next readErrs SHOW SERVERS fail transiently
+	// moves is what (DRYRUN) REALLOCATE answers.
+	moves []neo4j.Reallocation
 }
 
 func (n *fakeNeo4j) send(stmt string, effect func()) error {
@@ -169,6 +171,23 @@ func (n *fakeNeo4j) EnableServer(_ context.Context, id string, o neo4j.ServerOpt
 
 func (n *fakeNeo4j) AlterServerOptions(_ context.Context, name string, o neo4j.ServerOptions) error {
 	return n.send("ALTER "+name+" "+o.ModeConstraint, func() {})
+}
+
+func (n *fakeNeo4j) RenameServer(_ context.Context, from, to string) error {
+	return n.send("RENAME "+from+" "+to, func() {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		s := n.servers[from]
+		s.Name = to
+		n.servers[from] = s
+	})
+}
+
+func (n *fakeNeo4j) ReallocateDatabases(_ context.Context, dry bool) ([]neo4j.Reallocation, error) {
+	if dry {
+		return n.moves, n.send("DRYRUN REALLOCATE", func() {})
+	}
+	return n.moves, n.send("REALLOCATE", func() {})
 }
 
 func (n *fakeNeo4j) CordonServer(_ context.Context, id string) error {
@@ -308,13 +327,15 @@ func TestApplyScaleOutOrder(t *testing.T) {
 		"inventory neo4jctl-prod-applyset (1 kinds)",
 		"apply StatefulSet/prod replicas=5",
 		"wait StatefulSet/prod 5",
-		"ENABLE new-3",
-		"ENABLE new-4",
+		"ENABLE new-3", "RENAME new-3 prod-3",
+		"ENABLE new-4", "RENAME new-4 prod-4",
+		// The DRYRUN moves nothing here: no REALLOCATE is sent.
+		"DRYRUN REALLOCATE",
 	}
 	if diff := cmp.Diff(want, l.get()); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
-	if got, want := res.SummaryLine(), "Apply complete: 7 applied."; got != want {
+	if got, want := res.SummaryLine(), "Apply complete: 10 applied, 1 unchanged."; got != want {
 		t.Errorf("summary: got %q, want %q", got, want)
 	}
 	if !res.Verified {
@@ -353,6 +374,28 @@ func TestApplyScaleInOrder(t *testing.T) {
 	}
 }
 
+// After the new servers are enabled, apply asks DRYRUN REALLOCATE, sends
+// REALLOCATE once when it would move something, and waits until every
+// database is online with its requested counts.
+func TestApplyScaleOutRebalances(t *testing.T) {
+	p, tg := scenario(t, "scale-out")
+	l, k, n := newFakes(3)
+	k.onWaitSts = func(want int) { addFreeServers(n, 3, want) }
+	n.moves = []neo4j.Reallocation{{Database: "movies", FromServerID: plantest.ServerIDs[0], ToServerID: "new-3", Mode: "primary"}}
+	res, err := executor(k, n, &recorder{}).Apply(context.Background(), tg, p)
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	got := l.get()
+	if tail := got[len(got)-2:]; !cmp.Equal(tail, []string{"DRYRUN REALLOCATE", "REALLOCATE"}) {
+		t.Errorf("got calls ending %v, want DRYRUN REALLOCATE then REALLOCATE", tail)
+	}
+	last := res.Steps[len(res.Steps)-2]
+	if last.Kind != plan.KindReallocate || !strings.Contains(last.Note, "movies (primary)") {
+		t.Errorf("got reallocate result %+v, want the DRYRUN's moves in its note", last)
+	}
+}
+
 func TestApplyFailureSkipsDependentsOnly(t *testing.T) {
 	p, tg := scenario(t, "create-all")
 	l, k, n := newFakes(0)
@@ -367,14 +410,14 @@ func TestApplyFailureSkipsDependentsOnly(t *testing.T) {
 	// ServiceAccount, Service and PDB are independent and still applied.
 	wantFinished := []string{"s01 failed", "s02 applied", "s03 applied", "s04 applied", "s05 skipped", "s06 skipped",
 		"s07 skipped", "s08 skipped", "s09 skipped", "s10 skipped", "s11 skipped", "s12 skipped", "s13 skipped",
-		"s14 skipped", "s15 skipped", "s16 skipped"}
+		"s14 skipped", "s15 skipped", "s16 skipped", "s17 skipped", "s18 skipped", "s19 skipped"}
 	if diff := cmp.Diff(wantFinished, rec.finished); diff != "" {
 		t.Errorf("step results (-want +got):\n%s", diff)
 	}
-	if got, want := res.SummaryLine(), "Apply failed: 3 applied, 1 failed, 12 skipped."; got != want {
+	if got, want := res.SummaryLine(), "Apply failed: 3 applied, 1 failed, 15 skipped."; got != want {
 		t.Errorf("summary: got %q, want %q", got, want)
 	}
-	if !strings.Contains(err.Error(), "Apply failed: 3 applied, 1 failed, 12 skipped.") {
+	if !strings.Contains(err.Error(), "Apply failed: 3 applied, 1 failed, 15 skipped.") {
 		t.Errorf("error %q does not carry the summary", err)
 	}
 	if res.Steps[4].Note != "depends on s01, which failed" {
@@ -628,7 +671,8 @@ func TestApplyInterrupted(t *testing.T) {
 	if !res.Interrupted {
 		t.Errorf("got Interrupted false")
 	}
-	want := []string{"s01 applied", "s02 failed", "s03 skipped", "s04 skipped", "s05 skipped", "s06 skipped", "s07 skipped"}
+	want := []string{"s01 applied", "s02 failed", "s03 skipped", "s04 skipped", "s05 skipped", "s06 skipped", "s07 skipped",
+		"s08 skipped", "s09 skipped", "s10 skipped", "s11 skipped"}
 	if diff := cmp.Diff(want, rec.finished); diff != "" {
 		t.Errorf("results (-want +got):\n%s", diff)
 	}

@@ -329,6 +329,75 @@ func (e *Executor) alterServer(ctx context.Context, s plan.Step) (outcome, error
 	return e.neo4jWrite(ctx, func(c Neo4j) error { return c.AlterServerOptions(ctx, serverName(srv), opts) })
 }
 
+// renameServer sends RENAME SERVER '<id>' TO '<pod>'. Naming the server by
+// its id makes a retry after a lost reply harmless. A name another server
+// still holds (a dropped server whose process has not stopped yet: names
+// are unique among existing servers, Operations Manual, clustering/servers,
+// "Renaming a server") leaves the server named by its id, and says so.
+func (e *Executor) renameServer(ctx context.Context, s plan.Step) (outcome, error) {
+	srv, err := e.serverFor(ctx, s)
+	if err != nil {
+		return outcome{}, err
+	}
+	to := s.Server.Name
+	if to == "" || srv.Name == to {
+		return outcome{unchanged: true, note: "already named " + to}, nil
+	}
+	servers, err := e.readServers(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	for id, other := range servers {
+		if id != srv.ID && other.Name == to {
+			return outcome{unchanged: true, note: fmt.Sprintf("not renamed: server %s (%s) still holds the name %s", id, other.State, to)}, nil
+		}
+	}
+	return e.neo4jWrite(ctx, func(c Neo4j) error { return c.RenameServer(ctx, srv.ID, to) })
+}
+
+// reallocate asks DRYRUN REALLOCATE DATABASES (read-only, retried) and
+// reports what it would move; when it would move something, it sends
+// REALLOCATE DATABASES once. After an error it does not resend: the wait
+// that follows, or the next plan, shows where the databases are.
+func (e *Executor) reallocate(ctx context.Context, s plan.Step) (outcome, error) {
+	c, err := e.connectRetrying(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	moves, err := c.ReallocateDatabases(ctx, true)
+	if err != nil {
+		e.dropConn(err)
+		return outcome{}, fmt.Errorf("DRYRUN REALLOCATE DATABASES (nothing was moved): %w", err)
+	}
+	if len(moves) == 0 {
+		return outcome{unchanged: true, note: "DRYRUN REALLOCATE DATABASES: nothing to move"}, nil
+	}
+	note := "DRYRUN REALLOCATE DATABASES: " + describeMoves(moves)
+	if _, err := c.ReallocateDatabases(ctx, false); err != nil {
+		e.dropConn(err)
+		if neo4j.IsRefused(err) {
+			return outcome{note: note}, err
+		}
+		return outcome{wrote: true, note: note}, fmt.Errorf("%w (REALLOCATE is not resent; run neo4jctl plan to see where the databases are)", err)
+	}
+	return outcome{wrote: true, note: note}, nil
+}
+
+func describeMoves(moves []neo4j.Reallocation) string {
+	parts := make([]string, 0, len(moves))
+	for _, m := range moves {
+		from, to := m.FromServerName, m.ToServerName
+		if from == "" {
+			from = m.FromServerID
+		}
+		if to == "" {
+			to = m.ToServerID
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s) %s → %s", m.Database, m.Mode, from, to))
+	}
+	return strings.Join(parts, "; ")
+}
+
 func (e *Executor) cordon(ctx context.Context, s plan.Step) (outcome, error) {
 	srv, err := e.serverFor(ctx, s)
 	if err != nil {
@@ -584,6 +653,43 @@ func (e *Executor) waitDatabaseOnline(ctx context.Context, s plan.Step) error {
 			return true, "", nil
 		}
 		return false, fmt.Sprintf("%d/%d allocations online, %d/%d primaries, %d/%d secondaries", online, rows, curP, reqP, curS, reqS), nil
+	})
+}
+
+// waitDatabasesOnline polls SHOW DATABASES until every allocation of every
+// database is online and each database's current counts equal its
+// requested ones; when it gives up it says what it saw last.
+func (e *Executor) waitDatabasesOnline(ctx context.Context, s plan.Step) error {
+	ctx, cancel := context.WithTimeout(ctx, e.Options.StepTimeout)
+	defer cancel()
+	return e.poll(ctx, s, "every database to be online", func(ctx context.Context) (bool, string, error) {
+		var dbs []state.DatabaseAllocation
+		err := e.read(ctx, "SHOW DATABASES", func(ctx context.Context, c Neo4j) (err error) {
+			dbs, err = c.Databases(ctx)
+			return err
+		})
+		if err != nil {
+			return false, "", err
+		}
+		var pending []string
+		seen := map[string]bool{}
+		for _, d := range dbs {
+			switch {
+			case d.CurrentStatus != "online":
+				msg := d.Name + " " + orDash(d.CurrentStatus) + " on " + orDash(d.ServerID)
+				if d.StatusMessage != "" {
+					msg += " (" + d.StatusMessage + ")"
+				}
+				pending = append(pending, msg)
+			case !seen[d.Name] && (d.RequestedPrimaries != d.CurrentPrimaries || d.RequestedSecondaries != d.CurrentSecondaries):
+				seen[d.Name] = true
+				pending = append(pending, fmt.Sprintf("%s %d/%d primaries, %d/%d secondaries", d.Name, d.CurrentPrimaries, d.RequestedPrimaries, d.CurrentSecondaries, d.RequestedSecondaries))
+			}
+		}
+		if len(pending) == 0 {
+			return true, "", nil
+		}
+		return false, strings.Join(pending, ", "), nil
 	})
 }
 

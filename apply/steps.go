@@ -65,6 +65,12 @@ func (e *Executor) run(ctx context.Context, t Target, s plan.Step, objs map[stri
 		return outcome{}, e.waitServer(ctx, s, "Enabled and Available", func(srv state.Server) bool {
 			return srv.State == state.ServerEnabled && srv.Health == state.HealthAvailable
 		})
+	case plan.KindRenameServer:
+		return e.renameServer(ctx, s)
+	case plan.KindReallocate:
+		return e.reallocate(ctx, s)
+	case plan.KindWaitDatabasesOnline:
+		return outcome{}, e.waitDatabasesOnline(ctx, s)
 	case plan.KindCordon:
 		return e.cordon(ctx, s)
 	case plan.KindDeallocate:

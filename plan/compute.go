@@ -93,6 +93,9 @@ type builder struct {
 	deallocDryRun  *state.DryRun
 	scaleInChecked bool
 	scaleInGlobal  []Refusal
+	// joined are the pool chains in which servers join an existing
+	// cluster: the scale-out ends with a REALLOCATE after all of them.
+	joined []*chain
 }
 
 // Compute plans the changes that take the observed state (k, n) to the
@@ -213,6 +216,9 @@ func Compute(d Desired, k state.Kube, n state.Neo4j, opts Options) (*Plan, error
 		b.orphan(o)
 	}
 	b.retireAll()
+	if bal := b.balance(); bal != nil {
+		tails = []*draft{bal}
+	}
 	b.settings(config, rollouts)
 	b.databases(tails)
 	b.finish()

@@ -2,6 +2,7 @@ package plan_test
 
 import (
 	"bytes"
+	"fmt"
 	"errors"
 	"strings"
 	"testing"
@@ -53,7 +54,7 @@ func TestComputeFreshNamespaceCreatesEverything(t *testing.T) {
 			t.Errorf("step %s %s: got action %s, want create", st.ID, st.Address, st.Action)
 		}
 	}
-	want := plan.Summary{Add: 6, Neo4jSteps: 3}
+	want := plan.Summary{Add: 6, Neo4jSteps: 6} // ENABLE and RENAME per server
 	if diff := cmp.Diff(want, p.Summary); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
@@ -77,6 +78,10 @@ func TestComputeConvergedIsEmpty(t *testing.T) {
 	}
 }
 
+// Scale-out ends balanced (Operations Manual, clustering/servers, "Hosting
+// databases on added servers"): each new server is enabled and renamed
+// after its Pod, then one REALLOCATE DATABASES after all of them, then a
+// wait until every database is online again.
 func TestComputeScaleOutOrder(t *testing.T) {
 	s := scenario("scale-out")
 	p := mustCompute(t, s.Desired, s.Kube, s.Neo4j, s.Options)
@@ -85,9 +90,13 @@ func TestComputeScaleOutOrder(t *testing.T) {
 		"neo4j:server/prod-3 wait-server-free",
 		"neo4j:server/prod-3 enable-server",
 		"neo4j:server/prod-3 wait-server-enabled",
+		"neo4j:server/prod-3 rename-server",
 		"neo4j:server/prod-4 wait-server-free",
 		"neo4j:server/prod-4 enable-server",
 		"neo4j:server/prod-4 wait-server-enabled",
+		"neo4j:server/prod-4 rename-server",
+		"neo4j:databases reallocate",
+		"neo4j:databases wait-databases-online",
 	}
 	if diff := cmp.Diff(want, kinds(p)); diff != "" {
 		t.Fatalf("steps (-want +got):\n%s", diff)
@@ -99,10 +108,40 @@ func TestComputeScaleOutOrder(t *testing.T) {
 	if enable.Server.PendingAddress != "neo4j:server/prod-3" || enable.Server.Options == nil || enable.Server.Options.ModeConstraint != "NONE" {
 		t.Errorf("got enable params %+v, want pending prod-3 with full options", enable.Server)
 	}
+	if rn := p.Steps[4]; rn.Server == nil || rn.Server.Name != "prod-3" || rn.Server.PendingAddress != "neo4j:server/prod-3" {
+		t.Errorf("got rename params %+v, want the pending prod-3 renamed prod-3", rn.Server)
+	}
 	for i, st := range p.Steps[1:] {
 		if len(st.DependsOn) != 1 || st.DependsOn[0] != p.Steps[i].ID {
 			t.Errorf("step %s: got depends_on %v, want [%s] (one at a time)", st.ID, st.DependsOn, p.Steps[i].ID)
 		}
+	}
+	if len(p.DryRunsWanted) != 0 {
+		t.Errorf("got dry runs wanted %v, want none: the new servers do not exist yet, apply asks DRYRUN REALLOCATE", p.DryRunsWanted)
+	}
+}
+
+// A server that is Enabled but hosts nothing (a scale-out an earlier apply
+// left before its REALLOCATE) gets the REALLOCATE the DRYRUN says would
+// move something, shown in the plan; nothing when the DRYRUN moves nothing.
+func TestComputeRebalanceAfterInterruptedScaleOut(t *testing.T) {
+	c5 := plantest.Cluster(5)
+	d, k, n := plantest.Desired(c5), plantest.Converged(c5, 5), plantest.Neo4j(5)
+	p := mustCompute(t, d, k, n, plan.Options{})
+	if len(p.Steps) != 0 || len(p.DryRunsWanted) != 1 || p.DryRunsWanted[0].Kind != state.DryRunReallocate {
+		t.Fatalf("got steps %v wanted %v, want no steps and a DRYRUN REALLOCATE asked", kinds(p), p.DryRunsWanted)
+	}
+	n.DryRuns = []state.DryRun{{Kind: state.DryRunReallocate}}
+	if p = mustCompute(t, d, k, n, plan.Options{}); p.HasChanges() {
+		t.Errorf("got steps %v, want none when the DRYRUN moves nothing", kinds(p))
+	}
+	n.DryRuns[0].Moves = []state.Move{{Database: "movies", FromServerID: plantest.ServerIDs[0], ToServerID: plantest.ServerIDs[4], Mode: "primary"}}
+	p = mustCompute(t, d, k, n, plan.Options{})
+	if diff := cmp.Diff([]string{"neo4j:databases reallocate", "neo4j:databases wait-databases-online"}, kinds(p)); diff != "" {
+		t.Fatalf("steps (-want +got):\n%s", diff)
+	}
+	if p.Steps[0].DryRun == nil || len(p.Steps[0].DryRun.Moves) != 1 {
+		t.Errorf("got dry run %+v, want the DRYRUN's move shown", p.Steps[0].DryRun)
 	}
 }
 
@@ -361,8 +400,9 @@ func TestComputeTargetExclude(t *testing.T) {
 		{name: "target a server pulls in its sequence", scenario: "scale-out",
 			opts: plan.Options{Targets: []string{"neo4j:server/prod-4"}},
 			want: []string{sts + " scale-statefulset",
-				"neo4j:server/prod-3 wait-server-free", "neo4j:server/prod-3 enable-server", "neo4j:server/prod-3 wait-server-enabled",
-				"neo4j:server/prod-4 wait-server-free", "neo4j:server/prod-4 enable-server", "neo4j:server/prod-4 wait-server-enabled"}},
+				"neo4j:server/prod-3 wait-server-free", "neo4j:server/prod-3 enable-server", "neo4j:server/prod-3 wait-server-enabled", "neo4j:server/prod-3 rename-server",
+				"neo4j:server/prod-4 wait-server-free", "neo4j:server/prod-4 enable-server", "neo4j:server/prod-4 wait-server-enabled", "neo4j:server/prod-4 rename-server",
+				"neo4j:databases reallocate", "neo4j:databases wait-databases-online"}},
 		{name: "exclude a setting", scenario: "out-of-band",
 			opts: plan.Options{Excludes: []string{"neo4j:setting/*", "k8s:core/Secret/*/*"}},
 			want: []string{"k8s:core/ConfigMap/graph/prod-config apply", sts + " apply", sts + " rolling-update"}},
@@ -375,7 +415,7 @@ func TestComputeTargetExclude(t *testing.T) {
 				t.Errorf("steps (-want +got):\n%s", diff)
 			}
 			for i, st := range p.Steps {
-				if want := "s0" + string(rune('1'+i)); st.ID != want {
+				if want := fmt.Sprintf("s%02d", i+1); st.ID != want {
 					t.Errorf("got id %s, want %s (ids are renumbered after filtering)", st.ID, want)
 				}
 			}

@@ -405,6 +405,14 @@ func (b *builder) join(c *chain, sts string, ord int, opts ServerOptions, why st
 		Server: srv(state.ServerFree, state.ServerEnabled, &full)})
 	c.add(Step{Address: pending, Action: ActionRead, Kind: KindWaitServerEnabled, Reason: "wait until Enabled and Available",
 		Server: srv(state.ServerEnabled, state.HealthAvailable, nil)})
+	// RENAME SERVER needs the server Enabled (Operations Manual,
+	// clustering/servers, "Renaming a server"); a name SHOW SERVERS shares
+	// with the StatefulSet's Pod.
+	c.add(Step{Address: pending, Action: ActionNeo4j, Kind: KindRenameServer, Reason: "name the server after its Pod",
+		Server: srv(state.ServerEnabled, state.ServerEnabled, nil)})
+	if !b.fresh {
+		b.joined = append(b.joined, c)
+	}
 }
 
 // reconcileServer plans an existing server of a Pod the cluster keeps.

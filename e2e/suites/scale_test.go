@@ -56,6 +56,18 @@ func TestScaleOutAndIn(t *testing.T) {
 	if st := c.serverStates(); st[neo4jsim.StateEnabled] != 5 || len(st) != 1 {
 		t.Errorf("after scale out: servers %v, want 5 Enabled", st)
 	}
+	// SHOW SERVERS reads like the StatefulSet (RENAME SERVER), and the
+	// scale-out ended with the rebalance of the manual's "Hosting
+	// databases on added servers".
+	for i := 0; i < 5; i++ {
+		pod := fmt.Sprintf("%s-%d", c.name, i)
+		if s, ok := c.serverOf(pod); !ok || s.Name != pod {
+			t.Errorf("server of %s: got name %q, want the Pod's name", pod, s.Name)
+		}
+	}
+	if got := stepSummary(p.Steps, "reallocate", "wait-databases-online"); !equalStrings(got, []string{"reallocate(?)", "wait-databases-online(?)"}) {
+		t.Errorf("scale-out: got balance steps %v, want REALLOCATE and its wait after the new servers", got)
+	}
 	c.requireEmptyPlan()
 
 	// Scale in (Operations Manual, clustering/servers, "Removing a server

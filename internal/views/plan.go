@@ -200,8 +200,11 @@ func stepLine(s plan.Step) string {
 // DRYRUN of its statement, one line per allocation it would move.
 func stepDetails(s plan.Step) []string {
 	if s.DryRun == nil {
-		if s.Kind == plan.KindDeallocate {
+		switch s.Kind {
+		case plan.KindDeallocate:
 			return []string{"DRYRUN not run at plan time: apply runs it first and stops if Neo4j refuses"}
+		case plan.KindReallocate:
+			return []string{"DRYRUN REALLOCATE DATABASES runs at apply time, once the new servers are Enabled (before that Neo4j has nowhere to move databases); apply reports its answer"}
 		}
 		return nil
 	}
