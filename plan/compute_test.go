@@ -2,8 +2,8 @@ package plan_test
 
 import (
 	"bytes"
-	"fmt"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
