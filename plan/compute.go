@@ -216,6 +216,7 @@ func Compute(d Desired, k state.Kube, n state.Neo4j, opts Options) (*Plan, error
 		b.orphan(o)
 	}
 	b.retireAll()
+	b.versions(len(rollouts) > 0)
 	if bal := b.balance(); bal != nil {
 		tails = []*draft{bal}
 	}

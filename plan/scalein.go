@@ -181,21 +181,23 @@ func (b *builder) retireAll() {
 		for i, l := range dealloc {
 			ids[i] = l.s.ID
 		}
-		cordon, why := b.cordonSafe(ids)
-		if cordon {
-			for _, l := range dealloc {
-				if l.s.State != state.ServerEnabled {
-					continue
-				}
+		cordon, why := b.cordonable(ids)
+		var uncordoned []string
+		for _, l := range dealloc {
+			switch {
+			case l.s.State != state.ServerEnabled:
+			case cordon[l.s.ID]:
 				c.add(Step{Address: serverAddress(l.s.ID), Action: ActionNeo4j, Kind: KindCordon,
 					Reason: l.why + ": no new databases are allocated to it while it leaves",
 					Server: l.srv(state.ServerEnabled, state.ServerCordoned)})
+			default:
+				uncordoned = append(uncordoned, displayName(l.s, podName(l.sts, l.ord)))
 			}
 		}
 		st := Step{Address: serverAddress(strings.Join(sorted(ids), ",")), Action: ActionNeo4j, Kind: KindDeallocate, Irreversible: true,
 			Reason: dealloc[0].why + ": move their databases to the remaining servers"}
-		if why != "" {
-			st.Reason += "; not cordoned first: " + why
+		if len(uncordoned) > 0 {
+			st.Reason += "; " + strings.Join(uncordoned, ", ") + " not cordoned first: " + why
 		}
 		for _, l := range dealloc {
 			st.Servers = append(st.Servers, *l.srv(l.s.State, state.ServerDeallocating))
@@ -221,22 +223,39 @@ func (b *builder) retireAll() {
 	}
 }
 
-// cordonSafe reports whether cordoning the outgoing servers ids leaves
-// DEALLOCATE possible: Neo4j refuses deallocation "if a quorum of servers
-// hosting the database in primary mode are cordoned" (Operations Manual,
-// clustering/servers, "Deallocating databases from a server"). Servers an
-// operator cordoned count too. When cordoning would cordon such a quorum,
-// the servers are not cordoned and the reason says why.
-func (b *builder) cordonSafe(ids []string) (bool, string) {
+// cordonable returns the outgoing servers (of ids, in order) that may be
+// cordoned before DEALLOCATE: Neo4j refuses deallocation "if a quorum of
+// servers hosting the database in primary mode are cordoned" (Operations
+// Manual, clustering/servers, "Deallocating databases from a server").
+// Servers are taken in order while no database would have a quorum of its
+// primaries cordoned, counting servers an operator cordoned; the reason
+// names the first database that stopped the rest.
+func (b *builder) cordonable(ids []string) (map[string]bool, string) {
 	cordoned := map[string]bool{}
-	for _, id := range ids {
-		cordoned[id] = true
-	}
 	for id, s := range b.n.Servers {
 		if s.State == state.ServerCordoned {
 			cordoned[id] = true
 		}
 	}
+	ok := map[string]bool{}
+	why := ""
+	for _, id := range ids {
+		cordoned[id] = true
+		if name, n, of := b.quorumCordoned(cordoned); name != "" {
+			delete(cordoned, id)
+			if why == "" {
+				why = fmt.Sprintf("cordoning it too would cordon %d of the %d primaries of database %s, a quorum, and Neo4j refuses DEALLOCATE while a quorum of a database's primaries is cordoned", n, of, name)
+			}
+			continue
+		}
+		ok[id] = true
+	}
+	return ok, why
+}
+
+// quorumCordoned returns a database a quorum of whose primaries is on
+// cordoned servers.
+func (b *builder) quorumCordoned(cordoned map[string]bool) (string, int, int) {
 	for _, name := range b.ndbs {
 		db := b.dbs[name]
 		n := 0
@@ -246,8 +265,8 @@ func (b *builder) cordonSafe(ids []string) (bool, string) {
 			}
 		}
 		if len(db.Primaries) > 0 && n >= len(db.Primaries)/2+1 {
-			return false, fmt.Sprintf("they would hold %d of the %d primaries of database %s, a quorum, and Neo4j refuses DEALLOCATE while a quorum of a database's primaries is cordoned", n, len(db.Primaries), name)
+			return name, n, len(db.Primaries)
 		}
 	}
-	return true, ""
+	return "", 0, 0
 }

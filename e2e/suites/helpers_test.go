@@ -485,6 +485,7 @@ type planStep struct {
 	Action       string   `json:"action"`
 	Kind         string   `json:"kind"`
 	Irreversible bool     `json:"irreversible"`
+	Reason       string   `json:"reason"`
 	DependsOn    []string `json:"depends_on"`
 	Replicas     *int     `json:"replicas"`
 	Partition    *int     `json:"partition"`
