@@ -425,11 +425,19 @@ func (b *builder) reconcileServer(c *chain, addr string, pl Pool, ord int, s sta
 	}
 	a := serverAddress(s.ID)
 	switch s.State {
-	case state.ServerFree, state.ServerCordoned:
-		why := "the server of " + pod + " is Free"
-		if s.State == state.ServerCordoned {
-			why = "the server of " + pod + " is Cordoned; ENABLE SERVER uncordons it"
+	case state.ServerCordoned:
+		// A cordon is a hold (Operations Manual, clustering/servers, "Error
+		// handling": an operator cordons a server with a temporary problem
+		// and enables it again once it is resolved). It is reported, never
+		// undone by apply or watch enforce.
+		b.warn("neo4j:server/%s (%s) is Cordoned: held — Neo4j allocates no new databases to it, and neo4jctl leaves it cordoned. Release it with ENABLE SERVER '%s' when its problem is resolved (also when an interrupted scale-in of neo4jctl cordoned it and the server now stays).",
+			s.ID, displayName(s, pod), s.ID)
+		if live := liveOptions(s); !equalOptions(live, full) {
+			c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindAlterServer, Reason: "server options differ from the cluster file (the server stays cordoned)",
+				Server: srv(state.ServerCordoned, state.ServerCordoned, &full), Before: live, After: full})
 		}
+	case state.ServerFree:
+		why := "the server of " + pod + " is Free"
 		c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindEnableServer, Reason: why, Server: srv(s.State, state.ServerEnabled, &full)})
 		c.add(Step{Address: a, Action: ActionRead, Kind: KindWaitServerEnabled, Reason: "wait until Enabled and Available",
 			Server: srv(state.ServerEnabled, state.HealthAvailable, nil)})
@@ -453,7 +461,7 @@ func (b *builder) scaleOutRefusals(addr string) []Refusal {
 			switch {
 			case s.State == state.ServerEnabled && s.Health != state.HealthAvailable:
 				rs = append(rs, Refusal{addr, fmt.Sprintf("cannot scale out: server %s (%s) is %s", displayName(s, podName(sts, ord)), s.ID, orUnknown(s.Health)), fix})
-			case s.State == state.ServerCordoned || s.State == state.ServerDeallocating:
+			case s.State == state.ServerDeallocating:
 				rs = append(rs, Refusal{addr, fmt.Sprintf("cannot scale out: server %s (%s) is %s", displayName(s, podName(sts, ord)), s.ID, s.State), fix})
 			}
 		}
