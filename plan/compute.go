@@ -78,6 +78,8 @@ type builder struct {
 	fresh      bool // no StatefulSet exists yet: there is no Neo4j to observe
 
 	byPod map[string]map[int]state.Server
+	// replaced are the servers a Pod's current server replaced (PodServer).
+	replaced map[string]map[int][]state.Server
 	dbs   map[string]*liveDB
 	ndbs  []string
 	// stsLive is the live replicas of every StatefulSet (pools and orphans).

@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/neo4jctl/neo4jctl/internal/state"
 	"github.com/neo4jctl/neo4jctl/plan"
 	"github.com/neo4jctl/neo4jctl/plan/plantest"
 )
@@ -36,6 +39,51 @@ func TestComputeCordonIsAHold(t *testing.T) {
 			}
 			if sc == "scale-out" && !hasKind(p, plan.KindEnableServer) {
 				t.Errorf("got steps %v, want the scale-out planned", kinds(p))
+			}
+		})
+	}
+}
+
+// A replaced volume: the Pod's new volume started a new, Free server while
+// the old one stays listed, Unavailable. Whatever the ids' order, the new
+// server is the Pod's (enabled), the old one is removed along the
+// disaster-recovery path (cordon, deallocate, drop).
+func TestComputeReplacedVolume(t *testing.T) {
+	for _, newID := range []string{"00000000-0000-4000-8000-000000000000", "ffffffff-ffff-4fff-8fff-ffffffffffff"} {
+		t.Run(newID[:8], func(t *testing.T) {
+			s := scenario("no-changes")
+			oldID := plantest.ServerIDs[1]
+			old := s.Neo4j.Servers[oldID]
+			old.Health = state.HealthUnavailable
+			s.Neo4j.Servers[oldID] = old
+			for i, a := range s.Neo4j.Databases {
+				if a.ServerID == oldID {
+					s.Neo4j.Databases[i].CurrentStatus = "unknown"
+				}
+			}
+			s.Neo4j.Servers[newID] = state.Server{ID: newID, Name: newID, Address: old.Address, State: state.ServerFree,
+				Health: state.HealthAvailable, Hosting: []string{"system"}, ModeConstraint: "NONE", Version: "5.26.0"}
+
+			cur, replaced := plan.PodServer([]state.Server{old, s.Neo4j.Servers[newID]})
+			cur2, _ := plan.PodServer([]state.Server{s.Neo4j.Servers[newID], old})
+			if cur.ID != newID || cur2.ID != newID || len(replaced) != 1 || replaced[0].ID != oldID {
+				t.Fatalf("PodServer: got %s (and %s in the other order) replacing %v, want the new server %s replacing %s", cur.ID, cur2.ID, replaced, newID, oldID)
+			}
+
+			p := mustCompute(t, s.Desired, s.Kube, s.Neo4j, s.Options)
+			want := []string{
+				"neo4j:server/" + newID + " enable-server",
+				"neo4j:server/" + newID + " wait-server-enabled",
+				"neo4j:server/" + oldID + " cordon",
+				"neo4j:server/" + oldID + " deallocate",
+				"neo4j:server/" + oldID + " wait-deallocated",
+				"neo4j:server/" + oldID + " drop-server",
+			}
+			if diff := cmp.Diff(want, kinds(p)); diff != "" {
+				t.Errorf("steps (-want +got):\n%s", diff)
+			}
+			if len(p.Refusals) > 0 {
+				t.Errorf("got refusals %+v, want none: movies keeps 2 of 3 primaries", p.Refusals)
 			}
 		})
 	}

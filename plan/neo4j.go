@@ -64,7 +64,7 @@ func (b *builder) indexNeo4j() {
 	sort.Strings(b.ndbs)
 
 	// Map servers to Pods by advertised address. Dropped servers are gone;
-	// when two rows claim one Pod, the live one (not Deallocated) wins.
+	// when several rows claim one Pod, PodServer decides.
 	b.byPod = map[string]map[int]state.Server{}
 	exact := map[string][2]string{}
 	if b.d.PodAddress != nil {
@@ -92,6 +92,7 @@ func (b *builder) indexNeo4j() {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	claims := map[string]map[int][]state.Server{}
 	for _, id := range ids {
 		s := b.n.Servers[id]
 		if s.ID == "" {
@@ -114,22 +115,76 @@ func (b *builder) indexNeo4j() {
 			}
 			continue
 		}
-		if b.byPod[sts] == nil {
-			b.byPod[sts] = map[int]state.Server{}
+		if claims[sts] == nil {
+			claims[sts] = map[int][]state.Server{}
 		}
-		if prev, dup := b.byPod[sts][ord]; dup && rank(prev) >= rank(s) {
-			continue
+		claims[sts][ord] = append(claims[sts][ord], s)
+	}
+	b.replaced = map[string]map[int][]state.Server{}
+	for sts, pods := range claims {
+		b.byPod[sts] = map[int]state.Server{}
+		for ord, rows := range pods {
+			cur, old := PodServer(rows)
+			b.byPod[sts][ord] = cur
+			if len(old) > 0 {
+				if b.replaced[sts] == nil {
+					b.replaced[sts] = map[int][]state.Server{}
+				}
+				b.replaced[sts][ord] = old
+			}
 		}
-		b.byPod[sts][ord] = s
 	}
 }
 
-func rank(s state.Server) int {
-	switch s.State {
-	case state.ServerDeallocated, state.ServerDeallocating:
+// PodServer decides which of the SHOW SERVERS rows claiming one Pod's
+// address is that Pod's server, and which are servers it replaced. It is
+// the one decision plan and drift share. Several rows claim a Pod when its
+// volume was replaced (the new volume starts a new, Free server while the
+// old one stays listed, Unavailable) or when a Pod returned after its
+// server was deallocated. The Pod's server is the one that answers
+// (Available), then the one furthest along the lifecycle (Enabled or
+// Cordoned before Free before Deallocating/Deallocated), then the lowest
+// id; the others were replaced: plan deallocates and drops them, as the
+// Operations Manual's disaster-recovery chapter does for a lost server.
+// Dropped rows must not be passed: they are gone.
+func PodServer(rows []state.Server) (current state.Server, replaced []state.Server) {
+	best := -1
+	for i, s := range rows {
+		if best < 0 || podRank(s, rows[best]) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return state.Server{}, nil
+	}
+	for i, s := range rows {
+		if i != best {
+			replaced = append(replaced, s)
+		}
+	}
+	sort.Slice(replaced, func(i, j int) bool { return replaced[i].ID < replaced[j].ID })
+	return rows[best], replaced
+}
+
+// podRank reports whether a is a better claim to a Pod than b.
+func podRank(a, b state.Server) bool {
+	avail := func(s state.Server) bool { return s.Health == state.HealthAvailable }
+	life := func(s state.Server) int {
+		switch s.State {
+		case state.ServerEnabled, state.ServerCordoned:
+			return 2
+		case state.ServerFree:
+			return 1
+		}
 		return 0
 	}
-	return 1
+	if avail(a) != avail(b) {
+		return avail(a)
+	}
+	if life(a) != life(b) {
+		return life(a) > life(b)
+	}
+	return a.ID < b.ID
 }
 
 // parsePodHost reads "<sts>-<ordinal>" from the first DNS label.
@@ -357,8 +412,86 @@ func (b *builder) pool(pl Pool, o *state.Object, sts *draft, config []*draft) (*
 			}
 			b.reconcileServer(c, addr, pl, ord, s)
 		}
+		if b.neoKnown {
+			for _, ord := range sortedInts(b.replaced[pl.StatefulSet]) {
+				if ord < target {
+					b.removeReplaced(c, addr, pl.StatefulSet, ord)
+				}
+			}
+		}
 	}
 	return c.last, rollouts
+}
+
+// removeReplaced removes the servers a Pod's new server replaced (its volume
+// was replaced, so the old server is lost) along the Operations Manual's
+// disaster-recovery path (clustering/disaster-recovery, "Make servers
+// available"): after the new server is enabled, cordon the lost server,
+// DEALLOCATE it (its allocations move to available servers), wait, DROP.
+// What keeps the data safe is the other copies: a database that is not
+// write-available without the lost server must be recreated first.
+func (b *builder) removeReplaced(c *chain, addr, sts string, ord int) {
+	pod := podName(sts, ord)
+	for _, old := range b.replaced[sts][ord] {
+		if bad := b.lostWithout(old.ID); len(bad) > 0 {
+			b.refuse(addr, fmt.Sprintf("the server %s that %s replaced is lost, and database %s has no quorum of primaries on the available servers without it, so DEALLOCATE cannot move it", old.ID, pod, strings.Join(bad, ", ")),
+				fmt.Sprintf("recreate %s from the remaining copies or a backup (CALL dbms.cluster.recreateDatabase, Operations Manual disaster-recovery \"Make databases write-available\"), then plan again", strings.Join(bad, ", ")))
+			continue
+		}
+		a := serverAddress(old.ID)
+		why := fmt.Sprintf("the volume of %s was replaced: its old server %s is %s and its data lives on in the other copies", pod, displayName(old, ""), orUnknown(old.Health))
+		srv := func(from, to string) *ServerStep {
+			return &ServerStep{ServerID: old.ID, StatefulSet: sts, Ordinal: ord, Name: displayName(old, pod), FromState: from, ToState: to}
+		}
+		switch old.State {
+		case state.ServerEnabled:
+			c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindCordon, Reason: why + ": no new databases are allocated to it",
+				Server: srv(state.ServerEnabled, state.ServerCordoned)})
+			fallthrough
+		case state.ServerCordoned:
+			ss := srv(state.ServerCordoned, state.ServerDeallocating)
+			c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindDeallocate, Irreversible: true, Servers: []ServerStep{*ss},
+				Reason: why + ": move its allocations to the available servers"})
+			fallthrough
+		case state.ServerDeallocating:
+			c.add(Step{Address: a, Action: ActionRead, Kind: KindWaitDeallocated, Reason: "wait until it hosts only system",
+				Server: srv(state.ServerDeallocating, state.ServerDeallocated)})
+			fallthrough
+		case state.ServerDeallocated:
+			c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindDropServer, Irreversible: true,
+				Reason: why + ": remove it from the cluster", Server: srv(state.ServerDeallocated, state.ServerDropped)})
+		}
+	}
+}
+
+// lostWithout lists the databases hosted on server id that have no quorum
+// of their primaries on other Available servers (not write-available
+// without it).
+func (b *builder) lostWithout(id string) []string {
+	var bad []string
+	for _, name := range b.ndbs {
+		if name == "system" {
+			continue
+		}
+		db := b.dbs[name]
+		hosted := false
+		for _, p := range db.Primaries {
+			hosted = hosted || p == id
+		}
+		if !hosted {
+			continue
+		}
+		up := 0
+		for _, p := range db.Primaries {
+			if s, ok := b.n.Servers[p]; ok && p != id && s.Health == state.HealthAvailable {
+				up++
+			}
+		}
+		if up < len(db.Primaries)/2+1 {
+			bad = append(bad, name)
+		}
+	}
+	return bad
 }
 
 // retainedVolumeWarnings warns, for a scale out onto ordinals without a
