@@ -503,7 +503,6 @@ func (b *builder) servers() {
 	}
 }
 
-
 // databases reports the declared databases, system and the default
 // database when an allocation on a server of the cluster's Pods is not
 // online. Allocations on other servers (left behind by a scale-in or a

@@ -80,8 +80,8 @@ type builder struct {
 	byPod map[string]map[int]state.Server
 	// replaced are the servers a Pod's current server replaced (PodServer).
 	replaced map[string]map[int][]state.Server
-	dbs   map[string]*liveDB
-	ndbs  []string
+	dbs      map[string]*liveDB
+	ndbs     []string
 	// stsLive is the live replicas of every StatefulSet (pools and orphans).
 	stsLive map[string]int
 
