@@ -851,3 +851,34 @@ func TestApplyNoRolloutWait(t *testing.T) {
 		}
 	}
 }
+
+// One failure stops every later destructive step of the apply, in every
+// pool and sequence, even one that does not depend on the failed step.
+func TestApplyFailureStopsLaterDestructiveSteps(t *testing.T) {
+	l, k, n := newFakes(5)
+	id1, id4 := plantest.ServerIDs[1], plantest.ServerIDs[4]
+	n.setState(id4, state.ServerDeallocated, state.HealthAvailable, "system")
+	n.fail["ALTER "+id1+" SECONDARY"] = &neo4j.Error{Op: "ALTER SERVER", Kind: neo4j.KindRefused, Message: "no"}
+	p := &plan.Plan{FormatVersion: plan.FormatVersion, Steps: []plan.Step{
+		{ID: "s01", Address: "neo4j:server/" + id1, Action: plan.ActionNeo4j, Kind: plan.KindAlterServer, Sequence: "servers:prod",
+			Server: &plan.ServerStep{ServerID: id1, Options: &plan.ServerOptions{ModeConstraint: "SECONDARY"}}},
+		{ID: "s02", Address: "neo4j:server/" + id4, Action: plan.ActionNeo4j, Kind: plan.KindDropServer, Irreversible: true, Sequence: "servers:prod-analytics",
+			Server: &plan.ServerStep{ServerID: id4}},
+	}}
+	rec := &recorder{}
+	res, err := executor(k, n, rec).Apply(context.Background(), Target{Namespace: plantest.Namespace}, p)
+	if err == nil {
+		t.Fatal("Apply: got nil error, want the failure")
+	}
+	if diff := cmp.Diff([]string{"s01 failed", "s02 skipped"}, rec.finished); diff != "" {
+		t.Errorf("step results (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(res.Steps[1].Note, "s01 failed") {
+		t.Errorf("s02 note: got %q, want it to name the failure that stopped it", res.Steps[1].Note)
+	}
+	for _, c := range l.get() {
+		if strings.HasPrefix(c, "DROP") {
+			t.Errorf("sent %s after a failure", c)
+		}
+	}
+}
