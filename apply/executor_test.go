@@ -882,3 +882,22 @@ func TestApplyFailureStopsLaterDestructiveSteps(t *testing.T) {
 		}
 	}
 }
+
+// A wait that gives up says what it saw: each allocation not online, with
+// Neo4j's statusMessage.
+func TestApplyWaitReportsWhatItSaw(t *testing.T) {
+	_, k, n := newFakes(3)
+	for i, d := range n.dbs {
+		if d.Name == "movies" && d.ServerID == plantest.ServerIDs[2] {
+			n.dbs[i].CurrentStatus, n.dbs[i].StatusMessage = "offline", "Unable to start: disk full"
+		}
+	}
+	p := &plan.Plan{FormatVersion: plan.FormatVersion, Steps: []plan.Step{{ID: "s01", Address: "neo4j:database/movies",
+		Action: plan.ActionRead, Kind: plan.KindWaitDatabaseOnline, Database: &plan.DatabaseStep{Name: "movies"}}}}
+	ex := executor(k, n, &recorder{})
+	ex.Options.StepTimeout = 50 * time.Millisecond
+	res, _ := ex.Apply(context.Background(), Target{Namespace: plantest.Namespace}, p)
+	if err := res.Steps[0].Err; err == nil || !strings.Contains(err.Error(), "offline on "+plantest.ServerIDs[2]+": Unable to start: disk full") {
+		t.Errorf("got %v, want the timeout to say which allocation is offline and why", err)
+	}
+}

@@ -643,7 +643,11 @@ func (e *Executor) waitDatabaseOnline(ctx context.Context, s plan.Step) error {
 			if d.CurrentStatus == "online" {
 				online++
 			} else {
-				statuses = append(statuses, d.CurrentStatus)
+				st := orDash(d.CurrentStatus) + " on " + orDash(d.ServerID)
+				if d.StatusMessage != "" {
+					st += ": " + d.StatusMessage
+				}
+				statuses = append(statuses, st)
 			}
 		}
 		if rows == 0 {
@@ -652,7 +656,11 @@ func (e *Executor) waitDatabaseOnline(ctx context.Context, s plan.Step) error {
 		if online == rows && reqP == curP && reqS == curS {
 			return true, "", nil
 		}
-		return false, fmt.Sprintf("%d/%d allocations online, %d/%d primaries, %d/%d secondaries", online, rows, curP, reqP, curS, reqS), nil
+		detail := fmt.Sprintf("%d/%d allocations online, %d/%d primaries, %d/%d secondaries", online, rows, curP, reqP, curS, reqS)
+		if len(statuses) > 0 {
+			detail += "; " + strings.Join(statuses, ", ")
+		}
+		return false, detail, nil
 	})
 }
 

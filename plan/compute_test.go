@@ -472,7 +472,17 @@ func TestComputeDatabases(t *testing.T) {
 			want: []string{"neo4j:database/movies alter-access"}},
 		{name: "many to one refused", mutate: func(s *plantest.Scenario) { s.Desired.Databases[0].Primaries = 1 }, wantRefusal: "51N41"},
 		{name: "not in file is kept", mutate: func(s *plantest.Scenario) { s.Desired.Databases = nil },
-			wantWarning: "neo4j:database/movies exists but is not in the cluster file; neo4jctl never drops databases it did not create."},
+			// The wording must not claim neo4jctl did not create it: it may have.
+			wantWarning: "neo4j:database/movies exists but is not in the cluster file: it is unmanaged (neo4jctl leaves it as it is and never drops a database); add it to spec.databases to manage it."},
+		{name: "topology change of a database not online refused", mutate: func(s *plantest.Scenario) {
+			s.Desired.Databases[0].Primaries = 2
+			for i, a := range s.Neo4j.Databases {
+				if a.Name == "movies" && a.ServerID == plantest.ServerIDs[2] {
+					s.Neo4j.Databases[i].CurrentStatus, s.Neo4j.Databases[i].StatusMessage = "quarantined", "store corrupted: checksum mismatch"
+				}
+			}
+		},
+			wantRefusal: "not online (quarantined on " + plantest.ServerIDs[2] + ": store corrupted: checksum mismatch)"},
 		{name: "create", mutate: func(s *plantest.Scenario) {
 			s.Desired.Databases = append(s.Desired.Databases, plan.Database{Name: "shop", Primaries: 2, Secondaries: 1})
 		}, want: []string{"neo4j:database/shop create-database", "neo4j:database/shop wait-database-online"}},

@@ -23,14 +23,19 @@ type liveDB struct {
 // allocation is one allocation of a database that is not online.
 type allocation struct {
 	Status   string // currentStatus, "unknown" when empty
+	Message  string // statusMessage: why, when Neo4j says
 	ServerID string
 	Where    string // the server's display name, for messages
 }
 
+// describe lists allocations as "offline on prod-1: <statusMessage>".
 func describe(as []allocation) string {
 	out := make([]string, len(as))
 	for i, a := range as {
 		out[i] = a.Status + " on " + a.Where
+		if a.Message != "" {
+			out[i] += ": " + a.Message
+		}
 	}
 	return strings.Join(out, ", ")
 }
@@ -55,7 +60,7 @@ func (b *builder) indexNeo4j() {
 			if s, ok := b.n.Servers[a.ServerID]; ok {
 				where = displayName(s, "")
 			}
-			db.NotOnline = append(db.NotOnline, allocation{Status: orUnknown(a.CurrentStatus), ServerID: a.ServerID, Where: orUnknown(where)})
+			db.NotOnline = append(db.NotOnline, allocation{Status: orUnknown(a.CurrentStatus), Message: a.StatusMessage, ServerID: a.ServerID, Where: orUnknown(where)})
 		}
 		if a.Role == "primary" {
 			db.Primaries = append(db.Primaries, a.ServerID)
@@ -840,7 +845,10 @@ func (b *builder) databases(after []*draft) {
 			continue
 		}
 		if w.Primaries > 0 && (int64(w.Primaries) != live.ReqP || int64(w.Secondaries) != live.ReqS) {
-			if live.ReqP > 1 && w.Primaries == 1 {
+			if len(live.NotOnline) > 0 {
+				b.refuse(addr, fmt.Sprintf("cannot change the topology of database %s while it is not online (%s): Neo4j cannot move or add allocations of a database that is offline, stopped, quarantined or failing", w.Name, describe(live.NotOnline)),
+					fmt.Sprintf("bring %s online first (START DATABASE %s if it was stopped; a quarantined allocation needs dbms.quarantineDatabase(…, false) or a recreate; neo4jctl healthcheck shows why), then plan again", w.Name, w.Name))
+			} else if live.ReqP > 1 && w.Primaries == 1 {
 				b.refuse(addr, fmt.Sprintf("Neo4j refuses to reduce database %s from %d primaries to 1 (51N41)", w.Name, live.ReqP),
 					fmt.Sprintf("keep at least 2 primaries, or recreate %s from a backup with TOPOLOGY 1 PRIMARY", w.Name))
 			} else {
@@ -863,7 +871,7 @@ func (b *builder) databases(after []*draft) {
 		if want[name] || name == "system" || db.Default || db.Type == "composite" || db.Type == "system" {
 			continue
 		}
-		b.warn("neo4j:database/%s exists but is not in the cluster file; neo4jctl never drops databases it did not create.", name)
+		b.warn("neo4j:database/%s exists but is not in the cluster file: it is unmanaged (neo4jctl leaves it as it is and never drops a database); add it to spec.databases to manage it.", name)
 	}
 }
 
