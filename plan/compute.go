@@ -160,9 +160,20 @@ func Compute(d Desired, k state.Kube, n state.Neo4j, opts Options) (*Plan, error
 			b.stsLive[orphans[i].Name] = liveReplicas(orphans[i].Live)
 		}
 	}
-	b.fresh = k.Reachable
+	// A new cluster has nothing of it live yet: there is no Neo4j to
+	// observe, and everything is created. A cluster whose StatefulSets are
+	// gone but whose other objects remain is not new: its servers and
+	// databases may well exist on the volumes the StatefulSets leave
+	// behind, and with no Pod to ask, that is unknown, not absent.
+	b.fresh = k.Reachable && len(orphans) == 0
+	noServers := k.Reachable
 	for _, pl := range d.Pools {
 		if o := stsObj[pl.StatefulSet]; o == nil || o.Live != nil {
+			b.fresh, noServers = false, false
+		}
+	}
+	for _, o := range objects {
+		if o.Live != nil {
 			b.fresh = false
 		}
 	}
@@ -174,7 +185,11 @@ func Compute(d Desired, k state.Kube, n state.Neo4j, opts Options) (*Plan, error
 		b.neoKnown = true
 	case !b.fresh:
 		b.p.Incomplete = true
-		b.p.Unknown = append(b.p.Unknown, UnknownPlane{Plane: "neo4j", Reason: orUnknown(n.Reason)})
+		reason := orUnknown(n.Reason)
+		if noServers && !b.fresh {
+			reason = "no server to ask: the StatefulSets of the cluster do not exist, but its other objects do, so its servers and databases may exist on the volumes they left (" + reason + "). Recreate the StatefulSets with neo4jctl apply --skip-neo4j (Kubernetes only), then plan again"
+		}
+		b.p.Unknown = append(b.p.Unknown, UnknownPlane{Plane: "neo4j", Reason: reason})
 	}
 	if b.neoKnown {
 		b.indexNeo4j()

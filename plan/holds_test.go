@@ -88,3 +88,24 @@ func TestComputeReplacedVolume(t *testing.T) {
 		})
 	}
 }
+
+// Unknown is not absent: with the StatefulSet deleted there is no server to
+// ask, but the cluster's other objects exist, so its servers and databases
+// may too. The plan reports the Neo4j plane unknown and plans no CREATE
+// DATABASE; only a namespace with nothing of the cluster is new.
+func TestComputeNoPodToAskIsUnknown(t *testing.T) {
+	c := plantest.Cluster(3)
+	k := plantest.Converged(c, 3)
+	sts := plantest.Object(&k, "StatefulSet", plantest.Name)
+	sts.Live, sts.UID, k.Pods = nil, "", nil
+	n := state.Neo4j{Reason: "no Ready Pod of StatefulSet graph/prod"}
+	p := mustCompute(t, plantest.Desired(c), k, n, plan.Options{})
+	if !p.Incomplete || len(p.Unknown) != 1 || p.Unknown[0].Plane != "neo4j" || !strings.Contains(p.Unknown[0].Reason, "no server to ask") {
+		t.Errorf("got incomplete %v unknown %+v, want the Neo4j plane unknown for want of a server to ask", p.Incomplete, p.Unknown)
+	}
+	for _, st := range p.Steps {
+		if st.Database != nil || st.Server != nil {
+			t.Errorf("got step %s %s, want no Neo4j step while the plane is unknown", st.Address, st.Kind)
+		}
+	}
+}
