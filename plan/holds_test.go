@@ -109,3 +109,59 @@ func TestComputeNoPodToAskIsUnknown(t *testing.T) {
 		}
 	}
 }
+
+// A lost outgoing server (Unavailable: its volume or node is gone) is
+// removed along the disaster-recovery path instead of refusing because its
+// allocations are not online; the plan says the data rests on the other
+// copies, and refuses when a database would have no quorum left.
+func TestComputeScaleInLostServer(t *testing.T) {
+	lose := func(n *state.Neo4j, ords ...int) {
+		for _, ord := range ords {
+			id := plantest.ServerIDs[ord]
+			s := n.Servers[id]
+			s.Health = state.HealthUnavailable
+			n.Servers[id] = s
+			for i, a := range n.Databases {
+				if a.ServerID == id {
+					n.Databases[i].CurrentStatus = "unknown"
+				}
+			}
+		}
+	}
+	s := scenario("scale-in")
+	lose(&s.Neo4j, 4)
+	p := mustCompute(t, s.Desired, s.Kube, s.Neo4j, s.Options)
+	if len(p.Refusals) > 0 {
+		t.Fatalf("got refusals %+v, want the lost server removed", p.Refusals)
+	}
+	var dealloc *plan.Step
+	for i := range p.Steps {
+		if p.Steps[i].Kind == plan.KindDeallocate {
+			dealloc = &p.Steps[i]
+		}
+	}
+	if dealloc == nil || !strings.Contains(dealloc.Reason, "rebuilt from the copies on the remaining servers") {
+		t.Errorf("got deallocate %+v, want it to say the data rests on the remaining copies", dealloc)
+	}
+
+	// movies' primaries on prod-0, prod-3 and prod-4, the last two lost:
+	// one of three is left, no quorum.
+	s = scenario("scale-in")
+	for i, a := range s.Neo4j.Databases {
+		if a.Name == "movies" && a.ServerID == plantest.ServerIDs[1] {
+			s.Neo4j.Databases[i].ServerID = plantest.ServerIDs[3]
+		}
+		if a.Name == "movies" && a.ServerID == plantest.ServerIDs[2] {
+			s.Neo4j.Databases[i].ServerID = plantest.ServerIDs[4]
+		}
+	}
+	lose(&s.Neo4j, 3, 4)
+	p = mustCompute(t, s.Desired, s.Kube, s.Neo4j, s.Options)
+	found := false
+	for _, r := range p.Refusals {
+		found = found || strings.Contains(r.Reason, "no quorum") && strings.Contains(r.Fix, "recreateDatabase")
+	}
+	if !found || len(p.Steps) != 0 {
+		t.Errorf("got steps %v refusals %+v, want the scale-in refused with the recreate fix", kinds(p), p.Refusals)
+	}
+}

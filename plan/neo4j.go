@@ -645,6 +645,13 @@ func (b *builder) scaleInRefusals(addr, sts string, outgoing []int) (rs []Refusa
 		s := b.byPod[sts][ord]
 		out[s.ID] = s
 		pods[s.ID] = podName(sts, ord)
+		if lost(s) && !deallocating(s) {
+			if bad := b.lostWithout(s.ID); len(bad) > 0 {
+				rs = append(rs, Refusal{addr,
+					fmt.Sprintf("cannot scale in: server %s (%s) is %s, and database %s has no quorum of primaries on the available servers without it, so DEALLOCATE cannot move it", displayName(s, pods[s.ID]), s.ID, orUnknown(s.Health), strings.Join(bad, ", ")),
+					fmt.Sprintf("bring the server back, or recreate %s from the remaining copies or a backup (CALL dbms.cluster.recreateDatabase; Operations Manual, clustering/disaster-recovery, \"Make databases write-available\"), then plan again", strings.Join(bad, ", "))})
+			}
+		}
 	}
 	for _, name := range b.ndbs {
 		db := b.dbs[name]
@@ -687,16 +694,23 @@ func (b *builder) scaleInRefusals(addr, sts string, outgoing []int) (rs []Refusa
 // or unknown once the Pod is gone) and the copies DEALLOCATE is moving onto
 // the remaining servers are still starting; neither blocks resuming the
 // sequence, which waits until the moves are done.
+//
+// An outgoing server that is Unavailable is lost: its allocations cannot be
+// online, and the disaster-recovery path removes it anyway (Operations
+// Manual, clustering/disaster-recovery: cordon, DEALLOCATE — which moves
+// what can move — and DROP); lostWithout refuses it when a database would
+// have no quorum left.
 func (b *builder) blockingScaleIn(db *liveDB, out map[string]state.Server) []allocation {
+	gone := func(s state.Server) bool { return deallocating(s) || lost(s) }
 	moving := false
 	for _, a := range db.NotOnline {
-		if s, ok := out[a.ServerID]; ok && deallocating(s) {
+		if s, ok := out[a.ServerID]; ok && gone(s) {
 			moving = true
 		}
 	}
 	var bad []allocation
 	for _, a := range db.NotOnline {
-		if s, ok := out[a.ServerID]; ok && deallocating(s) {
+		if s, ok := out[a.ServerID]; ok && gone(s) {
 			continue
 		}
 		if _, leaving := out[a.ServerID]; moving && !leaving && movingStatuses[a.Status] {
@@ -706,6 +720,10 @@ func (b *builder) blockingScaleIn(db *liveDB, out map[string]state.Server) []all
 	}
 	return bad
 }
+
+// lost: a server that does not answer (its volume or node is gone, or it
+// is down).
+func lost(s state.Server) bool { return s.Health != state.HealthAvailable }
 
 func deallocating(s state.Server) bool {
 	return s.State == state.ServerDeallocating || s.State == state.ServerDeallocated

@@ -196,6 +196,12 @@ func (b *builder) retireAll() {
 		}
 		st := Step{Address: serverAddress(strings.Join(sorted(ids), ",")), Action: ActionNeo4j, Kind: KindDeallocate, Irreversible: true,
 			Reason: dealloc[0].why + ": move their databases to the remaining servers"}
+		for _, l := range dealloc {
+			if lost(l.s) {
+				// Say plainly what data safety rests on.
+				st.Reason += fmt.Sprintf("; %s is %s (lost): its allocations are rebuilt from the copies on the remaining servers, which are then the only copies", displayName(l.s, podName(l.sts, l.ord)), orUnknown(l.s.Health))
+			}
+		}
 		if len(uncordoned) > 0 {
 			st.Reason += "; " + strings.Join(uncordoned, ", ") + " not cordoned first: " + why
 		}
