@@ -901,3 +901,36 @@ func TestApplyWaitReportsWhatItSaw(t *testing.T) {
 		t.Errorf("got %v, want the timeout to say which allocation is offline and why", err)
 	}
 }
+
+// A Pod that comes back on a volume kept from an earlier scale-in carries
+// a dropped server's identity: the wait for its Free server fails at once,
+// saying which claim to delete, instead of hanging until its timeout.
+func TestApplyReturningOnRetainedVolumeFailsFast(t *testing.T) {
+	p, tg := scenario(t, "scale-out")
+	_, k, n := newFakes(3)
+	k.onWaitSts = func(int) {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		n.servers["old-3"] = state.Server{ID: "old-3", Name: "old-3", Address: plantest.PodDNS(plantest.Name, 3) + ":7687",
+			State: state.ServerDropped, Health: state.HealthAvailable, Hosting: []string{"system"}}
+	}
+	ex := executor(k, n, &recorder{})
+	ex.Options.StepTimeout = time.Minute
+	start := time.Now()
+	res, err := ex.Apply(context.Background(), tg, p)
+	if err == nil {
+		t.Fatal("Apply: got nil error, want the returning server reported")
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Errorf("took %s: the wait hung instead of failing at once", time.Since(start))
+	}
+	var msg string
+	for _, r := range res.Steps {
+		if r.Err != nil {
+			msg = r.Err.Error()
+		}
+	}
+	if !strings.Contains(msg, "old-3") || !strings.Contains(msg, "PVC data-prod-3") {
+		t.Errorf("got %q, want the dropped identity and the claim to delete named", msg)
+	}
+}

@@ -140,6 +140,33 @@ func serverAtPod(servers map[string]state.Server, ss *plan.ServerStep) (state.Se
 	return state.Server{}, false
 }
 
+// retiredAtPod finds a Dropped, Deallocated or Deallocating server at the
+// Pod's address: the identity a Pod brings back on a retained volume.
+func retiredAtPod(servers map[string]state.Server, ss *plan.ServerStep) (state.Server, bool) {
+	for _, id := range sortedIDs(servers) {
+		s := servers[id]
+		switch s.State {
+		case state.ServerDropped, state.ServerDeallocated, state.ServerDeallocating:
+			if matchesPod(s.Address, ss) {
+				if s.ID == "" {
+					s.ID = id
+				}
+				return s, true
+			}
+		}
+	}
+	return state.Server{}, false
+}
+
+func sortedIDs(servers map[string]state.Server) []string {
+	ids := make([]string, 0, len(servers))
+	for id := range servers {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
 func matchesPod(address string, ss *plan.ServerStep) bool {
 	host := normHost(address)
 	if host == "" {
@@ -281,6 +308,12 @@ func (e *Executor) waitServerFree(ctx context.Context, s plan.Step) (outcome, er
 		}
 		srv, ok := serverAtPod(servers, ss)
 		if !ok {
+			if old, back := retiredAtPod(servers, ss); back {
+				// The Pod came back on a volume kept from an earlier scale-in
+				// (whenScaled: Retain): it carries a retired server's identity,
+				// which can never rejoin. Waiting would only time out.
+				return false, "", fmt.Errorf("%s came back as server %s, which is %s: its volume was kept from an earlier scale-in and holds a server identity that can never rejoin (Operations Manual, clustering/servers, \"Dropped state\"). Its databases were moved off before it was dropped: delete the Pod's claims (PVC data-%s, and logs-%s if there is one) so the Pod starts on a new volume, then run apply again", pod, old.ID, old.State, pod, pod)
+			}
 			return false, "", nil
 		}
 		found = srv
