@@ -55,11 +55,9 @@ func (b *builder) prepareScaleIn(pools []Pool, stsObj map[string]*state.Object, 
 	add := func(sts string, ords []int) {
 		for _, ord := range ords {
 			s := b.byPod[sts][ord]
+			b.leaving[s.ID] = true
 			if s.State == state.ServerEnabled || s.State == state.ServerCordoned {
 				ids = append(ids, s.ID)
-				b.leaving[s.ID] = true
-			} else {
-				b.leaving[s.ID] = true
 			}
 		}
 	}
