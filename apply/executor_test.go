@@ -934,3 +934,30 @@ func TestApplyReturningOnRetainedVolumeFailsFast(t *testing.T) {
 		t.Errorf("got %q, want the dropped identity and the claim to delete named", msg)
 	}
 }
+
+// A lost server (Unavailable) that DEALLOCATE has emptied in Neo4j's view
+// (requestedHosting only system) is dropped although it cannot report its
+// databases stopped, as the disaster-recovery chapter says.
+func TestApplyDropsLostServerOnceDeallocating(t *testing.T) {
+	l, k, n := newFakes(5)
+	id4 := plantest.ServerIDs[4]
+	n.mu.Lock()
+	s := n.servers[id4]
+	s.State, s.Health = state.ServerDeallocating, state.HealthUnavailable
+	s.Hosting, s.RequestedHosting = []string{"movies", "system"}, []string{"system"}
+	n.servers[id4] = s
+	n.mu.Unlock()
+	p := &plan.Plan{FormatVersion: plan.FormatVersion, Steps: []plan.Step{
+		{ID: "s01", Address: "neo4j:server/" + id4, Action: plan.ActionRead, Kind: plan.KindWaitDeallocated, Server: &plan.ServerStep{ServerID: id4}},
+		{ID: "s02", Address: "neo4j:server/" + id4, Action: plan.ActionNeo4j, Kind: plan.KindDropServer, Irreversible: true,
+			DependsOn: []string{"s01"}, Server: &plan.ServerStep{ServerID: id4}},
+	}}
+	ex := executor(k, n, &recorder{})
+	ex.Options.StepTimeout = 200 * time.Millisecond
+	if _, err := ex.Apply(context.Background(), Target{Namespace: plantest.Namespace}, p); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if got := l.get(); !cmp.Equal(got, []string{"DROP " + id4}) {
+		t.Errorf("got calls %v, want the lost server dropped", got)
+	}
+}

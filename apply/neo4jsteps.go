@@ -193,6 +193,10 @@ func normHost(addr string) string {
 	return strings.TrimSuffix(addr, ".")
 }
 
+func deallocatingState(st string) bool {
+	return st == state.ServerDeallocating || st == state.ServerDeallocated
+}
+
 func onlySystem(hosting []string) bool {
 	for _, h := range hosting {
 		if h != "system" {
