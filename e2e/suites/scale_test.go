@@ -47,10 +47,27 @@ func TestScaleOutAndIn(t *testing.T) {
 		t.Errorf("scale-out steps:\n got %v\nwant %v", got, want)
 	}
 
+	c.sim.ResetLog()
 	res = c.apply()
 	if res.code != 0 {
 		t.Fatalf("apply 3 → 5:\n%s", res)
 	}
+	// The statement log: the new servers enabled, then renamed, then one
+	// DRYRUN REALLOCATE after the last of them (and REALLOCATE when it
+	// moves anything).
+	var seq []string
+	for _, st := range c.sim.Log() {
+		switch st.Command {
+		case "ENABLE SERVER", "RENAME SERVER", "DRYRUN REALLOCATE DATABASES", "REALLOCATE DATABASES":
+			if st.OK() {
+				seq = append(seq, st.Command)
+			}
+		}
+	}
+	if len(seq) < 5 || !equalStrings(seq[:5], []string{"ENABLE SERVER", "RENAME SERVER", "ENABLE SERVER", "RENAME SERVER", "DRYRUN REALLOCATE DATABASES"}) {
+		t.Errorf("scale-out statements: got %v, want ENABLE, RENAME per new server, then DRYRUN REALLOCATE", seq)
+	}
+	t.Logf("scale-out statements: %v", seq)
 	if n := c.readyPods(); n != 5 {
 		t.Errorf("after scale out: %d Pods Ready, want 5", n)
 	}
