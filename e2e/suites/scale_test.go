@@ -417,3 +417,32 @@ func (c *cluster) placeDatabaseOn(name string, pods ...string) {
 		}
 	}
 }
+
+// TestNoPodToAskIsUnknown: with the StatefulSet deleted there is no server
+// to ask; the plan reports the Neo4j plane unknown and plans no CREATE
+// DATABASE for databases that live on the volumes left behind.
+func TestNoPodToAskIsUnknown(t *testing.T) {
+	requireE2E(t)
+	env := testenv.Shared(t)
+	c := newCluster(t, env, clusterOpts{})
+	c.converge()
+	if res := c.kubectl(nil, "delete", "statefulset", c.name, "--wait=true"); res.code != 0 {
+		t.Fatalf("kubectl delete statefulset:\n%s", res)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for c.readyPods() > 0 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	p, res := c.plan()
+	if res.code != 1 {
+		t.Errorf("plan with no server to ask: want exit 1 (incomplete)\n%s", res)
+	}
+	if !p.Incomplete || !strings.Contains(res.stdout+res.stderr, "no server to ask") {
+		t.Errorf("plan does not report the Neo4j plane unknown for want of a server to ask:\n%s", res)
+	}
+	for _, s := range p.Steps {
+		if strings.HasPrefix(s.Kind, "create-database") || strings.HasPrefix(s.Address, "neo4j:") {
+			t.Errorf("plan has Neo4j step %s %s while the plane is unknown", s.Kind, s.Address)
+		}
+	}
+}
