@@ -39,7 +39,9 @@ type Neo4j interface {
 	Databases(ctx context.Context) ([]state.DatabaseAllocation, error)
 	EnableServer(ctx context.Context, id string, opts neo4j.ServerOptions) error
 	AlterServerOptions(ctx context.Context, name string, opts neo4j.ServerOptions) error
+	RenameServer(ctx context.Context, from, to string) error
 	CordonServer(ctx context.Context, id string) error
+	ReallocateDatabases(ctx context.Context, dryRun bool) ([]neo4j.Reallocation, error)
 	DeallocateServers(ctx context.Context, dryRun bool, ids ...string) ([]neo4j.Reallocation, error)
 	DropServer(ctx context.Context, id string) error
 	CreateDatabase(ctx context.Context, name string, c neo4j.CreateDatabase) error
@@ -180,7 +182,9 @@ func (e *Executor) hook() Hook {
 // write (reporting every refusal at once; see Target.Observed for the dry
 // runs the plan has just made), records the kinds in the
 // cluster's inventory, then runs each step whose dependencies succeeded; a
-// failed step's dependents are skipped and independent steps continue.
+// failed step's dependents are skipped and independent steps continue,
+// except destructive ones (irreversible Neo4j statements, deletes and
+// replacements): after the first failure none of those runs anywhere.
 // After writing anything it requires Verify's fresh plan to be empty.
 //
 // The error is nil only when every step succeeded and verification passed.
@@ -229,6 +233,10 @@ func (e *Executor) Apply(ctx context.Context, t Target, p *plan.Plan) (*Result, 
 	}
 
 	status := map[string]Status{}
+	// firstFailure is the first step that failed: after it, independent
+	// steps still run, but no destructive one does, in any pool or
+	// sequence: a cluster in an unexpected state is no place to delete.
+	firstFailure := ""
 	for _, s := range p.Steps {
 		r := StepResult{ID: s.ID, Address: s.Address, Kind: s.Kind}
 		switch blocker := blockedBy(s, status); {
@@ -236,6 +244,8 @@ func (e *Executor) Apply(ctx context.Context, t Target, p *plan.Plan) (*Result, 
 			r.Status, r.Note = StatusSkipped, "apply was interrupted"
 		case blocker != "":
 			r.Status, r.Note = StatusSkipped, fmt.Sprintf("depends on %s, which %s", blocker, verbOf(status[blocker]))
+		case firstFailure != "" && destructive(s):
+			r.Status, r.Note = StatusSkipped, fmt.Sprintf("%s failed earlier in this apply: no destructive step runs after a failure", firstFailure)
 		default:
 			e.setCurrent(s)
 			e.hook().StepStarted(s)
@@ -250,6 +260,9 @@ func (e *Executor) Apply(ctx context.Context, t Target, p *plan.Plan) (*Result, 
 			switch {
 			case err != nil:
 				r.Status, r.Err = StatusFailed, err
+				if firstFailure == "" {
+					firstFailure = s.ID
+				}
 			case o.unchanged:
 				r.Status = StatusUnchanged
 			default:
@@ -328,6 +341,13 @@ func notApplicable(p *plan.Plan) error {
 		why = append(why, "the plan is incomplete")
 	}
 	return fmt.Errorf("%w; nothing was written:\n  %s", ErrNotApplicable, strings.Join(why, "\n  "))
+}
+
+// destructive: a step whose effect cannot be taken back — an irreversible
+// Neo4j statement (DEALLOCATE, DROP SERVER) or deleting or replacing a
+// Kubernetes object.
+func destructive(s plan.Step) bool {
+	return s.Irreversible || s.Action == plan.ActionDelete || s.Action == plan.ActionReplace
 }
 
 // blockedBy returns the first dependency of s that did not succeed.

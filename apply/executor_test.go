@@ -118,6 +118,8 @@ type fakeNeo4j struct {
 	fail       map[string]error
 	tookEffect map[string]bool
 	readErrs   int // the next readErrs SHOW SERVERS fail transiently
+	// moves is what (DRYRUN) REALLOCATE answers.
+	moves []neo4j.Reallocation
 }
 
 func (n *fakeNeo4j) send(stmt string, effect func()) error {
@@ -171,11 +173,31 @@ func (n *fakeNeo4j) AlterServerOptions(_ context.Context, name string, o neo4j.S
 	return n.send("ALTER "+name+" "+o.ModeConstraint, func() {})
 }
 
+func (n *fakeNeo4j) RenameServer(_ context.Context, from, to string) error {
+	return n.send("RENAME "+from+" "+to, func() {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		s := n.servers[from]
+		s.Name = to
+		n.servers[from] = s
+	})
+}
+
+func (n *fakeNeo4j) ReallocateDatabases(_ context.Context, dry bool) ([]neo4j.Reallocation, error) {
+	if dry {
+		return n.moves, n.send("DRYRUN REALLOCATE", func() {})
+	}
+	return n.moves, n.send("REALLOCATE", func() {})
+}
+
 func (n *fakeNeo4j) CordonServer(_ context.Context, id string) error {
 	return n.send("CORDON "+id, func() { n.setState(id, state.ServerCordoned, state.HealthAvailable) })
 }
 
 func (n *fakeNeo4j) DeallocateServers(_ context.Context, dry bool, ids ...string) ([]neo4j.Reallocation, error) {
+	if dry {
+		return nil, n.send("DRYRUN DEALLOCATE "+strings.Join(ids, ","), func() {})
+	}
 	return nil, n.send("DEALLOCATE "+strings.Join(ids, ","), func() {
 		for _, id := range ids {
 			n.setState(id, state.ServerDeallocated, state.HealthAvailable, "system")
@@ -305,13 +327,15 @@ func TestApplyScaleOutOrder(t *testing.T) {
 		"inventory neo4jctl-prod-applyset (1 kinds)",
 		"apply StatefulSet/prod replicas=5",
 		"wait StatefulSet/prod 5",
-		"ENABLE new-3",
-		"ENABLE new-4",
+		"ENABLE new-3", "RENAME new-3 prod-3",
+		"ENABLE new-4", "RENAME new-4 prod-4",
+		// The DRYRUN moves nothing here: no REALLOCATE is sent.
+		"DRYRUN REALLOCATE",
 	}
 	if diff := cmp.Diff(want, l.get()); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
-	if got, want := res.SummaryLine(), "Apply complete: 7 applied."; got != want {
+	if got, want := res.SummaryLine(), "Apply complete: 10 applied, 1 unchanged."; got != want {
 		t.Errorf("summary: got %q, want %q", got, want)
 	}
 	if !res.Verified {
@@ -333,16 +357,42 @@ func TestApplyScaleInOrder(t *testing.T) {
 	want := []string{
 		"dry-run StatefulSet/prod",
 		"inventory neo4jctl-prod-applyset (1 kinds)",
-		"DEALLOCATE " + id4, "DROP " + id4,
-		"DEALLOCATE " + id3, "DROP " + id3,
+		"CORDON " + id4, "CORDON " + id3,
+		// The plan carries no DRYRUN answer (none was observed): apply
+		// asks before the one DEALLOCATE.
+		"DRYRUN DEALLOCATE " + id3 + "," + id4,
+		"DEALLOCATE " + id3 + "," + id4,
+		"DROP " + id4, "DROP " + id3,
 		"apply StatefulSet/prod replicas=3",
 		"wait StatefulSet/prod 3",
 	}
 	if diff := cmp.Diff(want, l.get()); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
-	if res.Count(StatusApplied) != 7 {
-		t.Errorf("got %d applied, want 7", res.Count(StatusApplied))
+	if res.Count(StatusApplied) != 8 {
+		t.Errorf("got %d applied, want 8", res.Count(StatusApplied))
+	}
+}
+
+// After the new servers are enabled, apply asks DRYRUN REALLOCATE, sends
+// REALLOCATE once when it would move something, and waits until every
+// database is online with its requested counts.
+func TestApplyScaleOutRebalances(t *testing.T) {
+	p, tg := scenario(t, "scale-out")
+	l, k, n := newFakes(3)
+	k.onWaitSts = func(want int) { addFreeServers(n, 3, want) }
+	n.moves = []neo4j.Reallocation{{Database: "movies", FromServerID: plantest.ServerIDs[0], ToServerID: "new-3", Mode: "primary"}}
+	res, err := executor(k, n, &recorder{}).Apply(context.Background(), tg, p)
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	got := l.get()
+	if tail := got[len(got)-2:]; !cmp.Equal(tail, []string{"DRYRUN REALLOCATE", "REALLOCATE"}) {
+		t.Errorf("got calls ending %v, want DRYRUN REALLOCATE then REALLOCATE", tail)
+	}
+	last := res.Steps[len(res.Steps)-2]
+	if last.Kind != plan.KindReallocate || !strings.Contains(last.Note, "movies (primary)") {
+		t.Errorf("got reallocate result %+v, want the DRYRUN's moves in its note", last)
 	}
 }
 
@@ -360,14 +410,14 @@ func TestApplyFailureSkipsDependentsOnly(t *testing.T) {
 	// ServiceAccount, Service and PDB are independent and still applied.
 	wantFinished := []string{"s01 failed", "s02 applied", "s03 applied", "s04 applied", "s05 skipped", "s06 skipped",
 		"s07 skipped", "s08 skipped", "s09 skipped", "s10 skipped", "s11 skipped", "s12 skipped", "s13 skipped",
-		"s14 skipped", "s15 skipped", "s16 skipped"}
+		"s14 skipped", "s15 skipped", "s16 skipped", "s17 skipped", "s18 skipped", "s19 skipped"}
 	if diff := cmp.Diff(wantFinished, rec.finished); diff != "" {
 		t.Errorf("step results (-want +got):\n%s", diff)
 	}
-	if got, want := res.SummaryLine(), "Apply failed: 3 applied, 1 failed, 12 skipped."; got != want {
+	if got, want := res.SummaryLine(), "Apply failed: 3 applied, 1 failed, 15 skipped."; got != want {
 		t.Errorf("summary: got %q, want %q", got, want)
 	}
-	if !strings.Contains(err.Error(), "Apply failed: 3 applied, 1 failed, 12 skipped.") {
+	if !strings.Contains(err.Error(), "Apply failed: 3 applied, 1 failed, 15 skipped.") {
 		t.Errorf("error %q does not carry the summary", err)
 	}
 	if res.Steps[4].Note != "depends on s01, which failed" {
@@ -555,6 +605,7 @@ func TestApplyRetriesAreReportedAgainstTheStep(t *testing.T) {
 
 func TestApplyDeallocate(t *testing.T) {
 	id4 := plantest.ServerIDs[4]
+	both := plantest.ServerIDs[3] + "," + id4
 	lost := &neo4j.Error{Op: "DEALLOCATE", Kind: neo4j.KindUnreachable, Message: "connection reset"}
 	refused := &neo4j.Error{Op: "DEALLOCATE", Kind: neo4j.KindRefused, Code: "Neo.ClientError.Cluster.CannotDeallocate", Message: "sole primary"}
 	tests := []struct {
@@ -565,17 +616,17 @@ func TestApplyDeallocate(t *testing.T) {
 		wantCalls  []string
 	}{
 		{"reply lost but it took effect", lost, true, false,
-			[]string{"DEALLOCATE " + id4, "DROP " + id4}},
+			[]string{"DEALLOCATE " + both, "DROP " + id4}},
 		{"reply lost and it did not", lost, false, true,
-			[]string{"DEALLOCATE " + id4}},
+			[]string{"DEALLOCATE " + both}},
 		{"refused by Neo4j", refused, false, true,
-			[]string{"DEALLOCATE " + id4}},
+			[]string{"DEALLOCATE " + both}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p, tg := scenario(t, "scale-in")
 			l, k, n := newFakes(5)
-			stmt := "DEALLOCATE " + id4
+			stmt := "DEALLOCATE " + both
 			n.fail[stmt] = tc.err
 			n.tookEffect[stmt] = tc.tookEffect
 			_, err := executor(k, n, &recorder{}).Apply(context.Background(), tg, p)
@@ -620,7 +671,8 @@ func TestApplyInterrupted(t *testing.T) {
 	if !res.Interrupted {
 		t.Errorf("got Interrupted false")
 	}
-	want := []string{"s01 applied", "s02 failed", "s03 skipped", "s04 skipped", "s05 skipped", "s06 skipped", "s07 skipped"}
+	want := []string{"s01 applied", "s02 failed", "s03 skipped", "s04 skipped", "s05 skipped", "s06 skipped", "s07 skipped",
+		"s08 skipped", "s09 skipped", "s10 skipped", "s11 skipped"}
 	if diff := cmp.Diff(want, rec.finished); diff != "" {
 		t.Errorf("results (-want +got):\n%s", diff)
 	}
@@ -797,5 +849,115 @@ func TestApplyNoRolloutWait(t *testing.T) {
 		if waited == noWait {
 			t.Errorf("NoRolloutWait=%v: waited for the StatefulSet = %v; calls: %v", noWait, waited, l.get())
 		}
+	}
+}
+
+// One failure stops every later destructive step of the apply, in every
+// pool and sequence, even one that does not depend on the failed step.
+func TestApplyFailureStopsLaterDestructiveSteps(t *testing.T) {
+	l, k, n := newFakes(5)
+	id1, id4 := plantest.ServerIDs[1], plantest.ServerIDs[4]
+	n.setState(id4, state.ServerDeallocated, state.HealthAvailable, "system")
+	n.fail["ALTER "+id1+" SECONDARY"] = &neo4j.Error{Op: "ALTER SERVER", Kind: neo4j.KindRefused, Message: "no"}
+	p := &plan.Plan{FormatVersion: plan.FormatVersion, Steps: []plan.Step{
+		{ID: "s01", Address: "neo4j:server/" + id1, Action: plan.ActionNeo4j, Kind: plan.KindAlterServer, Sequence: "servers:prod",
+			Server: &plan.ServerStep{ServerID: id1, Options: &plan.ServerOptions{ModeConstraint: "SECONDARY"}}},
+		{ID: "s02", Address: "neo4j:server/" + id4, Action: plan.ActionNeo4j, Kind: plan.KindDropServer, Irreversible: true, Sequence: "servers:prod-analytics",
+			Server: &plan.ServerStep{ServerID: id4}},
+	}}
+	rec := &recorder{}
+	res, err := executor(k, n, rec).Apply(context.Background(), Target{Namespace: plantest.Namespace}, p)
+	if err == nil {
+		t.Fatal("Apply: got nil error, want the failure")
+	}
+	if diff := cmp.Diff([]string{"s01 failed", "s02 skipped"}, rec.finished); diff != "" {
+		t.Errorf("step results (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(res.Steps[1].Note, "s01 failed") {
+		t.Errorf("s02 note: got %q, want it to name the failure that stopped it", res.Steps[1].Note)
+	}
+	for _, c := range l.get() {
+		if strings.HasPrefix(c, "DROP") {
+			t.Errorf("sent %s after a failure", c)
+		}
+	}
+}
+
+// A wait that gives up says what it saw: each allocation not online, with
+// Neo4j's statusMessage.
+func TestApplyWaitReportsWhatItSaw(t *testing.T) {
+	_, k, n := newFakes(3)
+	for i, d := range n.dbs {
+		if d.Name == "movies" && d.ServerID == plantest.ServerIDs[2] {
+			n.dbs[i].CurrentStatus, n.dbs[i].StatusMessage = "offline", "Unable to start: disk full"
+		}
+	}
+	p := &plan.Plan{FormatVersion: plan.FormatVersion, Steps: []plan.Step{{ID: "s01", Address: "neo4j:database/movies",
+		Action: plan.ActionRead, Kind: plan.KindWaitDatabaseOnline, Database: &plan.DatabaseStep{Name: "movies"}}}}
+	ex := executor(k, n, &recorder{})
+	ex.Options.StepTimeout = 50 * time.Millisecond
+	res, _ := ex.Apply(context.Background(), Target{Namespace: plantest.Namespace}, p)
+	if err := res.Steps[0].Err; err == nil || !strings.Contains(err.Error(), "offline on "+plantest.ServerIDs[2]+": Unable to start: disk full") {
+		t.Errorf("got %v, want the timeout to say which allocation is offline and why", err)
+	}
+}
+
+// A Pod that comes back on a volume kept from an earlier scale-in carries
+// a dropped server's identity: the wait for its Free server fails at once,
+// saying which claim to delete, instead of hanging until its timeout.
+func TestApplyReturningOnRetainedVolumeFailsFast(t *testing.T) {
+	p, tg := scenario(t, "scale-out")
+	_, k, n := newFakes(3)
+	k.onWaitSts = func(int) {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		n.servers["old-3"] = state.Server{ID: "old-3", Name: "old-3", Address: plantest.PodDNS(plantest.Name, 3) + ":7687",
+			State: state.ServerDropped, Health: state.HealthAvailable, Hosting: []string{"system"}}
+	}
+	ex := executor(k, n, &recorder{})
+	ex.Options.StepTimeout = time.Minute
+	start := time.Now()
+	res, err := ex.Apply(context.Background(), tg, p)
+	if err == nil {
+		t.Fatal("Apply: got nil error, want the returning server reported")
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Errorf("took %s: the wait hung instead of failing at once", time.Since(start))
+	}
+	var msg string
+	for _, r := range res.Steps {
+		if r.Err != nil {
+			msg = r.Err.Error()
+		}
+	}
+	if !strings.Contains(msg, "old-3") || !strings.Contains(msg, "PVC data-prod-3") {
+		t.Errorf("got %q, want the dropped identity and the claim to delete named", msg)
+	}
+}
+
+// A lost server (Unavailable) that DEALLOCATE has emptied in Neo4j's view
+// (requestedHosting only system) is dropped although it cannot report its
+// databases stopped, as the disaster-recovery chapter says.
+func TestApplyDropsLostServerOnceDeallocating(t *testing.T) {
+	l, k, n := newFakes(5)
+	id4 := plantest.ServerIDs[4]
+	n.mu.Lock()
+	s := n.servers[id4]
+	s.State, s.Health = state.ServerDeallocating, state.HealthUnavailable
+	s.Hosting, s.RequestedHosting = []string{"movies", "system"}, []string{"system"}
+	n.servers[id4] = s
+	n.mu.Unlock()
+	p := &plan.Plan{FormatVersion: plan.FormatVersion, Steps: []plan.Step{
+		{ID: "s01", Address: "neo4j:server/" + id4, Action: plan.ActionRead, Kind: plan.KindWaitDeallocated, Server: &plan.ServerStep{ServerID: id4}},
+		{ID: "s02", Address: "neo4j:server/" + id4, Action: plan.ActionNeo4j, Kind: plan.KindDropServer, Irreversible: true,
+			DependsOn: []string{"s01"}, Server: &plan.ServerStep{ServerID: id4}},
+	}}
+	ex := executor(k, n, &recorder{})
+	ex.Options.StepTimeout = 200 * time.Millisecond
+	if _, err := ex.Apply(context.Background(), Target{Namespace: plantest.Namespace}, p); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if got := l.get(); !cmp.Equal(got, []string{"DROP " + id4}) {
+		t.Errorf("got calls %v, want the lost server dropped", got)
 	}
 }

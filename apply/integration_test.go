@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -301,15 +302,20 @@ func TestApplyLifecycle(t *testing.T) {
 	if !errors.Is(err, apply.ErrNotApplicable) {
 		t.Errorf("apply of the refused plan: got %v, want ErrNotApplicable", err)
 	}
-	if log := f.sim.Log(); len(log) != 0 {
-		t.Errorf("refused plan sent %d statements: %+v", len(log), log)
+	// Only the plan's read-only DRYRUN reached Neo4j (and Neo4j refused
+	// it too).
+	for _, st := range f.sim.Log() {
+		if st.Command != "DRYRUN DEALLOCATE DATABASES" {
+			t.Errorf("refused plan sent %s: %+v", st.Command, st)
+		}
 	}
 	if err := c.DropDatabase(ctx, "solo", neo4j.DropDatabase{}); err != nil {
 		t.Fatal(err)
 	}
 
-	// Scale in 5 → 3: DEALLOCATE → wait → DROP per server, highest ordinal
-	// first, all before the StatefulSet shrinks.
+	// Scale in 5 → 3: the plan's DRYRUN for both outgoing servers, CORDON
+	// each (highest ordinal first), one DEALLOCATE for both, then wait →
+	// DROP per server, all before the StatefulSet shrinks.
 	byAddr := map[string]string{}
 	for _, s := range f.sim.Servers() {
 		byAddr[strings.SplitN(s.Advertised, ".", 2)[0]] = s.ID
@@ -328,9 +334,13 @@ func TestApplyLifecycle(t *testing.T) {
 			lastDrop = st.Time
 		}
 	}
+	both := []string{byAddr[sts+"-3"], byAddr[sts+"-4"]}
+	sort.Strings(both)
 	want := []string{
-		"DEALLOCATE DATABASES " + byAddr[sts+"-4"], "DROP SERVER " + byAddr[sts+"-4"],
-		"DEALLOCATE DATABASES " + byAddr[sts+"-3"], "DROP SERVER " + byAddr[sts+"-3"],
+		"DRYRUN DEALLOCATE DATABASES " + strings.Join(both, "', '"),
+		"CALL dbms.cluster.cordonServer " + byAddr[sts+"-4"], "CALL dbms.cluster.cordonServer " + byAddr[sts+"-3"],
+		"DEALLOCATE DATABASES " + strings.Join(both, "', '"),
+		"DROP SERVER " + byAddr[sts+"-4"], "DROP SERVER " + byAddr[sts+"-3"],
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("statement log (-want +got):\n%s", diff)

@@ -140,6 +140,33 @@ func serverAtPod(servers map[string]state.Server, ss *plan.ServerStep) (state.Se
 	return state.Server{}, false
 }
 
+// retiredAtPod finds a Dropped, Deallocated or Deallocating server at the
+// Pod's address: the identity a Pod brings back on a retained volume.
+func retiredAtPod(servers map[string]state.Server, ss *plan.ServerStep) (state.Server, bool) {
+	for _, id := range sortedIDs(servers) {
+		s := servers[id]
+		switch s.State {
+		case state.ServerDropped, state.ServerDeallocated, state.ServerDeallocating:
+			if matchesPod(s.Address, ss) {
+				if s.ID == "" {
+					s.ID = id
+				}
+				return s, true
+			}
+		}
+	}
+	return state.Server{}, false
+}
+
+func sortedIDs(servers map[string]state.Server) []string {
+	ids := make([]string, 0, len(servers))
+	for id := range servers {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
 func matchesPod(address string, ss *plan.ServerStep) bool {
 	host := normHost(address)
 	if host == "" {
@@ -164,6 +191,10 @@ func normHost(addr string) string {
 		}
 	}
 	return strings.TrimSuffix(addr, ".")
+}
+
+func deallocatingState(st string) bool {
+	return st == state.ServerDeallocating || st == state.ServerDeallocated
 }
 
 func onlySystem(hosting []string) bool {
@@ -281,6 +312,12 @@ func (e *Executor) waitServerFree(ctx context.Context, s plan.Step) (outcome, er
 		}
 		srv, ok := serverAtPod(servers, ss)
 		if !ok {
+			if old, back := retiredAtPod(servers, ss); back {
+				// The Pod came back on a volume kept from an earlier scale-in
+				// (whenScaled: Retain): it carries a retired server's identity,
+				// which can never rejoin. Waiting would only time out.
+				return false, "", fmt.Errorf("%s came back as server %s, which is %s: its volume was kept from an earlier scale-in and holds a server identity that can never rejoin (Operations Manual, clustering/servers, \"Dropped state\"). Its databases were moved off before it was dropped: delete the Pod's claims (PVC data-%s, and logs-%s if there is one) so the Pod starts on a new volume, then run apply again", pod, old.ID, old.State, pod, pod)
+			}
 			return false, "", nil
 		}
 		found = srv
@@ -329,6 +366,75 @@ func (e *Executor) alterServer(ctx context.Context, s plan.Step) (outcome, error
 	return e.neo4jWrite(ctx, func(c Neo4j) error { return c.AlterServerOptions(ctx, serverName(srv), opts) })
 }
 
+// renameServer sends RENAME SERVER '<id>' TO '<pod>'. Naming the server by
+// its id makes a retry after a lost reply harmless. A name another server
+// still holds (a dropped server whose process has not stopped yet: names
+// are unique among existing servers, Operations Manual, clustering/servers,
+// "Renaming a server") leaves the server named by its id, and says so.
+func (e *Executor) renameServer(ctx context.Context, s plan.Step) (outcome, error) {
+	srv, err := e.serverFor(ctx, s)
+	if err != nil {
+		return outcome{}, err
+	}
+	to := s.Server.Name
+	if to == "" || srv.Name == to {
+		return outcome{unchanged: true, note: "already named " + to}, nil
+	}
+	servers, err := e.readServers(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	for id, other := range servers {
+		if id != srv.ID && other.Name == to {
+			return outcome{unchanged: true, note: fmt.Sprintf("not renamed: server %s (%s) still holds the name %s", id, other.State, to)}, nil
+		}
+	}
+	return e.neo4jWrite(ctx, func(c Neo4j) error { return c.RenameServer(ctx, srv.ID, to) })
+}
+
+// reallocate asks DRYRUN REALLOCATE DATABASES (read-only, retried) and
+// reports what it would move; when it would move something, it sends
+// REALLOCATE DATABASES once. After an error it does not resend: the wait
+// that follows, or the next plan, shows where the databases are.
+func (e *Executor) reallocate(ctx context.Context, s plan.Step) (outcome, error) {
+	c, err := e.connectRetrying(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	moves, err := c.ReallocateDatabases(ctx, true)
+	if err != nil {
+		e.dropConn(err)
+		return outcome{}, fmt.Errorf("DRYRUN REALLOCATE DATABASES (nothing was moved): %w", err)
+	}
+	if len(moves) == 0 {
+		return outcome{unchanged: true, note: "DRYRUN REALLOCATE DATABASES: nothing to move"}, nil
+	}
+	note := "DRYRUN REALLOCATE DATABASES: " + describeMoves(moves)
+	if _, err := c.ReallocateDatabases(ctx, false); err != nil {
+		e.dropConn(err)
+		if neo4j.IsRefused(err) {
+			return outcome{note: note}, err
+		}
+		return outcome{wrote: true, note: note}, fmt.Errorf("%w (REALLOCATE is not resent; run neo4jctl plan to see where the databases are)", err)
+	}
+	return outcome{wrote: true, note: note}, nil
+}
+
+func describeMoves(moves []neo4j.Reallocation) string {
+	parts := make([]string, 0, len(moves))
+	for _, m := range moves {
+		from, to := m.FromServerName, m.ToServerName
+		if from == "" {
+			from = m.FromServerID
+		}
+		if to == "" {
+			to = m.ToServerID
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s) %s → %s", m.Database, m.Mode, from, to))
+	}
+	return strings.Join(parts, "; ")
+}
+
 func (e *Executor) cordon(ctx context.Context, s plan.Step) (outcome, error) {
 	srv, err := e.serverFor(ctx, s)
 	if err != nil {
@@ -340,25 +446,61 @@ func (e *Executor) cordon(ctx context.Context, s plan.Step) (outcome, error) {
 	return e.neo4jWrite(ctx, func(c Neo4j) error { return c.CordonServer(ctx, srv.ID) })
 }
 
-// deallocate sends DEALLOCATE once. After any error (Ctrl-C included) it
-// re-reads SHOW SERVERS: a server now Deallocating took the statement, and
-// the step succeeded whatever the reply said.
+// deallocate sends one DEALLOCATE DATABASES FROM SERVERS naming every
+// server of the step that has not taken it yet. A plan without Neo4j's
+// answer to the DRYRUN (a plan made where none could be asked) gets the
+// DRYRUN first: a refusal stops the step before anything is written.
+// DEALLOCATE is sent once; after any error (Ctrl-C included) SHOW SERVERS
+// is re-read: servers now Deallocating took the statement, and the step
+// succeeded whatever the reply said.
 func (e *Executor) deallocate(ctx context.Context, s plan.Step) (outcome, error) {
-	srv, err := e.serverFor(ctx, s)
+	targets := s.Servers
+	if len(targets) == 0 && s.Server != nil {
+		targets = []plan.ServerStep{*s.Server}
+	}
+	if len(targets) == 0 {
+		return outcome{}, errors.New("the step names no server")
+	}
+	if _, err := e.connectRetrying(ctx); err != nil {
+		return outcome{}, err
+	}
+	servers, err := e.readServers(ctx)
 	if err != nil {
 		return outcome{}, err
 	}
-	switch srv.State {
-	case state.ServerDeallocating, state.ServerDeallocated, state.ServerDropped:
-		return outcome{unchanged: true, note: "already " + srv.State}, nil
+	var ids, done []string
+	for i := range targets {
+		srv, ok := e.findServer(servers, &targets[i])
+		if !ok {
+			return outcome{}, fmt.Errorf("server %s is not in SHOW SERVERS", serverLabel(&targets[i]))
+		}
+		switch srv.State {
+		case state.ServerDeallocating, state.ServerDeallocated, state.ServerDropped:
+			done = append(done, srv.ID+" "+srv.State)
+		default:
+			ids = append(ids, srv.ID)
+		}
 	}
-	c, err := e.connectRetrying(ctx)
+	if len(ids) == 0 {
+		return outcome{unchanged: true, note: "already " + strings.Join(done, ", ")}, nil
+	}
+	sort.Strings(ids) // the order of the plan's DRYRUN
+	c, err := e.neo4jConn(ctx)
 	if err != nil {
 		return outcome{}, err
 	}
-	_, sendErr := c.DeallocateServers(ctx, false, srv.ID)
+	note := ""
+	if s.DryRun == nil {
+		moves, err := c.DeallocateServers(ctx, true, ids...)
+		if err != nil {
+			e.dropConn(err)
+			return outcome{}, fmt.Errorf("DRYRUN DEALLOCATE (nothing was deallocated): %w", err)
+		}
+		note = fmt.Sprintf("DRYRUN: %d %s to move; ", len(moves), plural(len(moves), "allocation", "allocations"))
+	}
+	_, sendErr := c.DeallocateServers(ctx, false, ids...)
 	if sendErr == nil {
-		return outcome{wrote: true}, nil
+		return outcome{wrote: true, note: note + "DEALLOCATE accepted for " + strings.Join(ids, ", ")}, nil
 	}
 	e.dropConn(sendErr)
 	if neo4j.IsRefused(sendErr) {
@@ -369,8 +511,17 @@ func (e *Executor) deallocate(ctx context.Context, s plan.Step) (outcome, error)
 	if rerr != nil {
 		return outcome{wrote: true}, fmt.Errorf("%w; and re-reading SHOW SERVERS to learn whether DEALLOCATE took effect failed too: %v (run neo4jctl plan to see the state)", sendErr, rerr)
 	}
-	if now, ok := servers[srv.ID]; ok && (now.State == state.ServerDeallocating || now.State == state.ServerDeallocated) {
-		return outcome{wrote: true, note: "the reply was lost (" + sendErr.Error() + ") but SHOW SERVERS shows " + now.State}, ctx.Err()
+	took := 0
+	for _, id := range ids {
+		if now, ok := servers[id]; ok && (now.State == state.ServerDeallocating || now.State == state.ServerDeallocated) {
+			took++
+		}
+	}
+	if took == len(ids) {
+		return outcome{wrote: true, note: "the reply was lost (" + sendErr.Error() + ") but SHOW SERVERS shows them deallocating"}, ctx.Err()
+	}
+	if took > 0 {
+		return outcome{wrote: true}, fmt.Errorf("%w (SHOW SERVERS shows %d of %d servers deallocating; run neo4jctl plan to see the state)", sendErr, took, len(ids))
 	}
 	return outcome{wrote: true}, fmt.Errorf("%w (SHOW SERVERS shows it did not take effect)", sendErr)
 }
@@ -529,7 +680,11 @@ func (e *Executor) waitDatabaseOnline(ctx context.Context, s plan.Step) error {
 			if d.CurrentStatus == "online" {
 				online++
 			} else {
-				statuses = append(statuses, d.CurrentStatus)
+				st := orDash(d.CurrentStatus) + " on " + orDash(d.ServerID)
+				if d.StatusMessage != "" {
+					st += ": " + d.StatusMessage
+				}
+				statuses = append(statuses, st)
 			}
 		}
 		if rows == 0 {
@@ -538,7 +693,48 @@ func (e *Executor) waitDatabaseOnline(ctx context.Context, s plan.Step) error {
 		if online == rows && reqP == curP && reqS == curS {
 			return true, "", nil
 		}
-		return false, fmt.Sprintf("%d/%d allocations online, %d/%d primaries, %d/%d secondaries", online, rows, curP, reqP, curS, reqS), nil
+		detail := fmt.Sprintf("%d/%d allocations online, %d/%d primaries, %d/%d secondaries", online, rows, curP, reqP, curS, reqS)
+		if len(statuses) > 0 {
+			detail += "; " + strings.Join(statuses, ", ")
+		}
+		return false, detail, nil
+	})
+}
+
+// waitDatabasesOnline polls SHOW DATABASES until every allocation of every
+// database is online and each database's current counts equal its
+// requested ones; when it gives up it says what it saw last.
+func (e *Executor) waitDatabasesOnline(ctx context.Context, s plan.Step) error {
+	ctx, cancel := context.WithTimeout(ctx, e.Options.StepTimeout)
+	defer cancel()
+	return e.poll(ctx, s, "every database to be online", func(ctx context.Context) (bool, string, error) {
+		var dbs []state.DatabaseAllocation
+		err := e.read(ctx, "SHOW DATABASES", func(ctx context.Context, c Neo4j) (err error) {
+			dbs, err = c.Databases(ctx)
+			return err
+		})
+		if err != nil {
+			return false, "", err
+		}
+		var pending []string
+		seen := map[string]bool{}
+		for _, d := range dbs {
+			switch {
+			case d.CurrentStatus != "online":
+				msg := d.Name + " " + orDash(d.CurrentStatus) + " on " + orDash(d.ServerID)
+				if d.StatusMessage != "" {
+					msg += " (" + d.StatusMessage + ")"
+				}
+				pending = append(pending, msg)
+			case !seen[d.Name] && (d.RequestedPrimaries != d.CurrentPrimaries || d.RequestedSecondaries != d.CurrentSecondaries):
+				seen[d.Name] = true
+				pending = append(pending, fmt.Sprintf("%s %d/%d primaries, %d/%d secondaries", d.Name, d.CurrentPrimaries, d.RequestedPrimaries, d.CurrentSecondaries, d.RequestedSecondaries))
+			}
+		}
+		if len(pending) == 0 {
+			return true, "", nil
+		}
+		return false, strings.Join(pending, ", "), nil
 	})
 }
 

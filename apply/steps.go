@@ -65,6 +65,12 @@ func (e *Executor) run(ctx context.Context, t Target, s plan.Step, objs map[stri
 		return outcome{}, e.waitServer(ctx, s, "Enabled and Available", func(srv state.Server) bool {
 			return srv.State == state.ServerEnabled && srv.Health == state.HealthAvailable
 		})
+	case plan.KindRenameServer:
+		return e.renameServer(ctx, s)
+	case plan.KindReallocate:
+		return e.reallocate(ctx, s)
+	case plan.KindWaitDatabasesOnline:
+		return outcome{}, e.waitDatabasesOnline(ctx, s)
 	case plan.KindCordon:
 		return e.cordon(ctx, s)
 	case plan.KindDeallocate:
@@ -74,7 +80,19 @@ func (e *Executor) run(ctx context.Context, t Target, s plan.Step, objs map[stri
 		// state to have moved on to Deallocated, which Neo4j reports a
 		// moment later.
 		return outcome{}, e.waitServer(ctx, s, "Deallocated (hosting only system)", func(srv state.Server) bool {
-			return srv.State == state.ServerDropped || (srv.State == state.ServerDeallocated && onlySystem(srv.Hosting))
+			switch {
+			case srv.State == state.ServerDropped || (srv.State == state.ServerDeallocated && onlySystem(srv.Hosting)):
+				return true
+			case srv.Health != state.HealthAvailable && deallocatingState(srv.State) && onlySystem(srv.RequestedHosting):
+				// A lost server cannot report its databases stopped: once
+				// Neo4j no longer asks it to host any, the disaster-recovery
+				// path drops it, Deallocating or Deallocated (Operations
+				// Manual, clustering/disaster-recovery, "Make servers
+				// available": "For each deallocating or deallocated server,
+				// run DROP SERVER").
+				return true
+			}
+			return false
 		})
 	case plan.KindDropServer:
 		return e.dropServer(ctx, s)

@@ -439,9 +439,9 @@ func (b *builder) servers() {
 		return
 	}
 	// Several rows can claim one Pod's address (a server whose volume was
-	// replaced stays listed, Unavailable): the Pod's server is the one that
-	// answers, else the Enabled one.
-	byHost := map[string]state.Server{}
+	// replaced stays listed, Unavailable): plan.PodServer decides, as it
+	// does for plan.
+	claims := map[string][]state.Server{}
 	ids := make([]string, 0, len(b.obs.Neo4j.Servers))
 	for id := range b.obs.Neo4j.Servers {
 		ids = append(ids, id)
@@ -456,10 +456,11 @@ func (b *builder) servers() {
 			continue
 		}
 		h := normHost(s.Address)
-		if prev, dup := byHost[h]; dup && serverRank(prev) >= serverRank(s) {
-			continue
-		}
-		byHost[h] = s
+		claims[h] = append(claims[h], s)
+	}
+	byHost := map[string]state.Server{}
+	for h, rows := range claims {
+		byHost[h], _ = plan.PodServer(rows)
 	}
 	for _, pl := range d.Pools {
 		live, ok := b.stsLive[pl.StatefulSet]
@@ -500,17 +501,6 @@ func (b *builder) servers() {
 			}
 		}
 	}
-}
-
-func serverRank(s state.Server) int {
-	r := 0
-	if s.Health == state.HealthAvailable {
-		r += 2
-	}
-	if s.State == state.ServerEnabled {
-		r++
-	}
-	return r
 }
 
 // databases reports the declared databases, system and the default

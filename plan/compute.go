@@ -78,10 +78,26 @@ type builder struct {
 	fresh      bool // no StatefulSet exists yet: there is no Neo4j to observe
 
 	byPod map[string]map[int]state.Server
-	dbs   map[string]*liveDB
-	ndbs  []string
+	// replaced are the servers a Pod's current server replaced (PodServer).
+	replaced map[string]map[int][]state.Server
+	dbs      map[string]*liveDB
+	ndbs     []string
 	// stsLive is the live replicas of every StatefulSet (pools and orphans).
 	stsLive map[string]int
+
+	// The scale-in sequence of the plan (scalein.go): the servers leaving,
+	// the pool chains that wait for them, the ids the one DEALLOCATE names
+	// and Neo4j's answer to its DRYRUN.
+	retiring       []retiree
+	afterRetire    []*chain
+	leaving        map[string]bool
+	deallocIDs     []string
+	deallocDryRun  *state.DryRun
+	scaleInChecked bool
+	scaleInGlobal  []Refusal
+	// joined are the pool chains in which servers join an existing
+	// cluster: the scale-out ends with a REALLOCATE after all of them.
+	joined []*chain
 }
 
 // Compute plans the changes that take the observed state (k, n) to the
@@ -144,9 +160,20 @@ func Compute(d Desired, k state.Kube, n state.Neo4j, opts Options) (*Plan, error
 			b.stsLive[orphans[i].Name] = liveReplicas(orphans[i].Live)
 		}
 	}
-	b.fresh = k.Reachable
+	// A new cluster has nothing of it live yet: there is no Neo4j to
+	// observe, and everything is created. A cluster whose StatefulSets are
+	// gone but whose other objects remain is not new: its servers and
+	// databases may well exist on the volumes the StatefulSets leave
+	// behind, and with no Pod to ask, that is unknown, not absent.
+	b.fresh = k.Reachable && len(orphans) == 0
+	noServers := k.Reachable
 	for _, pl := range d.Pools {
 		if o := stsObj[pl.StatefulSet]; o == nil || o.Live != nil {
+			b.fresh, noServers = false, false
+		}
+	}
+	for _, o := range objects {
+		if o.Live != nil {
 			b.fresh = false
 		}
 	}
@@ -158,7 +185,11 @@ func Compute(d Desired, k state.Kube, n state.Neo4j, opts Options) (*Plan, error
 		b.neoKnown = true
 	case !b.fresh:
 		b.p.Incomplete = true
-		b.p.Unknown = append(b.p.Unknown, UnknownPlane{Plane: "neo4j", Reason: orUnknown(n.Reason)})
+		reason := orUnknown(n.Reason)
+		if noServers && !b.fresh {
+			reason = "no server to ask: the StatefulSets of the cluster do not exist, but its other objects do, so its servers and databases may exist on the volumes they left (" + reason + "). Recreate the StatefulSets with neo4jctl apply --skip-neo4j (Kubernetes only), then plan again"
+		}
+		b.p.Unknown = append(b.p.Unknown, UnknownPlane{Plane: "neo4j", Reason: reason})
 	}
 	if b.neoKnown {
 		b.indexNeo4j()
@@ -179,9 +210,20 @@ func Compute(d Desired, k state.Kube, n state.Neo4j, opts Options) (*Plan, error
 		}
 	}
 
+	// Every StatefulSet's change is diffed first: the scale-in sequence
+	// spans the pools, and its DRYRUN names every outgoing server.
+	stsDrafts := map[string]*draft{}
+	for _, pl := range d.Pools {
+		if o := stsObj[pl.StatefulSet]; o != nil {
+			stsDrafts[pl.StatefulSet] = b.objectChange(*o)
+		}
+	}
+	b.leaving = map[string]bool{}
+	b.prepareScaleIn(d.Pools, stsObj, stsDrafts, orphans)
+
 	var tails, rollouts []*draft
 	for _, pl := range d.Pools {
-		tail, roll := b.pool(pl, stsObj[pl.StatefulSet], config)
+		tail, roll := b.pool(pl, stsObj[pl.StatefulSet], stsDrafts[pl.StatefulSet], config)
 		if tail != nil {
 			tails = append(tails, tail)
 		}
@@ -189,6 +231,11 @@ func Compute(d Desired, k state.Kube, n state.Neo4j, opts Options) (*Plan, error
 	}
 	for _, o := range orphans {
 		b.orphan(o)
+	}
+	b.retireAll()
+	b.versions(len(rollouts) > 0)
+	if bal := b.balance(); bal != nil {
+		tails = []*draft{bal}
 	}
 	b.settings(config, rollouts)
 	b.databases(tails)

@@ -3,6 +3,7 @@ package plan_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -53,7 +54,7 @@ func TestComputeFreshNamespaceCreatesEverything(t *testing.T) {
 			t.Errorf("step %s %s: got action %s, want create", st.ID, st.Address, st.Action)
 		}
 	}
-	want := plan.Summary{Add: 6, Neo4jSteps: 3}
+	want := plan.Summary{Add: 6, Neo4jSteps: 6} // ENABLE and RENAME per server
 	if diff := cmp.Diff(want, p.Summary); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
@@ -77,6 +78,10 @@ func TestComputeConvergedIsEmpty(t *testing.T) {
 	}
 }
 
+// Scale-out ends balanced (Operations Manual, clustering/servers, "Hosting
+// databases on added servers"): each new server is enabled and renamed
+// after its Pod, then one REALLOCATE DATABASES after all of them, then a
+// wait until every database is online again.
 func TestComputeScaleOutOrder(t *testing.T) {
 	s := scenario("scale-out")
 	p := mustCompute(t, s.Desired, s.Kube, s.Neo4j, s.Options)
@@ -85,9 +90,13 @@ func TestComputeScaleOutOrder(t *testing.T) {
 		"neo4j:server/prod-3 wait-server-free",
 		"neo4j:server/prod-3 enable-server",
 		"neo4j:server/prod-3 wait-server-enabled",
+		"neo4j:server/prod-3 rename-server",
 		"neo4j:server/prod-4 wait-server-free",
 		"neo4j:server/prod-4 enable-server",
 		"neo4j:server/prod-4 wait-server-enabled",
+		"neo4j:server/prod-4 rename-server",
+		"neo4j:databases reallocate",
+		"neo4j:databases wait-databases-online",
 	}
 	if diff := cmp.Diff(want, kinds(p)); diff != "" {
 		t.Fatalf("steps (-want +got):\n%s", diff)
@@ -99,10 +108,40 @@ func TestComputeScaleOutOrder(t *testing.T) {
 	if enable.Server.PendingAddress != "neo4j:server/prod-3" || enable.Server.Options == nil || enable.Server.Options.ModeConstraint != "NONE" {
 		t.Errorf("got enable params %+v, want pending prod-3 with full options", enable.Server)
 	}
+	if rn := p.Steps[4]; rn.Server == nil || rn.Server.Name != "prod-3" || rn.Server.PendingAddress != "neo4j:server/prod-3" {
+		t.Errorf("got rename params %+v, want the pending prod-3 renamed prod-3", rn.Server)
+	}
 	for i, st := range p.Steps[1:] {
 		if len(st.DependsOn) != 1 || st.DependsOn[0] != p.Steps[i].ID {
 			t.Errorf("step %s: got depends_on %v, want [%s] (one at a time)", st.ID, st.DependsOn, p.Steps[i].ID)
 		}
+	}
+	if len(p.DryRunsWanted) != 0 {
+		t.Errorf("got dry runs wanted %v, want none: the new servers do not exist yet, apply asks DRYRUN REALLOCATE", p.DryRunsWanted)
+	}
+}
+
+// A server that is Enabled but hosts nothing (a scale-out an earlier apply
+// left before its REALLOCATE) gets the REALLOCATE the DRYRUN says would
+// move something, shown in the plan; nothing when the DRYRUN moves nothing.
+func TestComputeRebalanceAfterInterruptedScaleOut(t *testing.T) {
+	c5 := plantest.Cluster(5)
+	d, k, n := plantest.Desired(c5), plantest.Converged(c5, 5), plantest.Neo4j(5)
+	p := mustCompute(t, d, k, n, plan.Options{})
+	if len(p.Steps) != 0 || len(p.DryRunsWanted) != 1 || p.DryRunsWanted[0].Kind != state.DryRunReallocate {
+		t.Fatalf("got steps %v wanted %v, want no steps and a DRYRUN REALLOCATE asked", kinds(p), p.DryRunsWanted)
+	}
+	n.DryRuns = []state.DryRun{{Kind: state.DryRunReallocate}}
+	if p = mustCompute(t, d, k, n, plan.Options{}); p.HasChanges() {
+		t.Errorf("got steps %v, want none when the DRYRUN moves nothing", kinds(p))
+	}
+	n.DryRuns[0].Moves = []state.Move{{Database: "movies", FromServerID: plantest.ServerIDs[0], ToServerID: plantest.ServerIDs[4], Mode: "primary"}}
+	p = mustCompute(t, d, k, n, plan.Options{})
+	if diff := cmp.Diff([]string{"neo4j:databases reallocate", "neo4j:databases wait-databases-online"}, kinds(p)); diff != "" {
+		t.Fatalf("steps (-want +got):\n%s", diff)
+	}
+	if p.Steps[0].DryRun == nil || len(p.Steps[0].DryRun.Moves) != 1 {
+		t.Errorf("got dry run %+v, want the DRYRUN's move shown", p.Steps[0].DryRun)
 	}
 }
 
@@ -117,23 +156,108 @@ func TestComputeScaleOutRefusedWhenUnhealthy(t *testing.T) {
 	}
 }
 
+// Scale-in follows the Operations Manual (clustering/servers, "Removing a
+// server from the cluster") as NEO4J.md spells it for 5.26: cordon every
+// outgoing server, one DEALLOCATE naming all of them, then wait and DROP
+// each; replicas go down last.
 func TestComputeScaleInOrder(t *testing.T) {
 	s := scenario("scale-in")
 	p := mustCompute(t, s.Desired, s.Kube, s.Neo4j, s.Options)
 	s4, s3 := "neo4j:server/"+plantest.ServerIDs[4], "neo4j:server/"+plantest.ServerIDs[3]
+	both := "neo4j:server/" + plantest.ServerIDs[3] + "," + plantest.ServerIDs[4]
 	want := []string{
-		s4 + " deallocate", s4 + " wait-deallocated", s4 + " drop-server",
-		s3 + " deallocate", s3 + " wait-deallocated", s3 + " drop-server",
+		s4 + " cordon", s3 + " cordon",
+		both + " deallocate",
+		s4 + " wait-deallocated", s4 + " drop-server",
+		s3 + " wait-deallocated", s3 + " drop-server",
 		sts + " scale-statefulset",
 	}
 	if diff := cmp.Diff(want, kinds(p)); diff != "" {
 		t.Fatalf("steps (-want +got):\n%s", diff)
 	}
-	if p.Summary.Irreversible != 4 || !p.Steps[0].Irreversible || p.Steps[1].Irreversible {
-		t.Errorf("got %d irreversible, want DEALLOCATE and DROP (4) marked and waits not", p.Summary.Irreversible)
+	if p.Summary.Irreversible != 3 || p.Steps[0].Irreversible || !p.Steps[2].Irreversible || p.Steps[3].Irreversible {
+		t.Errorf("got %d irreversible, want the one DEALLOCATE and the two DROPs (3) marked, cordons and waits not", p.Summary.Irreversible)
 	}
-	if got := p.Steps[6].DependsOn; len(got) != 1 || got[0] != p.Steps[5].ID {
-		t.Errorf("got replicas-down depending on %v, want the last DROP %s", got, p.Steps[5].ID)
+	if got := len(p.Steps[2].Servers); got != 2 {
+		t.Errorf("got DEALLOCATE naming %d servers, want both outgoing servers in one statement", got)
+	}
+	if got := p.Steps[7].DependsOn; len(got) != 1 || got[0] != p.Steps[6].ID {
+		t.Errorf("got replicas-down depending on %v, want the last DROP %s", got, p.Steps[6].ID)
+	}
+}
+
+// The DRYRUN DEALLOCATE for every outgoing server is asked for once, at
+// plan time: the first Compute asks for it, the second shows Neo4j's
+// answer, or refuses what Neo4j refuses.
+func TestComputeScaleInDryRun(t *testing.T) {
+	ids := []string{plantest.ServerIDs[3], plantest.ServerIDs[4]}
+	s := scenario("scale-in")
+	p := mustCompute(t, s.Desired, s.Kube, s.Neo4j, s.Options)
+	want := []state.DryRun{{Kind: state.DryRunDeallocate, ServerIDs: ids}}
+	if diff := cmp.Diff(want, p.DryRunsWanted); diff != "" {
+		t.Fatalf("dry runs wanted (-want +got):\n%s", diff)
+	}
+	if dr := p.Steps[2].DryRun; dr != nil {
+		t.Errorf("got a dry-run answer %+v without one observed, want none", dr)
+	}
+
+	moves := []state.Move{{Database: "system", FromServerID: ids[0], ToServerID: plantest.ServerIDs[0], Mode: "secondary"}}
+	s.Neo4j.DryRuns = []state.DryRun{{Kind: state.DryRunDeallocate, ServerIDs: ids, Moves: moves}}
+	p = mustCompute(t, s.Desired, s.Kube, s.Neo4j, s.Options)
+	if len(p.DryRunsWanted) != 0 || !p.Applicable() {
+		t.Fatalf("got wanted %v refusals %v, want an applicable plan with nothing more to ask", p.DryRunsWanted, p.Refusals)
+	}
+	dealloc := p.Steps[2]
+	if dealloc.Kind != plan.KindDeallocate || dealloc.DryRun == nil || len(dealloc.DryRun.Moves) != 1 ||
+		!strings.Contains(dealloc.DryRun.Statement, "'"+ids[0]+"', '"+ids[1]+"'") {
+		t.Errorf("got deallocate step %+v, want the DRYRUN's statement and its moves on it", dealloc)
+	}
+
+	s.Neo4j.DryRuns[0].Moves, s.Neo4j.DryRuns[0].Refused = nil, "Database 'movies' has only one primary"
+	p = mustCompute(t, s.Desired, s.Kube, s.Neo4j, s.Options)
+	if len(p.Steps) != 0 || len(p.Refusals) != 1 || !strings.Contains(p.Refusals[0].Reason, "only one primary") {
+		t.Errorf("got steps %v refusals %+v, want no steps and Neo4j's refusal", kinds(p), p.Refusals)
+	}
+}
+
+// A scale-in is refused while a server that stays is Unavailable, and the
+// outgoing servers are not cordoned when that would cordon a quorum of a
+// database's primaries (Neo4j then refuses DEALLOCATE).
+func TestComputeScaleInGuards(t *testing.T) {
+	s := scenario("scale-in")
+	srv := s.Neo4j.Servers[plantest.ServerIDs[1]]
+	srv.Health = state.HealthUnavailable
+	s.Neo4j.Servers[plantest.ServerIDs[1]] = srv
+	p := mustCompute(t, s.Desired, s.Kube, s.Neo4j, s.Options)
+	if len(p.Steps) != 0 || len(p.Refusals) != 1 || !strings.Contains(p.Refusals[0].Reason, "which stays, is Unavailable") {
+		t.Errorf("remaining Unavailable: got steps %v refusals %+v, want one refusal naming it", kinds(p), p.Refusals)
+	}
+
+	s = scenario("scale-in")
+	// movies' three primaries: prod-0, prod-3, prod-4. Cordoning prod-3
+	// and prod-4 would cordon two of three.
+	for i, a := range s.Neo4j.Databases {
+		if a.Name == "movies" && a.ServerID != plantest.ServerIDs[0] {
+			ord := 3
+			if a.ServerID == plantest.ServerIDs[2] {
+				ord = 4
+			}
+			s.Neo4j.Databases[i].ServerID = plantest.ServerIDs[ord]
+		}
+	}
+	p = mustCompute(t, s.Desired, s.Kube, s.Neo4j, s.Options)
+	var cordons []string
+	for _, st := range p.Steps {
+		if st.Kind == plan.KindCordon {
+			cordons = append(cordons, st.Address)
+		}
+		if st.Kind == plan.KindDeallocate && !strings.Contains(st.Reason, "a quorum") {
+			t.Errorf("got deallocate reason %q, want it to say why prod-3 is not cordoned", st.Reason)
+		}
+	}
+	// prod-4 first (one of three primaries); prod-3 too would be two.
+	if want := []string{"neo4j:server/" + plantest.ServerIDs[4]}; !cmp.Equal(want, cordons) {
+		t.Errorf("got cordons %v, want %v", cordons, want)
 	}
 }
 
@@ -281,8 +405,9 @@ func TestComputeTargetExclude(t *testing.T) {
 		{name: "target a server pulls in its sequence", scenario: "scale-out",
 			opts: plan.Options{Targets: []string{"neo4j:server/prod-4"}},
 			want: []string{sts + " scale-statefulset",
-				"neo4j:server/prod-3 wait-server-free", "neo4j:server/prod-3 enable-server", "neo4j:server/prod-3 wait-server-enabled",
-				"neo4j:server/prod-4 wait-server-free", "neo4j:server/prod-4 enable-server", "neo4j:server/prod-4 wait-server-enabled"}},
+				"neo4j:server/prod-3 wait-server-free", "neo4j:server/prod-3 enable-server", "neo4j:server/prod-3 wait-server-enabled", "neo4j:server/prod-3 rename-server",
+				"neo4j:server/prod-4 wait-server-free", "neo4j:server/prod-4 enable-server", "neo4j:server/prod-4 wait-server-enabled", "neo4j:server/prod-4 rename-server",
+				"neo4j:databases reallocate", "neo4j:databases wait-databases-online"}},
 		{name: "exclude a setting", scenario: "out-of-band",
 			opts: plan.Options{Excludes: []string{"neo4j:setting/*", "k8s:core/Secret/*/*"}},
 			want: []string{"k8s:core/ConfigMap/graph/prod-config apply", sts + " apply", sts + " rolling-update"}},
@@ -295,7 +420,7 @@ func TestComputeTargetExclude(t *testing.T) {
 				t.Errorf("steps (-want +got):\n%s", diff)
 			}
 			for i, st := range p.Steps {
-				if want := "s0" + string(rune('1'+i)); st.ID != want {
+				if want := fmt.Sprintf("s%02d", i+1); st.ID != want {
 					t.Errorf("got id %s, want %s (ids are renumbered after filtering)", st.ID, want)
 				}
 			}
@@ -347,7 +472,17 @@ func TestComputeDatabases(t *testing.T) {
 			want: []string{"neo4j:database/movies alter-access"}},
 		{name: "many to one refused", mutate: func(s *plantest.Scenario) { s.Desired.Databases[0].Primaries = 1 }, wantRefusal: "51N41"},
 		{name: "not in file is kept", mutate: func(s *plantest.Scenario) { s.Desired.Databases = nil },
-			wantWarning: "neo4j:database/movies exists but is not in the cluster file; neo4jctl never drops databases it did not create."},
+			// The wording must not claim neo4jctl did not create it: it may have.
+			wantWarning: "neo4j:database/movies exists but is not in the cluster file: it is unmanaged (neo4jctl leaves it as it is and never drops a database); add it to spec.databases to manage it."},
+		{name: "topology change of a database not online refused", mutate: func(s *plantest.Scenario) {
+			s.Desired.Databases[0].Primaries = 2
+			for i, a := range s.Neo4j.Databases {
+				if a.Name == "movies" && a.ServerID == plantest.ServerIDs[2] {
+					s.Neo4j.Databases[i].CurrentStatus, s.Neo4j.Databases[i].StatusMessage = "quarantined", "store corrupted: checksum mismatch"
+				}
+			}
+		},
+			wantRefusal: "not online (quarantined on " + plantest.ServerIDs[2] + ": store corrupted: checksum mismatch)"},
 		{name: "create", mutate: func(s *plantest.Scenario) {
 			s.Desired.Databases = append(s.Desired.Databases, plan.Database{Name: "shop", Primaries: 2, Secondaries: 1})
 		}, want: []string{"neo4j:database/shop create-database", "neo4j:database/shop wait-database-online"}},

@@ -19,6 +19,9 @@ type Desired struct {
 	// Edition is "enterprise" or "community"; it decides whether server and
 	// topology steps exist at all.
 	Edition string
+	// Version is the Neo4j version the cluster file asks for (spec.version);
+	// the versions guard compares it with what the servers report.
+	Version string
 	// Pools are the StatefulSets of servers, sorted by StatefulSet name.
 	Pools     []Pool
 	Databases []Database
@@ -79,6 +82,7 @@ func DesiredFrom(c *clusterfile.Cluster, ns string, podAddress func(statefulSet 
 		d.Edition = string(clusterfile.EditionEnterprise)
 	}
 	d.SystemPrimaries = c.Spec.SystemPrimaries
+	d.Version = c.Spec.Version
 	d.Pools = append(d.Pools, Pool{
 		StatefulSet: c.Metadata.Name,
 		Replicas:    c.Spec.Servers,

@@ -175,12 +175,12 @@ func TestComputeScaleInResumes(t *testing.T) {
 					}
 				}
 			},
-			want: []string{s4 + " wait-deallocated", s4 + " drop-server",
-				s3 + " deallocate", s3 + " wait-deallocated", s3 + " drop-server", sts + " scale-statefulset"}},
+			want: []string{s3 + " cordon", s3 + " deallocate", s4 + " wait-deallocated", s4 + " drop-server",
+				s3 + " wait-deallocated", s3 + " drop-server", sts + " scale-statefulset"}},
 		{name: "outgoing server Deallocated", liveReplica: 5,
 			mutate: func(n *state.Neo4j) { setServer(n, 4, state.ServerDeallocated, state.HealthAvailable) },
-			want: []string{s4 + " drop-server",
-				s3 + " deallocate", s3 + " wait-deallocated", s3 + " drop-server", sts + " scale-statefulset"}},
+			want: []string{s3 + " cordon", s3 + " deallocate", s4 + " drop-server",
+				s3 + " wait-deallocated", s3 + " drop-server", sts + " scale-statefulset"}},
 		{name: "replicas already lowered, servers Deallocated and Unavailable", liveReplica: 3,
 			mutate: func(n *state.Neo4j) {
 				for _, ord := range []int{3, 4} {

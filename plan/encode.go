@@ -85,6 +85,8 @@ type wireStep struct {
 	Database     *DatabaseStep `json:"database,omitempty"`
 	Setting      *SettingStep  `json:"setting,omitempty"`
 	Rollout      *Rollout      `json:"rollout,omitempty"`
+	Servers      []ServerStep  `json:"servers,omitempty"`
+	DryRun       *DryRun       `json:"dry_run,omitempty"`
 }
 
 type wireRefusal struct {
@@ -151,7 +153,8 @@ func Encode(w io.Writer, p *Plan) error {
 		deps := append([]string{}, s.DependsOn...)
 		doc.Steps = append(doc.Steps, wireStep{ID: s.ID, Address: s.Address, Action: string(s.Action), Kind: string(s.Kind),
 			Irreversible: s.Irreversible, DependsOn: deps, Sequence: s.Sequence, Reason: s.Reason, Object: s.Object,
-			Replicas: s.Replicas, Partition: s.Partition, Server: s.Server, Database: s.Database, Setting: s.Setting, Rollout: s.Rollout})
+			Replicas: s.Replicas, Partition: s.Partition, Server: s.Server, Database: s.Database, Setting: s.Setting, Rollout: s.Rollout,
+			Servers: s.Servers, DryRun: s.DryRun})
 		if s.Action == ActionRead {
 			continue
 		}
@@ -305,7 +308,8 @@ func Decode(r io.Reader) (*Plan, error) {
 	for _, s := range doc.Steps {
 		st := Step{ID: s.ID, Address: s.Address, Action: Action(s.Action), Kind: Kind(s.Kind), Irreversible: s.Irreversible,
 			DependsOn: s.DependsOn, Sequence: s.Sequence, Reason: s.Reason, Object: s.Object, Replicas: s.Replicas,
-			Partition: s.Partition, Server: s.Server, Database: s.Database, Setting: s.Setting, Rollout: s.Rollout}
+			Partition: s.Partition, Server: s.Server, Database: s.Database, Setting: s.Setting, Rollout: s.Rollout,
+			Servers: s.Servers, DryRun: s.DryRun}
 		if len(st.DependsOn) == 0 {
 			st.DependsOn = nil
 		}

@@ -23,14 +23,19 @@ type liveDB struct {
 // allocation is one allocation of a database that is not online.
 type allocation struct {
 	Status   string // currentStatus, "unknown" when empty
+	Message  string // statusMessage: why, when Neo4j says
 	ServerID string
 	Where    string // the server's display name, for messages
 }
 
+// describe lists allocations as "offline on prod-1: <statusMessage>".
 func describe(as []allocation) string {
 	out := make([]string, len(as))
 	for i, a := range as {
 		out[i] = a.Status + " on " + a.Where
+		if a.Message != "" {
+			out[i] += ": " + a.Message
+		}
 	}
 	return strings.Join(out, ", ")
 }
@@ -55,7 +60,7 @@ func (b *builder) indexNeo4j() {
 			if s, ok := b.n.Servers[a.ServerID]; ok {
 				where = displayName(s, "")
 			}
-			db.NotOnline = append(db.NotOnline, allocation{Status: orUnknown(a.CurrentStatus), ServerID: a.ServerID, Where: orUnknown(where)})
+			db.NotOnline = append(db.NotOnline, allocation{Status: orUnknown(a.CurrentStatus), Message: a.StatusMessage, ServerID: a.ServerID, Where: orUnknown(where)})
 		}
 		if a.Role == "primary" {
 			db.Primaries = append(db.Primaries, a.ServerID)
@@ -64,7 +69,7 @@ func (b *builder) indexNeo4j() {
 	sort.Strings(b.ndbs)
 
 	// Map servers to Pods by advertised address. Dropped servers are gone;
-	// when two rows claim one Pod, the live one (not Deallocated) wins.
+	// when several rows claim one Pod, PodServer decides.
 	b.byPod = map[string]map[int]state.Server{}
 	exact := map[string][2]string{}
 	if b.d.PodAddress != nil {
@@ -92,6 +97,7 @@ func (b *builder) indexNeo4j() {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	claims := map[string]map[int][]state.Server{}
 	for _, id := range ids {
 		s := b.n.Servers[id]
 		if s.ID == "" {
@@ -114,22 +120,76 @@ func (b *builder) indexNeo4j() {
 			}
 			continue
 		}
-		if b.byPod[sts] == nil {
-			b.byPod[sts] = map[int]state.Server{}
+		if claims[sts] == nil {
+			claims[sts] = map[int][]state.Server{}
 		}
-		if prev, dup := b.byPod[sts][ord]; dup && rank(prev) >= rank(s) {
-			continue
+		claims[sts][ord] = append(claims[sts][ord], s)
+	}
+	b.replaced = map[string]map[int][]state.Server{}
+	for sts, pods := range claims {
+		b.byPod[sts] = map[int]state.Server{}
+		for ord, rows := range pods {
+			cur, old := PodServer(rows)
+			b.byPod[sts][ord] = cur
+			if len(old) > 0 {
+				if b.replaced[sts] == nil {
+					b.replaced[sts] = map[int][]state.Server{}
+				}
+				b.replaced[sts][ord] = old
+			}
 		}
-		b.byPod[sts][ord] = s
 	}
 }
 
-func rank(s state.Server) int {
-	switch s.State {
-	case state.ServerDeallocated, state.ServerDeallocating:
+// PodServer decides which of the SHOW SERVERS rows claiming one Pod's
+// address is that Pod's server, and which are servers it replaced. It is
+// the one decision plan and drift share. Several rows claim a Pod when its
+// volume was replaced (the new volume starts a new, Free server while the
+// old one stays listed, Unavailable) or when a Pod returned after its
+// server was deallocated. The Pod's server is the one that answers
+// (Available), then the one furthest along the lifecycle (Enabled or
+// Cordoned before Free before Deallocating/Deallocated), then the lowest
+// id; the others were replaced: plan deallocates and drops them, as the
+// Operations Manual's disaster-recovery chapter does for a lost server.
+// Dropped rows must not be passed: they are gone.
+func PodServer(rows []state.Server) (current state.Server, replaced []state.Server) {
+	best := -1
+	for i, s := range rows {
+		if best < 0 || podRank(s, rows[best]) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return state.Server{}, nil
+	}
+	for i, s := range rows {
+		if i != best {
+			replaced = append(replaced, s)
+		}
+	}
+	sort.Slice(replaced, func(i, j int) bool { return replaced[i].ID < replaced[j].ID })
+	return rows[best], replaced
+}
+
+// podRank reports whether a is a better claim to a Pod than b.
+func podRank(a, b state.Server) bool {
+	avail := func(s state.Server) bool { return s.Health == state.HealthAvailable }
+	life := func(s state.Server) int {
+		switch s.State {
+		case state.ServerEnabled, state.ServerCordoned:
+			return 2
+		case state.ServerFree:
+			return 1
+		}
 		return 0
 	}
-	return 1
+	if avail(a) != avail(b) {
+		return avail(a)
+	}
+	if life(a) != life(b) {
+		return life(a) > life(b)
+	}
+	return a.ID < b.ID
 }
 
 // parsePodHost reads "<sts>-<ordinal>" from the first DNS label.
@@ -196,6 +256,7 @@ type chain struct {
 	key   string
 	seq   string
 	last  *draft
+	head  *draft   // the first step
 	first []*draft // dependencies of the first step
 }
 
@@ -205,7 +266,8 @@ func (c *chain) add(s Step) *draft {
 	if c.last != nil {
 		dr.deps = []*draft{c.last}
 	} else {
-		dr.deps = c.first
+		dr.deps = append([]*draft(nil), c.first...)
+		c.head = dr
 	}
 	c.b.add(dr)
 	c.last = dr
@@ -218,6 +280,7 @@ func (c *chain) addDraft(dr *draft) {
 		dr.deps = append(dr.deps, c.last)
 	} else {
 		dr.deps = append(dr.deps, c.first...)
+		c.head = dr
 	}
 	c.b.add(dr)
 	c.last = dr
@@ -226,19 +289,12 @@ func (c *chain) addDraft(dr *draft) {
 // pool plans one StatefulSet and its servers in the safe sequences of
 // NEO4J.md. It returns the last step (databases wait for it) and its
 // rolling-update steps.
-func (b *builder) pool(pl Pool, o *state.Object, config []*draft) (*draft, []*draft) {
-	var sts *draft
-	live := int(pl.Replicas)
+func (b *builder) pool(pl Pool, o *state.Object, sts *draft, config []*draft) (*draft, []*draft) {
 	addr := stsAddress(b.d.Namespace, pl.StatefulSet)
 	if o != nil {
 		addr = o.Address
-		sts = b.objectChange(*o)
-		live = liveReplicas(o.Live)
 	}
-	target := int(pl.Replicas)
-	if o != nil && o.Live != nil && live != target && !hasDiff(sts, "spec.replicas") {
-		target = live // an ignore rule owns spec.replicas (an autoscaler)
-	}
+	live, target := poolTarget(pl, o, sts)
 	templateChanged := o != nil && o.Live != nil && hasDiff(sts, "spec.template")
 	// --skip-neo4j plans no server step at all, not even for a new cluster
 	// (there is nothing to observe yet, but apply has no Neo4j access).
@@ -247,12 +303,7 @@ func (b *builder) pool(pl Pool, o *state.Object, config []*draft) (*draft, []*dr
 
 	var outgoing []int
 	if b.enterprise && b.neoKnown {
-		for ord, s := range b.byPod[pl.StatefulSet] {
-			if ord >= target && s.State != state.ServerFree {
-				outgoing = append(outgoing, ord)
-			}
-		}
-		sort.Sort(sort.Reverse(sort.IntSlice(outgoing)))
+		outgoing = b.outgoingOf(pl.StatefulSet, target)
 	}
 
 	scaleOutOK := true
@@ -280,7 +331,7 @@ func (b *builder) pool(pl Pool, o *state.Object, config []*draft) (*draft, []*dr
 			}
 			b.refuse(addr, reason, "make Neo4j reachable (--neo4j-uri) and plan again without --skip-neo4j")
 			refused = true
-		} else if rs := b.scaleInRefusals(addr, pl.StatefulSet, outgoing); len(rs) > 0 {
+		} else if rs, no := b.scaleInRefusals(addr, pl.StatefulSet, outgoing); no {
 			b.p.Refusals = append(b.p.Refusals, rs...)
 			refused = true
 		}
@@ -291,9 +342,8 @@ func (b *builder) pool(pl Pool, o *state.Object, config []*draft) (*draft, []*dr
 		}
 	}
 
-	// Scale in: DEALLOCATE → wait → DROP one server at a time, highest
-	// ordinal first; replicas go down only after all of them.
-	c.seq = "servers:" + pl.StatefulSet
+	// Scale in: the outgoing servers of every pool leave together in the
+	// one scale-in sequence (retireAll); replicas go down only after it.
 	for _, ord := range outgoing {
 		why := fmt.Sprintf("scale in %s %d → %d", pl.StatefulSet, live, target)
 		if live <= target {
@@ -301,7 +351,10 @@ func (b *builder) pool(pl Pool, o *state.Object, config []*draft) (*draft, []*dr
 			// lowering them, or someone scaled by hand): finish the sequence.
 			why = fmt.Sprintf("finish scaling in %s to %d: %s is gone but its server remains", pl.StatefulSet, target, podName(pl.StatefulSet, ord))
 		}
-		b.retire(c, pl.StatefulSet, ord, why)
+		b.retiring = append(b.retiring, retiree{sts: pl.StatefulSet, ord: ord, why: why})
+	}
+	if len(outgoing) > 0 {
+		b.afterRetire = append(b.afterRetire, c)
 	}
 	if sts != nil {
 		if hasDiff(sts, "spec.replicas") && target != live {
@@ -364,8 +417,86 @@ func (b *builder) pool(pl Pool, o *state.Object, config []*draft) (*draft, []*dr
 			}
 			b.reconcileServer(c, addr, pl, ord, s)
 		}
+		if b.neoKnown {
+			for _, ord := range sortedInts(b.replaced[pl.StatefulSet]) {
+				if ord < target {
+					b.removeReplaced(c, addr, pl.StatefulSet, ord)
+				}
+			}
+		}
 	}
 	return c.last, rollouts
+}
+
+// removeReplaced removes the servers a Pod's new server replaced (its volume
+// was replaced, so the old server is lost) along the Operations Manual's
+// disaster-recovery path (clustering/disaster-recovery, "Make servers
+// available"): after the new server is enabled, cordon the lost server,
+// DEALLOCATE it (its allocations move to available servers), wait, DROP.
+// What keeps the data safe is the other copies: a database that is not
+// write-available without the lost server must be recreated first.
+func (b *builder) removeReplaced(c *chain, addr, sts string, ord int) {
+	pod := podName(sts, ord)
+	for _, old := range b.replaced[sts][ord] {
+		if bad := b.lostWithout(old.ID); len(bad) > 0 {
+			b.refuse(addr, fmt.Sprintf("the server %s that %s replaced is lost, and database %s has no quorum of primaries on the available servers without it, so DEALLOCATE cannot move it", old.ID, pod, strings.Join(bad, ", ")),
+				fmt.Sprintf("recreate %s from the remaining copies or a backup (CALL dbms.cluster.recreateDatabase, Operations Manual disaster-recovery \"Make databases write-available\"), then plan again", strings.Join(bad, ", ")))
+			continue
+		}
+		a := serverAddress(old.ID)
+		why := fmt.Sprintf("the volume of %s was replaced: its old server %s is %s and its data lives on in the other copies", pod, displayName(old, ""), orUnknown(old.Health))
+		srv := func(from, to string) *ServerStep {
+			return &ServerStep{ServerID: old.ID, StatefulSet: sts, Ordinal: ord, Name: displayName(old, pod), FromState: from, ToState: to}
+		}
+		switch old.State {
+		case state.ServerEnabled:
+			c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindCordon, Reason: why + ": no new databases are allocated to it",
+				Server: srv(state.ServerEnabled, state.ServerCordoned)})
+			fallthrough
+		case state.ServerCordoned:
+			ss := srv(state.ServerCordoned, state.ServerDeallocating)
+			c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindDeallocate, Irreversible: true, Servers: []ServerStep{*ss},
+				Reason: why + ": move its allocations to the available servers"})
+			fallthrough
+		case state.ServerDeallocating:
+			c.add(Step{Address: a, Action: ActionRead, Kind: KindWaitDeallocated, Reason: "wait until it hosts only system",
+				Server: srv(state.ServerDeallocating, state.ServerDeallocated)})
+			fallthrough
+		case state.ServerDeallocated:
+			c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindDropServer, Irreversible: true,
+				Reason: why + ": remove it from the cluster", Server: srv(state.ServerDeallocated, state.ServerDropped)})
+		}
+	}
+}
+
+// lostWithout lists the databases hosted on server id that have no quorum
+// of their primaries on other Available servers (not write-available
+// without it).
+func (b *builder) lostWithout(id string) []string {
+	var bad []string
+	for _, name := range b.ndbs {
+		if name == "system" {
+			continue
+		}
+		db := b.dbs[name]
+		hosted := false
+		for _, p := range db.Primaries {
+			hosted = hosted || p == id
+		}
+		if !hosted {
+			continue
+		}
+		up := 0
+		for _, p := range db.Primaries {
+			if s, ok := b.n.Servers[p]; ok && p != id && s.Health == state.HealthAvailable {
+				up++
+			}
+		}
+		if up < len(db.Primaries)/2+1 {
+			bad = append(bad, name)
+		}
+	}
+	return bad
 }
 
 // retainedVolumeWarnings warns, for a scale out onto ordinals without a
@@ -412,6 +543,14 @@ func (b *builder) join(c *chain, sts string, ord int, opts ServerOptions, why st
 		Server: srv(state.ServerFree, state.ServerEnabled, &full)})
 	c.add(Step{Address: pending, Action: ActionRead, Kind: KindWaitServerEnabled, Reason: "wait until Enabled and Available",
 		Server: srv(state.ServerEnabled, state.HealthAvailable, nil)})
+	// RENAME SERVER needs the server Enabled (Operations Manual,
+	// clustering/servers, "Renaming a server"); a name SHOW SERVERS shares
+	// with the StatefulSet's Pod.
+	c.add(Step{Address: pending, Action: ActionNeo4j, Kind: KindRenameServer, Reason: "name the server after its Pod",
+		Server: srv(state.ServerEnabled, state.ServerEnabled, nil)})
+	if !b.fresh {
+		b.joined = append(b.joined, c)
+	}
 }
 
 // reconcileServer plans an existing server of a Pod the cluster keeps.
@@ -424,11 +563,19 @@ func (b *builder) reconcileServer(c *chain, addr string, pl Pool, ord int, s sta
 	}
 	a := serverAddress(s.ID)
 	switch s.State {
-	case state.ServerFree, state.ServerCordoned:
-		why := "the server of " + pod + " is Free"
-		if s.State == state.ServerCordoned {
-			why = "the server of " + pod + " is Cordoned; ENABLE SERVER uncordons it"
+	case state.ServerCordoned:
+		// A cordon is a hold (Operations Manual, clustering/servers, "Error
+		// handling": an operator cordons a server with a temporary problem
+		// and enables it again once it is resolved). It is reported, never
+		// undone by apply or watch enforce.
+		b.warn("neo4j:server/%s (%s) is Cordoned: held — Neo4j allocates no new databases to it, and neo4jctl leaves it cordoned. Release it with ENABLE SERVER '%s' when its problem is resolved (also when an interrupted scale-in of neo4jctl cordoned it and the server now stays).",
+			s.ID, displayName(s, pod), s.ID)
+		if live := liveOptions(s); !equalOptions(live, full) {
+			c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindAlterServer, Reason: "server options differ from the cluster file (the server stays cordoned)",
+				Server: srv(state.ServerCordoned, state.ServerCordoned, &full), Before: live, After: full})
 		}
+	case state.ServerFree:
+		why := "the server of " + pod + " is Free"
 		c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindEnableServer, Reason: why, Server: srv(s.State, state.ServerEnabled, &full)})
 		c.add(Step{Address: a, Action: ActionRead, Kind: KindWaitServerEnabled, Reason: "wait until Enabled and Available",
 			Server: srv(state.ServerEnabled, state.HealthAvailable, nil)})
@@ -443,30 +590,6 @@ func (b *builder) reconcileServer(c *chain, addr string, pl Pool, ord int, s sta
 	}
 }
 
-// retire plans DEALLOCATE → wait → DROP SERVER for a server leaving.
-func (b *builder) retire(c *chain, sts string, ord int, why string) {
-	s := b.byPod[sts][ord]
-	pod := podName(sts, ord)
-	a := serverAddress(s.ID)
-	srv := func(from, to string) *ServerStep {
-		return &ServerStep{ServerID: s.ID, PodAddress: b.podAddress(sts, ord), StatefulSet: sts, Ordinal: ord,
-			Name: displayName(s, pod), FromState: from, ToState: to}
-	}
-	switch s.State {
-	case state.ServerEnabled, state.ServerCordoned:
-		c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindDeallocate, Irreversible: true,
-			Reason: why + ": move its databases to the remaining servers", Server: srv(s.State, state.ServerDeallocating)})
-		fallthrough
-	case state.ServerDeallocating:
-		c.add(Step{Address: a, Action: ActionRead, Kind: KindWaitDeallocated,
-			Reason: "wait until it hosts only system", Server: srv(state.ServerDeallocating, state.ServerDeallocated)})
-		fallthrough
-	case state.ServerDeallocated:
-		c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindDropServer, Irreversible: true,
-			Reason: why + ": remove it from the cluster (its id can never rejoin)", Server: srv(state.ServerDeallocated, state.ServerDropped)})
-	}
-}
-
 func (b *builder) scaleOutRefusals(addr string) []Refusal {
 	const fix = "wait until every server is Enabled and Available and every database online (neo4jctl healthcheck), then plan again"
 	var rs []Refusal
@@ -476,7 +599,7 @@ func (b *builder) scaleOutRefusals(addr string) []Refusal {
 			switch {
 			case s.State == state.ServerEnabled && s.Health != state.HealthAvailable:
 				rs = append(rs, Refusal{addr, fmt.Sprintf("cannot scale out: server %s (%s) is %s", displayName(s, podName(sts, ord)), s.ID, orUnknown(s.Health)), fix})
-			case s.State == state.ServerCordoned || s.State == state.ServerDeallocating:
+			case s.State == state.ServerDeallocating:
 				rs = append(rs, Refusal{addr, fmt.Sprintf("cannot scale out: server %s (%s) is %s", displayName(s, podName(sts, ord)), s.ID, s.State), fix})
 			}
 		}
@@ -500,8 +623,11 @@ func (b *builder) totalServers() int {
 	return t
 }
 
-func (b *builder) scaleInRefusals(addr, sts string, outgoing []int) []Refusal {
-	var rs []Refusal
+// scaleInRefusals returns the refusals of one pool's scale-in; refused is
+// also true when a refusal of every scale-in (globalScaleInRefusals, added
+// to the plan once) stops it.
+func (b *builder) scaleInRefusals(addr, sts string, outgoing []int) (rs []Refusal, refused bool) {
+	refused = len(b.globalScaleInRefusals(addr)) > 0
 	total := b.totalServers()
 	sp := int(b.d.SystemPrimaries)
 	if sp == 0 {
@@ -519,6 +645,13 @@ func (b *builder) scaleInRefusals(addr, sts string, outgoing []int) []Refusal {
 		s := b.byPod[sts][ord]
 		out[s.ID] = s
 		pods[s.ID] = podName(sts, ord)
+		if lost(s) && !deallocating(s) {
+			if bad := b.lostWithout(s.ID); len(bad) > 0 {
+				rs = append(rs, Refusal{addr,
+					fmt.Sprintf("cannot scale in: server %s (%s) is %s, and database %s has no quorum of primaries on the available servers without it, so DEALLOCATE cannot move it", displayName(s, pods[s.ID]), s.ID, orUnknown(s.Health), strings.Join(bad, ", ")),
+					fmt.Sprintf("bring the server back, or recreate %s from the remaining copies or a backup (CALL dbms.cluster.recreateDatabase; Operations Manual, clustering/disaster-recovery, \"Make databases write-available\"), then plan again", strings.Join(bad, ", "))})
+			}
+		}
 	}
 	for _, name := range b.ndbs {
 		db := b.dbs[name]
@@ -552,7 +685,7 @@ func (b *builder) scaleInRefusals(addr, sts string, outgoing []int) []Refusal {
 				fmt.Sprintf("lower its topology first (ALTER DATABASE %s SET TOPOLOGY …) or keep at least %d servers", name, p+sec)})
 		}
 	}
-	return rs
+	return rs, refused || len(rs) > 0
 }
 
 // blockingScaleIn returns the allocations of db that are not online and
@@ -561,16 +694,23 @@ func (b *builder) scaleInRefusals(addr, sts string, outgoing []int) []Refusal {
 // or unknown once the Pod is gone) and the copies DEALLOCATE is moving onto
 // the remaining servers are still starting; neither blocks resuming the
 // sequence, which waits until the moves are done.
+//
+// An outgoing server that is Unavailable is lost: its allocations cannot be
+// online, and the disaster-recovery path removes it anyway (Operations
+// Manual, clustering/disaster-recovery: cordon, DEALLOCATE — which moves
+// what can move — and DROP); lostWithout refuses it when a database would
+// have no quorum left.
 func (b *builder) blockingScaleIn(db *liveDB, out map[string]state.Server) []allocation {
+	gone := func(s state.Server) bool { return deallocating(s) || lost(s) }
 	moving := false
 	for _, a := range db.NotOnline {
-		if s, ok := out[a.ServerID]; ok && deallocating(s) {
+		if s, ok := out[a.ServerID]; ok && gone(s) {
 			moving = true
 		}
 	}
 	var bad []allocation
 	for _, a := range db.NotOnline {
-		if s, ok := out[a.ServerID]; ok && deallocating(s) {
+		if s, ok := out[a.ServerID]; ok && gone(s) {
 			continue
 		}
 		if _, leaving := out[a.ServerID]; moving && !leaving && movingStatuses[a.Status] {
@@ -580,6 +720,10 @@ func (b *builder) blockingScaleIn(db *liveDB, out map[string]state.Server) []all
 	}
 	return bad
 }
+
+// lost: a server that does not answer (its volume or node is gone, or it
+// is down).
+func lost(s state.Server) bool { return s.Health != state.HealthAvailable }
 
 func deallocating(s state.Server) bool {
 	return s.State == state.ServerDeallocating || s.State == state.ServerDeallocated
@@ -609,15 +753,16 @@ func (b *builder) orphan(o state.Object) {
 			b.refuse(o.Address, "removing a server pool needs the Neo4j plane, which was not observed", "make Neo4j reachable and plan again without --skip-neo4j")
 			return
 		}
-		if rs := b.scaleInRefusals(o.Address, o.Name, outgoing); len(rs) > 0 {
+		if rs, no := b.scaleInRefusals(o.Address, o.Name, outgoing); no {
 			b.p.Refusals = append(b.p.Refusals, rs...)
 			return
 		}
 		for _, ord := range outgoing {
 			if b.byPod[o.Name][ord].State != state.ServerFree {
-				b.retire(c, o.Name, ord, "remove pool "+o.Name)
+				b.retiring = append(b.retiring, retiree{sts: o.Name, ord: ord, why: "remove pool " + o.Name})
 			}
 		}
+		b.afterRetire = append(b.afterRetire, c)
 	}
 	c.addDraft(del)
 }
@@ -718,7 +863,10 @@ func (b *builder) databases(after []*draft) {
 			continue
 		}
 		if w.Primaries > 0 && (int64(w.Primaries) != live.ReqP || int64(w.Secondaries) != live.ReqS) {
-			if live.ReqP > 1 && w.Primaries == 1 {
+			if len(live.NotOnline) > 0 {
+				b.refuse(addr, fmt.Sprintf("cannot change the topology of database %s while it is not online (%s): Neo4j cannot move or add allocations of a database that is offline, stopped, quarantined or failing", w.Name, describe(live.NotOnline)),
+					fmt.Sprintf("bring %s online first (START DATABASE %s if it was stopped; a quarantined allocation needs dbms.quarantineDatabase(…, false) or a recreate; neo4jctl healthcheck shows why), then plan again", w.Name, w.Name))
+			} else if live.ReqP > 1 && w.Primaries == 1 {
 				b.refuse(addr, fmt.Sprintf("Neo4j refuses to reduce database %s from %d primaries to 1 (51N41)", w.Name, live.ReqP),
 					fmt.Sprintf("keep at least 2 primaries, or recreate %s from a backup with TOPOLOGY 1 PRIMARY", w.Name))
 			} else {
@@ -741,7 +889,7 @@ func (b *builder) databases(after []*draft) {
 		if want[name] || name == "system" || db.Default || db.Type == "composite" || db.Type == "system" {
 			continue
 		}
-		b.warn("neo4j:database/%s exists but is not in the cluster file; neo4jctl never drops databases it did not create.", name)
+		b.warn("neo4j:database/%s exists but is not in the cluster file: it is unmanaged (neo4jctl leaves it as it is and never drops a database); add it to spec.databases to manage it.", name)
 	}
 }
 

@@ -1,6 +1,10 @@
 package plan
 
-import "time"
+import (
+	"time"
+
+	"github.com/neo4jctl/neo4jctl/internal/state"
+)
 
 // FormatVersion is the version of the plan model and of its JSON form. It
 // changes only when a consumer of the JSON would have to change.
@@ -57,10 +61,24 @@ const (
 	KindAlterServer Kind = "alter-server"
 	// KindWaitServerEnabled waits until the server is Enabled and Available.
 	KindWaitServerEnabled Kind = "wait-server-enabled"
+	// KindRenameServer sends RENAME SERVER '<id>' TO Server.Name, so SHOW
+	// SERVERS names a new server after its Pod.
+	KindRenameServer Kind = "rename-server"
 	// KindCordon calls dbms.cluster.cordonServer.
 	KindCordon Kind = "cordon"
-	// KindDeallocate sends DEALLOCATE DATABASES FROM SERVER (irreversible).
+	// KindDeallocate sends one DEALLOCATE DATABASES FROM SERVERS for every
+	// server in Servers (irreversible). DryRun is Neo4j's answer to the
+	// same statement's DRYRUN at plan time; without one, apply sends the
+	// DRYRUN first and stops if Neo4j refuses it.
 	KindDeallocate Kind = "deallocate"
+	// KindReallocate sends REALLOCATE DATABASES, after DRYRUN REALLOCATE
+	// DATABASES (whose answer apply reports), to spread the databases over
+	// servers a scale-out enabled.
+	KindReallocate Kind = "reallocate"
+	// KindWaitDatabasesOnline waits until every allocation of every
+	// database is online and each database's current counts equal its
+	// requested ones (after a REALLOCATE).
+	KindWaitDatabasesOnline Kind = "wait-databases-online"
 	// KindWaitDeallocated waits until the server hosts only system.
 	KindWaitDeallocated Kind = "wait-deallocated"
 	// KindDropServer sends DROP SERVER (irreversible).
@@ -117,6 +135,12 @@ type Plan struct {
 	// CheckSameSteps. They only ever narrow a plan.
 	Targets  []string
 	Excludes []string
+
+	// DryRunsWanted are the read-only DRYRUN statements this plan needs
+	// answered and the observation did not carry (state.Neo4j.DryRuns):
+	// the caller runs them and computes the plan again with the answers.
+	// Not part of the saved plan.
+	DryRunsWanted []state.DryRun
 }
 
 // Step is one thing apply does, in order.
@@ -150,11 +174,17 @@ type Step struct {
 	// lowers the partition one Pod at a time.
 	Partition *int32
 	// Server, Database, Setting and Rollout are the parameters of Neo4j and
-	// wait steps.
+	// wait steps. Servers are the servers a step naming several acts on
+	// (deallocate); Server is then nil.
 	Server   *ServerStep
+	Servers  []ServerStep
 	Database *DatabaseStep
 	Setting  *SettingStep
 	Rollout  *Rollout
+	// DryRun is what Neo4j answered, at plan time, to the DRYRUN of the
+	// step's statement. Apply reads only whether it is there (see
+	// KindDeallocate); the moves are for display.
+	DryRun *DryRun
 
 	// Reason, Before, After and FieldDiffs are display only (and redacted).
 	Reason     string
@@ -218,6 +248,14 @@ type Rollout struct {
 	// Servers gates each Pod on its Neo4j server as well (Enterprise with
 	// the Neo4j plane observed).
 	Servers bool `json:"servers,omitempty"`
+}
+
+// DryRun is Neo4j's answer to a DRYRUN statement: the allocations the real
+// statement would move (Operations Manual, clustering/servers.adoc,
+// "Deallocating databases from a server").
+type DryRun struct {
+	Statement string       `json:"statement"`
+	Moves     []state.Move `json:"moves"`
 }
 
 // FieldDiff is one changed field of an object. All of it is display only.

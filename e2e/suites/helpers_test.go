@@ -485,6 +485,7 @@ type planStep struct {
 	Action       string   `json:"action"`
 	Kind         string   `json:"kind"`
 	Irreversible bool     `json:"irreversible"`
+	Reason       string   `json:"reason"`
 	DependsOn    []string `json:"depends_on"`
 	Replicas     *int     `json:"replicas"`
 	Partition    *int     `json:"partition"`
@@ -493,12 +494,24 @@ type planStep struct {
 		Pods        []string `json:"pods"`
 		Servers     bool     `json:"servers"`
 	} `json:"rollout"`
-	Server *struct {
-		ServerID       string `json:"server_id"`
-		PendingAddress string `json:"pending_address"`
-		StatefulSet    string `json:"statefulset"`
-		Ordinal        int    `json:"ordinal"`
-	} `json:"server"`
+	Server  *planServer  `json:"server"`
+	Servers []planServer `json:"servers"`
+	DryRun  *struct {
+		Statement string `json:"statement"`
+		Moves     []struct {
+			Database     string `json:"database"`
+			FromServerID string `json:"fromServerId"`
+			ToServerID   string `json:"toServerId"`
+		} `json:"moves"`
+	} `json:"dry_run"`
+}
+
+type planServer struct {
+	ServerID       string `json:"server_id"`
+	PendingAddress string `json:"pending_address"`
+	StatefulSet    string `json:"statefulset"`
+	Ordinal        int    `json:"ordinal"`
+	Name           string `json:"name"`
 }
 
 // k8sChanges is the set of Kubernetes objects the plan changes, as

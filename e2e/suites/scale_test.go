@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -46,20 +47,51 @@ func TestScaleOutAndIn(t *testing.T) {
 		t.Errorf("scale-out steps:\n got %v\nwant %v", got, want)
 	}
 
+	c.sim.ResetLog()
 	res = c.apply()
 	if res.code != 0 {
 		t.Fatalf("apply 3 → 5:\n%s", res)
 	}
+	// The statement log: the new servers enabled, then renamed, then one
+	// DRYRUN REALLOCATE after the last of them (and REALLOCATE when it
+	// moves anything).
+	var seq []string
+	for _, st := range c.sim.Log() {
+		switch st.Command {
+		case "ENABLE SERVER", "RENAME SERVER", "DRYRUN REALLOCATE DATABASES", "REALLOCATE DATABASES":
+			if st.OK() {
+				seq = append(seq, st.Command)
+			}
+		}
+	}
+	if len(seq) < 5 || !equalStrings(seq[:5], []string{"ENABLE SERVER", "RENAME SERVER", "ENABLE SERVER", "RENAME SERVER", "DRYRUN REALLOCATE DATABASES"}) {
+		t.Errorf("scale-out statements: got %v, want ENABLE, RENAME per new server, then DRYRUN REALLOCATE", seq)
+	}
+	t.Logf("scale-out statements: %v", seq)
 	if n := c.readyPods(); n != 5 {
 		t.Errorf("after scale out: %d Pods Ready, want 5", n)
 	}
 	if st := c.serverStates(); st[neo4jsim.StateEnabled] != 5 || len(st) != 1 {
 		t.Errorf("after scale out: servers %v, want 5 Enabled", st)
 	}
+	// SHOW SERVERS reads like the StatefulSet (RENAME SERVER), and the
+	// scale-out ended with the rebalance of the manual's "Hosting
+	// databases on added servers".
+	for i := 0; i < 5; i++ {
+		pod := fmt.Sprintf("%s-%d", c.name, i)
+		if s, ok := c.serverOf(pod); !ok || s.Name != pod {
+			t.Errorf("server of %s: got name %q, want the Pod's name", pod, s.Name)
+		}
+	}
+	if got := stepSummary(p.Steps, "reallocate", "wait-databases-online"); !equalStrings(got, []string{"reallocate(?)", "wait-databases-online(?)"}) {
+		t.Errorf("scale-out: got balance steps %v, want REALLOCATE and its wait after the new servers", got)
+	}
 	c.requireEmptyPlan()
 
-	// Scale in: highest ordinal first, each DEALLOCATE → wait → DROP,
-	// and only then replicas down.
+	// Scale in (Operations Manual, clustering/servers, "Removing a server
+	// from the cluster"; NEO4J.md for 5.26): CORDON the outgoing servers,
+	// one DEALLOCATE naming both (its DRYRUN answered at plan time), then
+	// per server wait → DROP, and only then replicas down.
 	leaving := map[string]string{} // serverId → Pod
 	for _, pod := range []string{c.name + "-4", c.name + "-3"} {
 		s, ok := c.serverOf(pod)
@@ -73,14 +105,50 @@ func TestScaleOutAndIn(t *testing.T) {
 	if res.code != 2 {
 		t.Fatalf("plan 5 → 3: want exit 2\n%s", res)
 	}
+	// Each outgoing server is cordoned first unless that would cordon a
+	// quorum of a database's primaries (Neo4j then refuses DEALLOCATE); the
+	// REALLOCATE of the scale-out may well have put primaries there.
+	cordoned := map[int]bool{}
+	var dealloc planStep
+	for _, s := range p.Steps {
+		switch s.Kind {
+		case "cordon":
+			cordoned[s.Server.Ordinal] = true
+		case "deallocate":
+			dealloc = s
+		}
+	}
+	for _, ord := range []int{4, 3} {
+		if !cordoned[ord] && !strings.Contains(dealloc.Reason, fmt.Sprintf("%s-%d", c.name, ord)) {
+			t.Errorf("%s-%d is neither cordoned first nor named in the deallocate reason %q", c.name, ord, dealloc.Reason)
+		}
+	}
+	if len(cordoned) == 0 {
+		t.Errorf("no outgoing server cordoned: the first can always be, unless it alone holds a quorum")
+	}
 	got = stepSummary(p.Steps, "deallocate", "wait-deallocated", "drop-server", "scale-statefulset")
 	want = []string{
-		"deallocate(4)", "wait-deallocated(4)", "drop-server(4)",
-		"deallocate(3)", "wait-deallocated(3)", "drop-server(3)",
+		"deallocate(4,3)",
+		"wait-deallocated(4)", "drop-server(4)",
+		"wait-deallocated(3)", "drop-server(3)",
 		"scale-statefulset(3)",
 	}
 	if !equalStrings(got, want) {
 		t.Errorf("scale-in steps:\n got %v\nwant %v", got, want)
+	}
+	for _, s := range p.Steps {
+		if s.Kind != "deallocate" {
+			continue
+		}
+		if s.DryRun == nil || !strings.HasPrefix(s.DryRun.Statement, "DRYRUN DEALLOCATE DATABASES FROM SERVERS ") {
+			t.Errorf("deallocate step %s: got dry run %+v, want Neo4j's answer to the DRYRUN naming both servers", s.ID, s.DryRun)
+			continue
+		}
+		for id, pod := range leaving {
+			if !strings.Contains(s.DryRun.Statement, id) {
+				t.Errorf("the plan's DRYRUN %q does not name %s (%s)", s.DryRun.Statement, id, pod)
+			}
+		}
 	}
 	for _, s := range p.Steps {
 		if (s.Kind == "deallocate" || s.Kind == "drop-server") && !s.Irreversible {
@@ -94,12 +162,17 @@ func TestScaleOutAndIn(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("apply 5 → 3:\n%s", res)
 	}
-	// The statement log: per leaving server DEALLOCATE then DROP.
-	type times struct{ dealloc, drop time.Time }
+	// The statement log: per leaving server CORDON, the one DEALLOCATE
+	// naming both, then DROP.
+	type times struct{ cordon, dealloc, drop time.Time }
 	seen := map[string]*times{}
+	deallocs := 0
 	for _, st := range c.sim.Log() {
 		if !st.OK() {
 			continue
+		}
+		if st.Command == "DEALLOCATE DATABASES" {
+			deallocs++
 		}
 		for id := range leaving {
 			if !strings.Contains(st.Query, id) && !paramsMention(st.Params, id) {
@@ -108,16 +181,24 @@ func TestScaleOutAndIn(t *testing.T) {
 			if seen[id] == nil {
 				seen[id] = &times{}
 			}
-			switch st.Command {
-			case "DEALLOCATE DATABASES":
+			switch {
+			case strings.HasPrefix(st.Command, "CALL") && strings.Contains(strings.ToLower(st.Command), "cordonserver"):
+				seen[id].cordon = st.Time
+			case st.Command == "DEALLOCATE DATABASES":
+				if seen[id].cordon.IsZero() && cordoned[ordinalOf(leaving[id])] {
+					t.Errorf("DEALLOCATE of %s (%s) before its CORDON", id, leaving[id])
+				}
 				seen[id].dealloc = st.Time
-			case "DROP SERVER":
+			case st.Command == "DROP SERVER":
 				if seen[id].dealloc.IsZero() {
 					t.Errorf("DROP SERVER %s (%s) before its DEALLOCATE", id, leaving[id])
 				}
 				seen[id].drop = st.Time
 			}
 		}
+	}
+	if deallocs != 1 {
+		t.Errorf("got %d DEALLOCATE statements, want one naming every outgoing server", deallocs)
 	}
 	// The audit log: when neo4jctl wrote the StatefulSet.
 	var stsWrites []time.Time
@@ -199,8 +280,12 @@ func TestScaleInRefusedForSolePrimary(t *testing.T) {
 			t.Errorf("refused apply wrote: %s %s", ev.Verb, ev.RequestURI)
 		}
 	}
-	if log := c.sim.Log(); len(log) != 0 {
-		t.Errorf("refused apply sent statements to Neo4j: %+v", log)
+	// Only the plan's read-only DRYRUN reached Neo4j, and Neo4j refused
+	// it as well.
+	for _, st := range c.sim.Log() {
+		if st.Command != "DRYRUN DEALLOCATE DATABASES" {
+			t.Errorf("refused apply sent %s to Neo4j: %+v", st.Command, st)
+		}
 	}
 	if now := c.resourceVersion(); now != rv {
 		t.Errorf("StatefulSet resourceVersion moved from %s to %s during a refused apply", rv, now)
@@ -224,11 +309,22 @@ func stepSummary(steps []planStep, kinds ...string) []string {
 			out = append(out, fmt.Sprintf("%s(%d)", s.Kind, *s.Replicas))
 		case s.Server != nil:
 			out = append(out, fmt.Sprintf("%s(%d)", s.Kind, s.Server.Ordinal))
+		case len(s.Servers) > 0:
+			ords := make([]string, len(s.Servers))
+			for i, ss := range s.Servers {
+				ords[i] = fmt.Sprint(ss.Ordinal)
+			}
+			out = append(out, fmt.Sprintf("%s(%s)", s.Kind, strings.Join(ords, ",")))
 		default:
 			out = append(out, s.Kind+"(?)")
 		}
 	}
 	return out
+}
+
+func ordinalOf(pod string) int {
+	n, _ := strconv.Atoi(pod[strings.LastIndex(pod, "-")+1:])
+	return n
 }
 
 func paramsMention(params map[string]any, s string) bool {
@@ -318,6 +414,35 @@ func (c *cluster) placeDatabaseOn(name string, pods ...string) {
 	for _, id := range others {
 		if err := cl.AlterServerOptions(ctx, id, neo4j.ServerOptions{ModeConstraint: neo4j.ModeNone}); err != nil {
 			c.t.Fatal(err)
+		}
+	}
+}
+
+// TestNoPodToAskIsUnknown: with the StatefulSet deleted there is no server
+// to ask; the plan reports the Neo4j plane unknown and plans no CREATE
+// DATABASE for databases that live on the volumes left behind.
+func TestNoPodToAskIsUnknown(t *testing.T) {
+	requireE2E(t)
+	env := testenv.Shared(t)
+	c := newCluster(t, env, clusterOpts{})
+	c.converge()
+	if res := c.kubectl(nil, "delete", "statefulset", c.name, "--wait=true"); res.code != 0 {
+		t.Fatalf("kubectl delete statefulset:\n%s", res)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for c.readyPods() > 0 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	p, res := c.plan()
+	if res.code != 1 {
+		t.Errorf("plan with no server to ask: want exit 1 (incomplete)\n%s", res)
+	}
+	if !p.Incomplete || !strings.Contains(res.stdout+res.stderr, "no server to ask") {
+		t.Errorf("plan does not report the Neo4j plane unknown for want of a server to ask:\n%s", res)
+	}
+	for _, s := range p.Steps {
+		if strings.HasPrefix(s.Kind, "create-database") || strings.HasPrefix(s.Address, "neo4j:") {
+			t.Errorf("plan has Neo4j step %s %s while the plane is unknown", s.Kind, s.Address)
 		}
 	}
 }

@@ -36,15 +36,7 @@ var (
 
 // Reallocation is one database allocation a DEALLOCATE or REALLOCATE moves
 // (the rows a DRYRUN returns).
-type Reallocation struct {
-	Database       string `json:"database"`
-	FromServerName string `json:"fromServerName"`
-	FromServerID   string `json:"fromServerId"`
-	ToServerName   string `json:"toServerName"`
-	ToServerID     string `json:"toServerId"`
-	// Mode is the allocation's mode, e.g. "primary" or "secondary".
-	Mode string `json:"mode"`
-}
+type Reallocation = state.Move
 
 func reallocationsFromRows(rows []row) []Reallocation {
 	out := make([]Reallocation, 0, len(rows))

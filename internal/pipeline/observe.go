@@ -171,9 +171,58 @@ func (r *Runner) Plan(ctx context.Context, t *Target, opts plan.Options) (*plan.
 	if err != nil {
 		return nil, obs, fmt.Errorf("%s: %w", t.Name(), err)
 	}
+	if len(p.DryRunsWanted) > 0 && obs.Neo4j.Reachable {
+		// The plan needs Neo4j's own preview of what it would move (DRYRUN,
+		// read-only): ask, then plan again with the answers.
+		obs.Neo4j.DryRuns = r.dryRuns(ctx, t, p.DryRunsWanted)
+		if p, err = plan.Compute(t.Desired, obs.Kube, obs.Neo4j, opts); err != nil {
+			return nil, obs, fmt.Errorf("%s: %w", t.Name(), err)
+		}
+	}
 	p.Warnings = append(p.Warnings, VersionWarnings(t, obs.Kube.ServerVersion)...)
 	p.Warnings = append(p.Warnings, ForeignWarnings(obs.Kube)...)
 	return p, obs, nil
+}
+
+// dryRuns asks Neo4j the DRYRUN statements a plan wants answered. Neo4j's
+// refusal is an answer (the plan refuses the same); failing to ask is
+// recorded as an error, and apply then asks before it writes.
+func (r *Runner) dryRuns(ctx context.Context, t *Target, want []state.DryRun) []state.DryRun {
+	timeout := r.Neo4j.ObserveTimeout
+	if timeout <= 0 {
+		timeout = time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	out := append([]state.DryRun(nil), want...)
+	c, closeFn, err := r.Neo4j.Connect(ctx, r.Kube, t)
+	if err != nil {
+		for i := range out {
+			out[i].Error = neo4jReason(err)
+		}
+		return out
+	}
+	defer closeFn()
+	for i, w := range out {
+		var moves []neo4j.Reallocation
+		switch w.Kind {
+		case state.DryRunDeallocate:
+			moves, err = c.DeallocateServers(ctx, true, w.ServerIDs...)
+		case state.DryRunReallocate:
+			moves, err = c.ReallocateDatabases(ctx, true)
+		default:
+			err = fmt.Errorf("unknown dry run %q", w.Kind)
+		}
+		switch {
+		case err == nil:
+			out[i].Moves = moves
+		case neo4j.IsRefused(err):
+			out[i].Refused = err.Error()
+		default:
+			out[i].Error = err.Error()
+		}
+	}
+	return out
 }
 
 // VersionWarnings says which rendered fields need a newer Kubernetes than

@@ -90,4 +90,39 @@ type Neo4j struct {
 	Servers   map[string]Server    `json:"servers,omitempty"`
 	Databases []DatabaseAllocation `json:"databases,omitempty"`
 	Settings  map[string]Setting   `json:"settings,omitempty"`
+	// DryRuns are the answers to the DRYRUN statements a first plan asked
+	// for (plan.Plan.DryRunsWanted): read-only previews of what Neo4j
+	// would move, observed with the rest of the plane.
+	DryRuns []DryRun `json:"dryRuns,omitempty"`
+}
+
+// Move is one database allocation a DEALLOCATE or REALLOCATE moves: a row
+// of its DRYRUN (Operations Manual, clustering/servers.adoc, "Deallocating
+// databases from a server").
+type Move struct {
+	Database       string `json:"database"`
+	FromServerName string `json:"fromServerName"`
+	FromServerID   string `json:"fromServerId"`
+	ToServerName   string `json:"toServerName"`
+	ToServerID     string `json:"toServerId"`
+	// Mode is the allocation's mode, e.g. "primary" or "secondary".
+	Mode string `json:"mode"`
+}
+
+// DryRun kinds.
+const (
+	DryRunDeallocate = "DEALLOCATE"
+	DryRunReallocate = "REALLOCATE"
+)
+
+// DryRun is the answer to one DRYRUN DEALLOCATE DATABASES FROM SERVERS …
+// (Kind DryRunDeallocate, ServerIDs sorted) or DRYRUN REALLOCATE DATABASES.
+type DryRun struct {
+	Kind      string   `json:"kind"`
+	ServerIDs []string `json:"serverIds,omitempty"`
+	Moves     []Move   `json:"moves,omitempty"`
+	// Refused is Neo4j's refusal (the statement would fail; nothing was
+	// changed); Error is a failure to ask at all.
+	Refused string `json:"refused,omitempty"`
+	Error   string `json:"error,omitempty"`
 }

@@ -103,7 +103,7 @@ func TestApplyJSONEventsAreNDJSON(t *testing.T) {
 		}
 		last = ev
 	}
-	if got, want := last["@message"], "Apply failed: 2 applied, 1 failed, 4 skipped."; got != want {
+	if got, want := last["@message"], "Apply failed: 2 applied, 1 failed, 5 skipped."; got != want {
 		t.Errorf("last event message: got %v, want %q", got, want)
 	}
 }

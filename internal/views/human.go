@@ -55,6 +55,9 @@ func (v humanPlan) Render(w io.Writer, p *plan.Plan) error {
 		width := len(fmt.Sprint(len(p.Steps)))
 		for i, s := range p.Steps {
 			pr("  %*d. %s\n", width, i+1, colour(s, stepLine(s)))
+			for _, d := range stepDetails(s) {
+				pr("  %*s  %s\n", width, "", st.dim(d))
+			}
 		}
 		pr("\n")
 	}

@@ -90,6 +90,16 @@ func symbol(s plan.Step) string {
 // displayAddress shortens server ids ("neo4j:server/3f2a9c1e… (prod-3)"):
 // the address keys by id, people recognise the name.
 func displayAddress(s plan.Step) string {
+	if s.Server == nil && len(s.Servers) > 0 {
+		ids, names := make([]string, len(s.Servers)), make([]string, len(s.Servers))
+		for i, ss := range s.Servers {
+			ids[i], names[i] = shortID(ss.ServerID), ss.Name
+			if ss.Name == "" || ss.Name == ss.ServerID {
+				names[i] = podOf(&s.Servers[i])
+			}
+		}
+		return "neo4j:server/" + strings.Join(ids, ",") + " (" + strings.Join(names, ", ") + ")"
+	}
 	if s.Server == nil {
 		return s.Address
 	}
@@ -107,6 +117,13 @@ func displayAddress(s plan.Step) string {
 	return "neo4j:server/" + id + " (" + name + ")"
 }
 
+func shortID(id string) string {
+	if len(id) > 8 {
+		return id[:8] + "…"
+	}
+	return id
+}
+
 func podOf(s *plan.ServerStep) string {
 	return s.StatefulSet + "-" + strconv.Itoa(s.Ordinal)
 }
@@ -117,6 +134,9 @@ func statement(s plan.Step) string {
 	if s.Server != nil && s.Server.FromState != "" && s.Server.ToState != "" {
 		transition = s.Server.FromState + " → " + s.Server.ToState + "  "
 	}
+	if len(s.Servers) > 0 && s.Servers[0].ToState != "" {
+		transition = "→ " + s.Servers[0].ToState + "  "
+	}
 	switch s.Kind {
 	case plan.KindEnableServer:
 		return transition + "ENABLE SERVER"
@@ -125,7 +145,16 @@ func statement(s plan.Step) string {
 	case plan.KindCordon:
 		return transition + "CORDON"
 	case plan.KindDeallocate:
+		if len(s.Servers) > 1 {
+			return transition + "DEALLOCATE DATABASES FROM SERVERS"
+		}
 		return transition + "DEALLOCATE DATABASES FROM SERVER"
+	case plan.KindRenameServer:
+		if s.Server != nil {
+			return "RENAME SERVER TO '" + s.Server.Name + "'"
+		}
+	case plan.KindReallocate:
+		return "REALLOCATE DATABASES"
 	case plan.KindDropServer:
 		return transition + "DROP SERVER"
 	case plan.KindCreateDatabase:
@@ -165,6 +194,35 @@ func stepLine(s plan.Step) string {
 		line += "  (" + why + ")"
 	}
 	return line
+}
+
+// stepDetails are the lines shown under a step: Neo4j's answer to the
+// DRYRUN of its statement, one line per allocation it would move.
+func stepDetails(s plan.Step) []string {
+	if s.DryRun == nil {
+		switch s.Kind {
+		case plan.KindDeallocate:
+			return []string{"DRYRUN not run at plan time: apply runs it first and stops if Neo4j refuses"}
+		case plan.KindReallocate:
+			return []string{"DRYRUN REALLOCATE DATABASES runs at apply time, once the new servers are Enabled (before that Neo4j has nowhere to move databases); apply reports its answer"}
+		}
+		return nil
+	}
+	if len(s.DryRun.Moves) == 0 {
+		return []string{s.DryRun.Statement + ": nothing to move"}
+	}
+	out := []string{s.DryRun.Statement + ":"}
+	for _, m := range s.DryRun.Moves {
+		from, to := m.FromServerName, m.ToServerName
+		if from == "" {
+			from = shortID(m.FromServerID)
+		}
+		if to == "" {
+			to = shortID(m.ToServerID)
+		}
+		out = append(out, fmt.Sprintf("  %s (%s): %s → %s", m.Database, m.Mode, from, to))
+	}
+	return out
 }
 
 // value renders one field value; strings quoted, objects as compact JSON.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/neo4jctl/neo4jctl/internal/state"
 	"github.com/neo4jctl/neo4jctl/plan"
 	"github.com/neo4jctl/neo4jctl/plan/plantest"
 )
@@ -126,5 +127,23 @@ func TestSummaryLine(t *testing.T) {
 func TestNewPlanViewUnknownFormat(t *testing.T) {
 	if _, err := NewPlanView("yaml", false); err == nil {
 		t.Errorf("got nil error for format yaml, want one")
+	}
+}
+
+// The plan shows Neo4j's answer to the DRYRUN of a DEALLOCATE: one line per
+// allocation it would move.
+func TestPlanViewShowsDryRun(t *testing.T) {
+	s := plantest.Scenarios()[3] // scale-in
+	if s.Name != "scale-in" {
+		t.Fatalf("scenario 3 is %s, want scale-in", s.Name)
+	}
+	ids := []string{plantest.ServerIDs[3], plantest.ServerIDs[4]}
+	s.Neo4j.DryRuns = []state.DryRun{{Kind: state.DryRunDeallocate, ServerIDs: ids, Moves: []state.Move{
+		{Database: "system", FromServerName: "prod-4", FromServerID: ids[1], ToServerName: "prod-2", ToServerID: plantest.ServerIDs[2], Mode: "secondary"}}}}
+	got := render(t, FormatHuman, false, compute(t, s))
+	for _, want := range []string{"DRYRUN DEALLOCATE DATABASES FROM SERVERS '" + ids[0] + "', '" + ids[1] + "':", "system (secondary): prod-4 → prod-2"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("plan does not show %q:\n%s", want, got)
+		}
 	}
 }
