@@ -319,6 +319,9 @@ type NetworkPolicy struct {
 	AllowedClients []PeerSelector `json:"allowedClients,omitempty"`
 	// BackupClients may reach the backup port 6362.
 	BackupClients []PeerSelector `json:"backupClients,omitempty"`
+	// MetricsClients may reach the Prometheus metrics port (Prometheus,
+	// an agent); when none are listed, Pods of the cluster's namespace.
+	MetricsClients []PeerSelector `json:"metricsClients,omitempty"`
 }
 
 // PeerSelector selects Pods by labels, optionally in other namespaces.
