@@ -333,7 +333,7 @@ func (v *validator) servers(s *Spec, enterprise, community bool) {
 			v.add("spec.systemPrimaries", fmt.Sprintf("must be at least 1, got %d", s.SystemPrimaries), "")
 		case s.SystemPrimaries > s.Servers:
 			v.add("spec.systemPrimaries", fmt.Sprintf("must be at most servers (%d), got %d", s.Servers, s.SystemPrimaries),
-				"the system primaries are servers of the main pool")
+				"the system primaries are the first servers of the main pool")
 		case s.SystemPrimaries > upper:
 			v.add("spec.systemPrimaries", fmt.Sprintf("must be at most %d, got %d", MaxPrimaries, s.SystemPrimaries), "")
 		}
