@@ -311,8 +311,12 @@ func TestHealthcheckFaults(t *testing.T) {
 	// report on the broken cluster: a bundle with no secret in it. The
 	// password (the canary) is in the auth Secret, in a dbms.*password*
 	// setting and, out of band, in an environment variable of the
-	// StatefulSet whose name does not look like a credential.
+	// StatefulSet whose name does not look like a credential. A second
+	// canary, known to no one, sits inside a value: a JVM option of a
+	// harmlessly named setting.
+	const jvmCanary = "canary-jvm-opt-5e1"
 	f.sim.SetSetting("dbms.security.ldap.authorization.system_password", driftPassword)
+	f.sim.SetSetting("server.jvm.additional", "-XX:+UseG1GC -Dfoo.password="+jvmCanary)
 	patch := `{"spec":{"template":{"spec":{"containers":[{"name":"neo4j","env":[{"name":"EXTRA_SETTING","value":"` + driftPassword + `"}]}]}}}}`
 	if _, err := f.cs.AppsV1().StatefulSets(f.ns).Patch(ctx, "quickstart", types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
@@ -339,8 +343,12 @@ func TestHealthcheckFaults(t *testing.T) {
 		if strings.Contains(body, driftPassword) {
 			t.Errorf("bundle file %s holds the canary password", name)
 		}
+		if strings.Contains(body, jvmCanary) {
+			t.Errorf("bundle file %s holds the canary inside server.jvm.additional", name)
+		}
 	}
-	if !strings.Contains(files[dir+"live.yaml"], "EXTRA_SETTING") || !strings.Contains(files[dir+"neo4j/show-settings.json"], "dbms.security.ldap.authorization.system_password") {
+	if !strings.Contains(files[dir+"live.yaml"], "EXTRA_SETTING") || !strings.Contains(files[dir+"neo4j/show-settings.json"], "dbms.security.ldap.authorization.system_password") ||
+		!strings.Contains(files[dir+"neo4j/show-settings.json"], "-Dfoo.password=") {
 		t.Errorf("the canary's carriers are missing from the bundle: the scan above proves nothing")
 	}
 	if !strings.Contains(files[dir+"healthcheck.json"], `"kubernetes.claims"`) || !strings.Contains(files[dir+"version.txt"], "Neo4j enterprise 5.") {

@@ -37,10 +37,11 @@ SERVERS, SHOW DATABASES, SHOW SETTINGS and dbms.cluster.statusCheck, the
 healthcheck report, and the versions of neo4jctl, Kubernetes and Neo4j. A
 MANIFEST lists what was collected and what could not be, with the error.
 
-Nothing secret goes in: Secret data is left out of every object, values of
+Nothing secret goes in: Secret data is left out of every object, and the
+rest is redacted as plans are (docs/plan-json.md, "Redaction"): values of
 credential-like settings and environment variables (password, secret,
-token, key …) are replaced, and the Neo4j password itself is replaced
-wherever it occurs.
+token, key …), credentials inside any value (-Dfoo.password=…, --token …,
+URL passwords), and the Neo4j password itself wherever it occurs.
 
 Exit codes: 0 bundle written (whatever the cluster's health), 1 error.`,
 		Example: `  neo4jctl report -f cluster.yaml -o support.tar.gz`,
@@ -251,9 +252,7 @@ func (o *ReportOptions) knownSecrets(ctx context.Context, r *pipeline.Runner, t 
 func addObjects(b *healthcheck.Bundle, name string, objs []*unstructured.Unstructured) {
 	copies := make([]*unstructured.Unstructured, 0, len(objs))
 	for _, u := range objs {
-		c := u.DeepCopy()
-		healthcheck.RedactObject(c.Object)
-		copies = append(copies, c)
+		copies = append(copies, &unstructured.Unstructured{Object: healthcheck.RedactObject(u.Object)})
 	}
 	data, err := manifests.MarshalYAML(copies)
 	if err != nil {

@@ -2,44 +2,33 @@ package healthcheck
 
 import (
 	"archive/tar"
-	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/neo4jctl/neo4jctl/internal/state"
+	"github.com/neo4jctl/neo4jctl/plan"
 )
 
-// Redacted replaces every credential in a support bundle.
-const Redacted = "<redacted>"
+// Redaction is plan's (plan/redact.go, documented in docs/plan-json.md,
+// "Redaction"): one set of patterns for plans, drift, render and the
+// support bundle. The bundle adds only what a bundle needs beyond a plan:
+// Secret objects lose their data outright instead of having it masked.
 
-// credentialName matches setting and environment variable names whose
-// values are credentials (dbms.*password*, *_TOKEN, *secret*, private keys).
-// "auth" alone is not one: dbms.security.auth_enabled is a switch.
-var credentialName = regexp.MustCompile(`(?i)(passw(or)?d|secret|token|credential|private[._-]?key|api[._-]?key|access[._-]?key|keystore|truststore[._-]?pass|^neo4j[._-]auth$)`)
-
-// IsCredentialName reports whether a setting or variable name holds a
-// credential.
-func IsCredentialName(name string) bool { return credentialName.MatchString(name) }
-
-// minScrub is the shortest known secret value scrubbed from every file by
-// value: shorter strings occur by chance everywhere (they are still
-// removed by name).
-const minScrub = 4
-
-// Bundle assembles a support bundle: files, each scrubbed of every known
-// secret value, and a MANIFEST of what was collected and what could not be.
+// Bundle assembles a support bundle: files, each with every credential
+// replaced by plan.Sensitive, and a MANIFEST of what was collected and
+// what could not be.
 type Bundle struct {
-	secrets   []string
 	files     []bundleFile
 	collected []string
 	failed    []string
-	scrubbed  int
+	// redacted counts the credentials replaced inside the files' text
+	// when they were added (objects and settings are redacted before).
+	redacted int
 }
 
 type bundleFile struct {
@@ -47,32 +36,28 @@ type bundleFile struct {
 	data []byte
 }
 
-// NewBundle starts a bundle that will never hold any of secrets.
+// NewBundle starts a bundle that will never hold any of secrets (the
+// values neo4jctl knows for the cluster: the Neo4j password): they are
+// registered with plan.RegisterSecretValue, so every output of the process
+// hides them too.
 func NewBundle(secrets ...string) *Bundle {
-	b := &Bundle{}
 	for _, s := range secrets {
-		if len(s) >= minScrub {
-			b.secrets = append(b.secrets, s)
-		}
+		plan.RegisterSecretValue(s)
 	}
-	// Longest first: a secret containing another is removed whole.
-	sort.Slice(b.secrets, func(i, j int) bool { return len(b.secrets[i]) > len(b.secrets[j]) })
-	return b
+	return &Bundle{}
 }
 
-func (b *Bundle) scrub(data []byte) []byte {
-	for _, s := range b.secrets {
-		if n := bytes.Count(data, []byte(s)); n > 0 {
-			b.scrubbed += n
-			data = bytes.ReplaceAll(data, []byte(s), []byte(Redacted))
-		}
-	}
-	return data
+// redact returns text with every credential plan.RedactText knows
+// replaced, and counts the replacements.
+func (b *Bundle) redact(text string) string {
+	out := plan.RedactText(text)
+	b.redacted += strings.Count(out, plan.Sensitive) - strings.Count(text, plan.Sensitive)
+	return out
 }
 
 // Add puts a file in the bundle.
 func (b *Bundle) Add(name string, data []byte) {
-	data = b.scrub(append([]byte(nil), data...))
+	data = []byte(b.redact(string(data)))
 	b.files = append(b.files, bundleFile{name, data})
 	b.collected = append(b.collected, fmt.Sprintf("%s (%d bytes)", name, len(data)))
 }
@@ -89,7 +74,7 @@ func (b *Bundle) AddJSON(name string, v any) {
 
 // Failed records that name could not be collected, and why.
 func (b *Bundle) Failed(name string, err error) {
-	b.failed = append(b.failed, fmt.Sprintf("%s: %s", name, b.scrub([]byte(err.Error()))))
+	b.failed = append(b.failed, fmt.Sprintf("%s: %s", name, b.redact(err.Error())))
 }
 
 // Write writes the bundle as a gzipped tar, MANIFEST first, every file
@@ -134,7 +119,7 @@ func (b *Bundle) writeTo(tw *tar.Writer, dir string, now time.Time, header strin
 	for _, f := range b.failed {
 		fmt.Fprintf(&m, "  %s\n", f)
 	}
-	fmt.Fprintf(&m, "\nRedaction: Secret data is left out of every object; values of credential-like settings and environment variables are replaced by %s; %d further occurrences of a known credential were replaced.\n", Redacted, b.scrubbed)
+	fmt.Fprintf(&m, "\nRedaction: Secret data is left out of every object; credentials are replaced by %s as in plans (values of credential-named settings, ConfigMap keys and environment variables; credential-named keys, flags and URL passwords inside any value; the Neo4j password wherever it occurs); %d further credentials were replaced inside the collected files' text.\n", plan.Sensitive, b.redacted)
 
 	put := func(name string, data []byte) error {
 		if err := tw.WriteHeader(&tar.Header{Name: dir + "/" + name, Mode: 0o644, Size: int64(len(data)), ModTime: now, Typeflag: tar.TypeReg}); err != nil {
@@ -154,16 +139,16 @@ func (b *Bundle) writeTo(tw *tar.Writer, dir string, now time.Time, header strin
 	return nil
 }
 
-// RedactSettings returns settings with the values of credential-like ones
-// replaced.
+// RedactSettings returns settings, sorted by name, with every credential
+// hidden as a plan hides it (plan.RedactSetting): the whole value of a
+// credential-named setting, and credentials inside any other value
+// (server.jvm.additional's -Dfoo.password=…).
 func RedactSettings(in map[string]state.Setting) []state.Setting {
 	out := make([]state.Setting, 0, len(in))
 	for _, s := range in {
-		if IsCredentialName(s.Name) {
-			s.Value = Redacted
-			if s.Default != "" {
-				s.Default = Redacted
-			}
+		s.Value = plan.RedactSetting(s.Name, s.Value)
+		if s.Default != "" {
+			s.Default = plan.RedactSetting(s.Name, s.Default)
 		}
 		out = append(out, s)
 	}
@@ -171,40 +156,20 @@ func RedactSettings(in map[string]state.Setting) []state.Setting {
 	return out
 }
 
-// RedactObject removes credentials from a Kubernetes object in place:
-// a Secret's data, and the value of every environment variable with a
-// credential-like name (in Pods, and in the Pod templates of StatefulSets,
-// Jobs and CronJobs alike).
-func RedactObject(obj map[string]any) {
-	if obj["kind"] == "Secret" {
-		delete(obj, "data")
-		delete(obj, "stringData")
-	}
-	redactEnv(obj)
-}
-
-func redactEnv(v any) {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, val := range x {
-			if k == "env" {
-				if list, ok := val.([]any); ok {
-					for _, e := range list {
-						if m, ok := e.(map[string]any); ok {
-							if name, _ := m["name"].(string); IsCredentialName(name) {
-								if _, has := m["value"]; has {
-									m["value"] = Redacted
-								}
-							}
-						}
-					}
-				}
+// RedactObject returns a copy of a Kubernetes object for the bundle,
+// redacted as a plan redacts objects (plan.RedactLiveObject). A Secret
+// also loses its data, stringData and last-applied annotation (which
+// repeats them): a bundle has no use for even their keys' masked values.
+func RedactObject(obj map[string]any) map[string]any {
+	out := plan.RedactLiveObject(obj)
+	if out["kind"] == "Secret" {
+		delete(out, "data")
+		delete(out, "stringData")
+		if md, ok := out["metadata"].(map[string]any); ok {
+			if ann, ok := md["annotations"].(map[string]any); ok {
+				delete(ann, "kubectl.kubernetes.io/last-applied-configuration")
 			}
-			redactEnv(val)
-		}
-	case []any:
-		for _, e := range x {
-			redactEnv(e)
 		}
 	}
+	return out
 }

@@ -55,12 +55,8 @@ func neo4jConf(c *clusterfile.Cluster, namespace string) map[string]string {
 		"server.http.enabled":                     "true",
 	}
 	if isEnterprise(c) {
-		pools := Pools(c)
-		main := pools[0]
-		sysPrimaries := c.Spec.SystemPrimaries
-		if sysPrimaries <= 0 || sysPrimaries > main.Servers {
-			sysPrimaries = min(main.Servers, 3)
-		}
+		main := Pools(c)[0]
+		sysPrimaries := systemPrimaries(c)
 		maps.Copy(required, map[string]string{
 			// Kubernetes discovery: every server lists the Services
 			// matching the selector (only the headless one) and contacts
@@ -69,9 +65,13 @@ func neo4jConf(c *clusterfile.Cluster, namespace string) map[string]string {
 			"dbms.cluster.discovery.resolver_type": "K8S",
 			"dbms.kubernetes.label_selector":       fmt.Sprintf("%s=%s,%s=%s", LabelCluster, c.Metadata.Name, LabelService, serviceRoleHeadless),
 			"dbms.kubernetes.cluster_domain":       ClusterDomain,
-			// Servers wait for this many peers before bootstrapping the
-			// system database, so a cluster never forms with fewer
-			// system primaries than declared (it could not grow them later).
+			// Servers wait for this many system primaries before
+			// bootstrapping the system database, so a cluster never
+			// forms with fewer than declared (deploy.adoc § Configure a
+			// cluster: "at least this many of the cluster's initial
+			// machines must have server.cluster.system_database_mode set
+			// to PRIMARY" — the first systemPrimaries Pods, see
+			// systemModeScript).
 			"dbms.cluster.minimum_initial_system_primaries_count": strconv.Itoa(int(sysPrimaries)),
 			"initial.dbms.default_primaries_count":                strconv.Itoa(int(min(main.Servers, 3))),
 			// neo4jctl enables new servers itself, with the pool's options,
@@ -230,4 +230,19 @@ func renderConf(conf map[string]string) string {
 func hashConf(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// systemPrimaries is how many servers host the system database as
+// primaries: the first systemPrimaries servers of the main pool (ordinals
+// 0 to N-1). A file that did not say (or an unvalidated one asking for
+// more than the pool holds) gets min(servers, 3), the manual's "start with
+// three system primaries" (clustering/introduction.adoc § Primaries and
+// secondaries for the system database).
+func systemPrimaries(c *clusterfile.Cluster) int32 {
+	main := Pools(c)[0]
+	n := c.Spec.SystemPrimaries
+	if n <= 0 || n > main.Servers {
+		n = min(main.Servers, 3)
+	}
+	return n
 }

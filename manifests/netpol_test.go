@@ -189,13 +189,14 @@ func nsLabels(name string, extra ...string) map[string]string {
 }
 
 // netpolCluster is the production shape: named clients, named backup
-// clients, metrics on, network policy on.
+// clients, named metrics scrapers, metrics on, network policy on.
 func netpolCluster() *clusterfile.Cluster {
 	c := enterprise()
 	c.Spec.Security.NetworkPolicy = clusterfile.NetworkPolicy{
 		Enabled:        new(bool),
 		AllowedClients: []clusterfile.PeerSelector{{NamespaceSelector: map[string]string{"team": "orders"}}},
 		BackupClients:  []clusterfile.PeerSelector{{NamespaceSelector: map[string]string{"kubernetes.io/metadata.name": "ops"}, PodSelector: map[string]string{"app": "vault-backup"}}},
+		MetricsClients: []clusterfile.PeerSelector{{NamespaceSelector: map[string]string{"kubernetes.io/metadata.name": "monitoring"}, PodSelector: map[string]string{"app.kubernetes.io/name": "prometheus"}}},
 	}
 	*c.Spec.Security.NetworkPolicy.Enabled = true
 	c.Spec.Monitoring.Metrics.Enabled = true
@@ -218,6 +219,7 @@ func TestNetworkPolicyWhoReachesWhat(t *testing.T) {
 	vault := peer{Name: "named backup client", Namespace: "ops", NamespaceLabels: nsLabels("ops"), Labels: map[string]string{"app": "vault-backup"}, IP: "10.244.3.6"}
 	opsOther := peer{Name: "other pod of the backup client's namespace", Namespace: "ops", NamespaceLabels: nsLabels("ops"), Labels: map[string]string{"app": "x"}, IP: "10.244.3.7"}
 	prometheus := peer{Name: "prometheus", Namespace: "monitoring", NamespaceLabels: nsLabels("monitoring"), Labels: map[string]string{"app.kubernetes.io/name": "prometheus"}, IP: "10.244.3.8"}
+	grafana := peer{Name: "other pod of the scraper's namespace", Namespace: "monitoring", NamespaceLabels: nsLabels("monitoring"), Labels: map[string]string{"app.kubernetes.io/name": "grafana"}, IP: "10.244.3.9"}
 	coreDNS := peer{Name: "CoreDNS", Namespace: "kube-system", NamespaceLabels: nsLabels("kube-system"), Labels: map[string]string{"k8s-app": "kube-dns"}, IP: "10.244.0.10"}
 	kubeSystemOther := peer{Name: "other kube-system pod", Namespace: "kube-system", NamespaceLabels: nsLabels("kube-system"), Labels: map[string]string{"k8s-app": "metrics-server"}, IP: "10.244.0.11"}
 	apiServer := peer{Name: "API server endpoint", IP: "172.18.0.2"}
@@ -258,11 +260,15 @@ func TestNetworkPolicyWhoReachesWhat(t *testing.T) {
 		{neighbour, server, tcp, manifests.PortBackup, false},
 		{other, server, tcp, manifests.PortBackup, false},
 		{backupJob, server, tcp, manifests.PortBolt, false},
-		// Metrics: no scraper is named in the file (the schema has no
-		// field for it yet), so only the cluster's own namespace.
-		{prometheus, server, tcp, metrics, false},
+		// Metrics: the scrapers metricsClients names, nobody else (not
+		// even the cluster's own namespace, once scrapers are named).
+		{prometheus, server, tcp, metrics, true},
+		{grafana, server, tcp, metrics, false},
 		{stranger, server, tcp, metrics, false},
-		{neighbour, server, tcp, metrics, true},
+		{neighbour, server, tcp, metrics, false},
+		{app, server, tcp, metrics, false},
+		{prometheus, server, tcp, manifests.PortBolt, false},
+		{prometheus, server, tcp, manifests.PortBackup, false},
 		// Egress: DNS to the cluster's DNS only.
 		{server, coreDNS, udp, 53, true},
 		{server, coreDNS, tcp, 53, true},
@@ -312,22 +318,31 @@ func TestNetworkPolicyAPIServerFallback(t *testing.T) {
 	}
 }
 
-// TestNetworkPolicyDefaultClients: with no allowedClients the client ports
-// are open to the cluster's namespace only, and no one outside it.
+// TestNetworkPolicyDefaultClients: with no allowedClients the client ports,
+// and with no metricsClients the metrics port, are open to the cluster's
+// namespace only, and no one outside it: a policy must not guess where the
+// applications or Prometheus run.
 func TestNetworkPolicyDefaultClients(t *testing.T) {
 	c := netpolCluster()
 	c.Spec.Security.NetworkPolicy.AllowedClients = nil
+	c.Spec.Security.NetworkPolicy.MetricsClients = nil
 	policies := policiesOf(t, render(t, c))
 	server := peer{Namespace: "db", NamespaceLabels: nsLabels("db"), Labels: manifests.SelectorLabels(c, manifests.MainPool)}
+	own := peer{Namespace: "db", NamespaceLabels: nsLabels("db"), Labels: map[string]string{"app": "x"}}
+	web := peer{Namespace: "web", NamespaceLabels: nsLabels("web"), Labels: map[string]string{"app": "x"}}
+	prometheus := peer{Namespace: "monitoring", NamespaceLabels: nsLabels("monitoring"), Labels: map[string]string{"app.kubernetes.io/name": "prometheus"}}
 	for _, tc := range []struct {
 		from peer
+		port int32
 		want bool
 	}{
-		{peer{Namespace: "db", NamespaceLabels: nsLabels("db"), Labels: map[string]string{"app": "x"}}, true},
-		{peer{Namespace: "web", NamespaceLabels: nsLabels("web"), Labels: map[string]string{"app": "x"}}, false},
+		{own, manifests.PortBolt, true},
+		{web, manifests.PortBolt, false},
+		{own, manifests.DefaultMetricsPort, true},
+		{prometheus, manifests.DefaultMetricsPort, false},
 	} {
-		if got := allowed(policies, tc.from, server, corev1.ProtocolTCP, manifests.PortBolt); got != tc.want {
-			t.Errorf("%s → server bolt: allowed %v, want %v", tc.from.Namespace, got, tc.want)
+		if got := allowed(policies, tc.from, server, corev1.ProtocolTCP, tc.port); got != tc.want {
+			t.Errorf("%s → server %d: allowed %v, want %v", tc.from.Namespace, tc.port, got, tc.want)
 		}
 	}
 }

@@ -351,9 +351,9 @@ func downloadsPlugins(c *clusterfile.Cluster) bool {
 //   - the backup port only from backupClients and from neo4jctl's backup
 //     Jobs (app.kubernetes.io/component: neo4jctl-backup, this namespace):
 //     6362 can copy the whole store;
-//   - the metrics port from the cluster's namespace only: the cluster file
-//     has no field naming the scrapers yet, and a policy must not guess
-//     where Prometheus runs;
+//   - the metrics port only from metricsClients (Prometheus, wherever it
+//     runs), or from the cluster's namespace when none are listed: a
+//     policy must not guess where Prometheus runs;
 //   - egress: DNS to the cluster's DNS only, the cluster ports of the
 //     other servers, the API server (see apiServerEgress) and, only when
 //     the file lists a plugin the image entrypoint downloads (see
@@ -405,7 +405,11 @@ func networkPolicy(c *clusterfile.Cluster, namespace string, env Environment) *n
 		egress = append(egress, apiServerEgress(env)...)
 	}
 	if metricsEnabled(c) {
-		ingress = append(ingress, networkingv1.NetworkPolicyIngressRule{From: ownNamespace, Ports: npPorts(tcp, metricsPort(c))})
+		scrapers := peers(np.MetricsClients)
+		if len(scrapers) == 0 {
+			scrapers = ownNamespace
+		}
+		ingress = append(ingress, networkingv1.NetworkPolicyIngressRule{From: scrapers, Ports: npPorts(tcp, metricsPort(c))})
 	}
 	if downloadsPlugins(c) {
 		egress = append(egress, networkingv1.NetworkPolicyEgressRule{

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -47,11 +48,70 @@ const (
 // of the image's settings minus every key the rendered neo4j.conf sets,
 // followed by the rendered one, so no key appears twice (strict validation
 // refuses duplicates).
+//
+// Last it appends this server's server.cluster.system_database_mode
+// (systemModeScript), the one setting that differs from Pod to Pod of a
+// StatefulSet by more than its name.
 const initConfScript = `set -eu
 cp -R ` + confDir + `/. /writable-conf/
-awk -F= 'NR == FNR { if ($1 !~ /^[[:space:]]*#/) set[$1] = 1; next } !($1 in set)' \
+awk -F= 'BEGIN { set["` + systemModeSetting + `"] = 1 } NR == FNR { if ($1 !~ /^[[:space:]]*#/) set[$1] = 1; next } !($1 in set)' \
   ` + configMountDir + `/` + confFileName + ` ` + confDir + `/` + confFileName + ` > /writable-conf/` + confFileName + `
 cat ` + configMountDir + `/` + confFileName + ` >> /writable-conf/` + confFileName + `
+` + systemModeScript
+
+// systemModeSetting is read by each server when it starts and decides
+// whether it hosts the system database as a primary or a secondary
+// (configuration-settings.adoc § server.cluster.system_database_mode:
+// "Users must manually specify the mode for the system database on each
+// server"; clustering/databases.adoc § The system database in a cluster:
+// "This has to be done before starting the Neo4j process").
+const systemModeSetting = "server.cluster.system_database_mode"
+
+// Env variables of the init-conf container that systemModeScript reads.
+const (
+	// PodIndexEnv is the Pod's ordinal, from the label the StatefulSet
+	// controller puts on each Pod (apps.kubernetes.io/pod-index, GA in
+	// Kubernetes 1.32) through the downward API.
+	PodIndexEnv = "NEO4JCTL_POD_INDEX"
+	// SystemPrimariesEnv is how many of the pool's first ordinals are
+	// system primaries: spec.systemPrimaries for the main pool, 0 for the
+	// other pools.
+	SystemPrimariesEnv = "NEO4JCTL_SYSTEM_PRIMARIES"
+	// PodIndexLabel is the StatefulSet controller's ordinal label.
+	PodIndexLabel = "apps.kubernetes.io/pod-index"
+)
+
+// systemModeScript makes the first systemPrimaries servers of the main pool
+// system primaries and every other server a system secondary, which is
+// what spec.systemPrimaries promises. The mode must differ from Pod to Pod
+// of one StatefulSet, whose Pods share one template, so a per-Pod value
+// has to decide it. Of the ways to get one:
+//   - Kubernetes' $(VAR) expansion in env values substitutes but cannot
+//     compare, so an env variable alone cannot turn an ordinal into a mode;
+//   - overriding the neo4j container's command to export the variable
+//     would replace the image's entrypoint (tini, its setup), which must
+//     stay the image's own;
+//   - neo4j.conf's $(command) expansion needs --expand-commands and a
+//     conf file only the neo4j user may read;
+//
+// so the init container that already writes the Pod's neo4j.conf (on an
+// emptyDir, per Pod) appends the line, from the downward API's ordinal
+// label. Without the label (Kubernetes before 1.28) the ordinal is the
+// suffix of the Pod's name, which is the hostname. The lowest ordinals are
+// the right primaries: a StatefulSet scales in from the highest ordinal
+// down, so they are the longest-lived servers, which the manual names as
+// the candidates for system primaries and the later, more often added or
+// removed ones for secondaries (clustering/introduction.adoc § Primaries
+// and secondaries for the system database).
+//
+// Community servers are standalone: no variable, no line (strict
+// validation would refuse an Enterprise setting).
+const systemModeScript = `if [ -n "${` + SystemPrimariesEnv + `:-}" ]; then
+  index="${` + PodIndexEnv + `:-${HOSTNAME##*-}}"
+  mode=SECONDARY
+  if [ "$index" -lt "$` + SystemPrimariesEnv + `" ]; then mode=PRIMARY; fi
+  echo "` + systemModeSetting + `=$mode" >> /writable-conf/` + confFileName + `
+fi
 `
 
 func statefulSet(c *clusterfile.Cluster, namespace string, pool Pool, confHash string) (*appsv1.StatefulSet, error) {
@@ -184,6 +244,7 @@ func statefulSet(c *clusterfile.Cluster, namespace string, pool Pool, confHash s
 						Image:           image,
 						ImagePullPolicy: pullPolicy,
 						Command:         []string{"bash", "-c", initConfScript},
+						Env:             initEnv(c, pool),
 						Resources:       initRes,
 						SecurityContext: containerSC.DeepCopy(),
 						VolumeMounts: []corev1.VolumeMount{
@@ -250,6 +311,22 @@ func settingEnv(setting string) string {
 	return "NEO4J_" + strings.ReplaceAll(strings.ReplaceAll(setting, "_", "__"), ".", "_")
 }
 
+// initEnv is the init-conf container's environment: what
+// systemModeScript needs (nothing for Community).
+func initEnv(c *clusterfile.Cluster, pool Pool) []corev1.EnvVar {
+	if !isEnterprise(c) {
+		return nil
+	}
+	primaries := int32(0)
+	if pool.Main {
+		primaries = systemPrimaries(c)
+	}
+	return []corev1.EnvVar{
+		{Name: PodIndexEnv, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.labels['" + PodIndexLabel + "']"}}},
+		{Name: SystemPrimariesEnv, Value: strconv.Itoa(int(primaries))},
+	}
+}
+
 // passwordEnv holds the password read from the Secret. It must not start
 // with NEO4J_: the image entrypoint writes every NEO4J_* variable it does
 // not know into neo4j.conf, which would put the password in a file and
@@ -310,14 +387,9 @@ func serverEnv(c *clusterfile.Cluster, namespace string, pool Pool) ([]corev1.En
 		if !isCalVer(c.Spec.Version) {
 			settings = append(settings, [2]string{"server.discovery.advertised_address", fmt.Sprintf("$(POD_FQDN):%d", PortDiscovery)})
 		}
-		// The main pool hosts the system database as primaries; other
-		// pools follow it as secondaries, so adding a pool never changes
-		// the system database's quorum.
-		mode := "SECONDARY"
-		if pool.Main {
-			mode = "PRIMARY"
-		}
-		settings = append(settings, [2]string{"server.cluster.system_database_mode", mode})
+		// server.cluster.system_database_mode is per Pod: the init
+		// container writes it (systemModeScript). An env variable here
+		// would override it for every Pod alike.
 		// Defaults for the options neo4jctl passes to ENABLE SERVER, so a
 		// server enabled by other means still lands in its pool's role.
 		if m := pool.Options.ModeConstraint; m != "" {

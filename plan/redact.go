@@ -326,3 +326,15 @@ func RedactObject(obj map[string]any) map[string]any {
 	out, _ := RedactValue(obj).(map[string]any)
 	return out
 }
+
+// RedactLiveObject returns a copy of a Kubernetes object (JSON-shaped)
+// redacted exactly as a plan stores objects: a Secret's values, env values
+// and ConfigMap keys and lines named like credentials, and every
+// credential inside any string. Unlike RedactObject it does not keep
+// values fit to apply: for copies of live objects that leave neo4jctl
+// (the support bundle of `neo4jctl report`).
+func RedactLiveObject(obj map[string]any) map[string]any {
+	kind, _ := obj["kind"].(string)
+	out, _ := redact(kind, nil, obj).(map[string]any)
+	return out
+}

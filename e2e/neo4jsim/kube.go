@@ -204,6 +204,9 @@ func (f *follower) readStart(ctx context.Context, p *corev1.Pod) podStart {
 			}
 		}
 	}
+	if mode, ok := initSystemMode(p); ok {
+		st.conf["server.cluster.system_database_mode"] = mode
+	}
 	env := map[string]string{}
 	// Kubernetes expands $(VAR) from the variables defined before it and
 	// leaves unknown references as they are.
@@ -238,6 +241,40 @@ func (f *follower) readStart(ctx context.Context, p *corev1.Pod) podStart {
 		}
 	}
 	return st
+}
+
+// initSystemMode is the server.cluster.system_database_mode line neo4jctl's
+// init-conf container appends to the neo4j.conf it writes for the Pod
+// (manifests.systemModeScript): PRIMARY when the Pod's ordinal (its
+// apps.kubernetes.io/pod-index label, else its name's suffix) is below
+// NEO4JCTL_SYSTEM_PRIMARIES, else SECONDARY; nothing without that variable.
+// The simulator runs no container, so it reads what that script would
+// write; the manifests tests run the script itself in bash.
+func initSystemMode(p *corev1.Pod) (string, bool) {
+	for _, c := range p.Spec.InitContainers {
+		for _, e := range c.Env {
+			if e.Name != "NEO4JCTL_SYSTEM_PRIMARIES" || e.ValueFrom != nil {
+				continue
+			}
+			primaries, err := strconv.Atoi(e.Value)
+			if err != nil {
+				return "", false
+			}
+			idx := p.Labels["apps.kubernetes.io/pod-index"]
+			if idx == "" {
+				idx = p.Name[strings.LastIndex(p.Name, "-")+1:]
+			}
+			ordinal, err := strconv.Atoi(idx)
+			if err != nil {
+				return "", false
+			}
+			if ordinal < primaries {
+				return "PRIMARY", true
+			}
+			return "SECONDARY", true
+		}
+	}
+	return "", false
 }
 
 var envRefRE = regexp.MustCompile(`\$\([A-Za-z_][A-Za-z0-9_]*\)`)

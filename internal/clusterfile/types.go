@@ -63,8 +63,14 @@ type Spec struct {
 	// AllowSmallCluster is set; Community is always 1.
 	Servers           int32 `json:"servers" jsonschema:"minimum=1"`
 	AllowSmallCluster bool  `json:"allowSmallCluster,omitempty"`
-	// SystemPrimaries is the number of servers hosting the system database
-	// as primaries; it cannot grow after the cluster was bootstrapped.
+	// SystemPrimaries is how many servers host the system database as
+	// primaries: the first SystemPrimaries servers of the main pool (Pods
+	// 0 to SystemPrimaries-1) run with server.cluster.system_database_mode
+	// PRIMARY, every later server and every other pool with SECONDARY, and
+	// a new cluster forms once that many are up
+	// (dbms.cluster.minimum_initial_system_primaries_count). Default:
+	// min(servers, 3). Scaling in removes the highest ordinals, which are
+	// system secondaries while servers stays at or above SystemPrimaries.
 	SystemPrimaries int32 `json:"systemPrimaries,omitempty" jsonschema:"minimum=1,maximum=11"`
 	// ModeConstraint and Tags are the ENABLE SERVER options of the main pool.
 	ModeConstraint string   `json:"modeConstraint,omitempty" jsonschema:"enum=NONE,enum=PRIMARY,enum=SECONDARY"`
@@ -319,6 +325,9 @@ type NetworkPolicy struct {
 	AllowedClients []PeerSelector `json:"allowedClients,omitempty"`
 	// BackupClients may reach the backup port 6362.
 	BackupClients []PeerSelector `json:"backupClients,omitempty"`
+	// MetricsClients may reach the Prometheus metrics port (Prometheus,
+	// an agent); when none are listed, Pods of the cluster's namespace.
+	MetricsClients []PeerSelector `json:"metricsClients,omitempty"`
 }
 
 // PeerSelector selects Pods by labels, optionally in other namespaces.

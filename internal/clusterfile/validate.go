@@ -333,7 +333,7 @@ func (v *validator) servers(s *Spec, enterprise, community bool) {
 			v.add("spec.systemPrimaries", fmt.Sprintf("must be at least 1, got %d", s.SystemPrimaries), "")
 		case s.SystemPrimaries > s.Servers:
 			v.add("spec.systemPrimaries", fmt.Sprintf("must be at most servers (%d), got %d", s.Servers, s.SystemPrimaries),
-				"the system primaries are servers of the main pool")
+				"the system primaries are the first servers of the main pool")
 		case s.SystemPrimaries > upper:
 			v.add("spec.systemPrimaries", fmt.Sprintf("must be at most %d, got %d", MaxPrimaries, s.SystemPrimaries), "")
 		}
@@ -768,7 +768,8 @@ func (v *validator) security(sec *Security) {
 	for _, list := range []struct {
 		path  string
 		peers []PeerSelector
-	}{{"spec.security.networkPolicy.allowedClients", sec.NetworkPolicy.AllowedClients}, {"spec.security.networkPolicy.backupClients", sec.NetworkPolicy.BackupClients}} {
+	}{{"spec.security.networkPolicy.allowedClients", sec.NetworkPolicy.AllowedClients}, {"spec.security.networkPolicy.backupClients", sec.NetworkPolicy.BackupClients},
+		{"spec.security.networkPolicy.metricsClients", sec.NetworkPolicy.MetricsClients}} {
 		for i, peer := range list.peers {
 			p := fmt.Sprintf("%s[%d]", list.path, i)
 			v.labels(p+".podSelector", peer.PodSelector, false)
@@ -790,6 +791,9 @@ func (v *validator) monitoring(m *Monitoring, community bool) {
 		case neo4jPorts[port] != "":
 			v.add("spec.monitoring.metrics.port", fmt.Sprintf("%d is Neo4j's %s port", port, neo4jPorts[port]), fmt.Sprintf("use another port; Neo4j's default is %d", DefaultMetricsPort))
 		}
+	}
+	if len(v.c.Spec.Security.NetworkPolicy.MetricsClients) > 0 && !m.Metrics.Enabled {
+		v.add("spec.security.networkPolicy.metricsClients", "names scrapers of a metrics port that is off", "set monitoring.metrics.enabled: true, or remove metricsClients")
 	}
 	if m.ServiceMonitor.Enabled {
 		if !m.Metrics.Enabled {
