@@ -249,6 +249,8 @@ var commandLineOnly = map[string]bool{
 	"lock":               true, // --lock=false unlocks
 	"allow-irreversible": true,
 	"force-unlock":       true,
+	// Accepts unverified certificates: it lowers, never raises, safety.
+	insecureSkipTLSVerifyFlag: true,
 }
 
 const commandLineOnlyNote = " (command line only: never read from NEO4JCTL_*)"
