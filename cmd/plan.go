@@ -106,7 +106,7 @@ func newRunner(f *Factory, c *clusterFlags) (*pipeline.Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	acc, err := c.neo4jAccess()
+	acc, err := c.neo4jAccess(f.IO.ErrOut)
 	if err != nil {
 		return nil, err
 	}

@@ -131,9 +131,10 @@ in the order that keeps the cluster's quorum.
 
 Every flag can also be set as NEO4JCTL_<FLAG> in the environment (dashes
 become underscores), except the safety gates: --auto-approve,
---allow-replace, --force-conflicts, --lock and --allow-irreversible are
-taken only from the command line, so a variable left in a CI job's
-environment never approves, forces or unlocks anything.
+--allow-replace, --force-conflicts, --lock, --allow-irreversible and
+--neo4j-insecure-skip-tls-verify are taken only from the command line, so
+a variable left in a CI job's environment never approves, forces, unlocks
+or stops verifying anything.
 
 Exit codes: 0 success, 1 error, 2 changes present, drift found or changes
 applied (--detailed-exitcode), 130 interrupted.`,
@@ -249,6 +250,8 @@ var commandLineOnly = map[string]bool{
 	"lock":               true, // --lock=false unlocks
 	"allow-irreversible": true,
 	"force-unlock":       true,
+	// Accepts unverified certificates: it lowers, never raises, safety.
+	insecureSkipTLSVerifyFlag: true,
 }
 
 const commandLineOnlyNote = " (command line only: never read from NEO4JCTL_*)"

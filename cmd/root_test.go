@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -235,7 +236,7 @@ func TestNeo4jWriteTimeoutFlag(t *testing.T) {
 		}, tc.args); err != nil {
 			t.Fatal(err)
 		}
-		acc, err := got.cluster.neo4jAccess()
+		acc, err := got.cluster.neo4jAccess(io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}

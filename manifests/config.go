@@ -135,6 +135,11 @@ func tlsConf(c *clusterfile.Cluster) map[string]string {
 			conf[p+"client_auth"] = "NONE"
 			conf["server.https.enabled"] = "true"
 			conf["server.https.listen_address"] = fmt.Sprintf("0.0.0.0:%d", PortHTTPS)
+			// Least exposure: with HTTPS on, plain HTTP (7474) is off, as
+			// Operations Manual security/ssl-framework.adoc § Configure
+			// SSL over HTTPS does (server.http.enabled=false). Nothing
+			// neo4jctl renders depends on 7474: the probes are TCP on Bolt.
+			conf["server.http.enabled"] = "false"
 		default:
 			// cluster and backup: both ends hold the cluster's
 			// certificate, so mutual TLS keeps strangers off ports that

@@ -45,6 +45,7 @@ const (
 	srcSettingsRef  = "Operations Manual 5.26, configuration/configuration-settings.adoc"
 	srcNeo4jConf    = "Operations Manual 5.26, configuration/neo4j-conf.adoc"
 	srcDocker       = "Operations Manual 5.26, docker/configuration.adoc"
+	srcSSL          = "Operations Manual 5.26, security/ssl-framework.adoc"
 	srcDR           = "Operations Manual 5.26, clustering/multi-region-deployment/disaster-recovery.adoc"
 	srcStatusCodes  = "Neo4j Status Codes 5, errors/all-errors.adoc"
 	srcGQLCodes     = "Neo4j Status Codes 5, errors/gql-errors.adoc"
@@ -119,6 +120,9 @@ var Facts = []Fact{
 	{"status-check", "dbms.cluster.statusCheck reports one row per primary member with the leader it recognises and its term; members that disagree are resolved by the highest term.",
 		srcStatusCheck},
 
+	// Transport.
+	{"bolt.tls", "With Config.TLS every Bolt listener requires TLS and presents the given certificate: a plaintext Bolt client fails the handshake and is disconnected; +s clients verify the certificate, +ssc clients accept it unchecked.",
+		srcSSL + " § Configure SSL over Bolt (server.bolt.tls_level=REQUIRED: only encrypted connections accepted); § Connect with SSL over Bolt (+s full certificate check, +ssc none)"},
 	// Statements.
 	{"statement/RETURN", "Evaluates literals and parameters (driver connectivity checks).", "Cypher Manual 5, clauses/return.adoc"},
 	{"statement/SHOW SERVERS", "Columns, default columns and values as documented.", srcServers + " § Showing servers; " + srcServerSyntax + " § Show servers"},

@@ -1,6 +1,7 @@
 package neo4jsim
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -60,6 +61,11 @@ type Config struct {
 	LogReads bool
 	// Now replaces the clock (tests).
 	Now func() time.Time
+	// TLS, when set, makes every server's Bolt listener require TLS with
+	// this configuration (its certificate), as server.bolt.tls_level=REQUIRED
+	// does: a plaintext connection is refused (see tls.go; NewTestPKI
+	// makes a CA and a certificate).
+	TLS *tls.Config
 }
 
 // Simulator is a simulated Neo4j DBMS: N servers sharing one cluster model,
@@ -280,6 +286,7 @@ func (s *Simulator) addServerLocked(advertised, identity string, conf map[string
 	if err != nil {
 		return nil, fmt.Errorf("neo4jsim: listen: %w", err)
 	}
+	ln = s.tlsListener(ln)
 	id := newUUID()
 	srv := &simServer{
 		id: id, name: id, advertised: advertised, identity: identity, listen: ln.Addr().String(),

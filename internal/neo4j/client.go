@@ -60,7 +60,9 @@ type Config struct {
 	// URI is bolt://, bolt+s://, bolt+ssc://, neo4j://, neo4j+s:// or
 	// neo4j+ssc:// host[:port]. It must not carry user info. +s verifies the
 	// server certificate (against CACertPEM when set, else the system
-	// roots); +ssc accepts any certificate.
+	// roots) and the host name it was dialled by (the advertised one when a
+	// Resolver maps it); +ssc accepts any certificate (Operations Manual,
+	// security/ssl-framework.adoc § Connect with SSL over Bolt).
 	URI      string
 	Username string
 	Password string
@@ -95,11 +97,11 @@ type Config struct {
 type Client struct {
 	cfg      Config
 	redact   redactor
-	security string // "", "+s" or "+ssc"
-	routing  bool   // neo4j:// scheme
-	initial  string // advertised host:port of the URI
-	query    string // routing context of the URI
-	caPool   *x509.CertPool
+	security string     // "", "+s" or "+ssc"
+	routing  bool       // neo4j:// scheme
+	initial  string     // advertised host:port of the URI
+	query    string     // routing context of the URI
+	certs    *certCheck // +s only
 	auth     driver.AuthToken
 	// ownRouting: a Resolver is set on a routing scheme, so writes go to
 	// the system writer found by the client, over direct connections.
@@ -132,6 +134,12 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	if err := c.main.VerifyConnectivity(connectCtx); err != nil {
 		_ = c.Close(context.WithoutCancel(ctx))
+		if c.certs != nil {
+			if ce := c.certs.last.Load(); ce != nil {
+				// The driver reports it as a bare connectivity error.
+				return nil, c.redact.error(&Error{Op: "connect to " + c.initial, Kind: KindUnreachable, Message: ce.Error(), Err: ce})
+			}
+		}
 		return nil, c.fail("connect to "+c.initial, err)
 	}
 	// The first query is bounded too: through a stale port-forward the
@@ -161,10 +169,13 @@ func newClient(cfg Config) (*Client, error) {
 	if err := c.parseURI(cfg.URI); err != nil {
 		return nil, &Error{Op: "connect", Kind: KindUnknown, Message: err.Error()}
 	}
-	if len(cfg.CACertPEM) > 0 {
-		c.caPool = x509.NewCertPool()
-		if !c.caPool.AppendCertsFromPEM(cfg.CACertPEM) {
-			return nil, &Error{Op: "connect", Kind: KindUnknown, Message: "CA certificate: no PEM certificate found"}
+	if c.security == "+s" {
+		c.certs = &certCheck{}
+		if len(cfg.CACertPEM) > 0 {
+			c.certs.roots = x509.NewCertPool()
+			if !c.certs.roots.AppendCertsFromPEM(cfg.CACertPEM) {
+				return nil, &Error{Op: "connect", Kind: KindUnknown, Message: "CA certificate: no PEM certificate found"}
+			}
 		}
 	}
 	c.auth = driver.BasicAuth(cfg.Username, cfg.Password, "")
@@ -176,7 +187,9 @@ func newClient(cfg Config) (*Client, error) {
 		if c.routing {
 			scheme = "neo4j"
 		}
-		u := scheme + c.security + "://" + c.initial
+		// +s is verified by tlsConfig's VerifyConnection, with the
+		// driver in +ssc mode (see certCheck).
+		u := scheme + driverSecurity(c.security) + "://" + c.initial
 		if c.routing && c.query != "" {
 			u += "?" + c.query
 		}
@@ -249,29 +262,36 @@ func (c *Client) configure(tlsCfg *tls.Config) func(*config.Config) {
 	}
 }
 
-// tlsConfig returns the TLS configuration for the +s schemes. verifyName,
-// when set, is the advertised host name the certificate must match although
-// the connection goes to a resolved address; the driver then runs in +ssc
-// mode (no built-in verification) and VerifyConnection does the full check.
+// driverSecurity is the scheme suffix handed to the driver: +s becomes
+// +ssc because the client verifies certificates itself (certCheck).
+func driverSecurity(security string) string {
+	if security == "+s" {
+		return "+ssc"
+	}
+	return security
+}
+
+// tlsConfig returns the TLS configuration for the +s and +ssc schemes.
+// Under +s the driver runs in +ssc mode (no built-in verification) and
+// VerifyConnection does the full check: the chain against the trusted CAs
+// and the leaf against verifyName — the advertised host when the connection
+// goes to a resolved address — or, when verifyName is empty, against the
+// host the driver dialled.
 func (c *Client) tlsConfig(verifyName string) *tls.Config {
 	if c.security == "" {
 		return nil
 	}
-	cfg := &tls.Config{RootCAs: c.caPool, MinVersion: tls.VersionTLS12}
-	if verifyName == "" {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.certs == nil {
 		return cfg
 	}
-	pool := c.caPool
+	certs := c.certs
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-		if len(cs.PeerCertificates) == 0 {
-			return errors.New("the server sent no certificate")
+		host := verifyName
+		if host == "" {
+			host = cs.ServerName
 		}
-		opts := x509.VerifyOptions{Roots: pool, DNSName: verifyName, Intermediates: x509.NewCertPool()}
-		for _, cert := range cs.PeerCertificates[1:] {
-			opts.Intermediates.AddCert(cert)
-		}
-		_, err := cs.PeerCertificates[0].Verify(opts)
-		return err
+		return certs.verify(host, cs)
 	}
 	return cfg
 }
@@ -280,14 +300,8 @@ func (c *Client) tlsConfig(verifyName string) *tls.Config {
 // advertised one.
 func (c *Client) newDirect(advertised string) (driver.DriverWithContext, error) {
 	reachable := c.resolve(advertised)
-	scheme := "bolt" + c.security
-	verifyName := ""
 	advHost, _, _ := net.SplitHostPort(advertised)
-	reachHost, _, _ := net.SplitHostPort(reachable)
-	if c.security == "+s" && advHost != reachHost {
-		scheme, verifyName = "bolt+ssc", advHost
-	}
-	return driver.NewDriverWithContext(scheme+"://"+reachable, c.auth, c.configure(c.tlsConfig(verifyName)))
+	return driver.NewDriverWithContext("bolt"+driverSecurity(c.security)+"://"+reachable, c.auth, c.configure(c.tlsConfig(advHost)))
 }
 
 // resolve applies the Resolver, with a default port for bare hosts.

@@ -27,7 +27,17 @@ type Neo4jAccess struct {
 	URI          string
 	Username     string
 	PasswordFile string
-	CACertPEM    []byte
+	// CACertPEM are the CAs trusted to sign the servers' Bolt certificates
+	// (--neo4j-ca-file). Without them, ca.crt of the cluster's TLS Secret
+	// (cert-manager fills it) is read; a Secret without ca.crt means a CA
+	// the system already trusts.
+	CACertPEM []byte
+	// InsecureSkipTLSVerify encrypts Bolt without verifying the servers'
+	// certificates (+ssc). Without it a +ssc URI is refused.
+	InsecureSkipTLSVerify bool
+	// OnUnverifiedTLS is called before each connection that will not
+	// verify the server's certificate (the command warns once).
+	OnUnverifiedTLS func()
 	// InCluster makes neo4jctl use the client Service's DNS name, as it does
 	// when it runs in a Pod (watch).
 	InCluster bool
@@ -104,12 +114,26 @@ func (a Neo4jAccess) Connect(ctx context.Context, kc *kube.Client, t *Target) (*
 		scheme = "bolt"
 	}
 	if tls := t.Cluster.Spec.TLS; tls != nil && slices.Contains(tls.Scopes, "bolt") {
-		// Without a CA to verify against, encrypt but accept the server's
-		// certificate (+ssc), as neo4j-admin and cypher-shell do.
-		if a.CACertPEM != nil {
-			scheme += "+s"
-		} else {
+		// The servers require TLS (server.bolt.tls_level=REQUIRED) and
+		// their certificate is verified (+s) unless the user said
+		// otherwise: +ssc would hand the password to anyone on the path
+		// who presents a certificate of their own.
+		if a.InsecureSkipTLSVerify {
 			scheme += "+ssc"
+		} else {
+			scheme += "+s"
+		}
+	}
+	security := schemeSecurity(scheme)
+	if a.URI != "" {
+		security = schemeSecurity(a.URI)
+	}
+	if security == "+ssc" {
+		if !a.InsecureSkipTLSVerify {
+			return nil, nil, errors.New(ErrUnverifiedURI)
+		}
+		if a.OnUnverifiedTLS != nil {
+			a.OnUnverifiedTLS()
 		}
 	}
 	var (
@@ -133,6 +157,8 @@ func (a Neo4jAccess) Connect(ctx context.Context, kc *kube.Client, t *Target) (*
 	// server, and only the Bolt handshake needs the password.
 	var (
 		pw     string
+		ca     []byte
+		caFrom string
 		pwErr  error
 		pwDone = make(chan struct{})
 	)
@@ -141,6 +167,9 @@ func (a Neo4jAccess) Connect(ctx context.Context, kc *kube.Client, t *Target) (*
 		pw, pwErr = a.password(ctx, kc, t)
 		// Hidden from every output from now on, wherever it appears.
 		plan.RegisterSecretValue(pw)
+		if pwErr == nil && security == "+s" {
+			ca, caFrom, pwErr = a.trustedCA(ctx, kc, t)
+		}
 	}()
 	if fwd != nil && a.URI == "" && a.speculate {
 		// The first server is the one to dial whenever its Pod is Ready:
@@ -169,7 +198,7 @@ func (a Neo4jAccess) Connect(ctx context.Context, kc *kube.Client, t *Target) (*
 		user = "neo4j"
 	}
 	cfg := neo4j.Config{
-		Username: user, Password: pw, CACertPEM: a.CACertPEM, Resolver: resolver,
+		Username: user, Password: pw, CACertPEM: ca, Resolver: resolver,
 		OnRetry: a.OnRetry, ConnectTimeout: a.ConnectTimeout, WriteTimeout: a.WriteTimeout,
 	}
 	var lastErr error
@@ -180,12 +209,69 @@ func (a Neo4jAccess) Connect(ctx context.Context, kc *kube.Client, t *Target) (*
 			return c, func() { _ = c.Close(context.WithoutCancel(ctx)); closeAll() }, nil
 		}
 		lastErr = err
+		if neo4j.IsCertificateError(err) {
+			// Every server's certificate comes from the same CA.
+			lastErr = untrusted(err, caFrom)
+			break
+		}
 		if neo4j.ClassOf(err) == neo4j.KindAuth || ctx.Err() != nil {
 			break // a wrong password is wrong on every server: no retry storm
 		}
 	}
 	closeAll()
 	return nil, nil, lastErr
+}
+
+// ErrUnverifiedURI refuses a +ssc URI given without the flag that accepts
+// unverified certificates.
+const ErrUnverifiedURI = "--neo4j-uri: a +ssc scheme encrypts without verifying the server's certificate, so anyone on the path can read the password (fix: use +s with --neo4j-ca-file, or pass --neo4j-insecure-skip-tls-verify to accept that)"
+
+// schemeSecurity returns "+s", "+ssc" or "" for a URI or a bare scheme.
+func schemeSecurity(uri string) string {
+	scheme, _, _ := strings.Cut(uri, "://")
+	if _, sec, ok := strings.Cut(scheme, "+"); ok {
+		return "+" + sec
+	}
+	return ""
+}
+
+// caKey is the key of the CA certificate in a cert-manager Secret.
+const caKey = "ca.crt"
+
+// trustedCA returns the CAs to verify the servers' certificates against,
+// and where they come from (for errors): --neo4j-ca-file, else ca.crt of
+// the cluster's TLS Secret, else (nil) the system roots.
+func (a Neo4jAccess) trustedCA(ctx context.Context, kc *kube.Client, t *Target) ([]byte, string, error) {
+	if len(a.CACertPEM) > 0 {
+		return a.CACertPEM, "--neo4j-ca-file", nil
+	}
+	secret := manifests.TLSSecretName(t.Cluster)
+	if secret == "" || kc == nil {
+		return nil, "the system's trusted CAs", nil
+	}
+	b, err := kc.ReadSecretKey(ctx, t.Namespace, secret, caKey)
+	switch {
+	case err != nil && strings.Contains(err.Error(), fmt.Sprintf("has no key %q", caKey)),
+		err == nil && len(strings.TrimSpace(string(b))) == 0:
+		// cert-manager leaves ca.crt out (or empty) for a public issuer
+		// such as ACME: the system roots know that CA.
+		return nil, "the system's trusted CAs (Secret " + t.Namespace + "/" + secret + " has no " + caKey + ")", nil
+	case err != nil:
+		return nil, "", fmt.Errorf("read the CA that signs the Neo4j servers' certificates: %w (fix: pass it with --neo4j-ca-file, or allow reading Secret %s/%s)", err, t.Namespace, secret)
+	}
+	return b, caKey + " of Secret " + t.Namespace + "/" + secret, nil
+}
+
+// untrusted adds to a certificate error what it was checked against and
+// how to fix it.
+func untrusted(err error, caFrom string) error {
+	var e *neo4j.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	out := *e
+	out.Message += " (verified against " + caFrom + "; fix: pass the CA that signs the servers' certificates with --neo4j-ca-file, or --neo4j-insecure-skip-tls-verify to connect without verifying)"
+	return &out
 }
 
 // candidate is a Bolt URI to try and the advertised host:port it names.

@@ -151,6 +151,9 @@ func (r *Runner) observeNeo4j(ctx context.Context, t *Target, pods func(context.
 
 // neo4jReason says why Neo4j could not be observed, with what to do.
 func neo4jReason(err error) string {
+	if neo4j.IsCertificateError(err) {
+		return err.Error() // carries its own fix (untrusted); the Pods are up
+	}
 	switch neo4j.ClassOf(err) {
 	case neo4j.KindAuth:
 		return fmt.Sprintf("%v (check the Secret named in spec.auth.secretRef)", err)
