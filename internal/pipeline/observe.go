@@ -24,6 +24,8 @@ type Runner struct {
 	SkipNeo4j bool
 	// Structural observes without dry runs (read-only credentials).
 	Structural bool
+	// CreateNamespace: apply creates a missing namespace (--create-namespace).
+	CreateNamespace bool
 
 	// prefetched holds what Prefetch read for a fleet.
 	prefetched *kube.Prefetched
@@ -162,6 +164,7 @@ func neo4jReason(err error) string {
 
 // Plan observes a target and computes its plan.
 func (r *Runner) Plan(ctx context.Context, t *Target, opts plan.Options) (*plan.Plan, Observed, error) {
+	preflight := r.startPreflight(ctx, t)
 	obs := r.Observe(ctx, t)
 	if !obs.Kube.Reachable {
 		return nil, obs, fmt.Errorf("%s: cannot observe Kubernetes: %s", t.Name(), obs.Kube.Reason)
@@ -172,6 +175,7 @@ func (r *Runner) Plan(ctx context.Context, t *Target, opts plan.Options) (*plan.
 		return nil, obs, fmt.Errorf("%s: %w", t.Name(), err)
 	}
 	p.Warnings = append(p.Warnings, VersionWarnings(t, obs.Kube.ServerVersion)...)
+	plan.AddPreflight(p, preflight())
 	return p, obs, nil
 }
 
