@@ -120,11 +120,9 @@ func (r *Runner) observeKube(ctx context.Context, t *Target, pods func(context.C
 		err error
 	)
 	opts := []kube.ObserveOption{kube.UsePrefetched(r.prefetched), kube.UsePods(pods)}
-	if r.Structural {
-		k, err = r.Kube.ObserveStructural(ctx, t.Objects, t.Inventory, opts...)
-	} else {
-		k, err = r.Kube.Observe(ctx, t.Objects, t.Inventory, opts...)
-	}
+	var reason string
+	k, reason, err = r.observeKubeFallback(ctx, t.Objects, t.Inventory, opts)
+	k.ModeReason = reason
 	if err != nil && k.Reason == "" {
 		k.Reachable = false
 		k.Reason = err.Error()
@@ -175,6 +173,9 @@ func (r *Runner) Plan(ctx context.Context, t *Target, opts plan.Options) (*plan.
 		return nil, obs, fmt.Errorf("%s: %w", t.Name(), err)
 	}
 	p.Warnings = append(p.Warnings, VersionWarnings(t, obs.Kube.ServerVersion)...)
+	if obs.Kube.ModeReason != "" {
+		p.Warnings = append(p.Warnings, "Kubernetes compared structurally: "+obs.Kube.ModeReason)
+	}
 	plan.AddPreflight(p, preflight())
 	return p, obs, nil
 }
