@@ -60,7 +60,7 @@ func TestApplyPreflightRefusesMissingPrerequisites(t *testing.T) {
 		}, []string{"k8s:storage.k8s.io/StorageClass/no-such-class: pre-flight: StorageClass no-such-class does not exist"}},
 		{"missing namespace", func(t *testing.T, ns, file string) string {
 			return rewrite(t, file, "namespace: "+ns, "namespace: "+ns+"-absent")
-		}, []string{"k8s:core/Namespace/%NS%-absent: pre-flight: namespace %NS%-absent does not exist", "or pass --create-namespace"}},
+		}, []string{"k8s:core/Namespace/%NS%-absent: pre-flight: namespace %NS%-absent does not exist", "kubectl create namespace %NS%-absent"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -206,14 +206,6 @@ func itemKeys(items []corev1.KeyToPath) []string {
 	return keys
 }
 
-// PreflightOptions tune Preflight.
-type PreflightOptions struct {
-	// CreateNamespace: apply will create a missing namespace
-	// (--create-namespace), so its absence is not a refusal. Objects that
-	// must already be in it (Secrets) are still missing.
-	CreateNamespace bool
-}
-
 // Preflight checks, read-only, that the cluster has what the rendered
 // objects of one cluster need before any of them is written: the
 // namespace, every referenced Secret (and key) and ConfigMap, the
@@ -222,7 +214,7 @@ type PreflightOptions struct {
 // issuers. What is missing is reported with the fix; a check the
 // credentials may not make is reported as unchecked. Values of Secrets are
 // read only to see their keys and never leave this function.
-func (c *Client) Preflight(ctx context.Context, objs []*unstructured.Unstructured, namespace string, opts PreflightOptions) state.Preflight {
+func (c *Client) Preflight(ctx context.Context, objs []*unstructured.Unstructured, namespace string) state.Preflight {
 	refs := ReferencesOf(objs)
 	var (
 		mu sync.Mutex
@@ -265,11 +257,12 @@ func (c *Client) Preflight(ctx context.Context, objs []*unstructured.Unstructure
 		_, err := c.core.Namespaces().Get(ctx, namespace, metav1.GetOptions{})
 		return err
 	}) {
+		// No --create-namespace: the auth Secret is required
+		// (spec.auth.secretRef) and lives in this namespace, so a missing
+		// namespace always needs the user's hand before apply can work.
 		nsExists = false
-		if !opts.CreateNamespace {
-			missing(nsAddr, fmt.Sprintf("namespace %s does not exist", namespace),
-				fmt.Sprintf("create it (kubectl create namespace %s) with the Secrets the cluster file references, or pass --create-namespace", namespace))
-		}
+		missing(nsAddr, fmt.Sprintf("namespace %s does not exist", namespace),
+			fmt.Sprintf("create it with the Secrets the cluster file references: kubectl create namespace %s", namespace))
 	}
 	checkKeyed := func(kind string, m map[string]map[string]bool, read func(ctx context.Context, name string) (map[string]bool, error)) {
 		for name, keys := range m {

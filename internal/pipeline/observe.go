@@ -24,8 +24,6 @@ type Runner struct {
 	SkipNeo4j bool
 	// Structural observes without dry runs (read-only credentials).
 	Structural bool
-	// CreateNamespace: apply creates a missing namespace (--create-namespace).
-	CreateNamespace bool
 
 	// prefetched holds what Prefetch read for a fleet.
 	prefetched *kube.Prefetched

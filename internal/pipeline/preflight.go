@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 
-	"github.com/neo4jctl/neo4jctl/internal/kube"
 	"github.com/neo4jctl/neo4jctl/internal/state"
 )
 
@@ -16,7 +15,7 @@ func (r *Runner) startPreflight(ctx context.Context, t *Target) func() state.Pre
 	)
 	go func() {
 		defer close(done)
-		pf = r.Kube.Preflight(ctx, t.Objects, t.Namespace, kube.PreflightOptions{CreateNamespace: r.CreateNamespace})
+		pf = r.Kube.Preflight(ctx, t.Objects, t.Namespace)
 	}()
 	return func() state.Preflight {
 		<-done
