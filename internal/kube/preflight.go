@@ -206,6 +206,16 @@ func itemKeys(items []corev1.KeyToPath) []string {
 	return keys
 }
 
+// PreflightOptions tune Preflight.
+type PreflightOptions struct {
+	// NamespacedOnly makes only the checks a Role in the cluster's
+	// namespace allows (Secrets and ConfigMaps by name; CRDs through
+	// discovery, which every identity may read): watch runs with such a
+	// Role, and the cluster-scoped prerequisites were checked by the plan
+	// that first applied the cluster.
+	NamespacedOnly bool
+}
+
 // Preflight checks, read-only, that the cluster has what the rendered
 // objects of one cluster need before any of them is written: the
 // namespace, every referenced Secret (and key) and ConfigMap, the
@@ -214,7 +224,7 @@ func itemKeys(items []corev1.KeyToPath) []string {
 // issuers. What is missing is reported with the fix; a check the
 // credentials may not make is reported as unchecked. Values of Secrets are
 // read only to see their keys and never leave this function.
-func (c *Client) Preflight(ctx context.Context, objs []*unstructured.Unstructured, namespace string) state.Preflight {
+func (c *Client) Preflight(ctx context.Context, objs []*unstructured.Unstructured, namespace string, opts PreflightOptions) state.Preflight {
 	refs := ReferencesOf(objs)
 	var (
 		mu sync.Mutex
@@ -253,7 +263,7 @@ func (c *Client) Preflight(ctx context.Context, objs []*unstructured.Unstructure
 
 	nsAddr := Address(schema.GroupVersionKind{Version: "v1", Kind: "Namespace"}, "", namespace)
 	nsExists := true
-	if !get("Namespace "+namespace, func(ctx context.Context) error {
+	if !opts.NamespacedOnly && !get("Namespace "+namespace, func(ctx context.Context) error {
 		_, err := c.core.Namespaces().Get(ctx, namespace, metav1.GetOptions{})
 		return err
 	}) {
@@ -333,6 +343,9 @@ func (c *Client) Preflight(ctx context.Context, objs []*unstructured.Unstructure
 	})
 
 	scGVR := schema.GroupVersionResource{Group: "storage.k8s.io", Version: "v1", Resource: "storageclasses"}
+	if opts.NamespacedOnly {
+		refs.StorageClasses, refs.DefaultClass, refs.Issuers = nil, false, nil
+	}
 	for name := range refs.StorageClasses {
 		go1(func() {
 			if !get("StorageClass "+name, func(ctx context.Context) error {

@@ -24,6 +24,9 @@ type Runner struct {
 	SkipNeo4j bool
 	// Structural observes without dry runs (read-only credentials).
 	Structural bool
+	// PreflightNamespacedOnly: the pre-flight makes only the checks a
+	// namespaced Role allows (watch).
+	PreflightNamespacedOnly bool
 
 	// prefetched holds what Prefetch read for a fleet.
 	prefetched *kube.Prefetched

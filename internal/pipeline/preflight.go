@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 
+	"github.com/neo4jctl/neo4jctl/internal/kube"
+
 	"github.com/neo4jctl/neo4jctl/internal/state"
 )
 
@@ -15,7 +17,7 @@ func (r *Runner) startPreflight(ctx context.Context, t *Target) func() state.Pre
 	)
 	go func() {
 		defer close(done)
-		pf = r.Kube.Preflight(ctx, t.Objects, t.Namespace)
+		pf = r.Kube.Preflight(ctx, t.Objects, t.Namespace, kube.PreflightOptions{NamespacedOnly: r.PreflightNamespacedOnly})
 	}()
 	return func() state.Preflight {
 		<-done
