@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/neo4jctl/neo4jctl/apply"
 	"github.com/neo4jctl/neo4jctl/e2e/neo4jsim"
@@ -57,6 +59,15 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.kc = kc
+	// The pre-flight refuses a plan whose auth Secret is missing.
+	cs, err := env.Clientset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().Secrets(f.ns).Create(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "neo4j-auth", Namespace: f.ns},
+		StringData: map[string]string{"password": password}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	sim, err := neo4jsim.Start(neo4jsim.Config{Servers: -1, Password: password, TransitionDelay: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

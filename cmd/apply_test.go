@@ -87,6 +87,7 @@ func quickstart(t *testing.T, ns string) (file, pw string) {
 	if err := os.WriteFile(pw, []byte("integration-s3cret-pw"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	createAuthSecret(t, ns, "integration-s3cret-pw") // pre-flight refuses a plan without it
 	return file, pw
 }
 
@@ -253,6 +254,7 @@ func TestFleetApplyVerifiesFromFleetLists(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
+		createAuthSecret(t, ns, "integration-s3cret-pw")
 	}
 	missing, _ := quickstart(t, nss[0]+"-missing")
 	b, _ := os.ReadFile(missing)

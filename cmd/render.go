@@ -37,6 +37,10 @@ type RenderOptions struct {
 	// ShowSensitive prints credentials found inside the objects instead of
 	// "(sensitive)" (--show-sensitive), for piping into kubectl apply.
 	ShowSensitive bool
+	// CIRole renders the read-only credentials of plan and drift in CI
+	// instead (cirole.go).
+	CIRole               bool
+	CIRoleServiceAccount string
 }
 
 // NewCmdRender prints the Kubernetes objects a cluster file renders to, like
@@ -62,6 +66,9 @@ the values (only then is the output fit to apply).
 Exit codes: 0 success, 1 invalid file or error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.CIRole && (opts.File == "" || opts.Watch) {
+				return usageErrorf(cmd, "--ci-role needs -f CLUSTER_FILE and no --watch")
+			}
 			if opts.File == "" && !opts.Watch {
 				return usageErrorf(cmd, "-f CLUSTER_FILE is required")
 			}
@@ -84,6 +91,8 @@ Exit codes: 0 success, 1 invalid file or error.`,
 	cmd.Flags().BoolVar(&opts.Watch, "watch", false, "render the Deployment, RBAC, ServiceMonitor, alerts and dashboard of `neo4jctl watch` (for the cluster in -f when given)")
 	cmd.Flags().StringVar(&opts.WatchMode, "watch-mode", "warn", "with --watch: warn (report only) or enforce (repair; needs write verbs)")
 	cmd.Flags().StringVar(&opts.WatchImage, "watch-image", "", "with --watch: the neo4jctl image, pinned by a version tag or a digest (default "+watchmanifests.DefaultImageRepository+":<this release's version>; :latest is refused)")
+	cmd.Flags().BoolVar(&opts.CIRole, "ci-role", false, "render the read-only ServiceAccount, Role and ClusterRole that plan and drift need in CI (for the cluster in -f)")
+	cmd.Flags().StringVar(&opts.CIRoleServiceAccount, "ci-service-account", "neo4jctl-ci", "with --ci-role: the ServiceAccount bound to the roles, in the cluster's namespace")
 	return cmd
 }
 
@@ -91,6 +100,9 @@ Exit codes: 0 success, 1 invalid file or error.`,
 func (o *RenderOptions) Run() error {
 	if o.Watch {
 		return o.runWatch()
+	}
+	if o.CIRole {
+		return o.runCIRole()
 	}
 	t, err := pipeline.Load(o.File, o.FlagNamespace)
 	if err != nil {

@@ -157,6 +157,7 @@ func (o *WatchOptions) Run(ctx context.Context) (err error) {
 			return fmt.Errorf("--test-only-neo4j-address-map %s: %w", o.AddressMapFile, err)
 		}
 	}
+	r.PreflightNamespacedOnly = true // watch's rendered Role is namespaced
 	w := &watch.Watcher{Runner: r, FlagNamespace: o.FlagNamespace, Options: o.Watch, Report: newWatchPrinter(o.Output, o.IO.Out)}
 	if o.AuditLog != "" {
 		l, err := drift.OpenAuditLog(o.AuditLog, o.IO.Out)

@@ -14,6 +14,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/neo4jctl/neo4jctl/e2e/neo4jsim"
 	"github.com/neo4jctl/neo4jctl/e2e/testenv"
@@ -54,6 +57,37 @@ func PrepareNamespace(ctx context.Context, env *testenv.Env, c *clusterfile.Clus
 	}, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create Secret %s/%s: %w", ns, ref.Name, err)
+	}
+	return prepareIssuer(ctx, env, c, ns)
+}
+
+// prepareIssuer creates the cert-manager issuer a certManager cluster
+// names (a self-signed one; no cert-manager runs here to issue anything):
+// plan's pre-flight refuses a Certificate whose issuer does not exist.
+func prepareIssuer(ctx context.Context, env *testenv.Env, c *clusterfile.Cluster, ns string) error {
+	if c.Spec.TLS == nil || c.Spec.TLS.CertManager == nil {
+		return nil
+	}
+	ref := c.Spec.TLS.CertManager.IssuerRef
+	dyn, err := dynamic.NewForConfig(env.RESTConfig())
+	if err != nil {
+		return err
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "cert-manager.io/v1", "kind": "Issuer",
+		"metadata": map[string]any{"name": ref.Name},
+		"spec":     map[string]any{"selfSigned": map[string]any{}},
+	}}
+	var ri dynamic.ResourceInterface
+	if ref.Kind == "ClusterIssuer" {
+		u.SetKind("ClusterIssuer")
+		ri = dyn.Resource(schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: "clusterissuers"})
+	} else {
+		u.SetNamespace(ns)
+		ri = dyn.Resource(schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: "issuers"}).Namespace(ns)
+	}
+	if _, err := ri.Create(ctx, u, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create %s %s: %w", u.GetKind(), ref.Name, err)
 	}
 	return nil
 }

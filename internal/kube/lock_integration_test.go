@@ -54,7 +54,10 @@ func TestLockRequests(t *testing.T) {
 	}
 
 	since := time.Now()
-	l, err := c.AcquireLock(ctx, ns, "prod", "me", 10*time.Second, 0)
+	// A long ttl: the Lease renews itself at a fraction of it, and a renewal
+	// inside the window read below (a slow, loaded machine) is not what this
+	// test counts.
+	l, err := c.AcquireLock(ctx, ns, "prod", "me", 2*time.Minute, 0)
 	if err != nil {
 		t.Fatalf("AcquireLock: %v", err)
 	}
@@ -72,7 +75,7 @@ func TestLockRequests(t *testing.T) {
 	}
 	createExpiredLease(t, ctx, cs, ns, old)
 	since = time.Now()
-	l, err = c.AcquireLock(ctx, ns, "prod", "me", 10*time.Second, 0)
+	l, err = c.AcquireLock(ctx, ns, "prod", "me", 2*time.Minute, 0)
 	if err != nil {
 		t.Fatalf("AcquireLock over an expired Lease: %v", err)
 	}

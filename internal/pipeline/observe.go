@@ -24,6 +24,9 @@ type Runner struct {
 	SkipNeo4j bool
 	// Structural observes without dry runs (read-only credentials).
 	Structural bool
+	// PreflightNamespacedOnly: the pre-flight makes only the checks a
+	// namespaced Role allows (watch).
+	PreflightNamespacedOnly bool
 
 	// prefetched holds what Prefetch read for a fleet.
 	prefetched *kube.Prefetched
@@ -118,11 +121,9 @@ func (r *Runner) observeKube(ctx context.Context, t *Target, pods func(context.C
 		err error
 	)
 	opts := []kube.ObserveOption{kube.UsePrefetched(r.prefetched), kube.UsePods(pods)}
-	if r.Structural {
-		k, err = r.Kube.ObserveStructural(ctx, t.Objects, t.Inventory, opts...)
-	} else {
-		k, err = r.Kube.Observe(ctx, t.Objects, t.Inventory, opts...)
-	}
+	var reason string
+	k, reason, err = r.observeKubeFallback(ctx, t.Objects, t.Inventory, opts)
+	k.ModeReason = reason
 	if err != nil && k.Reason == "" {
 		k.Reachable = false
 		k.Reason = err.Error()
@@ -165,6 +166,7 @@ func neo4jReason(err error) string {
 
 // Plan observes a target and computes its plan.
 func (r *Runner) Plan(ctx context.Context, t *Target, opts plan.Options) (*plan.Plan, Observed, error) {
+	preflight := r.startPreflight(ctx, t)
 	obs := r.Observe(ctx, t)
 	if !obs.Kube.Reachable {
 		return nil, obs, fmt.Errorf("%s: cannot observe Kubernetes: %s", t.Name(), obs.Kube.Reason)
@@ -184,6 +186,10 @@ func (r *Runner) Plan(ctx context.Context, t *Target, opts plan.Options) (*plan.
 	}
 	p.Warnings = append(p.Warnings, VersionWarnings(t, obs.Kube.ServerVersion)...)
 	p.Warnings = append(p.Warnings, ForeignWarnings(obs.Kube)...)
+	if obs.Kube.ModeReason != "" {
+		p.Warnings = append(p.Warnings, "Kubernetes compared structurally: "+obs.Kube.ModeReason)
+	}
+	plan.AddPreflight(p, preflight())
 	return p, obs, nil
 }
 

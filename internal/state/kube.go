@@ -74,8 +74,11 @@ type Kube struct {
 	ServerVersion string `json:"serverVersion,omitempty"`
 	// Mode is "dry-run" (forced server-side apply) or "structural" (read-only
 	// credentials: live compared with desired over the managed fields).
-	Mode    string   `json:"mode,omitempty"`
-	Objects []Object `json:"objects"`
+	Mode string `json:"mode,omitempty"`
+	// ModeReason says why Mode is "structural" when it was not asked for
+	// (the credentials may not dry-run).
+	ModeReason string   `json:"modeReason,omitempty"`
+	Objects    []Object `json:"objects"`
 	// Orphans are objects listed in neo4jctl's inventory (ApplySet) that the
 	// cluster file no longer renders: candidates for deletion.
 	Orphans []Object `json:"orphans,omitempty"`
