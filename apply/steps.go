@@ -137,6 +137,9 @@ func (e *Executor) replaceObject(ctx context.Context, s plan.Step, o *unstructur
 	if s.Object == nil || o == nil {
 		return outcome{}, fmt.Errorf("the step names no object")
 	}
+	if s.Object.Kind == "StatefulSet" {
+		return e.replaceStatefulSet(ctx, s, o)
+	}
 	if err := e.Kube.Delete(ctx, refOf(s.Object)); err != nil {
 		return outcome{wrote: true}, err
 	}

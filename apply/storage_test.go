@@ -1,0 +1,14 @@
+package apply
+
+import (
+	"context"
+
+	"github.com/neo4jctl/neo4jctl/internal/kube"
+)
+
+// DeleteOrphaning logs the orphaning delete a StatefulSet replace sends.
+func (k *fakeKube) DeleteOrphaning(_ context.Context, r kube.Ref) error {
+	key := "delete-orphaning " + r.Kind + "/" + r.Name
+	k.log.add("%s", key)
+	return k.fail[key]
+}
