@@ -62,7 +62,8 @@ func podUIDs(ctx context.Context, t *testing.T, cs kubernetes.Interface, ns, sts
 // --allow-replace: the old StatefulSet goes with orphan propagation, the
 // new one adopts the running Pods (kube-controller-manager's StatefulSet
 // controller and garbage collector run for real), so every Pod keeps its
-// UID and every claim stays.
+// UID and every claim stays, though the retention policy (whenDeleted:
+// Delete) makes the old StatefulSet own the claims.
 func TestReplaceStatefulSetKeepsPods(t *testing.T) {
 	f := newFixture(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -72,7 +73,8 @@ func TestReplaceStatefulSetKeepsPods(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	t3 := f.load(3)
+	retain := []string{"  storage:\n", "  storage:\n    retention:\n      whenDeleted: Delete\n"}
+	t3 := f.loadEdited(retain...)
 	f.apply(ctx, t3, f.plan(ctx, t3))
 	sts := t3.Desired.Pools[0].StatefulSet
 	before := podUIDs(ctx, t, cs, f.ns, sts)
@@ -87,8 +89,15 @@ func TestReplaceStatefulSetKeepsPods(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	owned := 0
+	for _, c := range claims.Items {
+		if o := metav1.GetControllerOf(&c); o != nil && o.UID == oldSts.UID {
+			owned++
+		}
+	}
+	t.Logf("%d of %d claims owned by the StatefulSet (whenDeleted: Delete)", owned, len(claims.Items))
 
-	grown := f.loadEdited("size: 2Gi", "size: 4Gi")
+	grown := f.loadEdited(append(retain, "size: 2Gi", "size: 4Gi")...)
 	p, _, err := f.runner(nil).Plan(ctx, grown, plan.Options{AllowReplace: true})
 	if err != nil {
 		t.Fatal(err)
