@@ -51,6 +51,8 @@ func (e *Executor) run(ctx context.Context, t Target, s plan.Step, objs map[stri
 		return e.deleteObject(ctx, s)
 	case plan.KindReplace:
 		return e.replaceObject(ctx, s, objs[s.ID])
+	case plan.KindResizeClaim:
+		return e.resizeClaim(ctx, s)
 	case plan.KindRollingUpdate:
 		return e.rollingUpdate(ctx, t, s)
 	case plan.KindSetSetting:

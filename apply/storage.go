@@ -39,3 +39,28 @@ func (e *Executor) replaceStatefulSet(ctx context.Context, s plan.Step, o *unstr
 	}
 	return outcome{wrote: true}, e.waitStatefulSet(ctx, s, replicasOf(o))
 }
+
+// resizeClaim raises one claim's storage request and waits until its
+// volume reports the new capacity, before the next claim (the plan chains
+// them, highest ordinal first). The Pod keeps running: expansion of a
+// mounted volume is online where the CSI driver supports it.
+func (e *Executor) resizeClaim(ctx context.Context, s plan.Step) (outcome, error) {
+	r := s.Resize
+	if r == nil {
+		return outcome{}, fmt.Errorf("the step names no claim")
+	}
+	if err := e.Kube.ResizeClaim(ctx, r.Namespace, r.Claim, r.UID, r.Size); err != nil {
+		return outcome{wrote: true}, err
+	}
+	if e.Options.NoRolloutWait {
+		return outcome{wrote: true}, nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, e.Options.StepTimeout)
+	defer cancel()
+	pr := e.startProgress(s, fmt.Sprintf("claim %s/%s to reach %s", r.Namespace, r.Claim, r.Size))
+	defer pr.stop()
+	err := e.Kube.WaitClaimCapacity(wctx, r.Namespace, r.Claim, r.Size, func(status string) {
+		pr.set(fmt.Sprintf("claim %s/%s to reach %s (%s)", r.Namespace, r.Claim, r.Size, status))
+	})
+	return outcome{wrote: true}, e.timeoutError(wctx, err, pr)
+}

@@ -2,14 +2,21 @@ package apply_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/neo4jctl/neo4jctl/e2e/testenv"
 
 	"github.com/neo4jctl/neo4jctl/internal/pipeline"
 	"github.com/neo4jctl/neo4jctl/plan"
@@ -73,7 +80,11 @@ func TestReplaceStatefulSetKeepsPods(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	retain := []string{"  storage:\n", "  storage:\n    retention:\n      whenDeleted: Delete\n"}
+	class := "expandable-" + f.ns
+	expandableClass(ctx, t, cs, class)
+	resized := playResizer(ctx, t, cs, f.ns)
+	retain := []string{"  storage:\n", "  storage:\n    retention:\n      whenDeleted: Delete\n",
+		"storageClassName: standard", "storageClassName: " + class}
 	t3 := f.loadEdited(retain...)
 	f.apply(ctx, t3, f.plan(ctx, t3))
 	sts := t3.Desired.Pools[0].StatefulSet
@@ -110,6 +121,16 @@ func TestReplaceStatefulSetKeepsPods(t *testing.T) {
 	}
 	if replace == nil || !p.Applicable() {
 		t.Fatalf("plan: want an applicable StatefulSet replace, got steps %+v refusals %+v", p.Steps, p.Refusals)
+	}
+	var order []string
+	for _, s := range p.Steps {
+		if s.Kind == plan.KindResizeClaim || s.Kind == plan.KindReplace {
+			order = append(order, string(s.Kind)+" "+s.Object.Name)
+		}
+	}
+	wantOrder := []string{"resize-claim data-" + sts + "-2", "resize-claim data-" + sts + "-1", "resize-claim data-" + sts + "-0", "replace " + sts}
+	if strings.Join(order, ", ") != strings.Join(wantOrder, ", ") {
+		t.Errorf("plan order: got %v, want %v", order, wantOrder)
 	}
 	for _, want := range []string{"orphan propagation", "Pods keep running", "PersistentVolumeClaims are kept", "adopts the running Pods"} {
 		if !strings.Contains(replace.Reason, want) {
@@ -168,6 +189,103 @@ func TestReplaceStatefulSetKeepsPods(t *testing.T) {
 			t.Errorf("claim %s (uid %s) after the replace: uid %q, want kept", c.Name, c.UID, uids[c.Name])
 		}
 	}
+	for _, c := range left.Items {
+		if !strings.HasPrefix(c.Name, "data-") {
+			continue
+		}
+		want := resource.MustParse("4Gi")
+		if got := c.Status.Capacity[corev1.ResourceStorage]; got.Cmp(want) != 0 {
+			t.Errorf("claim %s capacity %s, want 4Gi", c.Name, got.String())
+		}
+	}
+	if n := resized(); n != 3 {
+		t.Errorf("the resizer resized %d claims, want 3", n)
+	}
+	// The claims' size is observed state: the next plan has nothing to do.
+	if again := f.plan(ctx, grown); again.HasChanges() || len(again.Refusals) > 0 {
+		t.Errorf("plan after the resize: steps %+v refusals %+v, want none", again.Steps, again.Refusals)
+	}
+
+	// A shrink is refused, with the reason.
+	p, _, err = f.runner(nil).Plan(ctx, f.loadEdited(append(retain, "size: 2Gi", "size: 3Gi")...), plan.Options{AllowReplace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Applicable() || !strings.Contains(fmt.Sprint(p.Refusals), "can only grow") {
+		t.Errorf("shrink 4Gi → 3Gi: got refusals %+v, want the claims refused (a claim can only grow)", p.Refusals)
+	}
+	// A StorageClass without expansion is refused, with the fix.
+	if _, err := cs.StorageV1().StorageClasses().Patch(ctx, class, types.MergePatchType, []byte(`{"allowVolumeExpansion":false}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p, _, err = f.runner(nil).Plan(ctx, f.loadEdited(append(retain, "size: 2Gi", "size: 8Gi")...), plan.Options{AllowReplace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Applicable() || !strings.Contains(fmt.Sprint(p.Refusals), "allowVolumeExpansion: true") {
+		t.Errorf("grow on a StorageClass without expansion: got refusals %+v, want the claims refused with the fix", p.Refusals)
+	}
+}
+
+// expandableClass creates a StorageClass like the environment's default
+// one (its host-path provisioner) that allows volume expansion, removed at
+// the end of the test.
+func expandableClass(ctx context.Context, t *testing.T, cs kubernetes.Interface, name string) {
+	t.Helper()
+	std, err := cs.StorageV1().StorageClasses().Get(ctx, testenv.StorageClassName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+	sc := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: name}, Provisioner: std.Provisioner,
+		Parameters: std.Parameters, ReclaimPolicy: std.ReclaimPolicy, VolumeBindingMode: std.VolumeBindingMode, AllowVolumeExpansion: &yes}
+	if _, err := cs.StorageV1().StorageClasses().Create(ctx, sc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.StorageV1().StorageClasses().Delete(context.Background(), name, metav1.DeleteOptions{}) })
+}
+
+// playResizer stands in for the parts of Kubernetes that expand a volume:
+// the test control plane's host-path provisioner cannot expand volumes and
+// kwok runs no kubelet, so nothing would ever report the new size. When a
+// claim's request exceeds its status.capacity, it sets the bound
+// PersistentVolume's capacity (the CSI resizer's part) and the claim's
+// status.capacity (the kubelet's part, after growing the filesystem). The
+// rest, the request patch, the wait and the orphan replace with adoption,
+// runs for real. It returns how many claims it resized so far.
+func playResizer(ctx context.Context, t *testing.T, cs kubernetes.Interface, ns string) func() int {
+	var resized = make(chan int, 1)
+	resized <- 0
+	go func() {
+		for ctx.Err() == nil {
+			time.Sleep(100 * time.Millisecond)
+			list, err := cs.CoreV1().PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				continue
+			}
+			for _, pvc := range list.Items {
+				want := pvc.Spec.Resources.Requests[corev1.ResourceStorage]
+				have, bound := pvc.Status.Capacity[corev1.ResourceStorage]
+				if !bound || want.Cmp(have) <= 0 {
+					// Not bound yet (the binder sets the capacity), or
+					// nothing to expand.
+					continue
+				}
+				patch := []byte(`{"spec":{"capacity":{"storage":"` + want.String() + `"}}}`)
+				if _, err := cs.CoreV1().PersistentVolumes().Patch(ctx, pvc.Spec.VolumeName, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+					t.Logf("resizer: PV %s: %v", pvc.Spec.VolumeName, err)
+					continue
+				}
+				pvc.Status.Capacity = corev1.ResourceList{corev1.ResourceStorage: want.DeepCopy()}
+				if _, err := cs.CoreV1().PersistentVolumeClaims(ns).UpdateStatus(ctx, &pvc, metav1.UpdateOptions{}); err != nil {
+					t.Logf("resizer: claim %s: %v", pvc.Name, err)
+					continue
+				}
+				resized <- <-resized + 1
+			}
+		}
+	}()
+	return func() int { n := <-resized; resized <- n; return n }
 }
 
 func equalMaps(a, b map[string]string) bool {

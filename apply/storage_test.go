@@ -12,3 +12,15 @@ func (k *fakeKube) DeleteOrphaning(_ context.Context, r kube.Ref) error {
 	k.log.add("%s", key)
 	return k.fail[key]
 }
+
+func (k *fakeKube) ResizeClaim(_ context.Context, ns, name, uid, size string) error {
+	key := "resize " + name
+	k.log.add("%s %s", key, size)
+	return k.fail[key]
+}
+
+func (k *fakeKube) WaitClaimCapacity(_ context.Context, ns, name, size string, _ func(string)) error {
+	key := "wait claim " + name
+	k.log.add("%s %s", key, size)
+	return k.fail[key]
+}

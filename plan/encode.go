@@ -85,6 +85,7 @@ type wireStep struct {
 	Database     *DatabaseStep `json:"database,omitempty"`
 	Setting      *SettingStep  `json:"setting,omitempty"`
 	Rollout      *Rollout      `json:"rollout,omitempty"`
+	Resize       *ClaimResize  `json:"resize,omitempty"`
 }
 
 type wireRefusal struct {
@@ -151,7 +152,7 @@ func Encode(w io.Writer, p *Plan) error {
 		deps := append([]string{}, s.DependsOn...)
 		doc.Steps = append(doc.Steps, wireStep{ID: s.ID, Address: s.Address, Action: string(s.Action), Kind: string(s.Kind),
 			Irreversible: s.Irreversible, DependsOn: deps, Sequence: s.Sequence, Reason: s.Reason, Object: s.Object,
-			Replicas: s.Replicas, Partition: s.Partition, Server: s.Server, Database: s.Database, Setting: s.Setting, Rollout: s.Rollout})
+			Replicas: s.Replicas, Partition: s.Partition, Server: s.Server, Database: s.Database, Setting: s.Setting, Rollout: s.Rollout, Resize: s.Resize})
 		if s.Action == ActionRead {
 			continue
 		}
@@ -305,7 +306,7 @@ func Decode(r io.Reader) (*Plan, error) {
 	for _, s := range doc.Steps {
 		st := Step{ID: s.ID, Address: s.Address, Action: Action(s.Action), Kind: Kind(s.Kind), Irreversible: s.Irreversible,
 			DependsOn: s.DependsOn, Sequence: s.Sequence, Reason: s.Reason, Object: s.Object, Replicas: s.Replicas,
-			Partition: s.Partition, Server: s.Server, Database: s.Database, Setting: s.Setting, Rollout: s.Rollout}
+			Partition: s.Partition, Server: s.Server, Database: s.Database, Setting: s.Setting, Rollout: s.Rollout, Resize: s.Resize}
 		if len(st.DependsOn) == 0 {
 			st.DependsOn = nil
 		}

@@ -303,6 +303,7 @@ func (b *builder) pool(pl Pool, o *state.Object, config []*draft) (*draft, []*dr
 		}
 		b.retire(c, pl.StatefulSet, ord, why)
 	}
+	b.growClaims(c, pl, o, min(live, target))
 	if sts != nil {
 		if hasDiff(sts, "spec.replicas") && target != live {
 			r := int32(target)

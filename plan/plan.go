@@ -155,6 +155,8 @@ type Step struct {
 	Database *DatabaseStep
 	Setting  *SettingStep
 	Rollout  *Rollout
+	// Resize is the claim and size of a resize-claim step (storage.go).
+	Resize *ClaimResize
 
 	// Reason, Before, After and FieldDiffs are display only (and redacted).
 	Reason     string
