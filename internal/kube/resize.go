@@ -24,11 +24,11 @@ var storageClassGVR = schema.GroupVersionResource{Group: "storage.k8s.io", Versi
 // made (<template>-<statefulset>-<ordinal>) and reads the StorageClasses they
 // use: a StatefulSet never resizes the claims it already made, so plan
 // compares their sizes with the cluster file's itself. Credentials that may
-// not list claims or read StorageClasses leave them out (nil claims, a
-// StorageClass with a Reason): plan then refuses a resize it cannot check
-// rather than failing the whole observation.
-func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unstructured, ns string) ([]state.Claim, map[string]state.StorageClass, error) {
-	type tmpl struct{ sts, name string }
+// not list claims leave them out with the reason (unknown), and plan warns;
+// a StorageClass that cannot be read carries its Reason, and plan refuses
+// a resize it cannot check rather than failing the whole observation.
+func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unstructured, ns string) (claims []state.Claim, classes map[string]state.StorageClass, unknown string, err error) {
+	type tmpl struct{ sts, name, size string }
 	var tmpls []tmpl
 	for _, u := range desired {
 		if u.GetKind() != "StatefulSet" {
@@ -38,28 +38,28 @@ func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unst
 		for _, v := range vcts {
 			m, _ := v.(map[string]any)
 			name, _, _ := unstructured.NestedString(m, "metadata", "name")
+			size, _, _ := unstructured.NestedString(m, "spec", "resources", "requests", "storage")
 			if name != "" {
-				tmpls = append(tmpls, tmpl{u.GetName(), name})
+				tmpls = append(tmpls, tmpl{u.GetName(), name, size})
 			}
 		}
 	}
 	if len(tmpls) == 0 {
-		return nil, nil, nil
+		return nil, nil, "", nil
 	}
 	var list *corev1.PersistentVolumeClaimList
-	err := c.retry(ctx, "list PersistentVolumeClaims in "+ns, func(ctx context.Context) error {
+	err = c.retry(ctx, "list PersistentVolumeClaims in "+ns, func(ctx context.Context) error {
 		var err error
 		list, err = c.core.PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{})
 		return err
 	})
 	if IsForbidden(err) {
-		return nil, map[string]state.StorageClass{"": {Reason: "cannot list PersistentVolumeClaims: " + err.Error()}}, nil
+		return nil, nil, "cannot list PersistentVolumeClaims: " + err.Error(), nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("list PersistentVolumeClaims in %s: %w", ns, err)
+		return nil, nil, "", fmt.Errorf("list PersistentVolumeClaims in %s: %w", ns, err)
 	}
-	var claims []state.Claim
-	classes := map[string]state.StorageClass{}
+	classes = map[string]state.StorageClass{}
 	for _, pvc := range list.Items {
 		if pvc.DeletionTimestamp != nil {
 			continue
@@ -79,7 +79,11 @@ func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unst
 			}
 			if pvc.Spec.StorageClassName != nil {
 				cl.StorageClassName = *pvc.Spec.StorageClassName
-				classes[cl.StorageClassName] = state.StorageClass{}
+				// The StorageClass is read only for a claim that must
+				// grow: a converged cluster costs no GET per class.
+				if mustGrow(t.size, pvc) {
+					classes[cl.StorageClassName] = state.StorageClass{}
+				}
 			}
 			claims = append(claims, cl)
 		}
@@ -103,7 +107,22 @@ func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unst
 		}
 		classes[name] = sc
 	}
-	return claims, classes, nil
+	if len(classes) == 0 {
+		classes = nil
+	}
+	return claims, classes, "", nil
+}
+
+// mustGrow reports whether the claim is smaller than size (its request or
+// its capacity).
+func mustGrow(size string, pvc corev1.PersistentVolumeClaim) bool {
+	want, err := resource.ParseQuantity(size)
+	if err != nil {
+		return false
+	}
+	req := pvc.Spec.Resources.Requests[corev1.ResourceStorage]
+	capacity, ok := pvc.Status.Capacity[corev1.ResourceStorage]
+	return want.Cmp(req) > 0 || (ok && want.Cmp(capacity) > 0)
 }
 
 // ResizeClaim raises the claim's spec.resources.requests.storage to size
