@@ -120,3 +120,54 @@ func TestComputeStorageClassWithoutExpansionRefused(t *testing.T) {
 		t.Errorf("got refusals %+v, want one per claim naming the StorageClass and the fix", p.Refusals)
 	}
 }
+
+// TestComputeRemovedPoolLeavesThroughScaleIn: a pool the cluster file no
+// longer has (its StatefulSet an orphan of the inventory) is removed only
+// after each of its servers went through the scale-in sequence, highest
+// ordinal first: DEALLOCATE → wait → DROP, then the StatefulSet's delete.
+func TestComputeRemovedPoolLeavesThroughScaleIn(t *testing.T) {
+	s := scenario("no-changes")
+	n := plantest.Neo4j(5)
+	const pool = "prod-analytics"
+	ids := map[int]string{}
+	for i, ord := range map[int]int{3: 0, 4: 1} {
+		id := plantest.ServerIDs[i]
+		srv := n.Servers[id]
+		srv.Address = plantest.PodDNS(pool, ord) + ":7687"
+		n.Servers[id] = srv
+		ids[ord] = id
+	}
+	live := map[string]any{"apiVersion": "apps/v1", "kind": "StatefulSet",
+		"metadata": map[string]any{"name": pool, "namespace": plantest.Namespace, "uid": "uid-analytics"},
+		"spec":     map[string]any{"replicas": float64(2)}}
+	s.Kube.Orphans = append(s.Kube.Orphans, state.Object{Address: "k8s:apps/StatefulSet/graph/" + pool, Group: "apps", Version: "v1",
+		Kind: "StatefulSet", Namespace: plantest.Namespace, Name: pool, UID: "uid-analytics", Live: live})
+	p := mustCompute(t, s.Desired, s.Kube, n, plan.Options{})
+	if len(p.Refusals) > 0 {
+		t.Fatalf("refusals %+v, want none", p.Refusals)
+	}
+	want := []string{
+		"neo4j:server/" + ids[1] + " deallocate", "neo4j:server/" + ids[1] + " wait-deallocated", "neo4j:server/" + ids[1] + " drop-server",
+		"neo4j:server/" + ids[0] + " deallocate", "neo4j:server/" + ids[0] + " wait-deallocated", "neo4j:server/" + ids[0] + " drop-server",
+		"k8s:apps/StatefulSet/graph/" + pool + " delete",
+	}
+	var got []string
+	for _, st := range p.Steps {
+		if strings.HasPrefix(st.Address, "neo4j:server/") || st.Kind == plan.KindDelete {
+			got = append(got, st.Address+" "+string(st.Kind))
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("steps (-want +got):\n%s", diff)
+	}
+	del := p.Steps[len(p.Steps)-1]
+	drop := ""
+	for _, st := range p.Steps {
+		if st.Kind == plan.KindDropServer {
+			drop = st.ID
+		}
+	}
+	if del.Kind != plan.KindDelete || len(del.DependsOn) != 1 || del.DependsOn[0] != drop {
+		t.Errorf("the StatefulSet delete %s depends on %v, want the last DROP SERVER (%s)", del.ID, del.DependsOn, drop)
+	}
+}
