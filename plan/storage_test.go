@@ -171,3 +171,22 @@ func TestComputeRemovedPoolLeavesThroughScaleIn(t *testing.T) {
 		t.Errorf("the StatefulSet delete %s depends on %v, want the last DROP SERVER (%s)", del.ID, del.DependsOn, drop)
 	}
 }
+
+// TestComputeReplaceWithTemplateChangeRollsOneAtATime: a replace that also
+// changes the Pod template creates the new StatefulSet holding every
+// adopted Pod (partition = replicas); the rolling-update step then replaces
+// them one at a time, never the controller all at once.
+func TestComputeReplaceWithTemplateChangeRollsOneAtATime(t *testing.T) {
+	s := storageScenario("20Gi", "10Gi", "20Gi", true)
+	o := plantest.Object(&s.Kube, "StatefulSet", "prod")
+	tmpl := o.Live["spec"].(map[string]any)["template"].(map[string]any)
+	tmpl["metadata"].(map[string]any)["annotations"] = map[string]any{"neo4jctl.io/config-hash": "old"}
+	p := mustCompute(t, s.Desired, s.Kube, s.Neo4j, plan.Options{AllowReplace: true})
+	want := []string{sts + " replace", sts + " rolling-update"}
+	if diff := cmp.Diff(want, kinds(p)[:2]); diff != "" {
+		t.Fatalf("steps (-want +got):\n%s", diff)
+	}
+	if pt := p.Steps[0].Partition; pt == nil || *pt != 3 {
+		t.Errorf("replace partition: got %v, want 3 (every adopted Pod held)", pt)
+	}
+}
