@@ -27,7 +27,7 @@ var storageClassGVR = schema.GroupVersionResource{Group: "storage.k8s.io", Versi
 // not list claims leave them out with the reason (unknown), and plan warns;
 // a StorageClass that cannot be read carries its Reason, and plan refuses
 // a resize it cannot check rather than failing the whole observation.
-func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unstructured, ns string) (claims []state.Claim, classes map[string]state.StorageClass, unknown string, err error) {
+func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unstructured, inv InventoryRef, pf *Prefetched) (claims []state.Claim, classes map[string]state.StorageClass, unknown string, err error) {
 	type tmpl struct{ sts, name, size string }
 	var tmpls []tmpl
 	for _, u := range desired {
@@ -47,20 +47,27 @@ func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unst
 	if len(tmpls) == 0 {
 		return nil, nil, "", nil
 	}
-	var list *corev1.PersistentVolumeClaimList
-	err = c.retry(ctx, "list PersistentVolumeClaims in "+ns, func(ctx context.Context) error {
-		var err error
-		list, err = c.core.PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{})
-		return err
-	})
-	if IsForbidden(err) {
-		return nil, nil, "cannot list PersistentVolumeClaims: " + err.Error(), nil
-	}
-	if err != nil {
-		return nil, nil, "", fmt.Errorf("list PersistentVolumeClaims in %s: %w", ns, err)
+	// The claims carry the claim templates' labels, the cluster's
+	// selector among them: a fleet's plan reads them from one list.
+	ns := inv.Namespace
+	items, ok := pf.claims(ctx, inv)
+	if !ok {
+		var list *corev1.PersistentVolumeClaimList
+		err = c.retry(ctx, "list PersistentVolumeClaims in "+ns, func(ctx context.Context) error {
+			var err error
+			list, err = c.core.PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{LabelSelector: ClusterLabel + "=" + inv.Cluster})
+			return err
+		})
+		if IsForbidden(err) {
+			return nil, nil, "cannot list PersistentVolumeClaims: " + err.Error(), nil
+		}
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("list PersistentVolumeClaims in %s: %w", ns, err)
+		}
+		items = list.Items
 	}
 	classes = map[string]state.StorageClass{}
-	for _, pvc := range list.Items {
+	for _, pvc := range items {
 		if pvc.DeletionTimestamp != nil {
 			continue
 		}
