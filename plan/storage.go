@@ -58,10 +58,6 @@ func (b *builder) growClaims(c *chain, pl Pool, o *state.Object, pods int) {
 	if len(want) == 0 {
 		return
 	}
-	if b.k.ClaimsUnknown != "" {
-		b.warn("the PersistentVolumeClaims of %s were not compared with the cluster file's storage sizes: %s.", pl.StatefulSet, b.k.ClaimsUnknown)
-		return
-	}
 	var claims []state.Claim
 	for _, cl := range b.k.Claims {
 		if cl.StatefulSet == pl.StatefulSet && want[cl.Template] != "" {

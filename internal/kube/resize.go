@@ -24,10 +24,12 @@ var storageClassGVR = schema.GroupVersionResource{Group: "storage.k8s.io", Versi
 // made (<template>-<statefulset>-<ordinal>) and reads the StorageClasses they
 // use: a StatefulSet never resizes the claims it already made, so plan
 // compares their sizes with the cluster file's itself. Credentials that may
-// not list claims leave them out with the reason (unknown), and plan warns;
-// a StorageClass that cannot be read carries its Reason, and plan refuses
-// a resize it cannot check rather than failing the whole observation.
-func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unstructured, inv InventoryRef, pf *Prefetched) (claims []state.Claim, classes map[string]state.StorageClass, unknown string, err error) {
+// not list claims fail the observation (Forbidden), as for any other kind
+// plan reads: a plan that silently skipped the claims would say "No
+// changes" over claims smaller than the cluster file asks. A StorageClass
+// that cannot be read carries its Reason, and plan refuses a resize it
+// cannot check.
+func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unstructured, inv InventoryRef, pf *Prefetched) (claims []state.Claim, classes map[string]state.StorageClass, err error) {
 	type tmpl struct{ sts, name, size string }
 	var tmpls []tmpl
 	for _, u := range desired {
@@ -45,7 +47,7 @@ func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unst
 		}
 	}
 	if len(tmpls) == 0 {
-		return nil, nil, "", nil
+		return nil, nil, nil
 	}
 	// The claims carry the claim templates' labels, the cluster's
 	// selector among them: a fleet's plan reads them from one list.
@@ -58,11 +60,8 @@ func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unst
 			list, err = c.core.PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{LabelSelector: ClusterLabel + "=" + inv.Cluster})
 			return err
 		})
-		if IsForbidden(err) {
-			return nil, nil, "cannot list PersistentVolumeClaims: " + err.Error(), nil
-		}
 		if err != nil {
-			return nil, nil, "", fmt.Errorf("list PersistentVolumeClaims in %s: %w", ns, err)
+			return nil, nil, fmt.Errorf("list PersistentVolumeClaims in %s: %w", ns, err)
 		}
 		items = list.Items
 	}
@@ -117,7 +116,7 @@ func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unst
 	if len(classes) == 0 {
 		classes = nil
 	}
-	return claims, classes, "", nil
+	return claims, classes, nil
 }
 
 // mustGrow reports whether the claim is smaller than size (its request or

@@ -89,6 +89,4 @@ type Kube struct {
 	// StorageClasses they use, by name (claims.go).
 	Claims         []Claim                 `json:"claims,omitempty"`
 	StorageClasses map[string]StorageClass `json:"storageClasses,omitempty"`
-	// ClaimsUnknown says why the claims could not be listed.
-	ClaimsUnknown string `json:"claimsUnknown,omitempty"`
 }
