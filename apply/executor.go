@@ -25,6 +25,9 @@ type Kube interface {
 	DryRunApply(ctx context.Context, obj *unstructured.Unstructured, force bool) (*unstructured.Unstructured, error)
 	Apply(ctx context.Context, obj *unstructured.Unstructured, force bool) (*unstructured.Unstructured, error)
 	Delete(ctx context.Context, ref kube.Ref) error
+	DeleteOrphaning(ctx context.Context, ref kube.Ref) error
+	ResizeClaim(ctx context.Context, ns, name, uid, size string) error
+	WaitClaimCapacity(ctx context.Context, ns, name, size string, onProgress func(status string)) error
 	EnsureInventory(ctx context.Context, inv kube.InventoryRef, kinds []schema.GroupKind) error
 	WaitStatefulSet(ctx context.Context, ns, name string, want int, onProgress func(ready, want int)) error
 	WaitPodReady(ctx context.Context, ns, name string) error

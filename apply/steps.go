@@ -51,6 +51,8 @@ func (e *Executor) run(ctx context.Context, t Target, s plan.Step, objs map[stri
 		return e.deleteObject(ctx, s)
 	case plan.KindReplace:
 		return e.replaceObject(ctx, s, objs[s.ID])
+	case plan.KindResizeClaim:
+		return e.resizeClaim(ctx, s)
 	case plan.KindRollingUpdate:
 		return e.rollingUpdate(ctx, t, s)
 	case plan.KindSetSetting:
@@ -154,6 +156,9 @@ func (e *Executor) deleteObject(ctx context.Context, s plan.Step) (outcome, erro
 func (e *Executor) replaceObject(ctx context.Context, s plan.Step, o *unstructured.Unstructured) (outcome, error) {
 	if s.Object == nil || o == nil {
 		return outcome{}, fmt.Errorf("the step names no object")
+	}
+	if s.Object.Kind == "StatefulSet" {
+		return e.replaceStatefulSet(ctx, s, o)
 	}
 	if err := e.Kube.Delete(ctx, refOf(s.Object)); err != nil {
 		return outcome{wrote: true}, err

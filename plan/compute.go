@@ -331,11 +331,14 @@ func (b *builder) objectChange(o state.Object) *draft {
 		if o.DryRunError != "" {
 			dr.Reason += ": " + o.DryRunError
 		}
+		if o.Kind == "StatefulSet" {
+			dr.Reason += stsReplaceEffect
+		}
 		dr.Before, dr.After, dr.FieldDiffs = redact(o.Kind, nil, o.Live), redact(o.Kind, nil, o.Desired), diffs
 		if !b.opts.AllowReplace {
 			fix := "pass --allow-replace to delete and recreate it"
 			if o.Kind == "StatefulSet" {
-				fix += " (the servers restart; PVCs are kept)"
+				fix = stsReplaceFix
 			}
 			b.refuse(o.Address, "changing an immutable field needs the object deleted and recreated", fix)
 		}

@@ -87,6 +87,7 @@ type wireStep struct {
 	Rollout      *Rollout      `json:"rollout,omitempty"`
 	Servers      []ServerStep  `json:"servers,omitempty"`
 	DryRun       *DryRun       `json:"dry_run,omitempty"`
+	Resize       *ClaimResize  `json:"resize,omitempty"`
 }
 
 type wireRefusal struct {
@@ -154,7 +155,7 @@ func Encode(w io.Writer, p *Plan) error {
 		doc.Steps = append(doc.Steps, wireStep{ID: s.ID, Address: s.Address, Action: string(s.Action), Kind: string(s.Kind),
 			Irreversible: s.Irreversible, DependsOn: deps, Sequence: s.Sequence, Reason: s.Reason, Object: s.Object,
 			Replicas: s.Replicas, Partition: s.Partition, Server: s.Server, Database: s.Database, Setting: s.Setting, Rollout: s.Rollout,
-			Servers: s.Servers, DryRun: s.DryRun})
+			Servers: s.Servers, DryRun: s.DryRun, Resize: s.Resize})
 		if s.Action == ActionRead {
 			continue
 		}
@@ -309,7 +310,7 @@ func Decode(r io.Reader) (*Plan, error) {
 		st := Step{ID: s.ID, Address: s.Address, Action: Action(s.Action), Kind: Kind(s.Kind), Irreversible: s.Irreversible,
 			DependsOn: s.DependsOn, Sequence: s.Sequence, Reason: s.Reason, Object: s.Object, Replicas: s.Replicas,
 			Partition: s.Partition, Server: s.Server, Database: s.Database, Setting: s.Setting, Rollout: s.Rollout,
-			Servers: s.Servers, DryRun: s.DryRun}
+			Servers: s.Servers, DryRun: s.DryRun, Resize: s.Resize}
 		if len(st.DependsOn) == 0 {
 			st.DependsOn = nil
 		}

@@ -169,8 +169,9 @@ func stepKey(s Step) string {
 		Database                            *DatabaseStep
 		Setting                             *SettingStep
 		Rollout                             *Rollout
+		Resize                              *ClaimResize
 	}{s.ID, s.Address, string(s.Action), string(s.Kind), s.Sequence, s.Irreversible, deps, s.Object,
-		s.Replicas, s.Partition, srv, s.Database, s.Setting, s.Rollout})
+		s.Replicas, s.Partition, srv, s.Database, s.Setting, s.Rollout, s.Resize})
 }
 
 func freshness(d Desired, k state.Kube, n state.Neo4j, neoKnown bool) Freshness {

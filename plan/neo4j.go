@@ -356,6 +356,7 @@ func (b *builder) pool(pl Pool, o *state.Object, sts *draft, config []*draft) (*
 	if len(outgoing) > 0 {
 		b.afterRetire = append(b.afterRetire, c)
 	}
+	b.growClaims(c, pl, o, min(live, target))
 	if sts != nil {
 		if hasDiff(sts, "spec.replicas") && target != live {
 			r := int32(target)

@@ -185,6 +185,8 @@ type Step struct {
 	// step's statement. Apply reads only whether it is there (see
 	// KindDeallocate); the moves are for display.
 	DryRun *DryRun
+	// Resize is the claim and size of a resize-claim step (storage.go).
+	Resize *ClaimResize
 
 	// Reason, Before, After and FieldDiffs are display only (and redacted).
 	Reason     string

@@ -104,9 +104,16 @@ func (c *Client) applyManagerConflicts(ctx context.Context, p prepared, conflict
 // is not an error; one replaced since it was observed (another UID than
 // ref's) is, so a stale plan never deletes what it did not see.
 func (c *Client) Delete(ctx context.Context, ref Ref) error {
+	_, err := c.deleteWith(ctx, ref, metav1.DeletePropagationBackground)
+	return err
+}
+
+// deleteWith is Delete with the given propagation policy; it returns the
+// UID of the object it deleted ("" when it was already gone).
+func (c *Client) deleteWith(ctx context.Context, ref Ref, policy metav1.DeletionPropagation) (string, error) {
 	m, err := c.RESTMapping(ref.GVK())
 	if err != nil {
-		return fmt.Errorf("delete %s: %w", ref.Address(), err)
+		return "", fmt.Errorf("delete %s: %w", ref.Address(), err)
 	}
 	ri := c.resourceFor(m, ref.Namespace)
 	var live *unstructured.Unstructured
@@ -117,16 +124,15 @@ func (c *Client) Delete(ctx context.Context, ref Ref) error {
 	})
 	switch {
 	case IsNotFound(err):
-		return nil
+		return "", nil
 	case err != nil:
-		return fmt.Errorf("delete %s: read it first: %w", ref.Address(), err)
+		return "", fmt.Errorf("delete %s: read it first: %w", ref.Address(), err)
 	case ref.UID != "" && string(live.GetUID()) != ref.UID:
-		return fmt.Errorf("delete %s: the object was replaced since it was observed (uid %s, now %s); plan again", ref.Address(), ref.UID, live.GetUID())
+		return "", fmt.Errorf("delete %s: the object was replaced since it was observed (uid %s, now %s); plan again", ref.Address(), ref.UID, live.GetUID())
 	}
 	if err := checkPrunable(live, ref.Address()); err != nil {
-		return err
+		return "", err
 	}
-	policy := metav1.DeletePropagationBackground
 	uid := live.GetUID()
 	opts := metav1.DeleteOptions{PropagationPolicy: &policy, Preconditions: &metav1.Preconditions{UID: &uid}}
 	err = c.retry(ctx, "delete "+ref.Address(), func(ctx context.Context) error {
@@ -134,11 +140,11 @@ func (c *Client) Delete(ctx context.Context, ref Ref) error {
 	})
 	switch {
 	case err == nil, IsNotFound(err):
-		return nil
+		return string(uid), nil
 	case apierrors.IsConflict(err):
-		return fmt.Errorf("delete %s: the object was replaced since it was observed (uid %s); plan again: %w", ref.Address(), uid, err)
+		return "", fmt.Errorf("delete %s: the object was replaced since it was observed (uid %s); plan again: %w", ref.Address(), uid, err)
 	}
-	return fmt.Errorf("delete %s: %w", ref.Address(), err)
+	return "", fmt.Errorf("delete %s: %w", ref.Address(), err)
 }
 
 // RefOfState returns the Ref of an observed object (an orphan to prune).

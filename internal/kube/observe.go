@@ -162,6 +162,11 @@ func (c *Client) observe(parent context.Context, desired []*unstructured.Unstruc
 		k.Pods = p
 		return err
 	})
+	run(func() error {
+		var err error
+		k.Claims, k.StorageClasses, err = c.observeClaims(ctx, desired, inv, pf)
+		return err
+	})
 	for i, u := range desired {
 		run(func() error {
 			if dryRun && !waitClosed(ctx, parentRead) {

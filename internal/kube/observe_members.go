@@ -343,6 +343,10 @@ type Prefetched struct {
 		podsDone    chan struct{}
 		podsOK      bool
 		pods        map[string][]state.Pod // by namespace/cluster
+		// claims are the fleet's PersistentVolumeClaims (resize.go).
+		claimsDone chan struct{}
+		claimsOK   bool
+		claims     map[string][]corev1.PersistentVolumeClaim // by namespace/cluster
 	}
 }
 
@@ -353,6 +357,15 @@ func (pf *Prefetched) Pods(ctx context.Context, inv InventoryRef) ([]state.Pod, 
 		return nil, false
 	}
 	return slices.Clone(pf.side.pods[inv.Namespace+"/"+inv.Cluster]), true
+}
+
+// claims returns the PersistentVolumeClaims of inv's cluster from the
+// fleet's list; false if that list could not be read.
+func (pf *Prefetched) claims(ctx context.Context, inv InventoryRef) ([]corev1.PersistentVolumeClaim, bool) {
+	if pf == nil || pf.side.claimsDone == nil || !waitClosed(ctx, pf.side.claimsDone) || !pf.side.claimsOK {
+		return nil, false
+	}
+	return pf.side.claims[inv.Namespace+"/"+inv.Cluster], true
 }
 
 // parent returns inv's inventory ConfigMap from the fleet's list of
@@ -383,6 +396,25 @@ func (c *Client) prefetchSide(ctx context.Context, pf *Prefetched, namespace str
 	}
 	pf.side.parentsDone = make(chan struct{})
 	pf.side.podsDone = make(chan struct{})
+	pf.side.claimsDone = make(chan struct{})
+	go func() {
+		defer close(pf.side.claimsDone)
+		var list *corev1.PersistentVolumeClaimList
+		err := c.retry(ctx, "list persistentvolumeclaims", func(ctx context.Context) error {
+			var err error
+			list, err = c.core.PersistentVolumeClaims(namespace).List(ctx, metav1.ListOptions{LabelSelector: ClusterLabel, ResourceVersion: rv})
+			return err
+		})
+		if err != nil {
+			return
+		}
+		claims := map[string][]corev1.PersistentVolumeClaim{}
+		for _, pvc := range list.Items {
+			key := pvc.Namespace + "/" + pvc.Labels[ClusterLabel]
+			claims[key] = append(claims[key], pvc)
+		}
+		pf.side.claims, pf.side.claimsOK = claims, true
+	}()
 	go func() {
 		defer close(pf.side.parentsDone)
 		parents := map[string]*corev1.ConfigMap{}

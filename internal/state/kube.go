@@ -88,4 +88,8 @@ type Kube struct {
 	// the set. They are reported, never deleted.
 	Foreign []Object `json:"foreign,omitempty"`
 	Pods    []Pod    `json:"pods,omitempty"`
+	// Claims are the pools' PersistentVolumeClaims and StorageClasses the
+	// StorageClasses they use, by name (claims.go).
+	Claims         []Claim                 `json:"claims,omitempty"`
+	StorageClasses map[string]StorageClass `json:"storageClasses,omitempty"`
 }

@@ -56,6 +56,7 @@ var verbs = map[plan.Kind][2]string{
 	plan.KindScaleStatefulSet:   {"Scaling", "Scaled"},
 	plan.KindDelete:             {"Deleting", "Deleted"},
 	plan.KindReplace:            {"Replacing", "Replaced"},
+	plan.KindResizeClaim:        {"Resizing", "Resized"},
 	plan.KindRollingUpdate:      {"Rolling out", "Rolled out"},
 	plan.KindWaitServerFree:     {"Waiting for its Pod and its Free server", "Server joined"},
 	plan.KindEnableServer:       {"ENABLE SERVER", "Enabled"},

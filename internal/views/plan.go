@@ -175,6 +175,10 @@ func statement(s plan.Step) string {
 		return fmt.Sprintf("%s → %s (needs rolling restart)", value(s.Before), value(s.After))
 	case plan.KindApply, plan.KindDelete, plan.KindReplace:
 		return string(s.Action)
+	case plan.KindResizeClaim:
+		if s.Resize != nil {
+			return fmt.Sprintf("storage %s → %s", s.Resize.From, s.Resize.Size)
+		}
 	}
 	return ""
 }

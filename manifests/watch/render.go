@@ -302,6 +302,11 @@ func Rules(opts Options) []rbacv1.PolicyRule {
 		podVerbs = []string{"list", "watch"}
 	}
 	rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: podVerbs})
+	// Observe lists the pools' PersistentVolumeClaims to compare their
+	// sizes with the cluster file's (internal/kube/resize.go). Only list:
+	// a claim that must grow needs its StorageClass read, which a Role
+	// cannot grant, so watch refuses the resize and never patches a claim.
+	rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"persistentvolumeclaims"}, Verbs: []string{"list"}})
 	// The Neo4j password (spec.auth.secretRef), read when connecting.
 	secrets := rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}}
 	if len(o.SecretNames) > 0 {
