@@ -91,6 +91,9 @@ func CIRole(o CIRoleOptions) ([]*unstructured.Unstructured, error) {
 	// The Pods are listed for the Kubernetes plane and to find a Ready
 	// server for the Neo4j plane.
 	rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: read})
+	// The claims are listed so a plan sees their size (storage growth) and
+	// the claims a scale-in left behind.
+	rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"persistentvolumeclaims"}, Verbs: read})
 	if len(o.SecretNames) > 0 {
 		names := append([]string(nil), o.SecretNames...)
 		sort.Strings(names)
