@@ -173,6 +173,18 @@ func (c *Client) observe(parent context.Context, desired []*unstructured.Unstruc
 		})
 	}
 	wg.Wait()
+	// The claims matter only to a scale out (a retained claim brings a
+	// dropped server's identity back with its Pod: plan's returning
+	// servers), so they are listed only then, after the StatefulSets are
+	// read: no LIST per namespace for a cluster that does not scale out
+	// (a fleet reads everything else from cluster-wide lists).
+	if firstErr == nil && ctx.Err() == nil && scalesOut(k.Objects) {
+		var err error
+		k.Claims, k.ClaimsObserved, err = c.ClusterClaims(ctx, inv)
+		if err != nil {
+			firstErr = err
+		}
+	}
 	<-versionOK
 	if err := parent.Err(); err != nil {
 		return state.Kube{}, err

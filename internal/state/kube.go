@@ -85,4 +85,22 @@ type Kube struct {
 	// the set. They are reported, never deleted.
 	Foreign []Object `json:"foreign,omitempty"`
 	Pods    []Pod    `json:"pods,omitempty"`
+	// Claims are the cluster's PersistentVolumeClaims; ClaimsObserved is
+	// false when they could not be listed (then nothing can be said of
+	// them, which is not the same as there being none).
+	Claims         []Claim `json:"claims,omitempty"`
+	ClaimsObserved bool    `json:"claimsObserved,omitempty"`
+}
+
+// Claim is a PersistentVolumeClaim of the cluster (a StatefulSet's volume
+// claim template makes one per Pod, <template>-<pod>, and keeps it after a
+// scale in unless the retention policy deletes it). A claim outlives its
+// Pod, and with it the server identity stored on the volume.
+type Claim struct {
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+	UID       string `json:"uid"`
+	Phase     string `json:"phase,omitempty"`
+	// Terminating is set once the claim is being deleted.
+	Terminating bool `json:"terminating,omitempty"`
 }
