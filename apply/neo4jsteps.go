@@ -789,3 +789,39 @@ func serverName(s state.Server) string {
 	}
 	return s.ID
 }
+
+// claimDeleter is the part of *kube.Client a delete-claim step needs. A
+// claim is never deleted through the generic Delete: neo4jctl did not
+// write it (the StatefulSet controller did), and the generic path deletes
+// only what neo4jctl wrote.
+type claimDeleter interface {
+	DeleteClaim(ctx context.Context, ns, name, cluster, uid string) error
+	ClaimGone(ctx context.Context, ns, name string) (bool, error)
+}
+
+// deleteClaim deletes a retained claim whose volume holds a dropped
+// server's identity, before the replicas go up (plan/returning.go): the
+// very claim the plan saw (its UID) and only while it is the cluster's.
+func (e *Executor) deleteClaim(ctx context.Context, t Target, s plan.Step) (outcome, error) {
+	if s.Object == nil || s.Object.Kind != "PersistentVolumeClaim" {
+		return outcome{}, fmt.Errorf("the step names no PersistentVolumeClaim")
+	}
+	d, ok := e.Kube.(claimDeleter)
+	if !ok {
+		return outcome{}, fmt.Errorf("this Kubernetes client cannot delete claims")
+	}
+	ns := s.Object.Namespace
+	if ns == "" {
+		ns = t.Namespace
+	}
+	if err := d.DeleteClaim(ctx, ns, s.Object.Name, t.Inventory.Cluster, s.Object.UID); err != nil {
+		return outcome{wrote: true}, err
+	}
+	// Gone, not only marked: the StatefulSet controller would otherwise
+	// start the Pod on the old volume.
+	err := e.poll(ctx, s, "the claim to be gone", func(ctx context.Context) (bool, string, error) {
+		gone, err := d.ClaimGone(ctx, ns, s.Object.Name)
+		return gone, "the claim is still being deleted", err
+	})
+	return outcome{wrote: true}, err
+}

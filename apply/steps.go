@@ -49,6 +49,8 @@ func (e *Executor) run(ctx context.Context, t Target, s plan.Step, objs map[stri
 		return o, e.waitStatefulSet(ctx, s, int(*s.Replicas))
 	case plan.KindDelete:
 		return e.deleteObject(ctx, s)
+	case plan.KindDeleteClaim:
+		return e.deleteClaim(ctx, t, s)
 	case plan.KindReplace:
 		return e.replaceObject(ctx, s, objs[s.ID])
 	case plan.KindResizeClaim:

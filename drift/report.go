@@ -195,6 +195,14 @@ func FromPlan(p *plan.Plan, obs pipeline.Observed, t *pipeline.Target) *Report {
 	for _, s := range p.Steps {
 		b.step(s)
 	}
+	// What a refusal holds back is a difference too: without it an
+	// intruder's spec.replicas would read "in sync" whenever the scale it
+	// implies is refused.
+	for _, w := range p.Withheld {
+		if w.Object != nil {
+			b.objectStep(plan.Step{Address: w.Address, Object: w.Object, Action: plan.ActionUpdate, FieldDiffs: w.FieldDiffs})
+		}
+	}
 	if obs.Neo4j.Reachable && !p.Incomplete {
 		b.servers()
 		b.databases()

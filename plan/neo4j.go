@@ -311,14 +311,14 @@ func (b *builder) pool(pl Pool, o *state.Object, sts *draft, config []*draft) (*
 	case target > live && live > 0 && servers && !b.fresh:
 		if rs := b.scaleOutRefusals(addr); len(rs) > 0 {
 			b.p.Refusals = append(b.p.Refusals, rs...)
-			sts = dropReplicas(sts)
+			sts = b.withholdReplicas(sts)
 			scaleOutOK = false
 		} else {
-			b.retainedVolumeWarnings(pl.StatefulSet, live, target)
+			b.returningClaims(c, pl.StatefulSet, live, target)
 		}
 	case target > live && live > 0 && b.enterprise && !b.fresh && hasDiff(sts, "spec.replicas"):
 		// Neo4j not planned (--skip-neo4j): every new server is unknown.
-		b.retainedVolumeWarnings(pl.StatefulSet, live, target)
+		b.retainedVolumeWarnings(pl.StatefulSet, live, target, nil)
 	case target < live || len(outgoing) > 0:
 		if !b.enterprise {
 			break
@@ -336,7 +336,7 @@ func (b *builder) pool(pl Pool, o *state.Object, sts *draft, config []*draft) (*
 			refused = true
 		}
 		if refused {
-			sts = dropReplicas(sts)
+			sts = b.withholdReplicas(sts)
 			outgoing = nil
 			target = live
 		}
@@ -503,9 +503,11 @@ func (b *builder) lostWithout(id string) []string {
 // retainedVolumeWarnings warns, for a scale out onto ordinals without a
 // known server, that a PVC kept from an earlier scale in (whenScaled:
 // Retain, the default) brings back the id of a server that was dropped, and
-// a dropped server id can never rejoin. The plan has no PVC state, so it
-// cannot tell whether such a PVC exists: it says what to check.
-func (b *builder) retainedVolumeWarnings(sts string, live, target int) {
+// a dropped server id can never rejoin. Without the claims observed (or
+// without Neo4j to say which servers were dropped) the plan cannot tell;
+// it says what to check. only, when not nil, limits the warning to those
+// ordinals.
+func (b *builder) retainedVolumeWarnings(sts string, live, target int, only map[int]bool) {
 	if b.d.Cluster == nil {
 		return
 	}
@@ -515,6 +517,9 @@ func (b *builder) retainedVolumeWarnings(sts string, live, target int) {
 	}
 	for ord := live; ord < target; ord++ {
 		if _, known := b.byPod[sts][ord]; known {
+			continue
+		}
+		if only != nil && !only[ord] {
 			continue
 		}
 		pod := podName(sts, ord)
@@ -1007,4 +1012,24 @@ func diffCovers(dr *draft, field string) bool {
 		}
 	}
 	return false
+}
+
+// withholdReplicas takes spec.replicas out of a StatefulSet's change that
+// a refusal holds back, and records it in Plan.Withheld: apply does not
+// make it, but it is still a difference (drift must not call the cluster in
+// sync while someone else's replicas stand).
+func (b *builder) withholdReplicas(dr *draft) *draft {
+	if dr == nil {
+		return nil
+	}
+	var held []FieldDiff
+	for _, f := range dr.FieldDiffs {
+		if pathWithin(f.Path, "spec.replicas") {
+			held = append(held, f)
+		}
+	}
+	if len(held) > 0 {
+		b.p.Withheld = append(b.p.Withheld, Withheld{Address: dr.Address, Object: dr.Object, FieldDiffs: held})
+	}
+	return dropReplicas(dr)
 }

@@ -83,6 +83,11 @@ const (
 	KindWaitDeallocated Kind = "wait-deallocated"
 	// KindDropServer sends DROP SERVER (irreversible).
 	KindDropServer Kind = "drop-server"
+	// KindDeleteClaim deletes the PersistentVolumeClaim at Object (its UID
+	// checked): a claim kept by a scale in whose volume holds the identity
+	// of a dropped server, deleted before the Pod returns onto it
+	// (irreversible).
+	KindDeleteClaim Kind = "delete-claim"
 
 	// KindCreateDatabase sends CREATE DATABASE with Database's topology.
 	KindCreateDatabase Kind = "create-database"
@@ -141,6 +146,19 @@ type Plan struct {
 	// the caller runs them and computes the plan again with the answers.
 	// Not part of the saved plan.
 	DryRunsWanted []state.DryRun
+	// Withheld are differences of Kubernetes objects the plan found but
+	// plans no step for because a refusal holds them back (a scale in or
+	// out Neo4j's state forbids): they are differences all the same, and
+	// drift reports them. Not part of the saved plan.
+	Withheld []Withheld
+}
+
+// Withheld is a difference of one object that a refusal keeps apply from
+// making.
+type Withheld struct {
+	Address    string
+	Object     *ObjectRef
+	FieldDiffs []FieldDiff
 }
 
 // Step is one thing apply does, in order.
@@ -202,6 +220,9 @@ type ObjectRef struct {
 	Kind      string `json:"kind"`
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
+	// UID is set for a claim to delete: apply deletes that very claim or
+	// nothing.
+	UID string `json:"uid,omitempty"`
 }
 
 // ServerStep is the server a Neo4j step acts on.

@@ -58,6 +58,10 @@ func (b *builder) growClaims(c *chain, pl Pool, o *state.Object, pods int) {
 	if len(want) == 0 {
 		return
 	}
+	if !b.k.ClaimsObserved {
+		b.warn("The PersistentVolumeClaims of %s could not be listed (the credentials may not): their sizes were not compared with the cluster file.", pl.StatefulSet)
+		return
+	}
 	var claims []state.Claim
 	for _, cl := range b.k.Claims {
 		if cl.StatefulSet == pl.StatefulSet && want[cl.Template] != "" {

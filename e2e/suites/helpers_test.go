@@ -494,6 +494,11 @@ type planStep struct {
 		Pods        []string `json:"pods"`
 		Servers     bool     `json:"servers"`
 	} `json:"rollout"`
+	Object *struct {
+		Kind string `json:"kind"`
+		Name string `json:"name"`
+		UID  string `json:"uid"`
+	} `json:"object"`
 	Server  *planServer  `json:"server"`
 	Servers []planServer `json:"servers"`
 	DryRun  *struct {

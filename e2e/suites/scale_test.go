@@ -225,6 +225,64 @@ func TestScaleOutAndIn(t *testing.T) {
 	}
 	c.waitPods(3)
 	c.requireEmptyPlan()
+
+	// Scale out again (whenScaled: Retain, the default): the claims of
+	// the dropped servers are still there and hold their identities. The
+	// plan deletes each before the replicas go up — irreversible, shown —
+	// and the Pods return as new servers.
+	c.setServers(5)
+	p, res = c.plan()
+	if res.code != 2 {
+		t.Fatalf("plan 3 → 5 again: want exit 2\n%s", res)
+	}
+	var claimDeletes []string
+	for _, s := range p.Steps {
+		if s.Kind == "scale-statefulset" {
+			break
+		}
+		if s.Kind == "delete-claim" {
+			if !s.Irreversible || s.Object == nil {
+				t.Errorf("claim deletion %s: irreversible %v, object %+v", s.Address, s.Irreversible, s.Object)
+				continue
+			}
+			claimDeletes = append(claimDeletes, s.Object.Name)
+		}
+	}
+	if want := []string{"data-" + c.name + "-3", "data-" + c.name + "-4"}; !equalStrings(claimDeletes, want) {
+		t.Errorf("claims deleted before the replicas go up: got %v, want %v", claimDeletes, want)
+	}
+	human := c.neo4jctl("plan", "-f", c.file)
+	if !strings.Contains(human.stdout, "PersistentVolumeClaim") || !strings.Contains(human.stdout, "Irreversible") {
+		t.Errorf("the human plan does not show the claim deletions as irreversible:\n%s", human)
+	}
+	c.sim.ResetLog()
+	res = c.apply()
+	if res.code != 0 {
+		t.Fatalf("apply 3 → 5 again:\n%s", res)
+	}
+	seq = nil
+	for _, st := range c.sim.Log() {
+		switch st.Command {
+		case "ENABLE SERVER", "RENAME SERVER", "DRYRUN REALLOCATE DATABASES":
+			if st.OK() {
+				seq = append(seq, st.Command)
+			}
+		}
+	}
+	if len(seq) < 5 || !equalStrings(seq[:5], []string{"ENABLE SERVER", "RENAME SERVER", "ENABLE SERVER", "RENAME SERVER", "DRYRUN REALLOCATE DATABASES"}) {
+		t.Errorf("second scale-out statements: got %v, want ENABLE, RENAME per new server, then DRYRUN REALLOCATE", seq)
+	}
+	for i := 3; i < 5; i++ {
+		pod := fmt.Sprintf("%s-%d", c.name, i)
+		s, ok := c.serverOf(pod)
+		if !ok || s.State != neo4jsim.StateEnabled {
+			t.Errorf("%s: got server %+v, want a new Enabled server", pod, s)
+		}
+		if _, old := leaving[s.ID]; old {
+			t.Errorf("%s came back as dropped server %s", pod, s.ID)
+		}
+	}
+	c.requireEmptyPlan()
 }
 
 // TestScaleInRefusedForSolePrimary: a scale in that would remove the only
@@ -445,4 +503,152 @@ func TestNoPodToAskIsUnknown(t *testing.T) {
 			t.Errorf("plan has Neo4j step %s %s while the plane is unknown", s.Kind, s.Address)
 		}
 	}
+}
+
+// TestScaleInLostServer removes a lost server through the built binary:
+// the server of Pod -4 is Unavailable in SHOW SERVERS while its Pod stays
+// Ready (its process hangs; Kubernetes sees nothing wrong). The scale in
+// follows the disaster-recovery path of the Operations Manual
+// (clustering/disaster-recovery, "Guide to disaster recovery": cordon,
+// deallocate, drop — the drop while it is still Deallocating, as a lost
+// server never reports Deallocated), and the plan says what the data then
+// rests on: the copies on the remaining servers.
+func TestScaleInLostServer(t *testing.T) {
+	requireE2E(t)
+	env := testenv.Shared(t)
+	c := newCluster(t, env, clusterOpts{mutate: func(doc map[string]any) { setPath(doc, 5, "spec", "servers") }})
+	c.converge()
+	lostPod := c.name + "-4"
+	lost, ok := c.serverOf(lostPod)
+	if !ok {
+		t.Fatalf("no server for %s", lostPod)
+	}
+	if err := c.sim.SetAvailable(lost.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.readyPods(); n != 5 {
+		t.Fatalf("%d Pods Ready, want 5: the lost server's Pod stays Ready", n)
+	}
+	c.setServers(3)
+	p, res := c.plan()
+	if res.code != 2 {
+		t.Fatalf("plan 5 → 3 with %s lost: want exit 2\n%s", lostPod, res)
+	}
+	var dealloc *planStep
+	for i, s := range p.Steps {
+		if s.Kind == "deallocate" {
+			dealloc = &p.Steps[i]
+		}
+	}
+	if dealloc == nil {
+		t.Fatalf("no DEALLOCATE planned:\n%s", res)
+	}
+	if !strings.Contains(dealloc.Reason, "lost") || !strings.Contains(dealloc.Reason, "remaining servers, which are then the only copies") {
+		t.Errorf("the DEALLOCATE step does not say what data safety rests on: %q", dealloc.Reason)
+	}
+	human := c.neo4jctl("plan", "-f", c.file)
+	if !strings.Contains(human.stdout, "which are then the only copies") {
+		t.Errorf("the human plan does not say what data safety rests on:\n%s", human)
+	}
+
+	c.sim.ResetLog()
+	res = c.apply()
+	if res.code != 0 {
+		t.Fatalf("apply 5 → 3 with %s lost:\n%s", lostPod, res)
+	}
+	var seq []string
+	for _, st := range c.sim.Log() {
+		if !st.OK() || !(strings.Contains(st.Query, lost.ID) || paramsMention(st.Params, lost.ID)) {
+			continue
+		}
+		switch {
+		case strings.Contains(strings.ToLower(st.Command), "cordonserver"):
+			seq = append(seq, "CORDON")
+		case st.Command == "DEALLOCATE DATABASES", st.Command == "DROP SERVER":
+			seq = append(seq, st.Command)
+		}
+	}
+	t.Logf("statements naming the lost server: %v", seq)
+	if len(seq) < 2 || seq[len(seq)-2] != "DEALLOCATE DATABASES" || seq[len(seq)-1] != "DROP SERVER" {
+		t.Errorf("statements naming the lost server %s: got %v, want (CORDON,) DEALLOCATE, DROP SERVER", lost.ID, seq)
+	}
+	for _, s := range c.sim.Servers() {
+		if s.ID == lost.ID && s.State != neo4jsim.StateDropped {
+			t.Errorf("the lost server is %s after apply, want Dropped", s.State)
+		}
+	}
+	c.waitPods(3)
+	c.requireEmptyPlan()
+}
+
+// TestUpgradeVerifiesVersions: after an upgrade apply (a 5.26 patch bump)
+// every server reports the new version — the simulator runs the version
+// of its Pod's image, read at each (re)start — and the verifying plan is
+// empty. An upgrade that did not happen is visible: an image that does not
+// run spec.version rolls the Pods, the servers come back on the old
+// version, and apply's verification fails naming them.
+func TestUpgradeVerifiesVersions(t *testing.T) {
+	requireE2E(t)
+	env := testenv.Shared(t)
+	c := newCluster(t, env, clusterOpts{})
+	c.converge()
+	if vs := c.serverVersions(); len(vs) != 1 || vs["5.26.0"] != 3 {
+		t.Fatalf("before the upgrade: servers report %v, want 3 × 5.26.0", vs)
+	}
+
+	c.edit(func(doc map[string]any) { setPath(doc, "5.26.1", "spec", "version") })
+	if res := c.apply(); res.code != 0 {
+		t.Fatalf("apply 5.26.0 → 5.26.1:\n%s", res)
+	}
+	if vs := c.serverVersions(); len(vs) != 1 || vs["5.26.1"] != 3 {
+		t.Errorf("after the upgrade: servers report %v, want 3 × 5.26.1", vs)
+	}
+	c.requireEmptyPlan()
+
+	// The image does not run spec.version: its Pods roll, its servers
+	// come back on 5.26.1, and the verification says so.
+	c.edit(func(doc map[string]any) {
+		setPath(doc, "5.26.2", "spec", "version")
+		setPath(doc, "docker.io/library/neo4j:5.26.1-enterprise", "spec", "image")
+	})
+	res := c.apply()
+	if res.code == 0 {
+		t.Fatalf("apply of an upgrade that did not happen succeeded:\n%s", res)
+	}
+	out := res.stdout + res.stderr
+	if !strings.Contains(out, "the upgrade did not happen") || !strings.Contains(out, "5.26.1") {
+		t.Errorf("apply does not say the upgrade did not happen:\n%s", res)
+	}
+	if vs := c.serverVersions(); vs["5.26.2"] != 0 {
+		t.Errorf("servers report %v: none runs 5.26.2", vs)
+	}
+	p, pres := c.plan()
+	if pres.code != 1 || len(p.Refusals) == 0 {
+		t.Errorf("plan after an upgrade that did not happen: want exit 1 with the refusal\n%s", pres)
+	}
+}
+
+// serverVersions counts the versions the servers report in SHOW SERVERS
+// (Dropped excluded), asked over Bolt as any client would.
+func (c *cluster) serverVersions() map[string]int {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl, err := neo4j.Open(ctx, neo4j.Config{URI: c.sim.URI("neo4j"), Username: "neo4j", Password: c.password,
+		Resolver: neo4j.MapResolver(c.sim.AddressMap())})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer cl.Close(ctx)
+	servers, err := cl.Servers(ctx)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, s := range servers {
+		if s.State != "Dropped" {
+			out[s.Version]++
+		}
+	}
+	return out
 }

@@ -23,13 +23,14 @@ var storageClassGVR = schema.GroupVersionResource{Group: "storage.k8s.io", Versi
 // observeClaims lists the claims the desired StatefulSets' volumeClaimTemplates
 // made (<template>-<statefulset>-<ordinal>) and reads the StorageClasses they
 // use: a StatefulSet never resizes the claims it already made, so plan
-// compares their sizes with the cluster file's itself. Credentials that may
-// not list claims fail the observation (Forbidden), as for any other kind
-// plan reads: a plan that silently skipped the claims would say "No
-// changes" over claims smaller than the cluster file asks. A StorageClass
+// compares their sizes with the cluster file's itself, and a claim kept
+// after a scale in brings a dropped server's identity back with its Pod.
+// Credentials that may not list claims leave observed false (plan then
+// says what it could not check, rather than "No changes" over claims it
+// never read); any other failure fails the observation. A StorageClass
 // that cannot be read carries its Reason, and plan refuses a resize it
 // cannot check.
-func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unstructured, inv InventoryRef, pf *Prefetched) (claims []state.Claim, classes map[string]state.StorageClass, err error) {
+func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unstructured, inv InventoryRef, pf *Prefetched) (claims []state.Claim, classes map[string]state.StorageClass, observed bool, err error) {
 	type tmpl struct{ sts, name, size string }
 	var tmpls []tmpl
 	for _, u := range desired {
@@ -47,7 +48,7 @@ func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unst
 		}
 	}
 	if len(tmpls) == 0 {
-		return nil, nil, nil
+		return nil, nil, true, nil
 	}
 	// The claims carry the claim templates' labels, the cluster's
 	// selector among them: a fleet's plan reads them from one list.
@@ -60,8 +61,11 @@ func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unst
 			list, err = c.core.PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{LabelSelector: ClusterLabel + "=" + inv.Cluster})
 			return err
 		})
+		if IsForbidden(err) {
+			return nil, nil, false, nil
+		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("list PersistentVolumeClaims in %s: %w", ns, err)
+			return nil, nil, false, fmt.Errorf("list PersistentVolumeClaims in %s: %w", ns, err)
 		}
 		items = list.Items
 	}
@@ -76,7 +80,8 @@ func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unst
 			if !strings.HasPrefix(pvc.Name, prefix) || err != nil || ord < 0 {
 				continue
 			}
-			cl := state.Claim{Name: pvc.Name, UID: string(pvc.UID), StatefulSet: t.sts, Template: t.name, Ordinal: ord}
+			cl := state.Claim{Name: pvc.Name, Namespace: pvc.Namespace, UID: string(pvc.UID), Phase: string(pvc.Status.Phase),
+				StatefulSet: t.sts, Template: t.name, Ordinal: ord}
 			if q, ok := pvc.Spec.Resources.Requests[corev1.ResourceStorage]; ok {
 				cl.Request = q.String()
 			}
@@ -116,7 +121,7 @@ func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unst
 	if len(classes) == 0 {
 		classes = nil
 	}
-	return claims, classes, nil
+	return claims, classes, true, nil
 }
 
 // mustGrow reports whether the claim is smaller than size (its request or

@@ -3,10 +3,15 @@ package state
 // Claim is a PersistentVolumeClaim of a pool's volumeClaimTemplate
 // (<template>-<statefulset>-<ordinal>): plan compares its size with the
 // cluster file's, since a StatefulSet's volumeClaimTemplates never change
-// the claims it already made.
+// the claims it already made. A claim outlives its Pod, and with it the
+// server identity stored on the volume (plan's returning servers).
 type Claim struct {
-	Name        string `json:"name"`
-	UID         string `json:"uid,omitempty"`
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+	UID       string `json:"uid,omitempty"`
+	Phase     string `json:"phase,omitempty"`
+	// Terminating is set once the claim is being deleted.
+	Terminating bool   `json:"terminating,omitempty"`
 	StatefulSet string `json:"statefulSet"`
 	Template    string `json:"template"`
 	Ordinal     int    `json:"ordinal"`

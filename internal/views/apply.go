@@ -66,6 +66,7 @@ var verbs = map[plan.Kind][2]string{
 	plan.KindDeallocate:         {"DEALLOCATE DATABASES FROM SERVER", "Deallocating"},
 	plan.KindWaitDeallocated:    {"Waiting until it hosts only system", "Deallocated"},
 	plan.KindDropServer:         {"DROP SERVER", "Dropped"},
+	plan.KindDeleteClaim:        {"Deleting the retained claim", "Claim deleted"},
 	plan.KindCreateDatabase:     {"CREATE DATABASE", "Created"},
 	plan.KindWaitDatabaseOnline: {"Waiting until online", "Online"},
 	plan.KindAlterTopology:      {"ALTER DATABASE SET TOPOLOGY", "Topology set"},

@@ -144,7 +144,7 @@ func mk(group, version, kind, ns, name, body string) state.Object {
 
 // Fresh is an empty namespace: every object is predicted, none is live.
 func Fresh(c *clusterfile.Cluster) state.Kube {
-	k := state.Kube{Reachable: true, Mode: "dry-run"}
+	k := state.Kube{Reachable: true, Mode: "dry-run", ClaimsObserved: true}
 	for _, o := range Objects(c) {
 		o.Predicted = Clone(o.Desired)
 		k.Objects = append(k.Objects, o)
@@ -155,7 +155,7 @@ func Fresh(c *clusterfile.Cluster) state.Kube {
 // Converged is a namespace where every object matches c; liveServers is
 // the StatefulSet's live replica count (pass c.Spec.Servers for "no change").
 func Converged(c *clusterfile.Cluster, liveServers int32) state.Kube {
-	k := state.Kube{Reachable: true, Mode: "dry-run"}
+	k := state.Kube{Reachable: true, Mode: "dry-run", ClaimsObserved: true}
 	for i, o := range Objects(c) {
 		o.Predicted = Clone(o.Desired)
 		o.Live = Clone(o.Desired)
