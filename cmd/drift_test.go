@@ -98,36 +98,15 @@ type driftFixture struct {
 const driftPassword = "drift-s3cret-pw"
 
 func newDriftFixture(t *testing.T, ctx context.Context) *driftFixture {
-	env := testenv.Shared(t)
-	f := &driftFixture{t: t, env: env, ns: testenv.Namespace(t, env)}
-	dir := t.TempDir()
-	b, err := os.ReadFile("../examples/quickstart.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := strings.Replace(string(b), "namespace: neo4j", "namespace: "+f.ns, 1)
-	// Written the long way on purpose: the API server stores cpu "1" and
-	// memory "1Gi", which must not read as drift in either mode.
-	s = strings.Replace(s, "cpu: 250m", "cpu: 1000m", 1)
-	s = strings.Replace(s, "memory: 1Gi\n      limits:\n        memory: 1Gi", "memory: 1024Mi\n      limits:\n        memory: 1Gi", 1)
-	s = strings.Replace(s, "        primaries: 3", "        primaries: 3\n      access: read-write", 1)
-	f.file = filepath.Join(dir, "cluster.yaml")
-	f.pwFile = filepath.Join(dir, "pw")
-	if err := os.WriteFile(f.file, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(f.pwFile, []byte(driftPassword+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if f.c, err = clusterfile.LoadFile(f.file); err != nil {
-		t.Fatal(err)
-	}
-	if f.cs, err = env.Clientset(); err != nil {
-		t.Fatal(err)
-	}
-	if err := harness.PrepareNamespace(ctx, env, f.c, f.ns, driftPassword); err != nil {
-		t.Fatal(err)
-	}
+	f, _ := prepareQuickstart(t, ctx, driftPassword, func(s string) string {
+		// Written the long way on purpose: the API server stores cpu "1" and
+		// memory "1Gi", which must not read as drift in either mode.
+		s = strings.Replace(s, "cpu: 250m", "cpu: 1000m", 1)
+		s = strings.Replace(s, "memory: 1Gi\n      limits:\n        memory: 1Gi", "memory: 1024Mi\n      limits:\n        memory: 1Gi", 1)
+		return strings.Replace(s, "        primaries: 3", "        primaries: 3\n      access: read-write", 1)
+	})
+	env := f.env
+	var err error
 	f.sim, err = harness.StartSim(ctx, env, f.c, f.ns, driftPassword, neo4jsim.Config{TransitionDelay: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -76,8 +76,7 @@ Exit codes: 0 every check PASS or SKIP (WARN too, unless --fail-on warn),
 			if opts.FailOn != "fail" && opts.FailOn != "warn" {
 				return usageErrorf(cmd, "--fail-on must be fail or warn, got %q", opts.FailOn)
 			}
-			opts.FlagNamespace = flagNamespace(f)
-			opts.runner = func() (*pipeline.Runner, error) { return newRunner(f, &opts.cluster) }
+			opts.bind(f)
 			if runF != nil {
 				return runF(opts)
 			}
@@ -89,10 +88,7 @@ Exit codes: 0 every check PASS or SKIP (WARN too, unless --fail-on warn),
 	fl.StringVarP(&opts.Output, "output", "o", views.FormatHuman, "output format: human, json, markdown or github")
 	fl.StringVar(&opts.FailOn, "fail-on", "fail", "exit 3 on checks at least this bad: fail or warn")
 	fl.IntVar(&opts.Parallel, "parallel", 8, "clusters checked at once in a fleet")
-	fl.DurationVar(&opts.Recheck, "split-brain-recheck", 5*time.Second, "wait this long and read SHOW DATABASES again when two servers report themselves writer for one database")
-	fl.DurationVar(&opts.StatusCheckTimeout, "status-check-timeout", time.Second, "how long each member may take to replicate dbms.cluster.statusCheck's entry")
-	opts.addVolumeStatsFlag(fl)
-	opts.cluster.add(fl)
+	opts.addObserveFlags(fl)
 	return cmd
 }
 
@@ -111,23 +107,9 @@ func (o *HealthcheckOptions) validateVolumeStats() error {
 // Run checks every cluster, prints the reports in file order and decides
 // the exit code.
 func (o *HealthcheckOptions) Run(ctx context.Context) error {
-	files, err := expandFiles(o.Files)
+	targets, r, _, err := o.open(ctx)
 	if err != nil {
 		return err
-	}
-	runner := startRunner(ctx, o.runner)
-	targets, err := loadTargets(files, o.FlagNamespace)
-	if err != nil {
-		return err
-	}
-	r, err := runner()
-	if err != nil {
-		return err
-	}
-	// No access to Kubernetes at all is an error (exit 1), not a verdict
-	// on the cluster's health.
-	if _, err := r.Kube.ServerVersion(ctx); err != nil {
-		return fmt.Errorf("cannot reach Kubernetes: %w", err)
 	}
 	reports := make([]*healthcheck.Report, len(targets))
 	eachTarget(targets, o.Parallel, func(i int, t *pipeline.Target) {

@@ -1,8 +1,6 @@
 package cmd
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -11,7 +9,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"io"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -326,7 +323,12 @@ func TestHealthcheckFaults(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("report: exit %d\n%s\n%s", code, out, errOut)
 	}
-	files := readTarGz(t, bundle)
+	fh, err := os.Open(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	files := harness.ReadTarGz(t, fh)
 	dir := "neo4jctl-report-" + f.ns + "-quickstart/"
 	for _, name := range []string{"MANIFEST", "version.txt", "cluster.yaml", "rendered.yaml", "live.yaml", "pods.yaml", "events.txt",
 		"healthcheck.json", "neo4j/show-servers.json", "neo4j/show-databases.json", "neo4j/show-settings.json", "neo4j/statuscheck.json"} {
@@ -356,36 +358,6 @@ func TestHealthcheckFaults(t *testing.T) {
 	}
 	if errs := f.sim.Errs(); len(errs) > 0 {
 		t.Errorf("simulator: %v", errs)
-	}
-}
-
-// readTarGz returns every file of a .tar.gz by name.
-func readTarGz(t *testing.T, path string) map[string]string {
-	t.Helper()
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	gz, err := gzip.NewReader(fh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
-	out := map[string]string{}
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[h.Name] = string(b)
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/neo4jctl/neo4jctl/e2e/testenv"
 	"github.com/neo4jctl/neo4jctl/internal/kube"
 )
 
@@ -19,12 +18,7 @@ import (
 // is not neo4jctl's: plan reports it and plans no delete, apply leaves it,
 // and a delete of it asked for directly is refused.
 func TestForeignMemberIsReportedNotDeleted(t *testing.T) {
-	env := testenv.Shared(t)
-	ns := testenv.Namespace(t, env)
-	file, _ := quickstart(t, ns)
-	if code, _, stderr := runApplyCLI(t, env, "apply", "-f", file, "--auto-approve", "--skip-neo4j", "--wait=false"); code != 0 {
-		t.Fatalf("apply: exit %d\n%s", code, stderr)
-	}
+	env, ns, file := appliedQuickstart(t)
 	cs, err := env.Clientset()
 	if err != nil {
 		t.Fatal(err)

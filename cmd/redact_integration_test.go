@@ -14,8 +14,6 @@ import (
 
 	"github.com/neo4jctl/neo4jctl/e2e/harness"
 	"github.com/neo4jctl/neo4jctl/e2e/neo4jsim"
-	"github.com/neo4jctl/neo4jctl/e2e/testenv"
-	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
 )
 
 // TestRedactionEndToEnd is issue 12's reproduction of item 7 run end to
@@ -29,33 +27,13 @@ import (
 func TestRedactionEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	env := testenv.Shared(t)
-	f := &driftFixture{t: t, env: env, ns: testenv.Namespace(t, env)}
 	const password = "canary-secret-pw"
-	dir := t.TempDir()
-	b, err := os.ReadFile("../examples/quickstart.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := strings.Replace(string(b), "namespace: neo4j", "namespace: "+f.ns, 1)
-	s = strings.Replace(s, "    server.memory.pagecache.size: 256m\n",
-		"    server.memory.pagecache.size: 256m\n    server.jvm.additional: -XX:+UseG1GC -Dfoo.password=canary1 -Dbar.token=canary2\n", 1)
-	f.file, f.pwFile = filepath.Join(dir, "cluster.yaml"), filepath.Join(dir, "pw")
-	if err := os.WriteFile(f.file, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(f.pwFile, []byte(password+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if f.c, err = clusterfile.LoadFile(f.file); err != nil {
-		t.Fatal(err)
-	}
-	if f.cs, err = env.Clientset(); err != nil {
-		t.Fatal(err)
-	}
-	if err := harness.PrepareNamespace(ctx, env, f.c, f.ns, password); err != nil {
-		t.Fatal(err)
-	}
+	f, dir := prepareQuickstart(t, ctx, password, func(s string) string {
+		return strings.Replace(s, "    server.memory.pagecache.size: 256m\n",
+			"    server.memory.pagecache.size: 256m\n    server.jvm.additional: -XX:+UseG1GC -Dfoo.password=canary1 -Dbar.token=canary2\n", 1)
+	})
+	env := f.env
+	var err error
 	if f.sim, err = harness.StartSim(ctx, env, f.c, f.ns, password, neo4jsim.Config{TransitionDelay: 100 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +80,7 @@ func TestRedactionEndToEnd(t *testing.T) {
 	}
 	saved := filepath.Join(dir, "plan.json")
 	run("plan --out", []int{ExitOK, ExitChanges}, append([]string{"plan", "-f", f.file, "--out", saved}, pw...)...)
-	b, err = os.ReadFile(saved)
+	b, err := os.ReadFile(saved)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,8 +59,7 @@ Exit codes: 0 bundle written (whatever the cluster's health), 1 error.`,
 			if err := opts.validateVolumeStats(); err != nil {
 				return usageErrorf(cmd, "%v", err)
 			}
-			opts.FlagNamespace = flagNamespace(f)
-			opts.runner = func() (*pipeline.Runner, error) { return newRunner(f, &opts.cluster) }
+			opts.bind(f)
 			if runF != nil {
 				return runF(opts)
 			}
@@ -72,32 +71,16 @@ Exit codes: 0 bundle written (whatever the cluster's health), 1 error.`,
 	fl.StringVarP(&opts.Bundle, "output", "o", "", "write the bundle to this file (.tar.gz)")
 	fl.Int64Var(&opts.LogsTail, "logs-tail", 500, "last lines of each container's log to collect (0: none)")
 	fl.IntVar(&opts.Parallel, "parallel", 8, "clusters read at once in a fleet")
-	fl.DurationVar(&opts.Recheck, "split-brain-recheck", 5*time.Second, "wait this long and read SHOW DATABASES again when two servers report themselves writer for one database")
-	fl.DurationVar(&opts.StatusCheckTimeout, "status-check-timeout", time.Second, "how long each member may take to replicate dbms.cluster.statusCheck's entry")
-	opts.addVolumeStatsFlag(fl)
-	opts.cluster.add(fl)
+	opts.addObserveFlags(fl)
 	return cmd
 }
 
 // Run collects every cluster into one bundle (a directory per cluster) and
 // writes it atomically.
 func (o *ReportOptions) Run(ctx context.Context) error {
-	files, err := expandFiles(o.Files)
+	targets, r, kubeVersion, err := o.open(ctx)
 	if err != nil {
 		return err
-	}
-	runner := startRunner(ctx, o.runner)
-	targets, err := loadTargets(files, o.FlagNamespace)
-	if err != nil {
-		return err
-	}
-	r, err := runner()
-	if err != nil {
-		return err
-	}
-	kubeVersion, err := r.Kube.ServerVersion(ctx)
-	if err != nil {
-		return fmt.Errorf("cannot reach Kubernetes: %w", err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(o.Bundle), ".report-*.tar.gz")
 	if err != nil {

@@ -19,12 +19,7 @@ import (
 // untouched, must be refused — a fresh plan has no such step — and the
 // Service must survive.
 func TestApplySavedPlanRefusesForgedStep(t *testing.T) {
-	env := testenv.Shared(t)
-	ns := testenv.Namespace(t, env)
-	file, _ := quickstart(t, ns)
-	if code, _, stderr := runApplyCLI(t, env, "apply", "-f", file, "--auto-approve", "--skip-neo4j", "--wait=false"); code != 0 {
-		t.Fatalf("apply: exit %d\n%s", code, stderr)
-	}
+	env, ns, file := appliedQuickstart(t)
 	saved := filepath.Join(t.TempDir(), "plan.json")
 	if code, _, stderr := runApplyCLI(t, env, "plan", "-f", file, "--skip-neo4j", "--out", saved); code != 0 {
 		t.Fatalf("plan --out: exit %d\n%s", code, stderr)

@@ -53,8 +53,7 @@ Exit codes: as healthcheck (0 healthy, 1 error, 3 a FAIL or UNKNOWN check).`,
 			if err := opts.validateVolumeStats(); err != nil {
 				return usageErrorf(cmd, "%v", err)
 			}
-			opts.FlagNamespace = flagNamespace(f)
-			opts.runner = func() (*pipeline.Runner, error) { return newRunner(f, &opts.cluster) }
+			opts.bind(f)
 			if runF != nil {
 				return runF(opts)
 			}
@@ -67,30 +66,15 @@ Exit codes: as healthcheck (0 healthy, 1 error, 3 a FAIL or UNKNOWN check).`,
 	fl.IntVar(&opts.Parallel, "parallel", 8, "clusters read at once in a fleet")
 	fl.BoolVarP(&opts.Watch, "watch", "w", false, "redraw every --interval until interrupted")
 	fl.DurationVar(&opts.Interval, "interval", 2*time.Second, "time between redraws with --watch")
-	fl.DurationVar(&opts.Recheck, "split-brain-recheck", 5*time.Second, "wait this long and read SHOW DATABASES again when two servers report themselves writer for one database")
-	fl.DurationVar(&opts.StatusCheckTimeout, "status-check-timeout", time.Second, "how long each member may take to replicate dbms.cluster.statusCheck's entry")
-	opts.addVolumeStatsFlag(fl)
-	opts.cluster.add(fl)
+	opts.addObserveFlags(fl)
 	return cmd
 }
 
 // Run prints the status once, or until interrupted with --watch.
 func (o *StatusOptions) Run(ctx context.Context) error {
-	files, err := expandFiles(o.Files)
+	targets, r, _, err := o.open(ctx)
 	if err != nil {
 		return err
-	}
-	runner := startRunner(ctx, o.runner)
-	targets, err := loadTargets(files, o.FlagNamespace)
-	if err != nil {
-		return err
-	}
-	r, err := runner()
-	if err != nil {
-		return err
-	}
-	if _, err := r.Kube.ServerVersion(ctx); err != nil {
-		return fmt.Errorf("cannot reach Kubernetes: %w", err)
 	}
 	view, _ := views.NewStatusView(o.Output, o.IO.ColorEnabled())
 	for {

@@ -13,8 +13,6 @@ import (
 
 	"github.com/neo4jctl/neo4jctl/e2e/harness"
 	"github.com/neo4jctl/neo4jctl/e2e/neo4jsim"
-	"github.com/neo4jctl/neo4jctl/e2e/testenv"
-	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
 )
 
 // TestTLSVerifiedEndToEnd is issue 12 item 8 run as users run neo4jctl:
@@ -28,32 +26,11 @@ import (
 func TestTLSVerifiedEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	env := testenv.Shared(t)
-	f := &driftFixture{t: t, env: env, ns: testenv.Namespace(t, env)}
 	const password = "tls-e2e-password"
-	dir := t.TempDir()
-	b, err := os.ReadFile("../examples/quickstart.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := strings.Replace(string(b), "namespace: neo4j", "namespace: "+f.ns, 1)
-	s = strings.Replace(s, "  servers: 3\n", "  servers: 3\n  tls:\n    secretName: quickstart-tls\n    scopes: [bolt]\n", 1)
-	f.file, f.pwFile = filepath.Join(dir, "cluster.yaml"), filepath.Join(dir, "pw")
-	if err := os.WriteFile(f.file, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(f.pwFile, []byte(password+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if f.c, err = clusterfile.LoadFile(f.file); err != nil {
-		t.Fatal(err)
-	}
-	if f.cs, err = env.Clientset(); err != nil {
-		t.Fatal(err)
-	}
-	if err := harness.PrepareNamespace(ctx, env, f.c, f.ns, password); err != nil {
-		t.Fatal(err)
-	}
+	f, dir := prepareQuickstart(t, ctx, password, func(s string) string {
+		return strings.Replace(s, "  servers: 3\n", "  servers: 3\n  tls:\n    secretName: quickstart-tls\n    scopes: [bolt]\n", 1)
+	})
+	env := f.env
 	pki, err := neo4jsim.NewTestPKI("*.quickstart-headless." + f.ns + ".svc.cluster.local")
 	if err != nil {
 		t.Fatal(err)

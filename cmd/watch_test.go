@@ -98,24 +98,3 @@ func TestWatchTestOnlyFlagsAreHiddenAndNamedSo(t *testing.T) {
 		t.Error("no test-only flag found; the suites' address map flag is gone?")
 	}
 }
-
-// TestWatchGatesOnlyFromCommandLine: the environment cannot let watch run
-// irreversible steps or take other managers' fields; such a variable stops
-// watch with the reason instead of being obeyed (or silently ignored).
-func TestWatchGatesOnlyFromCommandLine(t *testing.T) {
-	for _, env := range []string{"NEO4JCTL_ALLOW_IRREVERSIBLE", "NEO4JCTL_FORCE_CONFLICTS"} {
-		t.Run(env, func(t *testing.T) {
-			t.Setenv(env, "true")
-			var got *WatchOptions
-			err := runWith(t, "watch", func(f *Factory) *cobra.Command {
-				return NewCmdWatch(f, func(o *WatchOptions) error { got = o; return nil })
-			}, []string{"watch", "-f", "a.yaml", "--mode", "enforce"})
-			if err == nil || !strings.Contains(err.Error(), env) || !strings.Contains(err.Error(), "command line") {
-				t.Errorf("got error %v, want one naming %s and the command line", err, env)
-			}
-			if got != nil && (got.Watch.AllowIrreversible || got.Watch.ForceConflicts) {
-				t.Errorf("watch would run with AllowIrreversible=%v ForceConflicts=%v from the environment", got.Watch.AllowIrreversible, got.Watch.ForceConflicts)
-			}
-		})
-	}
-}

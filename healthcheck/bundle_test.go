@@ -1,42 +1,15 @@
 package healthcheck
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"errors"
-	"io"
 	"strings"
 	"testing"
 
+	"github.com/neo4jctl/neo4jctl/e2e/harness"
 	"github.com/neo4jctl/neo4jctl/internal/state"
 	"github.com/neo4jctl/neo4jctl/plan"
 )
-
-// readBundle returns every file of a tar.gz bundle by name.
-func readBundle(t *testing.T, data []byte) map[string]string {
-	t.Helper()
-	gz, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
-	out := map[string]string{}
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[h.Name] = string(b)
-	}
-}
 
 func TestBundleHoldsNoSecret(t *testing.T) {
 	const canary = "canary-Pa55w0rd-7f3a"
@@ -71,7 +44,7 @@ func TestBundleHoldsNoSecret(t *testing.T) {
 	if err := b.Write(&out, "bundle", now, "neo4jctl support bundle\n"); err != nil {
 		t.Fatal(err)
 	}
-	files := readBundle(t, out.Bytes())
+	files := harness.ReadTarGz(t, bytes.NewReader(out.Bytes()))
 	for name, body := range files {
 		for _, secret := range []string{canary, envOnly, inValue, "whatever-ldap", "Y2FuYXJ5"} {
 			if strings.Contains(body, secret) {
