@@ -426,7 +426,7 @@ func TestDriftReadOnly(t *testing.T) {
 	ns := f.ns
 	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "drift-readonly", Namespace: ns}, Rules: []rbacv1.PolicyRule{{
 		APIGroups: []string{"", "apps", "policy", "networking.k8s.io", "rbac.authorization.k8s.io"},
-		Resources: []string{"statefulsets", "services", "configmaps", "secrets", "serviceaccounts", "pods", "poddisruptionbudgets", "networkpolicies", "roles", "rolebindings"},
+		Resources: []string{"statefulsets", "services", "configmaps", "secrets", "serviceaccounts", "pods", "poddisruptionbudgets", "networkpolicies", "roles", "rolebindings", "persistentvolumeclaims"},
 		Verbs:     []string{"get", "list", "watch"},
 	}}}
 	if _, err := f.cs.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{}); err != nil {

@@ -42,7 +42,7 @@ func (b *builder) returningClaims(c *chain, sts string, live, target int) {
 		}
 		pod := podName(sts, ord)
 		cl, ok := claims[claimName("data", sts, ord)]
-		if !ok || cl.Terminating {
+		if !ok {
 			continue
 		}
 		was := "no server in SHOW SERVERS"

@@ -18,7 +18,7 @@ import (
 // observed, gets no deletion.
 func TestComputeReturningOnRetainedClaim(t *testing.T) {
 	claim := func(name, uid string) state.Claim {
-		return state.Claim{Name: name, Namespace: plantest.Namespace, UID: uid, Phase: "Bound"}
+		return state.Claim{Name: name, Namespace: plantest.Namespace, UID: uid}
 	}
 	t.Run("dropped and absent", func(t *testing.T) {
 		s := scenario("scale-out")

@@ -25,9 +25,11 @@ var storageClassGVR = schema.GroupVersionResource{Group: "storage.k8s.io", Versi
 // use: a StatefulSet never resizes the claims it already made, so plan
 // compares their sizes with the cluster file's itself, and a claim kept
 // after a scale in brings a dropped server's identity back with its Pod.
-// Credentials that may not list claims leave observed false (plan then
-// says what it could not check, rather than "No changes" over claims it
-// never read); any other failure fails the observation. A StorageClass
+// Credentials that may not list claims fail the observation (Forbidden),
+// as for any other kind plan reads: a plan that silently skipped the
+// claims would say "No changes" over claims smaller than the cluster file
+// asks, or miss a claim that brings a dropped server back. Claims being
+// deleted are left out. A StorageClass
 // that cannot be read carries its Reason, and plan refuses a resize it
 // cannot check.
 func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unstructured, inv InventoryRef, pf *Prefetched) (claims []state.Claim, classes map[string]state.StorageClass, observed bool, err error) {
@@ -61,9 +63,6 @@ func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unst
 			list, err = c.core.PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{LabelSelector: ClusterLabel + "=" + inv.Cluster})
 			return err
 		})
-		if IsForbidden(err) {
-			return nil, nil, false, nil
-		}
 		if err != nil {
 			return nil, nil, false, fmt.Errorf("list PersistentVolumeClaims in %s: %w", ns, err)
 		}
@@ -80,7 +79,7 @@ func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unst
 			if !strings.HasPrefix(pvc.Name, prefix) || err != nil || ord < 0 {
 				continue
 			}
-			cl := state.Claim{Name: pvc.Name, Namespace: pvc.Namespace, UID: string(pvc.UID), Phase: string(pvc.Status.Phase),
+			cl := state.Claim{Name: pvc.Name, Namespace: pvc.Namespace, UID: string(pvc.UID),
 				StatefulSet: t.sts, Template: t.name, Ordinal: ord}
 			if q, ok := pvc.Spec.Resources.Requests[corev1.ResourceStorage]; ok {
 				cl.Request = q.String()
