@@ -127,6 +127,7 @@ func TestPrefetchObservesAsWithout(t *testing.T) {
 	ns1, ns2 := testenv.Namespace(t, env), testenv.Namespace(t, env)
 	ctx := testContext(t)
 	d1, d2 := prefetchFleet(t, ctx, ns1, ns2)
+	waitClaimsSized(t, ctx, env, ns1, ns2)
 	agent := "neo4jctl-prefetch-test/" + ns1
 	c, err := kube.NewForConfig(env.RESTConfig(), kube.Options{UserAgent: agent})
 	if err != nil {
@@ -181,6 +182,7 @@ func TestPrefetchForbiddenFallsBack(t *testing.T) {
 	ns1, ns2 := testenv.Namespace(t, env), testenv.Namespace(t, env)
 	ctx := testContext(t)
 	d1, d2 := prefetchFleet(t, ctx, ns1, ns2)
+	waitClaimsSized(t, ctx, env, ns1, ns2)
 	cs, err := env.Clientset()
 	if err != nil {
 		t.Fatal(err)
@@ -228,6 +230,39 @@ func TestPrefetchForbiddenFallsBack(t *testing.T) {
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("cluster %s (-without +with a forbidden prefetch):\n%s", tc.inv.Namespace, diff)
+		}
+	}
+}
+
+// waitClaimsSized waits until every claim in the namespaces has its
+// capacity: an observation reads the claims' sizes, and two observations of
+// one fleet compared while the provisioner is still binding would differ.
+func waitClaimsSized(t *testing.T, ctx context.Context, env *testenv.Env, nss ...string) {
+	t.Helper()
+	cs, err := env.Clientset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for _, ns := range nss {
+		for {
+			l, err := cs.CoreV1().PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sized := true
+			for _, p := range l.Items {
+				if _, ok := p.Status.Capacity[corev1.ResourceStorage]; !ok {
+					sized = false
+				}
+			}
+			if sized {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("claims in %s not bound after a minute", ns)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 	}
 }
