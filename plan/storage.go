@@ -59,7 +59,7 @@ func (b *builder) growClaims(c *chain, pl Pool, o *state.Object, pods int) {
 		return
 	}
 	if !b.k.ClaimsObserved {
-		b.warn("The PersistentVolumeClaims of %s could not be listed (the credentials may not): their sizes were not compared with the cluster file.", pl.StatefulSet)
+		b.warn("The PersistentVolumeClaims of %s were not observed: their sizes were not compared with the cluster file.", pl.StatefulSet)
 		return
 	}
 	var claims []state.Claim

@@ -164,7 +164,8 @@ func (c *Client) observe(parent context.Context, desired []*unstructured.Unstruc
 	})
 	run(func() error {
 		var err error
-		k.Claims, k.StorageClasses, k.ClaimsObserved, err = c.observeClaims(ctx, desired, inv, pf)
+		k.Claims, k.StorageClasses, err = c.observeClaims(ctx, desired, inv, pf)
+		k.ClaimsObserved = err == nil
 		return err
 	})
 	for i, u := range desired {

@@ -32,7 +32,7 @@ var storageClassGVR = schema.GroupVersionResource{Group: "storage.k8s.io", Versi
 // deleted are left out. A StorageClass
 // that cannot be read carries its Reason, and plan refuses a resize it
 // cannot check.
-func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unstructured, inv InventoryRef, pf *Prefetched) (claims []state.Claim, classes map[string]state.StorageClass, observed bool, err error) {
+func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unstructured, inv InventoryRef, pf *Prefetched) (claims []state.Claim, classes map[string]state.StorageClass, err error) {
 	type tmpl struct{ sts, name, size string }
 	var tmpls []tmpl
 	for _, u := range desired {
@@ -50,7 +50,7 @@ func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unst
 		}
 	}
 	if len(tmpls) == 0 {
-		return nil, nil, true, nil
+		return nil, nil, nil
 	}
 	// The claims carry the claim templates' labels, the cluster's
 	// selector among them: a fleet's plan reads them from one list.
@@ -64,7 +64,7 @@ func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unst
 			return err
 		})
 		if err != nil {
-			return nil, nil, false, fmt.Errorf("list PersistentVolumeClaims in %s: %w", ns, err)
+			return nil, nil, fmt.Errorf("list PersistentVolumeClaims in %s: %w", ns, err)
 		}
 		items = list.Items
 	}
@@ -120,7 +120,7 @@ func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unst
 	if len(classes) == 0 {
 		classes = nil
 	}
-	return claims, classes, true, nil
+	return claims, classes, nil
 }
 
 // mustGrow reports whether the claim is smaller than size (its request or

@@ -89,9 +89,10 @@ type Kube struct {
 	Foreign []Object `json:"foreign,omitempty"`
 	Pods    []Pod    `json:"pods,omitempty"`
 	// Claims are the pools' PersistentVolumeClaims and StorageClasses the
-	// StorageClasses they use, by name (claims.go). ClaimsObserved is false
-	// when the claims could not be listed (then nothing can be said of
-	// them, which is not the same as there being none).
+	// StorageClasses they use, by name (claims.go). ClaimsObserved is set
+	// by Observe, which fails when the claims cannot be listed; a state
+	// made without it says nothing of the claims, which is not the same
+	// as there being none.
 	Claims         []Claim                 `json:"claims,omitempty"`
 	StorageClasses map[string]StorageClass `json:"storageClasses,omitempty"`
 	ClaimsObserved bool                    `json:"claimsObserved,omitempty"`
