@@ -1,6 +1,7 @@
 package retention
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -18,6 +19,53 @@ type Policy struct {
 	Yearly  int           `json:"yearly"`
 	MinAge  time.Duration `json:"minAge"`
 	MaxAge  time.Duration `json:"maxAge"`
+}
+
+// policyJSON writes the ages as Go durations ("168h0m0s"), which people
+// can read in `-o json` output; time.Duration alone would be nanoseconds.
+type policyJSON struct {
+	Daily   int    `json:"daily"`
+	Weekly  int    `json:"weekly"`
+	Monthly int    `json:"monthly"`
+	Yearly  int    `json:"yearly"`
+	MinAge  string `json:"minAge,omitempty"`
+	MaxAge  string `json:"maxAge,omitempty"`
+}
+
+// MarshalJSON writes MinAge and MaxAge as duration strings (omitted when 0).
+func (p Policy) MarshalJSON() ([]byte, error) {
+	j := policyJSON{Daily: p.Daily, Weekly: p.Weekly, Monthly: p.Monthly, Yearly: p.Yearly}
+	if p.MinAge != 0 {
+		j.MinAge = p.MinAge.String()
+	}
+	if p.MaxAge != 0 {
+		j.MaxAge = p.MaxAge.String()
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (p *Policy) UnmarshalJSON(data []byte) error {
+	var j policyJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*p = Policy{Daily: j.Daily, Weekly: j.Weekly, Monthly: j.Monthly, Yearly: j.Yearly}
+	for _, f := range []struct {
+		s   string
+		dst *time.Duration
+		n   string
+	}{{j.MinAge, &p.MinAge, "minAge"}, {j.MaxAge, &p.MaxAge, "maxAge"}} {
+		if f.s == "" {
+			continue
+		}
+		d, err := time.ParseDuration(f.s)
+		if err != nil {
+			return fmt.Errorf("%s: %v", f.n, err)
+		}
+		*f.dst = d
+	}
+	return nil
 }
 
 // Validate reports every problem in the policy, one per line, as
@@ -100,7 +148,11 @@ type Item struct {
 	Type     catalog.Type `json:"type"`
 	Created  time.Time    `json:"created"`
 	Verified bool         `json:"verified"`
-	Reasons  []Reason     `json:"reasons"`
+	// Size is the stored (ciphertext) size; Copies how many other buckets
+	// hold it too — what deleting it frees, and where else it goes.
+	Size    int64    `json:"size"`
+	Copies  int      `json:"copies"`
+	Reasons []Reason `json:"reasons"`
 }
 
 // Decision is what Plan decided: every input backup is in exactly one of
@@ -134,7 +186,8 @@ func periodOf(r Rule, t time.Time) string {
 // database is planned on its own). A policy that does not validate keeps
 // everything: retention fails safe.
 func Plan(entries []catalog.Entry, p Policy, now time.Time) Decision {
-	d := Decision{Now: now, Policy: p}
+	// Empty lists, not null, in JSON.
+	d := Decision{Now: now, Policy: p, Keep: []Item{}, Delete: []Item{}}
 	reasons := map[string][]Reason{}
 	if err := p.Validate(); err != nil {
 		for _, e := range entries {
@@ -263,7 +316,8 @@ func finish(d Decision, entries []catalog.Entry, reasons map[string][]Reason, ke
 			continue
 		}
 		seen[e.ID] = true
-		it := Item{ID: e.ID, Cluster: e.Cluster, Database: e.Database, Type: e.Type, Created: e.Created, Verified: e.Verified(), Reasons: reasons[e.ID]}
+		it := Item{ID: e.ID, Cluster: e.Cluster, Database: e.Database, Type: e.Type, Created: e.Created, Verified: e.Verified(),
+			Size: e.CiphertextSize, Copies: len(e.Copies), Reasons: reasons[e.ID]}
 		if keep[e.ID] || (len(it.Reasons) > 0 && it.Reasons[0].Rule == InvalidPolicy) {
 			d.Keep = append(d.Keep, it)
 		} else {

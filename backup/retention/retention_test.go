@@ -1,6 +1,7 @@
 package retention
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand"
 	"sort"
@@ -485,5 +486,30 @@ func TestPlanProperties(t *testing.T) {
 				fail("keep list not chronological")
 			}
 		}
+	}
+}
+
+func TestDecisionJSON(t *testing.T) {
+	s := &sim{t: t, cluster: "prod", db: "neo4j"}
+	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	f := s.add(base, catalog.Full, nil, 10)
+	s.add(base.Add(time.Hour), catalog.Diff, &f, 1)
+	s.entries[0].CiphertextSize = 4096
+	s.entries[0].Copies = []catalog.Copy{{URL: "gs://dr/p"}}
+	p := Policy{Daily: 7, Weekly: 4, Monthly: 12, Yearly: 5, MinAge: 24 * time.Hour, MaxAge: 400 * 24 * time.Hour}
+	d := Plan(s.entries, p, base.Add(2*time.Hour))
+	data, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"policy":{"daily":7,"weekly":4,"monthly":12,"yearly":5,"minAge":"24h0m0s","maxAge":"9600h0m0s"}`,
+		`"size":4096,"copies":1,"reasons":[{"rule":"min-age","detail":"2h old"}`, `"delete":[]`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("JSON lacks %s:\n%s", want, data)
+		}
+	}
+	var back Decision
+	if err := json.Unmarshal(data, &back); err != nil || back.Policy != p || len(back.Keep) != 2 {
+		t.Fatalf("round trip: %+v %v", back.Policy, err)
 	}
 }
