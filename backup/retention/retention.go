@@ -365,3 +365,21 @@ func newestFirst(es []catalog.Entry) {
 		return es[i].ID > es[j].ID
 	})
 }
+
+// Summary counts a Decision for a one-line report.
+type Summary struct {
+	Kept    int `json:"kept"`
+	Deleted int `json:"deleted"`
+	// FreedBytes is the stored size of what is deleted (copies in other
+	// buckets come on top).
+	FreedBytes int64 `json:"freedBytes"`
+}
+
+// Summary counts the decision.
+func (d Decision) Summary() Summary {
+	s := Summary{Kept: len(d.Keep), Deleted: len(d.Delete)}
+	for _, it := range d.Delete {
+		s.FreedBytes += it.Size
+	}
+	return s
+}

@@ -508,6 +508,18 @@ func TestDecisionJSON(t *testing.T) {
 			t.Errorf("JSON lacks %s:\n%s", want, data)
 		}
 	}
+	if sum := d.Summary(); sum != (Summary{Kept: 2}) {
+		t.Errorf("summary %+v", sum)
+	}
+	d2 := Plan(s.entries, Policy{}, base.AddDate(0, 0, 2))
+	if sum := d2.Summary(); sum != (Summary{Kept: 2}) {
+		t.Errorf("summary %+v", sum)
+	}
+	s.add(base.Add(2*time.Hour), catalog.Full, nil, 12)
+	d3 := Plan(s.entries, Policy{}, base.AddDate(0, 0, 2))
+	if sum := d3.Summary(); sum != (Summary{Kept: 1, Deleted: 2, FreedBytes: 4096}) {
+		t.Errorf("summary %+v", sum)
+	}
 	var back Decision
 	if err := json.Unmarshal(data, &back); err != nil || back.Policy != p || len(back.Keep) != 2 {
 		t.Fatalf("round trip: %+v %v", back.Policy, err)
