@@ -285,10 +285,11 @@ func Plan(entries []catalog.Entry, p Policy, now time.Time) Decision {
 				break
 			}
 			seen[par.ID] = true
-			if !needed[par.ID] {
-				needed[par.ID] = true
-				add(par.ID, Reason{Rule: NeededBy, By: e.ID})
+			if needed[par.ID] {
+				break // reached before: its own dependencies are kept already
 			}
+			needed[par.ID] = true
+			add(par.ID, Reason{Rule: NeededBy, By: e.ID})
 			cur = par
 		}
 	}
