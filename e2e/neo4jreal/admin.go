@@ -381,9 +381,12 @@ func (s *Server) Admin(ctx context.Context) (*Admin, error) {
 	if s.Running() {
 		return nil, errors.New("neo4jreal: Admin needs the server stopped (call Shutdown first): Community's neo4j-admin works only on an offline DBMS")
 	}
-	java, err := FindJava(ctx, "")
-	if err != nil {
-		return nil, err
+	java := s.java
+	if java == nil {
+		var err error
+		if java, err = FindJava(ctx, ""); err != nil {
+			return nil, err
+		}
 	}
 	return &Admin{Home: s.Home(), Java: java, Launcher: s.Launcher}, nil
 }

@@ -1,7 +1,10 @@
 package neo4jreal
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"os"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	"github.com/neo4jctl/neo4jctl/backup/crypt"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/admin-info-*.json from the real neo4j-admin")
@@ -78,13 +82,18 @@ func TestAdminDumpLoadCheckInfoRoundTrip(t *testing.T) {
 	}
 	t.Logf("dump %s: %d bytes", dump, st.Size())
 
-	// 3. Load into a fresh scratch store; check; info.
+	// 3. The dump goes through backup/crypt as the backup agent will send it
+	// (encrypt, then authenticated decrypt into the load directory), so the
+	// store loaded below comes from a decrypted real dump.
+	restored := encryptDecrypt(t, dump)
+
+	// 4. Load into a fresh scratch store; check; info.
 	scratch := t.TempDir()
 	loaded, err := NewAdmin(ctx, filepath.Join(scratch, "neo4j"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := loaded.Load(ctx, "neo4j", dumps, false); err != nil {
+	if err := loaded.Load(ctx, "neo4j", restored, false); err != nil {
 		t.Fatalf("load: %v", err)
 	}
 	res, err := loaded.Check(ctx, "neo4j", t.TempDir())
@@ -104,7 +113,7 @@ func TestAdminDumpLoadCheckInfoRoundTrip(t *testing.T) {
 	checkInfo(t, info)
 	checkInfoFixture(t, raw)
 
-	// 4. A real Neo4j on the loaded store reads the same data back.
+	// 5. A real Neo4j on the loaded store reads the same data back.
 	dst := StartT(t, Options{Dir: scratch, Password: "dump-target-1"})
 	got, err := query(ctx, dst, readPeople, nil)
 	if err != nil {
@@ -117,7 +126,7 @@ func TestAdminDumpLoadCheckInfoRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// 5. A deterministic corruption of a second loaded copy fails check.
+	// 6. A deterministic corruption of a second loaded copy fails check.
 	bad, err := NewAdmin(ctx, filepath.Join(t.TempDir(), "neo4j"), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -143,6 +152,42 @@ func TestAdminDumpLoadCheckInfoRoundTrip(t *testing.T) {
 		t.Errorf("report %s does not say the referenced property record is not in use:\n%s", res.ReportPath, tail(res.Report, 20))
 	}
 	t.Logf("corrupted %s page 0: check exit %d, report %s:\n%s", filepath.Base(file), res.Run.ExitCode, res.ReportPath, tail(res.Report, 12))
+}
+
+// encryptDecrypt encrypts the dump with a fresh keyset, decrypts it into a
+// new directory as neo4j.dump and returns that directory, after checking
+// the digests match the original file.
+func encryptDecrypt(t *testing.T, dump string) string {
+	t.Helper()
+	keys, err := crypt.NewKeyset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ad := crypt.AssociatedData("contract", "neo4j", "neo4j.dump")
+	in, err := os.Open(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	var ct bytes.Buffer
+	keyID, enc, err := keys.EncryptStream(&ct, in, ad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	dec, err := keys.DecryptFile(filepath.Join(dir, "neo4j.dump"), &ct, ad, crypt.DecryptOptions{KeyID: keyID})
+	if err != nil {
+		t.Fatalf("decrypt the encrypted dump: %v", err)
+	}
+	orig, err := os.ReadFile(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(orig)
+	if want := hex.EncodeToString(sum[:]); enc.PlaintextSHA256 != want || dec.PlaintextSHA256 != want || dec.CiphertextSHA256 != enc.CiphertextSHA256 {
+		t.Fatalf("digests: encrypt %+v, decrypt %+v, dump sha256 %s", enc, dec, want)
+	}
+	return dir
 }
 
 func checkInfo(t *testing.T, info *StoreInfo) {

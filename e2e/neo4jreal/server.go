@@ -59,6 +59,7 @@ type Server struct {
 	// StartDuration is the time from starting java to READY.
 	StartDuration time.Duration
 
+	java    *Java
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
 	tempDir bool
@@ -97,7 +98,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{User: "neo4j", Password: opts.Password, Dir: opts.Dir, Launcher: l, exited: make(chan struct{})}
+	s := &Server{User: "neo4j", Password: opts.Password, Dir: opts.Dir, Launcher: l, java: java, exited: make(chan struct{})}
 	if s.Password == "" {
 		b := make([]byte, 12)
 		if _, err := rand.Read(b); err != nil {
