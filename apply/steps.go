@@ -102,6 +102,8 @@ func (e *Executor) run(ctx context.Context, t Target, s plan.Step, objs map[stri
 		return e.dropServer(ctx, s)
 	case plan.KindCreateDatabase:
 		return e.createDatabase(ctx, s)
+	case plan.KindDropDatabase:
+		return e.dropDatabase(ctx, s)
 	case plan.KindWaitDatabaseOnline:
 		return outcome{}, e.waitDatabaseOnline(ctx, s)
 	case plan.KindAlterTopology:

@@ -45,6 +45,7 @@ type ApplyOptions struct {
 	Detailed      bool
 	Targets       []string
 	Excludes      []string
+	ConfirmDrops  []string
 	cluster       clusterFlags
 
 	runner func() (*pipeline.Runner, error)
@@ -140,6 +141,7 @@ Exit codes: 0 success, 1 error or failed step, 2 changes applied (with
 	fl.BoolVar(&opts.Detailed, "detailed-exitcode", false, "exit 2 when changes were applied")
 	fl.StringArrayVar(&opts.Targets, "target", nil, "apply only these addresses or globs (repeatable); safe sequences are kept whole")
 	fl.StringArrayVar(&opts.Excludes, "exclude", nil, "leave out these addresses or globs (repeatable)")
+	fl.StringArrayVar(&opts.ConfirmDrops, "confirm-drop", nil, "the name of a database the plan drops (state: absent), confirming it without a terminal (repeatable)")
 	opts.cluster.add(fl)
 	return cmd
 }
@@ -327,6 +329,9 @@ func (o *ApplyOptions) applyTargetOnce(ctx context.Context, shared *pipeline.Run
 		}
 	}
 
+	if err := confirmDrops(runCtx, o.IO, p, o.ConfirmDrops); err != nil {
+		return o.interruptedOr(ctx, runCtx, err)
+	}
 	res, err := ex.Apply(runCtx, target, p)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -131,7 +131,8 @@ in the order that keeps the cluster's quorum.
 
 Every flag can also be set as NEO4JCTL_<FLAG> in the environment (dashes
 become underscores), except the safety gates: --auto-approve,
---allow-replace, --force-conflicts, --lock, --allow-irreversible and
+--allow-replace, --force-conflicts, --lock, --allow-irreversible,
+--delete-data, --confirm-name, --confirm-drop and
 --neo4j-insecure-skip-tls-verify are taken only from the command line, so
 a variable left in a CI job's environment never approves, forces, unlocks
 or stops verifying anything.
@@ -164,6 +165,8 @@ applied (--detailed-exitcode), 130 interrupted.`,
 		NewCmdPlan(f, nil),
 		NewCmdDrift(f, nil),
 		NewCmdApply(f, nil),
+		NewCmdDestroy(f, nil),
+		NewCmdRotate(f),
 		NewCmdHealthcheck(f, nil), NewCmdStatus(f, nil), NewCmdReport(f, nil),
 		NewCmdWatch(f, nil),
 		NewCmdRender(f, nil),
@@ -250,6 +253,9 @@ var commandLineOnly = map[string]bool{
 	"lock":               true, // --lock=false unlocks
 	"allow-irreversible": true,
 	"force-unlock":       true,
+	"delete-data":        true, // destroy: deletes the claims
+	"confirm-name":       true, // destroy: the typed confirmation
+	"confirm-drop":       true, // apply: a dropped database's typed name
 	// Accepts unverified certificates: it lowers, never raises, safety.
 	insecureSkipTLSVerifyFlag: true,
 }

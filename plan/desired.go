@@ -65,6 +65,8 @@ type Database struct {
 	Primaries   int32
 	Secondaries int32
 	Access      string
+	// Absent is spec.databases[].state: absent: plan drops the database.
+	Absent bool
 }
 
 // DesiredFrom derives the Neo4j-plane desired state from a loaded, defaulted
@@ -103,6 +105,7 @@ func DesiredFrom(c *clusterfile.Cluster, ns string, podAddress func(statefulSet 
 			Primaries:   db.Topology.Primaries,
 			Secondaries: db.Topology.Secondaries,
 			Access:      db.Access,
+			Absent:      db.State == DatabaseStateAbsent,
 		})
 	}
 	if len(c.Spec.Config) > 0 {

@@ -850,6 +850,10 @@ func (b *builder) databases(after []*draft) {
 			}
 			last = b.add(&draft{Step: s, stage: stageDatabases, sortKey: w.Name, deps: deps})
 		}
+		if w.Absent {
+			b.dropDatabase(w, b.dbs[w.Name], step)
+			continue
+		}
 		topo := topology(int64(w.Primaries), int64(w.Secondaries))
 		if int(w.Primaries+w.Secondaries) > total {
 			b.refuse(addr, fmt.Sprintf("database %s needs %d servers (%s), the cluster file has %d", w.Name, w.Primaries+w.Secondaries, topo, total),

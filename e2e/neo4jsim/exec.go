@@ -168,6 +168,9 @@ func (s *Simulator) executeLocked(srv *simServer, db, query string, params map[s
 		s.failNext--
 		return nil, true, &cypherError{code: CodeDatabaseUnavailable, msg: fmt.Sprintf("Database '%s' is unavailable.", db)}
 	}
+	if res, handled, err := s.alterCurrentUser(db, query, params, st); handled {
+		return res, true, err
+	}
 	c, perr := parseCypher(query)
 	if perr != nil {
 		return nil, true, &cypherError{code: CodeSyntaxError, msg: perr.Error()}

@@ -155,6 +155,8 @@ var Facts = []Fact{
 	{"procedure/dbms.quarantinedatabase", "See database.quarantine; returns databaseName, quarantined, result.", srcProcedures + " § dbms.quarantineDatabase(); " + srcDBErrors + " § Quarantined databases"},
 
 	// Status codes (Neo4j codes, then GQL statuses).
+	{"user.alter-current-password", "Changes the logged-in user's password (old and new as literals or parameters), on system only; a wrong old password or an unchanged one is refused with Neo.ClientError.Statement.ArgumentError (what real Community 5.26.30 answers: internal/lifecycle TestRotateAgainstRealNeo4j compares them); connections already open stay authenticated.",
+		"Operations Manual, authentication-authorization/manage-users.adoc § Changing the current user's password (and § User management command syntax: ALTER CURRENT USER SET PASSWORD, required privilege: none)"},
 	{"status/Neo.ClientError.Security.Unauthorized", "Wrong credentials.", srcStatusCodes + " § Client errors"},
 	{"status/Neo.ClientError.Statement.SyntaxError", "A statement the parser does not accept.", srcStatusCodes + " § Client errors"},
 	{"status/Neo.ClientError.Statement.UnsupportedAdministrationCommand", "Cluster commands on Community.", srcStatusCodes + " § Client errors; " + srcRecorded},

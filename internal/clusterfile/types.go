@@ -276,6 +276,8 @@ type Database struct {
 	Name     string   `json:"name" jsonschema:"required"`
 	Topology Topology `json:"topology,omitempty"`
 	Access   string   `json:"access,omitempty" jsonschema:"enum=read-write,enum=read-only"` // read-write or read-only
+	// State absent drops the database (DROP DATABASE, irreversible, its name typed to confirm); a database removed from the file is left alone.
+	State string `json:"state,omitempty" jsonschema:"enum=present,enum=absent"`
 }
 
 // Topology is the number of primaries and secondaries of a database.

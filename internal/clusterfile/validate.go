@@ -676,6 +676,7 @@ func (v *validator) databases(s *Spec, community bool) {
 			}
 		}
 		v.oneOf(p+".access", db.Access, "read-write", "read-only")
+		v.oneOf(p+".state", db.State, "present", "absent")
 
 		t := db.Topology
 		if community {

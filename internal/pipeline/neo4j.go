@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/neo4jctl/neo4jctl/internal/kube"
+	"github.com/neo4jctl/neo4jctl/internal/lifecycle"
 	"github.com/neo4jctl/neo4jctl/internal/neo4j"
 	"github.com/neo4jctl/neo4jctl/internal/state"
 	"github.com/neo4jctl/neo4jctl/manifests"
@@ -27,6 +28,10 @@ type Neo4jAccess struct {
 	URI          string
 	Username     string
 	PasswordFile string
+	// Password, when set, is the password to use, ahead of every other
+	// source: password rotation logs in with each password it holds.
+	// Never a flag.
+	Password string
 	// CACertPEM are the CAs trusted to sign the servers' Bolt certificates
 	// (--neo4j-ca-file). Without them, ca.crt of the cluster's TLS Secret
 	// (cert-manager fills it) is read; a Secret without ca.crt means a CA
@@ -75,9 +80,48 @@ func InClusterFromEnv() bool {
 	return os.Getenv("KUBERNETES_SERVICE_HOST") != "" && os.Getenv("KUBERNETES_SERVICE_PORT") != ""
 }
 
-// password finds the Neo4j password: the file, the environment, then the
-// Secret the cluster file references.
-func (a Neo4jAccess) password(ctx context.Context, kc *kube.Client, t *Target) (string, error) {
+// passwords finds the Neo4j password: the explicit one, the file, the
+// environment, then the Secret the cluster file references, followed, when
+// it comes from the Secret and a password rotation is under way, by the
+// next password the rotation recorded (lifecycle.NextKey): once the
+// rotation changed the password in Neo4j and until it rewrites the
+// Secret's key, only that one logs in.
+func (a Neo4jAccess) passwords(ctx context.Context, kc *kube.Client, t *Target) ([]string, error) {
+	if a.Password != "" {
+		return []string{a.Password}, nil
+	}
+	if a.PasswordFile != "" || os.Getenv(PasswordEnv) != "" || t.Cluster.Spec.Auth.SecretRef == nil || kc == nil {
+		pw, err := a.configuredPassword(ctx, kc, t)
+		return []string{pw}, err
+	}
+	ref := t.Cluster.Spec.Auth.SecretRef
+	key := ref.Key
+	if key == "" {
+		key = "password"
+	}
+	sd, err := kc.ReadSecretData(ctx, t.Namespace, ref.Name)
+	if err != nil {
+		return nil, fmt.Errorf("read the Neo4j password from Secret %s/%s key %q: %w", t.Namespace, ref.Name, key, err)
+	}
+	cur, ok := sd.Data[key]
+	if !ok {
+		keys := make([]string, 0, len(sd.Data))
+		for k := range sd.Data {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		return nil, fmt.Errorf("read the Neo4j password from Secret %s/%s key %q: Secret %s/%s has no key %q (keys: %s)", t.Namespace, ref.Name, key, t.Namespace, ref.Name, key, strings.Join(keys, ", "))
+	}
+	out := []string{strings.TrimRight(string(cur), "\r\n")}
+	if next, ok := sd.Data[lifecycle.NextKey(key)]; ok && len(next) > 0 {
+		out = append(out, strings.TrimRight(string(next), "\r\n"))
+	}
+	return out, nil
+}
+
+// configuredPassword reads the password from the file, the environment
+// or the Secret's key.
+func (a Neo4jAccess) configuredPassword(ctx context.Context, kc *kube.Client, t *Target) (string, error) {
 	if a.PasswordFile != "" {
 		b, err := os.ReadFile(a.PasswordFile)
 		if err != nil {
@@ -157,6 +201,7 @@ func (a Neo4jAccess) Connect(ctx context.Context, kc *kube.Client, t *Target) (*
 	// server, and only the Bolt handshake needs the password.
 	var (
 		pw     string
+		nextPw []string
 		ca     []byte
 		caFrom string
 		pwErr  error
@@ -164,9 +209,15 @@ func (a Neo4jAccess) Connect(ctx context.Context, kc *kube.Client, t *Target) (*
 	)
 	go func() {
 		defer close(pwDone)
-		pw, pwErr = a.password(ctx, kc, t)
-		// Hidden from every output from now on, wherever it appears.
-		plan.RegisterSecretValue(pw)
+		var pws []string
+		pws, pwErr = a.passwords(ctx, kc, t)
+		// Hidden from every output from now on, wherever they appear.
+		for _, p := range pws {
+			plan.RegisterSecretValue(p)
+		}
+		if pwErr == nil {
+			pw, nextPw = pws[0], pws[1:]
+		}
 		if pwErr == nil && security == "+s" {
 			ca, caFrom, pwErr = a.trustedCA(ctx, kc, t)
 		}
@@ -205,6 +256,15 @@ func (a Neo4jAccess) Connect(ctx context.Context, kc *kube.Client, t *Target) (*
 	for _, cand := range candidates {
 		cfg.URI = cand.uri
 		c, err := neo4j.Open(ctx, cfg)
+		for _, next := range nextPw {
+			if neo4j.ClassOf(err) != neo4j.KindAuth {
+				break
+			}
+			// A password rotation is under way: the next password
+			// may be the one Neo4j has now.
+			cfg.Password = next
+			c, err = neo4j.Open(ctx, cfg)
+		}
 		if err == nil {
 			return c, func() { _ = c.Close(context.WithoutCancel(ctx)); closeAll() }, nil
 		}

@@ -68,6 +68,7 @@ var verbs = map[plan.Kind][2]string{
 	plan.KindDropServer:         {"DROP SERVER", "Dropped"},
 	plan.KindDeleteClaim:        {"Deleting the retained claim", "Claim deleted"},
 	plan.KindCreateDatabase:     {"CREATE DATABASE", "Created"},
+	plan.KindDropDatabase:       {"DROP DATABASE", "Dropped"},
 	plan.KindWaitDatabaseOnline: {"Waiting until online", "Online"},
 	plan.KindAlterTopology:      {"ALTER DATABASE SET TOPOLOGY", "Topology set"},
 	plan.KindAlterAccess:        {"ALTER DATABASE SET ACCESS", "Access set"},

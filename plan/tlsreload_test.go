@@ -1,0 +1,67 @@
+package plan_test
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/neo4jctl/neo4jctl/plan"
+	"github.com/neo4jctl/neo4jctl/plan/plantest"
+)
+
+func TestTLSRenewalFor(t *testing.T) {
+	tests := []struct {
+		edition, version string
+		scopes           []string
+		reload           bool
+	}{
+		{"enterprise", "5.26.0", []string{"bolt"}, false},
+		{"enterprise", "2025.02.0", []string{"bolt"}, false},
+		{"enterprise", "2025.03.0", []string{"bolt"}, true},
+		{"enterprise", "2025.10.1", []string{"bolt", "cluster"}, true},
+		{"community", "2025.10.1", []string{"bolt"}, false},
+		{"enterprise", "2025.10.1", nil, false},
+	}
+	for _, tt := range tests {
+		r := plan.TLSRenewalFor(tt.edition, tt.version, tt.scopes)
+		if r.Reload != tt.reload {
+			t.Errorf("%s %s %v: reload %v, want %v (%s)", tt.edition, tt.version, tt.scopes, r.Reload, tt.reload, r.Reason)
+		}
+		if want := tt.reload; (r.Settings[plan.SettingTLSReload] == "true") != want {
+			t.Errorf("%s %s: settings %v", tt.edition, tt.version, r.Settings)
+		}
+	}
+}
+
+// TestRenewalSteps: a reload per server on 2025.03+, a gated roll on 5.26,
+// and a roll while any server still runs 5.26 (mid-upgrade).
+func TestRenewalSteps(t *testing.T) {
+	s := scenario("no-changes")
+	s.Desired.Version = "2025.10.1"
+	for id, srv := range s.Neo4j.Servers {
+		srv.Version = "2025.10.1"
+		s.Neo4j.Servers[id] = srv
+	}
+	_, steps := plan.RenewalSteps(s.Desired, s.Neo4j, []string{"bolt"}, "sha256:ab12")
+	var got []string
+	for _, st := range steps {
+		got = append(got, st.Address+" "+string(st.Kind))
+	}
+	var want []string
+	for _, id := range plantest.ServerIDs[:3] {
+		want = append(want, "neo4j:server/"+id+" reload-tls")
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("2025.10 steps (-want +got):\n%s", diff)
+	}
+
+	// One server still on 5.26: the cluster cannot reload as a whole.
+	srv := s.Neo4j.Servers[plantest.ServerIDs[2]]
+	srv.Version = "5.26.0"
+	s.Neo4j.Servers[plantest.ServerIDs[2]] = srv
+	r, steps := plan.RenewalSteps(s.Desired, s.Neo4j, []string{"bolt"}, "sha256:ab12")
+	if r.Reload || len(steps) != 1 || steps[0].Kind != plan.KindRollingUpdate || steps[0].Rollout == nil ||
+		!cmp.Equal(steps[0].Rollout.Pods, []string{"prod-2", "prod-1", "prod-0"}) || !steps[0].Rollout.Servers {
+		t.Errorf("mixed versions: %+v %+v, want one gated roll of prod-2, prod-1, prod-0", r, steps)
+	}
+}
