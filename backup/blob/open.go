@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"cloud.google.com/go/storage"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
@@ -25,6 +26,7 @@ import (
 	"gocloud.dev/blob/gcsblob"
 	"gocloud.dev/blob/s3blob"
 	"gocloud.dev/gcp"
+	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
 	"google.golang.org/api/option"
 )
@@ -125,6 +127,7 @@ type Bucket struct {
 	b      *gblob.Bucket // prefixed
 	url    string        // redacted, for messages
 	scheme string
+	s3     *s3.Client // S3 only: to configure each upload's transfer manager
 	opts   Options
 	red    redactor
 }
@@ -171,9 +174,10 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Bucket, error) {
 	}
 	prefix := strings.Trim(u.Path, "/")
 	var b *gblob.Bucket
+	var s3c *s3.Client
 	switch u.Scheme {
 	case "s3":
-		b, err = openS3(ctx, u, opts)
+		b, s3c, err = openS3(ctx, u, opts)
 	case "gs":
 		b, err = openGCS(ctx, u, opts)
 	case "azblob":
@@ -188,7 +192,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Bucket, error) {
 	if prefix != "" {
 		b = gblob.PrefixedBucket(b, prefix+"/")
 	}
-	return &Bucket{b: b, url: redactURL(u), scheme: u.Scheme, opts: opts, red: red}, nil
+	return &Bucket{b: b, url: redactURL(u), scheme: u.Scheme, s3: s3c, opts: opts, red: red}, nil
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -239,10 +243,10 @@ func query(u *url.URL, allowed ...string) (url.Values, error) {
 	return q, nil
 }
 
-func openS3(ctx context.Context, u *url.URL, opts Options) (*gblob.Bucket, error) {
+func openS3(ctx context.Context, u *url.URL, opts Options) (*gblob.Bucket, *s3.Client, error) {
 	q, err := query(u, "region", "endpoint", "use_path_style")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	loadOpts := []func(*awsconfig.LoadOptions) error{
 		// Credentials come from the caller only: never the shared config
@@ -256,18 +260,15 @@ func openS3(ctx context.Context, u *url.URL, opts Options) (*gblob.Bucket, error
 	}
 	id, secret := string(opts.Credentials[KeyAWSAccessKeyID]), string(opts.Credentials[KeyAWSSecretAccessKey])
 	if (id == "") != (secret == "") {
-		return nil, fmt.Errorf("credentials: %s and %s go together", KeyAWSAccessKeyID, KeyAWSSecretAccessKey)
+		return nil, nil, fmt.Errorf("credentials: %s and %s go together", KeyAWSAccessKeyID, KeyAWSSecretAccessKey)
 	}
 	if id != "" {
 		loadOpts = append(loadOpts, awsconfig.WithCredentialsProvider(
 			awscreds.NewStaticCredentialsProvider(id, secret, string(opts.Credentials[KeyAWSSessionToken]))))
 	}
-	if opts.HTTPClient != nil {
-		loadOpts = append(loadOpts, awsconfig.WithHTTPClient(opts.HTTPClient))
-	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
@@ -286,8 +287,15 @@ func openS3(ctx context.Context, u *url.URL, opts Options) (*gblob.Bucket, error
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 		o.UsePathStyle = pathStyle
+		if opts.HTTPClient != nil {
+			// Set on the client, not the loaded config: the config wraps
+			// its HTTP client for AWS_CA_BUNDLE, which a plain
+			// *http.Client cannot take.
+			o.HTTPClient = opts.HTTPClient
+		}
 	})
-	return s3blob.OpenBucket(ctx, client, u.Host, &s3blob.Options{RequestChecksumCalculation: cfg.RequestChecksumCalculation})
+	b, err := s3blob.OpenBucket(ctx, client, u.Host, &s3blob.Options{RequestChecksumCalculation: cfg.RequestChecksumCalculation})
+	return b, client, err
 }
 
 func openGCS(ctx context.Context, u *url.URL, opts Options) (*gblob.Bucket, error) {
@@ -295,8 +303,8 @@ func openGCS(ctx context.Context, u *url.URL, opts Options) (*gblob.Bucket, erro
 	if err != nil {
 		return nil, err
 	}
-	var copts []option.ClientOption
 	endpoint := q.Get("endpoint")
+	var ts oauth2.TokenSource
 	switch js := opts.Credentials[KeyGoogleCredentials]; {
 	case len(js) > 0:
 		creds, err := google.CredentialsFromJSON(ctx, js, "https://www.googleapis.com/auth/devstorage.read_write")
@@ -304,24 +312,39 @@ func openGCS(ctx context.Context, u *url.URL, opts Options) (*gblob.Bucket, erro
 			// The JSON parser's message can quote the input: say only what failed.
 			return nil, fmt.Errorf("credentials: %s is not a Google service-account key", KeyGoogleCredentials)
 		}
-		copts = append(copts, option.WithCredentials(creds))
+		ts = creds.TokenSource
 	case endpoint != "":
 		// An emulator endpoint without a key: no authentication.
-		copts = append(copts, option.WithoutAuthentication())
 	default:
 		creds, err := gcp.DefaultCredentials(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("credentials: no %s given and no default Google credentials: %w", KeyGoogleCredentials, err)
 		}
-		copts = append(copts, option.WithCredentials(creds))
+		ts = creds.TokenSource
 	}
+	// One HTTP client carrying both the caller's settings (timeouts) and
+	// the token source: option.WithHTTPClient would otherwise drop the auth.
+	hc := &http.Client{}
+	if opts.HTTPClient != nil {
+		*hc = *opts.HTTPClient
+	}
+	copts := []option.ClientOption{}
+	if ts != nil {
+		base := hc.Transport
+		if base == nil {
+			base = http.DefaultTransport
+		}
+		hc.Transport = &oauth2.Transport{Source: ts, Base: base}
+	}
+	copts = append(copts, option.WithHTTPClient(hc))
 	if endpoint != "" {
 		copts = append(copts, option.WithEndpoint(strings.TrimSuffix(endpoint, "/")+"/storage/v1/"))
 	}
-	if opts.HTTPClient != nil {
-		copts = append(copts, option.WithHTTPClient(opts.HTTPClient))
+	client, err := storage.NewClient(ctx, copts...)
+	if err != nil {
+		return nil, err
 	}
-	return gcsblob.OpenBucket(ctx, nil, u.Host, &gcsblob.Options{ClientOptions: copts})
+	return gcsblob.OpenBucket(ctx, nil, u.Host, &gcsblob.Options{Client: client})
 }
 
 func openAzure(u *url.URL, opts Options) (*gblob.Bucket, error) {
