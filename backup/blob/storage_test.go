@@ -133,6 +133,16 @@ func exercise(t *testing.T, tg target) {
 		t.Fatalf("Open/ReadAll: %d bytes, %v", len(got), err)
 	}
 
+	// A source failing half way: an error, and nothing under the key (the
+	// driver's write is aborted, not committed truncated).
+	_, err = b.Upload(ctx, "artifacts/broken.backup", io.MultiReader(bytes.NewReader(data[:1<<20]), errReader{errors.New("source failed")}))
+	if err == nil || !strings.Contains(err.Error(), "source failed") {
+		t.Fatalf("Upload(failing source) = %v", err)
+	}
+	if ok, err := b.Exists(ctx, "artifacts/broken.backup"); ok || err != nil {
+		t.Fatalf("a failed upload left an object (%v)", err)
+	}
+
 	// List is scoped by the URL's prefix; the root sees the full keys.
 	objs, err := b.List(ctx, "catalog/")
 	if err != nil {
