@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -58,9 +59,7 @@ func (b *Bucket) partSize(r io.Reader) int {
 	var size int64 = -1
 	if s, ok := r.(sizedSource); ok {
 		size = s.Size()
-	} else if f, ok := r.(interface {
-		Stat() (interface{ Size() int64 }, error)
-	}); ok {
+	} else if f, ok := r.(interface{ Stat() (os.FileInfo, error) }); ok {
 		if st, err := f.Stat(); err == nil {
 			size = st.Size()
 		}

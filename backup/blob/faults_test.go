@@ -291,7 +291,7 @@ func TestS3MultipartUpload200MB(t *testing.T) {
 	if parts < 10 {
 		t.Fatalf("%d part uploads: not a multipart upload", parts)
 	}
-	if peak > 128<<20 {
+	if peak > 80<<20 {
 		t.Fatalf("peak heap %d MiB while uploading 200 MB: memory is not flat", peak>>20)
 	}
 	// Read back through the driver and hash.

@@ -87,9 +87,14 @@ type Options struct {
 	// Credentials is a Secret's data (see the Key* constants). Empty: the
 	// provider's default chain (workload identity, instance roles).
 	Credentials map[string][]byte
-	// PartSize is the multipart part size for uploads (default 16 MiB,
-	// raised for large seekable sources so that 10 000 parts suffice).
-	// Memory held by an upload is about PartSize × Concurrency.
+	// PartSize is the multipart part size for uploads (default 8 MiB).
+	// Memory held by an upload is about PartSize × (Concurrency+1); S3
+	// allows 10 000 parts, so a source of unknown size is limited to
+	// about 80 GB at the default. A source that reports its size (an
+	// io.Reader with Size() int64, such as *bytes.Reader or
+	// *io.SectionReader, or a ReadCloser from UploadFrom that has it — the
+	// agent's ciphertext length is known in advance) gets parts large
+	// enough for that size.
 	PartSize int
 	// Concurrency is how many parts upload at once (default 2).
 	Concurrency int
@@ -111,7 +116,7 @@ func (o Options) withDefaults() Options {
 		o.MaxBackoff = 30 * time.Second
 	}
 	if o.PartSize <= 0 {
-		o.PartSize = 16 << 20
+		o.PartSize = 8 << 20
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 2

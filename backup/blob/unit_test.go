@@ -217,3 +217,27 @@ func TestFileBucketRoundTrip(t *testing.T) {
 type failingReader struct{}
 
 func (failingReader) Read([]byte) (int, error) { return 0, errors.New("disk read error") }
+
+func TestPartSizeFitsKnownSizesInto10000Parts(t *testing.T) {
+	b := &Bucket{opts: Options{}.withDefaults()}
+	f, err := os.Create(filepath.Join(t.TempDir(), "big.backup"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const size = 200 << 30 // sparse: no disk used
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []io.Reader{f, io.NewSectionReader(f, 0, size)} {
+		if ps := b.partSize(r); int64(ps)*10000 < size {
+			t.Errorf("%T of 200 GiB: part size %d needs more than 10 000 parts", r, ps)
+		}
+	}
+	if ps := b.partSize(bytes.NewReader(nil)); ps != 8<<20 {
+		t.Errorf("small source: part size %d, want the 8 MiB default", ps)
+	}
+	if ps := b.partSize(io.MultiReader()); ps != 8<<20 {
+		t.Errorf("unknown size: part size %d, want the 8 MiB default", ps)
+	}
+}
