@@ -168,6 +168,7 @@ func TestS3Faults(t *testing.T) {
 			}
 		}
 
+		t.Logf("reported: %s", rep.all()[0])
 		rep2 := &reports{}
 		good, p2 := proxied(t, s, s.SecretKey, rep2)
 		_, err = good.Read(ctx, "catalog/never-written.json")

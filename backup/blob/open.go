@@ -66,8 +66,11 @@ type Attempt struct {
 // String is the line printed for an attempt: "attempt n/N: <cause>".
 func (a Attempt) String() string {
 	s := fmt.Sprintf("attempt %d/%d: %s %s: %v", a.N, a.Of, a.Op, a.Key, a.Err)
-	if a.Retry {
+	switch {
+	case a.Retry:
 		s += fmt.Sprintf(" (retrying in %s)", a.Wait.Round(time.Millisecond))
+	case a.N < a.Of:
+		s += " (permanent: not retried)"
 	}
 	return s
 }

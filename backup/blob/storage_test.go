@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -202,4 +203,28 @@ func TestGCS(t *testing.T) {
 func TestAzure(t *testing.T) {
 	_, tg := azureTarget(t)
 	exercise(t, tg)
+}
+
+// TestAzureWrongKeyIsPermanentAndNotShown: Azurite checks shared-key
+// signatures, so a wrong key is a real 403 — tried once, the key (a canary)
+// nowhere in the error or the reports. (fake-gcs-server checks no
+// credentials; S3's wrong secret is in TestS3Faults.)
+func TestAzureWrongKeyIsPermanentAndNotShown(t *testing.T) {
+	a := storage.StartAzure(t)
+	a.CreateContainer(t, "keys")
+	canary := base64.StdEncoding.EncodeToString([]byte("CANARY-azure-key-0123456789abcdef"))
+	var lines []string
+	o := fast(func(at blob.Attempt) { lines = append(lines, at.String()) })
+	o.Credentials = map[string][]byte{blob.KeyAzureKey: []byte(canary)}
+	b := open(t, a.URL("keys", "p"), o)
+	err := b.PutIfAbsent(context.Background(), "catalog/x.json", []byte("x"))
+	if err == nil || !blob.IsPermanent(err) || len(lines) != 1 {
+		t.Fatalf("wrong key: %v, reports %q; want one permanent failure", err, lines)
+	}
+	for _, s := range append(lines, err.Error(), fmt.Sprintf("%+v", err), b.URL()) {
+		if strings.Contains(s, canary) || strings.Contains(s, "CANARY") {
+			t.Fatalf("the key leaked: %s", s)
+		}
+	}
+	t.Logf("reported: %s", lines[0])
 }

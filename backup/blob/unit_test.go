@@ -142,7 +142,7 @@ func TestPermanentErrorsAreTriedOnceAndTransientOnesRetried(t *testing.T) {
 				t.Fatalf("IsPermanent = %v, want %v (%v)", got, c.permanent, err)
 			}
 			if c.permanent {
-				if *n != 1 || len(reports) != 1 || !strings.HasPrefix(reports[0], "attempt 1/5: ") {
+				if *n != 1 || len(reports) != 1 || !strings.HasPrefix(reports[0], "attempt 1/5: ") || !strings.HasSuffix(reports[0], "(permanent: not retried)") {
 					t.Fatalf("permanent error: %d requests, reports %q; want 1 and 1", *n, reports)
 				}
 			} else {
