@@ -191,6 +191,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Bucket, error) {
 	case "azblob":
 		b, err = openAzure(u, opts)
 	case "file":
+		if u.Host != "" && u.Host != "localhost" {
+			return nil, fmt.Errorf("storage URL %s: a file URL has no host (file:///absolute/path)", redactURL(u))
+		}
 		prefix = ""
 		b, err = fileblob.OpenBucket(u.Path, &fileblob.Options{})
 	}
@@ -278,14 +281,19 @@ func openS3(ctx context.Context, u *url.URL, opts Options) (*gblob.Bucket, *s3.C
 	if err != nil {
 		return nil, nil, err
 	}
+	endpoint := q.Get("endpoint")
 	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
+		if endpoint == "" {
+			// AWS answers a request sent to the wrong region with a 301,
+			// which the driver reports as "not found": ask instead.
+			return nil, nil, fmt.Errorf("no region: add ?region= to the s3:// URL (or set AWS_REGION where the agent runs)")
+		}
+		cfg.Region = "us-east-1" // S3-compatible servers mostly ignore it
 	}
 	// Third-party S3 servers (and versitygw) reject the SDK's default
 	// trailing CRC checksums on streamed bodies; send them only when required.
 	cfg.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 	cfg.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-	endpoint := q.Get("endpoint")
 	pathStyle := endpoint != "" // custom endpoints are S3-compatible servers: path style by default
 	if v := q.Get("use_path_style"); v != "" {
 		pathStyle = v == "true"

@@ -56,6 +56,7 @@ func TestOpenRejectsBadURLsWithoutEchoingSecrets(t *testing.T) {
 		{"s3:///prefix", "no bucket name"},
 		{"s3://bucket/p?colour=blue", `unknown query parameter "colour"`},
 		{"gs://bucket/p?region=x", `unknown query parameter "region"`},
+		{"file://somehost/var/backups", "a file URL has no host"},
 	}
 	for _, c := range cases {
 		o := Options{}
@@ -70,6 +71,14 @@ func TestOpenRejectsBadURLsWithoutEchoingSecrets(t *testing.T) {
 		if strings.Contains(fmt.Sprintf("%v %+v", err, err), canary) {
 			t.Errorf("Open(%q): error shows the secret: %v", c.url, err)
 		}
+	}
+	// No region and no endpoint: a real AWS bucket in the wrong region
+	// would answer 301, reported as "not found"; ask for the region.
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
+	if _, err := Open(ctx, "s3://bucket/p", Options{Credentials: creds}); err == nil || !strings.Contains(err.Error(), "no region") {
+		t.Errorf("s3 without region: %v", err)
 	}
 	// A credential key the scheme does not use is named, its value never shown.
 	_, err := Open(ctx, "gs://bucket/p", Options{Credentials: creds})
