@@ -292,7 +292,9 @@ func TestS3MultipartUpload200MB(t *testing.T) {
 	if parts < 10 {
 		t.Fatalf("%d part uploads: not a multipart upload", parts)
 	}
-	if peak > 80<<20 {
+	// Measured 48-66 MiB (8 MiB parts, 2 in flight, plus garbage not yet
+	// collected); an upload that held the object would need over 200.
+	if peak > 96<<20 {
 		t.Fatalf("peak heap %d MiB while uploading 200 MB: memory is not flat", peak>>20)
 	}
 	// Read back through the driver and hash.
