@@ -49,6 +49,14 @@ func proxied(t *testing.T, s *storage.S3, secret string, rep *reports) (*blob.Bu
 	o.PartSize = 5 << 20
 	o.HTTPClient = &http.Client{Timeout: 2 * time.Second}
 	url := "s3://faults/p?region=" + s.Region + "&endpoint=" + p.URL
+	// Whatever the faults, no report shows the secret key.
+	t.Cleanup(func() {
+		for _, l := range rep.all() {
+			if strings.Contains(l, secret) || strings.Contains(l, s.SecretKey) {
+				t.Errorf("a report shows the secret key: %s", l)
+			}
+		}
+	})
 	return open(t, url, o), p
 }
 
