@@ -36,7 +36,9 @@ func TestRollGate(t *testing.T) {
 			edit: func(in *RollInput) { setServer(in, prev, func(s *state.Server) { s.State = state.ServerCordoned }) }},
 		{name: "previous still catching up", notBack: "not yet hosting movies",
 			edit: func(in *RollInput) {
-				setServer(in, prev, func(s *state.Server) { s.RequestedHosting, s.Hosting = []string{"movies", "system"}, []string{"system"} })
+				setServer(in, prev, func(s *state.Server) {
+					s.RequestedHosting, s.Hosting = []string{"movies", "system"}, []string{"system"}
+				})
 			}},
 		{name: "a database on the previous one still starting", notBack: "movies starting (requested online)",
 			cannot: "movies would keep 1 of 3 primaries online",
@@ -60,7 +62,9 @@ func TestRollGate(t *testing.T) {
 		// The case the issue names: a server Unavailable to the cluster
 		// while its Pod is Ready in Kubernetes stops the roll.
 		{name: "another server Unavailable, Pod Ready", cannot: "server server-prod-0 is Unavailable",
-			edit: func(in *RollInput) { setServer(in, "id-prod-0", func(s *state.Server) { s.Health = state.HealthUnavailable }) }},
+			edit: func(in *RollInput) {
+				setServer(in, "id-prod-0", func(s *state.Server) { s.Health = state.HealthUnavailable })
+			}},
 		{name: "next already away: nothing more to lose",
 			edit: func(in *RollInput) { setServer(in, next, func(s *state.Server) { s.Health = state.HealthUnavailable }) }},
 		{name: "another primary of movies offline", cannot: "movies would keep 1 of 3 primaries online, not a majority",
