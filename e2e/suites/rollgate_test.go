@@ -169,4 +169,3 @@ func podReady(p *corev1.Pod) bool {
 	}
 	return false
 }
-
