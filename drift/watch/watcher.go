@@ -175,6 +175,7 @@ type Watcher struct {
 
 	opts     Options
 	m        *metrics
+	hm       *healthMetrics
 	inf      *kube.Informers
 	synced   atomic.Bool
 	leading  atomic.Bool
@@ -198,6 +199,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		w.Registry = prometheus.NewRegistry()
 	}
 	w.m = newMetrics(w.Registry)
+	w.hm = newHealthMetrics(w.Registry)
 	w.clusters = map[string]*cluster{}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -362,6 +364,7 @@ func (w *Watcher) reload(ctx context.Context) error {
 	for name, c := range old {
 		c.stop()
 		w.m.forget(name)
+		w.hm.forget(name)
 	}
 	_ = lead
 	names := make([]string, 0, len(targets))

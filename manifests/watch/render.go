@@ -292,8 +292,9 @@ func Rules(opts Options) []rbacv1.PolicyRule {
 		// watch on services) — no escalate or bind verb.
 		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"rolebindings", "roles"}, Verbs: rendered},
 		// Events with the drift summary; created once per distinct drift,
-		// never patched.
-		{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create"}},
+		// never patched. The health check lists the namespace's Warning
+		// events (healthcheck's k8s.events).
+		{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "list"}},
 	}
 	// Observe lists the cluster's Pods (server readiness); enforce's
 	// rollout waits also watch them.
