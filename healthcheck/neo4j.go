@@ -409,7 +409,7 @@ func checkStatusCheck(in *Input) Check {
 		good := 0
 		leader, term := "", int64(-1)
 		for _, r := range rows {
-			if Replicating(r) {
+			if MemberFit(r) {
 				good++
 			} else {
 				why := r.MemberStatus
@@ -429,6 +429,12 @@ func checkStatusCheck(in *Input) Check {
 			}
 		}
 		writable := good*2 > len(rows)
+		requesterFailed := !slices.ContainsFunc(rows, func(r state.StatusCheck) bool { return r.ReplicationSuccessful })
+		if requesterFailed && len(lagging) == 0 {
+			// replicationSuccessful is the answering server's own result,
+			// the same in every row of a database.
+			fails = append(fails, fmt.Sprintf("%s: the status check entry could not be replicated to a majority within the timeout (replicationSuccessful false): writes may be unavailable", db))
+		}
 		if len(lagging) > 0 {
 			verdict := "a write would still succeed"
 			if !writable {

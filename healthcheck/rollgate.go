@@ -13,7 +13,7 @@ import (
 // between two Pods, asks two questions of one observation of the Neo4j
 // plane; the answers come from the same predicates the checks of this
 // package use (ServerHealthy for neo4j.servers, AllocationAsRequested for
-// neo4j.databases.status, Replicating for neo4j.statuscheck), so a roll and
+// neo4j.databases.status, MemberFit for neo4j.statuscheck), so a roll and
 // `neo4jctl healthcheck` can never disagree on what "back" means.
 //
 // The Operations Manual frames the second question for rolling upgrades
@@ -45,14 +45,23 @@ func AllocationAsRequested(a state.DatabaseAllocation) bool {
 	return a.RequestedStatus == a.CurrentStatus
 }
 
-// Replicating is a statusCheck member that can take part in replication
-// (Operations Manual, clustering/monitoring/status-check).
-func Replicating(r state.StatusCheck) bool { return r.ReplicationSuccessful }
+// MemberFit is a statusCheck member that takes part in replication and
+// applies what it replicates (Operations Manual,
+// clustering/monitoring/status-check § Possible values of memberStatus:
+// APPLYING is fit; REPLICATING "can participate in replicating but cannot
+// apply", e.g. while its database starts; UNAVAILABLE is "either too far
+// behind the leader or unreachable"). It reads memberStatus, not
+// replicationSuccessful: that column is the answering server's own
+// result, "the same column-wise" (§ Possible values of
+// replicationSuccessful), so it says nothing of one member.
+func MemberFit(r state.StatusCheck) bool {
+	return r.MemberStatus != "UNAVAILABLE" && r.MemberStatus != "REPLICATING"
+}
 
 // ServerBack says why the server id is not yet back after its restart, or
 // nothing when it is: Enabled and Available, hosting every database it is
 // asked to host, every allocation on it at its requested status, and every
-// statusCheck row of it replicating. An empty id is a server that is not in
+// statusCheck row of it fit (MemberFit). An empty id is a server that is not in
 // SHOW SERVERS at all.
 func ServerBack(in RollInput, id string) []string {
 	s, ok := in.Servers[id]
@@ -78,7 +87,7 @@ func ServerBack(in RollInput, id string) []string {
 		}
 	}
 	for _, r := range in.StatusCheck {
-		if r.ServerID == id && !Replicating(r) {
+		if r.ServerID == id && !MemberFit(r) {
 			why = append(why, fmt.Sprintf("%s cannot replicate (%s)", r.Database, orNone(r.MemberStatus)))
 		}
 	}

@@ -57,6 +57,14 @@ func TestRollGate(t *testing.T) {
 					}
 				}
 			}},
+		{name: "previous still starting its database: REPLICATING, not yet applying", notBack: "movies cannot replicate (REPLICATING)",
+			edit: func(in *RollInput) {
+				for i, r := range in.StatusCheck {
+					if r.ServerID == prev && r.Database == "movies" {
+						in.StatusCheck[i].MemberStatus = "REPLICATING" // replicationSuccessful stays true: it is the requester's
+					}
+				}
+			}},
 		{name: "previous missing", notBack: "not in SHOW SERVERS", cannot: "movies would keep 1 of 3 primaries online",
 			edit: func(in *RollInput) { delete(in.Servers, prev) }},
 		// The case the issue names: a server Unavailable to the cluster
