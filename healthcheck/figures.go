@@ -13,6 +13,9 @@ type Figures struct {
 	// Storage is each claim's used fraction of its capacity (kubelet
 	// volume stats), by claim name.
 	Storage []StorageFigure
+	// Memory is each pool's heap + page cache over its container's memory
+	// limit (config.memory FAILs at ≥ 1), for pools with both known.
+	Memory []MemoryFigure
 	// CertificateExpiry is each TLS Secret's leaf certificate's expiry,
 	// in seconds from the observation (negative once expired).
 	CertificateExpiry []CertificateFigure
@@ -22,6 +25,12 @@ type Figures struct {
 type StorageFigure struct {
 	Claim string
 	Ratio float64
+}
+
+// MemoryFigure is one pool's memory budget.
+type MemoryFigure struct {
+	StatefulSet string
+	Ratio       float64
 }
 
 // CertificateFigure is one certificate's remaining life.
@@ -58,6 +67,11 @@ func ComputeFigures(in Input) Figures {
 		}
 	}
 	sort.Slice(f.Storage, func(i, j int) bool { return f.Storage[i].Claim < f.Storage[j].Claim })
+	for _, m := range in.Expected.Memory {
+		if m.Limit > 0 && m.Heap+m.PageCache > 0 {
+			f.Memory = append(f.Memory, MemoryFigure{StatefulSet: m.StatefulSet, Ratio: float64(m.Heap+m.PageCache) / float64(m.Limit)})
+		}
+	}
 	for _, c := range in.Certificates {
 		f.CertificateExpiry = append(f.CertificateExpiry, CertificateFigure{Secret: c.Secret, Seconds: c.NotAfter.Sub(in.Now).Seconds()})
 	}

@@ -16,6 +16,9 @@ func TestComputeFigures(t *testing.T) {
 	if len(f.Storage) != 3 || f.Storage[1].Claim != "data-prod-1" || f.Storage[1].Ratio < 0.959 || f.Storage[1].Ratio > 0.961 {
 		t.Errorf("storage %+v, want data-prod-1 at 0.96", f.Storage)
 	}
+	if len(f.Memory) != 1 || f.Memory[0].StatefulSet != "prod" || f.Memory[0].Ratio != float64(640)/1024 {
+		t.Errorf("memory %+v, want prod at 640Mi of 1Gi", f.Memory)
+	}
 	if len(f.CertificateExpiry) != 1 || f.CertificateExpiry[0].Seconds != 72*3600 {
 		t.Errorf("certificate expiry %+v, want 3 days", f.CertificateExpiry)
 	}

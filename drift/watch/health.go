@@ -28,6 +28,9 @@ const (
 	// MetricHealthStorageUsed is each claim's used fraction of its
 	// capacity, from the kubelets' volume stats.
 	MetricHealthStorageUsed = "neo4jctl_health_storage_used_ratio"
+	// MetricHealthMemoryBudget is each pool's heap + page cache over its
+	// container's memory limit (the cluster file's figures).
+	MetricHealthMemoryBudget = "neo4jctl_health_memory_budget_ratio"
 	// MetricHealthCertificateExpiry is the seconds until the TLS Secret's
 	// leaf certificate expires.
 	MetricHealthCertificateExpiry = "neo4jctl_health_certificate_expiry_seconds"
@@ -39,6 +42,7 @@ type healthMetrics struct {
 	unknown *prometheus.GaugeVec
 	split   *prometheus.GaugeVec
 	storage *prometheus.GaugeVec
+	memory  *prometheus.GaugeVec
 	cert    *prometheus.GaugeVec
 }
 
@@ -56,17 +60,20 @@ func newHealthMetrics(reg *prometheus.Registry) *healthMetrics {
 		storage: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: MetricHealthStorageUsed, Help: "Used fraction of each claim's capacity (kubelet volume stats).",
 		}, []string{"cluster", "claim"}),
+		memory: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: MetricHealthMemoryBudget, Help: "Heap + page cache over the container's memory limit, per StatefulSet (1 or more cannot fit).",
+		}, []string{"cluster", "statefulset"}),
 		cert: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: MetricHealthCertificateExpiry, Help: "Seconds until the TLS Secret's leaf certificate expires.",
 		}, []string{"cluster", "secret"}),
 	}
-	reg.MustRegister(h.check, h.unknown, h.split, h.storage, h.cert)
+	reg.MustRegister(h.check, h.unknown, h.split, h.storage, h.memory, h.cert)
 	return h
 }
 
 // forget removes a cluster's series.
 func (h *healthMetrics) forget(cluster string) {
-	for _, v := range []*prometheus.GaugeVec{h.check, h.unknown, h.split, h.storage, h.cert} {
+	for _, v := range []*prometheus.GaugeVec{h.check, h.unknown, h.split, h.storage, h.memory, h.cert} {
 		v.DeletePartialMatch(prometheus.Labels{"cluster": cluster})
 	}
 }
@@ -92,14 +99,18 @@ func (h *healthMetrics) record(cluster string, rep *healthcheck.Report, f health
 	for _, s := range f.Storage {
 		h.storage.WithLabelValues(cluster, s.Claim).Set(s.Ratio)
 	}
+	for _, m := range f.Memory {
+		h.memory.WithLabelValues(cluster, m.StatefulSet).Set(m.Ratio)
+	}
 	for _, c := range f.CertificateExpiry {
 		h.cert.WithLabelValues(cluster, c.Secret).Set(c.Seconds)
 	}
 }
 
 // Health observation settings: those of `neo4jctl healthcheck`'s
-// defaults, except that a refused node proxy skips the store check
-// (watch's Role holds no ClusterRole for nodes/proxy).
+// defaults, except that the kubelets' volume stats are not read: the node
+// proxy needs a ClusterRole (nodes/proxy), which watch's Role cannot hold,
+// so asking would only be refused on every run.
 const (
 	healthRecheck            = 5 * time.Second
 	healthStatusCheckTimeout = time.Second
@@ -111,7 +122,8 @@ const (
 // reads more than drift needs.
 func (c *cluster) checkHealth(ctx context.Context) {
 	w := c.w
-	o := observe.Options{Recheck: healthRecheck, StatusCheckTimeout: healthStatusCheckTimeout, VolumeStats: "auto", Conn: c.conn}
+	c.healthAt = time.Now()
+	o := observe.Options{Recheck: healthRecheck, StatusCheckTimeout: healthStatusCheckTimeout, VolumeStats: "off", Conn: c.conn}
 	if c.conn == nil {
 		o.Unreachable = c.neo.Reason
 		if o.Unreachable == "" {

@@ -17,7 +17,7 @@ import (
 func TestWatchExportsHealth(t *testing.T) {
 	f := newFixture(t)
 	f.grant(t, watchmanifests.Options{}, nil)
-	w := f.startWatch(t, "--mode", "warn")
+	w := f.startWatch(t, "--mode", "warn", "--health-interval", "5s")
 	defer func() { _ = w.stop() }()
 	cluster := f.ns + "/" + f.cluster.Metadata.Name
 	series := func(metric, check string) string {
@@ -37,6 +37,10 @@ func TestWatchExportsHealth(t *testing.T) {
 	}
 	if got := scrape(t, addr, series(dwatch.MetricHealthSplitBrain, "")); got != "0" {
 		t.Errorf("%s = %q, want 0", dwatch.MetricHealthSplitBrain, got)
+	}
+	// quickstart: heap 384m + page cache 256m of a 1Gi limit.
+	if got := scrape(t, addr, dwatch.MetricHealthMemoryBudget+`{cluster="`+cluster+`",statefulset="`+f.cluster.Metadata.Name+`"}`); got != "0.625" {
+		t.Errorf("%s = %q, want 0.625", dwatch.MetricHealthMemoryBudget, got)
 	}
 
 	var id string

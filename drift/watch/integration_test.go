@@ -542,7 +542,8 @@ func TestWatchRoleIsMinimal(t *testing.T) {
 						t.Fatal(err)
 					}
 					lease := leaseRenewTime(t, f)
-					w := f.startWatch(t, "--mode", "warn", "--leader-elect", "--leader-elect-lease-duration", "3s")
+					// As the rendered Deployment runs it: health checks on.
+					w := f.startWatch(t, "--mode", "warn", "--leader-elect", "--leader-elect-lease-duration", "3s", "--health-interval", "5s")
 					w.mu.Lock()
 					w.stopOnForbidden = true
 					w.mu.Unlock()

@@ -98,6 +98,12 @@ type Options struct {
 	// MetricsAddr serves /metrics, /healthz and /readyz; "" serves nothing
 	// (Handler can still be mounted elsewhere).
 	MetricsAddr string
+	// HealthInterval runs the healthcheck's checks at most this often,
+	// with a poll of Neo4j, and exports them as metrics (health.go); 0
+	// turns them off. Each run LISTs the cluster's Pods, claims,
+	// StatefulSets, PDBs and Warning events: the idle watch's requests
+	// beyond its watches and Lease renewals are these.
+	HealthInterval time.Duration
 }
 
 func (o Options) withDefaults() Options {

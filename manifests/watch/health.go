@@ -44,6 +44,7 @@ var healthRow = DashboardRow{Title: "Health (neo4jctl healthcheck)", Panels: []P
 	{"Check status (0 PASS, 1 WARN, 2 FAIL)", dwatch.MetricHealthCheck, "{{cluster}} {{check}}", "short"},
 	{"Split-brain databases", dwatch.MetricHealthSplitBrain, "{{cluster}}", "short"},
 	{"Store used", dwatch.MetricHealthStorageUsed, "{{cluster}} {{claim}}", "percentunit"},
+	{"Heap + page cache of the memory limit", dwatch.MetricHealthMemoryBudget, "{{cluster}} {{statefulset}}", "percentunit"},
 	{"Certificate expiry", dwatch.MetricHealthCertificateExpiry, "{{cluster}} {{secret}}", "s"},
 	{"Checks that could not run", "sum by (cluster) (" + dwatch.MetricHealthCheckUnknown + ")", "{{cluster}}", "short"},
 }}

@@ -59,3 +59,31 @@ func TestHealthAlertsAndRow(t *testing.T) {
 		}
 	}
 }
+
+// TestHealthOnByDefault: the rendered Deployment runs the health checks
+// (--health-interval, default 60 s) and its Role lists events for them;
+// NoHealth drops both.
+func TestHealthOnByDefault(t *testing.T) {
+	eventsList := func(o Options) bool {
+		for _, r := range Rules(o) {
+			for _, res := range r.Resources {
+				if res == "events" {
+					for _, v := range r.Verbs {
+						if v == "list" {
+							return true
+						}
+					}
+				}
+			}
+		}
+		return false
+	}
+	on := strings.Join(Args(Options{Namespace: "graph"}), " ")
+	if !strings.Contains(on, "--health-interval 1m0s") || !eventsList(Options{}) {
+		t.Errorf("default: args %q, events list %v; want --health-interval 1m0s and list", on, eventsList(Options{}))
+	}
+	off := strings.Join(Args(Options{Namespace: "graph", NoHealth: true}), " ")
+	if strings.Contains(off, "--health-interval") || eventsList(Options{NoHealth: true}) {
+		t.Errorf("NoHealth: args %q, events list %v; want neither", off, eventsList(Options{NoHealth: true}))
+	}
+}
