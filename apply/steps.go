@@ -132,6 +132,7 @@ func (e *Executor) applyObject(ctx context.Context, s plan.Step, o *unstructured
 	}
 	o = e.desiredObject(s, o)
 	e.remember(s.Address, o)
+	e.setRolledOut(s.Address, false)
 	if s.Partition != nil {
 		o = withPartition(o, *s.Partition)
 	}
@@ -207,6 +208,9 @@ func (e *Executor) waitStatefulSet(ctx context.Context, s plan.Step, want int) e
 	err := e.Kube.WaitStatefulSet(ctx, ns, name, want, func(ready, want int) {
 		pr.set(fmt.Sprintf("StatefulSet %s/%s (%d/%d ready)", ns, name, ready, want))
 	})
+	if err == nil {
+		e.setRolledOut(s.Address, true)
+	}
 	return e.timeoutError(ctx, err, pr)
 }
 
