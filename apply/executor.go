@@ -137,7 +137,10 @@ type Executor struct {
 	resolved map[string]string // pending address → serverId
 	// sent is the object last applied per address: a rolling-update step
 	// sends its StatefulSet step's object again with a lower partition.
-	sent      map[string]*unstructured.Unstructured
+	sent map[string]*unstructured.Unstructured
+	// rolledOut: the StatefulSet at this address was waited for since it
+	// was last sent (waitRollout need not wait again).
+	rolledOut map[string]bool
 	namespace string
 }
 
@@ -288,6 +291,14 @@ func (e *Executor) Apply(ctx context.Context, t Target, p *plan.Plan) (*Result, 
 		return res, errors.New(res.SummaryLine() + " Fix the failures above and run apply again: it continues from where the cluster is.")
 	}
 	if res.Wrote && e.Verify != nil {
+		if err := e.waitRollout(ctx); err != nil {
+			e.hook().Summary(res)
+			if ctx.Err() != nil {
+				res.Interrupted = true
+				return res, fmt.Errorf("%s Apply was interrupted while waiting for the rollout; run it again to converge: %w", res.SummaryLine(), ctx.Err())
+			}
+			return res, fmt.Errorf("apply finished, but %w", err)
+		}
 		// The verifying plan opens its own connection; in a fleet it may
 		// wait for the other clusters, holding no port-forward meanwhile.
 		e.closeNeo4j()

@@ -39,6 +39,8 @@ type fixture struct {
 	kc     *kube.Client
 	sim    *neo4jsim.Simulator
 	pwFile string
+	// writeTimeout is apply's Neo4j write deadline (0: none).
+	writeTimeout time.Duration
 
 	mu        sync.Mutex
 	following bool
@@ -104,7 +106,7 @@ func (f *fixture) runner(onRetry func(int, error)) *pipeline.Runner {
 	if m == nil {
 		m = map[string]string{}
 	}
-	return &pipeline.Runner{Kube: f.kc, Neo4j: pipeline.Neo4jAccess{PasswordFile: f.pwFile, AddressMap: m, OnRetry: onRetry, ConnectTimeout: 2 * time.Second}}
+	return &pipeline.Runner{Kube: f.kc, Neo4j: pipeline.Neo4jAccess{PasswordFile: f.pwFile, AddressMap: m, OnRetry: onRetry, ConnectTimeout: 2 * time.Second, WriteTimeout: f.writeTimeout}}
 }
 
 func (f *fixture) plan(ctx context.Context, t *pipeline.Target) *plan.Plan {

@@ -58,14 +58,20 @@ func (e *Executor) closeNeo4j() {
 
 // neo4jWrite runs an idempotent statement (the client retries it), opening
 // the connection first; a connection that cannot be opened for a reason
-// retrying can fix is retried like a statement, and reported.
-func (e *Executor) neo4jWrite(ctx context.Context, f func(Neo4j) error) (outcome, error) {
+// retrying can fix is retried like a statement, and reported. A failure
+// whose outcome is unknown (the write deadline above all: the retries end
+// there) is settled by reading the state again (settle), with check saying
+// what the statement's effect looks like.
+func (e *Executor) neo4jWrite(ctx context.Context, stmt string, check effectCheck, f func(Neo4j) error) (outcome, error) {
 	c, err := e.connectRetrying(ctx)
 	if err != nil {
 		return outcome{}, err
 	}
 	err = f(c)
 	e.dropConn(err)
+	if outcomeUnknown(err) {
+		return e.settle(ctx, stmt, err, check)
+	}
 	return outcome{wrote: true}, err
 }
 
@@ -242,14 +248,6 @@ func (e *Executor) readServers(ctx context.Context) (map[string]state.Server, er
 	return s, err
 }
 
-// rereadServers learns what a statement sent once did: with a context of
-// its own, because after Ctrl-C apply must still find out before it stops.
-func (e *Executor) rereadServers(ctx context.Context) (map[string]state.Server, error) {
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rereadTimeout)
-	defer cancel()
-	return e.readServers(rctx)
-}
-
 func (e *Executor) serverFor(ctx context.Context, s plan.Step) (state.Server, error) {
 	if _, err := e.connectRetrying(ctx); err != nil {
 		return state.Server{}, err
@@ -347,10 +345,12 @@ func (e *Executor) enableServer(ctx context.Context, s plan.Step) (outcome, erro
 		if equalOptions(srv, opts) {
 			return outcome{unchanged: true, note: "already Enabled with these options"}, nil
 		}
-		return e.neo4jWrite(ctx, func(c Neo4j) error { return c.AlterServerOptions(ctx, serverName(srv), opts) })
+		return e.neo4jWrite(ctx, "ALTER SERVER", optionsAre(srv.ID, opts), func(c Neo4j) error { return c.AlterServerOptions(ctx, serverName(srv), opts) })
 	}
-	o, err := e.neo4jWrite(ctx, func(c Neo4j) error { return c.EnableServer(ctx, srv.ID, opts) })
-	o.note = "server " + srv.ID
+	o, err := e.neo4jWrite(ctx, "ENABLE SERVER", enabledWith(srv.ID, opts), func(c Neo4j) error { return c.EnableServer(ctx, srv.ID, opts) })
+	if o.note == "" {
+		o.note = "server " + srv.ID
+	}
 	return o, err
 }
 
@@ -363,7 +363,7 @@ func (e *Executor) alterServer(ctx context.Context, s plan.Step) (outcome, error
 	if equalOptions(srv, opts) {
 		return outcome{unchanged: true, note: "options already match"}, nil
 	}
-	return e.neo4jWrite(ctx, func(c Neo4j) error { return c.AlterServerOptions(ctx, serverName(srv), opts) })
+	return e.neo4jWrite(ctx, "ALTER SERVER", optionsAre(srv.ID, opts), func(c Neo4j) error { return c.AlterServerOptions(ctx, serverName(srv), opts) })
 }
 
 // renameServer sends RENAME SERVER '<id>' TO '<pod>'. Naming the server by
@@ -389,13 +389,13 @@ func (e *Executor) renameServer(ctx context.Context, s plan.Step) (outcome, erro
 			return outcome{unchanged: true, note: fmt.Sprintf("not renamed: server %s (%s) still holds the name %s", id, other.State, to)}, nil
 		}
 	}
-	return e.neo4jWrite(ctx, func(c Neo4j) error { return c.RenameServer(ctx, srv.ID, to) })
+	return e.neo4jWrite(ctx, "RENAME SERVER", namedAs(srv.ID, to), func(c Neo4j) error { return c.RenameServer(ctx, srv.ID, to) })
 }
 
 // reallocate asks DRYRUN REALLOCATE DATABASES (read-only, retried) and
 // reports what it would move; when it would move something, it sends
-// REALLOCATE DATABASES once. After an error it does not resend: the wait
-// that follows, or the next plan, shows where the databases are.
+// REALLOCATE DATABASES once. After an error it does not resend: the state
+// read again says whether the DRYRUN's moves were asked of the servers.
 func (e *Executor) reallocate(ctx context.Context, s plan.Step) (outcome, error) {
 	c, err := e.connectRetrying(ctx)
 	if err != nil {
@@ -412,10 +412,12 @@ func (e *Executor) reallocate(ctx context.Context, s plan.Step) (outcome, error)
 	note := "DRYRUN REALLOCATE DATABASES: " + describeMoves(moves)
 	if _, err := c.ReallocateDatabases(ctx, false); err != nil {
 		e.dropConn(err)
-		if neo4j.IsRefused(err) {
+		if !outcomeUnknown(err) {
 			return outcome{note: note}, err
 		}
-		return outcome{wrote: true, note: note}, fmt.Errorf("%w (REALLOCATE is not resent; run neo4jctl plan to see where the databases are)", err)
+		o, err := e.settle(ctx, "REALLOCATE DATABASES", fmt.Errorf("%w (REALLOCATE is not resent)", err), moved(moves))
+		o.note = strings.TrimPrefix(note+"; "+o.note, "; ")
+		return o, err
 	}
 	return outcome{wrote: true, note: note}, nil
 }
@@ -443,7 +445,7 @@ func (e *Executor) cordon(ctx context.Context, s plan.Step) (outcome, error) {
 	if srv.State == state.ServerCordoned {
 		return outcome{unchanged: true, note: "already Cordoned"}, nil
 	}
-	return e.neo4jWrite(ctx, func(c Neo4j) error { return c.CordonServer(ctx, srv.ID) })
+	return e.neo4jWrite(ctx, "CORDON", cordoned(srv.ID), func(c Neo4j) error { return c.CordonServer(ctx, srv.ID) })
 }
 
 // deallocate sends one DEALLOCATE DATABASES FROM SERVERS naming every
@@ -503,27 +505,11 @@ func (e *Executor) deallocate(ctx context.Context, s plan.Step) (outcome, error)
 		return outcome{wrote: true, note: note + "DEALLOCATE accepted for " + strings.Join(ids, ", ")}, nil
 	}
 	e.dropConn(sendErr)
-	if neo4j.IsRefused(sendErr) {
+	if !outcomeUnknown(sendErr) {
 		// Neo4j answered: nothing happened.
 		return outcome{}, sendErr
 	}
-	servers, rerr := e.rereadServers(ctx)
-	if rerr != nil {
-		return outcome{wrote: true}, fmt.Errorf("%w; and re-reading SHOW SERVERS to learn whether DEALLOCATE took effect failed too: %v (run neo4jctl plan to see the state)", sendErr, rerr)
-	}
-	took := 0
-	for _, id := range ids {
-		if now, ok := servers[id]; ok && (now.State == state.ServerDeallocating || now.State == state.ServerDeallocated) {
-			took++
-		}
-	}
-	if took == len(ids) {
-		return outcome{wrote: true, note: "the reply was lost (" + sendErr.Error() + ") but SHOW SERVERS shows them deallocating"}, ctx.Err()
-	}
-	if took > 0 {
-		return outcome{wrote: true}, fmt.Errorf("%w (SHOW SERVERS shows %d of %d servers deallocating; run neo4jctl plan to see the state)", sendErr, took, len(ids))
-	}
-	return outcome{wrote: true}, fmt.Errorf("%w (SHOW SERVERS shows it did not take effect)", sendErr)
+	return e.settle(ctx, "DEALLOCATE DATABASES", sendErr, deallocating(ids))
 }
 
 // dropServer sends DROP SERVER once, then re-reads on error like deallocate.
@@ -548,17 +534,10 @@ func (e *Executor) dropServer(ctx context.Context, s plan.Step) (outcome, error)
 		return outcome{wrote: true}, nil
 	}
 	e.dropConn(sendErr)
-	if neo4j.IsRefused(sendErr) {
+	if !outcomeUnknown(sendErr) {
 		return outcome{}, sendErr
 	}
-	servers, rerr := e.rereadServers(ctx)
-	if rerr != nil {
-		return outcome{wrote: true}, fmt.Errorf("%w; and re-reading SHOW SERVERS to learn whether DROP SERVER took effect failed too: %v", sendErr, rerr)
-	}
-	if now, ok := servers[srv.ID]; !ok || now.State == state.ServerDropped {
-		return outcome{wrote: true, note: "the reply was lost but the server is gone"}, ctx.Err()
-	}
-	return outcome{wrote: true}, fmt.Errorf("%w (SHOW SERVERS shows it did not take effect)", sendErr)
+	return e.settle(ctx, "DROP SERVER", sendErr, dropped(srv.ID))
 }
 
 // waitServer polls SHOW SERVERS until ok holds for the step's server.
@@ -623,22 +602,10 @@ func (e *Executor) createDatabase(ctx context.Context, s plan.Step) (outcome, er
 		return outcome{wrote: true}, nil
 	}
 	e.dropConn(sendErr)
-	if neo4j.IsRefused(sendErr) {
+	if !outcomeUnknown(sendErr) {
 		return outcome{}, sendErr
 	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rereadTimeout)
-	defer cancel()
-	c2, err := e.neo4jConn(rctx)
-	if err == nil {
-		dbs, err = c2.Databases(rctx)
-	}
-	if err != nil {
-		return outcome{wrote: true}, fmt.Errorf("%w; and re-reading SHOW DATABASES to learn whether CREATE DATABASE took effect failed too: %v", sendErr, err)
-	}
-	if hasDatabase(dbs, name) {
-		return outcome{wrote: true, note: "the reply was lost but the database exists"}, ctx.Err()
-	}
-	return outcome{wrote: true}, fmt.Errorf("%w (SHOW DATABASES shows it did not take effect)", sendErr)
+	return e.settle(ctx, "CREATE DATABASE", sendErr, databaseExists(name))
 }
 
 func hasDatabase(dbs []state.DatabaseAllocation, name string) bool {

@@ -110,15 +110,17 @@ func (e *Executor) run(ctx context.Context, t Target, s plan.Step, objs map[stri
 		if s.Database == nil {
 			return outcome{}, errors.New("the step names no database")
 		}
-		return e.neo4jWrite(ctx, func(c Neo4j) error {
-			return c.AlterDatabaseTopology(ctx, s.Database.Name, neo4j.Topology{Primaries: int(s.Database.Primaries), Secondaries: int(s.Database.Secondaries)})
+		topo := neo4j.Topology{Primaries: int(s.Database.Primaries), Secondaries: int(s.Database.Secondaries)}
+		return e.neo4jWrite(ctx, "ALTER DATABASE SET TOPOLOGY", topologyIs(s.Database.Name, topo), func(c Neo4j) error {
+			return c.AlterDatabaseTopology(ctx, s.Database.Name, topo)
 		})
 	case plan.KindAlterAccess:
 		if s.Database == nil {
 			return outcome{}, errors.New("the step names no database")
 		}
-		return e.neo4jWrite(ctx, func(c Neo4j) error {
-			return c.AlterDatabaseAccess(ctx, s.Database.Name, s.Database.Access == "read-only")
+		ro := s.Database.Access == "read-only"
+		return e.neo4jWrite(ctx, "ALTER DATABASE SET ACCESS", accessIs(s.Database.Name, ro), func(c Neo4j) error {
+			return c.AlterDatabaseAccess(ctx, s.Database.Name, ro)
 		})
 	}
 	return outcome{}, fmt.Errorf("this neo4jctl does not know how to run a %q step; upgrade neo4jctl", s.Kind)
@@ -132,6 +134,7 @@ func (e *Executor) applyObject(ctx context.Context, s plan.Step, o *unstructured
 	}
 	o = e.desiredObject(s, o)
 	e.remember(s.Address, o)
+	e.setRolledOut(s.Address, false)
 	if s.Partition != nil {
 		o = withPartition(o, *s.Partition)
 	}
@@ -207,6 +210,9 @@ func (e *Executor) waitStatefulSet(ctx context.Context, s plan.Step, want int) e
 	err := e.Kube.WaitStatefulSet(ctx, ns, name, want, func(ready, want int) {
 		pr.set(fmt.Sprintf("StatefulSet %s/%s (%d/%d ready)", ns, name, ready, want))
 	})
+	if err == nil {
+		e.setRolledOut(s.Address, true)
+	}
 	return e.timeoutError(ctx, err, pr)
 }
 

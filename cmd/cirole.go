@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"github.com/neo4jctl/neo4jctl/internal/kube"
-	"github.com/neo4jctl/neo4jctl/internal/pipeline"
 	"github.com/neo4jctl/neo4jctl/manifests"
 )
 
@@ -10,7 +9,7 @@ import (
 // drift for the cluster in the file: the Secrets and issuers it may read are
 // those the cluster references.
 func (o *RenderOptions) runCIRole() error {
-	t, err := pipeline.Load(o.File, o.FlagNamespace)
+	t, err := loadTarget(o.File, o.FlagNamespace, o.IO.In)
 	if err != nil {
 		return err
 	}

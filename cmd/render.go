@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 
@@ -48,7 +47,7 @@ type RenderOptions struct {
 func NewCmdRender(f *Factory, runF func(*RenderOptions) error) *cobra.Command {
 	opts := &RenderOptions{IO: f.IO, Version: f.Build.Version}
 	cmd := &cobra.Command{
-		Use:   "render -f CLUSTER_FILE [-o yaml|json]",
+		Use:   "render -f CLUSTER_FILE|- [-o yaml|json]",
 		Short: "Print the Kubernetes objects a cluster file renders to",
 		Long: `Render prints the Kubernetes objects neo4jctl would apply for a cluster
 file, in apply order, without contacting any server (like helm template).
@@ -85,7 +84,7 @@ Exit codes: 0 success, 1 invalid file or error.`,
 			return opts.Run()
 		},
 	}
-	cmd.Flags().StringVarP(&opts.File, "filename", "f", "", "cluster file (YAML or JSON)")
+	cmd.Flags().StringVarP(&opts.File, "filename", "f", "", "cluster file (YAML or JSON); - reads it from stdin")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "yaml", "output format: yaml or json")
 	cmd.Flags().BoolVar(&opts.ShowSensitive, "show-sensitive", false, "print credentials found inside the objects instead of (sensitive)")
 	cmd.Flags().BoolVar(&opts.Watch, "watch", false, "render the Deployment, RBAC, ServiceMonitor, alerts and dashboard of `neo4jctl watch` (for the cluster in -f when given)")
@@ -104,7 +103,7 @@ func (o *RenderOptions) Run() error {
 	if o.CIRole {
 		return o.runCIRole()
 	}
-	t, err := pipeline.Load(o.File, o.FlagNamespace)
+	t, err := loadTarget(o.File, o.FlagNamespace, o.IO.In)
 	if err != nil {
 		return err
 	}
@@ -170,18 +169,25 @@ func writeObjects(w io.Writer, objs []*unstructured.Unstructured, format string)
 func (o *RenderOptions) runWatch() error {
 	opts := watchmanifests.Options{Namespace: o.FlagNamespace, Image: o.WatchImage, Version: o.Version, Mode: dwatch.Mode(o.WatchMode)}
 	if o.File != "" {
-		c, ns, err := loadCluster(o.File, o.FlagNamespace)
+		// stdin can be read once: the file is read, then loaded from
+		// memory.
+		name, content, err := readClusterFile(o.File, o.IO.In)
+		if err != nil {
+			return fmt.Errorf("read cluster file: %w", err)
+		}
+		t, err := pipeline.LoadData(name, content, o.FlagNamespace)
 		if err != nil {
 			return err
 		}
-		opts.Namespace = ns
+		c := t.Cluster
+		opts.Namespace = t.Namespace
 		// The file itself ships with watch, which reads it from a
 		// ConfigMap; and its CA, so Bolt is verified.
-		content, err := os.ReadFile(o.File)
-		if err != nil {
-			return err
+		ext := filepath.Ext(o.File)
+		if o.File == stdinFile {
+			ext = ".yaml"
 		}
-		opts.ClusterFiles = []watchmanifests.ClusterFile{{Cluster: c.Metadata.Name, FileName: c.Metadata.Name + filepath.Ext(o.File), Content: string(content)}}
+		opts.ClusterFiles = []watchmanifests.ClusterFile{{Cluster: c.Metadata.Name, FileName: c.Metadata.Name + ext, Content: string(content)}}
 		if c.Spec.TLS != nil {
 			opts.CASecretName = manifests.TLSSecretName(c)
 		}

@@ -104,7 +104,11 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
-	err := root.ExecuteContext(ctx)
+	return finish(ctx, f, root.ExecuteContext(ctx))
+}
+
+// finish turns a command's error into the exit code, printing it.
+func finish(ctx context.Context, f *Factory, err error) int {
 	// A command that returns cleanly after SIGTERM (watch shutting down in a
 	// Pod) succeeded; one that returns cleanly after Ctrl-C was still
 	// interrupted.

@@ -70,14 +70,28 @@ func loadTarget(path, flagNS string, stdin io.Reader) (*pipeline.Target, error) 
 	if path != stdinFile {
 		return pipeline.Load(path, flagNS)
 	}
+	name, data, err := readClusterFile(path, stdin)
+	if err != nil {
+		return nil, err
+	}
+	return pipeline.LoadData(name, data, flagNS)
+}
+
+// readClusterFile returns a cluster file's name for messages and its
+// bytes: stdin's for "-" (stdin nil: a command that cannot read it).
+func readClusterFile(path string, stdin io.Reader) (string, []byte, error) {
+	if path != stdinFile {
+		data, err := os.ReadFile(path)
+		return path, data, err
+	}
 	if stdin == nil {
-		return nil, errors.New("-f -: this command cannot read the cluster file from stdin; name the file")
+		return "", nil, errors.New("-f -: this command cannot read the cluster file from stdin; name the file")
 	}
 	data, err := io.ReadAll(stdin)
 	if err != nil {
-		return nil, fmt.Errorf("-f -: read stdin: %w", err)
+		return "", nil, fmt.Errorf("-f -: read stdin: %w", err)
 	}
-	return pipeline.LoadData(stdinName, data, flagNS)
+	return stdinName, data, nil
 }
 
 // loadTargets loads every cluster file before anything is planned, and

@@ -28,7 +28,7 @@ type ValidateOptions struct {
 func NewCmdValidate(f *Factory, runF func(*ValidateOptions) error) *cobra.Command {
 	opts := &ValidateOptions{IO: f.IO}
 	cmd := &cobra.Command{
-		Use:   "validate -f CLUSTER_FILE",
+		Use:   "validate -f CLUSTER_FILE|-",
 		Short: "Check a cluster file and report every problem at once",
 		Long: `Validate loads a cluster file, fills in defaults and checks it, reporting
 every problem at once as FILE:LINE: FIELD.PATH: PROBLEM (FIX). It contacts
@@ -63,7 +63,7 @@ Exit codes: 0 valid, 1 invalid, a policy violation at or above --fail-on, or err
 			return opts.Run()
 		},
 	}
-	cmd.Flags().StringVarP(&opts.File, "filename", "f", "", "cluster file (YAML or JSON)")
+	cmd.Flags().StringVarP(&opts.File, "filename", "f", "", "cluster file (YAML or JSON); - reads it from stdin")
 	cmd.Flags().StringArrayVar(&opts.PolicyFiles, "policy-file", nil, "file of compliance rules (policies: [...]) checked besides spec.policies (repeatable)")
 	cmd.Flags().StringVar(&opts.FailOn, "fail-on", string(drift.SeverityError), "fail on policy violations at least this severe: info, warning, error or critical")
 	return cmd
@@ -72,7 +72,7 @@ Exit codes: 0 valid, 1 invalid, a policy violation at or above --fail-on, or err
 // Run loads, defaults, validates and renders the file: a file that loads but
 // cannot be rendered is not valid either.
 func (o *ValidateOptions) Run() error {
-	t, err := pipeline.Load(o.File, o.FlagNamespace)
+	t, err := loadTarget(o.File, o.FlagNamespace, o.IO.In)
 	if err != nil {
 		return err
 	}
@@ -85,8 +85,12 @@ func (o *ValidateOptions) Run() error {
 			failing, pluralWord(failing, "violation", "violations"), o.FailOn)}
 	}
 	c := t.Cluster
+	name := o.File
+	if name == stdinFile {
+		name = stdinName
+	}
 	_, err = fmt.Fprintf(o.IO.Out, "%s is valid: %s cluster %s, Neo4j %s, %d servers, %d objects rendered\n",
-		o.File, c.Spec.Edition, t.Name(), c.Spec.Version, totalServers(c), len(t.Objects))
+		name, c.Spec.Edition, t.Name(), c.Spec.Version, totalServers(c), len(t.Objects))
 	return err
 }
 

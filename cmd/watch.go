@@ -74,9 +74,13 @@ StatefulSet or on the ConfigMap holding the cluster file. With
 /metrics, /healthz and /readyz are served on --metrics-addr. SIGTERM stops
 cleanly and hands the Lease over.
 
-Exit codes: 130 stopped by SIGTERM or Ctrl-C after a clean shutdown,
-1 error (a cluster file that does not load, a watch the API server
-refuses).`,
+A stop is not an error: SIGTERM (how Kubernetes stops the Pod) ends with a
+"stopped" event and exit 0; Ctrl-C ends with a "stopped" event,
+"Interrupted." on stderr and exit 130, also while watch is still starting.
+
+Exit codes: 0 stopped by SIGTERM, 130 interrupted by Ctrl-C, 1 error (a
+cluster file that does not load, a watch the API server refuses, an audit
+log that could not be written).`,
 		Example: `  neo4jctl watch -f examples/quickstart.yaml
   neo4jctl watch -f clusters/ --mode enforce -o json
   neo4jctl watch --from-configmaps neo4jctl.io/cluster-file=true --leader-elect`,
@@ -112,9 +116,9 @@ refuses).`,
 			opts.FlagNamespace = flagNamespace(f)
 			opts.runner = func() (*pipeline.Runner, error) { return newRunner(f, &opts.cluster) }
 			if runF != nil {
-				return runF(opts)
+				return watchEnd(cmd.Context(), runF(opts))
 			}
-			return opts.Run(cmd.Context())
+			return watchEnd(cmd.Context(), opts.Run(cmd.Context()))
 		},
 	}
 	fl := cmd.Flags()
@@ -197,6 +201,19 @@ func (o *WatchOptions) Run(ctx context.Context) (err error) {
 	// A signal is how watch is meant to stop; Main maps it to 130 like
 	// every other interrupted command.
 	return w.Run(ctx)
+}
+
+// watchEnd is what a watch that returned err reports. A signal is how
+// watch is meant to stop: an error that is only the signal's cancellation
+// (a stop while watch was still starting: "informers did not sync:
+// context canceled") is the stop itself, which Main reports as such (exit
+// 0 after SIGTERM, "Interrupted." and 130 after Ctrl-C), never as "Error:".
+// Any other error (an audit log that could not be written) is reported.
+func watchEnd(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
 }
 
 // newWatchPrinter writes the event stream: NDJSON (one object per line,

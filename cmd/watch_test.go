@@ -2,7 +2,10 @@ package cmd
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,8 +13,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/neo4jctl/neo4jctl/drift/watch"
+	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 )
 
 func TestWatchFlags(t *testing.T) {
@@ -96,5 +101,48 @@ func TestWatchTestOnlyFlagsAreHiddenAndNamedSo(t *testing.T) {
 	})
 	if n == 0 {
 		t.Error("no test-only flag found; the suites' address map flag is gone?")
+	}
+}
+
+// TestWatchStopIsNotAnError: a watch stopped by a signal while it was
+// still starting (its informers had not synced) returns the signal's
+// cancellation. That is the stop, not an error: exit 0 after SIGTERM,
+// "Interrupted." and 130 after Ctrl-C, never "Error:". A real error at
+// stop is still one.
+func TestWatchStopIsNotAnError(t *testing.T) {
+	tests := []struct {
+		name     string
+		cause    error
+		err      error
+		wantCode int
+		wantOut  string
+	}{
+		{"SIGTERM while starting", errTerminated, fmt.Errorf("informers did not sync: %w", context.Canceled), ExitOK, ""},
+		{"Ctrl-C while starting", errInterrupted, fmt.Errorf("informers did not sync: %w", context.Canceled), ExitInterrupted, "Interrupted.\n"},
+		{"SIGTERM after a clean stop", errTerminated, nil, ExitOK, ""},
+		{"Ctrl-C after a clean stop", errInterrupted, nil, ExitInterrupted, "Interrupted.\n"},
+		{"audit log failure at stop", errTerminated, errors.New("audit log: disk full"), ExitError, "Error: audit log: disk full\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			io, _, _, errOut := iostreams.Test()
+			f := &Factory{IO: io, KubeFlags: genericclioptions.NewConfigFlags(true)}
+			root := NewCmdRoot(f)
+			for _, c := range root.Commands() {
+				if c.Name() == "watch" {
+					root.RemoveCommand(c)
+				}
+			}
+			root.AddCommand(NewCmdWatch(f, func(*WatchOptions) error { return tc.err }))
+			root.SetArgs([]string{"watch", "-f", "a.yaml"})
+			root.SetOut(io.Out)
+			root.SetErr(io.ErrOut)
+			ctx, cancel := context.WithCancelCause(context.Background())
+			cancel(tc.cause)
+			code := finish(ctx, f, root.ExecuteContext(ctx))
+			if code != tc.wantCode || errOut.String() != tc.wantOut {
+				t.Errorf("exit %d, stderr %q; want %d, %q", code, errOut.String(), tc.wantCode, tc.wantOut)
+			}
+		})
 	}
 }

@@ -133,9 +133,11 @@ func clientService(c *clusterfile.Cluster, namespace string) *corev1.Service {
 	if typ == "" {
 		typ = corev1.ServiceTypeClusterIP
 	}
+	// With HTTPS on, plain HTTP is off (config.go): the Service offers
+	// only what the servers listen on.
 	ports := []namedPort{{PortNameBolt, PortBolt}, {PortNameHTTP, PortHTTP}}
 	if tlsScope(c, "https") {
-		ports = append(ports, namedPort{PortNameHTTPS, PortHTTPS})
+		ports = []namedPort{{PortNameBolt, PortBolt}, {PortNameHTTPS, PortHTTPS}}
 	}
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
@@ -365,7 +367,7 @@ func networkPolicy(c *clusterfile.Cluster, namespace string, env Environment) *n
 
 	clientPorts := []int32{PortBolt, PortHTTP}
 	if tlsScope(c, "https") {
-		clientPorts = append(clientPorts, PortHTTPS)
+		clientPorts = []int32{PortBolt, PortHTTPS} // plain HTTP is off (config.go)
 	}
 	clients := peers(np.AllowedClients)
 	if len(clients) == 0 {

@@ -2,6 +2,9 @@ package watch
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -56,6 +59,10 @@ type cluster struct {
 	breaker    Breaker
 	failures   int
 	lastReport string
+	// lastDrift is the drift last reported, per address and field (see
+	// driftDetails): a new field drifting on an already drifted object
+	// changes it and is reported.
+	lastDrift map[string]string
 	// lastViolations is the digest of the violations last reported, so a
 	// standing violation is reported once, not on every reconcile.
 	lastViolations string
@@ -467,12 +474,16 @@ func (c *cluster) closeNeo4j() {
 func (c *cluster) report(ctx context.Context, p *plan.Plan, drifted []string) {
 	w := c.w
 	summary := summaryLine(p)
-	digest := strings.Join(drifted, "\n") + "|" + fmt.Sprint(p.Incomplete, len(p.Refusals))
+	details := driftDetails(p, drifted)
+	digest := strings.Join(drifted, "\n") + "|" + fmt.Sprint(p.Incomplete, len(p.Refusals)) + "|" + detailDigest(details)
 	if digest == c.lastReport {
 		return
 	}
 	first := c.lastReport == ""
 	c.lastReport = digest
+	wasDrifting := len(c.lastDrift) > 0
+	changed := changedDetails(c.lastDrift, details)
+	c.lastDrift = details
 	if len(drifted) == 0 {
 		if first {
 			w.emit(Event{Type: "in-sync", Cluster: c.name, Message: "in sync with " + c.source, Summary: summary})
@@ -482,13 +493,78 @@ func (c *cluster) report(ctx context.Context, p *plan.Plan, drifted []string) {
 		w.emit(Event{Type: "in-sync", Cluster: c.name, Message: "drift resolved: in sync with " + c.source, Summary: summary})
 		return
 	}
-	msg := fmt.Sprintf("drift: %d %s differ from %s: %s", len(drifted), plural(len(drifted), "address", "addresses"), c.source, strings.Join(drifted, ", "))
+	msg := fmt.Sprintf("drift: %d %s from %s: %s", len(drifted), plural(len(drifted), "address differs", "addresses differ"), c.source, strings.Join(drifted, ", "))
+	if len(changed) > 0 && wasDrifting {
+		msg += "; changed since the last report: " + strings.Join(changed, ", ")
+	}
 	c.audit(p, drift.ActionDriftDetected)
 	// The Kubernetes Event first: a failure to record it is then on the
 	// stream before the drift line, which scripts (and the RBAC tests)
 	// can rely on.
 	c.kubeEvent(ctx, "Warning", "DriftDetected", fmt.Sprintf("%s %s", summary, describeDrift(p)))
-	w.emit(Event{Type: "drift", Level: LevelWarn, Cluster: c.name, Message: msg, Addresses: drifted, Summary: summary})
+	w.emit(Event{Type: "drift", Level: LevelWarn, Cluster: c.name, Message: msg, Addresses: drifted, Changed: changed, Summary: summary})
+}
+
+// driftDetails is what differs, per drifted step: "<address> <field>" →
+// the field's live and wanted values (redacted values stay redacted), or
+// "<address>" → the step's action, kind, Before and After for a step
+// without fields. Only a digest of it is kept and compared, never
+// printed.
+func driftDetails(p *plan.Plan, drifted []string) map[string]string {
+	want := map[string]bool{}
+	for _, a := range drifted {
+		want[a] = true
+	}
+	out := map[string]string{}
+	for _, s := range p.Steps {
+		if !want[s.Address] {
+			continue
+		}
+		if len(s.FieldDiffs) == 0 {
+			out[s.Address] += fmt.Sprintf("%s %s %s → %s;", s.Action, s.Kind, stable(s.Before), stable(s.After))
+			continue
+		}
+		for _, d := range s.FieldDiffs {
+			out[s.Address+" "+d.Path] = fmt.Sprintf("%s %s → %s %s", s.Action, stable(d.Before), stable(d.After), d.Hunks)
+		}
+	}
+	return out
+}
+
+// stable renders a value the same way on every reconcile (JSON: sorted
+// keys, pointers followed).
+func stable(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+func detailDigest(details map[string]string) string {
+	keys := make([]string, 0, len(details))
+	for k := range details {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		fmt.Fprintf(h, "%s\x00%s\x00", k, details[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// changedDetails lists the keys of now that are new or differ from prev,
+// sorted.
+func changedDetails(prev, now map[string]string) []string {
+	var out []string
+	for k, v := range now {
+		if old, ok := prev[k]; !ok || old != v {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // describeDrift is the Event body: one line per change with the manager

@@ -25,6 +25,11 @@ type Event struct {
 	// Addresses are the drifted addresses (drift, applied) or the
 	// clusters watched (loaded).
 	Addresses []string `json:"addresses,omitempty"`
+	// Changed lists what differs since the previous drift event of the
+	// cluster ("<address> <field path>", or the address alone for a step
+	// without fields): a new field drifting on an object that already
+	// drifted is reported, with the field (drift).
+	Changed []string `json:"changed,omitempty"`
 	// Held are the addresses of steps left for a person (held).
 	Held []string `json:"held,omitempty"`
 	// Summary is the plan's summary line.

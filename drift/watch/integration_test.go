@@ -424,6 +424,20 @@ func TestWatchWarnThenEnforce(t *testing.T) {
 		t.Errorf("warn mode changed the PDB: maxUnavailable %d, want the edited 2", got)
 	}
 	assertKubeEvent(t, f, "DriftDetected")
+	// A second field drifts on the object already drifting: reported,
+	// with the field.
+	patch := `{"spec":{"unhealthyPodEvictionPolicy":"IfHealthyBudget"}}`
+	edited = time.Now()
+	if _, err := f.dyn.Resource(pdbGVR).Namespace(f.ns).Patch(context.Background(), f.cluster.Metadata.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{FieldManager: "kubectl-edit"}); err != nil {
+		t.Fatal(err)
+	}
+	e, ok = w.waitFor(t, "a second drift", func(e dwatch.Event) bool { return e.Type == "drift" && e.Time.After(edited) })
+	if !ok {
+		t.Fatalf("warn: a new field drifting on an already drifted object was not reported:\n%s", w.dump())
+	}
+	if wantChanged := []string{want + " spec.unhealthyPodEvictionPolicy"}; !slices.Equal(e.Changed, wantChanged) || !strings.Contains(e.Message, "changed since the last report: "+wantChanged[0]) {
+		t.Errorf("warn: second drift: changed %v, message %q; want changed %v, named in the message\n%s", e.Changed, e.Message, wantChanged, w.dump())
+	}
 	if err := w.stop(); err != nil {
 		t.Errorf("warn: exit after SIGTERM: %v\n%s", err, w.dump())
 	}

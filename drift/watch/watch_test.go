@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -147,5 +148,21 @@ func TestDriftedAddresses(t *testing.T) {
 	}}
 	if diff := cmp.Diff([]string{"a", "c"}, DriftedAddresses(p)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestStopMessageSaysWhy: the "stopped" event names the signal's cause.
+func TestStopMessageSaysWhy(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("terminated"))
+	inner, stop := context.WithCancel(ctx)
+	defer stop()
+	if got := stopMessage(inner); got != "watch stopped: terminated" {
+		t.Errorf("got %q, want %q", got, "watch stopped: terminated")
+	}
+	plain, cancelPlain := context.WithCancel(context.Background())
+	cancelPlain()
+	if got := stopMessage(plain); got != "watch stopped" {
+		t.Errorf("got %q, want %q", got, "watch stopped")
 	}
 }

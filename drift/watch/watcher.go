@@ -251,7 +251,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			w.stopClusters()
-			w.emit(Event{Type: "stopped", Message: "watch stopped"})
+			w.emit(Event{Type: "stopped", Message: stopMessage(ctx)})
 			return nil
 		case <-w.inf.Denied():
 			// A watch refused after the first sync: the cache would never
@@ -573,4 +573,13 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// stopMessage says what stopped watch: the cancel cause its caller gave
+// ("terminated" for SIGTERM, "interrupted" for Ctrl-C), when there is one.
+func stopMessage(ctx context.Context) string {
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return "watch stopped: " + cause.Error()
+	}
+	return "watch stopped"
 }

@@ -299,7 +299,13 @@ func (c *conn) handleReady(tag byte, field func(int) any) {
 		if d := c.sim.latencyNow(); d > 0 {
 			time.Sleep(d)
 		}
-		res, err := c.sim.execute(c.srv, db, query, params)
+		var res *result
+		var err *cypherError
+		if f, ok := c.sim.takeSlow(query); ok {
+			res, err = c.executeSlowly(f, db, query, params)
+		} else {
+			res, err = c.sim.execute(c.srv, db, query, params)
+		}
 		if err != nil {
 			c.failure(err)
 			return

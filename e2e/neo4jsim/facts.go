@@ -109,6 +109,8 @@ var Facts = []Fact{
 		srcDBErrors + " § Quarantined databases"},
 	{"database.transition-time", "Asynchronous work (store copy, deallocation, start, stop) takes Config.TransitionDelay; WAIT makes CREATE DATABASE return only when done.",
 		srcDBErrors + " § Observing errors (operations are asynchronous); " + "Operations Manual 5.26, database-administration/standard-databases/wait-options.adoc"},
+	{"statement.interrupted-continues", "An administration command whose client stops waiting (its deadline, a closed connection) is not aborted: it takes effect as if the client had waited (SlowNext fault: effect and answer delayed apart).",
+		"Operations Manual 5.26, database-administration/standard-databases/wait-options.adoc (NOTE: a command interrupted whilst waiting to complete continues to execute in the background and is not aborted)"},
 
 	// Settings.
 	{"settings.per-server", "SHOW SETTINGS and dbms.listConfig answer with the settings of the server they run on.",

@@ -98,6 +98,8 @@ type Simulator struct {
 	failNext   int
 	latency    time.Duration
 	splitBrain map[string]bool
+	slowMu     sync.Mutex // guards slow apart from mu: execute takes mu
+	slow       []slowStatement
 	notALeader bool
 
 	closed bool
