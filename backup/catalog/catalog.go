@@ -491,3 +491,60 @@ func (c *Catalog) Delete(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// Strays are objects no entry accounts for, left by interrupted work.
+type Strays struct {
+	// Updates are IDs whose update objects outlived their entry (a prune
+	// interrupted between its two deletes); Delete(id) removes them.
+	Updates []string `json:"updates"`
+	// Artifacts are artifact keys with no entry: an upload whose entry was
+	// never written (interrupted, or still in progress — the key's time says
+	// when the backup was taken, so prune can leave young ones alone), or
+	// one whose entry was pruned before the object.
+	Artifacts []string `json:"artifacts"`
+}
+
+// Strays lists what no entry accounts for under the filter.
+func (c *Catalog) Strays(ctx context.Context, f Filter) (Strays, error) {
+	prefix, err := f.prefix()
+	if err != nil {
+		return Strays{}, err
+	}
+	keys, err := c.list(ctx, prefix)
+	if err != nil {
+		return Strays{}, err
+	}
+	entries := map[string]bool{}
+	updates := map[string]bool{}
+	for _, k := range keys {
+		if n, seq, ok := parseKey(k); ok {
+			if seq == 0 {
+				entries[n.ID()] = true
+			} else {
+				updates[n.ID()] = true
+			}
+		}
+	}
+	out := Strays{Updates: []string{}, Artifacts: []string{}}
+	for id := range updates {
+		if !entries[id] {
+			out.Updates = append(out.Updates, id)
+		}
+	}
+	arts, err := c.list(ctx, ArtifactPrefix+strings.TrimPrefix(prefix, CatalogPrefix))
+	if err != nil {
+		return Strays{}, err
+	}
+	for _, k := range arts {
+		id := strings.TrimPrefix(k, ArtifactPrefix)
+		if i := strings.IndexByte(id[strings.LastIndexByte(id, '/')+1:], '.'); i >= 0 {
+			id = id[:strings.LastIndexByte(id, '/')+1+i]
+		}
+		if !entries[id] {
+			out.Artifacts = append(out.Artifacts, k)
+		}
+	}
+	sort.Strings(out.Updates)
+	sort.Strings(out.Artifacts)
+	return out, nil
+}

@@ -291,3 +291,11 @@ func FromDump(cluster, file string, created time.Time, tok string) (Entry, error
 		Created: created.UTC().Truncate(time.Second), ChainID: id,
 	}, nil
 }
+
+// FellBack reports a backup asked for as a differential that neo4j-admin
+// took as a full (Operations Manual 5, backup-restore/modes.adoc,
+// "Differential backup": the client falls back on a full backup when the
+// transaction logs it needs are not available on the server).
+func (e Entry) FellBack() bool {
+	return e.Type == Full && strings.EqualFold(e.RequestedType, string(Diff))
+}

@@ -189,3 +189,10 @@ func TestParseName(t *testing.T) {
 		}
 	}
 }
+
+func TestArgs(t *testing.T) {
+	got := strings.Join(Args("/backups/neo4j-2024-10-07T16-05-37.backup"), " ")
+	if got != "backup inspect --show-metadata --empty --format=TABULAR /backups/neo4j-2024-10-07T16-05-37.backup" {
+		t.Fatal(got)
+	}
+}

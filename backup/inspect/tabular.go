@@ -209,3 +209,14 @@ type parseError struct{ lines []string }
 func (e *parseError) Error() string { return strings.Join(e.lines, "\n") }
 
 func joinErrors(lines []string) error { return &parseError{lines: lines} }
+
+// Args are the neo4j-admin arguments whose output ParseTabular reads, for
+// one artifact file or a directory of them. --empty is included because an
+// empty backup (nothing new since the last one) is otherwise left out of the
+// listing (inspect.adoc, "Listing the metadata of the backup files"), and
+// the agent must catalogue every artifact neo4j-admin wrote. --show-metadata
+// is needed before 2025.07 and ignored after (the 2025.x manual, same page,
+// "Options").
+func Args(path string) []string {
+	return []string{"backup", "inspect", "--show-metadata", "--empty", "--format=TABULAR", path}
+}
