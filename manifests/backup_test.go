@@ -25,10 +25,10 @@ import (
 func backedUp() *clusterfile.Cluster {
 	c := enterprise()
 	c.Spec.Backups = &clusterfile.Backups{
-		Storage:    clusterfile.BackupLocation{URL: "s3://bk/g?region=eu-west-1", CredentialsSecret: "bk-s3"},
-		Copies:     []clusterfile.BackupLocation{{URL: "s3://bk-us/g?region=us-east-1", CredentialsSecret: "bk-s3-us"}},
-		Schedule:   &clusterfile.BackupSchedule{Full: "0 2 * * *", Differential: "0 */6 * * *"},
-		Encryption: clusterfile.BackupEncryption{KeysetSecret: clusterfile.SecretKeyRef{Name: "bk-keyset"}},
+		Storage:     clusterfile.BackupLocation{URL: "s3://bk/g?region=eu-west-1", CredentialsSecret: "bk-s3"},
+		Copies:      []clusterfile.BackupLocation{{URL: "s3://bk-us/g?region=us-east-1", CredentialsSecret: "bk-s3-us"}},
+		Schedule:    &clusterfile.BackupSchedule{Full: "0 2 * * *", Differential: "0 */6 * * *"},
+		Encryption:  clusterfile.BackupEncryption{KeysetSecret: clusterfile.SecretKeyRef{Name: "bk-keyset"}},
 		ChainVolume: &clusterfile.Volume{Size: "10Gi", StorageClassName: "standard"},
 	}
 	on := true
