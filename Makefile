@@ -37,11 +37,15 @@ lint: vet ## gofmt + go vet
 # test runs everything CI runs: lint, unit + integration tests against one
 # shared local control plane, the Neo4j contract suite against a real Neo4j
 # Community server, a short fuzz run and the goreleaser config check.
-test: lint testenv build
+test: lint testenv storage-tools build
 	e2e/scripts/test.sh
 	$(MAKE) contract
 	$(MAKE) fuzz
 	$(MAKE) release-check
+
+.PHONY: storage-tools
+storage-tools: ## Build/install the storage servers of the backup tests (versitygw, fake-gcs-server, Azurite) into the cache
+	e2e/storage/install.sh
 
 contract: ## Contract suite: the adapter against a real Neo4j Community server and the simulator
 	e2e/scripts/contract.sh

@@ -1,0 +1,350 @@
+package blob_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/neo4jctl/neo4jctl/backup/blob"
+	"github.com/neo4jctl/neo4jctl/e2e/storage"
+)
+
+// reports collects the attempt lines a Bucket prints.
+type reports struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (r *reports) add(a blob.Attempt) {
+	r.mu.Lock()
+	r.lines = append(r.lines, a.String())
+	r.mu.Unlock()
+}
+func (r *reports) all() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.lines...)
+}
+
+// proxied opens bucket "b" on s through a fault-injecting proxy.
+func proxied(t *testing.T, s *storage.S3, secret string, rep *reports) (*blob.Bucket, *storage.Proxy) {
+	p := storage.NewProxy(t, s.Endpoint)
+	o := fast(rep.add)
+	o.Credentials = map[string][]byte{blob.KeyAWSAccessKeyID: []byte(s.AccessKey), blob.KeyAWSSecretAccessKey: []byte(secret)}
+	// Small parts so a few MiB make a multipart upload.
+	o.PartSize = 5 << 20
+	o.HTTPClient = &http.Client{Timeout: 2 * time.Second}
+	url := "s3://b/faults?region=" + s.Region + "&endpoint=" + p.URL
+	return open(t, url, o), p
+}
+
+func isPart(r *http.Request) bool {
+	return r.Method == http.MethodPut && r.URL.Query().Has("partNumber")
+}
+
+func randomBytes(n int, seed uint64) []byte {
+	b := make([]byte, n)
+	_, _ = rand.NewChaCha8([32]byte{byte(seed)}).Read(b)
+	return b
+}
+
+func checkObject(t *testing.T, b *blob.Bucket, key string, want []byte) {
+	t.Helper()
+	got, err := b.Read(context.Background(), key)
+	if err != nil {
+		t.Fatalf("read back %s: %v", key, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s: %d bytes stored, want %d identical", key, len(got), len(want))
+	}
+}
+
+func TestS3Faults(t *testing.T) {
+	s, _ := s3Target(t)
+	s.CreateBucket(t, "b")
+	ctx := context.Background()
+	data := randomBytes(12<<20, 7) // three 5 MiB parts
+
+	t.Run("5xx then success", func(t *testing.T) {
+		rep := &reports{}
+		b, p := proxied(t, s, s.SecretKey, rep)
+		// Four 503s on the parts: the SDK's three tries of one part fail,
+		// our second attempt re-uploads from the start and completes.
+		rule := p.Add(storage.Rule{Match: isPart, Times: 4, Fault: storage.Fault{Status: http.StatusServiceUnavailable}})
+		obj, err := b.Upload(ctx, "five-xx.backup", bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("Upload: %v (reports %q)", err, rep.all())
+		}
+		if p.Hits(rule) != 4 || obj.SHA256 != sha(data) {
+			t.Fatalf("hits %d, obj %+v", p.Hits(rule), obj)
+		}
+		lines := rep.all()
+		if len(lines) == 0 || !strings.HasPrefix(lines[0], "attempt 1/5: upload five-xx.backup: ") || !strings.Contains(lines[0], "503") {
+			t.Fatalf("reports = %q, want attempt 1/5 with the 503", lines)
+		}
+		checkObject(t, b, "five-xx.backup", data)
+	})
+
+	t.Run("connection reset mid-upload", func(t *testing.T) {
+		rep := &reports{}
+		b, p := proxied(t, s, s.SecretKey, rep)
+		rule := p.Add(storage.Rule{Match: isPart, Times: 2, Fault: storage.Fault{ResetAfter: 1 << 20}})
+		obj, err := b.Upload(ctx, "reset.backup", bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("Upload: %v (reports %q)", err, rep.all())
+		}
+		if p.Hits(rule) != 2 || obj.SHA256 != sha(data) {
+			t.Fatalf("hits %d, obj %+v", p.Hits(rule), obj)
+		}
+		checkObject(t, b, "reset.backup", data)
+	})
+
+	t.Run("slow responses", func(t *testing.T) {
+		rep := &reports{}
+		b, p := proxied(t, s, s.SecretKey, rep)
+		// Slower than the client's 2 s timeout, three times in a row: the
+		// SDK's tries time out, ours retries.
+		rule := p.Add(storage.Rule{Match: func(r *http.Request) bool { return r.Method == http.MethodPut }, Times: 3, Fault: storage.Fault{Delay: 3 * time.Second}})
+		small := randomBytes(64<<10, 3)
+		if err := b.PutIfAbsent(ctx, "catalog/slow.json", small); err != nil {
+			t.Fatalf("PutIfAbsent: %v (reports %q)", err, rep.all())
+		}
+		if p.Hits(rule) != 3 {
+			t.Fatalf("hits %d", p.Hits(rule))
+		}
+		if lines := rep.all(); len(lines) != 1 || !strings.Contains(lines[0], "attempt 1/5") {
+			t.Fatalf("reports = %q", lines)
+		}
+		checkObject(t, b, "catalog/slow.json", small)
+	})
+
+	t.Run("persistent 5xx fails loudly and leaves nothing", func(t *testing.T) {
+		rep := &reports{}
+		b, p := proxied(t, s, s.SecretKey, rep)
+		p.Add(storage.Rule{Match: isPart, Times: 1 << 30, Fault: storage.Fault{Status: http.StatusInternalServerError}})
+		_, err := b.Upload(ctx, "doomed.backup", bytes.NewReader(data))
+		if err == nil || !strings.Contains(err.Error(), "gave up after 5 attempts") {
+			t.Fatalf("Upload = %v", err)
+		}
+		lines := rep.all()
+		if len(lines) != 5 || !strings.HasPrefix(lines[4], "attempt 5/5: ") {
+			t.Fatalf("reports = %q, want attempts 1/5..5/5", lines)
+		}
+		p.Clear()
+		if ok, err := b.Exists(ctx, "doomed.backup"); ok || err != nil {
+			t.Fatalf("Exists(doomed) = %v, %v: a failed upload left an object", ok, err)
+		}
+	})
+
+	t.Run("permanent errors are tried once", func(t *testing.T) {
+		rep := &reports{}
+		b, p := proxied(t, s, "CANARY-wrong-secret-0xdeadbeef", rep)
+		err := b.PutIfAbsent(ctx, "catalog/x.json", []byte("x"))
+		if err == nil || !blob.IsPermanent(err) {
+			t.Fatalf("wrong secret: %v", err)
+		}
+		if n := len(p.Requests()); n != 1 || len(rep.all()) != 1 {
+			t.Fatalf("wrong secret: %d requests, reports %q; want 1", n, rep.all())
+		}
+		for _, s := range append(rep.all(), err.Error(), b.URL()) {
+			if strings.Contains(s, "CANARY") {
+				t.Fatalf("the secret leaked: %s", s)
+			}
+		}
+
+		rep2 := &reports{}
+		good, p2 := proxied(t, s, s.SecretKey, rep2)
+		_, err = good.Read(ctx, "catalog/never-written.json")
+		if !errors.Is(err, blob.ErrNotFound) || len(p2.Requests()) != 1 {
+			t.Fatalf("404 on read: %v after %d requests", err, len(p2.Requests()))
+		}
+	})
+
+	t.Run("interrupted upload leaves no object", func(t *testing.T) {
+		rep := &reports{}
+		b, p := proxied(t, s, s.SecretKey, rep)
+		// The source fails after two parts' worth of bytes.
+		src := io.MultiReader(bytes.NewReader(data[:11<<20]), errReader{errors.New("encryptor: disk read error")})
+		_, err := b.Upload(ctx, "interrupted.backup", src)
+		if err == nil || !strings.Contains(err.Error(), "not retried") {
+			t.Fatalf("Upload = %v", err)
+		}
+		if !hasRequest(p, "uploadId=") {
+			t.Fatalf("expected a multipart upload, saw %q", p.Requests())
+		}
+		if ok, _ := b.Exists(ctx, "interrupted.backup"); ok {
+			t.Fatal("interrupted upload left an object under its key")
+		}
+		// Cancelled context: same.
+		cctx, cancel := context.WithCancel(ctx)
+		pr, pw := io.Pipe()
+		go func() { _, _ = pw.Write(data[:7<<20]); cancel(); _ = pw.CloseWithError(context.Canceled) }()
+		if _, err := b.Upload(cctx, "cancelled.backup", pr); err == nil {
+			t.Fatal("cancelled upload succeeded")
+		}
+		if ok, _ := b.Exists(ctx, "cancelled.backup"); ok {
+			t.Fatal("cancelled upload left an object under its key")
+		}
+	})
+
+	t.Run("UploadFrom re-opens a non-seekable source", func(t *testing.T) {
+		rep := &reports{}
+		b, p := proxied(t, s, s.SecretKey, rep)
+		p.Add(storage.Rule{Match: isPart, Times: 3, Fault: storage.Fault{ResetAfter: 1}})
+		opens := 0
+		obj, err := b.UploadFrom(ctx, "reopened.backup", func() (io.ReadCloser, error) {
+			opens++
+			return io.NopCloser(io.MultiReader(bytes.NewReader(data))), nil
+		})
+		if err != nil || opens != 2 || obj.SHA256 != sha(data) {
+			t.Fatalf("UploadFrom: %+v, %v after %d opens (reports %q)", obj, err, opens, rep.all())
+		}
+	})
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+func hasRequest(p *storage.Proxy, sub string) bool {
+	for _, r := range p.Requests() {
+		if strings.Contains(r, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestS3MultipartUpload200MB streams a generated 200 MB artifact (never held
+// in memory) to S3 in parts, checks the digest against a second generation
+// of the same bytes and the heap stays flat.
+func TestS3MultipartUpload200MB(t *testing.T) {
+	s, _ := s3Target(t)
+	s.CreateBucket(t, "big")
+	p := storage.NewProxy(t, s.Endpoint)
+	o := fast(nil)
+	o.Credentials = map[string][]byte{blob.KeyAWSAccessKeyID: []byte(s.AccessKey), blob.KeyAWSSecretAccessKey: []byte(s.SecretKey)}
+	b := open(t, "s3://big/x?region="+s.Region+"&endpoint="+p.URL, o)
+	const size = 200 << 20
+	want := sha256.New()
+	if _, err := io.Copy(want, generated(size)); err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	stop := sampleHeap()
+	start := time.Now()
+	obj, err := b.Upload(context.Background(), "neo4j-200MB.backup", generated(size))
+	elapsed := time.Since(start)
+	peak := stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if obj.Size != size || obj.SHA256 != hex.EncodeToString(want.Sum(nil)) {
+		t.Fatalf("Upload = %+v", obj)
+	}
+	parts := 0
+	for _, r := range p.Requests() {
+		if strings.HasPrefix(r, "PUT ") && strings.Contains(r, "partNumber=") {
+			parts++
+		}
+	}
+	t.Logf("200 MB upload: %s, %d parts, peak heap %d MiB", elapsed.Round(time.Millisecond), parts, peak>>20)
+	if parts < 10 {
+		t.Fatalf("%d part uploads: not a multipart upload", parts)
+	}
+	if peak > 128<<20 {
+		t.Fatalf("peak heap %d MiB while uploading 200 MB: memory is not flat", peak>>20)
+	}
+	// Read back through the driver and hash.
+	rc, err := b.Open(context.Background(), "neo4j-200MB.backup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, rc)
+	if err != nil || n != size || hex.EncodeToString(h.Sum(nil)) != obj.SHA256 {
+		t.Fatalf("read back %d bytes, %v, digest mismatch", n, err)
+	}
+}
+
+// generated is a deterministic pseudo-random stream of n bytes.
+func generated(n int64) io.Reader {
+	return io.LimitReader(rand.NewChaCha8([32]byte{'n', 'e', 'o', '4', 'j'}), n)
+}
+
+func sampleHeap() func() uint64 {
+	var peak uint64
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak {
+				peak = m.HeapInuse
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+	return func() uint64 { close(done); <-finished; return peak }
+}
+
+// TestCopyAcrossProviders copies S3 → GCS → Azure and checks the digest at
+// each destination; a destination that returns damaged bytes fails the
+// copy with ErrDigest and the bad copy is removed.
+func TestCopyAcrossProviders(t *testing.T) {
+	ctx := context.Background()
+	s, s3t := s3Target(t)
+	g, gcst := gcsTarget(t)
+	a, azt := azureTarget(t)
+	s.CreateBucket(t, "eu")
+	g.CreateBucket(t, "us")
+	a.CreateContainer(t, "ap")
+	src := open(t, s3t.url("eu", "prod"), s3t.opts())
+	toGCS := open(t, gcst.url("us", "prod-copy"), gcst.opts())
+	toAz := open(t, azt.url("ap", "prod-copy"), azt.opts())
+
+	data := randomBytes(9<<20+3, 11)
+	up, err := src.Upload(ctx, "neo4j/a.backup", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, err := src.CopyTo(ctx, "neo4j/a.backup", toGCS)
+	if err != nil || c1.SHA256 != up.SHA256 || c1.Size != up.Size {
+		t.Fatalf("S3→GCS: %+v, %v (source %+v)", c1, err, up)
+	}
+	c2, err := toGCS.CopyTo(ctx, "neo4j/a.backup", toAz)
+	if err != nil || c2.SHA256 != up.SHA256 {
+		t.Fatalf("GCS→Azure: %+v, %v", c2, err)
+	}
+	checkObject(t, toAz, "neo4j/a.backup", data)
+
+	// A destination whose reads come back damaged: the copy is refused.
+	p := storage.NewProxy(t, g.Endpoint)
+	bad := open(t, "gs://us/damaged?endpoint="+p.URL, gcst.opts())
+	p.Add(storage.Rule{Match: storage.IsGet, Times: 1 << 30, Fault: storage.Fault{Corrupt: true}})
+	_, err = src.CopyTo(ctx, "neo4j/a.backup", bad)
+	if !errors.Is(err, blob.ErrDigest) || !strings.Contains(err.Error(), "the bad copy was deleted") {
+		t.Fatalf("CopyTo(damaging destination) = %v, want ErrDigest", err)
+	}
+	p.Clear()
+	if ok, _ := bad.Exists(ctx, "neo4j/a.backup"); ok {
+		t.Fatal("the unverified copy was left behind")
+	}
+}
