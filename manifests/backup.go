@@ -441,8 +441,9 @@ func BackupJobTemplate(c *clusterfile.Cluster, namespace, typ string, databases 
 		"-f", BackupClusterFileDir + "/" + backupClusterFileKey,
 		"--from-dir", BackupChainsDir,
 		"--inspect-file", BackupInspectFile,
-		"--type", typ,
-		"--prune",
+		// Recorded to show a DIFF that neo4j-admin turned into a FULL;
+		// retention runs after every stored run (the agent's default).
+		"--requested-type", typ,
 	}
 	podLabels := BackupPodLabels(c, typ)
 	return batchv1.JobSpec{

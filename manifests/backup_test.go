@@ -148,7 +148,7 @@ func TestRenderBackupObjects(t *testing.T) {
 		if agent.Image != manifests.AgentImage() || strings.HasSuffix(agent.Image, ":latest") {
 			t.Errorf("%s: agent image %q", cj.Name, agent.Image)
 		}
-		if !slices.Contains(agent.Args, "agent") || !slices.Contains(agent.Args, strings.ToUpper(typ)) {
+		if !slices.Contains(agent.Args, "agent") || !slices.Contains(agent.Args, "--requested-type") || !slices.Contains(agent.Args, strings.ToUpper(typ)) {
 			t.Errorf("%s: agent args %v", cj.Name, agent.Args)
 		}
 		var claim string
