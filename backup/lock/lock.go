@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/neo4jctl/neo4jctl/backup/blob"
 	"github.com/neo4jctl/neo4jctl/backup/catalog"
 )
 
@@ -279,4 +280,21 @@ func (l *Lock) Release(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// OverBucket is the lock store of a backup bucket: the agent's one call
+// is lock.Acquire(ctx, lock.OverBucket(session.Storage, ""), cluster, db, ttl).
+func OverBucket(b *blob.Bucket, holder string) *Store {
+	return Over[blob.Object](b, func(o blob.Object) string { return o.Key }, Options{
+		Holder:     holder,
+		IsExists:   func(err error) bool { return errors.Is(err, blob.ErrExists) },
+		IsNotFound: func(err error) bool { return errors.Is(err, blob.ErrNotFound) },
+	})
+}
+
+// WithClock returns s reading time from now (tests move it past expiries).
+func (s *Store) WithClock(now func() time.Time) *Store {
+	c := *s
+	c.now = now
+	return &c
 }

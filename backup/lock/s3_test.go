@@ -31,11 +31,7 @@ func TestLockOverRealS3(t *testing.T) {
 	t.Cleanup(func() { _ = b.Close() })
 	c := &clock{t: time.Now()}
 	store := func(holder string) *lock.Store {
-		return lock.Over[blob.Object](b, func(o blob.Object) string { return o.Key }, lock.Options{
-			Holder: holder, Now: c.now,
-			IsExists:   func(err error) bool { return errors.Is(err, blob.ErrExists) },
-			IsNotFound: func(err error) bool { return errors.Is(err, blob.ErrNotFound) },
-		})
+		return lock.OverBucket(b, holder).WithClock(c.now)
 	}
 
 	first, err := lock.Acquire(ctx, store("full"), "g", "neo4j", time.Minute)
