@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -103,15 +104,6 @@ func BackupPodLabels(c *clusterfile.Cluster, typ string) map[string]string {
 // differential backup.
 const LabelBackupType = "neo4jctl.io/backup-type"
 
-// backupsScheduled reports whether the cluster file schedules backups; the
-// backup objects are rendered only then (a cluster with spec.backups and
-// no schedule takes backups with `neo4jctl backup create`, whose Job
-// needs the same ServiceAccount, ConfigMap and claim: see BackupJob).
-func backupsScheduled(c *clusterfile.Cluster) bool {
-	b := c.Spec.Backups
-	return b != nil && b.Schedule != nil && (b.Schedule.Full != "" || b.Schedule.Differential != "") && isEnterprise(c)
-}
-
 // withBackups appends the backup objects to the result of typedObjects
 // (so that Render wires them in with one call).
 func withBackups(c *clusterfile.Cluster, namespace string) func([]runtime.Object, error) ([]runtime.Object, error) {
@@ -127,10 +119,14 @@ func withBackups(c *clusterfile.Cluster, namespace string) func([]runtime.Object
 	}
 }
 
-// backupObjects are the objects of scheduled backups: the ServiceAccount,
-// the agent's cluster file, the chain claim and a CronJob per schedule.
+// backupObjects are the backup objects of an Enterprise cluster file
+// with spec.backups: the ServiceAccount, the agent's cluster file and the
+// chain claim, which `neo4jctl backup create` needs as much as the
+// schedule does, and a CronJob per schedule. Community has no online
+// backup (validation refuses its schedule); its offline dumps are not
+// rendered objects.
 func backupObjects(c *clusterfile.Cluster, namespace string) ([]runtime.Object, error) {
-	if !backupsScheduled(c) {
+	if c.Spec.Backups == nil || !isEnterprise(c) {
 		return nil, nil
 	}
 	objs, err := BackupSupport(c, namespace)
@@ -138,6 +134,9 @@ func backupObjects(c *clusterfile.Cluster, namespace string) ([]runtime.Object, 
 		return nil, err
 	}
 	s := c.Spec.Backups.Schedule
+	if s == nil {
+		return objs, nil
+	}
 	for _, sched := range []struct{ typ, cron string }{{BackupFull, s.Full}, {BackupDiff, s.Differential}} {
 		if sched.cron == "" {
 			continue
@@ -168,6 +167,30 @@ func backupObjects(c *clusterfile.Cluster, namespace string) ([]runtime.Object, 
 		})
 	}
 	return objs, nil
+}
+
+// AnnotationInstantiate marks a Job created by hand from a CronJob's
+// template, as `kubectl create job --from=cronjob/…` does.
+const AnnotationInstantiate = "cronjob.kubernetes.io/instantiate"
+
+// BackupJob is the one-off Job of `neo4jctl backup create`: the
+// CronJob's template (BackupJobTemplate, the same code) under a name
+// unique to the moment, <cluster>-backup-<full|diff>-<yyyymmddhhmmss>.
+// databases nil backs up the schedule's databases.
+func BackupJob(c *clusterfile.Cluster, namespace, typ string, databases []string, now time.Time) (*batchv1.Job, error) {
+	spec, err := BackupJobTemplate(c, namespace, typ, databases)
+	if err != nil {
+		return nil, err
+	}
+	name := BackupCronJobName(c, typ)
+	suffix := "-" + now.UTC().Format("20060102150405")
+	// A Job's name goes into its Pods' job-name label: 63 characters.
+	if len(name)+len(suffix) > 63 {
+		name = strings.TrimRight(name[:63-len(suffix)], "-.")
+	}
+	meta := backupMeta(c, namespace, name+suffix)
+	meta.Annotations = map[string]string{AnnotationInstantiate: "manual"}
+	return &batchv1.Job{TypeMeta: metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"}, ObjectMeta: meta, Spec: spec}, nil
 }
 
 // BackupSupport returns the objects every backup Job needs whether it

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	batchv1 "k8s.io/api/batch/v1"
@@ -224,20 +225,66 @@ func TestRenderBackupAgentClusterFile(t *testing.T) {
 	}
 }
 
-// Without a schedule nothing is rendered (backup create renders its Job
-// on demand), nor for a schedule-less Community file.
-func TestRenderBackupsOnlyWhenScheduled(t *testing.T) {
+// Without a schedule no CronJob is rendered, but what `backup create`'s
+// Job needs is (ServiceAccount, cluster file, claim); Community, which
+// has no online backup, gets none of it.
+func TestRenderBackupsWithoutSchedule(t *testing.T) {
 	c := backedUp()
 	c.Spec.Backups.Schedule = nil
-	for _, o := range render(t, c) {
-		if strings.Contains(o.GetName(), "backup") {
-			t.Errorf("rendered %s/%s without a schedule", o.GetKind(), o.GetName())
+	objs := render(t, c)
+	for _, want := range []string{"ServiceAccount/g-backup", "ConfigMap/g-backup", "PersistentVolumeClaim/g-backup-chains"} {
+		if !slices.Contains(kinds(objs), want) {
+			t.Errorf("rendered %v, want %s among them", kinds(objs), want)
+		}
+	}
+	for _, o := range objs {
+		if o.GetKind() == "CronJob" {
+			t.Errorf("rendered CronJob/%s without a schedule", o.GetName())
 		}
 	}
 	c = backedUp()
 	c.Spec.Backups.Schedule.Differential = ""
-	objs := render(t, c)
+	objs = render(t, c)
 	if find(objs, "CronJob", "g-backup-diff") != nil || find(objs, "CronJob", "g-backup-full") == nil {
 		t.Errorf("full schedule only: rendered %v", kinds(objs))
+	}
+	cc := community()
+	cc.Spec.Backups = &clusterfile.Backups{Storage: clusterfile.BackupLocation{URL: "file:///b"}, Encryption: clusterfile.BackupEncryption{KeysetSecret: clusterfile.SecretKeyRef{Name: "k"}}}
+	for _, o := range render(t, cc) {
+		if strings.Contains(o.GetName(), "backup") {
+			t.Errorf("Community: rendered %s/%s", o.GetKind(), o.GetName())
+		}
+	}
+}
+
+// The one-off Job is the CronJob's template under a name of the moment,
+// marked as instantiated by hand; --database narrows the databases.
+func TestBackupJobFromTheCronJobTemplate(t *testing.T) {
+	c := backedUp()
+	cj := typedAs[batchv1.CronJob](t, find(render(t, c), "CronJob", "g-backup-diff"))
+	now := time.Date(2026, 12, 7, 15, 4, 5, 0, time.UTC)
+	job, err := manifests.BackupJob(c, "db", manifests.BackupDiff, nil, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job.Name != "g-backup-diff-20261207150405" || job.Annotations[manifests.AnnotationInstantiate] != "manual" {
+		t.Errorf("Job %s annotations %v", job.Name, job.Annotations)
+	}
+	if diff := cmp.Diff(cj.Spec.JobTemplate.Spec, job.Spec); diff != "" {
+		t.Errorf("Job spec differs from the CronJob's template (-cronjob +job):\n%s", diff)
+	}
+	one, err := manifests.BackupJob(c, "db", manifests.BackupFull, []string{"movies"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmdline := one.Spec.Template.Spec.InitContainers[0].Command
+	if got := cmdline[len(cmdline)-1]; got != "movies" || slices.Contains(cmdline, "*") {
+		t.Errorf("--database movies: command %q", cmdline)
+	}
+	long := backedUp()
+	long.Metadata.Name = strings.Repeat("n", 60)
+	lj, err := manifests.BackupJob(long, "db", manifests.BackupFull, nil, now)
+	if err != nil || len(lj.Name) > 63 {
+		t.Errorf("long cluster name: Job %q (%d), %v", lj.Name, len(lj.Name), err)
 	}
 }
