@@ -246,4 +246,3 @@ func dbsOrEmpty(dbs []string) []string {
 	}
 	return dbs
 }
-
