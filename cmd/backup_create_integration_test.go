@@ -250,3 +250,54 @@ func writeSimulatedEntry(t *testing.T, bucketDir, cluster, db string) {
 		t.Error(err)
 	}
 }
+
+// TestBackupCreateReportsAFailedJob: a Job that fails ends create with
+// an error naming the Job and how to read its logs. Simulated: the Pod is
+// held Pending (no node matches) and the test deletes it, which the Job
+// controller counts as the one attempt failing (backoffLimit 0).
+func TestBackupCreateReportsAFailedJob(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs the test control plane")
+	}
+	env := testenv.Shared(t)
+	ns := testenv.Namespace(t, env)
+	file, _ := quickstart(t, ns)
+	orig, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(orig), "spec:\n", "spec:\n  scheduling:\n    nodeSelector:\n      no-such-node: \"true\"\n", 1)
+	if err := os.WriteFile(file, []byte(s+backupsSpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := env.Clientset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, name := range []string{"bk-creds", "bk-keyset"} {
+		if _, err := cs.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name}, StringData: map[string]string{"x": "y"}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, out, stderr := runApplyCLI(t, env, "apply", "-f", file, "--auto-approve", "--skip-neo4j", "--wait=false"); code != ExitOK {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, out, stderr)
+	}
+	go func() {
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			pods, _ := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/component=neo4jctl-backup"})
+			if pods != nil && len(pods.Items) > 0 {
+				_ = cs.CoreV1().Pods(ns).Delete(ctx, pods.Items[0].Name, metav1.DeleteOptions{GracePeriodSeconds: new(int64)})
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	code, _, stderr := runBackupCreateCtx(cctx, env, "backup", "create", "-f", file)
+	if code != ExitError || !strings.Contains(stderr, "failed") || !strings.Contains(stderr, "kubectl -n "+ns+" logs job/quickstart-backup-full-") {
+		t.Errorf("failed Job: exit %d, want 1 with the Job and its logs named\n%s", code, stderr)
+	}
+}
