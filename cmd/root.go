@@ -144,7 +144,9 @@ applied (--detailed-exitcode), 130 interrupted.`,
 			if err := bindViper(v, cmd); err != nil {
 				return err
 			}
-			if cmd.Name() != "watch" {
+			// The backup agent's memory must stay flat whatever the
+			// artifact's size (docs/backups.md): Go's defaults, like watch.
+			if cmd.Name() != "watch" && cmd.CommandPath() != "neo4jctl backup agent" {
 				tuneGC()
 			}
 			switch iostreams.ColorMode(color) {
@@ -168,6 +170,7 @@ applied (--detailed-exitcode), 130 interrupted.`,
 		NewCmdWatch(f, nil),
 		NewCmdRender(f, nil),
 		NewCmdSchema(f),
+		NewCmdBackup(f),
 		NewCmdVersion(f),
 	)
 	markCommandLineOnly(root)
@@ -250,6 +253,11 @@ var commandLineOnly = map[string]bool{
 	"lock":               true, // --lock=false unlocks
 	"allow-irreversible": true,
 	"force-unlock":       true,
+	// backup prune --apply deletes backups; keys rotate --stdout prints a
+	// keyset and --new makes one.
+	"apply":  true,
+	"stdout": true,
+	"new":    true,
 	// Accepts unverified certificates: it lowers, never raises, safety.
 	insecureSkipTLSVerifyFlag: true,
 }

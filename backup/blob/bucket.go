@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"os"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	gblob "gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 )
@@ -56,9 +59,7 @@ func (b *Bucket) partSize(r io.Reader) int {
 	var size int64 = -1
 	if s, ok := r.(sizedSource); ok {
 		size = s.Size()
-	} else if f, ok := r.(interface {
-		Stat() (interface{ Size() int64 }, error)
-	}); ok {
+	} else if f, ok := r.(interface{ Stat() (os.FileInfo, error) }); ok {
 		if st, err := f.Stat(); err == nil {
 			size = st.Size()
 		}
@@ -74,7 +75,7 @@ func (b *Bucket) partSize(r io.Reader) int {
 // upload streams r to key once; the digest and size are those of the bytes
 // the driver consumed. A failure aborts: the write's context is cancelled
 // before the writer is closed, which every driver treats as "do not commit"
-// (S3 aborts the multipart upload on a fresh context, GCS and Azure never
+// (S3 aborts the multipart upload — see s3Uploader —, GCS and Azure never
 // finalise, fileblob removes its temp file). blob.Bucket.Upload is not used:
 // for drivers without a native uploader it closes — commits — the writer
 // even when the source failed, leaving a truncated object (a test of
@@ -86,6 +87,9 @@ func (b *Bucket) upload(ctx context.Context, key string, r io.Reader, ifNotExist
 		BufferSize:     b.partSize(r),
 		MaxConcurrency: b.opts.Concurrency,
 		IfNotExist:     ifNotExist,
+	}
+	if b.s3 != nil {
+		opts.BeforeWrite = b.s3Uploader(opts.BufferSize)
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -104,6 +108,31 @@ func (b *Bucket) upload(ctx context.Context, key string, r io.Reader, ifNotExist
 		return Object{}, b.mapErr(err)
 	}
 	return Object{Key: key, Size: hr.n, SHA256: hr.sum()}, nil
+}
+
+// abortTimeout bounds the AbortMultipartUpload sent after a failed or
+// cancelled S3 upload.
+const abortTimeout = 30 * time.Second
+
+// s3Uploader replaces the transfer manager s3blob made for this write with
+// one whose FailTimeout is set: without it the manager sends
+// AbortMultipartUpload on the write's own context, which is already
+// cancelled when an upload is interrupted — the abort never reaches the
+// server and the parts stay there (TestS3Faults/interrupted showed it).
+func (b *Bucket) s3Uploader(partSize int) func(func(any) bool) error {
+	return func(as func(any) bool) error {
+		var tm *transfermanager.Client
+		if !as(&tm) {
+			return errors.New("s3 driver: no transfer manager to configure")
+		}
+		*tm = *transfermanager.New(b.s3, func(o *transfermanager.Options) {
+			o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+			o.PartSizeBytes = int64(partSize)
+			o.Concurrency = b.opts.Concurrency
+			o.FailTimeout = abortTimeout
+		})
+		return nil
+	}
 }
 
 // mapErr turns driver codes into the package's sentinel errors.
@@ -294,8 +323,9 @@ func (b *Bucket) Delete(ctx context.Context, key string) error {
 
 // CopyTo streams key from b to the same key in dst (another bucket, region
 // or provider), then reads the destination back and checks that its bytes
-// hash to the source's digest. On a mismatch the destination object is
-// deleted and ErrDigest returned: a copy is either verified or absent.
+// hash to the source's digest. On a mismatch (ErrDigest) or when the copy
+// cannot be read back, the destination object is deleted: a copy is either
+// verified or absent.
 func (b *Bucket) CopyTo(ctx context.Context, key string, dst *Bucket) (Object, error) {
 	src, err := dst.UploadFrom(ctx, key, func() (io.ReadCloser, error) { return b.Open(ctx, key) })
 	if err != nil {
@@ -315,17 +345,20 @@ func (b *Bucket) CopyTo(ctx context.Context, key string, dst *Bucket) (Object, e
 		got = Object{Key: key, Size: hr.n, SHA256: hr.sum()}
 		return nil
 	})
-	if err != nil {
-		return Object{}, fmt.Errorf("copy %s to %s: verify: %w", key, dst.url, err)
+	switch {
+	case err != nil:
+		err = fmt.Errorf("copy %s from %s to %s: the copy could not be verified: %w", key, b.url, dst.url, err)
+	case got.SHA256 != src.SHA256 || got.Size != src.Size:
+		err = fmt.Errorf("copy %s from %s to %s: %w: source sha256 %s (%d bytes), destination sha256 %s (%d bytes)",
+			key, b.url, dst.url, ErrDigest, src.SHA256, src.Size, got.SHA256, got.Size)
 	}
-	if got.SHA256 != src.SHA256 || got.Size != src.Size {
-		derr := dst.Delete(ctx, key)
-		msg := "the bad copy was deleted"
-		if derr != nil {
-			msg = "deleting the bad copy failed too: " + derr.Error()
+	if err != nil {
+		// Unverified is as bad as wrong: remove it (the source is intact,
+		// the copy can be made again).
+		if derr := dst.Delete(ctx, key); derr != nil && !errors.Is(derr, ErrNotFound) {
+			return Object{}, fmt.Errorf("%w; deleting the unverified copy failed too: %v", err, derr)
 		}
-		return Object{}, fmt.Errorf("copy %s from %s to %s: %w: source sha256 %s (%d bytes), destination sha256 %s (%d bytes); %s",
-			key, b.url, dst.url, ErrDigest, src.SHA256, src.Size, got.SHA256, got.Size, msg)
+		return Object{}, fmt.Errorf("%w; the unverified copy was deleted", err)
 	}
 	return got, nil
 }

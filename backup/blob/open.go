@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"cloud.google.com/go/storage"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
@@ -25,6 +26,7 @@ import (
 	"gocloud.dev/blob/gcsblob"
 	"gocloud.dev/blob/s3blob"
 	"gocloud.dev/gcp"
+	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
 	"google.golang.org/api/option"
 )
@@ -64,8 +66,11 @@ type Attempt struct {
 // String is the line printed for an attempt: "attempt n/N: <cause>".
 func (a Attempt) String() string {
 	s := fmt.Sprintf("attempt %d/%d: %s %s: %v", a.N, a.Of, a.Op, a.Key, a.Err)
-	if a.Retry {
+	switch {
+	case a.Retry:
 		s += fmt.Sprintf(" (retrying in %s)", a.Wait.Round(time.Millisecond))
+	case a.N < a.Of:
+		s += " (permanent: not retried)"
 	}
 	return s
 }
@@ -85,9 +90,14 @@ type Options struct {
 	// Credentials is a Secret's data (see the Key* constants). Empty: the
 	// provider's default chain (workload identity, instance roles).
 	Credentials map[string][]byte
-	// PartSize is the multipart part size for uploads (default 16 MiB,
-	// raised for large seekable sources so that 10 000 parts suffice).
-	// Memory held by an upload is about PartSize × Concurrency.
+	// PartSize is the multipart part size for uploads (default 8 MiB).
+	// Memory held by an upload is about PartSize × (Concurrency+1); S3
+	// allows 10 000 parts, so a source of unknown size is limited to
+	// about 80 GB at the default. A source that reports its size (an
+	// io.Reader with Size() int64, such as *bytes.Reader or
+	// *io.SectionReader, or a ReadCloser from UploadFrom that has it — the
+	// agent's ciphertext length is known in advance) gets parts large
+	// enough for that size.
 	PartSize int
 	// Concurrency is how many parts upload at once (default 2).
 	Concurrency int
@@ -109,7 +119,7 @@ func (o Options) withDefaults() Options {
 		o.MaxBackoff = 30 * time.Second
 	}
 	if o.PartSize <= 0 {
-		o.PartSize = 16 << 20
+		o.PartSize = 8 << 20
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 2
@@ -125,6 +135,7 @@ type Bucket struct {
 	b      *gblob.Bucket // prefixed
 	url    string        // redacted, for messages
 	scheme string
+	s3     *s3.Client // S3 only: to configure each upload's transfer manager
 	opts   Options
 	red    redactor
 }
@@ -171,14 +182,18 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Bucket, error) {
 	}
 	prefix := strings.Trim(u.Path, "/")
 	var b *gblob.Bucket
+	var s3c *s3.Client
 	switch u.Scheme {
 	case "s3":
-		b, err = openS3(ctx, u, opts)
+		b, s3c, err = openS3(ctx, u, opts)
 	case "gs":
 		b, err = openGCS(ctx, u, opts)
 	case "azblob":
 		b, err = openAzure(u, opts)
 	case "file":
+		if u.Host != "" && u.Host != "localhost" {
+			return nil, fmt.Errorf("storage URL %s: a file URL has no host (file:///absolute/path)", redactURL(u))
+		}
 		prefix = ""
 		b, err = fileblob.OpenBucket(u.Path, &fileblob.Options{})
 	}
@@ -188,7 +203,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Bucket, error) {
 	if prefix != "" {
 		b = gblob.PrefixedBucket(b, prefix+"/")
 	}
-	return &Bucket{b: b, url: redactURL(u), scheme: u.Scheme, opts: opts, red: red}, nil
+	return &Bucket{b: b, url: redactURL(u), scheme: u.Scheme, s3: s3c, opts: opts, red: red}, nil
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -239,10 +254,10 @@ func query(u *url.URL, allowed ...string) (url.Values, error) {
 	return q, nil
 }
 
-func openS3(ctx context.Context, u *url.URL, opts Options) (*gblob.Bucket, error) {
+func openS3(ctx context.Context, u *url.URL, opts Options) (*gblob.Bucket, *s3.Client, error) {
 	q, err := query(u, "region", "endpoint", "use_path_style")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	loadOpts := []func(*awsconfig.LoadOptions) error{
 		// Credentials come from the caller only: never the shared config
@@ -256,27 +271,29 @@ func openS3(ctx context.Context, u *url.URL, opts Options) (*gblob.Bucket, error
 	}
 	id, secret := string(opts.Credentials[KeyAWSAccessKeyID]), string(opts.Credentials[KeyAWSSecretAccessKey])
 	if (id == "") != (secret == "") {
-		return nil, fmt.Errorf("credentials: %s and %s go together", KeyAWSAccessKeyID, KeyAWSSecretAccessKey)
+		return nil, nil, fmt.Errorf("credentials: %s and %s go together", KeyAWSAccessKeyID, KeyAWSSecretAccessKey)
 	}
 	if id != "" {
 		loadOpts = append(loadOpts, awsconfig.WithCredentialsProvider(
 			awscreds.NewStaticCredentialsProvider(id, secret, string(opts.Credentials[KeyAWSSessionToken]))))
 	}
-	if opts.HTTPClient != nil {
-		loadOpts = append(loadOpts, awsconfig.WithHTTPClient(opts.HTTPClient))
-	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	endpoint := q.Get("endpoint")
 	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
+		if endpoint == "" {
+			// AWS answers a request sent to the wrong region with a 301,
+			// which the driver reports as "not found": ask instead.
+			return nil, nil, fmt.Errorf("no region: add ?region= to the s3:// URL (or set AWS_REGION where the agent runs)")
+		}
+		cfg.Region = "us-east-1" // S3-compatible servers mostly ignore it
 	}
 	// Third-party S3 servers (and versitygw) reject the SDK's default
 	// trailing CRC checksums on streamed bodies; send them only when required.
 	cfg.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 	cfg.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-	endpoint := q.Get("endpoint")
 	pathStyle := endpoint != "" // custom endpoints are S3-compatible servers: path style by default
 	if v := q.Get("use_path_style"); v != "" {
 		pathStyle = v == "true"
@@ -286,8 +303,15 @@ func openS3(ctx context.Context, u *url.URL, opts Options) (*gblob.Bucket, error
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 		o.UsePathStyle = pathStyle
+		if opts.HTTPClient != nil {
+			// Set on the client, not the loaded config: the config wraps
+			// its HTTP client for AWS_CA_BUNDLE, which a plain
+			// *http.Client cannot take.
+			o.HTTPClient = opts.HTTPClient
+		}
 	})
-	return s3blob.OpenBucket(ctx, client, u.Host, &s3blob.Options{RequestChecksumCalculation: cfg.RequestChecksumCalculation})
+	b, err := s3blob.OpenBucket(ctx, client, u.Host, &s3blob.Options{RequestChecksumCalculation: cfg.RequestChecksumCalculation})
+	return b, client, err
 }
 
 func openGCS(ctx context.Context, u *url.URL, opts Options) (*gblob.Bucket, error) {
@@ -295,8 +319,8 @@ func openGCS(ctx context.Context, u *url.URL, opts Options) (*gblob.Bucket, erro
 	if err != nil {
 		return nil, err
 	}
-	var copts []option.ClientOption
 	endpoint := q.Get("endpoint")
+	var ts oauth2.TokenSource
 	switch js := opts.Credentials[KeyGoogleCredentials]; {
 	case len(js) > 0:
 		creds, err := google.CredentialsFromJSON(ctx, js, "https://www.googleapis.com/auth/devstorage.read_write")
@@ -304,24 +328,39 @@ func openGCS(ctx context.Context, u *url.URL, opts Options) (*gblob.Bucket, erro
 			// The JSON parser's message can quote the input: say only what failed.
 			return nil, fmt.Errorf("credentials: %s is not a Google service-account key", KeyGoogleCredentials)
 		}
-		copts = append(copts, option.WithCredentials(creds))
+		ts = creds.TokenSource
 	case endpoint != "":
 		// An emulator endpoint without a key: no authentication.
-		copts = append(copts, option.WithoutAuthentication())
 	default:
 		creds, err := gcp.DefaultCredentials(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("credentials: no %s given and no default Google credentials: %w", KeyGoogleCredentials, err)
 		}
-		copts = append(copts, option.WithCredentials(creds))
+		ts = creds.TokenSource
 	}
+	// One HTTP client carrying both the caller's settings (timeouts) and
+	// the token source: option.WithHTTPClient would otherwise drop the auth.
+	hc := &http.Client{}
+	if opts.HTTPClient != nil {
+		*hc = *opts.HTTPClient
+	}
+	copts := []option.ClientOption{}
+	if ts != nil {
+		base := hc.Transport
+		if base == nil {
+			base = http.DefaultTransport
+		}
+		hc.Transport = &oauth2.Transport{Source: ts, Base: base}
+	}
+	copts = append(copts, option.WithHTTPClient(hc))
 	if endpoint != "" {
 		copts = append(copts, option.WithEndpoint(strings.TrimSuffix(endpoint, "/")+"/storage/v1/"))
 	}
-	if opts.HTTPClient != nil {
-		copts = append(copts, option.WithHTTPClient(opts.HTTPClient))
+	client, err := storage.NewClient(ctx, copts...)
+	if err != nil {
+		return nil, err
 	}
-	return gcsblob.OpenBucket(ctx, nil, u.Host, &gcsblob.Options{ClientOptions: copts})
+	return gcsblob.OpenBucket(ctx, nil, u.Host, &gcsblob.Options{Client: client})
 }
 
 func openAzure(u *url.URL, opts Options) (*gblob.Bucket, error) {

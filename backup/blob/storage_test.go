@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -133,6 +134,16 @@ func exercise(t *testing.T, tg target) {
 		t.Fatalf("Open/ReadAll: %d bytes, %v", len(got), err)
 	}
 
+	// A source failing half way: an error, and nothing under the key (the
+	// driver's write is aborted, not committed truncated).
+	_, err = b.Upload(ctx, "artifacts/broken.backup", io.MultiReader(bytes.NewReader(data[:1<<20]), errReader{errors.New("source failed")}))
+	if err == nil || !strings.Contains(err.Error(), "source failed") {
+		t.Fatalf("Upload(failing source) = %v", err)
+	}
+	if ok, err := b.Exists(ctx, "artifacts/broken.backup"); ok || err != nil {
+		t.Fatalf("a failed upload left an object (%v)", err)
+	}
+
 	// List is scoped by the URL's prefix; the root sees the full keys.
 	objs, err := b.List(ctx, "catalog/")
 	if err != nil {
@@ -192,4 +203,28 @@ func TestGCS(t *testing.T) {
 func TestAzure(t *testing.T) {
 	_, tg := azureTarget(t)
 	exercise(t, tg)
+}
+
+// TestAzureWrongKeyIsPermanentAndNotShown: Azurite checks shared-key
+// signatures, so a wrong key is a real 403 — tried once, the key (a canary)
+// nowhere in the error or the reports. (fake-gcs-server checks no
+// credentials; S3's wrong secret is in TestS3Faults.)
+func TestAzureWrongKeyIsPermanentAndNotShown(t *testing.T) {
+	a := storage.StartAzure(t)
+	a.CreateContainer(t, "keys")
+	canary := base64.StdEncoding.EncodeToString([]byte("CANARY-azure-key-0123456789abcdef"))
+	var lines []string
+	o := fast(func(at blob.Attempt) { lines = append(lines, at.String()) })
+	o.Credentials = map[string][]byte{blob.KeyAzureKey: []byte(canary)}
+	b := open(t, a.URL("keys", "p"), o)
+	err := b.PutIfAbsent(context.Background(), "catalog/x.json", []byte("x"))
+	if err == nil || !blob.IsPermanent(err) || len(lines) != 1 {
+		t.Fatalf("wrong key: %v, reports %q; want one permanent failure", err, lines)
+	}
+	for _, s := range append(lines, err.Error(), fmt.Sprintf("%+v", err), b.URL()) {
+		if strings.Contains(s, canary) || strings.Contains(s, "CANARY") {
+			t.Fatalf("the key leaked: %s", s)
+		}
+	}
+	t.Logf("reported: %s", lines[0])
 }

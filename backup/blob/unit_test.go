@@ -56,6 +56,7 @@ func TestOpenRejectsBadURLsWithoutEchoingSecrets(t *testing.T) {
 		{"s3:///prefix", "no bucket name"},
 		{"s3://bucket/p?colour=blue", `unknown query parameter "colour"`},
 		{"gs://bucket/p?region=x", `unknown query parameter "region"`},
+		{"file://somehost/var/backups", "a file URL has no host"},
 	}
 	for _, c := range cases {
 		o := Options{}
@@ -70,6 +71,14 @@ func TestOpenRejectsBadURLsWithoutEchoingSecrets(t *testing.T) {
 		if strings.Contains(fmt.Sprintf("%v %+v", err, err), canary) {
 			t.Errorf("Open(%q): error shows the secret: %v", c.url, err)
 		}
+	}
+	// No region and no endpoint: a real AWS bucket in the wrong region
+	// would answer 301, reported as "not found"; ask for the region.
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
+	if _, err := Open(ctx, "s3://bucket/p", Options{Credentials: creds}); err == nil || !strings.Contains(err.Error(), "no region") {
+		t.Errorf("s3 without region: %v", err)
 	}
 	// A credential key the scheme does not use is named, its value never shown.
 	_, err := Open(ctx, "gs://bucket/p", Options{Credentials: creds})
@@ -142,7 +151,7 @@ func TestPermanentErrorsAreTriedOnceAndTransientOnesRetried(t *testing.T) {
 				t.Fatalf("IsPermanent = %v, want %v (%v)", got, c.permanent, err)
 			}
 			if c.permanent {
-				if *n != 1 || len(reports) != 1 || !strings.HasPrefix(reports[0], "attempt 1/5: ") {
+				if *n != 1 || len(reports) != 1 || !strings.HasPrefix(reports[0], "attempt 1/5: ") || !strings.HasSuffix(reports[0], "(permanent: not retried)") {
 					t.Fatalf("permanent error: %d requests, reports %q; want 1 and 1", *n, reports)
 				}
 			} else {
@@ -217,3 +226,27 @@ func TestFileBucketRoundTrip(t *testing.T) {
 type failingReader struct{}
 
 func (failingReader) Read([]byte) (int, error) { return 0, errors.New("disk read error") }
+
+func TestPartSizeFitsKnownSizesInto10000Parts(t *testing.T) {
+	b := &Bucket{opts: Options{}.withDefaults()}
+	f, err := os.Create(filepath.Join(t.TempDir(), "big.backup"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const size = 200 << 30 // sparse: no disk used
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []io.Reader{f, io.NewSectionReader(f, 0, size)} {
+		if ps := b.partSize(r); int64(ps)*10000 < size {
+			t.Errorf("%T of 200 GiB: part size %d needs more than 10 000 parts", r, ps)
+		}
+	}
+	if ps := b.partSize(bytes.NewReader(nil)); ps != 8<<20 {
+		t.Errorf("small source: part size %d, want the 8 MiB default", ps)
+	}
+	if ps := b.partSize(io.MultiReader()); ps != 8<<20 {
+		t.Errorf("unknown size: part size %d, want the 8 MiB default", ps)
+	}
+}

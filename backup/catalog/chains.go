@@ -3,6 +3,7 @@ package catalog
 import (
 	"fmt"
 	"sort"
+	"time"
 )
 
 // A backup chain is a full backup followed by contiguous differentials
@@ -229,4 +230,21 @@ func Link(existing []Entry, e *Entry) error {
 	e.Parent = p.ID
 	e.ChainID = g.path[p.ID][0]
 	return nil
+}
+
+// NewestRestorable is the newest entry of a database that can be restored
+// (its whole chain present), taken no later than notAfter (zero: no bound) —
+// the restore point for `restore --latest` or `--until`.
+func (g *Graph) NewestRestorable(cluster, database string, notAfter time.Time) (Entry, bool) {
+	for i := len(g.order) - 1; i >= 0; i-- {
+		e := g.byID[g.order[i]]
+		if e.Cluster != cluster || e.Database != database || !g.Restorable(e.ID) {
+			continue
+		}
+		if !notAfter.IsZero() && e.Created.After(notAfter) {
+			continue
+		}
+		return e, true
+	}
+	return Entry{}, false
 }

@@ -160,3 +160,34 @@ func TestChainGapsAndMissingParents(t *testing.T) {
 		t.Error("a backup of another database accepted as parent")
 	}
 }
+
+func TestNewestRestorable(t *testing.T) {
+	es := manualEntries(t)
+	at := func(s string) time.Time { x, _ := time.Parse("2006-01-02T15:04:05", s); return x }
+	without34 := []Entry{}
+	for _, e := range es {
+		if e.File != "malmo-2024-10-07T16-00-34.backup" {
+			without34 = append(without34, e)
+		}
+	}
+	for _, c := range []struct {
+		entries  []Entry
+		db       string
+		notAfter time.Time
+		want     string
+	}{
+		{es, "malmo", time.Time{}, "malmo-2024-10-07T16-01-24.backup"},
+		{es, "malmo", at("2024-10-07T16:01:00"), "malmo-2024-10-07T16-00-50.backup"},
+		{es, "malmo", at("2024-10-07T16:00:45"), "malmo-2024-10-07T16-00-44.backup"},
+		// 6..6 lost: 7..7 and the empty after it cannot be restored; the
+		// newest restorable point before 16:01 is the first empty backup.
+		{without34, "malmo", at("2024-10-07T16:01:00"), "malmo-2024-10-07T16-00-19.backup"},
+		{es, "malmo", at("2024-10-07T16:00:00"), ""},
+		{es, "london", time.Time{}, "london-2024-10-07T16-04-05.backup"},
+	} {
+		e, ok := Assemble(c.entries).NewestRestorable("prod", c.db, c.notAfter)
+		if ok != (c.want != "") || e.File != c.want {
+			t.Errorf("%s not after %v: %q %v, want %q", c.db, c.notAfter, e.File, ok, c.want)
+		}
+	}
+}

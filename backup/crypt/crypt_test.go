@@ -508,6 +508,20 @@ func TestKeysetNeverInErrors(t *testing.T) {
 	}
 }
 
+func TestAssociatedDataIsRequired(t *testing.T) {
+	k := newKeys(t)
+	if _, _, err := k.Encrypt(io.Discard, nil); !errors.Is(err, ErrNoAssociatedData) {
+		t.Errorf("Encrypt without associated data: got %v, want ErrNoAssociatedData", err)
+	}
+	dst := filepath.Join(t.TempDir(), "out")
+	if _, err := k.DecryptFile(dst, bytes.NewReader(nil), nil, DecryptOptions{}); !errors.Is(err, ErrNoAssociatedData) {
+		t.Errorf("DecryptFile without associated data: got %v, want ErrNoAssociatedData", err)
+	}
+	if _, err := os.Stat(dst); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("DecryptFile without associated data created %s", dst)
+	}
+}
+
 func TestAssociatedDataIsUnambiguous(t *testing.T) {
 	if bytes.Equal(AssociatedData("ab", "c"), AssociatedData("a", "bc")) {
 		t.Error(`AssociatedData("ab","c") == AssociatedData("a","bc")`)

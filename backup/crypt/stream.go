@@ -11,6 +11,10 @@ import (
 	"path/filepath"
 )
 
+// ErrNoAssociatedData: without associated data a ciphertext is not bound
+// to its artifact, and an object swapped for another would decrypt.
+var ErrNoAssociatedData = errors.New("crypt: associated data is required: bind the ciphertext to its artifact with AssociatedData(cluster, database, object)")
+
 // Digests are the sizes and SHA-256 (lower-case hex) of one artifact's
 // plaintext and ciphertext, computed while streaming.
 type Digests struct {
@@ -55,6 +59,9 @@ type Writer struct {
 // uses, to be recorded with the artifact. Memory stays at about two
 // segments (2 MiB) whatever the artifact's size.
 func (k *Keys) Encrypt(dst io.Writer, associatedData []byte) (*Writer, string, error) {
+	if len(associatedData) == 0 {
+		return nil, "", ErrNoAssociatedData
+	}
 	a, keyID := k.current()
 	ct := newHashCount()
 	enc, err := a.NewEncryptingWriter(io.MultiWriter(dst, ct), associatedData)
@@ -137,6 +144,9 @@ func (s *sourceReader) Read(p []byte) (int, error) {
 // decryptInto decrypts src into staging (an open file) and returns the
 // digests; it fails unless the whole stream authenticated.
 func (k *Keys) decryptInto(staging io.Writer, src io.Reader, associatedData []byte, opts DecryptOptions) (Digests, error) {
+	if len(associatedData) == 0 {
+		return Digests{}, ErrNoAssociatedData
+	}
 	if opts.KeyID != "" && !k.hasKey(opts.KeyID) {
 		return Digests{}, fmt.Errorf("crypt: decrypt: %w: the artifact was encrypted with key %s, which is no longer in the keyset (keys: %v)", ErrKeyNotFound, opts.KeyID, k.KeyIDs())
 	}

@@ -110,7 +110,7 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		opts.Now = time.Now
 	}
 	if opts.KMS == nil {
-		opts.KMS = noKMS
+		opts.KMS = DefaultKMS
 	}
 	s := &Session{Cluster: c.Metadata.Name, Spec: c.Spec.Backups, Version: c.Spec.Version, opts: opts, now: opts.Now,
 		Log: NewLogger(opts.Log, opts.Secrets...)}
@@ -142,7 +142,8 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	return s, nil
 }
 
-func noKMS(_ context.Context, uri string) (crypt.KMS, error) {
+// DefaultKMS opens the KMS key that wraps a keyset: none is linked yet.
+func DefaultKMS(_ context.Context, uri string) (crypt.KMS, error) {
 	return nil, fmt.Errorf("spec.backups.encryption.kms: this build of neo4jctl links no KMS client for %s; keep the keyset in its Secret in clear text (remove kms) until it does", kmsScheme(uri))
 }
 
@@ -247,31 +248,49 @@ func (s *Session) KMS(ctx context.Context) (crypt.KMS, error) {
 // ReadKeyset returns the keyset's bytes and where they came from; its
 // material is registered as secret first.
 func (s *Session) ReadKeyset() ([]byte, string, error) {
-	ref := s.Spec.Encryption.KeysetSecret
-	file := s.opts.KeysetFile
+	data, src, err := ReadKeyset(s.Spec.Encryption, s.opts.SecretsDir, s.opts.KeysetFile, s.opts.Getenv)
+	if err != nil {
+		return nil, "", err
+	}
+	s.Log.AddSecret(string(data))
+	for _, v := range KeysetSecrets(data) {
+		s.Log.AddSecret(v)
+	}
+	return data, src, nil
+}
+
+// ReadKeyset reads the keyset of spec.backups.encryption: keysetFile when
+// given, else the mounted Secret <secretsDir>/<name>/<key>, else the
+// NEO4JCTL_BACKUP_KEYSET variable. A missing keyset is an error wrapping
+// os.ErrNotExist.
+func ReadKeyset(enc clusterfile.BackupEncryption, secretsDir, keysetFile string, getenv func(string) string) ([]byte, string, error) {
+	ref := enc.KeysetSecret
+	if secretsDir == "" {
+		secretsDir = DefaultSecretsDir
+	}
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	file := keysetFile
 	if file == "" {
-		file = filepath.Join(s.opts.SecretsDir, ref.Name, ref.Key)
+		file = filepath.Join(secretsDir, ref.Name, ref.Key)
 	}
 	data, err := os.ReadFile(file)
 	src := file
-	if errors.Is(err, os.ErrNotExist) && s.opts.KeysetFile == "" {
-		if v := s.opts.Getenv(KeysetEnv); v != "" {
+	if errors.Is(err, os.ErrNotExist) && keysetFile == "" {
+		if v := getenv(KeysetEnv); v != "" {
 			data, err, src = []byte(v), nil, "$"+KeysetEnv
 		}
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("read the keyset (Secret %s, key %s): %w; mount it at %s or pass --keyset-file", ref.Name, ref.Key, err, file)
 	}
-	s.Log.AddSecret(string(data))
-	for _, v := range keysetStrings(data) {
-		s.Log.AddSecret(v)
-	}
 	return data, src, nil
 }
 
-// keysetStrings are the long string values of a JSON keyset (the key
+// KeysetSecrets are the long string values of a JSON keyset (the key
 // material, base64), so that a fragment of it is blanked too.
-func keysetStrings(data []byte) []string {
+func KeysetSecrets(data []byte) []string {
 	var v any
 	if json.Unmarshal(data, &v) != nil {
 		return nil

@@ -285,10 +285,11 @@ func Plan(entries []catalog.Entry, p Policy, now time.Time) Decision {
 				break
 			}
 			seen[par.ID] = true
-			if !needed[par.ID] {
-				needed[par.ID] = true
-				add(par.ID, Reason{Rule: NeededBy, By: e.ID})
+			if needed[par.ID] {
+				break // reached before: its own dependencies are kept already
 			}
+			needed[par.ID] = true
+			add(par.ID, Reason{Rule: NeededBy, By: e.ID})
 			cur = par
 		}
 	}
@@ -364,4 +365,22 @@ func newestFirst(es []catalog.Entry) {
 		}
 		return es[i].ID > es[j].ID
 	})
+}
+
+// Summary counts a Decision for a one-line report.
+type Summary struct {
+	Kept    int `json:"kept"`
+	Deleted int `json:"deleted"`
+	// FreedBytes is the stored size of what is deleted (copies in other
+	// buckets come on top).
+	FreedBytes int64 `json:"freedBytes"`
+}
+
+// Summary counts the decision.
+func (d Decision) Summary() Summary {
+	s := Summary{Kept: len(d.Keep), Deleted: len(d.Delete)}
+	for _, it := range d.Delete {
+		s.FreedBytes += it.Size
+	}
+	return s
 }

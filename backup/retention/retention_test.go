@@ -289,8 +289,9 @@ func randomCase(r *rand.Rand, t testing.TB) ([]catalog.Entry, Policy, time.Time)
 	var all []catalog.Entry
 	start := time.Date(2020+r.Intn(5), time.Month(1+r.Intn(12)), 1+r.Intn(28), r.Intn(24), 0, 0, 0, time.UTC)
 	var end time.Time
-	for dbi := 0; dbi < 1+r.Intn(2); dbi++ {
-		s := &sim{t: t, cluster: "prod", db: fmt.Sprintf("db%d", dbi)}
+	for dbi := 0; dbi < 1+r.Intn(3); dbi++ {
+		// Two clusters may hold a database of the same name: separate.
+		s := &sim{t: t, cluster: []string{"prod", "dr"}[dbi%2], db: fmt.Sprintf("db%d", dbi/2)}
 		at := start
 		pFull := 0.05 + r.Float64()*0.6
 		step := []time.Duration{time.Hour, 6 * time.Hour, 24 * time.Hour, 5 * 24 * time.Hour}[r.Intn(4)]
@@ -385,7 +386,7 @@ func TestPlanProperties(t *testing.T) {
 		want := map[string]bool{}
 		groups := map[string][]catalog.Entry{}
 		for _, e := range entries {
-			groups[e.Database] = append(groups[e.Database], e)
+			groups[e.Cluster+"/"+e.Database] = append(groups[e.Cluster+"/"+e.Database], e)
 		}
 		for _, es := range groups {
 			var cands []catalog.Entry
@@ -481,6 +482,14 @@ func TestPlanProperties(t *testing.T) {
 			}
 		}
 		checkDeleteOrder(t, entries, d)
+		// The decision does not depend on the order of the input.
+		shuffled := append([]catalog.Entry(nil), entries...)
+		r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		a, _ := json.Marshal(d)
+		b, _ := json.Marshal(Plan(shuffled, p, now))
+		if string(a) != string(b) {
+			fail("the decision changes with the order of the input")
+		}
 		for i := 1; i < len(d.Keep); i++ {
 			if d.Keep[i].Created.Before(d.Keep[i-1].Created) {
 				fail("keep list not chronological")
@@ -507,6 +516,18 @@ func TestDecisionJSON(t *testing.T) {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("JSON lacks %s:\n%s", want, data)
 		}
+	}
+	if sum := d.Summary(); sum != (Summary{Kept: 2}) {
+		t.Errorf("summary %+v", sum)
+	}
+	d2 := Plan(s.entries, Policy{}, base.AddDate(0, 0, 2))
+	if sum := d2.Summary(); sum != (Summary{Kept: 2}) {
+		t.Errorf("summary %+v", sum)
+	}
+	s.add(base.Add(2*time.Hour), catalog.Full, nil, 12)
+	d3 := Plan(s.entries, Policy{}, base.AddDate(0, 0, 2))
+	if sum := d3.Summary(); sum != (Summary{Kept: 1, Deleted: 2, FreedBytes: 4096}) {
+		t.Errorf("summary %+v", sum)
 	}
 	var back Decision
 	if err := json.Unmarshal(data, &back); err != nil || back.Policy != p || len(back.Keep) != 2 {

@@ -59,12 +59,14 @@ type Server struct {
 	// StartDuration is the time from starting java to READY.
 	StartDuration time.Duration
 
+	java    *Java
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
 	tempDir bool
 	exited  chan struct{}
 	waitErr error
 	logFile *os.File
+	halt    sync.Once
 	stop    sync.Once
 	stopErr error
 }
@@ -96,7 +98,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{User: "neo4j", Password: opts.Password, Dir: opts.Dir, Launcher: l, exited: make(chan struct{})}
+	s := &Server{User: "neo4j", Password: opts.Password, Dir: opts.Dir, Launcher: l, java: java, exited: make(chan struct{})}
 	if s.Password == "" {
 		b := make([]byte, 12)
 		if _, err := rand.Read(b); err != nil {
@@ -210,11 +212,21 @@ func (s *Server) abort(err error) error {
 	return fmt.Errorf("neo4jreal: %w\nlauncher log (last lines):\n%s", err, tail(string(log), 40))
 }
 
-// Stop shuts the server down: close stdin (the launcher's clean-shutdown
-// signal), then SIGTERM after 30 s, then SIGKILL after 15 s more; it removes
-// the home directory if Start created it. Safe to call more than once.
+// Stop shuts the server down (see Shutdown) and removes the home
+// directory if Start created it. Safe to call more than once.
 func (s *Server) Stop() error {
-	s.stop.Do(func() {
+	s.Shutdown() //nolint:errcheck // Shutdown reports nothing Stop does not
+	s.stop.Do(s.cleanupDir)
+	return s.stopErr
+}
+
+// Shutdown stops the server process but keeps its home directory, so
+// neo4j-admin can work on the stopped store (Admin): close stdin (the
+// launcher's clean-shutdown signal), then SIGTERM after 30 s, then SIGKILL
+// after 15 s more. Safe to call more than once; Stop still removes a
+// temporary home afterwards.
+func (s *Server) Shutdown() error {
+	s.halt.Do(func() {
 		if s.cmd != nil && s.cmd.Process != nil {
 			if s.stdin != nil {
 				s.stdin.Close()
@@ -234,9 +246,8 @@ func (s *Server) Stop() error {
 		if s.logFile != nil {
 			s.logFile.Close()
 		}
-		s.cleanupDir()
 	})
-	return s.stopErr
+	return nil
 }
 
 // Running reports whether the server process is still alive.

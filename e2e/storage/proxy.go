@@ -2,6 +2,7 @@ package storage
 
 import (
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -38,10 +39,14 @@ type Rule struct {
 
 // Proxy is a reverse proxy to a storage server that injects faults.
 type Proxy struct {
-	URL    string // http://127.0.0.1:PORT, to put in a storage URL
-	target *url.URL
-	rp     *httputil.ReverseProxy
-	srv    *httptest.Server
+	URL string // http://127.0.0.1:PORT, to put in a storage URL
+	// RewriteHost sends the server its own address as Host. Off by
+	// default: S3 signatures cover the Host the client used. On for
+	// fake-gcs-server, which routes XML-API reads by Host.
+	RewriteHost bool
+	target      *url.URL
+	rp          *httputil.ReverseProxy
+	srv         *httptest.Server
 
 	mu       sync.Mutex
 	rules    []*Rule
@@ -60,6 +65,9 @@ func NewProxy(t testing.TB, target string) *Proxy {
 	u.Path = ""
 	p := &Proxy{target: u}
 	p.rp = httputil.NewSingleHostReverseProxy(u)
+	// A client or server hanging up mid-request is what the faults cause:
+	// not worth a log line each.
+	p.rp.ErrorLog = log.New(io.Discard, "", 0)
 	// The Host header stays the proxy's: S3 signatures cover it, and the
 	// client signed for the proxy's address.
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
@@ -120,6 +128,9 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.mu.Unlock()
+	if p.RewriteHost {
+		r.Host = p.target.Host
+	}
 	if f == nil {
 		p.rp.ServeHTTP(w, r)
 		return
