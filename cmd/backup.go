@@ -34,6 +34,7 @@ Credentials and the keyset come only from mounted Secrets or files
 		NewCmdBackupCopy(f, nil),
 		NewCmdBackupDownload(f, nil),
 		NewCmdBackupKeys(f),
+		NewCmdBackupCreate(f, nil),
 	)
 	return cmd
 }
