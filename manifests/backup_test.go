@@ -288,3 +288,22 @@ func TestBackupJobFromTheCronJobTemplate(t *testing.T) {
 		t.Errorf("long cluster name: Job %q (%d), %v", lj.Name, len(lj.Name), err)
 	}
 }
+
+// The agent's image tag is stamped like the binary's version, by both
+// builds (make and goreleaser): the CronJobs then pin the release that
+// rendered them, as watch's Deployment does.
+func TestAgentImageIsStampedLikeTheVersion(t *testing.T) {
+	for _, f := range []struct{ file, version string }{
+		{"../Makefile", "$(VERSION)"}, {"../.goreleaser.yaml", "{{ .Version }}"},
+	} {
+		b, err := os.ReadFile(f.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"neo4jctl/cmd.version=" + f.version, "neo4jctl/manifests.releaseVersion=" + f.version} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("%s does not stamp %s", f.file, want)
+			}
+		}
+	}
+}
