@@ -35,6 +35,7 @@ Credentials and the keyset come only from mounted Secrets or files
 		NewCmdBackupDownload(f, nil),
 		NewCmdBackupKeys(f),
 		NewCmdBackupCreate(f, nil),
+		NewCmdBackupLock(f, nil),
 	)
 	return cmd
 }

@@ -14,7 +14,8 @@ import (
 // TestRenderedAgentArgsParse: the arguments manifests renders for the
 // backup Pods' agent container are ones `neo4jctl backup agent` accepts,
 // meaning what the Pod means (the chain directory, the inspect file, the
-// type asked for, retention on), and `backup create` is registered.
+// type asked for, retention on), the lock holder's likewise, and
+// `backup create` is registered.
 func TestRenderedAgentArgsParse(t *testing.T) {
 	c, err := clusterfile.LoadFile("../examples/backups.yaml")
 	if err != nil {
@@ -42,6 +43,19 @@ func TestRenderedAgentArgsParse(t *testing.T) {
 			got.Agent.InspectFile != manifests.BackupInspectFile || got.Agent.RequestedType != typ || !got.Agent.Prune ||
 			got.SecretsDir != manifests.BackupSecretsDir {
 			t.Errorf("%s: agent options %+v", typ, got)
+		}
+		largs := job.Spec.Template.Spec.InitContainers[0].Args
+		var lk *BackupLockOptions
+		lcmd := NewCmdBackupLock(&Factory{IO: io, KubeFlags: genericclioptions.NewConfigFlags(true)}, func(o *BackupLockOptions) error { lk = o; return nil })
+		lcmd.SetArgs(largs[2:])
+		lcmd.SetOut(io.Out)
+		lcmd.SetErr(io.ErrOut)
+		if err := lcmd.Execute(); err != nil {
+			t.Fatalf("%s: backup lock %q: %v", typ, largs[2:], err)
+		}
+		if lk.StateDir != manifests.BackupWorkDir || lk.TTL != manifests.BackupLockTTL || len(lk.Databases) != 1 || lk.Databases[0] != "*" ||
+			lk.File != got.File || lk.SecretsDir != manifests.BackupSecretsDir {
+			t.Errorf("%s: lock options %+v", typ, lk)
 		}
 	}
 	io, _, _, _ := iostreams.Test()

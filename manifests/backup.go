@@ -334,8 +334,17 @@ func BackupFromAddresses(c *clusterfile.Cluster, namespace string) []string {
 //     includes.
 //
 // The databases are arguments ("$@"), never spliced into the script, so
-// "*" reaches neo4j-admin unexpanded.
+// "*" reaches neo4j-admin unexpanded. It starts only once the lock
+// holder (see BackupLockTTL) has taken the bucket locks, and fails the
+// run when they are refused.
 const backupScript = `set -eu
+waited=0
+until [ -e "` + BackupWorkDir + `/lock.held" ]; do
+  if [ -e "` + BackupWorkDir + `/lock.refused" ]; then cat "` + BackupWorkDir + `/lock.refused" >&2; exit 1; fi
+  waited=$((waited + 1))
+  if [ "$waited" -gt 600 ]; then echo "the lock holder did not take the backup lock within 10 minutes" >&2; exit 1; fi
+  sleep 1
+done
 mkdir -p "$BACKUP_TEMP"
 extra=""
 if [ -n "${BACKUP_ADMIN_CONF:-}" ]; then
@@ -346,6 +355,11 @@ neo4j-admin database backup --from="$BACKUP_FROM" --to-path="` + BackupChainsDir
   --compress="$BACKUP_COMPRESS" --temp-path="$BACKUP_TEMP" $extra "$@"
 neo4j-admin backup inspect --show-metadata --empty --format=TABULAR "` + BackupChainsDir + `" > "` + BackupInspectFile + `"
 `
+
+// BackupLockTTL is how long a backup run holds its bucket locks
+// (backup/lock) and, as the Job's activeDeadlineSeconds, how long it may
+// run: a run that outlived its locks could race the next one.
+const BackupLockTTL = 6 * time.Hour
 
 // BackupJobTemplate returns the spec of a backup Job of type typ (FULL or
 // DIFF): the CronJobs' template, and what `neo4jctl backup create` runs
@@ -468,11 +482,27 @@ func BackupJobTemplate(c *clusterfile.Cluster, namespace, typ string, databases 
 		// retention runs after every stored run (the agent's default).
 		"--requested-type", typ,
 	}
+	lockArgs := []string{"backup", "lock", "-f", BackupClusterFileDir + "/" + backupClusterFileKey,
+		"--state-dir", BackupWorkDir, "--ttl", BackupLockTTL.String()}
+	for _, db := range databases {
+		lockArgs = append(lockArgs, "--database", db)
+	}
+	lockMounts := []corev1.VolumeMount{
+		{Name: "work", MountPath: BackupWorkDir},
+		{Name: "tmp", MountPath: "/tmp"},
+		{Name: "cluster-file", MountPath: BackupClusterFileDir, ReadOnly: true},
+	}
+	for _, m := range agentMounts {
+		if strings.HasPrefix(m.MountPath, BackupSecretsDir+"/") {
+			lockMounts = append(lockMounts, m)
+		}
+	}
 	podLabels := BackupPodLabels(c, typ)
 	return batchv1.JobSpec{
 		// One attempt: a retry is another backup, and the next schedule
 		// (or the user) takes it; the failure stays visible in the Job.
-		BackoffLimit: ptr.To(int32(0)),
+		BackoffLimit:          ptr.To(int32(0)),
+		ActiveDeadlineSeconds: ptr.To(int64(BackupLockTTL / time.Second)),
 		Template: corev1.PodTemplateSpec{
 			ObjectMeta: metav1.ObjectMeta{Labels: podLabels},
 			Spec: corev1.PodSpec{
@@ -496,6 +526,24 @@ func BackupJobTemplate(c *clusterfile.Cluster, namespace, typ string, databases 
 				NodeSelector:     c.Spec.Scheduling.NodeSelector,
 				Tolerations:      tolerations(c.Spec.Scheduling.Tolerations),
 				InitContainers: []corev1.Container{{
+					// A native sidecar (an init container that keeps
+					// running, Kubernetes 1.29+): it takes the per-database
+					// bucket locks before neo4j-admin starts and holds them
+					// until the kubelet stops it after the agent exits, so
+					// one lock covers the whole run, across CronJobs,
+					// clusters and regions sharing the bucket.
+					Name:            "lock",
+					Image:           AgentImage(),
+					ImagePullPolicy: corev1.PullIfNotPresent,
+					RestartPolicy:   ptr.To(corev1.ContainerRestartPolicyAlways),
+					Args:            lockArgs,
+					Env: []corev1.EnvVar{
+						{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
+						{Name: "POD_NAMESPACE", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.namespace"}}},
+					},
+					SecurityContext: sc.DeepCopy(),
+					VolumeMounts:    lockMounts,
+				}, {
 					Name:            "neo4j-admin",
 					Image:           image,
 					ImagePullPolicy: pullPolicy,

@@ -133,7 +133,18 @@ func TestRenderBackupObjects(t *testing.T) {
 				t.Errorf("%s/%s: security context %+v is not restricted", cj.Name, ctr.Name, sc)
 			}
 		}
-		admin := pod.Spec.InitContainers[0]
+		lockc := pod.Spec.InitContainers[0]
+		if lockc.Name != "lock" || lockc.RestartPolicy == nil || *lockc.RestartPolicy != corev1.ContainerRestartPolicyAlways ||
+			!slices.Contains(lockc.Args, "lock") || !slices.Contains(lockc.Args, "*") || lockc.Image != manifests.AgentImage() {
+			t.Errorf("%s: lock holder %+v, want a native sidecar running backup lock for \"*\"", cj.Name, lockc)
+		}
+		if d := cj.Spec.JobTemplate.Spec.ActiveDeadlineSeconds; d == nil || *d != int64(manifests.BackupLockTTL/time.Second) {
+			t.Errorf("%s: activeDeadlineSeconds %v, want the lock's TTL", cj.Name, d)
+		}
+		admin := pod.Spec.InitContainers[1]
+		if !strings.Contains(admin.Command[2], "lock.held") || !strings.Contains(admin.Command[2], "lock.refused") {
+			t.Errorf("%s: neo4j-admin does not wait for the lock:\n%s", cj.Name, admin.Command[2])
+		}
 		env := map[string]string{}
 		for _, e := range admin.Env {
 			env[e.Name] = e.Value
@@ -277,7 +288,7 @@ func TestBackupJobFromTheCronJobTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmdline := one.Spec.Template.Spec.InitContainers[0].Command
+	cmdline := one.Spec.Template.Spec.InitContainers[1].Command
 	if got := cmdline[len(cmdline)-1]; got != "movies" || slices.Contains(cmdline, "*") {
 		t.Errorf("--database movies: command %q", cmdline)
 	}
@@ -305,5 +316,18 @@ func TestAgentImageIsStampedLikeTheVersion(t *testing.T) {
 				t.Errorf("%s does not stamp %s", f.file, want)
 			}
 		}
+	}
+}
+
+// The lock holder is a native sidecar: a server too old for it is told.
+func TestBackupSidecarVersionRequirement(t *testing.T) {
+	var found bool
+	for _, r := range manifests.MinKubernetesVersions(render(t, backedUp())) {
+		if strings.Contains(r.Object, "CronJob") && strings.Contains(r.Field, "restartPolicy") && r.MinVersion() == "1.29" {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no 1.29 requirement for the backup CronJobs' native sidecar")
 	}
 }
