@@ -334,3 +334,57 @@ func TestBackupKeysRotateStdoutOnlyWhenAsked(t *testing.T) {
 		t.Fatalf("rotate --new --stdout: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// TestBackupDownloadRefusesDamagedOrWrongKey: a flipped byte in the
+// stored object's last segment, a truncated object and a keyset without
+// the artifact's key each fail, and the output file is never created.
+func TestBackupDownloadRefusesDamagedOrWrongKey(t *testing.T) {
+	fx := newBackupFixture(t)
+	keyset := filepath.Join(fx.dir, "keyset.json")
+	if code, _, errOut := fx.run(t, "backup", "keys", "rotate", "-f", fx.file, "--keyset-file", keyset, "--out", keyset, "--new"); code != 0 {
+		t.Fatal(errOut)
+	}
+	fx.artifact(t, "neo4j.dump", 9, 3<<20)
+	if code, _, errOut := fx.run(t, "backup", "agent", "-f", fx.file, "--from-dir", fx.from, "--keyset-file", keyset, "--no-prune"); code != 0 {
+		t.Fatal(errOut)
+	}
+	id := fx.list(t)[0]
+	objs, _ := filepath.Glob(filepath.Join(fx.bucket, "artifacts", "graph", "neo4j", "*.enc"))
+	if len(objs) != 1 {
+		t.Fatalf("objects: %v", objs)
+	}
+	orig, err := os.ReadFile(objs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(fx.dir, "other-keyset.json")
+	if code, _, errOut := fx.run(t, "backup", "keys", "rotate", "-f", fx.file, "--keyset-file", other, "--out", other, "--new"); code != 0 {
+		t.Fatal(errOut)
+	}
+	flipped := append([]byte(nil), orig...)
+	flipped[len(flipped)-10] ^= 0x01
+	for name, tc := range map[string]struct {
+		object []byte
+		keyset string
+		want   string
+	}{
+		"flipped byte in the last segment": {flipped, keyset, "did not authenticate"},
+		"truncated object":                 {orig[:len(orig)-4096], keyset, "did not authenticate"},
+		"keyset without the key":           {orig, other, "key not in keyset"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := os.WriteFile(objs[0], tc.object, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			dst := filepath.Join(t.TempDir(), "out.dump")
+			code, _, errOut := fx.run(t, "backup", "download", id, "-o", dst, "-f", fx.file, "--keyset-file", tc.keyset)
+			if code != 1 || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, want 1 with %q:\n%s", code, tc.want, errOut)
+			}
+			entries, _ := os.ReadDir(filepath.Dir(dst))
+			if len(entries) != 0 {
+				t.Errorf("the download left %d files behind (%s), want none", len(entries), entries[0].Name())
+			}
+		})
+	}
+}

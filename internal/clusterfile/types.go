@@ -162,10 +162,11 @@ type BackupLocation struct {
 	// azblob://container/prefix or file:///absolute/path.
 	URL string `json:"url" jsonschema:"required"`
 	// CredentialsSecret names a Secret in the cluster's namespace holding
-	// the provider's credentials as environment variables
-	// (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; GOOGLE_CREDENTIALS, a
-	// service account's JSON key; AZURE_STORAGE_ACCOUNT and
-	// AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN).
+	// the provider's credentials under these keys: AWS_ACCESS_KEY_ID and
+	// AWS_SECRET_ACCESS_KEY (optionally AWS_SESSION_TOKEN);
+	// GOOGLE_CREDENTIALS_JSON, a service account's JSON key;
+	// AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY or
+	// AZURE_STORAGE_SAS_TOKEN, or AZURE_STORAGE_CONNECTION_STRING.
 	CredentialsSecret string `json:"credentialsSecret,omitempty"`
 	// WorkloadIdentity says the backup Pods authenticate as their
 	// ServiceAccount (IRSA, GKE or Azure workload identity; annotate it
