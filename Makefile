@@ -10,7 +10,8 @@ COMMIT       ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 DATE         ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS      := -s -w -X github.com/neo4jctl/neo4jctl/cmd.version=$(VERSION) \
                 -X github.com/neo4jctl/neo4jctl/cmd.commit=$(COMMIT) \
-                -X github.com/neo4jctl/neo4jctl/cmd.date=$(DATE)
+                -X github.com/neo4jctl/neo4jctl/cmd.date=$(DATE) \
+                -X github.com/neo4jctl/neo4jctl/manifests.releaseVersion=$(VERSION)
 CACHE        ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/neo4jctl
 GORELEASER   := $(CACHE)/tools/goreleaser-v2.15.1
 FUZZTIME     ?= 20s

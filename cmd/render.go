@@ -196,6 +196,7 @@ func (o *RenderOptions) runWatch() error {
 		}
 		opts.ServiceMonitors = c.Spec.Monitoring.ServiceMonitor.Enabled
 		opts.Certificates = c.Spec.TLS != nil && c.Spec.TLS.CertManager != nil
+		opts.Backups = c.Spec.Backups != nil
 	}
 	if opts.Namespace == "" {
 		opts.Namespace = "default"

@@ -149,7 +149,9 @@ applied (--detailed-exitcode), 130 interrupted.`,
 			if err := bindViper(v, cmd); err != nil {
 				return err
 			}
-			if cmd.Name() != "watch" {
+			// The backup agent's memory must stay flat whatever the
+			// artifact's size (docs/backups.md): Go's defaults, like watch.
+			if cmd.Name() != "watch" && cmd.CommandPath() != "neo4jctl backup agent" {
 				tuneGC()
 			}
 			switch iostreams.ColorMode(color) {
@@ -175,6 +177,7 @@ applied (--detailed-exitcode), 130 interrupted.`,
 		NewCmdWatch(f, nil),
 		NewCmdRender(f, nil),
 		NewCmdSchema(f),
+		NewCmdBackup(f),
 		NewCmdVersion(f),
 	)
 	markCommandLineOnly(root)
@@ -260,6 +263,11 @@ var commandLineOnly = map[string]bool{
 	"delete-data":        true, // destroy: deletes the claims
 	"confirm-name":       true, // destroy: the typed confirmation
 	"confirm-drop":       true, // apply: a dropped database's typed name
+	// backup prune --apply deletes backups; keys rotate --stdout prints a
+	// keyset and --new makes one.
+	"apply":  true,
+	"stdout": true,
+	"new":    true,
 	// Accepts unverified certificates: it lowers, never raises, safety.
 	insecureSkipTLSVerifyFlag: true,
 }

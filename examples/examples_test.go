@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden.yaml from the
 
 // wantExamples are the examples the README and issue promise; a missing one
 // fails the test rather than silently shrinking the glob.
-var wantExamples = []string{"community", "production", "quickstart", "secondaries", "workload-identity"}
+var wantExamples = []string{"backups", "community", "production", "quickstart", "secondaries", "workload-identity"}
 
 func TestExamples(t *testing.T) {
 	files, err := filepath.Glob("*.yaml")

@@ -90,7 +90,7 @@ func RenderFor(c *clusterfile.Cluster, namespace string, env Environment) ([]*un
 		seen[p.Name] = true
 	}
 
-	typed, err := typedObjects(c, namespace, env)
+	typed, err := withBackups(c, namespace)(typedObjects(c, namespace, env))
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,8 @@ var fieldRules = []fieldRule{
 		"PVC retention policy (GA in 1.32, beta from 1.27): older servers keep or drop claims regardless of storage.retention"},
 	{"StatefulSet", []string{"spec", "template", "spec", "topologySpreadConstraints", "[]", "minDomains"}, 1, 30,
 		"topology spread minDomains (GA in 1.30): older servers may place every server in one zone"},
+	{"CronJob", []string{"spec", "jobTemplate", "spec", "template", "spec", "initContainers", "[]", "restartPolicy"}, 1, 29,
+		"native sidecar containers (on by default from 1.29, GA in 1.33): on older servers the backup lock holder blocks neo4j-admin until the Job's deadline"},
 	{"PodDisruptionBudget", []string{"spec", "unhealthyPodEvictionPolicy"}, 1, 31,
 		"unhealthyPodEvictionPolicy (GA in 1.31): older servers let one unready server block every node drain"},
 }

@@ -407,6 +407,7 @@ var synonyms = map[string]map[string]string{
 		"podAnnotations": "spec.pod.annotations", "podLabels": "spec.pod.labels",
 		"serviceAccountAnnotations": "spec.serviceAccount.annotations", "env": "extraEnv",
 		"extraContainers": "sidecars", "extraVolumeMounts": "extraVolumes", "imageDigest": "image",
+		"backup": "backups",
 	},
 	"Metadata":     {"ns": "namespace"},
 	"Volume":       {"storageClass": "storageClassName", "capacity": "size", "storage": "size"},
@@ -420,6 +421,11 @@ var synonyms = map[string]map[string]string{
 		"enable": "enabled", "clients": "allowedClients", "from": "allowedClients",
 	},
 	"ServiceMonitor": {"enable": "enabled", "scrapeInterval": "interval"},
+	"BackupLocation": {"bucket": "url", "uri": "url", "path": "url", "secret": "credentialsSecret", "secretName": "credentialsSecret",
+		"credentials": "credentialsSecret", "existingSecret": "credentialsSecret"},
+	"BackupSchedule":   {"cron": "full", "diff": "differential", "incremental": "differential", "timezone": "timeZone", "compression": "compress"},
+	"BackupEncryption": {"keyset": "keysetSecret", "secret": "keysetSecret", "key": "keysetSecret", "kmsKey": "kms", "kmsURI": "kms"},
+	"BackupRetention":  {"keepDaily": "daily", "keepWeekly": "weekly", "keepMonthly": "monthly", "keepYearly": "yearly"},
 }
 
 // safetyFields are fields other charts and operators offer that neo4jctl

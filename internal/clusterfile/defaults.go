@@ -148,6 +148,7 @@ func Default(c *Cluster) {
 	}
 
 	defaultString(&s.Services.Client.Type, DefaultServiceType)
+	defaultBackups(s.Backups)
 }
 
 // defaultContainer follows Kubernetes: a request left out takes the limit

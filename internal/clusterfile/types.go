@@ -119,6 +119,136 @@ type Spec struct {
 	// validate and plan check them against the desired state, drift and
 	// watch against the live state; each violation carries its severity.
 	Policies []PolicyRule `json:"policies,omitempty"`
+
+	// Backups turns on encrypted, catalogued backups to object storage
+	// (docs/backups.md).
+	Backups *Backups `json:"backups,omitempty"`
+}
+
+// Backups is where backups go, when they are taken, how long they are
+// kept, how they are encrypted and where they are copied. Every artifact
+// is encrypted before it leaves the cluster and catalogued in the bucket.
+type Backups struct {
+	// Storage is the bucket (and prefix) backups are written to.
+	Storage BackupLocation `json:"storage" jsonschema:"required"`
+	// Schedule says when backups run (full and differential cron
+	// schedules) and of which databases.
+	Schedule *BackupSchedule `json:"schedule,omitempty"`
+	// Retention is the grandfather-father-son policy pruning applies; it
+	// never deletes a full backup a kept differential depends on, nor the
+	// newest verified backup. Without it every backup is kept.
+	Retention *BackupRetention `json:"retention,omitempty"`
+	// Encryption names the Tink keyset that encrypts every artifact
+	// (AES256_GCM_HKDF_1MB streaming AEAD).
+	Encryption BackupEncryption `json:"encryption" jsonschema:"required"`
+	// Copies are other buckets (other regions or providers) each artifact
+	// is copied to after its upload, its digest checked at the destination.
+	Copies []BackupLocation `json:"copies,omitempty"`
+	// ChainVolume is the claim that keeps each database's current chain
+	// between runs, so that differential backups stay differential.
+	ChainVolume *Volume `json:"chainVolume,omitempty"`
+	// Objectives are the recovery point and time objectives backups are
+	// judged against, e.g. rpo: 6h, rto: 1h.
+	Objectives *BackupObjectives `json:"objectives,omitempty"`
+	// Verification restores backups on a schedule to prove they can be
+	// restored.
+	Verification *BackupVerification `json:"verification,omitempty"`
+}
+
+// BackupLocation is one bucket: a URL and how to authenticate to it.
+// Credentials never appear in the file: they come from a Secret or from
+// the cloud's workload identity.
+type BackupLocation struct {
+	// URL is s3://bucket/prefix?region=…&endpoint=…, gs://bucket/prefix,
+	// azblob://container/prefix or file:///absolute/path.
+	URL string `json:"url" jsonschema:"required"`
+	// CredentialsSecret names a Secret in the cluster's namespace holding
+	// the provider's credentials under these keys: AWS_ACCESS_KEY_ID and
+	// AWS_SECRET_ACCESS_KEY (optionally AWS_SESSION_TOKEN);
+	// GOOGLE_CREDENTIALS_JSON, a service account's JSON key;
+	// AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY or
+	// AZURE_STORAGE_SAS_TOKEN, or AZURE_STORAGE_CONNECTION_STRING.
+	CredentialsSecret string `json:"credentialsSecret,omitempty"`
+	// WorkloadIdentity says the backup Pods authenticate as their
+	// ServiceAccount (IRSA, GKE or Azure workload identity; annotate it
+	// with spec.serviceAccount.annotations) instead of a Secret.
+	WorkloadIdentity bool `json:"workloadIdentity,omitempty"`
+}
+
+// BackupSchedule is when backups run, as Kubernetes CronJob schedules.
+type BackupSchedule struct {
+	// Full is the cron schedule of full backups, e.g. "0 2 * * *".
+	Full string `json:"full,omitempty"`
+	// Differential is the cron schedule of differential backups, e.g.
+	// "0 */6 * * *" (Enterprise only); each extends the current chain.
+	Differential string `json:"differential,omitempty"`
+	// TimeZone is the IANA time zone the schedules are read in (the
+	// CronJob's timeZone); default UTC.
+	TimeZone string `json:"timeZone,omitempty"`
+	// Databases are the databases backed up: ["*"] (the default) is every
+	// database, system included.
+	Databases []string `json:"databases,omitempty"`
+	// Compress asks neo4j-admin for compressed artifacts (default true).
+	Compress *bool `json:"compress,omitempty"`
+}
+
+// BackupRetention is a grandfather-father-son policy: the newest backup
+// of each of the last Daily days, Weekly weeks, Monthly months and Yearly
+// years is kept (with the differentials and full its chain needs), and so
+// is every backup younger than MinAge; nothing older than MaxAge is kept.
+type BackupRetention struct {
+	Daily   *int32 `json:"daily,omitempty" jsonschema:"minimum=0"`
+	Weekly  *int32 `json:"weekly,omitempty" jsonschema:"minimum=0"`
+	Monthly *int32 `json:"monthly,omitempty" jsonschema:"minimum=0"`
+	Yearly  *int32 `json:"yearly,omitempty" jsonschema:"minimum=0"`
+	// MinAge keeps every backup younger than this, whatever the counts:
+	// a duration in m, h, d (days), w (weeks) or y (365 days), e.g. 7d.
+	MinAge string `json:"minAge,omitempty"`
+	// MaxAge deletes backups older than this, whatever the counts (never
+	// the newest verified backup), e.g. 1y.
+	MaxAge string `json:"maxAge,omitempty"`
+	// Databases override the policy for single databases; a field left
+	// out takes the value above.
+	Databases []DatabaseRetention `json:"databases,omitempty"`
+}
+
+// DatabaseRetention overrides the retention policy of one database; the
+// fields mean what they mean in BackupRetention.
+type DatabaseRetention struct {
+	Name    string `json:"name" jsonschema:"required"`
+	Daily   *int32 `json:"daily,omitempty" jsonschema:"minimum=0"`
+	Weekly  *int32 `json:"weekly,omitempty" jsonschema:"minimum=0"`
+	Monthly *int32 `json:"monthly,omitempty" jsonschema:"minimum=0"`
+	Yearly  *int32 `json:"yearly,omitempty" jsonschema:"minimum=0"`
+	MinAge  string `json:"minAge,omitempty"`
+	MaxAge  string `json:"maxAge,omitempty"`
+}
+
+// BackupEncryption names the keyset that encrypts backups.
+type BackupEncryption struct {
+	// KeysetSecret is the Secret key holding the Tink keyset (JSON; made
+	// by neo4jctl backup keys rotate); key defaults to keyset.json.
+	KeysetSecret SecretKeyRef `json:"keysetSecret" jsonschema:"required"`
+	// KMS is the URI of a KMS key that wraps the keyset, e.g.
+	// aws-kms://arn:aws:kms:… or gcp-kms://projects/…; without it the
+	// keyset in the Secret is in clear text.
+	KMS string `json:"kms,omitempty"`
+}
+
+// BackupObjectives are the recovery objectives, as durations (30m, 6h, 1d).
+type BackupObjectives struct {
+	// RPO is the most data, in time, a restore may lose: the newest backup
+	// must never be older.
+	RPO string `json:"rpo,omitempty"`
+	// RTO is how long a restore may take.
+	RTO string `json:"rto,omitempty"`
+}
+
+// BackupVerification restores backups on a schedule into a scratch
+// server and checks them.
+type BackupVerification struct {
+	// Schedule is the cron schedule of verification runs.
+	Schedule string `json:"schedule,omitempty"`
 }
 
 // PolicyRule is one compliance rule. Its target is either a Neo4j setting

@@ -220,6 +220,7 @@ func (v *validator) spec() {
 	v.hatches(s)
 	v.ignore(s.Ignore)
 	v.policies("spec.policies", s.Policies)
+	v.backups(s.Backups, community)
 }
 
 // ignore checks spec.ignore: every rule names what it applies to and what

@@ -57,6 +57,10 @@ type Options struct {
 	// for cluster files that render them (spec.monitoring, spec.tls).
 	ServiceMonitors bool
 	Certificates    bool
+	// Backups adds the verbs on the backup objects of cluster files with
+	// spec.backups: CronJobs, and the chain claim, which is rendered (so
+	// observed with a dry-run patch) unlike the servers' claims.
+	Backups bool
 	// AllowIrreversible renders --allow-irreversible and the delete verbs
 	// enforce then uses.
 	AllowIrreversible bool
@@ -341,6 +345,15 @@ func Rules(opts Options) []rbacv1.PolicyRule {
 	}
 	if o.Certificates {
 		rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{"cert-manager.io"}, Resources: []string{"certificates"}, Verbs: rendered})
+	}
+	if o.Backups {
+		rules = append(rules,
+			rbacv1.PolicyRule{APIGroups: []string{"batch"}, Resources: []string{"cronjobs"}, Verbs: rendered},
+			// The chain claim: get, watch and the dry-run patch of a
+			// rendered object (list is granted above). Plan never
+			// deletes a claim, so delete is not added.
+			rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"persistentvolumeclaims"}, Verbs: []string{"get", "watch", "patch"}},
+		)
 	}
 	return rules
 }
