@@ -430,3 +430,20 @@ func compact(v any) string {
 		return fmt.Sprint(x)
 	}
 }
+
+// ReleaseObjects names what a release of the chart created that import
+// reads besides the record: the StatefulSet (also the name of its single
+// Pod's prefix) and the Secret holding NEO4J_AUTH.
+func ReleaseObjects(r *Release) (statefulSet, authSecret string) {
+	v := newValues(r.Chart.Values, r.Config)
+	authSecret = r.Name + "-auth"
+	if s := v.str("neo4j.passwordFromSecret"); s != "" {
+		authSecret = s
+	}
+	return fullname(r.Name, v), authSecret
+}
+
+// NameOf returns the release's neo4j.name (the cluster it belongs to).
+func NameOf(r *Release) string {
+	return strings.TrimSpace(newValues(r.Chart.Values, r.Config).str("neo4j.name"))
+}
