@@ -35,8 +35,8 @@ func (t *translation) set(path, chartPath, v string) {
 // neo4j-config.yaml and the image's defaults); neo4jctl renders its own
 // value for each, so they are not carried into spec.config.
 var chartOwnedConfig = map[string]string{
-	"server.config.strict_validation.enabled":            "neo4jctl renders strict validation on; the chart turns it off by default",
-	"initial.dbms.default_primaries_count":               "the chart derives it from neo4j.minimumClusterSize",
+	"server.config.strict_validation.enabled":             "neo4jctl renders strict validation on; the chart turns it off by default",
+	"initial.dbms.default_primaries_count":                "the chart derives it from neo4j.minimumClusterSize",
 	"dbms.cluster.minimum_initial_system_primaries_count": "neo4jctl derives it from spec.systemPrimaries",
 }
 
