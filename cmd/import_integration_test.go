@@ -71,3 +71,50 @@ func TestImportHelmStandalone(t *testing.T) {
 		t.Errorf("a refused import wrote %s", refused)
 	}
 }
+
+// TestImportHelmThreeReleases: the chart installs a three-server cluster
+// as three releases of one neo4j.name; --helm-cluster finds them all and
+// they become one cluster file of three servers.
+func TestImportHelmThreeReleases(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the local control plane and helm (integration)")
+	}
+	chart := helmtool.Chart(t)
+	helmtool.Path(t)
+	env := testenv.Shared(t)
+	ns := testenv.Namespace(t, env)
+	for _, r := range []string{"server-1", "server-2", "server-3"} {
+		out, err := helmtool.Run(t, env.Kubeconfig, "install", r, chart, "-n", ns,
+			"--set", "neo4j.name=prod", "--set", "neo4j.edition=enterprise", "--set", "neo4j.acceptLicenseAgreement=yes",
+			"--set", "neo4j.minimumClusterSize=3", "--set", "image.customImage=neo4j:5.26.0-enterprise",
+			"--set", "volumes.data.mode=defaultStorageClass", "--set", "neo4j.password=three-s3cret-pw")
+		if err != nil {
+			t.Fatalf("helm install %s: %v\n%s", r, err, out)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "prod.yaml")
+	code, stdout, stderr := runApplyCLI(t, env, "import", "--helm-cluster", "prod", "-n", ns, "-o", file, "--skip-neo4j")
+	if code != 0 {
+		t.Fatalf("import: exit %d\n%s%s", code, stdout, stderr)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"servers: 3", "systemPrimaries: 3", "one server per release: server-1, server-2, server-3"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("cluster file lacks %q:\n%s", want, data)
+		}
+	}
+	if strings.Contains(string(data), "allowSmallCluster") {
+		t.Errorf("three servers need no allowSmallCluster:\n%s", data)
+	}
+	if code, stdout, stderr = runApplyCLI(t, env, "validate", "-f", file); code != 0 {
+		t.Fatalf("validate: exit %d\n%s%s\n%s", code, stdout, stderr, data)
+	}
+	// Two of the three named: the third is missing and import says so.
+	code, _, stderr = runApplyCLI(t, env, "import", "--helm-release", "server-1", "--helm-release", "server-2", "-n", ns, "-o", filepath.Join(t.TempDir(), "two.yaml"), "--skip-neo4j")
+	if code == 0 || !strings.Contains(stderr, "neo4j.minimumClusterSize") {
+		t.Errorf("import of two of three releases: exit %d, stderr:\n%s\nwant the minimumClusterSize refusal", code, stderr)
+	}
+}
