@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/neo4jctl/neo4jctl/e2e/helmtool"
+	"github.com/neo4jctl/neo4jctl/e2e/neo4jsim"
 	"github.com/neo4jctl/neo4jctl/e2e/testenv"
 )
 
@@ -92,8 +93,15 @@ func TestImportHelmThreeReleases(t *testing.T) {
 			t.Fatalf("helm install %s: %v\n%s", r, err, out)
 		}
 	}
+	// Neo4j's own view comes from the simulator (real Bolt); the password
+	// is read from the chart's Secret (NEO4J_AUTH=neo4j/<password>).
+	sim, err := neo4jsim.Start(neo4jsim.Config{Servers: 3, Password: "three-s3cret-pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
 	file := filepath.Join(t.TempDir(), "prod.yaml")
-	code, stdout, stderr := runApplyCLI(t, env, "import", "--helm-cluster", "prod", "-n", ns, "-o", file, "--skip-neo4j")
+	code, stdout, stderr := runApplyCLI(t, env, "import", "--helm-cluster", "prod", "-n", ns, "-o", file, "--neo4j-uri", sim.URI("bolt"))
 	if code != 0 {
 		t.Fatalf("import: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -101,10 +109,13 @@ func TestImportHelmThreeReleases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"servers: 3", "systemPrimaries: 3", "one server per release: server-1, server-2, server-3"} {
+	for _, want := range []string{"servers: 3", "systemPrimaries: 3", "one server per release: server-1, server-2, server-3", "databases:\n    - name: \"neo4j\""} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("cluster file lacks %q:\n%s", want, data)
 		}
+	}
+	if strings.Contains(string(data)+stdout+stderr, "three-s3cret-pw") {
+		t.Errorf("the password appears in the file or the output")
 	}
 	if strings.Contains(string(data), "allowSmallCluster") {
 		t.Errorf("three servers need no allowSmallCluster:\n%s", data)

@@ -158,7 +158,7 @@ func TestConvertStandaloneLoadsAsClusterFile(t *testing.T) {
 		t.Errorf("got storage %q service %q antiAffinity %q, want 10Gi LoadBalancer required", c.Spec.Storage.Data.Size, c.Spec.Services.Client.Type, c.Spec.Scheduling.AntiAffinity)
 	}
 	// What had no equivalent is said in comments.
-	for _, want := range []string{"# podSpec.terminationGracePeriodSeconds = 3600", "server.config.strict_validation.enabled=false not carried over", "Secret g1-auth, key NEO4J_AUTH"} {
+	for _, want := range []string{"# podSpec.terminationGracePeriodSeconds = 3600", "server.config.strict_validation.enabled=false not carried over", "Secret graph1-auth, key NEO4J_AUTH"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("imported file lacks the comment %q:\n%s", want, out)
 		}

@@ -135,7 +135,9 @@ func translate(r *Release, refuse func(rel, field, problem string)) *translation
 	// Password: the chart's Secret holds NEO4J_AUTH=neo4j/<password>;
 	// neo4jctl reads a key holding the password alone. The value itself is
 	// never read here, let alone written.
-	secret := r.Name + "-auth"
+	// The chart names it after neo4j.name (neo4j-auth.yaml), shared by
+	// every release of the cluster.
+	secret := t.name + "-auth"
 	if s := v.str("neo4j.passwordFromSecret"); s != "" {
 		secret = s
 	}
@@ -436,7 +438,7 @@ func compact(v any) string {
 // Pod's prefix) and the Secret holding NEO4J_AUTH.
 func ReleaseObjects(r *Release) (statefulSet, authSecret string) {
 	v := newValues(r.Chart.Values, r.Config)
-	authSecret = r.Name + "-auth"
+	authSecret = strings.TrimSpace(v.str("neo4j.name")) + "-auth"
 	if s := v.str("neo4j.passwordFromSecret"); s != "" {
 		authSecret = s
 	}
