@@ -241,7 +241,7 @@ func Convert(in Input) ([]byte, error) {
 			spec.set("monitoring.serviceMonitor.interval", v)
 		}
 	}
-	neo4jView(spec, in, servers)
+	neo4jView(spec, in, servers, first.config)
 
 	if len(refusals) > 0 {
 		return nil, &RefusedError{Refusals: refusals}
@@ -293,7 +293,7 @@ func chartField(path string) string {
 
 // neo4jView adds what Neo4j reports: the user databases and their
 // topologies, and settings whose running value differs from the config.
-func neo4jView(spec *node, in Input, servers int) {
+func neo4jView(spec *node, in Input, servers int, config map[string]string) {
 	if in.Neo4j == nil {
 		reason := in.Neo4jSkipped
 		if reason == "" {
@@ -328,6 +328,15 @@ func neo4jView(spec *node, in Input, servers int) {
 			}
 		}
 		spec.at("databases").list = append(spec.at("databases").list, d)
+	}
+	// A setting changed at runtime (dbms.setConfigValue) runs with a value
+	// neo4j.conf does not hold; the file keeps the configured one, and
+	// says what runs, so the owner decides.
+	for _, k := range sortedKeys(config) {
+		if live, ok := v.Settings[k]; ok && live.Value != config[k] {
+			spec.at("config").child(k).comments = append(spec.at("config").child(k).comments,
+				fmt.Sprintf("SHOW SETTINGS: %s runs with %q (changed at runtime?)", k, live.Value))
+		}
 	}
 	if n := len(v.Servers); n != 0 && n != servers {
 		spec.at("servers").comments = append(spec.at("servers").comments,

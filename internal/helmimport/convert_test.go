@@ -222,7 +222,8 @@ func TestConvertRefusesOldImageAndUnknownValues(t *testing.T) {
 
 func TestConvertThreeReleasesOneCluster(t *testing.T) {
 	set := []string{"neo4j.name=prod", "neo4j.edition=enterprise", "neo4j.acceptLicenseAgreement=yes",
-		"image.customImage=neo4j:5.26.0-enterprise", "volumes.data.mode=defaultStorageClass", "neo4j.minimumClusterSize=3"}
+		"image.customImage=neo4j:5.26.0-enterprise", "volumes.data.mode=defaultStorageClass", "neo4j.minimumClusterSize=3",
+		`config.db\.logs\.query\.threshold=2s`}
 	var secrets []ReleaseSecret
 	var live []StatefulSet
 	for _, r := range []string{"server-1", "server-2", "server-3"} {
@@ -230,7 +231,8 @@ func TestConvertThreeReleasesOneCluster(t *testing.T) {
 		live = append(live, sts(r, "neo4j:5.26.0-enterprise"))
 	}
 	view := &Neo4jView{
-		Servers: map[string]state.Server{"a": {}, "b": {}, "c": {}},
+		Servers:  map[string]state.Server{"a": {}, "b": {}, "c": {}},
+		Settings: map[string]state.Setting{"db.logs.query.threshold": {Name: "db.logs.query.threshold", Value: "5s", Dynamic: true}},
 		Databases: []state.DatabaseAllocation{
 			{Name: "system", Type: "system"},
 			{Name: "neo4j", Type: "standard", RequestedPrimaries: 3},
@@ -247,6 +249,9 @@ func TestConvertThreeReleasesOneCluster(t *testing.T) {
 	}
 	if c.Spec.Servers != 3 || c.Spec.SystemPrimaries != 3 || c.Spec.AllowSmallCluster {
 		t.Errorf("got servers %d systemPrimaries %d allowSmall %v, want 3 3 false", c.Spec.Servers, c.Spec.SystemPrimaries, c.Spec.AllowSmallCluster)
+	}
+	if !strings.Contains(string(out), `# SHOW SETTINGS: db.logs.query.threshold runs with "5s"`) || c.Spec.Config["db.logs.query.threshold"] != "2s" {
+		t.Errorf("want the configured 2s kept and the running 5s commented:\n%s", out)
 	}
 	if len(c.Spec.Databases) != 2 || c.Spec.Databases[1].Name != "orders" || c.Spec.Databases[1].Topology.Secondaries != 2 {
 		t.Errorf("got databases %+v, want neo4j and orders (1 primary, 2 secondaries)", c.Spec.Databases)
