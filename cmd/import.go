@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -101,8 +102,13 @@ func (o *ImportOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Records of releases not asked for are not decoded: another chart's
+	// broken record must not stop this import.
 	secrets := make([]helmimport.ReleaseSecret, 0, len(raw))
 	for _, s := range raw {
+		if len(o.Releases) > 0 && !slices.Contains(o.Releases, s.Labels["name"]) {
+			continue
+		}
 		secrets = append(secrets, helmimport.ReleaseSecret{Name: s.Name, Labels: s.Labels, Data: s.Data})
 	}
 	all, err := helmimport.Newest(secrets)
