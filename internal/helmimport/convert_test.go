@@ -183,9 +183,9 @@ func TestConvertRefusesOldImageAndUnknownValues(t *testing.T) {
 		},
 		{
 			name:   "value without equivalent",
-			set:    append(standalone, "podSpec.nodeAffinity.foo=bar", "services.admin.enabled=false", "madeUp.value=1"),
+			set:    append(standalone, "podSpec.nodeAffinity.foo=bar", "services.admin.enabled=false", "madeUp.value=1", "podSpec.terminationGracePeriodSeconds=60", "readinessProbe.periodSeconds=1", "ssl.bolt.publicCertificate.secretName=x"),
 			image:  "neo4j:5.26.0-enterprise",
-			fields: []string{"podSpec.nodeAffinity", "services.admin", "madeUp.value"},
+			fields: []string{"podSpec.nodeAffinity", "services.admin", "madeUp.value", "podSpec.terminationGracePeriodSeconds", "readinessProbe", "ssl"},
 		},
 		{
 			name:   "selector volumes",

@@ -304,6 +304,9 @@ func translate(r *Release, refuse func(rel, field, problem string)) *translation
 			bad("ssl."+scope, "TLS from the chart's Secrets is not imported: set spec.tls by hand and drop it from the release first")
 		}
 	}
+	if v.changed("ssl") {
+		bad("ssl", "the chart's TLS settings have no one-to-one equivalent: set spec.tls by hand and drop them from the release first")
+	}
 	v.get("ssl")
 
 	// Monitoring.
@@ -320,6 +323,11 @@ func translate(r *Release, refuse func(rel, field, problem string)) *translation
 	v.get("serviceMonitor")
 
 	if v.str("podDisruptionBudget.enabled") == "true" {
+		for _, p := range []string{"podDisruptionBudget.minAvailable", "podDisruptionBudget.maxUnavailable", "podDisruptionBudget.matchLabels", "podDisruptionBudget.matchExpressions", "podDisruptionBudget.labels"} {
+			if v.changed(p) {
+				bad(p, "neo4jctl renders its own PodDisruptionBudget (one server down at a time)")
+			}
+		}
 		t.noEquivalent = append(t.noEquivalent, "podDisruptionBudget: neo4jctl renders its own PodDisruptionBudget")
 	}
 	v.get("podDisruptionBudget")
@@ -357,6 +365,11 @@ func translate(r *Release, refuse func(rel, field, problem string)) *translation
 	} {
 		val := v.get(p.path)
 		if val == nil || val == "" {
+			continue
+		}
+		if v.changed(p.path) {
+			// A default is commented; a value someone chose is refused.
+			bad(p.path, fmt.Sprintf("is set to %s: neo4jctl has no equivalent (%s)", compact(val), p.what))
 			continue
 		}
 		t.noEquivalent = append(t.noEquivalent, fmt.Sprintf("%s = %s: %s", p.path, compact(val), p.what))

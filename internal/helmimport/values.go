@@ -2,6 +2,7 @@ package helmimport
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 )
@@ -50,6 +51,7 @@ func leaves(m map[string]any, prefix string, out map[string]any) {
 // paths a translation has consumed, so that every one left over can be
 // refused by name.
 type values struct {
+	defaults map[string]any
 	merged   map[string]any
 	user     map[string]any // dotted path → value, leaves only
 	consumed map[string]bool
@@ -58,22 +60,33 @@ type values struct {
 func newValues(chartDefaults, config map[string]any) *values {
 	user := map[string]any{}
 	leaves(config, "", user)
-	return &values{merged: coalesce(chartDefaults, config), user: user, consumed: map[string]bool{}}
+	return &values{defaults: chartDefaults, merged: coalesce(chartDefaults, config), user: user, consumed: map[string]bool{}}
+}
+
+// lookup walks a dotted path in m.
+func lookup(m map[string]any, path string) any {
+	var cur any = m
+	for _, k := range strings.Split(path, ".") {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = mm[k]
+	}
+	return cur
+}
+
+// changed reports whether the merged value at path differs from the
+// chart's default (a user set it to something else).
+func (v *values) changed(path string) bool {
+	return !reflect.DeepEqual(lookup(v.defaults, path), lookup(v.merged, path))
 }
 
 // get returns the merged value at a dotted path and marks it, and every
 // user-set path under it, as consumed.
 func (v *values) get(path string) any {
 	v.consume(path)
-	var cur any = v.merged
-	for _, k := range strings.Split(path, ".") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = m[k]
-	}
-	return cur
+	return lookup(v.merged, path)
 }
 
 func (v *values) consume(path string) {
