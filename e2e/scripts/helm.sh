@@ -16,6 +16,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/neo4jctl-helm.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 start=$(date +%s)
 cd "$work"
+export GOWORK=off
 go mod init neo4jctl.local/helmbuild >/dev/null 2>&1
 GOFLAGS=-mod=mod go get "helm.sh/helm/v3@$HELM_VERSION" >/dev/null
 # The version stamp is what `helm version` prints and what charts see as
