@@ -127,6 +127,9 @@ func (o *ImportOptions) Run(ctx context.Context) error {
 	for _, s := range sets {
 		in.StatefulSets = append(in.StatefulSets, helmimport.StatefulSet{Name: s.Name, Labels: s.Labels, Replicas: s.Replicas, Image: s.Images["neo4j"]})
 	}
+	if in.Claims, err = kc.ClaimRequests(ctx, ns); err != nil {
+		return err
+	}
 	if o.cluster.SkipNeo4j {
 		in.Neo4jSkipped = "not read (--skip-neo4j)"
 	} else {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+
 	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
 	"github.com/neo4jctl/neo4jctl/internal/state"
 )
@@ -36,6 +38,9 @@ type Input struct {
 	Releases  []*Release
 	// StatefulSets are the live StatefulSets of the chart in Namespace.
 	StatefulSets []StatefulSet
+	// Claims maps PersistentVolumeClaim names to their requested storage
+	// as they are now (a claim may have been resized since install).
+	Claims map[string]string
 	// Neo4j is nil when Neo4j was not reached; Neo4jSkipped says why (it
 	// goes into the file as a comment).
 	Neo4j        *Neo4jView
@@ -183,7 +188,8 @@ func Convert(in Input) ([]byte, error) {
 		}
 	}
 	if v := first.fields["storage.data.size"]; v != "" {
-		spec.set("storage.data.size", v)
+		size, note := claimSize(v, ts, in.Claims)
+		spec.set("storage.data.size", size, note...)
 	}
 	if v := first.fields["storage.data.storageClassName"]; v != "" {
 		spec.set("storage.data.storageClassName", v)
@@ -408,4 +414,35 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// claimSize is the data size to declare: the largest of the chart's data
+// claims as they are now (data-<statefulset>-0), else the chart's value.
+// neo4jctl declares one size per pool; a claim is never shrunk, so the
+// largest is the one every server can have.
+func claimSize(values string, ts []*translation, claims map[string]string) (string, []string) {
+	valuesQ, err := resource.ParseQuantity(values)
+	if err != nil {
+		return values, nil // validation names the bad size
+	}
+	best, bestQ := values, valuesQ
+	var notes []string
+	for _, t := range ts {
+		name := "data-" + t.fullname + "-0"
+		live, ok := claims[name]
+		if !ok {
+			continue
+		}
+		q, err := resource.ParseQuantity(live)
+		if err != nil {
+			continue
+		}
+		if q.Cmp(valuesQ) != 0 {
+			notes = append(notes, fmt.Sprintf("claim %s requests %s, the release's values %s", name, live, values))
+		}
+		if q.Cmp(bestQ) > 0 {
+			best, bestQ = live, q
+		}
+	}
+	return best, notes
 }

@@ -239,7 +239,10 @@ func TestConvertThreeReleasesOneCluster(t *testing.T) {
 			{Name: "orders", Type: "standard", RequestedPrimaries: 1, RequestedSecondaries: 2},
 		},
 	}
-	out, err := convert(t, Input{StatefulSets: live, Neo4j: view}, secrets...)
+	// server-2's claim was resized after install: the largest size is
+	// declared (a claim never shrinks) and the difference commented.
+	claims := map[string]string{"data-server-1-0": "10Gi", "data-server-2-0": "20Gi"}
+	out, err := convert(t, Input{StatefulSets: live, Neo4j: view, Claims: claims}, secrets...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,6 +255,9 @@ func TestConvertThreeReleasesOneCluster(t *testing.T) {
 	}
 	if !strings.Contains(string(out), `# SHOW SETTINGS: db.logs.query.threshold runs with "5s"`) || c.Spec.Config["db.logs.query.threshold"] != "2s" {
 		t.Errorf("want the configured 2s kept and the running 5s commented:\n%s", out)
+	}
+	if c.Spec.Storage.Data.Size != "20Gi" || !strings.Contains(string(out), "# claim data-server-2-0 requests 20Gi, the release's values 10Gi") {
+		t.Errorf("data size: got %q, want the resized claim's 20Gi with a comment:\n%s", c.Spec.Storage.Data.Size, out)
 	}
 	if len(c.Spec.Databases) != 2 || c.Spec.Databases[1].Name != "orders" || c.Spec.Databases[1].Topology.Secondaries != 2 {
 		t.Errorf("got databases %+v, want neo4j and orders (1 primary, 2 secondaries)", c.Spec.Databases)

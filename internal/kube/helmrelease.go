@@ -70,3 +70,25 @@ func (c *Client) StatefulSets(ctx context.Context, ns, selector string) ([]State
 	}
 	return out, nil
 }
+
+// ClaimRequests maps the names of the PersistentVolumeClaims of ns to their
+// requested storage (spec.resources.requests.storage): import reads the
+// sizes the chart's claims have now, resized or not.
+func (c *Client) ClaimRequests(ctx context.Context, ns string) (map[string]string, error) {
+	var list *corev1.PersistentVolumeClaimList
+	err := c.retry(ctx, "list PersistentVolumeClaims "+ns, func(ctx context.Context) error {
+		var err error
+		list, err = c.core.PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list PersistentVolumeClaims in %s: %w", ns, err)
+	}
+	out := make(map[string]string, len(list.Items))
+	for _, pvc := range list.Items {
+		if q, ok := pvc.Spec.Resources.Requests[corev1.ResourceStorage]; ok {
+			out[pvc.Name] = q.String()
+		}
+	}
+	return out, nil
+}
