@@ -96,6 +96,33 @@ func Convert(in Input) ([]byte, error) {
 		t := translate(r, refuse)
 		ts = append(ts, t)
 	}
+	live := map[string]StatefulSet{}
+	for _, s := range in.StatefulSets {
+		live[s.Name] = s
+	}
+	// Live objects win over the record: an out-of-band edit is what runs.
+	for _, t := range ts {
+		s, ok := live[t.fullname]
+		if !ok {
+			refuse(t.release, "StatefulSet/"+t.fullname, "not found in namespace "+in.Namespace+": the release is recorded but its server is gone")
+			continue
+		}
+		if s.Replicas != 1 {
+			refuse(t.release, "StatefulSet/"+t.fullname, fmt.Sprintf("has %d replicas; the chart runs one server per release", s.Replicas))
+		}
+		if s.Image != "" && s.Image != t.image {
+			v, ok := imageVersion(s.Image)
+			if !ok || compareVersions(v, MinVersion) < 0 {
+				refuse(t.release, "StatefulSet/"+t.fullname+" image", fmt.Sprintf("%s runs Neo4j older than %s: upgrade to 5.26 first", s.Image, MinVersion))
+			}
+			t.fields["image"], t.source["image"] = s.Image, "StatefulSet/"+t.fullname+" image"
+			if ok {
+				t.fields["version"], t.source["version"] = v, "StatefulSet/"+t.fullname+" image"
+			}
+			t.imageNote = fmt.Sprintf("the live StatefulSet %s runs %s, the release recorded %s", t.fullname, s.Image, t.image)
+		}
+	}
+
 	// One cluster file describes one configuration for every server: a
 	// value that differs between the releases has no place in it.
 	first := ts[0]
@@ -114,10 +141,6 @@ func Convert(in Input) ([]byte, error) {
 			refuse(t.release, field, fmt.Sprintf("differs from release %s: neo4jctl runs every server of a pool with the same configuration", first.release))
 		}
 	}
-	live := map[string]StatefulSet{}
-	for _, s := range in.StatefulSets {
-		live[s.Name] = s
-	}
 	root := &node{}
 	root.set("apiVersion", clusterfile.APIVersion)
 	root.set("kind", clusterfile.Kind)
@@ -127,31 +150,12 @@ func Convert(in Input) ([]byte, error) {
 	}
 	root.at("metadata").comments = []string{
 		fmt.Sprintf("Imported from Helm release(s) %s (chart %s %s), one release per server.", strings.Join(names, ", "), ChartName, first.chartVersion),
-		"neo4jctl renders its own StatefulSet, Services and ConfigMap: a plan against the",
-		"chart's objects shows their differences (see docs/import.md).",
+		"neo4jctl renders its own StatefulSet, Services and ConfigMap, beside the chart's:",
+		"adopting the chart's objects in place is not done yet. Do not apply this file to the",
+		"running cluster; read docs/import.md first.",
 	}
 	root.set("metadata.name", first.name)
 	root.set("metadata.namespace", in.Namespace)
-
-	// Live objects win over the record: an out-of-band edit is what runs.
-	for _, t := range ts {
-		s, ok := live[t.fullname]
-		if !ok {
-			refuse(t.release, "StatefulSet/"+t.fullname, "not found in namespace "+in.Namespace+": the release is recorded but its server is gone")
-			continue
-		}
-		if s.Replicas != 1 {
-			refuse(t.release, "StatefulSet/"+t.fullname, fmt.Sprintf("has %d replicas; the chart runs one server per release", s.Replicas))
-		}
-		if s.Image != "" && s.Image != t.image {
-			v, ok := imageVersion(s.Image)
-			if !ok || compareVersions(v, MinVersion) < 0 {
-				refuse(t.release, "StatefulSet/"+t.fullname+" image", fmt.Sprintf("%s runs Neo4j older than %s: upgrade to 5.26 first", s.Image, MinVersion))
-			}
-			t.fields["image"] = s.Image
-			t.imageNote = fmt.Sprintf("the live StatefulSet %s runs %s, the release recorded %s", t.fullname, s.Image, t.image)
-		}
-	}
 
 	spec := root.at("spec")
 	// Keys are written in this order; fields holds their values.

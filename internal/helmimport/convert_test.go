@@ -289,3 +289,25 @@ func TestDecodeReleaseRoundTrip(t *testing.T) {
 		t.Error("got no error for a broken record")
 	}
 }
+
+// TestConvertLiveImageWins: the StatefulSet's image as it runs now wins
+// over the release record (an out-of-band edit), and is still held to the
+// 5.26 floor.
+func TestConvertLiveImageWins(t *testing.T) {
+	rec := releaseSecret(t, "g1", 1, "deployed", setValues(standalone...))
+	out, err := convert(t, Input{StatefulSets: []StatefulSet{sts("g1", "neo4j:2025.01.0-enterprise")}}, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := clusterfile.Load("imported.yaml", out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if c.Spec.Version != "2025.01.0" || !strings.Contains(string(out), "the live StatefulSet g1 runs neo4j:2025.01.0-enterprise") {
+		t.Errorf("got version %q, want the live 2025.01.0 with a comment:\n%s", c.Spec.Version, out)
+	}
+	_, err = convert(t, Input{StatefulSets: []StatefulSet{sts("g1", "neo4j:5.17.0-enterprise")}}, rec)
+	if err == nil || !strings.Contains(err.Error(), "StatefulSet/g1 image") || !strings.Contains(err.Error(), "upgrade to 5.26 first") {
+		t.Errorf("got %v, want the live 5.17 image refused", err)
+	}
+}
