@@ -276,6 +276,14 @@ func TestConvertThreeReleasesOneCluster(t *testing.T) {
 	}
 }
 
+func TestScalarPrintsWholeNumbersPlainly(t *testing.T) {
+	for in, want := range map[any]string{float64(1000000): "1000000", 1.5: "1.5", "2Gi": "2Gi", true: "true", nil: ""} {
+		if got := scalar(in); got != want {
+			t.Errorf("scalar(%v): got %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestDecodeReleaseRoundTrip(t *testing.T) {
 	s := releaseSecret(t, "x", 3, "deployed", setValues("neo4j.name=x"))
 	r, err := DecodeRelease(s.Data)

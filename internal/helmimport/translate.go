@@ -120,14 +120,14 @@ func translate(r *Release, refuse func(rel, field, problem string)) *translation
 					bad("neo4j.resources."+kind+"."+k, "neo4jctl sets cpu and memory only")
 					continue
 				}
-				t.set("resources.neo4j."+kind+"."+k, "neo4j.resources."+kind+"."+k, fmt.Sprint(x))
+				t.set("resources.neo4j."+kind+"."+k, "neo4j.resources."+kind+"."+k, scalar(x))
 			}
 		}
 	} else {
 		for _, k := range []string{"cpu", "memory"} {
 			if x, ok := res[k]; ok {
-				t.set("resources.neo4j.requests."+k, "neo4j.resources."+k, fmt.Sprint(x))
-				t.set("resources.neo4j.limits."+k, "neo4j.resources."+k, fmt.Sprint(x))
+				t.set("resources.neo4j.requests."+k, "neo4j.resources."+k, scalar(x))
+				t.set("resources.neo4j.limits."+k, "neo4j.resources."+k, scalar(x))
 			}
 		}
 	}
@@ -193,7 +193,7 @@ func translate(r *Release, refuse func(rel, field, problem string)) *translation
 	// neo4jctl, which renders its value for each (commented).
 	if cfg, ok := v.get("config").(map[string]any); ok {
 		for _, k := range sortedKeys(cfg) {
-			val := fmt.Sprint(cfg[k])
+			val := scalar(cfg[k])
 			if why, owned := chartOwnedConfig[k]; owned {
 				t.configNotes = append(t.configNotes, fmt.Sprintf("config %s=%s not carried over: %s", k, val, why))
 				continue
@@ -274,7 +274,7 @@ func translate(r *Release, refuse func(rel, field, problem string)) *translation
 	if env, ok := v.get("env").(map[string]any); ok && len(env) > 0 {
 		m := map[string]string{}
 		for k, x := range env {
-			m[k] = fmt.Sprint(x)
+			m[k] = scalar(x)
 		}
 		t.maps["env"] = m
 		addMapFields(t, "env", m)

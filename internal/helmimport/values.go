@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -98,17 +99,22 @@ func (v *values) consume(path string) {
 }
 
 // str is get for a scalar, written as Helm's templates would print it.
-func (v *values) str(path string) string {
-	switch x := v.get(path).(type) {
+func (v *values) str(path string) string { return scalar(v.get(path)) }
+
+// scalar prints a JSON scalar the way the chart's templates do: whole
+// numbers without an exponent (JSON decodes 1000000 as float64, which
+// fmt would print as 1e+06).
+func scalar(x any) string {
+	switch x := x.(type) {
 	case nil:
 		return ""
 	case string:
 		return x
 	case float64:
 		if x == float64(int64(x)) {
-			return fmt.Sprintf("%d", int64(x))
+			return strconv.FormatInt(int64(x), 10)
 		}
-		return fmt.Sprint(x)
+		return strconv.FormatFloat(x, 'f', -1, 64)
 	default:
 		return fmt.Sprint(x)
 	}
@@ -124,7 +130,7 @@ func (v *values) strMap(path string) map[string]string {
 		if x == nil {
 			continue
 		}
-		out[k] = fmt.Sprint(x)
+		out[k] = scalar(x)
 	}
 	return out
 }
