@@ -65,6 +65,8 @@ $(GORELEASER):
 # helm (for the import tests: they install the official Neo4j chart) is
 # built from the Go module proxy in a scratch module, never through the
 # project's go.mod: neo4jctl reads Helm's records without the library.
+# First build: about 3.3 CPU-minutes with an empty build cache (measured
+# 2m46s user + 34s sys), so 2-4 minutes on an idle 2-core machine.
 $(HELM):
 	HELM_VERSION=$(HELM_VERSION) e2e/scripts/helm.sh $@
 
