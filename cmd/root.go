@@ -168,6 +168,7 @@ applied (--detailed-exitcode), 130 interrupted.`,
 
 	root.AddCommand(
 		NewCmdValidate(f, nil),
+		NewCmdImport(f, nil),
 		NewCmdPlan(f, nil),
 		NewCmdDrift(f, nil),
 		NewCmdApply(f, nil),
