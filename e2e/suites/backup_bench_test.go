@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -77,7 +78,11 @@ func TestMeasureBackupAgent(t *testing.T) {
 	in.Close()
 
 	// Encrypted, by the agent binary as a process.
-	cmd := exec.Command(binary, "backup", "agent", "-f", b.file, "--from-dir", from, "--secrets-dir", b.secrets)
+	args := []string{"backup", "agent", "-f", b.file, "--from-dir", from, "--secrets-dir", b.secrets}
+	if extra := os.Getenv("NEO4JCTL_BACKUP_BENCH_ARGS"); extra != "" {
+		args = append(args, strings.Fields(extra)...)
+	}
+	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	start = time.Now()
 	out, err := cmd.CombinedOutput()
@@ -86,7 +91,15 @@ func TestMeasureBackupAgent(t *testing.T) {
 		t.Fatalf("agent: %v\n%s", err, out)
 	}
 	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
-	t.Logf("backup agent: %d MiB artifact: unencrypted upload %s, agent encrypt+upload %s (%+.0f%%), agent peak RSS %.1f MiB",
-		size>>20, plainTime.Round(10*time.Millisecond), agentTime.Round(10*time.Millisecond),
+	t.Logf("backup agent%s: %d MiB artifact: unencrypted upload %s, agent encrypt+upload %s (%+.0f%%), agent peak RSS %.1f MiB",
+		benchLabel(), size>>20, plainTime.Round(10*time.Millisecond), agentTime.Round(10*time.Millisecond),
 		100*(agentTime.Seconds()-plainTime.Seconds())/plainTime.Seconds(), float64(rss)/1024)
+}
+
+// benchLabel names the extra agent flags of a run, if any.
+func benchLabel() string {
+	if extra := os.Getenv("NEO4JCTL_BACKUP_BENCH_ARGS"); extra != "" {
+		return " (" + extra + ")"
+	}
+	return ""
 }
