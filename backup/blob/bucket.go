@@ -44,6 +44,10 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
 	h.h.Write(p[:n])
 	h.n += int64(n)
+	if err != nil && err != io.EOF {
+		// Say which side failed: the source, not the storage service.
+		err = fmt.Errorf("reading the source after %d bytes: %w", h.n, err)
+	}
 	return n, err
 }
 

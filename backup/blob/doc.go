@@ -8,7 +8,9 @@
 //	file:///var/backups/neo4j
 //
 // The path after the bucket scopes every key (blob.PrefixedBucket), so two
-// clusters can share a bucket without seeing each other's objects.
+// clusters can share a bucket without seeing each other's objects. Buckets
+// (and file:// directories) are never created: a missing one is a
+// configuration error, reported once.
 //
 // Credentials come only from the Options the caller passes (a Secret's data:
 // AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, GOOGLE_CREDENTIALS_JSON,
@@ -29,8 +31,9 @@
 // so Upload retries only when its reader can be rewound (an io.Seeker such as
 // *os.File or *bytes.Reader); a plain stream is tried once (the SDK still
 // retries its parts) and the error says so. UploadFrom takes a function that
-// re-opens the source — the agent passes one that re-opens the artifact and
-// re-encrypts it — and is retried like everything else.
+// re-opens the source — for the agent, one that re-opens the artifact and
+// re-encrypts it — and is retried like everything else; a ReadCloser that
+// has Size() int64 gets parts large enough for that size.
 //
 // Nothing is silently partial: an upload that fails or is cancelled leaves no
 // object under its key (S3 multipart uploads are aborted, single PUTs never

@@ -20,6 +20,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/googleapis/gax-go/v2"
 	gblob "gocloud.dev/blob"
 	"gocloud.dev/blob/azureblob"
 	"gocloud.dev/blob/fileblob"
@@ -360,6 +361,12 @@ func openGCS(ctx context.Context, u *url.URL, opts Options) (*gblob.Bucket, erro
 	if err != nil {
 		return nil, err
 	}
+	// The client's own retries: three tries per request like the other
+	// SDKs, its backoff from our base and cap (its defaults start at 1 s
+	// and are not injectable, which would make the fault tests slow).
+	client.SetRetry(storage.WithMaxAttempts(3), storage.WithBackoff(gax.Backoff{
+		Initial: opts.BaseBackoff, Max: opts.MaxBackoff, Multiplier: 2,
+	}))
 	return gcsblob.OpenBucket(ctx, nil, u.Host, &gcsblob.Options{Client: client})
 }
 

@@ -207,7 +207,7 @@ func TestFileBucketRoundTrip(t *testing.T) {
 	}
 	// A source that fails half way leaves nothing under the key.
 	_, err = b.Upload(ctx, "db/broken.backup", io.MultiReader(bytes.NewReader(data[:1000]), failingReader{}))
-	if err == nil || !strings.Contains(err.Error(), "not retried") {
+	if err == nil || !strings.Contains(err.Error(), "not retried") || !strings.Contains(err.Error(), "reading the source after 1000 bytes: disk read error") {
 		t.Fatalf("Upload(failing stream) = %v", err)
 	}
 	if ok, _ := b.Exists(ctx, "db/broken.backup"); ok {

@@ -19,6 +19,10 @@ AZURITE_VERSION=${AZURITE_VERSION:-3.35.0}
 
 cache=${NEO4JCTL_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/neo4jctl/tools}
 mkdir -p "$cache"
+# One installer at a time: test binaries of two packages may both find a
+# server missing and call this script together.
+exec 9>"$cache/.storage-tools.lock"
+flock 9
 
 report() { # name dir start built
   local size
