@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/neo4jctl/neo4jctl/backup/blob"
 	"github.com/neo4jctl/neo4jctl/backup/ops"
 	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
@@ -51,6 +52,8 @@ type BackupOptions struct {
 	Now        func() time.Time
 	// Getenv reads Secrets given as environment variables (tests replace it).
 	Getenv func(string) string
+	// blob tunes the buckets (the agent's upload part size).
+	blob blob.Options
 }
 
 func newBackupOptions(f *Factory) BackupOptions {
@@ -91,5 +94,5 @@ func (o *BackupOptions) session(ctx context.Context, needKeys, copies bool) (*op
 		return nil, errors.New(o.File + " has no spec.backups (docs/backups.md)")
 	}
 	return ops.Open(ctx, ops.Options{Cluster: c, SecretsDir: o.SecretsDir, KeysetFile: o.KeysetFile, NeedKeys: needKeys, OpenCopies: copies,
-		Log: o.IO.ErrOut, Now: o.Now, Getenv: o.Getenv})
+		Log: o.IO.ErrOut, Now: o.Now, Getenv: o.Getenv, Blob: o.blob})
 }

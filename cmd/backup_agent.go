@@ -13,6 +13,10 @@ type BackupAgentOptions struct {
 	BackupOptions
 	Agent   agent.Config
 	NoPrune bool
+	// PartSize and Concurrency bound the upload's memory: about
+	// PartSize × (Concurrency+1) (backup/blob).
+	PartSize    int
+	Concurrency int
 }
 
 // NewCmdBackupAgent is the process that runs beside neo4j-admin.
@@ -70,11 +74,14 @@ stay stored).`,
 	cmd.Flags().StringVar(&opts.Agent.InspectFile, "inspect-file", "", "output of neo4j-admin backup inspect --show-metadata --empty --format=TABULAR (needed for .backup artifacts)")
 	cmd.Flags().StringVar(&opts.Agent.RequestedType, "requested-type", "", "the --type neo4j-admin was asked for (FULL, DIFF or AUTO), recorded to show a fallback to FULL")
 	cmd.Flags().BoolVar(&opts.NoPrune, "no-prune", false, "do not apply spec.backups.retention after storing")
+	cmd.Flags().IntVar(&opts.PartSize, "upload-part-size", 0, "multipart part size in bytes (default backup/blob's 8 MiB; the upload holds about part size × (concurrency+1) in memory)")
+	cmd.Flags().IntVar(&opts.Concurrency, "upload-concurrency", 0, "parts uploaded at once (default backup/blob's 2)")
 	return cmd
 }
 
 // Run stores the directory's artifacts.
 func (o *BackupAgentOptions) Run(ctx context.Context) error {
+	o.blob.PartSize, o.blob.Concurrency = o.PartSize, o.Concurrency
 	s, err := o.session(ctx, true, true)
 	if err != nil {
 		return err

@@ -144,9 +144,10 @@ func fileDigest(t *testing.T, path string) string {
 }
 
 // TestBackupAgentS3 runs the agent binary against a real S3 server
-// (versitygw) through a proxy that answers the first four uploads with 503
-// — more than the S3 SDK's own three tries, so one attempt of ours fails and
-// is printed n/N — and the upload completes; the artifact is
+// (versitygw) through a proxy that answers the first seven part uploads
+// with 503 — more than the S3 SDK's own three tries can absorb over the
+// artifact's three parts, so an attempt of ours fails and is printed n/N —
+// and the upload completes; the artifact is
 // copied to a second bucket, listed, downloaded identical; the S3 secret
 // key and the keyset never appear in an output or the catalogue.
 func TestBackupAgentS3(t *testing.T) {
@@ -157,7 +158,7 @@ func TestBackupAgentS3(t *testing.T) {
 	s3.CreateBucket(t, "backups")
 	s3.CreateBucket(t, "copies")
 	proxy := storage.NewProxy(t, s3.Endpoint)
-	rule := proxy.Add(storage.Rule{Match: storage.IsUpload, Times: 4, Fault: storage.Fault{Status: http.StatusServiceUnavailable}})
+	rule := proxy.Add(storage.Rule{Match: storage.IsUpload, Times: 7, Fault: storage.Fault{Status: http.StatusServiceUnavailable}})
 	data := filepath.Join(s3.Dir, "data")
 	b := newBackupRun(t, fmt.Sprintf(`    storage: {url: "s3://backups/prod?region=%s&endpoint=%s", credentialsSecret: backup-s3}
     copies: [{url: "%s", credentialsSecret: backup-s3}]
@@ -176,8 +177,8 @@ func TestBackupAgentS3(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := b.ok("backup", "agent", "-f", b.file, "--from-dir", from)
-	if proxy.Hits(rule) != 4 || !strings.Contains(r.stderr, "attempt 1/5") || !strings.Contains(r.stderr, "done: 1 stored") {
-		t.Errorf("retries: %d faults hit, want 4, a failed attempt printed as attempt 1/5\n%s", proxy.Hits(rule), r)
+	if proxy.Hits(rule) != 7 || !strings.Contains(r.stderr, "attempt 1/5") || !strings.Contains(r.stderr, "done: 1 stored") {
+		t.Errorf("retries: %d faults hit, want 7, a failed attempt printed as attempt 1/5\n%s", proxy.Hits(rule), r)
 	}
 	l := b.list()
 	if len(l.Backups) != 1 || len(l.Backups[0].Copies) != 1 {

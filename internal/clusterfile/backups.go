@@ -292,7 +292,7 @@ func (v *validator) schedule(s *BackupSchedule, community bool) {
 	const p = "spec.backups.schedule"
 	if community && (s.Full != "" || s.Differential != "") {
 		v.add(p, "Neo4j Community has no online backup: a scheduled backup would stop the server",
-			"remove schedule and take offline dumps with neo4jctl backup create --offline, or use edition: enterprise")
+			"remove schedule: a Community backup is an offline dump (neo4j-admin database dump, server stopped) handed to neo4jctl backup agent; or use edition: enterprise")
 		return
 	}
 	switch {
