@@ -152,3 +152,97 @@ func TestRollingUpdateWithoutServersGatesOnPodsOnly(t *testing.T) {
 		t.Errorf("expected prod-2 then prod-1 released: %s", got)
 	}
 }
+
+// TestRollingUpdateHoldsWhileTheClusterCannotLoseTheNextPod: prod-2's
+// server comes back, but meanwhile prod-0's server has become Unavailable
+// to the cluster (its Pod still Ready: the fake Kubernetes knows nothing of
+// it). Restarting prod-1 now would leave one of three primaries: the roll
+// must stop before releasing prod-1 and say which server holds it.
+func TestRollingUpdateHoldsWhileTheClusterCannotLoseTheNextPod(t *testing.T) {
+	p, tg := scenario(t, "out-of-band")
+	l, k, n := newFakes(3)
+	restart := restartServers(l, n)
+	k.onRestart = func(pod string) {
+		restart(pod)
+		if pod == "prod-2" {
+			n.setState(plantest.ServerIDs[0], state.ServerEnabled, state.HealthUnavailable)
+		}
+	}
+	ex := executor(k, n, &recorder{})
+	ex.Kube = rollKube{k}
+	ex.Options.StepTimeout = 200 * time.Millisecond
+	res, err := ex.Apply(context.Background(), tg, p)
+	if err == nil {
+		t.Fatal("Apply succeeded with prod-0's server Unavailable")
+	}
+	got := fmt.Sprint(l.get())
+	if !strings.Contains(got, "server of prod-2 back") {
+		t.Fatalf("prod-2's server never came back: %s", got)
+	}
+	for _, c := range l.get() {
+		if strings.Contains(c, "partition=1") || strings.Contains(c, "no partition") || strings.Contains(c, "Pod/prod-1") {
+			t.Errorf("released prod-1 while the cluster could not lose it: %q", c)
+		}
+	}
+	var roll *StepResult
+	for i, s := range res.Steps {
+		if s.Kind == plan.KindRollingUpdate {
+			roll = &res.Steps[i]
+		}
+	}
+	if roll == nil || roll.Status != StatusFailed {
+		t.Fatalf("rolling-update step: %+v, want failed", roll)
+	}
+	msg := roll.Err.Error()
+	for _, want := range []string{"able to lose prod-1", "is Unavailable", "prod-1 and the Pods below it were not restarted"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+}
+
+// TestRollingUpdateWaitsForTheDatabasesOnTheRestartedServer: prod-2's
+// server is Enabled, Available and hosts its databases again, but one
+// allocation on it is still starting (SHOW DATABASES). The next Pod waits
+// until it is online.
+func TestRollingUpdateWaitsForTheDatabasesOnTheRestartedServer(t *testing.T) {
+	p, tg := scenario(t, "out-of-band")
+	l, k, n := newFakes(3)
+	restart := restartServers(l, n)
+	id := plantest.ServerIDs[2]
+	setStatus := func(status string) {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		for i, a := range n.dbs {
+			if a.ServerID == id && a.Name != "system" {
+				n.dbs[i].CurrentStatus = status
+			}
+		}
+	}
+	k.onRestart = func(pod string) {
+		restart(pod)
+		if pod == "prod-2" {
+			setStatus("starting")
+			go func() {
+				time.Sleep(80 * time.Millisecond)
+				l.add("databases on prod-2 online")
+				setStatus("online")
+			}()
+		}
+	}
+	ex := executor(k, n, &recorder{})
+	ex.Kube = rollKube{k}
+	if _, err := ex.Apply(context.Background(), tg, p); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	var order []string
+	for _, c := range l.get() {
+		if strings.Contains(c, "databases on prod-2") || strings.Contains(c, "partition=1") {
+			order = append(order, c)
+		}
+	}
+	want := []string{"databases on prod-2 online", "apply StatefulSet/prod partition=1"}
+	if diff := cmp.Diff(want, order); diff != "" {
+		t.Errorf("order (-want +got):\n%s", diff)
+	}
+}

@@ -7,15 +7,12 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/neo4jctl/neo4jctl/healthcheck"
-	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
+	"github.com/neo4jctl/neo4jctl/healthcheck/observe"
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 	"github.com/neo4jctl/neo4jctl/internal/pipeline"
-	"github.com/neo4jctl/neo4jctl/internal/state"
 	"github.com/neo4jctl/neo4jctl/internal/views"
-	"github.com/neo4jctl/neo4jctl/manifests"
 )
 
 // ExitUnhealthy is healthcheck's exit code for a FAIL (or, with --fail-on
@@ -134,167 +131,10 @@ func (o *HealthcheckOptions) Run(ctx context.Context) error {
 	return nil
 }
 
-// observe reads both planes of one cluster into a healthcheck.Input,
-// through the clients and the Neo4j connection plan uses. What cannot be
-// read is recorded as such: its checks are then UNKNOWN, never PASS.
+// observe reads both planes of one cluster (healthcheck/observe).
 func (o *HealthcheckOptions) observe(ctx context.Context, r *pipeline.Runner, t *pipeline.Target) healthcheck.Input {
-	in := healthcheck.Input{File: t.File, Expected: expectedOf(t)}
-	var kubeDone = make(chan struct{})
-	go func() {
-		defer close(kubeDone)
-		k, err := r.Kube.ObserveHealth(ctx, t.Inventory)
-		if err != nil {
-			in.KubeErr = err.Error()
-		}
-		in.Kube = k
-		if err == nil {
-			o.observeVolumes(ctx, r, t, &in)
-		}
-		if name := in.Expected.TLSSecret; name != "" {
-			pem, err := r.Kube.ReadSecretKey(ctx, t.Namespace, name, "tls.crt")
-			if err == nil {
-				in.Certificates, err = healthcheck.ParseCertificates(name, pem)
-			}
-			if err != nil {
-				in.CertificateErr = err.Error()
-			}
-		}
-	}()
-	o.observeNeo4j(ctx, r, t, &in)
-	<-kubeDone
-	in.Now = o.now()
-	return in
+	return observe.Input(ctx, r, t, observe.Options{Recheck: o.Recheck, StatusCheckTimeout: o.StatusCheckTimeout, VolumeStats: o.VolumeStats, Now: o.now})
 }
 
-func (o *HealthcheckOptions) observeNeo4j(ctx context.Context, r *pipeline.Runner, t *pipeline.Target, in *healthcheck.Input) {
-	if r.SkipNeo4j {
-		in.Neo4jSkipped = true
-		return
-	}
-	timeout := r.Neo4j.ObserveTimeout
-	if timeout <= 0 {
-		timeout = time.Minute
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout+o.Recheck)
-	defer cancel()
-	c, closeFn, err := r.Neo4j.Connect(ctx, r.Kube, t)
-	if err != nil {
-		in.Neo4j.Reason = err.Error()
-		return
-	}
-	defer closeFn()
-	var statusErr error
-	in.Neo4j, in.StatusCheck, statusErr = c.ObserveHealth(ctx, o.StatusCheckTimeout)
-	if statusErr != nil {
-		in.StatusCheckErr = statusErr.Error()
-	}
-	recheckSplitBrain(ctx, in, o.Recheck, c.Databases)
-}
-
-// recheckSplitBrain reads SHOW DATABASES again after wait when the first
-// read showed two writers for a database: one read cannot tell a leader
-// change in flight from a split-brain, two reads apart can.
-func recheckSplitBrain(ctx context.Context, in *healthcheck.Input, wait time.Duration, read func(context.Context) ([]state.DatabaseAllocation, error)) {
-	if !in.Neo4j.Reachable || len(healthcheck.SplitBrainSuspects(in.Neo4j.Databases)) == 0 {
-		return
-	}
-	in.Recheck = &healthcheck.Recheck{After: wait}
-	select {
-	case <-time.After(wait):
-	case <-ctx.Done():
-		in.Recheck.Err = ctx.Err().Error()
-		return
-	}
-	dbs, err := read(ctx)
-	if err != nil {
-		in.Recheck.Err = err.Error()
-		return
-	}
-	in.Recheck.Databases = dbs
-}
-
-// observeVolumes reads each node's kubelet volume stats for the claims of
-// the cluster's Pods.
-func (o *HealthcheckOptions) observeVolumes(ctx context.Context, r *pipeline.Runner, t *pipeline.Target, in *healthcheck.Input) {
-	if o.VolumeStats == "off" {
-		in.VolumesSkip = "not read (--volume-stats=off)"
-		return
-	}
-	seen := map[string]bool{}
-	for _, p := range in.Kube.Pods {
-		if p.Node == "" || seen[p.Node] {
-			continue
-		}
-		seen[p.Node] = true
-		data, err := r.Kube.NodeStatsSummary(ctx, p.Node)
-		var vols []state.VolumeUsage
-		if err == nil {
-			vols, err = healthcheck.ParseVolumeStats(data, t.Namespace)
-		}
-		if err != nil {
-			// A refusal by RBAC or by the node proxy (a kubelet address the
-			// API server will not proxy to) is a property of the cluster,
-			// not a passing fault: auto skips the check and says why.
-			if o.VolumeStats == "auto" && (apierrors.IsForbidden(err) || apierrors.IsBadRequest(err) || apierrors.IsNotFound(err) || apierrors.IsServiceUnavailable(err)) {
-				in.VolumesSkip = fmt.Sprintf("the node proxy refused the kubelet's volume stats (%v); --volume-stats=on makes this UNKNOWN", err)
-			} else {
-				in.VolumesErr = err.Error()
-			}
-			in.Volumes = nil
-			return
-		}
-		in.Volumes = append(in.Volumes, vols...)
-	}
-}
-
-// expectedOf is what the cluster file asks for, in the terms the checks use.
-func expectedOf(t *pipeline.Target) healthcheck.Expected {
-	c := t.Cluster
-	e := healthcheck.Expected{
-		Cluster: t.Name(), Namespace: t.Namespace, Edition: string(c.Spec.Edition),
-		TLSSecret: manifests.TLSSecretName(c),
-	}
-	if e.Edition == "" {
-		e.Edition = string(clusterfile.EditionEnterprise)
-	}
-	for _, o := range t.Objects {
-		if o.GetKind() == "PodDisruptionBudget" {
-			e.PDB = o.GetName()
-		}
-	}
-	heap := neo4jBytes(c.Spec.Config["server.memory.heap.max_size"])
-	pageCache := neo4jBytes(c.Spec.Config["server.memory.pagecache.size"])
-	for _, p := range manifests.Pools(c) {
-		e.StatefulSets = append(e.StatefulSets, p.StatefulSet)
-		for i := 0; i < int(p.Servers); i++ {
-			e.Servers = append(e.Servers, healthcheck.ExpectedServer{
-				Pod: manifests.PodName(c, p.Name, i), StatefulSet: p.StatefulSet,
-				Host: manifests.PodDNSName(c, t.Namespace, p.Name, i),
-			})
-		}
-		var limit int64
-		if l := p.Resources.Neo4j.Limits.Memory; l != "" {
-			if f, err := clusterfile.ParseAmount(l, false); err == nil {
-				limit = int64(f)
-			}
-		}
-		e.Memory = append(e.Memory, healthcheck.MemoryBudget{StatefulSet: p.StatefulSet, Heap: heap, PageCache: pageCache, Limit: limit})
-	}
-	for _, db := range c.Spec.Databases {
-		e.Databases = append(e.Databases, healthcheck.ExpectedDatabase{Name: db.Name, Primaries: db.Topology.Primaries, Secondaries: db.Topology.Secondaries})
-	}
-	return e
-}
-
-// neo4jBytes reads a neo4j.conf byte size ("384m", "4g"); 0 when unset or
-// unreadable (the memory check then says it cannot compare).
-func neo4jBytes(s string) int64 {
-	if s == "" {
-		return 0
-	}
-	f, err := clusterfile.ParseAmount(s, true)
-	if err != nil {
-		return 0
-	}
-	return int64(f)
-}
+// recheckSplitBrain: see observe.RecheckSplitBrain.
+var recheckSplitBrain = observe.RecheckSplitBrain

@@ -123,6 +123,7 @@ refuses).`,
 	fl.StringVar(&mode, "mode", string(watch.ModeWarn), "warn (report drift) or enforce (also revert it)")
 	fl.StringVarP(&opts.Output, "output", "o", views.FormatHuman, "event stream format: human or json (NDJSON)")
 	fl.DurationVar(&opts.Watch.Interval, "interval", 60*time.Second, "how often the Neo4j plane is polled (±10 % jitter); Kubernetes objects are watched")
+	fl.DurationVar(&opts.Watch.HealthInterval, "health-interval", 0, "run the healthcheck's checks at most this often, with a Neo4j poll, and export them as neo4jctl_health_* metrics (0: off; each run lists the cluster's Pods, claims, StatefulSets, PDBs and Warning events)")
 	fl.DurationVar(&opts.Watch.Debounce, "debounce", 200*time.Millisecond, "wait this long after a Kubernetes event for more before reconciling")
 	fl.StringVar(&opts.Watch.MetricsAddr, "metrics-addr", ":9090", "serve /metrics, /healthz and /readyz here (empty: do not serve)")
 	fl.BoolVar(&opts.Watch.LeaderElect, "leader-elect", false, "elect a leader through a Lease so several replicas are safe; only the leader reconciles")

@@ -192,9 +192,26 @@ func TestChecks(t *testing.T) {
 			in.StatusCheck[5].ReplicationSuccessful, in.StatusCheck[5].MemberStatus, in.StatusCheck[5].Error = false, "UNAVAILABLE", "Server is unavailable"
 		}, IDStatusCheck, Fail, []string{"movies: 2 of 3 members can replicate, a write would still succeed", "server-prod-2 (Pod prod-2) (UNAVAILABLE: Server is unavailable)"}},
 		{"no majority can replicate", func(in *Input) {
-			in.StatusCheck[3].ReplicationSuccessful = false
-			in.StatusCheck[5].ReplicationSuccessful = false
-		}, IDStatusCheck, Fail, []string{"1 of 3 members can replicate, a write would not succeed"}},
+			in.StatusCheck[3].MemberStatus = "UNAVAILABLE"
+			in.StatusCheck[5].MemberStatus = "REPLICATING"
+		}, IDStatusCheck, Fail, []string{"1 of 3 members can replicate, a write would not succeed", "(REPLICATING)"}},
+		// The manual's values: replicationSuccessful is the answering
+		// server's, the same in every row; memberStatus is per member.
+		{"manual's memberStatus values are fit", func(in *Input) {
+			for i := range in.StatusCheck {
+				in.StatusCheck[i].MemberStatus = "APPLYING"
+			}
+		}, IDStatusCheck, Pass, nil},
+		{"one member behind, replicationSuccessful still true column-wise", func(in *Input) {
+			in.StatusCheck[5].MemberStatus = "UNAVAILABLE"
+		}, IDStatusCheck, Fail, []string{"movies: 2 of 3 members can replicate, a write would still succeed"}},
+		{"the requester could not replicate", func(in *Input) {
+			for i := range in.StatusCheck {
+				if in.StatusCheck[i].Database == "movies" {
+					in.StatusCheck[i].ReplicationSuccessful = false
+				}
+			}
+		}, IDStatusCheck, Fail, []string{"movies: the status check entry could not be replicated to a majority"}},
 		{"members disagree on the leader", func(in *Input) {
 			in.StatusCheck[5].RecognisedLeader, in.StatusCheck[5].RecognisedLeaderTerm = "id-prod-1", 4
 		}, IDStatusCheck, Warn, []string{"trusting server-prod-0 (Pod prod-0) (term 5, the highest)", "server-prod-2 (Pod prod-2) recognises server-prod-1 (Pod prod-1) in term 4"}},

@@ -122,8 +122,7 @@ func checkServers(in *Input) Check {
 		}
 		for _, s := range servers {
 			line := fmt.Sprintf("%s: server %s %s, %s, hosting %s", e.Pod, s.Name, s.State, s.Health, strings.Join(s.Hosting, ","))
-			healthy := s.State == state.ServerEnabled && s.Health == state.HealthAvailable
-			if healthy {
+			if ServerHealthy(s) {
 				ok = append(ok, line)
 				continue
 			}
@@ -219,7 +218,7 @@ func checkDatabaseStatus(in *Input) Check {
 	var bad []string
 	for _, name := range names {
 		for _, a := range by[name] {
-			if a.RequestedStatus == a.CurrentStatus {
+			if AllocationAsRequested(a) {
 				continue
 			}
 			line := fmt.Sprintf("%s on %s: requested %s, current %s", name, allocWhere(in, a), a.RequestedStatus, a.CurrentStatus)
@@ -410,7 +409,7 @@ func checkStatusCheck(in *Input) Check {
 		good := 0
 		leader, term := "", int64(-1)
 		for _, r := range rows {
-			if r.ReplicationSuccessful {
+			if MemberFit(r) {
 				good++
 			} else {
 				why := r.MemberStatus
@@ -430,6 +429,12 @@ func checkStatusCheck(in *Input) Check {
 			}
 		}
 		writable := good*2 > len(rows)
+		requesterFailed := !slices.ContainsFunc(rows, func(r state.StatusCheck) bool { return r.ReplicationSuccessful })
+		if requesterFailed && len(lagging) == 0 {
+			// replicationSuccessful is the answering server's own result,
+			// the same in every row of a database.
+			fails = append(fails, fmt.Sprintf("%s: the status check entry could not be replicated to a majority within the timeout (replicationSuccessful false): writes may be unavailable", db))
+		}
 		if len(lagging) > 0 {
 			verdict := "a write would still succeed"
 			if !writable {

@@ -16,7 +16,8 @@ import (
 // HTTPS among its scopes, the rendered neo4j.conf turns plain HTTP (7474)
 // off (Operations Manual security/ssl-framework.adoc § Configure SSL over
 // HTTPS); without HTTPS it stays on, or there would be no HTTP endpoint at
-// all. Either way no probe depends on 7474.
+// all. While it is off no probe asks 7474 and the container does not
+// declare it.
 func TestPlainHTTPOffWithHTTPS(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -50,6 +51,14 @@ func TestPlainHTTPOffWithHTTPS(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, ctr := range sts.Spec.Template.Spec.Containers {
+					if tc.wantOn {
+						continue
+					}
+					for _, port := range ctr.Ports {
+						if port.ContainerPort == manifests.PortHTTP || port.Name == manifests.PortNameHTTP {
+							t.Errorf("%s: container %s declares port %d with plain HTTP off", o.GetName(), ctr.Name, port.ContainerPort)
+						}
+					}
 					for _, p := range []*corev1.Probe{ctr.StartupProbe, ctr.LivenessProbe, ctr.ReadinessProbe} {
 						if p == nil {
 							continue

@@ -169,6 +169,8 @@ func statefulSet(c *clusterfile.Cluster, namespace string, pool Pool, confHash s
 		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 	}
 
+	startup, liveness, readiness := probes(c)
+
 	sidecars, err := sidecarContainers(c, containerSC)
 	if err != nil {
 		return nil, err
@@ -261,35 +263,10 @@ func statefulSet(c *clusterfile.Cluster, namespace string, pool Pool, confHash s
 						Resources:       neo4jRes,
 						SecurityContext: containerSC,
 						VolumeMounts:    mounts,
-						// TCP on the Bolt port rather than HTTP on 7474:
-						// it works whether HTTP is disabled, TLS-only or
-						// authenticated, and Bolt opens only once the DBMS
-						// has started. Whether the server is Enabled and
-						// its databases online is neo4jctl's check, not
-						// the kubelet's.
-						StartupProbe: &corev1.Probe{
-							ProbeHandler: boltProbe(),
-							// Up to 30 minutes: recovery of a large store
-							// after a crash, or waiting for the other
-							// members when a cluster first forms.
-							PeriodSeconds:    10,
-							TimeoutSeconds:   5,
-							FailureThreshold: 180,
-						},
-						LivenessProbe: &corev1.Probe{
-							ProbeHandler: boltProbe(),
-							// Two minutes of silence, so a long GC pause
-							// does not turn into a restart.
-							PeriodSeconds:    15,
-							TimeoutSeconds:   5,
-							FailureThreshold: 8,
-						},
-						ReadinessProbe: &corev1.Probe{
-							ProbeHandler:     boltProbe(),
-							PeriodSeconds:    10,
-							TimeoutSeconds:   5,
-							FailureThreshold: 3,
-						},
+						// What each probe asks: see probes.
+						StartupProbe:   startup,
+						LivenessProbe:  liveness,
+						ReadinessProbe: readiness,
 					}}, sidecars...),
 					Volumes: podVolumes(c),
 				},
@@ -301,9 +278,80 @@ func statefulSet(c *clusterfile.Cluster, namespace string, pool Pool, confHash s
 	return sts, nil
 }
 
+// The cluster status endpoints the Enterprise probes ask (Operations
+// Manual, clustering/monitoring/endpoints.adoc). Probes carry no
+// credential: the servers render dbms.security.cluster_status_auth_enabled
+// =false (§ Adjusting security settings for clustering endpoints) and the
+// NetworkPolicy limits who reaches 7474/7473.
+const (
+	// ProbePathStatus is this server's own view of its status in the
+	// cluster, for all databases (§ Combined status endpoints). It answers
+	// 200 OK whatever the server's role — leader, follower or secondary
+	// (§ Unified endpoints, table "Unified HTTP endpoint responses") — and
+	// with or without a known leader (§ Status endpoints: "leader … if it
+	// is null or missing, then the leader is unknown"; "A cluster member may
+	// still report "isHealthy": true even if the database currently has no
+	// leader"). So it answers while this process serves HTTP, whatever the
+	// other members do: the liveness probe. A lost quorum must not make
+	// Kubernetes restart every server, which would only lengthen the outage.
+	ProbePathStatus = "/dbms/cluster/status"
+	// ProbePathAvailable is 200 OK when this server can process read
+	// transactions of the system database, as leader, follower or
+	// secondary, and 404 when it does not host it (§ Unified endpoints).
+	// Every server hosts the system database, as a primary or a secondary
+	// (clustering/databases.adoc § The system database in a cluster), and
+	// routing, authentication and every session go through it, so it is
+	// the one database whose availability means "this server can serve":
+	// the readiness probe. A probe asks one path, and which user databases
+	// a server hosts changes with every reallocation; that each of them is
+	// online on the server is the rolling restart's gate and healthcheck's
+	// neo4j.databases.status, read from SHOW DATABASES.
+	ProbePathAvailable = "/db/system/cluster/available"
+)
+
+// probes returns the Neo4j container's startup, liveness and readiness
+// probes, with the thresholds of spec.probes (defaults in
+// clusterfile.Probes).
+//
+// Enterprise asks the cluster status endpoints over HTTP, or HTTPS when TLS
+// covers it (plain HTTP is then off: see config.go). Community has no
+// cluster endpoints (clustering/monitoring/endpoints.adoc is
+// enterprise-edition), so it is probed as the Operations Manual's own Helm
+// values probe every server: TCP on Bolt 7687 (kubernetes/configuration.adoc,
+// readinessProbe, livenessProbe and startupProbe); Bolt opens only once the
+// DBMS has started.
+func probes(c *clusterfile.Cluster) (startup, liveness, readiness *corev1.Probe) {
+	t := c.Spec.Probes.Effective()
+	live, ready := boltProbe(), boltProbe()
+	if isEnterprise(c) {
+		live, ready = statusProbe(c, ProbePathStatus), statusProbe(c, ProbePathAvailable)
+	}
+	probe := func(h corev1.ProbeHandler, t clusterfile.ProbeTiming) *corev1.Probe {
+		return &corev1.Probe{ProbeHandler: h, PeriodSeconds: t.PeriodSeconds, TimeoutSeconds: t.TimeoutSeconds, FailureThreshold: t.FailureThreshold}
+	}
+	// Startup asks what liveness asks: once the server answers at all,
+	// liveness takes over; until then (store recovery, a cluster forming)
+	// nothing restarts it.
+	return probe(live, t.Startup), probe(live, t.Liveness), probe(ready, t.Readiness)
+}
+
+// statusProbe is an HTTP GET of a cluster status endpoint, on HTTPS when
+// plain HTTP is off. The kubelet does not verify the certificate.
+func statusProbe(c *clusterfile.Cluster, path string) corev1.ProbeHandler {
+	get := &corev1.HTTPGetAction{Path: path, Port: intstr.FromString(PortNameHTTP), Scheme: corev1.URISchemeHTTP}
+	if !plainHTTP(c) {
+		get.Port, get.Scheme = intstr.FromString(PortNameHTTPS), corev1.URISchemeHTTPS
+	}
+	return corev1.ProbeHandler{HTTPGet: get}
+}
+
 func boltProbe() corev1.ProbeHandler {
 	return corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString(PortNameBolt)}}
 }
+
+// plainHTTP reports whether the HTTP connector (7474) is on: it is off
+// when TLS covers HTTPS (config.go renders server.http.enabled=false).
+func plainHTTP(c *clusterfile.Cluster) bool { return !tlsScope(c, "https") }
 
 // settingEnv returns the environment variable the image entrypoint turns
 // into the given neo4j.conf setting ("." becomes "_", "_" becomes "__").
@@ -377,6 +425,9 @@ func serverEnv(c *clusterfile.Cluster, namespace string, pool Pool) ([]corev1.En
 
 	settings := [][2]string{{"server.default_advertised_address", "$(POD_FQDN)"}}
 	if isEnterprise(c) {
+		// The probes ask the cluster status endpoints without a
+		// credential (see probes).
+		settings = append(settings, [2]string{"dbms.security.cluster_status_auth_enabled", "false"})
 		// The entrypoint would otherwise default these to $(hostname),
 		// the bare Pod name, which other Pods cannot resolve.
 		settings = append(settings,
@@ -419,9 +470,12 @@ type namedPort struct {
 }
 
 // serverPorts lists the ports a server listens on, for the container and
-// the headless Service.
+// the headless Service: 7474 only while plain HTTP is on.
 func serverPorts(c *clusterfile.Cluster) []namedPort {
-	ports := []namedPort{{PortNameBolt, PortBolt}, {PortNameHTTP, PortHTTP}}
+	ports := []namedPort{{PortNameBolt, PortBolt}}
+	if plainHTTP(c) {
+		ports = append(ports, namedPort{PortNameHTTP, PortHTTP})
+	}
 	if tlsScope(c, "https") {
 		ports = append(ports, namedPort{PortNameHTTPS, PortHTTPS})
 	}

@@ -60,6 +60,8 @@ type cluster struct {
 	// standing violation is reported once, not on every reconcile.
 	lastViolations string
 	lastHeld       string
+	lastHealth     string    // the health verdict last reported
+	healthAt       time.Time // when the health checks last ran
 	suspended      bool
 
 	firstDone atomic.Bool
@@ -322,6 +324,9 @@ func (c *cluster) reconcile(ctx context.Context, full, pollNeo4j bool) error {
 		Message: fmt.Sprintf("reconciled in %s: dry-ran %d %s, %d drifted", time.Since(start).Round(time.Millisecond), len(observed), plural(len(observed), "object", "objects"), len(drifted)), Addresses: drifted})
 	c.report(ctx, p, drifted)
 	c.checkPolicies(k, neo)
+	if pollNeo4j && w.opts.HealthInterval > 0 && time.Since(c.healthAt) >= w.opts.HealthInterval {
+		c.checkHealth(ctx)
+	}
 	if w.opts.Mode == ModeEnforce && len(drifted) > 0 {
 		return c.enforce(ctx, drifted)
 	}

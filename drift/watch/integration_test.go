@@ -80,6 +80,7 @@ type fixture struct {
 	dyn      dynamic.Interface
 	saConfig string
 	sa       string
+	sim      *harness.Sim
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -124,7 +125,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{env: env, ns: ns, file: file, addrMap: addrMap, cluster: c, dyn: dyn, sa: "neo4jctl-watch"}
+	f := &fixture{env: env, ns: ns, file: file, addrMap: addrMap, cluster: c, dyn: dyn, sa: "neo4jctl-watch", sim: sim}
 	f.saConfig, err = env.ServiceAccountKubeconfig(ctx, ns, f.sa)
 	if err != nil {
 		t.Fatal(err)
@@ -541,7 +542,8 @@ func TestWatchRoleIsMinimal(t *testing.T) {
 						t.Fatal(err)
 					}
 					lease := leaseRenewTime(t, f)
-					w := f.startWatch(t, "--mode", "warn", "--leader-elect", "--leader-elect-lease-duration", "3s")
+					// As the rendered Deployment runs it: health checks on.
+					w := f.startWatch(t, "--mode", "warn", "--leader-elect", "--leader-elect-lease-duration", "3s", "--health-interval", "5s")
 					w.mu.Lock()
 					w.stopOnForbidden = true
 					w.mu.Unlock()

@@ -98,6 +98,12 @@ type Options struct {
 	// MetricsAddr serves /metrics, /healthz and /readyz; "" serves nothing
 	// (Handler can still be mounted elsewhere).
 	MetricsAddr string
+	// HealthInterval runs the healthcheck's checks at most this often,
+	// with a poll of Neo4j, and exports them as metrics (health.go); 0
+	// turns them off. Each run LISTs the cluster's Pods, claims,
+	// StatefulSets, PDBs and Warning events: the idle watch's requests
+	// beyond its watches and Lease renewals are these.
+	HealthInterval time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -175,6 +181,7 @@ type Watcher struct {
 
 	opts     Options
 	m        *metrics
+	hm       *healthMetrics
 	inf      *kube.Informers
 	synced   atomic.Bool
 	leading  atomic.Bool
@@ -198,6 +205,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		w.Registry = prometheus.NewRegistry()
 	}
 	w.m = newMetrics(w.Registry)
+	w.hm = newHealthMetrics(w.Registry)
 	w.clusters = map[string]*cluster{}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -362,6 +370,7 @@ func (w *Watcher) reload(ctx context.Context) error {
 	for name, c := range old {
 		c.stop()
 		w.m.forget(name)
+		w.hm.forget(name)
 	}
 	_ = lead
 	names := make([]string, 0, len(targets))

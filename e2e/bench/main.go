@@ -59,6 +59,9 @@ func run() error {
 	out := flag.String("out", "docs/benchmarks.md", "results file")
 	flag.IntVar(&runs, "runs", 7, "runs per measurement (median reported)")
 	fleetMax := flag.Int("fleet", 50, "largest fleet")
+	healthOnly := flag.Bool("health-only", false, "measure only healthcheck and status (issue 13) and replace that section of -out, keeping every other figure")
+	healthFleet := flag.Int("health-fleet", 10, "clusters in the status fleet")
+	note := flag.String("note", "", "a line printed under the health section's heading (e.g. that the machine was loaded)")
 	flag.Parse()
 	var err error
 	if neo4jctlBin, err = filepath.Abs(neo4jctlBin); err != nil {
@@ -84,6 +87,23 @@ func run() error {
 
 	r := &report{}
 	r.machine()
+
+	if *healthOnly {
+		qs, err := newTarget(ctx, "examples/quickstart.yaml", tag+"-qs", "", true)
+		if err != nil {
+			return err
+		}
+		if _, err := neo4jctl(nil, "apply", "-f", qs.file, "--auto-approve"); err != nil {
+			return err
+		}
+		h, err := measureHealth(ctx, tag, qs, *healthFleet, *note)
+		if err != nil {
+			return err
+		}
+		section := h.markdown()
+		fmt.Print(section)
+		return spliceHealth(*out, section)
+	}
 
 	// 0. Fleet apply, first: each tool applies its own fresh fleet on a
 	// control plane of its own. On the shared plane the Pods and claims of
@@ -151,6 +171,9 @@ func run() error {
 	r.pair("plan: quickstart, converged, Neo4j plane read (simulator)",
 		"neo4jctl also runs SHOW SERVERS / SHOW DATABASES / settings through a port-forward to a Pod; kubectl diff only sees Kubernetes.",
 		qs.plan(), qs.kubectlDiff(), 0.5)
+	if r.health, err = measureHealth(ctx, tag, qs, *healthFleet, *note); err != nil {
+		return err
+	}
 	r.pair("no-op apply vs no-op plan: quickstart, converged",
 		"apply takes the Lease, plans, finds nothing to do and releases the Lease (no verifying re-plan when nothing was written).",
 		measure(neo4jctlCmd("apply", "-f", qs.file, "--auto-approve")), qs.plan(), 1.2)
@@ -531,6 +554,7 @@ type report struct {
 	fleetApply         sample
 	fleetApplyNeo4jctl sample
 	fleetObjects       int
+	health             *healthReport
 }
 
 func (r *report) machine() {
@@ -652,5 +676,8 @@ func (r *report) markdown() string {
 	ratio := float64(n) / float64(k)
 	fmt.Fprintf(&b, "`%s` of an equally fresh fleet (%d clusters: lock, plan (its dry runs are the preflight), apply, then the verifying plans from one LIST per kind across the fleet; Kubernetes plane only; like kubectl apply, not waiting for the rollouts) took **%s** (runs: %s; peak RSS %s): **%.2f×** kubectl — %s.%s\n",
 		r.fleetApplyNeo4jctl.cmd, r.fleetObjects/9, ms(n), walls(r.fleetApplyNeo4jctl), mib(r.fleetApplyNeo4jctl.rss), ratio, verdict(ratio, 0.2), errNote(r.fleetApplyNeo4jctl))
+	if r.health != nil {
+		b.WriteString("\n" + r.health.markdown())
+	}
 	return b.String()
 }

@@ -5,7 +5,10 @@
 #
 # Environment: NEO4JCTL (binary, default bin/neo4jctl), KUBECTL (default
 # /usr/bin/kubectl, the kubectl users have), RUNS (runs per figure,
-# default 7), FLEET (largest fleet, default 50), and
+# default 7), FLEET (largest fleet, default 50), BENCH_NOTE (a line under
+# the healthcheck/status heading, e.g. that the machine was loaded),
+# HEALTH_ONLY=1 (measure only healthcheck and status, issue 13, and replace
+# that section, keeping every other figure), and
 # NEO4JCTL_TESTENV_KUBECONFIG to reuse a running control plane.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,8 +24,14 @@ if [[ ! -x $NEO4JCTL ]]; then
 fi
 
 go build -o "${TMPDIR:-/tmp}/neo4jctl-bench" ./e2e/bench
+if [[ ${HEALTH_ONLY:-} == 1 ]]; then
+	"${TMPDIR:-/tmp}/neo4jctl-bench" -neo4jctl "$NEO4JCTL" -kubectl "$KUBECTL" \
+		-runs "${RUNS:-7}" -health-only -note "${BENCH_NOTE:-}" -out docs/benchmarks.md
+	echo "bench.sh: replaced the healthcheck/status section of docs/benchmarks.md"
+	exit 0
+fi
 "${TMPDIR:-/tmp}/neo4jctl-bench" -neo4jctl "$NEO4JCTL" -kubectl "$KUBECTL" \
-	-runs "${RUNS:-7}" -fleet "${FLEET:-50}" -out docs/benchmarks.md
+	-runs "${RUNS:-7}" -fleet "${FLEET:-50}" -note "${BENCH_NOTE:-}" -out docs/benchmarks.md
 
 # watch's figures come from its integration tests, which log them (never
 # assert them) while watch runs as a process with its ServiceAccount's token.

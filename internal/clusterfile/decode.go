@@ -428,7 +428,7 @@ var synonyms = map[string]map[string]string{
 var safetyFields = func() map[string]map[string]string {
 	const (
 		sc    = "every container runs under the restricted security context neo4jctl renders (non-root, read-only root filesystem, no privilege escalation, all capabilities dropped, RuntimeDefault seccomp); mount an emptyDir from spec.extraVolumes where a writable path is needed"
-		probe = "neo4jctl's Bolt probes and its own checks (server Enabled, databases online) decide when a server is ready and when a rolling restart may go on"
+		probe = "neo4jctl's probes (the cluster status endpoints; Bolt for Community) and its own checks (server Enabled, databases online) decide when a server is ready and when a rolling restart may go on; tune their thresholds in spec.probes"
 		host  = "the servers never share the node's network, PID or IPC namespaces under restricted Pod Security"
 	)
 	pod := map[string]string{

@@ -22,6 +22,11 @@ const SchemaID = "https://neo4jctl.io/schemas/" + "v1alpha1" + "/neo4jcluster.js
 //go:embed types.go
 var typesSource string
 
+// probesSource is probes.go, whose types spec.probes uses.
+//
+//go:embed probes.go
+var probesSource string
+
 // Schema returns the JSON Schema (draft 2020-12) of the cluster file, for
 // editors: point yaml-language-server at it with a
 // "# yaml-language-server: $schema=…" comment. Unknown fields are refused
@@ -76,11 +81,19 @@ func commentKey(typeName, field string) string {
 // types.go, the field's trailing comment when it has no doc comment.
 func typeComments() (map[string]string, error) {
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "types.go", typesSource, parser.ParseComments)
-	if err != nil {
-		return nil, err
-	}
 	comments := map[string]string{}
+	for name, src := range map[string]string{"types.go": typesSource, "probes.go": probesSource} {
+		f, err := parser.ParseFile(fset, name, src, parser.ParseComments)
+		if err != nil {
+			return nil, err
+		}
+		fileComments(f, comments)
+	}
+	return comments, nil
+}
+
+// fileComments adds the doc comments of one file's types to comments.
+func fileComments(f *ast.File, comments map[string]string) {
 	for _, decl := range f.Decls {
 		gd, ok := decl.(*ast.GenDecl)
 		if !ok || gd.Tok != token.TYPE {
@@ -113,7 +126,6 @@ func typeComments() (map[string]string, error) {
 			}
 		}
 	}
-	return comments, nil
 }
 
 // clean joins a comment's lines into one paragraph, as editors show

@@ -91,6 +91,7 @@ type Spec struct {
 	Scheduling Scheduling `json:"scheduling,omitempty"`
 	Security   Security   `json:"security,omitempty"`
 	Monitoring Monitoring `json:"monitoring,omitempty"`
+	Probes     *Probes    `json:"probes,omitempty"` // Probes are the thresholds of the Neo4j container's probes; what they ask is neo4jctl's (docs/probes.md).
 	Services   Services   `json:"services,omitempty"`
 
 	// Pod and ServiceAccount add annotations and labels to the servers'

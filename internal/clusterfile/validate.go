@@ -214,6 +214,7 @@ func (v *validator) spec() {
 	v.scheduling(&s.Scheduling)
 	v.security(&s.Security)
 	v.monitoring(&s.Monitoring, community)
+	v.probes(s.Probes)
 	v.oneOf("spec.services.client.type", s.Services.Client.Type, "ClusterIP", "NodePort", "LoadBalancer")
 	v.annotationKeys("spec.services.client.annotations", s.Services.Client.Annotations)
 	v.hatches(s)
@@ -529,6 +530,7 @@ var managedSettings = map[string]managedSetting{
 	"server.bolt.tls_level":                               {fix: "set spec.tls.scopes"},
 	"server.https.enabled":                                {fix: "set spec.tls.scopes"},
 	"dbms.security.procedures.unrestricted":               {fix: "list plugins in spec.plugins; neo4jctl allows what they need"},
+	"dbms.security.cluster_status_auth_enabled":           {fix: "the probes ask the cluster status endpoints without credentials (docs/probes.md); limit who reaches 7474/7473 with spec.security.networkPolicy.allowedClients"},
 	// What the rendered objects, probes and neo4jctl itself rely on.
 	"server.bolt.enabled":                     {fix: "neo4jctl, the probes and drivers reach the servers over Bolt, so it stays on"},
 	"server.http.enabled":                     {fix: "the Services, container ports and NetworkPolicy neo4jctl renders expose port 7474; limit who reaches it with spec.security.networkPolicy.allowedClients, or add https to spec.tls.scopes"},

@@ -75,9 +75,10 @@ func WatchRuleGroup(o Options) RuleGroup {
 	}}
 }
 
-// ruleGroups is watch's group followed by o.RuleGroups, names unique.
+// ruleGroups is watch's group, the health group (watch always exports
+// the health metrics), then o.RuleGroups, names unique.
 func ruleGroups(o Options) ([]RuleGroup, error) {
-	groups := append([]RuleGroup{WatchRuleGroup(o)}, o.RuleGroups...)
+	groups := append([]RuleGroup{WatchRuleGroup(o), HealthRuleGroup()}, o.RuleGroups...)
 	seen := map[string]bool{}
 	for _, g := range groups {
 		if g.Name == "" || seen[g.Name] {
@@ -137,12 +138,12 @@ var watchRow = DashboardRow{Title: "neo4jctl watch", Panels: []Panel{
 }}
 
 // Dashboard is the Grafana dashboard JSON (Prometheus data source chosen
-// by the ${datasource} variable): watch's row, then rows, each a row
+// by the ${datasource} variable): watch's row, the health row, then rows, each a row
 // panel followed by its panels, two to a line.
 func Dashboard(rows ...DashboardRow) string {
 	var panels []any
 	id, y := 1, 0
-	for _, r := range append([]DashboardRow{watchRow}, rows...) {
+	for _, r := range append([]DashboardRow{watchRow, healthRow}, rows...) {
 		panels = append(panels, map[string]any{
 			"id": id, "type": "row", "title": r.Title, "collapsed": false,
 			"gridPos": map[string]any{"h": 1, "w": 24, "x": 0, "y": y},

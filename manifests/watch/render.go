@@ -43,6 +43,11 @@ type Options struct {
 	Selector string
 	// Interval is --interval (default 60 s).
 	Interval time.Duration
+	// HealthInterval is --health-interval: how often watch runs the
+	// healthcheck's checks and exports them as metrics (default 60 s).
+	// NoHealth turns them off (and drops the Role's events list).
+	HealthInterval time.Duration
+	NoHealth       bool
 	// SecretNames are the Secrets the watched cluster files reference
 	// (spec.auth.secretRef): `get` is limited to them. Empty allows `get`
 	// on every Secret of the namespace, which a Role cannot avoid when the
@@ -100,6 +105,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Selector == "" {
 		o.Selector = dwatch.DefaultConfigMapSelector
+	}
+	if o.HealthInterval == 0 {
+		o.HealthInterval = 60 * time.Second
 	}
 	if o.Interval == 0 {
 		o.Interval = 60 * time.Second
@@ -277,6 +285,12 @@ func Rules(opts Options) []rbacv1.PolicyRule {
 	// object that exists without the ApplySet label (adopted). Enforce
 	// applies with the same patch verb.
 	rendered := []string{"get", "list", "watch", "patch"}
+	eventVerbs := []string{"create"}
+	if !o.NoHealth {
+		// The health checks list the namespace's Warning events
+		// (healthcheck's kubernetes.events).
+		eventVerbs = append(eventVerbs, "list")
+	}
 	if o.AllowIrreversible {
 		rendered = append(rendered, "delete")
 	}
@@ -293,7 +307,7 @@ func Rules(opts Options) []rbacv1.PolicyRule {
 		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"rolebindings", "roles"}, Verbs: rendered},
 		// Events with the drift summary; created once per distinct drift,
 		// never patched.
-		{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create"}},
+		{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: eventVerbs},
 	}
 	// Observe lists the cluster's Pods (server readiness); enforce's
 	// rollout waits also watch them.
@@ -337,6 +351,9 @@ func Args(o Options) []string {
 	args := []string{"watch", "--from-configmaps", o.Selector, "--namespace", o.Namespace,
 		"--mode", string(o.Mode), "--interval", o.Interval.String(), "-o", "json",
 		"--metrics-addr", fmt.Sprintf(":%d", o.MetricsPort), "--leader-elect"}
+	if !o.NoHealth {
+		args = append(args, "--health-interval", o.HealthInterval.String())
+	}
 	if o.AllowIrreversible {
 		args = append(args, "--allow-irreversible")
 	}

@@ -1,0 +1,69 @@
+package watch_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	dwatch "github.com/neo4jctl/neo4jctl/drift/watch"
+	watchmanifests "github.com/neo4jctl/neo4jctl/manifests/watch"
+)
+
+// TestWatchExportsHealth runs watch under its rendered Role against the
+// control plane and the simulator: the healthcheck's checks are exported
+// as neo4jctl_health_check{cluster,check} (0 PASS), the split-brain figure
+// as 0; then a server becomes Unavailable to the cluster while its Pod
+// stays Ready, and the next poll exports neo4j.servers as 2 (FAIL).
+func TestWatchExportsHealth(t *testing.T) {
+	f := newFixture(t)
+	f.grant(t, watchmanifests.Options{}, nil)
+	w := f.startWatch(t, "--mode", "warn", "--health-interval", "5s")
+	defer func() { _ = w.stop() }()
+	cluster := f.ns + "/" + f.cluster.Metadata.Name
+	series := func(metric, check string) string {
+		if check == "" {
+			return metric + `{cluster="` + cluster + `"}`
+		}
+		return metric + `{check="` + check + `",cluster="` + cluster + `"}`
+	}
+	if _, ok := w.waitFor(t, "a health event", typeIs("health")); !ok {
+		t.Fatalf("no health event:\n%s", w.dump())
+	}
+	addr := w.metricsAddr(t)
+	for _, check := range []string{"kubernetes.pods", "neo4j.servers", "neo4j.databases.status"} {
+		if got := scrape(t, addr, series(dwatch.MetricHealthCheck, check)); got != "0" {
+			t.Errorf("%s = %q, want 0 (PASS)\n%s", series(dwatch.MetricHealthCheck, check), got, w.dump())
+		}
+	}
+	if got := scrape(t, addr, series(dwatch.MetricHealthSplitBrain, "")); got != "0" {
+		t.Errorf("%s = %q, want 0", dwatch.MetricHealthSplitBrain, got)
+	}
+	// quickstart: heap 384m + page cache 256m of a 1Gi limit.
+	if got := scrape(t, addr, dwatch.MetricHealthMemoryBudget+`{cluster="`+cluster+`",statefulset="`+f.cluster.Metadata.Name+`"}`); got != "0.625" {
+		t.Errorf("%s = %q, want 0.625", dwatch.MetricHealthMemoryBudget, got)
+	}
+
+	var id string
+	for _, s := range f.sim.Servers() {
+		if strings.HasPrefix(s.Advertised, f.cluster.Metadata.Name+"-1.") {
+			id = s.ID
+		}
+	}
+	if id == "" {
+		t.Fatal("no server for Pod -1")
+	}
+	if err := f.sim.SetAvailable(id, false); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		got := scrape(t, addr, series(dwatch.MetricHealthCheck, "neo4j.servers"))
+		if got == "2" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("neo4j.servers = %q a minute after a server became Unavailable, want 2 (FAIL)\n%s", got, w.dump())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
