@@ -63,3 +63,38 @@ func preflightRows(in healthcheck.RollInput) []string {
 	}
 	return rows
 }
+
+// upgradeVerify checks, once, that the server of every Pod of the step
+// reports the upgrade's version in SHOW SERVERS (plan.KindUpgradeVerify).
+// It does not wait: the rolling-update steps before it waited for every
+// server to be back, so the version a server reports now is the version
+// its image runs.
+func (e *Executor) upgradeVerify(ctx context.Context, s plan.Step) (outcome, error) {
+	if s.Upgrade == nil || s.Rollout == nil {
+		return outcome{}, fmt.Errorf("the step names no upgrade")
+	}
+	servers, err := e.readServers(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	var off []string
+	for _, pod := range s.Rollout.Pods {
+		srv, ok := e.findServer(servers, &plan.ServerStep{StatefulSet: s.Rollout.StatefulSet, Name: pod, Ordinal: ordinalOf(pod)})
+		switch {
+		case !ok:
+			off = append(off, pod+": no server")
+		case baseVersion(srv.Version) != baseVersion(s.Upgrade.To):
+			off = append(off, fmt.Sprintf("%s reports %s", pod, orDash(srv.Version)))
+		}
+	}
+	if len(off) > 0 {
+		return outcome{}, fmt.Errorf("the upgrade did not happen: %s after the restart, spec.version is %s; make the image run spec.version (check spec.image)", strings.Join(off, "; "), s.Upgrade.To)
+	}
+	return outcome{unchanged: true, note: "every server reports " + s.Upgrade.To}, nil
+}
+
+// baseVersion drops a suffix ("-enterprise", "-aura") from a version.
+func baseVersion(v string) string {
+	v, _, _ = strings.Cut(strings.TrimSpace(v), "-")
+	return v
+}

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -22,6 +23,23 @@ import (
 // health gate (healthcheck.CanLose, healthcheck.ServerBack) then runs in
 // the rolling-update step that follows.
 const KindUpgradePreflight Kind = "upgrade-preflight"
+
+// KindUpgradeVerify, after the last restart of an upgrade, waits until
+// the server of every Pod in Rollout.Pods reports Upgrade.To in SHOW
+// SERVERS. Nothing else is sent: the system database needs no explicit
+// upgrade call (dbms.upgrade() is deprecated since 5.9 and removed in
+// Cypher 25, Operations Manual procedures/built-in-procedures.adoc §
+// dbms.upgrade()), and a store's upgrade to the latest MINOR format
+// version happens on database startup (database-administration/
+// standard-databases/migrate-database.adoc § Migrate a database).
+const KindUpgradeVerify Kind = "upgrade-verify"
+
+// UpgradeStep is the version upgrade a step belongs to. To drives
+// upgrade-verify; From is display only.
+type UpgradeStep struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
 
 // Upgrade preflight statements, verbatim from the guide (see
 // KindUpgradePreflight); apply evaluates them on the rows it reads.
@@ -128,9 +146,10 @@ func (b *builder) rollSteps(c *chain, roll Step) []*draft {
 		return []*draft{c.add(roll)}
 	}
 	b.discoveryV2(u, roll.Address)
+	up := &UpgradeStep{From: u.from.String(), To: u.to.String()}
 	var out []*draft
 	for _, pod := range roll.Rollout.Pods {
-		c.add(Step{Address: roll.Address, Action: ActionRead, Kind: KindUpgradePreflight, Object: roll.Object,
+		c.add(Step{Address: roll.Address, Action: ActionRead, Kind: KindUpgradePreflight, Object: roll.Object, Upgrade: up,
 			Server: &ServerStep{StatefulSet: roll.Rollout.StatefulSet, Name: pod, Ordinal: ordinalOfPod(pod)},
 			Reason: b.preflightReason(u, pod)})
 		one := roll
@@ -140,6 +159,13 @@ func (b *builder) rollSteps(c *chain, roll Step) []*draft {
 		one.Reason = fmt.Sprintf("upgrade %s → %s: restart %s onto %s, ", u.from, u.to, pod, u.to) + roll.Reason
 		out = append(out, c.add(one))
 	}
+	// The Pods this apply restarts; those an earlier, stopped apply
+	// restarted are checked by the versions guard of apply's verifying
+	// plan, which refuses any server still on another version.
+	all := slices.Clone(roll.Rollout.Pods)
+	c.add(Step{Address: roll.Address, Action: ActionRead, Kind: KindUpgradeVerify, Object: roll.Object, Upgrade: up,
+		Rollout: &Rollout{StatefulSet: roll.Rollout.StatefulSet, Pods: all},
+		Reason:  fmt.Sprintf("upgrade %s → %s: every server of %s reports %s (SHOW SERVERS); nothing else to run: the system database needs no dbms.upgrade() (deprecated 5.9, removed in Cypher 25) and stores move to the new MINOR format on startup", u.from, u.to, strings.Join(all, ", "), u.to)})
 	return out
 }
 

@@ -50,10 +50,13 @@ func TestComputeUpgradePreflightPerServer(t *testing.T) {
 			}
 		case plan.KindRollingUpdate:
 			got = append(got, "roll "+strings.Join(s.Rollout.Pods, ","))
+		case plan.KindUpgradeVerify:
+			got = append(got, "verify "+s.Upgrade.To+" "+strings.Join(s.Rollout.Pods, ","))
 		}
 	}
 	pod := func(i string) string { return plantest.Name + "-" + i }
-	want := []string{"preflight " + pod("2"), "roll " + pod("2"), "preflight " + pod("1"), "roll " + pod("1"), "preflight " + pod("0"), "roll " + pod("0")}
+	want := []string{"preflight " + pod("2"), "roll " + pod("2"), "preflight " + pod("1"), "roll " + pod("1"), "preflight " + pod("0"), "roll " + pod("0"),
+		"verify 2025.10.1 " + pod("2") + "," + pod("1") + "," + pod("0")}
 	if strings.Join(got, " | ") != strings.Join(want, " | ") {
 		t.Errorf("got steps %q, want %q", got, want)
 	}
@@ -65,7 +68,7 @@ func TestComputeUpgradePreflightPerServer(t *testing.T) {
 	}
 	var prev string
 	for _, s := range p.Steps {
-		if s.Kind != plan.KindUpgradePreflight && s.Kind != plan.KindRollingUpdate {
+		if s.Kind != plan.KindUpgradePreflight && s.Kind != plan.KindRollingUpdate && s.Kind != plan.KindUpgradeVerify {
 			continue
 		}
 		if prev != "" && !contains(s.DependsOn, prev) {

@@ -54,9 +54,11 @@ func TestUpgradeOneServerAtATime(t *testing.T) {
 			order = append(order, "preflight")
 		case "rolling-update":
 			order = append(order, "roll "+strings.Join(s.Rollout.Pods, ","))
+		case "upgrade-verify":
+			order = append(order, "verify")
 		}
 	}
-	want := []string{"preflight", "roll " + pods[0], "preflight", "roll " + pods[1], "preflight", "roll " + pods[2]}
+	want := []string{"preflight", "roll " + pods[0], "preflight", "roll " + pods[1], "preflight", "roll " + pods[2], "verify"}
 	if !slices.Equal(order, want) {
 		t.Errorf("upgrade steps: got %q, want %q", order, want)
 	}
