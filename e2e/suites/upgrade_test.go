@@ -27,10 +27,6 @@ import (
 // the middle Pod does not come back: apply stops with two of three servers
 // still Available and the lowest Pod untouched on the old version; once
 // the server is back a rerun finishes and every server reports 2025.10.1.
-// A jump from 5.20 to a calendar version is refused with the checkpoint
-// fix (plan/upgrade_test.go covers it without a cluster: the simulator's
-// servers cannot report a version older than the one they were created
-// with).
 func TestUpgradeOneServerAtATime(t *testing.T) {
 	requireE2E(t)
 	env := testenv.Shared(t)
@@ -129,6 +125,47 @@ func TestUpgradeOneServerAtATime(t *testing.T) {
 		t.Errorf("servers %v, want 3 Enabled", st)
 	}
 	c.requireEmptyPlan()
+}
+
+// TestUpgradeCheckpointRefused: a cluster whose servers run 5.20 (the
+// cluster file refuses 5.20 as spec.version, so the servers run it through
+// spec.image, as an adopted cluster would) cannot jump to a calendar
+// version: plan and apply refuse with the checkpoint fix (5.26 first) and
+// nothing is restarted.
+func TestUpgradeCheckpointRefused(t *testing.T) {
+	requireE2E(t)
+	env := testenv.Shared(t)
+	c := newCluster(t, env, clusterOpts{mutate: func(doc map[string]any) {
+		setPath(doc, "docker.io/library/neo4j:5.20.0-enterprise", "spec", "image")
+	}})
+	c.apply() // its verifying plan refuses (the servers run 5.20.0, not spec.version): that is the premise
+	if vs := c.serverVersions(); vs["5.20.0"] != 3 {
+		t.Fatalf("servers report %v, want 3 × 5.20.0", vs)
+	}
+	before := c.podUIDs()
+	c.edit(func(doc map[string]any) {
+		setPath(doc, "2025.10.1", "spec", "version")
+		delete(doc["spec"].(map[string]any), "image")
+	})
+	p, res := c.plan()
+	if res.code != 1 || len(p.Refusals) == 0 {
+		t.Fatalf("plan 5.20.0 → 2025.10.1: want exit 1 with a refusal\n%s", res)
+	}
+	if !strings.Contains(res.stdout, "must be upgraded to 5.26 first") {
+		t.Errorf("the refusal does not name the checkpoint:\n%s", res.stdout)
+	}
+	if res := c.apply(); res.code == 0 {
+		t.Fatalf("apply 5.20.0 → 2025.10.1 succeeded:\n%s", res)
+	}
+	after := c.podUIDs()
+	for pod, uid := range before {
+		if after[pod] != uid {
+			t.Errorf("%s was restarted by a refused upgrade", pod)
+		}
+	}
+	if vs := c.serverVersions(); vs["5.20.0"] != 3 {
+		t.Errorf("after the refused apply servers report %v, want 3 × 5.20.0", vs)
+	}
 }
 
 // restartWatch records, from a watch on the cluster's Pods, the order in
