@@ -22,8 +22,8 @@ func (e *Executor) upgradePreflight(ctx context.Context, s plan.Step) (outcome, 
 	ctx, cancel := context.WithTimeout(ctx, e.Options.StepTimeout)
 	defer cancel()
 	pod := ""
-	if s.Server != nil {
-		pod = s.Server.Name
+	if s.Rollout != nil && len(s.Rollout.Pods) == 1 {
+		pod = s.Rollout.Pods[0]
 	}
 	err := e.poll(ctx, s, "the upgrade pre-flight before "+pod+" (no server hosting other than requested, no database other than its requested status)", func(ctx context.Context) (bool, string, error) {
 		in, err := e.readRollInput(ctx)

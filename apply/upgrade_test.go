@@ -15,7 +15,7 @@ import (
 // status, waits and then stops naming the rows the guide's queries return.
 func TestUpgradePreflight(t *testing.T) {
 	step := plan.Step{ID: "s01", Kind: plan.KindUpgradePreflight, Address: "k8s:apps/StatefulSet/ns/graph",
-		Server: &plan.ServerStep{StatefulSet: plantest.Name, Name: plantest.Name + "-2", Ordinal: 2}}
+		Rollout: &plan.Rollout{StatefulSet: plantest.Name, Pods: []string{plantest.Name + "-2"}}}
 	tests := []struct {
 		name    string
 		breakIt func(n *fakeNeo4j)

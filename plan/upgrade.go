@@ -150,8 +150,8 @@ func (b *builder) rollSteps(c *chain, roll Step) []*draft {
 	var out []*draft
 	for _, pod := range roll.Rollout.Pods {
 		c.add(Step{Address: roll.Address, Action: ActionRead, Kind: KindUpgradePreflight, Object: roll.Object, Upgrade: up,
-			Server: &ServerStep{StatefulSet: roll.Rollout.StatefulSet, Name: pod, Ordinal: ordinalOfPod(pod)},
-			Reason: b.preflightReason(u, pod)})
+			Rollout: &Rollout{StatefulSet: roll.Rollout.StatefulSet, Pods: []string{pod}},
+			Reason:  b.preflightReason(u, pod)})
 		one := roll
 		r := *roll.Rollout
 		r.Pods = []string{pod}

@@ -42,7 +42,7 @@ func TestComputeUpgradePreflightPerServer(t *testing.T) {
 	for _, s := range p.Steps {
 		switch s.Kind {
 		case plan.KindUpgradePreflight:
-			got = append(got, "preflight "+s.Server.Name)
+			got = append(got, "preflight "+strings.Join(s.Rollout.Pods, ","))
 			for _, want := range []string{"upgrade 5.26.0 → 2025.10.1", "5.26 LTS to a calendar version", plan.PreflightServers, plan.PreflightDatabases, "health gate", "backup"} {
 				if !strings.Contains(s.Reason, want) {
 					t.Errorf("pre-flight reason %q does not say %q", s.Reason, want)
