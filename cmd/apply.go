@@ -149,7 +149,7 @@ Exit codes: 0 success, 1 error or failed step, 2 changes applied (with
 func (o *ApplyOptions) planOptions(t *pipeline.Target) plan.Options {
 	return plan.Options{
 		AllowReplace: o.AllowReplace, ForceConflicts: o.Force, Targets: o.Targets, Excludes: o.Excludes,
-		SkipNeo4j: o.cluster.SkipNeo4j, Ignore: ignoreRules(t), Now: nowUTC,
+		SkipNeo4j: o.cluster.SkipNeo4j, SkipBackupCheck: o.cluster.SkipBackupCheck, Ignore: ignoreRules(t), Now: nowUTC,
 	}
 }
 

@@ -26,12 +26,15 @@ type clusterFlags struct {
 	Neo4jCAFile   string
 	// Neo4jInsecure accepts unverified Bolt certificates; a safety gate
 	// (command line only, see commandLineOnly).
-	Neo4jInsecure  bool
-	Neo4jDirect    bool
-	SkipNeo4j      bool
-	ConnectTimeout time.Duration
-	ObserveTimeout time.Duration
-	WriteTimeout   time.Duration
+	Neo4jInsecure bool
+	Neo4jDirect   bool
+	SkipNeo4j     bool
+	// SkipBackupCheck leaves out an upgrade's backup pre-flight; a
+	// safety gate (command line only, see commandLineOnly).
+	SkipBackupCheck bool
+	ConnectTimeout  time.Duration
+	ObserveTimeout  time.Duration
+	WriteTimeout    time.Duration
 }
 
 // defaultWriteTimeout is how long one Neo4j write may take. The slowest
@@ -52,6 +55,7 @@ func (c *clusterFlags) add(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.Neo4jInsecure, insecureSkipTLSVerifyFlag, false, "encrypt Bolt without verifying the servers' certificates (not recommended: anyone on the path can read the password); prints a warning")
 	fs.BoolVar(&c.Neo4jDirect, "neo4j-direct", false, "dial the addresses Neo4j advertises as they are instead of port-forwarding to Pods")
 	fs.BoolVar(&c.SkipNeo4j, "skip-neo4j", false, "do not observe Neo4j: plan the Kubernetes plane only")
+	fs.BoolVar(&c.SkipBackupCheck, "skip-backup-check", false, "upgrade without the pre-flight's recent-backup check (printed in the plan)")
 	fs.DurationVar(&c.ConnectTimeout, "neo4j-connect-timeout", 10*time.Second, "timeout for opening a Neo4j connection")
 	fs.DurationVar(&c.ObserveTimeout, "neo4j-timeout", time.Minute, "timeout for reading the Neo4j plane (SHOW SERVERS, SHOW DATABASES, settings)")
 	fs.DurationVar(&c.WriteTimeout, "neo4j-write-timeout", defaultWriteTimeout, "deadline of each Neo4j write (ENABLE, DEALLOCATE, DROP SERVER, CREATE DATABASE…); a write past it fails, and may still take effect: its outcome is unknown")

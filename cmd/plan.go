@@ -268,7 +268,7 @@ func sep(i int) string {
 func (o *PlanOptions) planOptions() plan.Options {
 	return plan.Options{
 		AllowReplace: o.AllowReplace, Targets: o.Targets, Excludes: o.Excludes,
-		SkipNeo4j: o.cluster.SkipNeo4j, Now: nowUTC,
+		SkipNeo4j: o.cluster.SkipNeo4j, SkipBackupCheck: o.cluster.SkipBackupCheck, Now: nowUTC,
 	}
 }
 

@@ -30,6 +30,9 @@ type Options struct {
 	Ignore []IgnoreRule
 	// SkipNeo4j plans the Kubernetes plane only (--skip-neo4j).
 	SkipNeo4j bool
+	// SkipBackupCheck leaves out an upgrade's backup pre-flight
+	// (--skip-backup-check); the plan says so (plan/upgrade.go).
+	SkipBackupCheck bool
 	// Now stamps the plan; nil leaves CreatedAt zero (golden tests).
 	Now func() time.Time
 }

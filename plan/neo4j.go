@@ -394,9 +394,9 @@ func (b *builder) pool(pl Pool, o *state.Object, sts *draft, config []*draft) (*
 			reason += " with its server back (Enabled, Available, hosting its databases)"
 		}
 		reason += " before the next"
-		rollouts = append(rollouts, c.add(Step{Address: addr, Action: ActionRead, Kind: KindRollingUpdate,
+		rollouts = append(rollouts, b.rollSteps(c, Step{Address: addr, Action: ActionRead, Kind: KindRollingUpdate,
 			Object: objectRef(*o), Reason: reason,
-			Rollout: &Rollout{StatefulSet: pl.StatefulSet, Pods: pods, Servers: gate}}))
+			Rollout: &Rollout{StatefulSet: pl.StatefulSet, Pods: pods, Servers: gate}})...)
 	}
 
 	if servers {

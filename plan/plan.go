@@ -205,6 +205,9 @@ type Step struct {
 	DryRun *DryRun
 	// Resize is the claim and size of a resize-claim step (storage.go).
 	Resize *ClaimResize
+	// Upgrade is the version upgrade of an upgrade-preflight or
+	// upgrade-verify step (plan/upgrade.go).
+	Upgrade *UpgradeStep
 
 	// Reason, Before, After and FieldDiffs are display only (and redacted).
 	Reason     string

@@ -364,16 +364,19 @@ func (f *follower) observe(ctx context.Context, obj any, deleted bool) {
 	}
 	srv.podKey = p.Namespace + "/" + p.Name
 	srv.podReady = true
+	if added == nil && (srv.podUID != string(p.UID) || (!srv.available && !srv.down)) {
+		// The server (re)starts in this Pod: it reads its configuration
+		// and runs its image's version; live changes are gone. Under the
+		// fault below too: the process in the new Pod is the new image's,
+		// so when it rejoins it reports that version (fact:
+		// server.version).
+		s.applyStartConfig(srv, start.conf, start.version)
+		srv.podUID = string(p.UID)
+	}
 	if srv.downAfterRestart && added == nil && !srv.available {
 		// The fault: the Pod is back, its server is not.
 		s.mu.Unlock()
 		return
-	}
-	if added == nil && (srv.podUID != string(p.UID) || (!srv.available && !srv.down)) {
-		// The server (re)starts in this Pod: it reads its configuration
-		// and runs its image's version; live changes are gone.
-		s.applyStartConfig(srv, start.conf, start.version)
-		srv.podUID = string(p.UID)
 	}
 	srv.available = !srv.down
 	s.advance()

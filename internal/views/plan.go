@@ -167,6 +167,8 @@ func statement(s plan.Step) string {
 		return fmt.Sprintf("ALTER DATABASE %s SET TOPOLOGY %d PRIMARIES %d SECONDARIES", s.Database.Name, s.Database.Primaries, s.Database.Secondaries)
 	case plan.KindAlterAccess:
 		return fmt.Sprintf("ALTER DATABASE %s SET ACCESS %s", s.Database.Name, strings.ToUpper(strings.ReplaceAll(s.Database.Access, "-", " ")))
+	case plan.KindUpgradePreflight, plan.KindUpgradeVerify:
+		return upgradeStatement(s)
 	case plan.KindRollingUpdate:
 		if s.Rollout != nil {
 			return "rolling update " + strings.Join(s.Rollout.Pods, ", ")
