@@ -57,6 +57,10 @@ func (e *Executor) run(ctx context.Context, t Target, s plan.Step, objs map[stri
 		return e.resizeClaim(ctx, s)
 	case plan.KindRollingUpdate:
 		return e.rollingUpdate(ctx, t, s)
+	case plan.KindSetConfigValue:
+		return e.setConfigValue(ctx, t, s)
+	case plan.KindRestartServer:
+		return e.restartServer(ctx, t, s)
 	case plan.KindSetSetting:
 		return outcome{unchanged: true, note: "changes through the ConfigMap and the rolling restart; verified by the fresh plan"}, nil
 	case plan.KindWaitServerFree:

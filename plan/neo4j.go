@@ -779,45 +779,6 @@ func hasOwners(live map[string]any) bool {
 	return len(refs) > 0
 }
 
-// settings shows neo4j.conf settings whose live value differs, attached to
-// the ConfigMap change and the rolling restart that bring them in.
-func (b *builder) settings(config, rollouts []*draft) {
-	if !b.neoKnown || len(b.d.Settings) == 0 {
-		return
-	}
-	var cms []*draft
-	for _, dr := range config {
-		if dr.Object != nil && dr.Object.Kind == "ConfigMap" {
-			cms = append(cms, dr)
-		}
-	}
-	for _, key := range sortedKeys(b.d.Settings) {
-		want := b.d.Settings[key]
-		live, ok := b.n.Settings[key]
-		// initial.* settings are read once, when the cluster is created.
-		if !ok || strings.HasPrefix(key, "initial.") || sameSetting(live.Value, want) {
-			continue
-		}
-		if len(cms) == 0 {
-			b.warn("neo4j:setting/%s is %q on the servers but %q in the cluster file and its ConfigMap; the servers have not restarted since, or Neo4j writes the value differently.",
-				key, redactSetting(key, live.Value), redactSetting(key, want))
-			continue
-		}
-		reason := "takes effect when the servers restart with the new ConfigMap"
-		if live.Dynamic {
-			reason += " (dynamic, but neo4jctl changes settings only through the ConfigMap)"
-		}
-		b.add(&draft{Step: Step{Address: "neo4j:setting/" + key, Action: ActionUpdate, Kind: KindSetSetting,
-			Reason: reason, Before: redactSetting(key, live.Value), After: redactSetting(key, want),
-			Setting: &SettingStep{Key: key, Dynamic: live.Dynamic, NeedsRestart: true}},
-			stage: stageSettings, sortKey: key, deps: append(append([]*draft{}, cms...), rollouts...)})
-	}
-}
-
-func sameSetting(a, b string) bool {
-	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
-}
-
 // databases plans CREATE / ALTER DATABASE after the servers they need.
 // Databases in Neo4j but not in the cluster file are never dropped.
 func (b *builder) databases(after []*draft) {

@@ -173,6 +173,14 @@ func statement(s plan.Step) string {
 		}
 	case plan.KindSetSetting:
 		return fmt.Sprintf("%s → %s (needs rolling restart)", value(s.Before), value(s.After))
+	case plan.KindSetConfigValue:
+		if s.Server != nil {
+			return fmt.Sprintf("%s → %s on %s (CALL dbms.setConfigValue, no restart)", value(s.Before), value(s.After), s.Server.Name)
+		}
+	case plan.KindRestartServer:
+		if s.Server != nil {
+			return fmt.Sprintf("restart Pod %s-%d alone", s.Server.StatefulSet, s.Server.Ordinal)
+		}
 	case plan.KindApply, plan.KindDelete, plan.KindReplace:
 		return string(s.Action)
 	case plan.KindResizeClaim:
