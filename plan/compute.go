@@ -78,6 +78,9 @@ type builder struct {
 	fresh      bool // no StatefulSet exists yet: there is no Neo4j to observe
 
 	byPod map[string]map[int]state.Server
+	// rollouts are the rolling updates of this plan; an earlier
+	// configuration revision is deleted only after them.
+	rollouts []*draft
 	// replaced are the servers a Pod's current server replaced (PodServer).
 	replaced map[string]map[int][]state.Server
 	dbs      map[string]*liveDB
@@ -229,6 +232,7 @@ func Compute(d Desired, k state.Kube, n state.Neo4j, opts Options) (*Plan, error
 		}
 		rollouts = append(rollouts, roll...)
 	}
+	b.rollouts = rollouts
 	for _, o := range orphans {
 		b.orphan(o)
 	}

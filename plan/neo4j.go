@@ -744,6 +744,13 @@ func (b *builder) orphan(o state.Object) {
 	}
 	del := &draft{Step: Step{Address: o.Address, Action: ActionDelete, Kind: KindDelete, Object: objectRef(o),
 		Reason: "no longer in the cluster file", Before: redact(o.Kind, nil, o.Live)}, stage: stageDeletes, sortKey: o.Address}
+	if o.Kind == "ConfigMap" && b.configRevision(o.Name) {
+		// An earlier revision of the restart settings: a Pod that has
+		// not rolled yet still mounts it, and one that restarts needs
+		// it, so it goes only after the rolling restarts.
+		del.Reason = "an earlier configuration revision; deleted once no Pod mounts it (after the rolling restart)"
+		del.deps = append(del.deps, b.rollouts...)
+	}
 	if o.Kind != "StatefulSet" {
 		b.add(del)
 		return

@@ -221,3 +221,12 @@ func (b *builder) restartServers(keys map[string][]string, servers map[string]st
 		prev = []*draft{dr}
 	}
 }
+
+// configRevision reports whether a ConfigMap is a revision of the restart
+// settings (manifests.RestartConfigMapName: "<cluster>-config-<hash>").
+func (b *builder) configRevision(name string) bool {
+	if b.d.Cluster == nil || name == b.dynamicConfigMap() {
+		return false
+	}
+	return strings.HasPrefix(name, b.d.Cluster.Metadata.Name+"-config-")
+}

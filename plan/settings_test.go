@@ -1,6 +1,7 @@
 package plan_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -101,4 +102,28 @@ func TestInitialSettingNeverRolls(t *testing.T) {
 	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "first created") {
 		t.Errorf("warnings %q, want one saying initial.* apply at creation only", p.Warnings)
 	}
+}
+
+// TestEarlierConfigRevisionDeletedAfterTheRoll: the restart settings'
+// ConfigMap of the previous revision is still mounted by every Pod that
+// has not rolled yet, so its deletion waits for the rolling restart.
+func TestEarlierConfigRevisionDeletedAfterTheRoll(t *testing.T) {
+	s := plantest.OutOfBand()
+	s.Kube.Orphans = append(s.Kube.Orphans, state.Object{Address: "k8s:core/ConfigMap/graph/prod-config-0123456789", Version: "v1", Kind: "ConfigMap",
+		Namespace: plantest.Namespace, Name: "prod-config-0123456789",
+		Live: map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "prod-config-0123456789", "namespace": plantest.Namespace}}})
+	p := mustCompute(t, s.Desired, s.Kube, s.Neo4j, s.Options)
+	_, roll := stsAndRollout(t, p)
+	if roll == nil {
+		t.Fatalf("no rolling update: %v", stepKinds(p))
+	}
+	for _, st := range p.Steps {
+		if st.Kind == plan.KindDelete && st.Object != nil && st.Object.Name == "prod-config-0123456789" {
+			if !slices.Contains(st.DependsOn, roll.ID) {
+				t.Errorf("the old revision's delete depends on %v, want the rolling update %s", st.DependsOn, roll.ID)
+			}
+			return
+		}
+	}
+	t.Fatalf("no delete of the old revision: %v", stepKinds(p))
 }
