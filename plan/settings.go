@@ -154,7 +154,7 @@ func (b *builder) settings(config, rollouts []*draft) {
 			dynamic = false
 		}
 		if dynamic {
-			for _, l := range differ {
+			for i, l := range differ {
 				srv := l.server
 				step := &ServerStep{ServerID: srv.ID, Name: displayName(srv, ""), PodAddress: srv.Address}
 				if p, ok := pod[srv.ID]; ok {
@@ -168,7 +168,7 @@ func (b *builder) settings(config, rollouts []*draft) {
 					Reason: "dynamic: set on " + step.Name + " with dbms.setConfigValue, no restart",
 					Before: redactSetting(key, l.set.Value), After: redactSetting(key, want), Server: step,
 					Setting: &SettingStep{Key: key, Dynamic: true}},
-					stage: stageSettings, sortKey: key + "/" + srv.ID, deps: deps})
+					stage: stageSettings, sortKey: fmt.Sprintf("%s/%04d", key, i), deps: deps})
 			}
 			continue
 		}

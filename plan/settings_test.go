@@ -127,3 +127,27 @@ func TestEarlierConfigRevisionDeletedAfterTheRoll(t *testing.T) {
 	}
 	t.Fatalf("no delete of the old revision: %v", stepKinds(p))
 }
+
+// TestDynamicSettingStepsRunInTheirChainOrder: the per-server steps of a
+// setting form a chain, and the plan lists each after the one it depends
+// on (apply skips a step whose dependency did not run yet).
+func TestDynamicSettingStepsRunInTheirChainOrder(t *testing.T) {
+	const key = "db.logs.query.threshold"
+	n := plantest.Neo4j(3)
+	old := setting(key, "0s", true)
+	n.Settings = old
+	perServer(&n, old, old, old)
+	p := computeSettings(t, map[string]string{key: "5s"}, n)
+	seen := map[string]bool{}
+	for _, s := range p.Steps {
+		for _, d := range s.DependsOn {
+			if !seen[d] {
+				t.Errorf("%s depends on %s, which comes after it: %v", s.ID, d, stepKinds(p))
+			}
+		}
+		seen[s.ID] = true
+	}
+	if len(p.Steps) != 3 {
+		t.Errorf("steps %v, want a set-config-value on each of the 3 servers", stepKinds(p))
+	}
+}

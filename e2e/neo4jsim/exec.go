@@ -108,7 +108,20 @@ func defaultSettings(community bool) map[string]*setting {
 	} {
 		out[k] = v
 	}
+	// fact: settings.all-listed
+	for k := range dynamicSettings {
+		if _, ok := out[k]; !ok {
+			out[k] = d(dynamicDefaults[k], true, "Simulated setting.", "")
+		}
+	}
 	return out
+}
+
+// dynamicDefaults are the defaults of dynamic settings the simulator
+// reports (configuration-settings.adoc, each setting's "Default value");
+// the others report none (null).
+var dynamicDefaults = map[string]string{
+	"db.logs.query.threshold": "0s",
 }
 
 // fact: settings.per-server

@@ -113,6 +113,8 @@ var Facts = []Fact{
 	// Settings.
 	{"settings.per-server", "SHOW SETTINGS and dbms.listConfig answer with the settings of the server they run on.",
 		srcShowSettings + "; " + srcDynamic + " (NOTE: setConfigValue affects only the member it is run against)"},
+	{"settings.all-listed", "An Enterprise server reports every dynamic setting in SHOW SETTINGS whether or not its configuration sets it, with its default (null where the simulator records none), so dbms.setConfigValue can change one nobody configured.",
+		srcDynamic + " § Discover dynamic settings (SHOW SETTINGS … WHERE isDynamic lists every dynamic setting, none of them configured); " + srcSettingsRef + " § db.logs.query.threshold (Default value 0s)"},
 	{"settings.dynamic", "dbms.setConfigValue changes a dynamic setting on the server it runs on only, until that server restarts; a setting that is not dynamic, or unknown, is refused; an empty value resets to the default.",
 		srcDynamic + " § Update dynamic settings; " + srcProcedures + " § dbms.setConfigValue()"},
 
