@@ -562,7 +562,7 @@ func (b *builder) join(c *chain, sts string, ord int, opts ServerOptions, why st
 // reconcileServer plans an existing server of a Pod the cluster keeps.
 func (b *builder) reconcileServer(c *chain, addr string, pl Pool, ord int, s state.Server) {
 	pod := podName(pl.StatefulSet, ord)
-	full := normOptions(pl.Options)
+	full := b.serverOptions(pl, s)
 	srv := func(from, to string, o *ServerOptions) *ServerStep {
 		return &ServerStep{ServerID: s.ID, PodAddress: b.podAddress(pl.StatefulSet, ord), StatefulSet: pl.StatefulSet, Ordinal: ord,
 			Name: displayName(s, pod), FromState: from, ToState: to, Options: o}
@@ -587,8 +587,17 @@ func (b *builder) reconcileServer(c *chain, addr string, pl Pool, ord int, s sta
 			Server: srv(state.ServerEnabled, state.HealthAvailable, nil)})
 	case state.ServerEnabled:
 		if live := liveOptions(s); !equalOptions(live, full) {
-			c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindAlterServer, Reason: "server options differ from the cluster file",
+			reason := "server options differ from the cluster file"
+			moved := b.movedByOptions(s, full)
+			if len(moved) > 0 {
+				reason += "; Neo4j moves " + strings.Join(moved, ", ") + " off this server to others that may host them (clustering/servers.adoc § Altering server options)"
+			}
+			c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindAlterServer, Reason: reason,
 				Server: srv(state.ServerEnabled, state.ServerEnabled, &full), Before: live, After: full})
+			if len(moved) > 0 {
+				c.add(Step{Address: a, Action: ActionRead, Kind: KindWaitDatabasesOnline,
+					Reason: "wait until " + strings.Join(moved, ", ") + " are online on the servers they moved to"})
+			}
 		}
 	case state.ServerDeallocating, state.ServerDeallocated:
 		b.refuse(addr, fmt.Sprintf("the server of %s (%s) is %s and can never host databases again", pod, s.ID, s.State),
