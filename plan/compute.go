@@ -81,6 +81,8 @@ type builder struct {
 	// rollouts are the rolling updates of this plan; an earlier
 	// configuration revision is deleted only after them.
 	rollouts []*draft
+	// sysRefused: the system primaries' refusal is in the plan already.
+	sysRefused bool
 	// replaced are the servers a Pod's current server replaced (PodServer).
 	replaced map[string]map[int][]state.Server
 	dbs      map[string]*liveDB
@@ -233,6 +235,15 @@ func Compute(d Desired, k state.Kube, n state.Neo4j, opts Options) (*Plan, error
 		rollouts = append(rollouts, roll...)
 	}
 	b.rollouts = rollouts
+	rolled := map[string]bool{}
+	for _, r := range rollouts {
+		if r.Rollout != nil {
+			rolled[r.Rollout.StatefulSet] = true
+		}
+	}
+	if b.neoKnown {
+		b.systemModeWarnings(rolled)
+	}
 	for _, o := range orphans {
 		b.orphan(o)
 	}

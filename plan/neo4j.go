@@ -654,6 +654,15 @@ func (b *builder) scaleInRefusals(addr, sts string, outgoing []int) (rs []Refusa
 		rs = append(rs, Refusal{addr, fmt.Sprintf("the cluster would keep %d servers, fewer than its %d system primaries", total, sp),
 			fmt.Sprintf("keep at least %d servers", sp)})
 	}
+	if sys := b.systemPrimaryRefusals(addr); len(sys) > 0 {
+		// One refusal for the plan, however many pools scale in; each
+		// pool's scale-in is refused all the same.
+		refused = true
+		if !b.sysRefused {
+			b.sysRefused = true
+			rs = append(rs, sys...)
+		}
+	}
 	out := map[string]state.Server{}
 	pods := map[string]string{}
 	for _, ord := range outgoing {
