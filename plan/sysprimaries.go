@@ -11,10 +11,12 @@ import (
 // from its own configuration when it starts
 // (server.cluster.system_database_mode, configuration-settings.adoc), so
 // the live roles, not spec.systemPrimaries or the server count, say what a
-// scale-in removes. The system database, like any Raft group, needs a
-// majority of its primaries to elect a leader and accept writes
-// (clustering/introduction.adoc § Primaries and secondaries for the
-// system database: "a majority of the primaries must be available").
+// scale-in removes. "A database remains available for writes as long as
+// a simple majority of its primary allocations are functioning"
+// (clustering/introduction.adoc, the introduction's "Fault tolerance"),
+// and the system database is no exception (§ Primaries and secondaries
+// for the system database: "A single system primary provides no fault
+// tolerance for writes to the system database").
 
 // systemPrimaryRefusals refuses a scale-in whose leaving servers (every
 // pool's, b.leaving) include a majority of the live system primaries, or
