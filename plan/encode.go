@@ -88,6 +88,7 @@ type wireStep struct {
 	Servers      []ServerStep  `json:"servers,omitempty"`
 	DryRun       *DryRun       `json:"dry_run,omitempty"`
 	Resize       *ClaimResize  `json:"resize,omitempty"`
+	Batch        *int32        `json:"batch,omitempty"`
 }
 
 type wireRefusal struct {
@@ -155,7 +156,7 @@ func Encode(w io.Writer, p *Plan) error {
 		doc.Steps = append(doc.Steps, wireStep{ID: s.ID, Address: s.Address, Action: string(s.Action), Kind: string(s.Kind),
 			Irreversible: s.Irreversible, DependsOn: deps, Sequence: s.Sequence, Reason: s.Reason, Object: s.Object,
 			Replicas: s.Replicas, Partition: s.Partition, Server: s.Server, Database: s.Database, Setting: s.Setting, Rollout: s.Rollout,
-			Servers: s.Servers, DryRun: s.DryRun, Resize: s.Resize})
+			Servers: s.Servers, DryRun: s.DryRun, Resize: s.Resize, Batch: s.Batch})
 		if s.Action == ActionRead {
 			continue
 		}
@@ -310,7 +311,7 @@ func Decode(r io.Reader) (*Plan, error) {
 		st := Step{ID: s.ID, Address: s.Address, Action: Action(s.Action), Kind: Kind(s.Kind), Irreversible: s.Irreversible,
 			DependsOn: s.DependsOn, Sequence: s.Sequence, Reason: s.Reason, Object: s.Object, Replicas: s.Replicas,
 			Partition: s.Partition, Server: s.Server, Database: s.Database, Setting: s.Setting, Rollout: s.Rollout,
-			Servers: s.Servers, DryRun: s.DryRun, Resize: s.Resize}
+			Servers: s.Servers, DryRun: s.DryRun, Resize: s.Resize, Batch: s.Batch}
 		if len(st.DependsOn) == 0 {
 			st.DependsOn = nil
 		}

@@ -73,7 +73,10 @@ const (
 	KindDeallocate Kind = "deallocate"
 	// KindReallocate sends REALLOCATE DATABASES, after DRYRUN REALLOCATE
 	// DATABASES (whose answer apply reports), to spread the databases over
-	// servers a scale-out enabled.
+	// servers a scale-out enabled. With Batch set it calls
+	// dbms.cluster.reallocateNumberOfDatabases(Batch) instead, waits until
+	// the moved databases are online, and calls it again until it moves
+	// nothing.
 	KindReallocate Kind = "reallocate"
 	// KindWaitDatabasesOnline waits until every allocation of every
 	// database is online and each database's current counts equal its
@@ -219,6 +222,10 @@ type Step struct {
 	DryRun *DryRun
 	// Resize is the claim and size of a resize-claim step (storage.go).
 	Resize *ClaimResize
+	// Batch, on a reallocate step, bounds each round to that many
+	// databases with dbms.cluster.reallocateNumberOfDatabases instead of
+	// one REALLOCATE DATABASES (balance.go).
+	Batch *int32
 
 	// Reason, Before, After and FieldDiffs are display only (and redacted).
 	Reason     string

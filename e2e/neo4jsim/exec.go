@@ -694,10 +694,18 @@ func (s *Simulator) call(srv *simServer, c *command, params map[string]any) (*re
 			return nil, err
 		}
 		dry, _ := arg(1).(bool)
-		moves := s.reallocate(true)
-		if len(moves) > n {
-			moves = moves[:n]
+		// At most n databases, with every move of each
+		// (fact: procedure/dbms.cluster.reallocatenumberofdatabases).
+		var kept []move
+		dbs := map[string]bool{}
+		for _, m := range s.reallocate(true) {
+			if !dbs[m.db] && len(dbs) == n {
+				continue
+			}
+			dbs[m.db] = true
+			kept = append(kept, m)
 		}
+		moves := kept
 		if !dry {
 			s.applyMoves(moves, s.now().Add(s.cfg.TransitionDelay))
 		}

@@ -152,7 +152,7 @@ var Facts = []Fact{
 	{"procedure/dbms.cluster.statuscheck", "See status-check.", srcProcedures + " § dbms.cluster.statusCheck(); " + srcStatusCheck},
 	{"procedure/dbms.cluster.cordonserver", "See server.cordon.", srcProcedures + " § dbms.cluster.cordonServer(); " + srcServers + " § Cordoned state"},
 	{"procedure/dbms.setdefaultallocationnumbers", "Default topology of later CREATE DATABASE.", srcProcedures + " § dbms.setDefaultAllocationNumbers(); " + srcDatabases + " § Create databases"},
-	{"procedure/dbms.cluster.reallocatenumberofdatabases", "See database.reallocate; moves at most n allocations.", srcProcedures + " § dbms.cluster.reallocateNumberOfDatabases(); " + srcDatabases + " § Reallocate databases using a procedure"},
+	{"procedure/dbms.cluster.reallocatenumberofdatabases", "See database.reallocate; moves the allocations of at most n user databases (\"Reallocate a specified number of user databases\"; number: \"The number of databases to reallocate\").", srcProcedures + " § dbms.cluster.reallocateNumberOfDatabases(); " + srcDatabases + " § Reallocate databases using a procedure"},
 	{"procedure/dbms.setconfigvalue", "See settings.dynamic.", srcProcedures + " § dbms.setConfigValue(); " + srcDynamic},
 	{"procedure/dbms.quarantinedatabase", "See database.quarantine; returns databaseName, quarantined, result.", srcProcedures + " § dbms.quarantineDatabase(); " + srcDBErrors + " § Quarantined databases"},
 
