@@ -154,6 +154,9 @@ func statement(s plan.Step) string {
 			return "RENAME SERVER TO '" + s.Server.Name + "'"
 		}
 	case plan.KindReallocate:
+		if s.Batch != nil {
+			return fmt.Sprintf("CALL dbms.cluster.reallocateNumberOfDatabases(%d), until nothing moves", *s.Batch)
+		}
 		return "REALLOCATE DATABASES"
 	case plan.KindDropServer:
 		return transition + "DROP SERVER"
