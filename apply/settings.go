@@ -16,6 +16,14 @@ import (
 // with dbms.setConfigValue, and the restart of one server whose live
 // settings differ from its unchanged configuration.
 
+// podRestarter evicts one server Pod (its StatefulSet recreates it);
+// *kube.Client has it.
+type podRestarter interface {
+	RestartPod(ctx context.Context, ns, name, cluster string) error
+}
+
+var _ podRestarter = (*kube.Client)(nil)
+
 // configSetter is the per-server procedure call; *neo4j.Client has it.
 // It is asked for by assertion so the Neo4j interface (and its fakes)
 // need not grow for it.
@@ -68,9 +76,13 @@ func (e *Executor) restartServer(ctx context.Context, t Target, s plan.Step) (ou
 		return outcome{}, errors.New("the step names no server Pod")
 	}
 	pod := fmt.Sprintf("%s-%d", s.Server.StatefulSet, s.Server.Ordinal)
+	r, ok := e.Kube.(podRestarter)
+	if !ok {
+		return outcome{}, errors.New("this Kubernetes client cannot restart a Pod")
+	}
 	e.hook().StepProgress(s, "Restarting "+pod)
-	if err := e.Kube.Delete(ctx, kube.Ref{Version: "v1", Kind: "Pod", Namespace: t.Namespace, Name: pod}); err != nil {
-		return outcome{}, fmt.Errorf("delete Pod %s: %w", pod, err)
+	if err := r.RestartPod(ctx, t.Namespace, pod, t.Inventory.Cluster); err != nil {
+		return outcome{}, err
 	}
 	o := outcome{wrote: true}
 	gate := s

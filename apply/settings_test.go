@@ -17,20 +17,23 @@ import (
 func TestRestartServerRestartsOnlyItsPod(t *testing.T) {
 	_, tg := scenario(t, "no-changes")
 	l, k, n := newFakes(3)
+	rk := &restartKube{fakeKube: k}
 	p := &plan.Plan{Steps: []plan.Step{{ID: "s01", Address: "neo4j:server/" + plantest.ServerIDs[1], Action: plan.ActionUpdate, Kind: plan.KindRestartServer,
 		Server:  &plan.ServerStep{ServerID: plantest.ServerIDs[1], StatefulSet: plantest.Name, Ordinal: 1, PodAddress: plantest.PodDNS(plantest.Name, 1)},
 		Setting: &plan.SettingStep{Key: "server.memory.heap.max_size", NeedsRestart: true, Keys: []string{"server.memory.heap.max_size"}}}}}
-	if _, err := executor(k, n, &recorder{}).Apply(context.Background(), tg, p); err != nil {
+	e := executor(k, n, &recorder{})
+	e.Kube = rk
+	if _, err := e.Apply(context.Background(), tg, p); err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
 	got := l.get()
-	del := slices.Index(got, "delete Pod/prod-1")
+	del := slices.Index(got, "evict Pod/prod-1")
 	wait := slices.Index(got, "wait Pod/prod-1 updated")
 	if del < 0 || wait < del {
 		t.Errorf("calls %v: want the Pod prod-1 deleted, then waited for", got)
 	}
 	for _, c := range got {
-		if c == "delete Pod/prod-0" || c == "delete Pod/prod-2" {
+		if c == "evict Pod/prod-0" || c == "evict Pod/prod-2" {
 			t.Errorf("another Pod restarted: %v", got)
 		}
 	}
@@ -71,4 +74,11 @@ func (s *setterNeo4j) SetConfigValue(_ context.Context, address, key, value stri
 func configMapObject(name, key, data string) *unstructured.Unstructured {
 	return &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
 		"metadata": map[string]any{"name": name, "namespace": plantest.Namespace}, "data": map[string]any{key: data}}}
+}
+
+type restartKube struct{ *fakeKube }
+
+func (k *restartKube) RestartPod(_ context.Context, ns, name, cluster string) error {
+	k.log.add("evict Pod/%s", name)
+	return nil
 }

@@ -172,7 +172,9 @@ func (b *builder) settings(config, rollouts []*draft) {
 			}
 			continue
 		}
-		if len(restartCMs) > 0 {
+		if len(restartCMs) > 0 || len(rollouts) > 0 {
+			// A new revision, or a rolling restart an earlier apply
+			// left halfway: the roll brings the setting in.
 			b.add(&draft{Step: Step{Address: addr, Action: ActionUpdate, Kind: KindSetSetting,
 				Reason: "takes effect when the servers restart with the new ConfigMap",
 				Before: redactSetting(key, differ[0].set.Value), After: redactSetting(key, want),

@@ -151,3 +151,26 @@ func TestDynamicSettingStepsRunInTheirChainOrder(t *testing.T) {
 		t.Errorf("steps %v, want a set-config-value on each of the 3 servers", stepKinds(p))
 	}
 }
+
+// TestRollingRestartBringsRestartSettingsWithoutPerServerRestarts: when
+// the plan rolls the StatefulSet (here a template change; also a roll an
+// earlier apply left halfway), servers still on the old settings are
+// restarted by the roll, not once more on their own.
+func TestRollingRestartBringsRestartSettingsWithoutPerServerRestarts(t *testing.T) {
+	const key = "server.memory.heap.max_size"
+	s := plantest.OutOfBand()
+	// The ConfigMap is as rendered; only the template differs.
+	cm := plantest.Object(&s.Kube, "ConfigMap", plantest.Name+"-config")
+	cm.Live = plantest.Clone(cm.Desired)
+	old := setting(key, "2G", false)
+	perServer(&s.Neo4j, old, old, old)
+	p := mustCompute(t, s.Desired, s.Kube, s.Neo4j, s.Options)
+	if _, roll := stsAndRollout(t, p); roll == nil {
+		t.Fatalf("no rolling update: %v", stepKinds(p))
+	}
+	for _, st := range p.Steps {
+		if st.Kind == plan.KindRestartServer {
+			t.Errorf("a server restart besides the rolling update: %v", stepKinds(p))
+		}
+	}
+}
