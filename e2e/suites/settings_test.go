@@ -107,3 +107,48 @@ func containsString(l []string, s string) bool {
 	}
 	return false
 }
+
+// TestServerWithOtherSettingsRestartsAlone: one server runs with another
+// restart setting than its (unchanged) configuration — it restarted with
+// an out-of-band neo4j.conf. Plan restarts that server alone; apply evicts
+// its Pod through the gate, and the plan after is empty (drift green).
+func TestServerWithOtherSettingsRestartsAlone(t *testing.T) {
+	requireE2E(t)
+	env := testenv.Shared(t)
+	c := newCluster(t, env, clusterOpts{})
+	c.converge()
+	before := c.podUIDs()
+	odd, ok := c.serverOf(c.name + "-1")
+	if !ok {
+		t.Fatalf("no server for %s-1", c.name)
+	}
+	if err := c.sim.SetSettingOn(odd.ID, "server.memory.heap.max_size", "512m"); err != nil {
+		t.Fatal(err)
+	}
+	p, res := c.plan()
+	if res.code != 2 {
+		t.Fatalf("plan with one server on other settings: want exit 2\n%s", res)
+	}
+	var restarts []string
+	for _, s := range p.Steps {
+		switch s.Kind {
+		case "restart-server":
+			restarts = append(restarts, s.Server.ServerID)
+		case "rolling-update":
+			t.Errorf("a cluster-wide roll for one server's settings: %+v", s)
+		}
+	}
+	if len(restarts) != 1 || restarts[0] != odd.ID {
+		t.Fatalf("restart-server steps for %v, want only %s: %+v", restarts, odd.ID, p.Steps)
+	}
+	if res := c.apply(); res.code != 0 {
+		t.Fatalf("apply: %s", res)
+	}
+	after := c.podUIDs()
+	for pod, uid := range before {
+		if restarted := after[pod] != uid; restarted != (pod == c.name+"-1") {
+			t.Errorf("%s restarted: %v", pod, restarted)
+		}
+	}
+	c.requireEmptyPlan()
+}
