@@ -73,7 +73,12 @@ func (c *Client) ServerSettings(ctx context.Context, servers map[string]state.Se
 	sort.Strings(ids)
 	out := map[string]map[string]state.Setting{}
 	for _, id := range ids {
-		rows, err := c.onServer(ctx, servers[id].Address, ShowSettingsStatement, nil, false)
+		// A server that does not answer (its Pod going away under a
+		// port-forward) must not hold the whole observation: it is left
+		// out after the connect timeout, twice over.
+		sctx, cancel := context.WithTimeout(ctx, 2*c.connectTimeout())
+		rows, err := c.onServer(sctx, servers[id].Address, ShowSettingsStatement, nil, false)
+		cancel()
 		if err != nil {
 			continue
 		}
@@ -89,6 +94,8 @@ func (c *Client) SetConfigValue(ctx context.Context, address, key, value string)
 	if key == "" {
 		return badInput("dbms.setConfigValue", fmt.Errorf("empty setting name"))
 	}
-	_, err := c.onServer(ctx, address, "CALL dbms.setConfigValue($name, $value)", map[string]any{"name": key, "value": value}, true)
-	return err
+	wctx, cancel := c.writeDeadline(ctx)
+	defer cancel()
+	_, err := c.onServer(wctx, address, "CALL dbms.setConfigValue($name, $value)", map[string]any{"name": key, "value": value}, true)
+	return c.timedOut(ctx, wctx, err)
 }
