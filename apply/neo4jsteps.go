@@ -397,6 +397,9 @@ func (e *Executor) renameServer(ctx context.Context, s plan.Step) (outcome, erro
 // REALLOCATE DATABASES once. After an error it does not resend: the state
 // read again says whether the DRYRUN's moves were asked of the servers.
 func (e *Executor) reallocate(ctx context.Context, s plan.Step) (outcome, error) {
+	if s.Batch != nil {
+		return e.reallocateInRounds(ctx, s)
+	}
 	c, err := e.connectRetrying(ctx)
 	if err != nil {
 		return outcome{}, err

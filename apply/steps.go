@@ -61,6 +61,10 @@ func (e *Executor) run(ctx context.Context, t Target, s plan.Step, objs map[stri
 		return e.upgradePreflight(ctx, s)
 	case plan.KindUpgradeVerify:
 		return e.upgradeVerify(ctx, s)
+	case plan.KindSetConfigValue:
+		return e.setConfigValue(ctx, t, s)
+	case plan.KindRestartServer:
+		return e.restartServer(ctx, t, s)
 	case plan.KindSetSetting:
 		return outcome{unchanged: true, note: "changes through the ConfigMap and the rolling restart; verified by the fresh plan"}, nil
 	case plan.KindWaitServerFree:

@@ -189,8 +189,8 @@ func TestApplyDryRunsPerObject(t *testing.T) {
 	}
 	each := func(t *testing.T, got map[string]int, want int) {
 		t.Helper()
-		if len(got) != 9 {
-			t.Fatalf("dry runs of %d objects in the audit log, want the quickstart's 9: %v", len(got), got)
+		if len(got) != 10 {
+			t.Fatalf("dry runs of %d objects in the audit log, want the quickstart's 10 (two ConfigMaps: restart and dynamic settings): %v", len(got), got)
 		}
 		for obj, n := range got {
 			statusWritten := strings.HasPrefix(obj, "poddisruptionbudgets/") || strings.HasPrefix(obj, "statefulsets/")

@@ -278,21 +278,24 @@ func TestDriftOutOfBand(t *testing.T) {
 			addr: stsAddr, field: "spec.replicas", manager: "kubectl-scale"},
 		{name: "ConfigMap edited",
 			mutate: func() {
-				cm, err := f.cs.CoreV1().ConfigMaps(ns).Get(ctx, "quickstart-config", metav1.GetOptions{})
+				// The restart settings' ConfigMap is immutable (a
+				// revision named by its hash): the API server refuses
+				// edits to it. The dynamic settings' one can be edited.
+				cm, err := f.cs.CoreV1().ConfigMaps(ns).Get(ctx, "quickstart-config-dynamic", metav1.GetOptions{})
 				if err != nil {
 					f.t.Fatal(err)
 				}
-				origConf = cm.Data["neo4j.conf"]
-				cm.Data["neo4j.conf"] = strings.Replace(origConf, "server.memory.heap.max_size=384m", "server.memory.heap.max_size=512m", 1)
+				origConf = cm.Data["dynamic.conf"]
+				cm.Data["dynamic.conf"] = origConf + "db.logs.query.threshold=5s\n"
 				if _, err := f.cs.CoreV1().ConfigMaps(ns).Update(ctx, cm, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
 					f.t.Fatal(err)
 				}
 			},
 			revert: func() {
-				b, _ := json.Marshal(map[string]any{"data": map[string]string{"neo4j.conf": origConf}})
-				f.patch("ConfigMap", "quickstart-config", types.MergePatchType, string(b), "kubectl-edit")
+				b, _ := json.Marshal(map[string]any{"data": map[string]string{"dynamic.conf": origConf}})
+				f.patch("ConfigMap", "quickstart-config-dynamic", types.MergePatchType, string(b), "kubectl-edit")
 			},
-			addr: "k8s:core/ConfigMap/" + ns + "/quickstart-config", field: "data.neo4j.conf[server.memory.heap.max_size]", manager: "kubectl-edit"},
+			addr: "k8s:core/ConfigMap/" + ns + "/quickstart-config-dynamic", field: "data.dynamic.conf[db.logs.query.threshold]", manager: "kubectl-edit"},
 		{name: "Service port changed",
 			mutate: func() {
 				f.patch("Service", "quickstart", types.JSONPatchType, `[{"op":"replace","path":"/spec/ports/0/port","value":17687}]`, "kubectl-patch")

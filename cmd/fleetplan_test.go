@@ -65,7 +65,7 @@ func TestFleetSavedPlans(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
 		t.Fatalf("plan -o json of a fleet is not one JSON document: %v\n%s", err, stdout)
 	}
-	if !doc.Fleet || doc.Summary.Clusters != 2 || doc.Summary.WithChanges != 2 || doc.Summary.Add != 18 || len(doc.Plans) != 2 || doc.Plans[1].Namespace != nss[1] {
+	if !doc.Fleet || doc.Summary.Clusters != 2 || doc.Summary.WithChanges != 2 || doc.Summary.Add != 20 || len(doc.Plans) != 2 || doc.Plans[1].Namespace != nss[1] {
 		t.Errorf("fleet document: got %+v", doc)
 	}
 
@@ -74,7 +74,7 @@ func TestFleetSavedPlans(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("plan --out DIR: exit %d\n%s", code, stderr)
 	}
-	if want := "Fleet: 2 clusters, 2 with changes, 0 not applicable, 0 failed. Plan: 18 to add, 0 to change, 0 to destroy, 0 Neo4j steps."; !strings.Contains(stdout, want) {
+	if want := "Fleet: 2 clusters, 2 with changes, 0 not applicable, 0 failed. Plan: 20 to add, 0 to change, 0 to destroy, 0 Neo4j steps."; !strings.Contains(stdout, want) {
 		t.Errorf("stdout lacks the fleet summary line %q:\n%s", want, stdout)
 	}
 	if want := "neo4jctl apply " + plans + " -f " + dir + " --skip-neo4j"; !strings.Contains(stderr, want) {

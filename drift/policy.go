@@ -120,9 +120,13 @@ func ConfSettings(objects []map[string]any) map[string]string {
 			continue
 		}
 		data, _ := o["data"].(map[string]any)
-		conf, _ := data["neo4j.conf"].(string)
-		for k, v := range parseConf(conf) {
-			out[k] = v
+		// neo4j.conf holds the restart settings, dynamic.conf (its own
+		// ConfigMap) the dynamic ones; the servers read both.
+		for _, file := range []string{"neo4j.conf", "dynamic.conf"} {
+			conf, _ := data[file].(string)
+			for k, v := range parseConf(conf) {
+				out[k] = v
+			}
 		}
 	}
 	return out
@@ -302,7 +306,7 @@ func check(r clusterfile.PolicyRule, val any, present, setting bool) string {
 // normalised value when both read as one (cpu 1 is 1000m), settings
 // case-insensitively (Neo4j reads TRUE as true), fields exactly.
 func sameValue(v, want string, setting bool) bool {
-	if v == want || (setting && strings.EqualFold(v, want)) {
+	if v == want || (setting && clusterfile.SameSettingValue(want, v)) {
 		return true
 	}
 	a, errA := clusterfile.ParseAmount(v, setting)

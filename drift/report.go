@@ -558,8 +558,11 @@ func (b *builder) databases() {
 	}
 }
 
-// settings compares the settings the cluster file sets with what the
-// servers report. initial.* settings are read once, at creation.
+// settings compares the settings the cluster file sets with what each
+// server reports (settings are per server: state.Neo4j.ServerSettings,
+// else the one server the connection reached), with the comparison plan
+// uses (clusterfile.SameSettingValue). initial.* settings are read once,
+// at creation.
 func (b *builder) settings() {
 	keys := make([]string, 0, len(b.t.Desired.Settings))
 	for k := range b.t.Desired.Settings {
@@ -568,30 +571,55 @@ func (b *builder) settings() {
 	sort.Strings(keys)
 	for _, k := range keys {
 		want := b.t.Desired.Settings[k]
-		live, ok := b.obs.Neo4j.Settings[k]
-		if !ok || strings.HasPrefix(k, "initial.") || sameSetting(live.Value, want) {
+		if clusterfile.InitialSetting(k) {
+			continue
+		}
+		var live string
+		var where []string
+		found := false
+		differs := func(s state.Setting, ok bool, server string) {
+			if ok && !clusterfile.SameSettingValue(want, s.Value) {
+				if !found {
+					live, found = s.Value, true
+				}
+				if server != "" {
+					where = append(where, server)
+				}
+			}
+		}
+		if per := b.obs.Neo4j.ServerSettings; len(per) > 0 {
+			ids := make([]string, 0, len(per))
+			for id := range per {
+				ids = append(ids, id)
+			}
+			sort.Strings(ids)
+			for _, id := range ids {
+				s, ok := per[id][k]
+				name := id
+				if srv, known := b.obs.Neo4j.Servers[id]; known && srv.Name != "" {
+					name = srv.Name
+				}
+				differs(s, ok, name)
+			}
+		} else {
+			s, ok := b.obs.Neo4j.Settings[k]
+			differs(s, ok, "")
+		}
+		if !found {
 			continue
 		}
 		f := Finding{Address: "neo4j:setting/" + k, Plane: PlaneNeo4j, Kind: Changed, Field: "value",
-			Live: live.Value, Desired: want, Severity: SeverityError}
+			Live: live, Desired: want, Severity: SeverityError}
 		if plan.SensitiveKey(k) {
 			f.Live, f.Desired, f.Sensitive = plan.Sensitive, plan.Sensitive, true
 		}
-		f.Message = fmt.Sprintf("%s is %s on the servers, the cluster file says %s", k, show(f.Live), show(f.Desired))
+		on := "on the servers"
+		if len(where) > 0 {
+			on = "on " + strings.Join(where, ", ")
+		}
+		f.Message = fmt.Sprintf("%s is %s %s, the cluster file says %s", k, show(f.Live), on, show(f.Desired))
 		b.add(f)
 	}
-}
-
-// sameSetting compares setting values as Neo4j reads them: case-insensitive
-// words, and byte sizes by value (384m is 402653184).
-func sameSetting(a, b string) bool {
-	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
-	if strings.EqualFold(a, b) {
-		return true
-	}
-	fa, errA := clusterfile.ParseAmount(a, true)
-	fb, errB := clusterfile.ParseAmount(b, true)
-	return errA == nil && errB == nil && fa == fb
 }
 
 // sameQuantity reports two strings that are the same Kubernetes quantity

@@ -170,6 +170,28 @@ func TestFromPlan(t *testing.T) {
 			},
 		},
 		{
+			name: "setting different on one server only",
+			setup: func(c *clusterfile.Cluster, k *state.Kube, n *state.Neo4j) {
+				// The server the connection reached agrees; prod-1 (it
+				// restarted with other settings) does not.
+				same := map[string]state.Setting{"server.memory.heap.max_size": {Name: "server.memory.heap.max_size", Value: "2G"}}
+				n.ServerSettings = map[string]map[string]state.Setting{
+					plantest.ServerIDs[0]: same,
+					plantest.ServerIDs[1]: {"server.memory.heap.max_size": {Name: "server.memory.heap.max_size", Value: "1G"}},
+					plantest.ServerIDs[2]: same,
+				}
+			},
+			want: []row{{Address: "neo4j:setting/server.memory.heap.max_size", Field: "value", Kind: Changed, Live: "1G", Desired: "2G",
+				Severity: SeverityError, Source: "spec.config[server.memory.heap.max_size]", Line: 15}},
+		},
+		{
+			name: "duration written in other units is no drift",
+			setup: func(c *clusterfile.Cluster, k *state.Kube, n *state.Neo4j) {
+				c.Spec.Config["db.transaction.timeout"] = "1m"
+				n.Settings["db.transaction.timeout"] = state.Setting{Name: "db.transaction.timeout", Value: "60s", Dynamic: true}
+			},
+		},
+		{
 			name: "ignore rules hide a manager's fields and a Neo4j address",
 			setup: func(c *clusterfile.Cluster, k *state.Kube, n *state.Neo4j) {
 				c.Spec.Ignore = []clusterfile.IgnoreRule{

@@ -467,7 +467,7 @@ func BackupJobTemplate(c *clusterfile.Cluster, namespace, typ string, databases 
 		sort.Strings(lines)
 		env = append(env, corev1.EnvVar{Name: "BACKUP_ADMIN_CONF", Value: strings.Join(lines, "\n")})
 		adminMounts = append(adminMounts, corev1.VolumeMount{Name: volTLS, MountPath: certificatesDir + "/backup", ReadOnly: true})
-		for _, v := range podVolumes(c) {
+		for _, v := range podVolumes(c, "") { // only its TLS volume is taken: the settings' hash plays no part
 			if v.Name == volTLS {
 				volumes = append(volumes, v)
 			}

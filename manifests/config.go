@@ -27,7 +27,60 @@ const (
 	// user-logs.xml.
 	configMountDir = "/config"
 	confFileName   = "neo4j.conf"
+	// dynamicConfFileName holds the dynamic settings, from their own
+	// ConfigMap (see splitConf); the init container appends it to
+	// neo4j.conf after the restart settings.
+	dynamicConfFileName = "dynamic.conf"
 )
+
+// Two ConfigMaps carry neo4j.conf, split by what a change needs
+// (Operations Manual 5.26, configuration/dynamic-settings.adoc):
+//
+//   - the restart settings, in an immutable ConfigMap named after the hash
+//     of its content (RestartConfigMapName). The Pod template names it, so
+//     a change is a new ConfigMap and a new template: the StatefulSet rolls
+//     one server at a time through the roll gate, and a Pod that restarts
+//     mid-roll (eviction, crash) still mounts the revision its template
+//     names, never the next one early. An old revision is deleted after
+//     the rolling restart, when no Pod mounts it any more.
+//   - the dynamic settings, in one unhashed ConfigMap
+//     (DynamicConfigMapName): changing it changes no template and rolls
+//     nothing. plan changes the running servers with CALL
+//     dbms.setConfigValue on each of them (the procedure affects only the
+//     member it runs on); the ConfigMap is what a server reads when it
+//     next starts, so the change outlives restarts.
+
+// RestartConfigMapName returns the ConfigMap of the restart settings whose
+// neo4j.conf hashes to confHash.
+func RestartConfigMapName(c *clusterfile.Cluster, confHash string) string {
+	return ConfigMapPrefix(c) + confHash[:min(len(confHash), 10)]
+}
+
+// ConfigMapPrefix starts the name of every restart-settings ConfigMap of
+// the cluster, current and earlier revisions.
+func ConfigMapPrefix(c *clusterfile.Cluster) string { return c.Metadata.Name + "-config-" }
+
+// DynamicConfigMapName returns the ConfigMap of the dynamic settings.
+func DynamicConfigMapName(c *clusterfile.Cluster) string {
+	return c.Metadata.Name + "-config-dynamic"
+}
+
+// splitConf splits the settings of neo4j.conf into those a running server
+// can take with dbms.setConfigValue and those that need a restart.
+// initial.* settings go with the restart ones: they are read when the DBMS
+// or a server is first created, and plan never rolls a running cluster for
+// them (clusterfile.InitialSetting).
+func splitConf(c *clusterfile.Cluster, conf map[string]string) (restart, dynamic map[string]string) {
+	restart, dynamic = map[string]string{}, map[string]string{}
+	for k, v := range conf {
+		if clusterfile.DynamicSetting(c, k) {
+			dynamic[k] = v
+		} else {
+			restart[k] = v
+		}
+	}
+	return restart, dynamic
+}
 
 // neo4jConf returns the settings of neo4j.conf shared by every pool.
 // Settings that differ per pool or per Pod (advertised addresses, system

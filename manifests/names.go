@@ -142,11 +142,6 @@ func ClientServiceName(c *clusterfile.Cluster) string {
 	return c.Metadata.Name
 }
 
-// ConfigMapName returns the ConfigMap holding neo4j.conf.
-func ConfigMapName(c *clusterfile.Cluster) string {
-	return c.Metadata.Name + "-config"
-}
-
 // ServiceAccountName returns the ServiceAccount the servers run as.
 func ServiceAccountName(c *clusterfile.Cluster) string {
 	return c.Metadata.Name

@@ -13,6 +13,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
@@ -67,11 +68,21 @@ func discoveryRoleBinding(c *clusterfile.Cluster, namespace string) *rbacv1.Role
 	}
 }
 
-func configMap(c *clusterfile.Cluster, namespace, conf string) *corev1.ConfigMap {
-	return &corev1.ConfigMap{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: objectMeta(c, namespace, ConfigMapName(c)),
-		Data:       map[string]string{confFileName: conf},
+// configMaps returns the ConfigMap of the restart settings (immutable,
+// named after its hash) and that of the dynamic settings (see splitConf).
+func configMaps(c *clusterfile.Cluster, namespace, restartConf, confHash, dynamicConf string) []runtime.Object {
+	return []runtime.Object{
+		&corev1.ConfigMap{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+			ObjectMeta: objectMeta(c, namespace, RestartConfigMapName(c, confHash)),
+			Data:       map[string]string{confFileName: restartConf},
+			Immutable:  ptr.To(true),
+		},
+		&corev1.ConfigMap{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+			ObjectMeta: objectMeta(c, namespace, DynamicConfigMapName(c)),
+			Data:       map[string]string{dynamicConfFileName: dynamicConf},
+		},
 	}
 }
 

@@ -124,15 +124,13 @@ func RenderFor(c *clusterfile.Cluster, namespace string, env Environment) ([]*un
 
 // typedObjects builds the objects of the built-in kinds as client-go types.
 func typedObjects(c *clusterfile.Cluster, namespace string, env Environment) ([]runtime.Object, error) {
-	conf := renderConf(neo4jConf(c, namespace))
+	restart, dynamic := splitConf(c, neo4jConf(c, namespace))
+	conf := renderConf(restart)
 	hash := hashConf(conf)
 
-	typed := []runtime.Object{
-		withServiceAccountAnnotations(serviceAccount(c, namespace), c),
-		configMap(c, namespace, conf),
-		headlessService(c, namespace),
-		clientService(c, namespace),
-	}
+	typed := []runtime.Object{withServiceAccountAnnotations(serviceAccount(c, namespace), c)}
+	typed = append(typed, configMaps(c, namespace, conf, hash, renderConf(dynamic))...)
+	typed = append(typed, headlessService(c, namespace), clientService(c, namespace))
 	if isEnterprise(c) {
 		// A standalone Community server gets no PDB: with one Pod, any
 		// budget either allows its eviction (and protects nothing) or

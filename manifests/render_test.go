@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -126,18 +127,18 @@ func TestRenderObjectsAndOrder(t *testing.T) {
 		want    []string
 	}{
 		{"enterprise", enterprise(), []string{
-			"ServiceAccount/g", "Role/g-discovery", "RoleBinding/g-discovery", "ConfigMap/g-config",
+			"ServiceAccount/g", "Role/g-discovery", "RoleBinding/g-discovery", "ConfigMap/g-config-<rev>", "ConfigMap/g-config-dynamic",
 			"Service/g", "Service/g-headless", "PodDisruptionBudget/g", "NetworkPolicy/g", "StatefulSet/g",
 		}},
 		{"community has no RBAC, no PDB", community(), []string{
-			"ServiceAccount/solo", "ConfigMap/solo-config", "Service/solo", "Service/solo-headless", "StatefulSet/solo",
+			"ServiceAccount/solo", "ConfigMap/solo-config-<rev>", "ConfigMap/solo-config-dynamic", "Service/solo", "Service/solo-headless", "StatefulSet/solo",
 		}},
 		{"pools sort by name", calverPools(), []string{
-			"ServiceAccount/g", "Role/g-discovery", "RoleBinding/g-discovery", "ConfigMap/g-config",
+			"ServiceAccount/g", "Role/g-discovery", "RoleBinding/g-discovery", "ConfigMap/g-config-<rev>", "ConfigMap/g-config-dynamic",
 			"Service/g", "Service/g-headless", "PodDisruptionBudget/g", "NetworkPolicy/g", "StatefulSet/g", "StatefulSet/g-read",
 		}},
 		{"cert-manager and monitoring", prod, []string{
-			"ServiceAccount/g", "Role/g-discovery", "RoleBinding/g-discovery", "ConfigMap/g-config",
+			"ServiceAccount/g", "Role/g-discovery", "RoleBinding/g-discovery", "ConfigMap/g-config-<rev>", "ConfigMap/g-config-dynamic",
 			"Service/g", "Service/g-headless", "PodDisruptionBudget/g", "NetworkPolicy/g",
 			"Certificate/g-tls", "ServiceMonitor/g", "StatefulSet/g",
 		}},
@@ -145,7 +146,12 @@ func TestRenderObjectsAndOrder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			objs := render(t, tt.cluster)
-			if diff := cmp.Diff(tt.want, kinds(objs)); diff != "" {
+			got := kinds(objs)
+			for i, k := range got {
+				// The restart ConfigMap is named after its content's hash.
+				got[i] = configRevision.ReplaceAllString(k, "-config-<rev>")
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("objects (-want +got):\n%s", diff)
 			}
 			last := -1
@@ -301,14 +307,68 @@ func TestConfigChangeRollsPods(t *testing.T) {
 		v, _, _ := unstructured.NestedString(statefulSet(t, render(t, c), "g"), "spec", "template", "metadata", "annotations", manifests.AnnotationConfigHash)
 		return v
 	}
+	template := func(c *clusterfile.Cluster) any {
+		v, _, _ := unstructured.NestedFieldCopy(statefulSet(t, render(t, c), "g"), "spec", "template")
+		return v
+	}
 	a, b := enterprise(), enterprise()
-	b.Spec.Config = map[string]string{"db.logs.query.enabled": "INFO"}
+	b.Spec.Config = map[string]string{"server.memory.heap.max_size": "2g"}
 	if ha, hb := hash(a), hash(b); ha == "" || ha == hb {
 		t.Errorf("config hash %q then %q, want set and different", ha, hb)
 	}
 	if ha, hc := hash(a), hash(enterprise()); ha != hc {
 		t.Errorf("config hash %q then %q for the same file", ha, hc)
 	}
+	// A dynamic setting (Operations Manual 5.26,
+	// configuration/dynamic-settings.adoc) changes on the running servers
+	// with dbms.setConfigValue: its change must not touch the template.
+	d := enterprise()
+	d.Spec.Config = map[string]string{"db.logs.query.threshold": "5s"}
+	if diff := cmp.Diff(template(a), template(d)); diff != "" {
+		t.Errorf("a dynamic setting changed the Pod template, so it would roll every server (-before +after):\n%s", diff)
+	}
+	if !strings.Contains(configMapData(t, render(t, d), "g-config-dynamic", "dynamic.conf"), "db.logs.query.threshold=5s\n") {
+		t.Error("the dynamic setting is not in the dynamic ConfigMap")
+	}
+}
+
+// TestRestartConfigMapIsImmutableAndNamedByHash: the restart settings'
+// ConfigMap is a revision (immutable, named after its content), so a Pod
+// restarting mid-roll mounts the revision its template names.
+func TestRestartConfigMapIsImmutableAndNamedByHash(t *testing.T) {
+	names := func(c *clusterfile.Cluster) (out []string) {
+		for _, o := range render(t, c) {
+			if o.GetKind() == "ConfigMap" {
+				out = append(out, o.GetName())
+				if strings.HasPrefix(o.GetName(), "g-config-") && o.GetName() != "g-config-dynamic" {
+					if imm, _, _ := unstructured.NestedBool(o.Object, "immutable"); !imm {
+						t.Errorf("%s is not immutable", o.GetName())
+					}
+				}
+			}
+		}
+		return out
+	}
+	a, b := enterprise(), enterprise()
+	b.Spec.Config = map[string]string{"server.memory.heap.max_size": "2g"}
+	na, nb := names(a), names(b)
+	if len(na) != 2 || len(nb) != 2 || na[0] == nb[0] || na[1] != nb[1] {
+		t.Errorf("ConfigMaps %v then %v: want a new restart revision and the same dynamic ConfigMap", na, nb)
+	}
+}
+
+var configRevision = regexp.MustCompile(`-config-[0-9a-f]{10}$`)
+
+func configMapData(t *testing.T, objs []*unstructured.Unstructured, name, key string) string {
+	t.Helper()
+	for _, o := range objs {
+		if o.GetKind() == "ConfigMap" && o.GetName() == name {
+			v, _, _ := unstructured.NestedString(o.Object, "data", key)
+			return v
+		}
+	}
+	t.Fatalf("no ConfigMap %s", name)
+	return ""
 }
 
 func TestPodSecurity(t *testing.T) {

@@ -54,9 +54,9 @@ const (
 // StatefulSet by more than its name.
 const initConfScript = `set -eu
 cp -R ` + confDir + `/. /writable-conf/
-awk -F= 'BEGIN { set["` + systemModeSetting + `"] = 1 } NR == FNR { if ($1 !~ /^[[:space:]]*#/) set[$1] = 1; next } !($1 in set)' \
-  ` + configMountDir + `/` + confFileName + ` ` + confDir + `/` + confFileName + ` > /writable-conf/` + confFileName + `
-cat ` + configMountDir + `/` + confFileName + ` >> /writable-conf/` + confFileName + `
+awk -F= 'BEGIN { set["` + systemModeSetting + `"] = 1 } FILENAME != "` + confDir + `/` + confFileName + `" { if ($1 !~ /^[[:space:]]*#/) set[$1] = 1; next } !($1 in set)' \
+  ` + configMountDir + `/` + confFileName + ` ` + configMountDir + `/` + dynamicConfFileName + ` ` + confDir + `/` + confFileName + ` > /writable-conf/` + confFileName + `
+cat ` + configMountDir + `/` + confFileName + ` ` + configMountDir + `/` + dynamicConfFileName + ` >> /writable-conf/` + confFileName + `
 ` + systemModeScript
 
 // systemModeSetting is read by each server when it starts and decides
@@ -268,7 +268,7 @@ func statefulSet(c *clusterfile.Cluster, namespace string, pool Pool, confHash s
 						LivenessProbe:  liveness,
 						ReadinessProbe: readiness,
 					}}, sidecars...),
-					Volumes: podVolumes(c),
+					Volumes: podVolumes(c, confHash),
 				},
 			},
 			VolumeClaimTemplates:                 claims,
@@ -496,11 +496,13 @@ func serverPorts(c *clusterfile.Cluster) []namedPort {
 	return ports
 }
 
-func podVolumes(c *clusterfile.Cluster) []corev1.Volume {
+func podVolumes(c *clusterfile.Cluster, confHash string) []corev1.Volume {
 	vols := []corev1.Volume{
-		{Name: volConfig, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-			LocalObjectReference: corev1.LocalObjectReference{Name: ConfigMapName(c)},
-		}}},
+		// Restart and dynamic settings in one directory (see splitConf).
+		{Name: volConfig, VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
+			{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: RestartConfigMapName(c, confHash)}}},
+			{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: DynamicConfigMapName(c)}}},
+		}}}},
 		{Name: volConf, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 		{Name: volTmp, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 		{Name: volRun, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},

@@ -45,7 +45,11 @@ func effectiveSystemModes(t *testing.T, sts *appsv1.StatefulSet, confData string
 		}
 		// The image's neo4j.conf, with the setting set (a later image
 		// might): the script must not leave it twice.
-		if err := os.WriteFile(filepath.Join(image, "neo4j.conf"), []byte("server.memory.heap.initial_size=512m\nserver.cluster.system_database_mode=PRIMARY\n"), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(image, "neo4j.conf"), []byte("server.memory.heap.initial_size=512m\nserver.cluster.system_database_mode=PRIMARY\ndb.logs.query.threshold=1s\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// The dynamic settings' ConfigMap, projected next to neo4j.conf.
+		if err := os.WriteFile(filepath.Join(mount, "dynamic.conf"), []byte("db.logs.query.threshold=5s\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(filepath.Join(mount, "neo4j.conf"), []byte(confData), 0o644); err != nil {
@@ -78,6 +82,9 @@ func effectiveSystemModes(t *testing.T, sts *appsv1.StatefulSet, confData string
 			if v, ok := strings.CutPrefix(l, "server.cluster.system_database_mode="); ok {
 				mode, n = v, n+1
 			}
+		}
+		if got := strings.Count(string(conf), "db.logs.query.threshold="); got != 1 || !strings.Contains(string(conf), "db.logs.query.threshold=5s\n") {
+			t.Errorf("ordinal %d: neo4j.conf should set the dynamic db.logs.query.threshold once, to the dynamic ConfigMap's 5s:\n%s", i, conf)
 		}
 		if n > 1 {
 			t.Errorf("ordinal %d: neo4j.conf sets server.cluster.system_database_mode %d times (strict validation refuses duplicates):\n%s", i, n, conf)

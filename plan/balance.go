@@ -1,8 +1,46 @@
 package plan
 
 import (
+	"fmt"
+
 	"github.com/neo4jctl/neo4jctl/internal/state"
 )
+
+// REALLOCATE DATABASES "on a large cluster with many databases has the
+// potential to move a lot of allocations at once, which might stress the
+// cluster. Consider starting with more limited reallocations, such as
+// dbms.cluster.reallocateNumberOfDatabases with a small number, and let the
+// databases complete their reallocation before calling it again, until no
+// more reallocations are necessary" (Operations Manual 5.26,
+// clustering/databases.adoc § Reallocate databases using a Cypher
+// command). The manual gives no number; neo4jctl's are these.
+const (
+	// ReallocateThreshold: more databases to move than this are moved in
+	// rounds.
+	ReallocateThreshold = 10
+	// ReallocateBatch is how many databases each round moves.
+	ReallocateBatch = 5
+)
+
+// databasesToMove counts the databases a reallocation would move: the
+// distinct databases of Neo4j's DRYRUN answer when there is one, else
+// (before a scale-out, when the new servers do not exist yet) every user
+// database, since any of them may move onto them.
+func (b *builder) databasesToMove(dry *DryRun) int {
+	seen := map[string]bool{}
+	if dry != nil {
+		for _, m := range dry.Moves {
+			seen[m.Database] = true
+		}
+		return len(seen)
+	}
+	for _, name := range b.ndbs {
+		if name != "system" && b.dbs[name].Type != "composite" {
+			seen[name] = true
+		}
+	}
+	return len(seen)
+}
 
 // balance ends a scale-out the way the Operations Manual says new servers
 // get databases (clustering/servers, "Hosting databases on added servers":
@@ -48,6 +86,11 @@ func (b *builder) balance() *draft {
 		reason = "an Enabled server hosts no database and Neo4j would move some onto it (a scale-out left before its REALLOCATE)"
 	}
 	st := Step{Address: "neo4j:databases", Action: ActionNeo4j, Kind: KindReallocate, Reason: reason, DryRun: dry}
+	if n := b.databasesToMove(dry); n > ReallocateThreshold {
+		batch := int32(ReallocateBatch)
+		st.Batch = &batch
+		st.Reason += fmt.Sprintf("; %d databases to move is more than %d, so in rounds of %d with dbms.cluster.reallocateNumberOfDatabases, each waited for (clustering/databases.adoc § Reallocate databases using a Cypher command)", n, ReallocateThreshold, ReallocateBatch)
+	}
 	re := b.add(&draft{Step: st, stage: stageServers, sortKey: "~", deps: deps})
 	re.Sequence = "balance"
 	if len(b.joined) > 0 {

@@ -81,6 +81,11 @@ type builder struct {
 	fresh      bool // no StatefulSet exists yet: there is no Neo4j to observe
 
 	byPod map[string]map[int]state.Server
+	// rollouts are the rolling updates of this plan; an earlier
+	// configuration revision is deleted only after them.
+	rollouts []*draft
+	// sysRefused: the system primaries' refusal is in the plan already.
+	sysRefused bool
 	// replaced are the servers a Pod's current server replaced (PodServer).
 	replaced map[string]map[int][]state.Server
 	dbs      map[string]*liveDB
@@ -231,6 +236,16 @@ func Compute(d Desired, k state.Kube, n state.Neo4j, opts Options) (*Plan, error
 			tails = append(tails, tail)
 		}
 		rollouts = append(rollouts, roll...)
+	}
+	b.rollouts = rollouts
+	rolled := map[string]bool{}
+	for _, r := range rollouts {
+		if r.Rollout != nil {
+			rolled[r.Rollout.StatefulSet] = true
+		}
+	}
+	if b.neoKnown {
+		b.systemModeWarnings(rolled)
 	}
 	for _, o := range orphans {
 		b.orphan(o)

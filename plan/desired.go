@@ -47,6 +47,10 @@ type Pool struct {
 	StatefulSet string
 	Replicas    int32
 	Options     ServerOptions
+	// ManagesDatabaseLists: the cluster file sets the pool's
+	// allowedDatabases or deniedDatabases. Otherwise ALTER SERVER sends
+	// each server's live lists back, since it replaces all options.
+	ManagesDatabaseLists bool
 }
 
 // ServerOptions are the OPTIONS of ENABLE SERVER / ALTER SERVER. ALTER SERVER
@@ -95,7 +99,9 @@ func DesiredFrom(c *clusterfile.Cluster, ns string, podAddress func(statefulSet 
 			Name:        sp.Name,
 			StatefulSet: c.Metadata.Name + "-" + sp.Name,
 			Replicas:    sp.Servers,
-			Options:     ServerOptions{ModeConstraint: sp.ModeConstraint, Tags: sp.Tags},
+			Options: ServerOptions{ModeConstraint: sp.ModeConstraint, Tags: sp.Tags,
+				AllowedDatabases: sp.AllowedDatabases, DeniedDatabases: sp.DeniedDatabases},
+			ManagesDatabaseLists: sp.AllowedDatabases != nil || sp.DeniedDatabases != nil,
 		})
 	}
 	sort.Slice(d.Pools, func(i, j int) bool { return d.Pools[i].StatefulSet < d.Pools[j].StatefulSet })

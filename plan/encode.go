@@ -89,6 +89,7 @@ type wireStep struct {
 	DryRun       *DryRun       `json:"dry_run,omitempty"`
 	Resize       *ClaimResize  `json:"resize,omitempty"`
 	Upgrade      *UpgradeStep  `json:"upgrade,omitempty"`
+	Batch        *int32        `json:"batch,omitempty"`
 }
 
 type wireRefusal struct {
@@ -156,7 +157,7 @@ func Encode(w io.Writer, p *Plan) error {
 		doc.Steps = append(doc.Steps, wireStep{ID: s.ID, Address: s.Address, Action: string(s.Action), Kind: string(s.Kind),
 			Irreversible: s.Irreversible, DependsOn: deps, Sequence: s.Sequence, Reason: s.Reason, Object: s.Object,
 			Replicas: s.Replicas, Partition: s.Partition, Server: s.Server, Database: s.Database, Setting: s.Setting, Rollout: s.Rollout,
-			Servers: s.Servers, DryRun: s.DryRun, Resize: s.Resize, Upgrade: s.Upgrade})
+			Servers: s.Servers, DryRun: s.DryRun, Resize: s.Resize, Upgrade: s.Upgrade, Batch: s.Batch})
 		if s.Action == ActionRead {
 			continue
 		}
@@ -311,7 +312,7 @@ func Decode(r io.Reader) (*Plan, error) {
 		st := Step{ID: s.ID, Address: s.Address, Action: Action(s.Action), Kind: Kind(s.Kind), Irreversible: s.Irreversible,
 			DependsOn: s.DependsOn, Sequence: s.Sequence, Reason: s.Reason, Object: s.Object, Replicas: s.Replicas,
 			Partition: s.Partition, Server: s.Server, Database: s.Database, Setting: s.Setting, Rollout: s.Rollout,
-			Servers: s.Servers, DryRun: s.DryRun, Resize: s.Resize, Upgrade: s.Upgrade}
+			Servers: s.Servers, DryRun: s.DryRun, Resize: s.Resize, Upgrade: s.Upgrade, Batch: s.Batch}
 		if len(st.DependsOn) == 0 {
 			st.DependsOn = nil
 		}

@@ -170,8 +170,9 @@ func stepKey(s Step) string {
 		Setting                             *SettingStep
 		Rollout                             *Rollout
 		Resize                              *ClaimResize
+		Batch                               *int32
 	}{s.ID, s.Address, string(s.Action), string(s.Kind), s.Sequence, s.Irreversible, deps, s.Object,
-		s.Replicas, s.Partition, srv, s.Database, s.Setting, s.Rollout, s.Resize})
+		s.Replicas, s.Partition, srv, s.Database, s.Setting, s.Rollout, s.Resize, s.Batch})
 }
 
 func freshness(d Desired, k state.Kube, n state.Neo4j, neoKnown bool) Freshness {

@@ -562,7 +562,7 @@ func (b *builder) join(c *chain, sts string, ord int, opts ServerOptions, why st
 // reconcileServer plans an existing server of a Pod the cluster keeps.
 func (b *builder) reconcileServer(c *chain, addr string, pl Pool, ord int, s state.Server) {
 	pod := podName(pl.StatefulSet, ord)
-	full := normOptions(pl.Options)
+	full := b.serverOptions(pl, s)
 	srv := func(from, to string, o *ServerOptions) *ServerStep {
 		return &ServerStep{ServerID: s.ID, PodAddress: b.podAddress(pl.StatefulSet, ord), StatefulSet: pl.StatefulSet, Ordinal: ord,
 			Name: displayName(s, pod), FromState: from, ToState: to, Options: o}
@@ -587,8 +587,17 @@ func (b *builder) reconcileServer(c *chain, addr string, pl Pool, ord int, s sta
 			Server: srv(state.ServerEnabled, state.HealthAvailable, nil)})
 	case state.ServerEnabled:
 		if live := liveOptions(s); !equalOptions(live, full) {
-			c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindAlterServer, Reason: "server options differ from the cluster file",
+			reason := "server options differ from the cluster file"
+			moved := b.movedByOptions(s, full)
+			if len(moved) > 0 {
+				reason += "; Neo4j moves " + strings.Join(moved, ", ") + " off this server to others that may host them (clustering/servers.adoc § Altering server options)"
+			}
+			c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindAlterServer, Reason: reason,
 				Server: srv(state.ServerEnabled, state.ServerEnabled, &full), Before: live, After: full})
+			if len(moved) > 0 {
+				c.add(Step{Address: a, Action: ActionRead, Kind: KindWaitDatabasesOnline,
+					Reason: "wait until " + strings.Join(moved, ", ") + " are online on the servers they moved to"})
+			}
 		}
 	case state.ServerDeallocating, state.ServerDeallocated:
 		b.refuse(addr, fmt.Sprintf("the server of %s (%s) is %s and can never host databases again", pod, s.ID, s.State),
@@ -644,6 +653,15 @@ func (b *builder) scaleInRefusals(addr, sts string, outgoing []int) (rs []Refusa
 	if total < sp {
 		rs = append(rs, Refusal{addr, fmt.Sprintf("the cluster would keep %d servers, fewer than its %d system primaries", total, sp),
 			fmt.Sprintf("keep at least %d servers", sp)})
+	}
+	if sys := b.systemPrimaryRefusals(addr); len(sys) > 0 {
+		// One refusal for the plan, however many pools scale in; each
+		// pool's scale-in is refused all the same.
+		refused = true
+		if !b.sysRefused {
+			b.sysRefused = true
+			rs = append(rs, sys...)
+		}
 	}
 	out := map[string]state.Server{}
 	pods := map[string]string{}
@@ -744,6 +762,13 @@ func (b *builder) orphan(o state.Object) {
 	}
 	del := &draft{Step: Step{Address: o.Address, Action: ActionDelete, Kind: KindDelete, Object: objectRef(o),
 		Reason: "no longer in the cluster file", Before: redact(o.Kind, nil, o.Live)}, stage: stageDeletes, sortKey: o.Address}
+	if o.Kind == "ConfigMap" && b.configRevision(o.Name) {
+		// An earlier revision of the restart settings: a Pod that has
+		// not rolled yet still mounts it, and one that restarts needs
+		// it, so it goes only after the rolling restarts.
+		del.Reason = "an earlier configuration revision; deleted once no Pod mounts it (after the rolling restart)"
+		del.deps = append(del.deps, b.rollouts...)
+	}
 	if o.Kind != "StatefulSet" {
 		b.add(del)
 		return
@@ -777,45 +802,6 @@ func hasOwners(live map[string]any) bool {
 	md, _ := live["metadata"].(map[string]any)
 	refs, _ := md["ownerReferences"].([]any)
 	return len(refs) > 0
-}
-
-// settings shows neo4j.conf settings whose live value differs, attached to
-// the ConfigMap change and the rolling restart that bring them in.
-func (b *builder) settings(config, rollouts []*draft) {
-	if !b.neoKnown || len(b.d.Settings) == 0 {
-		return
-	}
-	var cms []*draft
-	for _, dr := range config {
-		if dr.Object != nil && dr.Object.Kind == "ConfigMap" {
-			cms = append(cms, dr)
-		}
-	}
-	for _, key := range sortedKeys(b.d.Settings) {
-		want := b.d.Settings[key]
-		live, ok := b.n.Settings[key]
-		// initial.* settings are read once, when the cluster is created.
-		if !ok || strings.HasPrefix(key, "initial.") || sameSetting(live.Value, want) {
-			continue
-		}
-		if len(cms) == 0 {
-			b.warn("neo4j:setting/%s is %q on the servers but %q in the cluster file and its ConfigMap; the servers have not restarted since, or Neo4j writes the value differently.",
-				key, redactSetting(key, live.Value), redactSetting(key, want))
-			continue
-		}
-		reason := "takes effect when the servers restart with the new ConfigMap"
-		if live.Dynamic {
-			reason += " (dynamic, but neo4jctl changes settings only through the ConfigMap)"
-		}
-		b.add(&draft{Step: Step{Address: "neo4j:setting/" + key, Action: ActionUpdate, Kind: KindSetSetting,
-			Reason: reason, Before: redactSetting(key, live.Value), After: redactSetting(key, want),
-			Setting: &SettingStep{Key: key, Dynamic: live.Dynamic, NeedsRestart: true}},
-			stage: stageSettings, sortKey: key, deps: append(append([]*draft{}, cms...), rollouts...)})
-	}
-}
-
-func sameSetting(a, b string) bool {
-	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
 }
 
 // databases plans CREATE / ALTER DATABASE after the servers they need.

@@ -73,7 +73,10 @@ const (
 	KindDeallocate Kind = "deallocate"
 	// KindReallocate sends REALLOCATE DATABASES, after DRYRUN REALLOCATE
 	// DATABASES (whose answer apply reports), to spread the databases over
-	// servers a scale-out enabled.
+	// servers a scale-out enabled. With Batch set it calls
+	// dbms.cluster.reallocateNumberOfDatabases(Batch) instead, waits until
+	// the moved databases are online, and calls it again until it moves
+	// nothing.
 	KindReallocate Kind = "reallocate"
 	// KindWaitDatabasesOnline waits until every allocation of every
 	// database is online and each database's current counts equal its
@@ -101,6 +104,20 @@ const (
 	// ConfigMap change and the rolling restart it depends on; apply verifies
 	// it afterwards and sends nothing for it.
 	KindSetSetting Kind = "set-setting"
+	// KindSetConfigValue calls dbms.setConfigValue(Setting.Key, value) on
+	// Server only, over a direct connection to it: a dynamic setting
+	// changes without a restart, one server at a time (the procedure
+	// affects only the member it runs on). The value is not in the plan:
+	// apply reads it from the rendered dynamic settings' ConfigMap, so a
+	// credential never reaches a plan file.
+	KindSetConfigValue Kind = "set-config-value"
+	// KindRestartServer restarts the Pod of Server alone (delete it; its
+	// StatefulSet recreates it) and waits for it through the roll gate:
+	// the Pod updated and Ready, its server Enabled, Available and
+	// hosting what it should. Planned when a server runs with other
+	// restart settings than its configuration holds and the configuration
+	// itself is unchanged (it restarted with an out-of-band ConfigMap).
+	KindRestartServer Kind = "restart-server"
 )
 
 // Plan is the result of Compute. Apply executes Steps in order; it refuses a
@@ -208,6 +225,10 @@ type Step struct {
 	// Upgrade is the version upgrade of an upgrade-preflight or
 	// upgrade-verify step (plan/upgrade.go).
 	Upgrade *UpgradeStep
+	// Batch, on a reallocate step, bounds each round to that many
+	// databases with dbms.cluster.reallocateNumberOfDatabases instead of
+	// one REALLOCATE DATABASES (balance.go).
+	Batch *int32
 
 	// Reason, Before, After and FieldDiffs are display only (and redacted).
 	Reason     string
@@ -260,10 +281,14 @@ type DatabaseStep struct {
 // SettingStep is a setting that differs from the live value.
 type SettingStep struct {
 	Key string `json:"key"`
-	// Dynamic is what the server reports; NeedsRestart is always true today
-	// because settings change through the ConfigMap and a rolling restart.
+	// Dynamic: dbms.setConfigValue can change it (the manual's list for
+	// the version); NeedsRestart: it takes effect only when the servers
+	// restart with the new configuration.
 	Dynamic      bool `json:"dynamic"`
 	NeedsRestart bool `json:"needs_restart"`
+	// Keys, on a restart-server step, are the settings whose live value
+	// differs on that server.
+	Keys []string `json:"keys,omitempty"`
 }
 
 // Rollout is a rolling update gated per Pod.

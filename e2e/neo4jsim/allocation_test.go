@@ -129,8 +129,12 @@ func TestReallocateBalances(t *testing.T) {
 		t.Errorf("DRYRUN changed allocations: %v → %v", before, after)
 	}
 	one := mustRun(t, d, "CALL dbms.cluster.reallocateNumberOfDatabases(1)", nil)
-	if len(one) != 1 {
-		t.Errorf("reallocateNumberOfDatabases(1): %d moves, want 1", len(one))
+	movedDBs := map[any]bool{}
+	for _, r := range one {
+		movedDBs[r["database"]] = true
+	}
+	if len(one) == 0 || len(movedDBs) != 1 {
+		t.Errorf("reallocateNumberOfDatabases(1): %d moves of %d databases, want the moves of 1 database", len(one), len(movedDBs))
 	}
 	mustRun(t, d, "REALLOCATE DATABASES", nil)
 	l := load()

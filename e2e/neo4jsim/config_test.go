@@ -157,3 +157,19 @@ func TestEnvSetting(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryDynamicSettingIsListed: an Enterprise server reports every
+// dynamic setting in SHOW SETTINGS, set or not, and setConfigValue accepts
+// one nobody configured (fact: settings.all-listed).
+func TestEveryDynamicSettingIsListed(t *testing.T) {
+	s := startSim(t, Config{Servers: 1})
+	a := s.Servers()[0]
+	if v, _ := settingOn(t, a.Listen, "db.logs.query.threshold"); v != "0s" {
+		t.Errorf("db.logs.query.threshold unset: value %v, want its default 0s", v)
+	}
+	da := newDriver(t, "bolt://"+a.Listen, testPassword)
+	mustRun(t, da, "CALL dbms.setConfigValue('db.logs.query.threshold', '5s')", nil)
+	if v, _ := settingOn(t, a.Listen, "db.logs.query.threshold"); v != "5s" {
+		t.Errorf("after setConfigValue: %v, want 5s", v)
+	}
+}

@@ -108,7 +108,20 @@ func defaultSettings(community bool) map[string]*setting {
 	} {
 		out[k] = v
 	}
+	// fact: settings.all-listed
+	for k := range dynamicSettings {
+		if _, ok := out[k]; !ok {
+			out[k] = d(dynamicDefaults[k], true, "Simulated setting.", "")
+		}
+	}
 	return out
+}
+
+// dynamicDefaults are the defaults of dynamic settings the simulator
+// reports (configuration-settings.adoc, each setting's "Default value");
+// the others report none (null).
+var dynamicDefaults = map[string]string{
+	"db.logs.query.threshold": "0s",
 }
 
 // fact: settings.per-server
@@ -684,10 +697,18 @@ func (s *Simulator) call(srv *simServer, c *command, params map[string]any) (*re
 			return nil, err
 		}
 		dry, _ := arg(1).(bool)
-		moves := s.reallocate(true)
-		if len(moves) > n {
-			moves = moves[:n]
+		// At most n databases, with every move of each
+		// (fact: procedure/dbms.cluster.reallocatenumberofdatabases).
+		var kept []move
+		dbs := map[string]bool{}
+		for _, m := range s.reallocate(true) {
+			if !dbs[m.db] && len(dbs) == n {
+				continue
+			}
+			dbs[m.db] = true
+			kept = append(kept, m)
 		}
+		moves := kept
 		if !dry {
 			s.applyMoves(moves, s.now().Add(s.cfg.TransitionDelay))
 		}

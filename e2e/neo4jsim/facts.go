@@ -115,6 +115,8 @@ var Facts = []Fact{
 	// Settings.
 	{"settings.per-server", "SHOW SETTINGS and dbms.listConfig answer with the settings of the server they run on.",
 		srcShowSettings + "; " + srcDynamic + " (NOTE: setConfigValue affects only the member it is run against)"},
+	{"settings.all-listed", "An Enterprise server reports every dynamic setting in SHOW SETTINGS whether or not its configuration sets it, with its default (null where the simulator records none), so dbms.setConfigValue can change one nobody configured.",
+		srcDynamic + " § Discover dynamic settings (SHOW SETTINGS … WHERE isDynamic lists every dynamic setting, none of them configured); " + srcSettingsRef + " § db.logs.query.threshold (Default value 0s)"},
 	{"settings.dynamic", "dbms.setConfigValue changes a dynamic setting on the server it runs on only, until that server restarts; a setting that is not dynamic, or unknown, is refused; an empty value resets to the default.",
 		srcDynamic + " § Update dynamic settings; " + srcProcedures + " § dbms.setConfigValue()"},
 
@@ -152,7 +154,7 @@ var Facts = []Fact{
 	{"procedure/dbms.cluster.statuscheck", "See status-check.", srcProcedures + " § dbms.cluster.statusCheck(); " + srcStatusCheck},
 	{"procedure/dbms.cluster.cordonserver", "See server.cordon.", srcProcedures + " § dbms.cluster.cordonServer(); " + srcServers + " § Cordoned state"},
 	{"procedure/dbms.setdefaultallocationnumbers", "Default topology of later CREATE DATABASE.", srcProcedures + " § dbms.setDefaultAllocationNumbers(); " + srcDatabases + " § Create databases"},
-	{"procedure/dbms.cluster.reallocatenumberofdatabases", "See database.reallocate; moves at most n allocations.", srcProcedures + " § dbms.cluster.reallocateNumberOfDatabases(); " + srcDatabases + " § Reallocate databases using a procedure"},
+	{"procedure/dbms.cluster.reallocatenumberofdatabases", "See database.reallocate; moves the allocations of at most n user databases (\"Reallocate a specified number of user databases\"; number: \"The number of databases to reallocate\").", srcProcedures + " § dbms.cluster.reallocateNumberOfDatabases(); " + srcDatabases + " § Reallocate databases using a procedure"},
 	{"procedure/dbms.setconfigvalue", "See settings.dynamic.", srcProcedures + " § dbms.setConfigValue(); " + srcDynamic},
 	{"procedure/dbms.quarantinedatabase", "See database.quarantine; returns databaseName, quarantined, result.", srcProcedures + " § dbms.quarantineDatabase(); " + srcDBErrors + " § Quarantined databases"},
 

@@ -374,7 +374,14 @@ func (f *follower) observe(ctx context.Context, obj any, deleted bool) {
 		srv.podUID = string(p.UID)
 	}
 	if srv.downAfterRestart && added == nil && !srv.available {
-		// The fault: the Pod is back, its server is not.
+		// The fault: the Pod is back, its server is not. The process
+		// in the new Pod started with that Pod's configuration all the
+		// same (fact: server.config-at-start), which is what it runs
+		// when it does rejoin.
+		if srv.podUID != string(p.UID) {
+			s.applyStartConfig(srv, start.conf, start.version)
+			srv.podUID = string(p.UID)
+		}
 		s.mu.Unlock()
 		return
 	}

@@ -292,6 +292,36 @@ func TestFollowerReadsEachPodsConfigAtStart(t *testing.T) {
 		t.Errorf("graph-0 after restart: db.logs.query.enabled %v, want INFO (setConfigValue does not persist)", v)
 	}
 
+	// A server kept down after its Pod restarted started with that Pod's
+	// configuration all the same: when it rejoins, it runs it.
+	cm.Data["neo4j.conf"] = "server.memory.heap.max_size=640m\ndb.logs.query.enabled=INFO\n"
+	if _, err := cs.CoreV1().ConfigMaps(ns).Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	g2 := server(2)
+	if err := s.SetDownAfterRestart(g2.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	old, err := cs.CoreV1().Pods(ns).Get(ctx, "graph-2", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.CoreV1().Pods(ns).Delete(ctx, "graph-2", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitLong(t, "graph-2's Pod back and Ready", func() bool {
+		p, err := cs.CoreV1().Pods(ns).Get(ctx, "graph-2", metav1.GetOptions{})
+		return err == nil && p.UID != old.UID && podReady(p)
+	})
+	time.Sleep(500 * time.Millisecond) // the follower sees the Ready Pod
+	if err := s.SetDownAfterRestart(g2.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	waitLong(t, "graph-2's server back", func() bool { return server(2).Health == HealthAvailable })
+	if v, _ := settingOn(t, server(2).Listen, "server.memory.heap.max_size"); v != "640m" {
+		t.Errorf("graph-2 rejoined with heap %v, want 640m from the Pod it started in", v)
+	}
+
 	// A late joiner configured PRIMARY joins Free and hosts system as a
 	// primary.
 	scale(t, cs, ns, "graph", 4)

@@ -509,6 +509,28 @@ func (s *Simulator) ResetLog() {
 	s.log = nil
 }
 
+// SetSettingOn changes a setting's live value on one server only, whatever
+// its configuration says, as if it had restarted with another neo4j.conf
+// (an out-of-band ConfigMap) — a fault for drift and plan tests. The
+// server loses it when it restarts and reads its own configuration again.
+func (s *Simulator) SetSettingOn(serverID, name, value string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.settings[name]; !ok {
+		s.settings[name] = &setting{desc: "Simulated setting.", dynamic: dynamicSettings[name]}
+	}
+	for _, srv := range s.servers {
+		if srv.id == serverID {
+			if srv.runtime == nil {
+				srv.runtime = map[string]string{}
+			}
+			srv.runtime[name] = value
+			return nil
+		}
+	}
+	return fmt.Errorf("no server %s", serverID)
+}
+
 // SetSetting changes a setting's live value on every running server at
 // once, whatever their configuration says: an out-of-band change, as if
 // someone had changed it on each member by hand (dbms.setConfigValue, but

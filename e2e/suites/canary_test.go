@@ -53,14 +53,16 @@ func TestCanaryPasswordNeverPrinted(t *testing.T) {
 		t.Fatalf("kubectl rollout status:\n%s", r)
 	}
 	editor := filepath.Join(c.dir, "editor.sh")
-	script := "#!/bin/sh\nsed -i -e 's/server.bolt.enabled=true/server.bolt.enabled=true\\n    dbms.example.auth_password=" + canary + "/' \"$1\"\n"
+	// The dynamic settings' ConfigMap: the restart settings' one is an
+	// immutable revision.
+	script := "#!/bin/sh\nsed -i -e 's/overwritten\\./overwritten.\\n    dbms.example.auth_password=" + canary + "/' \"$1\"\n"
 	if err := os.WriteFile(editor, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if r := c.kubectl([]string{"KUBE_EDITOR=" + editor}, "edit", "configmap", c.name+"-config"); r.code != 0 {
+	if r := c.kubectl([]string{"KUBE_EDITOR=" + editor}, "edit", "configmap", c.name+"-config-dynamic"); r.code != 0 {
 		t.Fatalf("kubectl edit:\n%s", r)
 	}
-	if r := c.kubectl(nil, "get", "configmap", c.name+"-config", "-o", "yaml"); !strings.Contains(r.stdout, canary) {
+	if r := c.kubectl(nil, "get", "configmap", c.name+"-config-dynamic", "-o", "yaml"); !strings.Contains(r.stdout, canary) {
 		t.Fatalf("the canary was not planted in the ConfigMap:\n%s", r)
 	}
 

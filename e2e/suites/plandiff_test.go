@@ -116,9 +116,11 @@ func TestPlanMatchesKubectlDiff(t *testing.T) {
 		{name: "kubectl patch Service targetPort", kubectl: []string{"patch", "service", c.name, "--type=json", "-p",
 			`[{"op":"replace","path":"/spec/ports/1/targetPort","value":7475}]`},
 			object: "Service/" + c.name, field: "targetPort", manager: "kubectl-patch", action: "update"},
-		{name: "kubectl edit ConfigMap", env: []string{"KUBE_EDITOR=sed -i -e s/server.memory.pagecache.size=256m/server.memory.pagecache.size=300m/"},
-			kubectl: []string{"edit", "configmap", c.name + "-config"},
-			object:  "ConfigMap/" + c.name + "-config", field: "data", manager: "kubectl-edit", action: "update"},
+		// The dynamic settings' ConfigMap (the restart settings' one is an
+		// immutable revision: the API server refuses an edit).
+		{name: "kubectl edit ConfigMap", env: []string{"KUBE_EDITOR=sed -i -e s/edits/changes/"},
+			kubectl: []string{"edit", "configmap", c.name + "-config-dynamic"},
+			object:  "ConfigMap/" + c.name + "-config-dynamic", field: "data", manager: "kubectl-edit", action: "update"},
 		{name: "kubectl edit Role", env: []string{"KUBE_EDITOR=sed -i -e /-\\ watch/d"},
 			kubectl: []string{"edit", "role", c.name + "-discovery"},
 			object:  "Role/" + c.name + "-discovery", field: "rules", manager: "kubectl-edit", action: "update"},
@@ -144,7 +146,7 @@ func TestPlanMatchesKubectlDiff(t *testing.T) {
 		{name: "Service ports reordered", kubectl: []string{"patch", "service", c.name + "-headless", "--type=json", "-p", reversedPorts(t, c, c.name+"-headless")},
 			noChange: true, kubectlMayDiffer: true,
 			undo: []string{"patch", "service", c.name + "-headless", "--type=json", "-p", reversedPorts(t, c, c.name+"-headless", true)}},
-		{name: "annotation neo4jctl does not render", kubectl: []string{"annotate", "configmap", c.name + "-config", "example.com/owner=team-a"},
+		{name: "annotation neo4jctl does not render", kubectl: []string{"annotate", "configmap", c.name + "-config-dynamic", "example.com/owner=team-a"},
 			noChange: true},
 	}
 	for _, m := range muts {

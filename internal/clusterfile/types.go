@@ -321,6 +321,10 @@ type ServerPool struct {
 	ModeConstraint string     `json:"modeConstraint,omitempty" jsonschema:"enum=NONE,enum=PRIMARY,enum=SECONDARY"` // NONE, PRIMARY or SECONDARY
 	Tags           []string   `json:"tags,omitempty"`
 	Resources      *Resources `json:"resources,omitempty"`
+	// AllowedDatabases and DeniedDatabases are the pool's ENABLE / ALTER
+	// SERVER options of the same names (see pools.go).
+	AllowedDatabases []string `json:"allowedDatabases,omitempty"`
+	DeniedDatabases  []string `json:"deniedDatabases,omitempty"`
 }
 
 // Resources are the compute resources of each container neo4jctl renders.

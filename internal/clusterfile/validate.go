@@ -364,6 +364,7 @@ func (v *validator) servers(s *Spec, enterprise, community bool) {
 		if pool.Resources != nil {
 			v.resources(p+".resources", pool.Resources)
 		}
+		v.poolDatabases(p, pool)
 	}
 }
 
@@ -715,6 +716,9 @@ func (v *validator) databases(s *Spec, community bool) {
 		if len(v.errs) == before && total > 0 && t.Primaries+t.Secondaries > total {
 			v.add(p+".topology", fmt.Sprintf("%d primaries and %d secondaries need %d servers, the cluster has %d", t.Primaries, t.Secondaries, t.Primaries+t.Secondaries, total),
 				"each server hosts at most one copy of a database: add servers or lower the topology")
+		}
+		if len(v.errs) == before && total > 0 {
+			v.hostableBehindPools(p, s, db)
 		}
 	}
 }

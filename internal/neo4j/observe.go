@@ -217,6 +217,9 @@ func (c *Client) Observe(ctx context.Context) state.Neo4j {
 	if out.Settings, err = c.Settings(ctx); err != nil {
 		return unreachable(err)
 	}
+	if len(out.Servers) > 1 {
+		out.ServerSettings = c.ServerSettings(ctx, out.Servers)
+	}
 	out.Reachable = true
 	return out
 }

@@ -119,8 +119,18 @@ func TestObserveBothPlanesListsPodsOnce(t *testing.T) {
 	if len(podReads) != 1 || podReads[0] != "list " {
 		t.Errorf("got Pod reads %q, want one list for both planes", podReads)
 	}
-	if len(forwards) != 1 {
-		t.Errorf("got port-forwards to %q, want one", forwards)
+	// One port-forward per server: settings are per server, so each
+	// server answers SHOW SETTINGS itself (plan/settings.go); the first
+	// forward serves every other query.
+	seen := map[string]bool{}
+	for _, f := range forwards {
+		if seen[f] {
+			t.Errorf("got port-forwards to %q, want one per server", forwards)
+		}
+		seen[f] = true
+	}
+	if len(forwards) != 3 {
+		t.Errorf("got port-forwards to %q, want one to each of the 3 servers", forwards)
 	}
 }
 

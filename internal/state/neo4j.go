@@ -90,6 +90,11 @@ type Neo4j struct {
 	Servers   map[string]Server    `json:"servers,omitempty"`
 	Databases []DatabaseAllocation `json:"databases,omitempty"`
 	Settings  map[string]Setting   `json:"settings,omitempty"`
+	// ServerSettings are SHOW SETTINGS of each server asked over a direct
+	// connection, keyed by serverId: settings are per server (a restart
+	// with another ConfigMap, dbms.setConfigValue on one member). A server
+	// that could not be asked is absent.
+	ServerSettings map[string]map[string]Setting `json:"serverSettings,omitempty"`
 	// DryRuns are the answers to the DRYRUN statements a first plan asked
 	// for (plan.Plan.DryRunsWanted): read-only previews of what Neo4j
 	// would move, observed with the rest of the plane.

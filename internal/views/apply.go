@@ -73,6 +73,8 @@ var verbs = map[plan.Kind][2]string{
 	plan.KindAlterTopology:      {"ALTER DATABASE SET TOPOLOGY", "Topology set"},
 	plan.KindAlterAccess:        {"ALTER DATABASE SET ACCESS", "Access set"},
 	plan.KindSetSetting:         {"Checking setting", "Setting follows the ConfigMap"},
+	plan.KindSetConfigValue:     {"CALL dbms.setConfigValue", "Set on the server"},
+	plan.KindRestartServer:      {"Restarting the server's Pod", "Restarted and back"},
 }
 
 func verb(k plan.Kind, done bool) string {

@@ -154,6 +154,9 @@ func statement(s plan.Step) string {
 			return "RENAME SERVER TO '" + s.Server.Name + "'"
 		}
 	case plan.KindReallocate:
+		if s.Batch != nil {
+			return fmt.Sprintf("CALL dbms.cluster.reallocateNumberOfDatabases(%d), until nothing moves", *s.Batch)
+		}
 		return "REALLOCATE DATABASES"
 	case plan.KindDropServer:
 		return transition + "DROP SERVER"
@@ -175,6 +178,14 @@ func statement(s plan.Step) string {
 		}
 	case plan.KindSetSetting:
 		return fmt.Sprintf("%s → %s (needs rolling restart)", value(s.Before), value(s.After))
+	case plan.KindSetConfigValue:
+		if s.Server != nil {
+			return fmt.Sprintf("%s → %s on %s (CALL dbms.setConfigValue, no restart)", value(s.Before), value(s.After), s.Server.Name)
+		}
+	case plan.KindRestartServer:
+		if s.Server != nil {
+			return fmt.Sprintf("restart Pod %s-%d alone", s.Server.StatefulSet, s.Server.Ordinal)
+		}
 	case plan.KindApply, plan.KindDelete, plan.KindReplace:
 		return string(s.Action)
 	case plan.KindResizeClaim:
