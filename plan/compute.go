@@ -147,6 +147,7 @@ func Compute(d Desired, k state.Kube, n state.Neo4j, opts Options) (*Plan, error
 		b.p.Edition = "enterprise"
 	}
 	b.enterprise = b.p.Edition == "enterprise"
+	b.refuseImported()
 
 	if !k.Reachable {
 		b.p.Incomplete = true

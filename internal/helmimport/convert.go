@@ -151,11 +151,13 @@ func Convert(in Input) ([]byte, error) {
 	root.at("metadata").comments = []string{
 		fmt.Sprintf("Imported from Helm release(s) %s (chart %s %s), one release per server.", strings.Join(names, ", "), ChartName, first.chartVersion),
 		"neo4jctl renders its own StatefulSet, Services and ConfigMap, beside the chart's:",
-		"adopting the chart's objects in place is not done yet. Do not apply this file to the",
-		"running cluster; read docs/import.md first.",
+		"adopting the chart's objects in place is not done yet, so plan and apply refuse this",
+		"file (the annotation below); read docs/import.md first.",
 	}
 	root.set("metadata.name", first.name)
 	root.set("metadata.namespace", in.Namespace)
+	root.setMap("metadata.annotations", map[string]string{clusterfile.AnnotationImportedFromHelm: strings.Join(names, ",")},
+		"plan and apply refuse this file while it carries this annotation (see above).")
 
 	spec := root.at("spec")
 	// Keys are written in this order; fields holds their values.

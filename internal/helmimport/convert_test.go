@@ -147,6 +147,10 @@ func TestConvertStandaloneLoadsAsClusterFile(t *testing.T) {
 	if c.Metadata.Name != "graph1" || c.Spec.Version != "5.26.0" || c.Spec.Servers != 1 || !c.Spec.AllowSmallCluster {
 		t.Errorf("got name %q version %q servers %d allowSmall %v, want graph1 5.26.0 1 true", c.Metadata.Name, c.Spec.Version, c.Spec.Servers, c.Spec.AllowSmallCluster)
 	}
+	// plan refuses the file until adopting in place exists (plan/imported.go).
+	if got := c.Metadata.Annotations[clusterfile.AnnotationImportedFromHelm]; got != "g1" {
+		t.Errorf("annotation %s: got %q, want the release g1\n%s", clusterfile.AnnotationImportedFromHelm, got, out)
+	}
 	// Revision 2 is the deployed one: its config, not revision 1's memory.
 	if got := c.Spec.Config["db.logs.query.enabled"]; got != "INFO" {
 		t.Errorf("config db.logs.query.enabled: got %q, want INFO (from the deployed revision)\n%s", got, out)
