@@ -266,25 +266,12 @@ func (o *ApplyOptions) applyTargetOnce(ctx context.Context, shared *pipeline.Run
 	// another apply is halfway through would be stale the moment it is shown.
 	runCtx := ctx
 	if o.Lock {
-		lock, err := r.Kube.AcquireLock(ctx, t.Namespace, t.Cluster.Metadata.Name, apply.Holder(), lockTTL, o.LockTimeout)
+		lockCtx, release, err := holdApplyLock(ctx, r.Kube, t, o.LockTimeout, errOut)
 		if err != nil {
-			var le *kube.LockedError
-			if errors.As(err, &le) {
-				return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%s: %w", t.Name(), err)}
-			}
-			if ctx.Err() != nil {
-				return errInterrupted
-			}
-			return fmt.Errorf("%s: take the apply lock: %w", t.Name(), err)
+			return err
 		}
-		defer func() {
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			if err := lock.Release(rctx); err != nil {
-				fmt.Fprintf(errOut, "Warning: %v (it expires on its own within %s)\n", err, lockTTL)
-			}
-		}()
-		runCtx = lock.Context()
+		defer release()
+		runCtx = lockCtx
 	}
 
 	p, obs, err := r.Plan(runCtx, t, popts)

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/neo4jctl/neo4jctl/apply"
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 	"github.com/neo4jctl/neo4jctl/internal/kube"
 	"github.com/neo4jctl/neo4jctl/internal/lifecycle"
@@ -125,25 +124,12 @@ func (o *DestroyOptions) Run(ctx context.Context) error {
 	}
 	runCtx := ctx
 	if o.Lock && !o.DryRun {
-		lock, err := kc.AcquireLock(ctx, t.Namespace, name, apply.Holder(), lockTTL, o.LockTimeout)
+		lockCtx, release, err := holdApplyLock(ctx, kc, t, o.LockTimeout, o.IO.ErrOut)
 		if err != nil {
-			var le *kube.LockedError
-			if errors.As(err, &le) {
-				return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%s: %w", t.Name(), err)}
-			}
-			if ctx.Err() != nil {
-				return errInterrupted
-			}
-			return fmt.Errorf("%s: take the apply lock: %w", t.Name(), err)
+			return err
 		}
-		defer func() {
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			if err := lock.Release(rctx); err != nil {
-				fmt.Fprintf(o.IO.ErrOut, "Warning: %v (it expires on its own within %s)\n", err, lockTTL)
-			}
-		}()
-		runCtx = lock.Context()
+		defer release()
+		runCtx = lockCtx
 	}
 	obs, err := kc.ObserveDestroy(runCtx, t.Objects, t.Inventory)
 	if err != nil {

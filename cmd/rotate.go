@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/neo4jctl/neo4jctl/apply"
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 	"github.com/neo4jctl/neo4jctl/internal/kube"
 	"github.com/neo4jctl/neo4jctl/internal/lifecycle"
@@ -126,25 +125,12 @@ func (o *RotatePasswordOptions) Run(ctx context.Context) error {
 	}
 	runCtx := ctx
 	if o.Lock {
-		lock, err := r.Kube.AcquireLock(ctx, t.Namespace, t.Cluster.Metadata.Name, apply.Holder(), lockTTL, o.LockTimeout)
+		lockCtx, release, err := holdApplyLock(ctx, r.Kube, t, o.LockTimeout, o.IO.ErrOut)
 		if err != nil {
-			var le *kube.LockedError
-			if errors.As(err, &le) {
-				return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%s: %w", t.Name(), err)}
-			}
-			if ctx.Err() != nil {
-				return errInterrupted
-			}
-			return fmt.Errorf("%s: take the apply lock: %w", t.Name(), err)
+			return err
 		}
-		defer func() {
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			if err := lock.Release(rctx); err != nil {
-				fmt.Fprintf(o.IO.ErrOut, "Warning: %v (it expires on its own within %s)\n", err, lockTTL)
-			}
-		}()
-		runCtx = lock.Context()
+		defer release()
+		runCtx = lockCtx
 	}
 	rot := &lifecycle.Rotator{
 		Secrets: r.Kube, Namespace: t.Namespace, Secret: ref.Name, Key: key,

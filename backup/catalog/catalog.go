@@ -65,21 +65,27 @@ type Catalog struct {
 	parallel int
 }
 
+// ListKeys lists the keys under a prefix of s; keyOf returns a listed
+// object's key. The catalogue and the lock (backup/lock) list through it.
+func ListKeys[O any](s Store[O], keyOf func(O) string) func(ctx context.Context, prefix string) ([]string, error) {
+	return func(ctx context.Context, prefix string) ([]string, error) {
+		objs, err := s.List(ctx, prefix)
+		if err != nil {
+			return nil, err
+		}
+		keys := make([]string, len(objs))
+		for i, o := range objs {
+			keys[i] = keyOf(o)
+		}
+		return keys, nil
+	}
+}
+
 // New returns a Catalog over s; keyOf returns the key of a listed object.
 func New[O any](s Store[O], keyOf func(O) string, opts Options) *Catalog {
 	c := &Catalog{
 		put: s.PutIfAbsent, read: s.Read, del: s.Delete,
-		list: func(ctx context.Context, prefix string) ([]string, error) {
-			objs, err := s.List(ctx, prefix)
-			if err != nil {
-				return nil, err
-			}
-			keys := make([]string, len(objs))
-			for i, o := range objs {
-				keys[i] = keyOf(o)
-			}
-			return keys, nil
-		},
+		list:     ListKeys(s, keyOf),
 		isExists: opts.IsExists, notFound: opts.IsNotFound, now: opts.Now, parallel: opts.Parallel,
 	}
 	if c.isExists == nil {

@@ -61,17 +61,7 @@ type Options struct {
 func Over[O any](s catalog.Store[O], keyOf func(O) string, opts Options) *Store {
 	st := &Store{
 		put: s.PutIfAbsent, read: s.Read, del: s.Delete,
-		list: func(ctx context.Context, prefix string) ([]string, error) {
-			objs, err := s.List(ctx, prefix)
-			if err != nil {
-				return nil, err
-			}
-			keys := make([]string, len(objs))
-			for i, o := range objs {
-				keys[i] = keyOf(o)
-			}
-			return keys, nil
-		},
+		list:     catalog.ListKeys(s, keyOf),
 		isExists: opts.IsExists, notFound: opts.IsNotFound, holder: opts.Holder, now: opts.Now,
 	}
 	if st.isExists == nil {
