@@ -85,7 +85,7 @@ func TestHealthcheckBackups(t *testing.T) {
 	f := &driftFixture{t: t, file: file}
 	backupsCheck := func() (int, *healthcheck.Check) {
 		t.Helper()
-		code, doc, errOut := f.healthcheck(env.Kubeconfig, "--skip-neo4j")
+		code, doc, errOut := f.healthcheck(env.Kubeconfig, "--skip-neo4j", "--secrets-dir", filepath.Join(dir, "no-secrets"))
 		if doc == nil || len(doc.Reports) != 1 {
 			t.Fatalf("exit %d, no report: %s", code, errOut)
 		}
