@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/neo4jctl/neo4jctl/backup/ops"
 	"github.com/neo4jctl/neo4jctl/internal/pipeline"
 )
 
@@ -20,6 +21,7 @@ func (o *HealthcheckOptions) addObserveFlags(fl *pflag.FlagSet) {
 	fl.DurationVar(&o.Recheck, "split-brain-recheck", 5*time.Second, "wait this long and read SHOW DATABASES again when two servers report themselves writer for one database")
 	fl.DurationVar(&o.StatusCheckTimeout, "status-check-timeout", time.Second, "how long each member may take to replicate dbms.cluster.statusCheck's entry")
 	o.addVolumeStatsFlag(fl)
+	fl.StringVar(&o.BackupSecretsDir, "secrets-dir", ops.DefaultSecretsDir, "for the backups check: directory where the Secrets spec.backups names are mounted, as backup list reads them (a Secret not mounted there is read from the environment)")
 	o.cluster.add(fl)
 }
 

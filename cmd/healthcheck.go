@@ -35,7 +35,10 @@ type HealthcheckOptions struct {
 	// the kubelets' volume stats, and whether a refused node proxy makes it
 	// UNKNOWN (on) or SKIP (auto).
 	VolumeStats string
-	cluster     clusterFlags
+	// BackupSecretsDir is backup list's --secrets-dir, for the backups
+	// check's catalogue read.
+	BackupSecretsDir string
+	cluster          clusterFlags
 
 	runner func() (*pipeline.Runner, error)
 	now    func() time.Time
@@ -133,7 +136,7 @@ func (o *HealthcheckOptions) Run(ctx context.Context) error {
 
 // observe reads both planes of one cluster (healthcheck/observe).
 func (o *HealthcheckOptions) observe(ctx context.Context, r *pipeline.Runner, t *pipeline.Target) healthcheck.Input {
-	return observe.Input(ctx, r, t, observe.Options{Recheck: o.Recheck, StatusCheckTimeout: o.StatusCheckTimeout, VolumeStats: o.VolumeStats, Now: o.now})
+	return observe.Input(ctx, r, t, observe.Options{Recheck: o.Recheck, StatusCheckTimeout: o.StatusCheckTimeout, VolumeStats: o.VolumeStats, Now: o.now, BackupSecretsDir: o.BackupSecretsDir})
 }
 
 // recheckSplitBrain: see observe.RecheckSplitBrain.

@@ -118,6 +118,16 @@ func CheckBackups(in BackupInput) Check {
 	return c
 }
 
+// checkBackups is CheckBackups over the observation's backups, at its
+// time.
+func checkBackups(in *Input) Check {
+	b := *in.Backups
+	if b.Now.IsZero() {
+		b.Now = in.Now
+	}
+	return CheckBackups(b)
+}
+
 // schedulePeriod is the longest gap between two consecutive runs of the
 // full and differential schedules together, over the eight days before
 // now (a weekly schedule shows its whole cycle), and the scheduled runs

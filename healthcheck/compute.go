@@ -4,11 +4,17 @@ package healthcheck
 // Input gives the same Report.
 func Compute(in Input) *Report {
 	r := &Report{APIVersion: APIVersion, Cluster: in.Expected.Cluster, File: in.File, ObservedAt: in.Now.UTC(), Status: Pass}
-	for _, check := range []func(*Input) Check{
+	checks := []func(*Input) Check{
 		checkPods, checkRestarts, checkClaims, checkPDB, checkRollout, checkEvents,
 		checkServers, checkStrays, checkDatabaseStatus, checkTopology, checkWriters, checkStatusCheck,
 		checkStorage, checkMemory, checkTLS,
-	} {
+	}
+	if in.Backups != nil {
+		// Only a cluster file that schedules backups has this check: a
+		// cluster without spec.backups.schedule shows no SKIP line for it.
+		checks = append(checks, checkBackups)
+	}
+	for _, check := range checks {
 		c := check(&in)
 		if c.Status.Worse(r.Status) {
 			r.Status = c.Status

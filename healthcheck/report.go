@@ -129,6 +129,11 @@ type Input struct {
 	Certificates []Certificate
 	// CertificateErr says why the TLS Secret could not be read.
 	CertificateErr string
+
+	// Backups is spec.backups.schedule with the catalogue's newest backup
+	// per database (its Err says why the catalogue could not be read); nil
+	// when the cluster file schedules no backups, and the check is absent.
+	Backups *BackupInput
 }
 
 // Recheck is a later read of SHOW DATABASES.

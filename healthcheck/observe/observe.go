@@ -38,6 +38,10 @@ type Options struct {
 	// failed): the Neo4j checks are UNKNOWN with that reason, and no new
 	// connection is tried.
 	Unreachable string
+	// BackupSecretsDir is where the Secrets spec.backups names are mounted
+	// for the backups check, as backup list's --secrets-dir (default
+	// ops.DefaultSecretsDir, then the environment).
+	BackupSecretsDir string
 }
 
 // Input reads both planes of one cluster into a healthcheck.Input,
@@ -66,8 +70,14 @@ func Input(ctx context.Context, r *pipeline.Runner, t *pipeline.Target, o Option
 			}
 		}
 	}()
+	backupsDone := make(chan struct{})
+	go func() {
+		defer close(backupsDone)
+		in.Backups = Backups(ctx, t.Cluster, o.BackupSecretsDir)
+	}()
 	observeNeo4j(ctx, r, t, o, &in)
 	<-kubeDone
+	<-backupsDone
 	if o.Now == nil {
 		o.Now = time.Now
 	}
