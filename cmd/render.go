@@ -197,6 +197,9 @@ func (o *RenderOptions) runWatch() error {
 		opts.ServiceMonitors = c.Spec.Monitoring.ServiceMonitor.Enabled
 		opts.Certificates = c.Spec.TLS != nil && c.Spec.TLS.CertManager != nil
 		opts.Backups = c.Spec.Backups != nil
+		if c.Spec.Backups != nil {
+			opts.BackupCredentialsSecret = c.Spec.Backups.Storage.CredentialsSecret
+		}
 	}
 	if opts.Namespace == "" {
 		opts.Namespace = "default"

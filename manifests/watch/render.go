@@ -61,6 +61,11 @@ type Options struct {
 	// spec.backups: CronJobs, and the chain claim, which is rendered (so
 	// observed with a dry-run patch) unlike the servers' claims.
 	Backups bool
+	// BackupCredentialsSecret is spec.backups.storage.credentialsSecret:
+	// mounted read-only where `neo4jctl backup list` looks
+	// (manifests.BackupSecretsDir/<name>), so watch's backups health check
+	// can list the catalogue. Empty with workload identity.
+	BackupCredentialsSecret string
 	// AllowIrreversible renders --allow-irreversible and the delete verbs
 	// enforce then uses.
 	AllowIrreversible bool
@@ -397,6 +402,12 @@ func deployment(o Options, meta metav1.ObjectMeta) *appsv1.Deployment {
 		mounts = append(mounts, corev1.VolumeMount{Name: "neo4j-ca", MountPath: CAMountPath, ReadOnly: true})
 		volumes = append(volumes, corev1.Volume{Name: "neo4j-ca", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
 			SecretName: o.CASecretName, Items: []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}}, DefaultMode: ptr.To(int32(0o444)),
+		}}})
+	}
+	if o.BackupCredentialsSecret != "" {
+		mounts = append(mounts, corev1.VolumeMount{Name: "backup-storage", MountPath: manifests.BackupSecretsDir + "/" + o.BackupCredentialsSecret, ReadOnly: true})
+		volumes = append(volumes, corev1.Volume{Name: "backup-storage", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+			SecretName: o.BackupCredentialsSecret, DefaultMode: ptr.To(int32(0o440)),
 		}}})
 	}
 	return &appsv1.Deployment{
