@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/neo4jctl/neo4jctl/healthcheck"
 	"github.com/neo4jctl/neo4jctl/internal/kube"
 	"github.com/neo4jctl/neo4jctl/internal/neo4j"
 	"github.com/neo4jctl/neo4jctl/internal/state"
@@ -77,6 +78,11 @@ type Options struct {
 	NoRolloutWait bool
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+	// Backups reads the catalogue's newest backup of each database of the
+	// cluster file, for an upgrade pre-flight's backup check
+	// (plan.UpgradeStep.MaxBackupAge). Nil fails that check: an upgrade
+	// asked to check backups never starts without having looked.
+	Backups func(ctx context.Context) ([]healthcheck.BackupDatabase, error)
 }
 
 func (o Options) withDefaults() Options {

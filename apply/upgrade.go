@@ -2,9 +2,11 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/neo4jctl/neo4jctl/healthcheck"
 	"github.com/neo4jctl/neo4jctl/plan"
@@ -36,7 +38,43 @@ func (e *Executor) upgradePreflight(ctx context.Context, s plan.Step) (outcome, 
 	if err != nil {
 		return outcome{}, fmt.Errorf("%w; %s was not restarted and the servers not yet upgraded keep their version: make the cluster whole again and run apply again", err, pod)
 	}
+	if s.Upgrade != nil && s.Upgrade.MaxBackupAge != "" {
+		if err := e.upgradeBackupCheck(ctx, s.Upgrade.MaxBackupAge); err != nil {
+			return outcome{}, fmt.Errorf("%w; %s was not restarted: take a backup (neo4jctl backup create) and run apply again, or upgrade without this check with --skip-backup-check", err, pod)
+		}
+		return outcome{unchanged: true, note: "pre-flight passed: both queries returned no rows, and every database has a backup younger than " + s.Upgrade.MaxBackupAge}, nil
+	}
 	return outcome{unchanged: true, note: "pre-flight passed: both queries returned no rows"}, nil
+}
+
+// upgradeBackupCheck passes when every database the catalogue is asked
+// about has a backup younger than maxAge.
+func (e *Executor) upgradeBackupCheck(ctx context.Context, maxAge string) error {
+	limit, err := time.ParseDuration(maxAge)
+	if err != nil {
+		return fmt.Errorf("the plan's backup age %q: %w", maxAge, err)
+	}
+	if e.Options.Backups == nil {
+		return errors.New("the backup check could not read the catalogue (no reader was given)")
+	}
+	dbs, err := e.Options.Backups(ctx)
+	if err != nil {
+		return fmt.Errorf("the backup check could not read the catalogue: %w", err)
+	}
+	now := e.Options.Now()
+	var stale []string
+	for _, d := range dbs {
+		switch {
+		case d.LastSuccess.IsZero():
+			stale = append(stale, d.Name+" has no backup")
+		case now.Sub(d.LastSuccess) > limit:
+			stale = append(stale, fmt.Sprintf("%s's newest backup is %s old", d.Name, now.Sub(d.LastSuccess).Round(time.Minute)))
+		}
+	}
+	if len(stale) > 0 {
+		return fmt.Errorf("no backup younger than %s (spec.upgrade.maxBackupAge): %s", limit, strings.Join(stale, "; "))
+	}
+	return nil
 }
 
 // preflightRows are the rows plan.PreflightServers and

@@ -15,6 +15,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/neo4jctl/neo4jctl/apply"
+	"github.com/neo4jctl/neo4jctl/healthcheck"
+	"github.com/neo4jctl/neo4jctl/healthcheck/observe"
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 	"github.com/neo4jctl/neo4jctl/internal/kube"
 	"github.com/neo4jctl/neo4jctl/internal/pipeline"
@@ -234,6 +236,13 @@ func (o *ApplyOptions) reportJSON(out io.Writer, err error) error {
 func (o *ApplyOptions) applyTargetOnce(ctx context.Context, shared *pipeline.Runner, t *pipeline.Target, saved *plan.Plan, out, errOut io.Writer, tv *targetVerify) error {
 	view, _ := views.NewApplyView(o.Output, views.ApplyViewOptions{Out: out, ErrOut: errOut, Color: o.IO.ColorEnabled()})
 	ex := &apply.Executor{Hook: view, Options: apply.Options{ForceConflicts: o.Force, StepTimeout: o.StepTimeout, NoRolloutWait: !o.Wait}}
+	if t.Cluster.Spec.Backups != nil {
+		// An upgrade's pre-flight asks the catalogue (spec.upgrade.maxBackupAge),
+		// with the storage Secret where `backup list` finds it.
+		ex.Options.Backups = func(ctx context.Context) ([]healthcheck.BackupDatabase, error) {
+			return observe.NewestBackups(ctx, t.Cluster, "")
+		}
+	}
 	ctx = kube.WithRetryHook(ctx, ex.KubeRetry)
 	r := *shared
 	r.Neo4j.OnRetry = ex.Neo4jRetry

@@ -39,6 +39,11 @@ const KindUpgradeVerify Kind = "upgrade-verify"
 type UpgradeStep struct {
 	From string `json:"from"`
 	To   string `json:"to"`
+	// MaxBackupAge, when set, is the pre-flight's backup check: every
+	// database of the cluster file has a catalogued backup younger than
+	// it (spec.backups with spec.upgrade.maxBackupAge; not set with
+	// --skip-backup-check or without spec.backups).
+	MaxBackupAge string `json:"max_backup_age,omitempty"`
 }
 
 // Upgrade preflight statements, verbatim from the guide (see
@@ -103,15 +108,27 @@ func (b *builder) preflightReason(u upgrade, pod string) string {
 	return fmt.Sprintf("upgrade %s → %s (path: %s): pre-flight before %s: %s", u.from, u.to, u.path, pod, strings.Join(checks, "; "))
 }
 
-// backupCheck is the extension point for the issue's "a backup newer than
-// spec.upgrade.maxBackupAge exists": this branch has no spec.backups, so
-// the plan says the check does not run and why; with spec.backups the
-// check belongs here, skipped only with --skip-backup-check.
+// backupCheck is the plan's account of the pre-flight's backup check:
+// with spec.backups, apply looks in the catalogue for a backup of every
+// database younger than spec.upgrade.maxBackupAge before each server
+// (UpgradeStep.MaxBackupAge); --skip-backup-check leaves it out, said so.
 func (b *builder) backupCheck() string {
 	if b.opts.SkipBackupCheck {
 		return "backup check skipped (--skip-backup-check)"
 	}
+	if age := b.maxBackupAge(); age != "" {
+		return "every database has a catalogued backup younger than " + age + " (spec.upgrade.maxBackupAge; --skip-backup-check leaves this out)"
+	}
 	return "no backup check: spec.backups is not set (--skip-backup-check not needed)"
+}
+
+// maxBackupAge is the pre-flight's backup age limit, "" when there is no
+// backup check (no spec.backups, or --skip-backup-check).
+func (b *builder) maxBackupAge() string {
+	if b.opts.SkipBackupCheck || b.d.Cluster == nil || b.d.Cluster.Spec.Backups == nil {
+		return ""
+	}
+	return b.d.Cluster.MaxBackupAge().String()
 }
 
 // discoveryV2 refuses an upgrade to a calendar version while the servers
@@ -146,7 +163,7 @@ func (b *builder) rollSteps(c *chain, roll Step) []*draft {
 		return []*draft{c.add(roll)}
 	}
 	b.discoveryV2(u, roll.Address)
-	up := &UpgradeStep{From: u.from.String(), To: u.to.String()}
+	up := &UpgradeStep{From: u.from.String(), To: u.to.String(), MaxBackupAge: b.maxBackupAge()}
 	var out []*draft
 	for _, pod := range roll.Rollout.Pods {
 		c.add(Step{Address: roll.Address, Action: ActionRead, Kind: KindUpgradePreflight, Object: roll.Object, Upgrade: up,

@@ -99,3 +99,30 @@ func newestBackups(entries []catalog.Entry, scheduled []string) []healthcheck.Ba
 	}
 	return out
 }
+
+// NewestBackups is each database's newest catalogued backup, for an
+// upgrade's pre-flight (spec.upgrade.maxBackupAge): the databases the
+// schedule covers, or without a schedule those the cluster file declares,
+// listed with a zero LastSuccess when the catalogue has none. The
+// catalogue is opened as `neo4jctl backup list` opens it.
+func NewestBackups(ctx context.Context, c *clusterfile.Cluster, secretsDir string) ([]healthcheck.BackupDatabase, error) {
+	ctx, cancel := context.WithTimeout(ctx, backupReadTimeout)
+	defer cancel()
+	s, err := ops.Open(ctx, ops.Options{Cluster: c, SecretsDir: secretsDir})
+	if err != nil {
+		return nil, err
+	}
+	entries, err := s.List(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	var dbs []string
+	if c.Spec.Backups.Schedule != nil {
+		dbs = scheduledDatabases(c)
+	} else {
+		for _, db := range c.Spec.Databases {
+			dbs = append(dbs, db.Name)
+		}
+	}
+	return newestBackups(entries, dbs), nil
+}

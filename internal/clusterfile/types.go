@@ -88,11 +88,12 @@ type Spec struct {
 	Plugins   []string          `json:"plugins,omitempty" jsonschema:"uniqueItems=true,enum=apoc,enum=apoc-extended,enum=graph-data-science,enum=bloom,enum=genai,enum=n10s"`
 	Databases []Database        `json:"databases,omitempty"`
 
-	Scheduling Scheduling `json:"scheduling,omitempty"`
-	Security   Security   `json:"security,omitempty"`
-	Monitoring Monitoring `json:"monitoring,omitempty"`
-	Probes     *Probes    `json:"probes,omitempty"` // Probes are the thresholds of the Neo4j container's probes; what they ask is neo4jctl's (docs/probes.md).
-	Services   Services   `json:"services,omitempty"`
+	Scheduling Scheduling   `json:"scheduling,omitempty"`
+	Security   Security     `json:"security,omitempty"`
+	Monitoring Monitoring   `json:"monitoring,omitempty"`
+	Probes     *Probes      `json:"probes,omitempty"`  // Probes are the thresholds of the Neo4j container's probes; what they ask is neo4jctl's (docs/probes.md).
+	Upgrade    *UpgradeSpec `json:"upgrade,omitempty"` // Upgrade tunes version upgrades: the backup age the pre-flight asks for (spec.upgrade.maxBackupAge).
+	Services   Services     `json:"services,omitempty"`
 
 	// Pod and ServiceAccount add annotations and labels to the servers'
 	// Pods and their ServiceAccount, e.g. for cloud workload identity.

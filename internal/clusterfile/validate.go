@@ -215,6 +215,7 @@ func (v *validator) spec() {
 	v.security(&s.Security)
 	v.monitoring(&s.Monitoring, community)
 	v.probes(s.Probes)
+	v.upgrade(s.Upgrade)
 	v.oneOf("spec.services.client.type", s.Services.Client.Type, "ClusterIP", "NodePort", "LoadBalancer")
 	v.annotationKeys("spec.services.client.annotations", s.Services.Client.Annotations)
 	v.hatches(s)
