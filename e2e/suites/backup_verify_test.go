@@ -74,6 +74,11 @@ func TestBackupVerifyLocalRealDump(t *testing.T) {
 		if left, _ := os.ReadDir(tmp); len(left) != 0 {
 			t.Errorf("verify left %d entries in its temporary directory (first %s)", len(left), left[0].Name())
 		}
+		// The store went to scratch (NEO4J_CONF's data directory), not
+		// into the installation.
+		if _, err := os.Stat(filepath.Join(home, "data")); err == nil {
+			t.Errorf("verify wrote %s/data: the installation was used as the scratch store", home)
+		}
 		return r, d
 	}
 	newRun := func(from string) *backupRun {
@@ -96,6 +101,7 @@ func TestBackupVerifyLocalRealDump(t *testing.T) {
 	if !strings.Contains(r.stdout, "verification passed") {
 		t.Errorf("verify output lacks the result:\n%s", r)
 	}
+	t.Logf("good dump: %s", strings.TrimSpace(r.stdout))
 	id := g.list().Backups[0].ID
 	d := g.ok("backup", "describe", id, "-f", g.file)
 	for _, want := range []string{"passed", "neo4j-admin database load+check", "consistent"} {
@@ -131,6 +137,7 @@ func TestBackupVerifyLocalRealDump(t *testing.T) {
 	if !strings.Contains(r.stdout, "verification failed") || !strings.Contains(r.stderr, "failed verification") {
 		t.Errorf("verify does not say the backup failed:\n%s", r)
 	}
+	t.Logf("damaged dump: %s", strings.TrimSpace(r.stdout))
 	bid := bd.list().Backups[0].ID
 	d = bd.ok("backup", "describe", bid, "-f", bd.file)
 	for _, want := range []string{"failed", "neo4j-admin database check exited"} {
