@@ -37,6 +37,7 @@ Credentials and the keyset come only from mounted Secrets or files
 		NewCmdBackupKeys(f),
 		NewCmdBackupCreate(f, nil),
 		NewCmdBackupLock(f, nil),
+		NewCmdBackupVerify(f, nil),
 	)
 	return cmd
 }

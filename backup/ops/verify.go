@@ -1,0 +1,281 @@
+package ops
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/neo4jctl/neo4jctl/backup/catalog"
+	"github.com/neo4jctl/neo4jctl/backup/inspect"
+)
+
+// VerifyMethodLocal is the Verification.Method a local verification
+// records.
+const VerifyMethodLocal = "neo4j-admin database load+check"
+
+// AdminRun is one finished neo4j-admin run.
+type AdminRun struct {
+	Stdout, Stderr string
+	// ExitCode is the tool's exit status; a tool that could not be started
+	// is an error from the runner instead.
+	ExitCode int
+}
+
+// AdminRunner runs neo4j-admin with args and extra environment entries.
+// The default runs an executable; tests of pure logic may replace it.
+type AdminRunner func(ctx context.Context, env []string, args ...string) (AdminRun, error)
+
+// ExecAdmin returns an AdminRunner for the neo4j-admin executable at path.
+func ExecAdmin(path string) AdminRunner {
+	return func(ctx context.Context, env []string, args ...string) (AdminRun, error) {
+		cmd := exec.CommandContext(ctx, path, args...)
+		cmd.Env = append(withoutEnv(os.Environ(), "NEO4J_CONF"), env...)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		r := AdminRun{Stdout: out.String(), Stderr: errb.String()}
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ctx.Err() == nil {
+			r.ExitCode = ee.ExitCode()
+			return r, nil
+		}
+		if err != nil {
+			return r, fmt.Errorf("run %s: %w", path, err)
+		}
+		return r, nil
+	}
+}
+
+func withoutEnv(env []string, name string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, name+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// FindAdmin returns the neo4j-admin to run: <home>/bin/neo4j-admin when
+// home is set, else the first neo4j-admin on PATH.
+func FindAdmin(home string) (string, error) {
+	if home != "" {
+		p := filepath.Join(home, "bin", "neo4j-admin")
+		if fi, err := os.Stat(p); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+			return "", fmt.Errorf("--neo4j-home %s: no executable bin/neo4j-admin there (point it at a Neo4j 5.26 installation)", home)
+		}
+		return p, nil
+	}
+	p, err := exec.LookPath("neo4j-admin")
+	if err != nil {
+		return "", errors.New("neo4j-admin is not on PATH; install Neo4j 5.26 and pass --neo4j-home DIR (the directory holding bin/neo4j-admin)")
+	}
+	return p, nil
+}
+
+// VerifyOptions tune VerifyLocal.
+type VerifyOptions struct {
+	// Admin runs neo4j-admin (ExecAdmin(FindAdmin(...)) in the command).
+	Admin AdminRunner
+	// TempDir is where the scratch directory is made (os.TempDir() when
+	// empty); the scratch directory is removed afterwards in every case.
+	TempDir string
+}
+
+// VerifyResult is a verification that ran to its end.
+type VerifyResult struct {
+	Entry        catalog.Entry
+	Verification catalog.Verification
+}
+
+// Passed reports whether the artifact loaded and checked consistent.
+func (r VerifyResult) Passed() bool { return r.Verification.Result == catalog.VerificationPassed }
+
+// Latest returns the ID of the newest entry (of database when set).
+func (s *Session) Latest(ctx context.Context, database string) (string, error) {
+	es, err := s.List(ctx, database)
+	if err != nil {
+		return "", err
+	}
+	if len(es) == 0 {
+		what := "cluster " + s.Cluster
+		if database != "" {
+			what = "database " + database
+		}
+		return "", fmt.Errorf("no backup of %s in %s", what, s.Storage.URL())
+	}
+	return es[len(es)-1].ID, nil
+}
+
+// VerifyLocal verifies entry id by restoring it on this machine: download
+// (decrypt, authenticate, both digests) into a scratch directory, `neo4j-admin
+// database load` into a scratch store, `database check`, `database info
+// --format=json`, `--version`; then records a catalogue Verification
+// (passed or failed) through the catalogue's numbered updates.
+//
+// A neo4j-admin run that exits non-zero on an artifact whose digests
+// matched is the artifact failing verification: it is recorded as failed
+// and returned with a nil error. Anything that stops the verification from
+// running (no keyset, storage errors, a digest mismatch, neo4j-admin not
+// runnable) is an error and nothing is recorded.
+//
+// Only dumps are verified locally: an Enterprise online backup needs
+// `neo4j-admin database restore`, which Community's neo4j-admin lacks
+// (Operations Manual 5.26, backup-restore/restore-backup.adoc: "Restoring
+// a database backup ... Enterprise Edition").
+func (s *Session) VerifyLocal(ctx context.Context, id string, o VerifyOptions) (VerifyResult, error) {
+	if o.Admin == nil {
+		return VerifyResult{}, errors.New("ops: VerifyLocal needs an AdminRunner")
+	}
+	e, err := s.Get(ctx, id)
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	if e.Format != inspect.FormatDump {
+		return VerifyResult{}, fmt.Errorf("%s is an online backup (%s); verifying it needs `neo4j-admin database restore`, which --local does not run yet: only dumps are verified locally", e.ID, e.File)
+	}
+	scratch, err := os.MkdirTemp(o.TempDir, "neo4jctl-verify-")
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	defer os.RemoveAll(scratch)
+	s.Log.Printf("verify %s in scratch %s", e.ID, scratch)
+	started := s.now()
+	t0 := time.Now()
+
+	// load looks for <from-path>/<database>.dump (Operations Manual 5.26,
+	// backup-restore/restore-dump.adoc, the tip under "Syntax").
+	dumps := filepath.Join(scratch, "dumps")
+	if err := os.Mkdir(dumps, 0o700); err != nil {
+		return VerifyResult{}, err
+	}
+	if _, err := s.Download(ctx, e.ID, filepath.Join(dumps, e.Database+".dump")); err != nil {
+		return VerifyResult{}, err
+	}
+
+	// A neo4j.conf of our own, named by NEO4J_CONF (Operations Manual
+	// 5.26, tools/neo4j-admin/index.adoc "Environment variables"), puts the
+	// data and logs directories in scratch (configuration/file-locations.adoc:
+	// server.directories.data, server.directories.logs) and keeps every
+	// other setting at its default, so the installation's own databases
+	// and configuration are never touched. NEO4J_HOME is left to the
+	// installation, whose bin/neo4j-admin finds its lib/ through it.
+	conf := filepath.Join(scratch, "conf")
+	if err := os.Mkdir(conf, 0o700); err != nil {
+		return VerifyResult{}, err
+	}
+	settings := fmt.Sprintf("server.directories.data=%s\nserver.directories.logs=%s\n",
+		filepath.Join(scratch, "data"), filepath.Join(scratch, "logs"))
+	if err := os.WriteFile(filepath.Join(conf, "neo4j.conf"), []byte(settings), 0o600); err != nil {
+		return VerifyResult{}, err
+	}
+	env := []string{"NEO4J_CONF=" + conf}
+	reports := filepath.Join(scratch, "reports")
+	if err := os.Mkdir(reports, 0o700); err != nil {
+		return VerifyResult{}, err
+	}
+
+	v := catalog.Verification{Started: started, Method: VerifyMethodLocal, Where: "local"}
+	// --version first (tools/neo4j-admin/index.adoc, "General options"):
+	// an installation that cannot even print its version is this
+	// machine's problem, not the artifact's, and must not be recorded as a
+	// failed verification.
+	r, err := o.Admin(ctx, env, "--version")
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	if r.ExitCode != 0 {
+		return VerifyResult{}, fmt.Errorf("neo4j-admin --version exited %d, so the installation does not run (nothing was recorded): %s",
+			r.ExitCode, lastLines(strings.TrimSpace(r.Stderr+"\n"+r.Stdout), 3))
+	}
+	v.Neo4jVersion = lastLine(r.Stdout)
+	fail := func(step string, r AdminRun, detail string) (VerifyResult, error) {
+		v.Result = catalog.VerificationFailed
+		v.Duration = time.Since(t0)
+		if detail == "" {
+			detail = lastLines(strings.TrimSpace(r.Stderr+"\n"+r.Stdout), 3)
+		}
+		v.Message = s.Log.Redact(fmt.Sprintf("%s exited %d: %s", step, r.ExitCode, detail))
+		return s.recordVerification(ctx, e, v)
+	}
+
+	// Operations Manual 5.26, backup-restore/restore-dump.adoc "Syntax".
+	r, err = o.Admin(ctx, env, "database", "load", e.Database, "--from-path="+dumps)
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	if r.ExitCode != 0 {
+		return fail("neo4j-admin database load", r, "")
+	}
+	// Operations Manual 5.26, tools/neo4j-admin/consistency-checker.adoc,
+	// "Output": errors → non-zero exit and an inconsistencies-*.report in
+	// --report-path.
+	r, err = o.Admin(ctx, env, "database", "check", e.Database, "--report-path="+reports)
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	if r.ExitCode != 0 {
+		detail := ""
+		if reps, _ := filepath.Glob(filepath.Join(reports, "inconsistencies-*.report")); len(reps) > 0 {
+			if b, err := os.ReadFile(reps[len(reps)-1]); err == nil {
+				detail = "inconsistent store: " + lastLines(firstLines(string(b), 3), 3)
+			}
+		}
+		return fail("neo4j-admin database check", r, detail)
+	}
+	// Operations Manual 5.26, tools/neo4j-admin/neo4j-admin-store-info.adoc.
+	r, err = o.Admin(ctx, env, "database", "info", "--format=json", e.Database)
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	if r.ExitCode != 0 {
+		return fail("neo4j-admin database info", r, "")
+	}
+	v.Result = catalog.VerificationPassed
+	v.Duration = time.Since(t0)
+	v.Message = "consistent; " + summarizeInfo(r.Stdout)
+	return s.recordVerification(ctx, e, v)
+}
+
+func (s *Session) recordVerification(ctx context.Context, e catalog.Entry, v catalog.Verification) (VerifyResult, error) {
+	if err := s.Catalog.AddVerification(ctx, e.ID, v); err != nil {
+		return VerifyResult{}, s.Log.Errorf("record the verification of %s: %w", e.ID, err)
+	}
+	s.Log.Printf("verified %s: %s in %s", e.ID, v.Result, v.Duration.Round(time.Millisecond))
+	return VerifyResult{Entry: e, Verification: v}, nil
+}
+
+// summarizeInfo keeps the store format and last transaction of `database
+// info --format=json` (all values are strings, per the manual page above),
+// without a JSON schema to keep in step: the raw object, one line.
+func summarizeInfo(out string) string {
+	s := strings.Join(strings.Fields(strings.TrimSpace(out)), " ")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return "info " + s
+}
+
+func lastLine(s string) string { return lastLines(strings.TrimSpace(s), 1) }
+
+func lastLines(s string, n int) string {
+	ls := strings.Split(strings.TrimSpace(s), "\n")
+	if len(ls) > n {
+		ls = ls[len(ls)-n:]
+	}
+	return strings.TrimSpace(strings.Join(ls, " | "))
+}
+
+func firstLines(s string, n int) string {
+	ls := strings.Split(strings.TrimSpace(s), "\n")
+	if len(ls) > n {
+		ls = ls[:n]
+	}
+	return strings.Join(ls, "\n")
+}

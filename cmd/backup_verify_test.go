@@ -1,0 +1,159 @@
+package cmd
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/neo4jctl/neo4jctl/internal/views"
+)
+
+// fakeNeo4jHome writes home/bin/neo4j-admin, a shell script standing in for
+// the tool in these units of the command's own logic (argument checks,
+// exit-status mapping, what is recorded, scratch removal). The real
+// neo4j-admin is exercised by e2e/suites TestBackupVerifyLocalRealDump.
+// The script appends its arguments to home/calls and behaves per body.
+func fakeNeo4jHome(t *testing.T, body string) string {
+	t.Helper()
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script := "#!/bin/sh\necho \"$@\" >> '" + filepath.Join(home, "calls") + "'\n" + body + "\n"
+	if err := os.WriteFile(filepath.Join(home, "bin", "neo4j-admin"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return home
+}
+
+// storedFixture stores a chain (online backups) and a dump with the agent
+// and returns the fixture, its keyset and the IDs by file name.
+func storedFixture(t *testing.T) (*backupFixture, string, map[string]string) {
+	t.Helper()
+	fx := newBackupFixture(t)
+	keyset := filepath.Join(fx.dir, "keyset.json")
+	if code, _, errOut := fx.run(t, "backup", "keys", "rotate", "-f", fx.file, "--keyset-file", keyset, "--out", keyset, "--new"); code != 0 {
+		t.Fatalf("rotate --new: exit %d\n%s", code, errOut)
+	}
+	fx.artifact(t, "london-2024-10-07T16-03-51.backup", 1, 64<<10)
+	fx.artifact(t, "london-2024-10-07T16-04-05.backup", 2, 4<<10)
+	fx.artifact(t, "neo4j.dump", 3, 64<<10)
+	if code, out, errOut := fx.run(t, "backup", "agent", "-f", fx.file, "--from-dir", fx.from, "--inspect-file", fx.inspect, "--keyset-file", keyset, "--no-prune"); code != 0 {
+		t.Fatalf("agent: exit %d\n%s%s", code, out, errOut)
+	}
+	byFile := map[string]string{}
+	for _, id := range fx.list(t) {
+		byFile[describeVerify(t, fx, id).Backup.File] = id
+	}
+	return fx, keyset, byFile
+}
+
+func describeVerify(t *testing.T, fx *backupFixture, id string) views.BackupDescription {
+	t.Helper()
+	code, out, errOut := fx.run(t, "backup", "describe", id, "-f", fx.file, "-o", "json")
+	if code != 0 {
+		t.Fatalf("describe %s: exit %d\n%s", id, code, errOut)
+	}
+	var d views.BackupDescription
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestBackupVerifyArguments(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--local", "-f", "x.yaml"}, "ID or --latest is required"},
+		{[]string{"a/b/c", "--latest", "--local", "-f", "x.yaml"}, "not both"},
+		{[]string{"--latest", "-f", "x.yaml"}, "--local is required"},
+		{[]string{"a/b/c", "--database", "neo4j", "--local", "-f", "x.yaml"}, "--database goes with --latest"},
+		{[]string{"--latest", "--local"}, "-f CLUSTER_FILE is required"},
+	} {
+		code, _, errOut := runCLI(t, append([]string{"backup", "verify"}, tc.args...)...)
+		if code == 0 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("verify %v: exit %d, want non-zero saying %q:\n%s", tc.args, code, tc.want, errOut)
+		}
+	}
+}
+
+// TestBackupVerifyExitStatusAndRecord: an online backup is refused (exit
+// 1, nothing recorded, neo4j-admin never run); a neo4j-admin that does not
+// run is an error (exit 1, nothing recorded); a load that fails is a
+// failed verification (exit 3, recorded with its message); a clean
+// load/check/info passes (exit 0, recorded with the version). The scratch
+// directory is gone after each.
+func TestBackupVerifyExitStatusAndRecord(t *testing.T) {
+	fx, keyset, byFile := storedFixture(t)
+	dump := byFile["neo4j.dump"]
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	verify := func(home string, args ...string) (int, string, string) {
+		t.Helper()
+		code, out, errOut := fx.run(t, append([]string{"backup", "verify", "--local", "--neo4j-home", home, "-f", fx.file, "--keyset-file", keyset}, args...)...)
+		if left, _ := os.ReadDir(tmp); len(left) != 0 {
+			t.Errorf("verify %v left %s in TMPDIR", args, left[0].Name())
+		}
+		return code, out, errOut
+	}
+	verifications := func(id string) int { return len(describeVerify(t, fx, id).Backup.Verifications) }
+
+	ok := fakeNeo4jHome(t, `case "$1 $2" in
+--version*) echo 5.26.99 ;;
+"database info") echo '{"databaseName":"neo4j","lastCommittedTransaction":"42"}' ;;
+esac
+[ -n "$NEO4J_CONF" ] && [ -f "$NEO4J_CONF/neo4j.conf" ] || exit 70`)
+
+	online := byFile["london-2024-10-07T16-03-51.backup"]
+	if code, _, errOut := verify(ok, online); code != 1 || !strings.Contains(errOut, "online backup") {
+		t.Errorf("verify of an online backup: exit %d, want 1 saying it is refused\n%s", code, errOut)
+	}
+	if n := verifications(online); n != 0 {
+		t.Errorf("a refused verification recorded %d verifications", n)
+	}
+	if _, err := os.Stat(filepath.Join(ok, "calls")); err == nil {
+		t.Errorf("neo4j-admin ran for a refused online backup")
+	}
+
+	if code, _, errOut := verify(t.TempDir(), dump); code != 1 || !strings.Contains(errOut, "bin/neo4j-admin") {
+		t.Errorf("verify with no neo4j-admin: exit %d, want 1\n%s", code, errOut)
+	}
+	broken := fakeNeo4jHome(t, "exit 1")
+	if code, _, errOut := verify(broken, dump); code != 1 || !strings.Contains(errOut, "--version") {
+		t.Errorf("verify with a neo4j-admin that does not run: exit %d, want 1\n%s", code, errOut)
+	}
+	if n := verifications(dump); n != 0 {
+		t.Errorf("an error recorded %d verifications", n)
+	}
+
+	badLoad := fakeNeo4jHome(t, `case "$1 $2" in
+--version*) echo 5.26.99 ;;
+"database load") echo "Not a valid Neo4j archive" >&2; exit 1 ;;
+esac`)
+	code, out, errOut := verify(badLoad, dump)
+	if code != 3 || !strings.Contains(out, "verification failed") || !strings.Contains(errOut, "failed verification") {
+		t.Errorf("verify with a failing load: exit %d, want 3\n%s%s", code, out, errOut)
+	}
+	d := describeVerify(t, fx, dump).Backup
+	if len(d.Verifications) != 1 || d.Verifications[0].Result != "failed" || !strings.Contains(d.Verifications[0].Message, "Not a valid Neo4j archive") || d.Verifications[0].Where != "local" {
+		t.Fatalf("recorded after a failing load: %+v", d.Verifications)
+	}
+
+	if code, out, errOut := verify(ok, "--latest", "--database", "neo4j"); code != 0 || !strings.Contains(out, "verification passed") {
+		t.Fatalf("verify --latest with a clean run: exit %d\n%s%s", code, out, errOut)
+	}
+	d = describeVerify(t, fx, dump).Backup
+	if len(d.Verifications) != 2 || d.Verifications[1].Result != "passed" || d.Verifications[1].Neo4jVersion != "5.26.99" || d.Verifications[1].Duration <= 0 {
+		t.Fatalf("recorded after a clean run: %+v", d.Verifications)
+	}
+	calls, _ := os.ReadFile(filepath.Join(ok, "calls"))
+	for _, want := range []string{"--version", "database load neo4j --from-path=", "database check neo4j --report-path=", "database info --format=json neo4j"} {
+		if !strings.Contains(string(calls), want) {
+			t.Errorf("neo4j-admin was not run with %q:\n%s", want, calls)
+		}
+	}
+}
