@@ -399,16 +399,7 @@ func BackupJobTemplate(c *clusterfile.Cluster, namespace, typ string, databases 
 	if pullPolicy == "" {
 		pullPolicy = corev1.PullIfNotPresent
 	}
-	sc := &corev1.SecurityContext{
-		RunAsNonRoot:             ptr.To(true),
-		RunAsUser:                ptr.To(neo4jUID),
-		RunAsGroup:               ptr.To(neo4jUID),
-		AllowPrivilegeEscalation: ptr.To(false),
-		Privileged:               ptr.To(false),
-		ReadOnlyRootFilesystem:   ptr.To(true),
-		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-	}
+	sc := restrictedContainer()
 
 	chains := corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}
 	if b.ChainVolume != nil {
@@ -512,16 +503,9 @@ func BackupJobTemplate(c *clusterfile.Cluster, namespace, typ string, databases 
 				// NEO4J_* variables from Service links would reach
 				// neo4j-admin's configuration.
 				EnableServiceLinks: ptr.To(false),
-				SecurityContext: &corev1.PodSecurityContext{
-					RunAsNonRoot: ptr.To(true),
-					RunAsUser:    ptr.To(neo4jUID),
-					RunAsGroup:   ptr.To(neo4jUID),
-					// The chain claim must be writable by neo4j-admin
-					// and readable by the agent, both running as neo4j.
-					FSGroup:             ptr.To(neo4jUID),
-					FSGroupChangePolicy: ptr.To(corev1.FSGroupChangeOnRootMismatch),
-					SeccompProfile:      &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-				},
+				// The chain claim must be writable by neo4j-admin and
+				// readable by the agent, both running as neo4j.
+				SecurityContext:  restrictedPod(),
 				ImagePullSecrets: pullSecrets(c.Spec.ImagePullSecrets),
 				NodeSelector:     c.Spec.Scheduling.NodeSelector,
 				Tolerations:      tolerations(c.Spec.Scheduling.Tolerations),

@@ -158,16 +158,7 @@ func statefulSet(c *clusterfile.Cluster, namespace string, pool Pool, confHash s
 	// ($(POD_NAME)); Validate refuses one that would replace them.
 	env = append(env, envVars(c.Spec.ExtraEnv)...)
 
-	containerSC := &corev1.SecurityContext{
-		RunAsNonRoot:             ptr.To(true),
-		RunAsUser:                ptr.To(neo4jUID),
-		RunAsGroup:               ptr.To(neo4jUID),
-		AllowPrivilegeEscalation: ptr.To(false),
-		Privileged:               ptr.To(false),
-		ReadOnlyRootFilesystem:   ptr.To(true),
-		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-	}
+	containerSC := restrictedContainer()
 
 	startup, liveness, readiness := probes(c)
 
@@ -225,22 +216,13 @@ func statefulSet(c *clusterfile.Cluster, namespace string, pool Pool, confHash s
 					// validation then refuses to start.
 					EnableServiceLinks:            ptr.To(false),
 					TerminationGracePeriodSeconds: ptr.To(terminationGracePeriod),
-					SecurityContext: &corev1.PodSecurityContext{
-						RunAsNonRoot: ptr.To(true),
-						RunAsUser:    ptr.To(neo4jUID),
-						RunAsGroup:   ptr.To(neo4jUID),
-						FSGroup:      ptr.To(neo4jUID),
-						// Skip the recursive chown of large data volumes on
-						// every start when ownership is already right.
-						FSGroupChangePolicy: ptr.To(corev1.FSGroupChangeOnRootMismatch),
-						SeccompProfile:      &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-					},
-					ImagePullSecrets:          pullSecrets(c.Spec.ImagePullSecrets),
-					NodeSelector:              c.Spec.Scheduling.NodeSelector,
-					Tolerations:               tolerations(c.Spec.Scheduling.Tolerations),
-					PriorityClassName:         c.Spec.Scheduling.PriorityClassName,
-					Affinity:                  affinity(c),
-					TopologySpreadConstraints: topologySpread(c, selector),
+					SecurityContext:               restrictedPod(),
+					ImagePullSecrets:              pullSecrets(c.Spec.ImagePullSecrets),
+					NodeSelector:                  c.Spec.Scheduling.NodeSelector,
+					Tolerations:                   tolerations(c.Spec.Scheduling.Tolerations),
+					PriorityClassName:             c.Spec.Scheduling.PriorityClassName,
+					Affinity:                      affinity(c),
+					TopologySpreadConstraints:     topologySpread(c, selector),
 					InitContainers: []corev1.Container{{
 						Name:            "init-conf",
 						Image:           image,
@@ -708,4 +690,35 @@ func topologySpread(c *clusterfile.Cluster, selector map[string]string) []corev1
 		LabelSelector:     &metav1.LabelSelector{MatchLabels: selector},
 	}
 	return []corev1.TopologySpreadConstraint{zone, host}
+}
+
+// restrictedPod is the Pod security context of every Pod neo4jctl renders
+// that runs as neo4j (the servers, the backup Jobs): the restricted Pod
+// Security Standard, and the volumes group-owned by neo4j. Skipping the
+// recursive chown when ownership is already right spares large data
+// volumes a walk on every start.
+func restrictedPod() *corev1.PodSecurityContext {
+	return &corev1.PodSecurityContext{
+		RunAsNonRoot:        ptr.To(true),
+		RunAsUser:           ptr.To(neo4jUID),
+		RunAsGroup:          ptr.To(neo4jUID),
+		FSGroup:             ptr.To(neo4jUID),
+		FSGroupChangePolicy: ptr.To(corev1.FSGroupChangeOnRootMismatch),
+		SeccompProfile:      &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+}
+
+// restrictedContainer is the matching container security context: no
+// privilege, no capability, a read-only root filesystem.
+func restrictedContainer() *corev1.SecurityContext {
+	return &corev1.SecurityContext{
+		RunAsNonRoot:             ptr.To(true),
+		RunAsUser:                ptr.To(neo4jUID),
+		RunAsGroup:               ptr.To(neo4jUID),
+		AllowPrivilegeEscalation: ptr.To(false),
+		Privileged:               ptr.To(false),
+		ReadOnlyRootFilesystem:   ptr.To(true),
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
 }
