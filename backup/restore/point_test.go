@@ -121,7 +121,7 @@ func TestSelect(t *testing.T) {
 			entries: []catalog.Entry{f1, other}, req: Request{ID: other.ID},
 			err: "is a backup of prod/movies, not of prod/neo4j"},
 		{name: "from a copy only what was copied there counts",
-			entries: []catalog.Entry{copied(f1, dr), copied(d1, dr + "/"), d2, f2, copied(d3, dr)}, req: Request{Latest: true, Location: dr},
+			entries: []catalog.Entry{copied(f1, dr), copied(d1, dr+"/"), d2, f2, copied(d3, dr)}, req: Request{Latest: true, Location: dr},
 			chain: "02hF 08hD", to: at(8),
 			passed: "20261207T220000Z-diff: its parent prod/neo4j/20261207T200000Z-full-t020 is not in the catalogue; 20261207T140000Z-diff: not copied to s3://dr-eu/neo4j; 20261207T200000Z-full: not copied to s3://dr-eu/neo4j"},
 		{name: "from a copy, an exact cut needs the next link copied too",
