@@ -179,6 +179,7 @@ applied (--detailed-exitcode), 130 interrupted.`,
 		NewCmdRender(f, nil),
 		NewCmdSchema(f),
 		NewCmdBackup(f),
+		NewCmdRestore(f, nil),
 		NewCmdVersion(f),
 	)
 	markCommandLineOnly(root)
