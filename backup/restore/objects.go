@@ -239,7 +239,7 @@ func Build(c *clusterfile.Cluster, p *Plan, agentClusterFile string) (Objects, e
 				// restore makes the next one.
 				BackoffLimit:          ptr.To(int32(0)),
 				ActiveDeadlineSeconds: ptr.To(int64(deadline / time.Second)),
-				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels(c, name)}, Spec: spec},
+				Template:              corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels(c, name)}, Spec: spec},
 			},
 		}
 		return o, nil
@@ -292,7 +292,7 @@ func Build(c *clusterfile.Cluster, p *Plan, agentClusterFile string) (Objects, e
 				PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"neo4jctl.io/restore": name}},
 				PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
 				Ingress: []networkingv1.NetworkPolicyIngressRule{{
-					From: []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{MatchLabels: serverSelector(c)}}},
+					From:  []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{MatchLabels: serverSelector(c)}}},
 					Ports: []networkingv1.NetworkPolicyPort{{Protocol: ptr.To(corev1.ProtocolTCP), Port: ptr.To(intstr.FromInt32(SeedPort))}},
 				}},
 			},
