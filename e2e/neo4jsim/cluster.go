@@ -1152,6 +1152,7 @@ func (s *Simulator) createDatabase(name string, orReplace, ifNotExists bool, p, 
 		options: options, allocs: allocs, created: now, started: now, txn: 2}
 	s.dbs[name] = db
 	s.electLeader(db)
+	s.seed(db, seedURIOf(options)) // seed.go
 	if !wait {
 		return nil, nil
 	}

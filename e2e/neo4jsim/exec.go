@@ -235,6 +235,7 @@ var adminProcs = map[string]bool{
 	"dbms.cluster.cordonserver":                true,
 	"dbms.setdefaultallocationnumbers":         true,
 	"dbms.cluster.reallocatenumberofdatabases": true,
+	"dbms.cluster.recreatedatabase":            true,
 }
 
 // localProcs change the one server they run on (DBMS mode): they are
@@ -616,6 +617,8 @@ func (s *Simulator) call(srv *simServer, c *command, params map[string]any) (*re
 		return nil, procedureNotFound(c.proc)
 	}
 	switch name {
+	case "dbms.cluster.recreatedatabase": // seed.go
+		return s.recreateDatabase(arg(0), arg(1))
 	case "dbms.components":
 		edition := "enterprise"
 		if s.community {

@@ -187,6 +187,11 @@ var Facts = []Fact{
 	{"status/50N00", "Internal error (DatabaseUnavailable).", srcGQLCodes + " § 50N00"},
 	{"status/42NFF", "Permission/access denied.", srcGQLCodes + " § 42NFF"},
 	{"status/52N02", "Procedure execution client error (setConfigValue refusals).", srcGQLCodes + " § 52N02"},
+	// Restore (seed.go).
+	{"database.seed-from-uri", "CREATE DATABASE … OPTIONS {existingData: 'use', seedURI} and recreate with a seedURI succeed whatever the URI; the seed is read as the database starts, and an unreadable one leaves it offline with statusMessage \"Unable to start database `DatabaseId{…}`\".",
+		"Operations Manual 5.26, database-administration/standard-databases/seed-from-uri.adoc (\"Download and validation of the seed is only performed as the new database is started\"); " + srcDatabases + " § Restore a database from a URI"},
+	{"procedure/dbms.cluster.recreatedatabase", "Replaces every allocation's store from options.seedURI (or the current allocations), with options.primaries/secondaries or the database's topology; starts the database whatever its state; keeps its privileges; seedingServers with a seedURI is refused.",
+		srcProcedures + " § dbms.cluster.recreateDatabase(); Operations Manual 5.26, database-administration/standard-databases/recreate-database.adoc; " + srcDatabases + " § Restore a database using the dbms.recreateDatabase() procedure (the page writes the 2025.04 name)"},
 }
 
 // statementFacts names the facts-table row of each statement kind, with
