@@ -20,6 +20,7 @@ import (
 	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 	"github.com/neo4jctl/neo4jctl/internal/kube"
+	"github.com/neo4jctl/neo4jctl/internal/neo4j"
 	"github.com/neo4jctl/neo4jctl/internal/pipeline"
 	"github.com/neo4jctl/neo4jctl/internal/views"
 	"github.com/neo4jctl/neo4jctl/manifests"
@@ -144,6 +145,11 @@ func (o *RestoreOptions) validate() error {
 		errs = append(errs, "--from names the restore point itself: give it without --latest or --until")
 	case o.From == "" && !o.Latest && o.Until == "":
 		errs = append(errs, "one of --from ID, --latest or --until TIME is required")
+	}
+	if o.As != "" {
+		if err := neo4j.ValidateDatabaseName(o.As); err != nil {
+			errs = append(errs, fmt.Sprintf("--as: %v", err))
+		}
 	}
 	if o.Until != "" {
 		if _, err := parseUntil(o.Until); err != nil {

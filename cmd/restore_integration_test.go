@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
@@ -276,4 +279,184 @@ func TestRestoreCommunityRefusedThenInterruptedThenConverges(t *testing.T) {
 func lastLine(s string) string {
 	ls := strings.Split(strings.TrimSpace(s), "\n")
 	return ls[len(ls)-1]
+}
+
+// enterpriseRestoreFixture is the quickstart (3 servers, database movies)
+// applied with spec.backups on a file:// bucket, the simulator following
+// its Pods, and one full online backup of movies catalogued.
+func enterpriseRestoreFixture(t *testing.T, ctx context.Context) (*driftFixture, string, catalog.Entry) {
+	t.Helper()
+	bucket := filepath.Join(t.TempDir(), "bucket")
+	if err := os.Mkdir(bucket, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := prepareQuickstart(t, ctx, driftPassword, func(s string) string {
+		return s + "  backups:\n    storage:\n      url: file://" + bucket + "\n    encryption:\n      keysetSecret:\n        name: bk-keyset\n"
+	})
+	if _, err := f.cs.CoreV1().Secrets(f.ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "bk-keyset"}, StringData: map[string]string{"keyset.json": "{}"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sim, err := harness.StartSim(ctx, f.env, f.c, f.ns, driftPassword, neo4jsim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	f.sim = sim
+	if code, out, errOut := f.run(f.env.Kubeconfig, "apply", "-f", f.file, "--auto-approve", "--neo4j-password-file", f.pwFile, "--step-timeout", "90s"); code != ExitOK {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errOut)
+	}
+	writeSimulatedEntry(t, bucket, "quickstart", "movies")
+	es := readEntries(t, bucket)
+	if len(es) != 1 {
+		t.Fatalf("catalogue: %d entries, want 1", len(es))
+	}
+	return f, bucket, es[0]
+}
+
+func readEntries(t *testing.T, bucket string) []catalog.Entry {
+	t.Helper()
+	ctx := context.Background()
+	b, err := blob.Open(ctx, "file://"+bucket, blob.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	c := catalog.New[blob.Object](b, func(o blob.Object) string { return o.Key }, catalog.Options{})
+	es, err := c.List(ctx, catalog.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+// seedServedByPod is the simulator's seed reader on the control plane:
+// the simulator is outside the cluster network, so an in-cluster seed
+// URL http://<service>.<ns>.svc:8080/<file> counts as readable when the
+// Service exists, the NetworkPolicy admits the cluster's servers to it,
+// and the Pod it selects is Ready (kwok's pod-ready stage: no container
+// really serves it; `restore serve` is tested in backup/restore).
+func seedServedByPod(f *driftFixture, broken *bool) neo4jsim.SeedReader {
+	return func(ctx context.Context, uri string) error {
+		if *broken {
+			return errors.New("connection refused")
+		}
+		host := strings.TrimPrefix(uri, "http://")
+		name := host[:strings.Index(host, ".")]
+		if _, err := f.cs.CoreV1().Services(f.ns).Get(ctx, name, metav1.GetOptions{}); err != nil {
+			return err
+		}
+		np, err := f.cs.NetworkingV1().NetworkPolicies(f.ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if len(np.Spec.Ingress) != 1 || len(np.Spec.Ingress[0].From) != 1 || np.Spec.Ingress[0].From[0].PodSelector == nil {
+			return fmt.Errorf("NetworkPolicy %s does not restrict the seed to the cluster's Pods", name)
+		}
+		pod, err := f.cs.CoreV1().Pods(f.ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if !podReady(pod) {
+			return fmt.Errorf("pod %s not ready", name)
+		}
+		return nil
+	}
+}
+
+// TestRestoreEnterpriseSeedsTheCluster runs `neo4jctl restore` of an
+// Enterprise cluster against the real control plane and the simulator.
+// Real: the catalogue, the plan, the Lease, the seed Pod, Service and
+// NetworkPolicy created and read back from the API server, the statements
+// over Bolt, the wait for every allocation, the cleanup, healthcheck.
+// Simulated: kwok makes the seed Pod Ready without running its
+// containers, and the simulator reads the seed URL as readable when that
+// Pod is Ready behind its Service and NetworkPolicy (seedServedByPod).
+//
+// Into a new name (--as) it creates the database with existingData 'use'
+// and the seed URI; over movies it recreates it. A seed the servers cannot
+// read fails when the database starts: CREATE succeeds, the restore waits,
+// sees every allocation offline with "Unable to start database", and
+// fails loudly naming the state.
+func TestRestoreEnterpriseSeedsTheCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs the test control plane")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	f, _, e := enterpriseRestoreFixture(t, ctx)
+	broken := false
+	f.sim.SetSeedReader(seedServedByPod(f, &broken))
+	base := []string{"restore", "-f", f.file, "--database", "movies", "--latest", "--neo4j-password-file", f.pwFile}
+	sel := metav1.ListOptions{LabelSelector: "app.kubernetes.io/component=" + kube.RestoreComponent}
+	leftovers := func() int {
+		n := 0
+		if l, _ := f.cs.CoreV1().Pods(f.ns).List(ctx, sel); l != nil {
+			n += len(l.Items)
+		}
+		if l, _ := f.cs.CoreV1().Services(f.ns).List(ctx, sel); l != nil {
+			n += len(l.Items)
+		}
+		if l, _ := f.cs.NetworkingV1().NetworkPolicies(f.ns).List(ctx, sel); l != nil {
+			n += len(l.Items)
+		}
+		if l, _ := f.cs.CoreV1().ConfigMaps(f.ns).List(ctx, sel); l != nil {
+			n += len(l.Items)
+		}
+		return n
+	}
+
+	// A new name.
+	code, out, errOut := f.run(f.env.Kubeconfig, append(base, "--as", "movies-copy", "--auto-approve")...)
+	if code != ExitOK {
+		t.Fatalf("restore --as movies-copy: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{e.ID, "CREATE DATABASE movies-copy (TOPOLOGY 3 PRIMARIES 0 SECONDARIES) OPTIONS {existingData: 'use', seedURI: 'http://quickstart-restore-movies-copy-", "served as is", "movies itself is not touched", "Users and roles are not restored"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errOut, "movies-copy is online on 3 allocations") {
+		t.Errorf("restore did not wait for every allocation:\n%s", errOut)
+	}
+	if n := leftovers(); n != 0 {
+		t.Errorf("the restore left %d objects", n)
+	}
+	if allocs := f.sim.Allocations("movies-copy"); len(allocs) != 3 {
+		t.Errorf("movies-copy allocations: %v, want 3", allocs)
+	}
+
+	// Over the existing database: recreate, confirmed by name.
+	code, out, errOut = f.run(f.env.Kubeconfig, append(base, "--confirm-name", "movies")...)
+	if code != ExitOK {
+		t.Fatalf("restore over movies: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "CALL dbms.cluster.recreateDatabase('movies', {seedURI: 'http://quickstart-restore-movies-") {
+		t.Errorf("plan of a replace lacks the recreate:\n%s", out)
+	}
+
+	// A seed the servers cannot read: CREATE succeeds, the database does
+	// not start, the restore fails loudly.
+	broken = true
+	code, out, errOut = f.run(f.env.Kubeconfig, append(base, "--as", "movies-bad", "--auto-approve", "--online-timeout", "30s")...)
+	if code != ExitError {
+		t.Fatalf("restore from an unreadable seed: exit %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"the seed failed as movies-bad started (offline)", "Unable to start database", "State: database movies-bad may be seeded partly or not at all"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("failed seed: stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	t.Logf("failed seed: %s", lastLine(errOut))
+
+	// Served again, the restore converges. movies-bad exists now (offline,
+	// created by the failed run), so the plan is a replace: its name is
+	// asked for, and it is recreated from the seed.
+	broken = false
+	code, out, errOut = f.run(f.env.Kubeconfig, append(base, "--as", "movies-bad", "--confirm-name", "movies-bad")...)
+	if code != ExitOK || !strings.Contains(out, "dbms.cluster.recreateDatabase('movies-bad'") || !strings.Contains(errOut, "movies-bad is online on 3 allocations") {
+		t.Fatalf("rerun after the seed is served: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if n := leftovers(); n != 0 {
+		t.Errorf("the restore left %d objects", n)
+	}
 }

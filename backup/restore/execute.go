@@ -333,6 +333,7 @@ func rowsOf(dbs []state.DatabaseAllocation, name string) []state.DatabaseAllocat
 // this restore's URI is an earlier run's, and is not created again.
 func (r *run) create(ctx context.Context) error {
 	p, n := r.p, r.x.Neo4j
+	failedSeed := false
 	ours := func() (bool, error) {
 		dbs, err := n.Databases(ctx)
 		if err != nil {
@@ -343,11 +344,20 @@ func (r *run) create(ctx context.Context) error {
 			return false, nil
 		}
 		if uri, _ := rows[0].Options["seedURI"].(string); uri == p.SeedURI {
+			for _, d := range rows {
+				failedSeed = failedSeed || d.CurrentStatus == "offline" && d.StatusMessage != ""
+			}
 			return true, nil
 		}
 		return false, fmt.Errorf("database %s exists now (it did not when the plan was made) and was not seeded by this restore; plan again", p.Into)
 	}
 	if done, err := ours(); err != nil || done {
+		if done && failedSeed {
+			// An earlier run created it and the seed failed as it
+			// started: seed it again, now that the seed is served.
+			r.say("database %s was created from this seed by an earlier run and did not start: recreating it from the seed", p.Into)
+			return n.RecreateDatabase(ctx, p.Into, p.SeedURI, neo4j.Topology{})
+		}
 		if done {
 			r.say("database %s was created from this seed by an earlier run", p.Into)
 		}
