@@ -112,6 +112,10 @@ type Client struct {
 	writes      sync.Map     // address → written
 	lastWriteAt atomic.Int64 // unix nanoseconds of the last write recorded
 
+	// apiServer is the last read of the `kubernetes` Service's
+	// EndpointSlice (APIServerEndpointSlices).
+	apiServer apiServerRead
+
 	versionMu   sync.Mutex
 	version     string // the last server version read, at versionAt
 	versionCall *versionCall
