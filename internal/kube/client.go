@@ -115,6 +115,9 @@ type Client struct {
 	// apiServer is the last read of the `kubernetes` Service's
 	// EndpointSlice (APIServerEndpointSlices).
 	apiServer apiServerRead
+	// clusterReads are answers to reads of cluster-scoped prerequisites,
+	// shared by a fleet's preflights (memoRead).
+	clusterReads memo
 
 	versionMu   sync.Mutex
 	version     string // the last server version read, at versionAt
