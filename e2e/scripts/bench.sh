@@ -35,7 +35,7 @@ fi
 
 # watch's figures come from its integration tests, which log them (never
 # assert them) while watch runs as a process with its ServiceAccount's token.
-watch_tests='TestWatchWarnThenEnforce|TestWatchLeaderElection|TestMeasureWatchRSS'
+watch_tests='TestWatchWarnThenEnforce|TestWatchIdleThroughPortForward|TestWatchLeaderElection|TestMeasureWatchRSS'
 log=$(NEO4JCTL_WATCH_MEASURE=1 go test -count=1 -v -run "$watch_tests" ./drift/watch 2>&1) || {
 	echo "$log" >&2
 	exit 1
@@ -44,9 +44,9 @@ log=$(NEO4JCTL_WATCH_MEASURE=1 go test -count=1 -v -run "$watch_tests" ./drift/w
 	echo
 	echo "## watch"
 	echo
-	echo "Measured by \`NEO4JCTL_WATCH_MEASURE=1 go test -v -run '$watch_tests' ./drift/watch\` (one run each; the binary built as released, stripped and static). Goals: out-of-band edit → drift reported ≤ 2 s; enforce mode reverts it ≤ 5 s; an idle watch makes 0 Kubernetes requests per minute beyond its watches and Lease renewals; resident memory watching 10 clusters ≤ 60 MiB."
+	echo "Measured by \`NEO4JCTL_WATCH_MEASURE=1 go test -v -run '$watch_tests' ./drift/watch\` (one run each; the binary built as released, stripped and static). Goals: out-of-band edit → drift reported ≤ 2 s; enforce mode reverts it ≤ 5 s; an idle watch makes 0 Kubernetes requests per minute beyond its watches and Lease renewals; resident memory watching 10 clusters ≤ 60 MiB. The idle figure \"through a port-forward\" and the memory figure are taken as users run watch outside the cluster (Neo4j read through port-forwards to the Pods, no test-only flag); the plain \"idle\" line comes from the warn/enforce test, which reaches the simulator through a test-only address map."
 	echo
-	echo "$log" | grep -E 'warn: edit|enforce: edit|idle:|handover|watch of 10 clusters: Vm(RSS|HWM)' | sed -E 's/^ *[a-z_]+\.go:[0-9]+: /- /'
+	echo "$log" | grep -E 'warn: edit|enforce: edit|idle:|idle through a port-forward|handover|watch of 10 clusters.*: Vm(RSS|HWM)' | sed -E 's/^ *[a-z_]+\.go:[0-9]+: /- /'
 } >>docs/benchmarks.md
 # The backup agent (issue 14): encrypt+upload of a 1 GiB artifact against an
 # unencrypted upload of the same file to the same versitygw, and the agent's
