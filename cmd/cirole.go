@@ -14,7 +14,8 @@ func (o *RenderOptions) runCIRole() error {
 		return err
 	}
 	refs := kube.ReferencesOf(t.Objects)
-	opts := manifests.CIRoleOptions{Namespace: t.Namespace, Cluster: t.Cluster.Metadata.Name, ServiceAccount: o.CIRoleServiceAccount, Objects: t.Objects}
+	opts := manifests.CIRoleOptions{Namespace: t.Namespace, Cluster: t.Cluster.Metadata.Name, ServiceAccount: o.CIRoleServiceAccount, Objects: t.Objects,
+		APIServer: manifests.UsesAPIServer(t.Cluster)}
 	for name := range refs.Secrets {
 		opts.SecretNames = append(opts.SecretNames, name)
 	}

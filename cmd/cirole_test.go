@@ -124,6 +124,9 @@ func TestCIRoleReadOnlyPlanAndDrift(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("plan -o json: %v\n%s", err, out)
 	}
+	if w := strings.Join(doc.Warnings, "\n"); strings.Contains(w, "EndpointSlice") {
+		t.Errorf("plan with the CI role cannot read the API server's endpoints for the NetworkPolicy: %s", w)
+	}
 	if doc.KubeMode != "structural" || len(doc.Steps) != 0 || !strings.Contains(strings.Join(doc.Warnings, "\n"), "Kubernetes compared structurally: the credentials may not dry-run apply") {
 		t.Errorf("plan with the CI role: kube_mode %q, %d steps, warnings %q; want structural, none, and the reason", doc.KubeMode, len(doc.Steps), doc.Warnings)
 	}

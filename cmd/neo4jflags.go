@@ -20,6 +20,7 @@ import (
 type clusterFlags struct {
 	QPS           float32
 	Burst         int
+	Workers       int
 	Neo4jURI      string
 	Neo4jUser     string
 	Neo4jPassFile string
@@ -48,6 +49,7 @@ const defaultWriteTimeout = 2 * time.Minute
 func (c *clusterFlags) add(fs *pflag.FlagSet) {
 	fs.Float32Var(&c.QPS, "kube-qps", kube.DefaultQPS, "requests per second to the Kubernetes API server (client-go's default of 5 makes fleet plans crawl)")
 	fs.IntVar(&c.Burst, "kube-burst", kube.DefaultBurst, "request burst to the Kubernetes API server")
+	fs.IntVar(&c.Workers, "kube-workers", kube.DefaultWorkers, "requests to the Kubernetes API server in flight at once per cluster (dry runs, reads)")
 	fs.StringVar(&c.Neo4jURI, "neo4j-uri", "", "Neo4j URI (bolt://, neo4j://, +s; +ssc needs --"+insecureSkipTLSVerifyFlag+"); default: the client Service inside the cluster, else a port-forward to a server Pod")
 	fs.StringVar(&c.Neo4jUser, "neo4j-user", "neo4j", "Neo4j user")
 	fs.StringVar(&c.Neo4jPassFile, "neo4j-password-file", "", "file holding the Neo4j password (default: "+pipeline.PasswordEnv+", else the Secret in spec.auth.secretRef)")
@@ -63,7 +65,7 @@ func (c *clusterFlags) add(fs *pflag.FlagSet) {
 
 // kubeClient builds the Kubernetes client from kubectl's flags.
 func (c *clusterFlags) kubeClient(f *Factory) (*kube.Client, error) {
-	return kube.New(f.KubeFlags, kube.Options{QPS: c.QPS, Burst: c.Burst, UserAgent: "neo4jctl/" + f.Build.Version})
+	return kube.New(f.KubeFlags, kube.Options{QPS: c.QPS, Burst: c.Burst, Workers: c.Workers, UserAgent: "neo4jctl/" + f.Build.Version})
 }
 
 const insecureSkipTLSVerifyFlag = "neo4j-insecure-skip-tls-verify"

@@ -81,6 +81,11 @@ func compareRefusedStructurally(k state.Kube) (state.Kube, []string) {
 // the signal to fall back to the structural comparison.
 func observe(ctx context.Context, r *pipeline.Runner, t *pipeline.Target, structural bool) (pipeline.Observed, string, error) {
 	var obs pipeline.Observed
+	// Compare with what apply renders for this cluster (its API server's
+	// endpoints in the NetworkPolicy), not with the offline render.
+	if err := r.RenderForCluster(ctx, t); err != nil {
+		return obs, "", err
+	}
 	var wg sync.WaitGroup
 	if r.SkipNeo4j {
 		obs.Neo4j = state.Neo4j{Reason: "skipped (--skip-neo4j)"}

@@ -41,6 +41,36 @@ type CIRoleOptions struct {
 	// Issuers are the cert-manager issuers the Certificates reference, as
 	// "Issuer/name" or "ClusterIssuer/name" (pre-flight checks they exist).
 	Issuers []string
+	// APIServer: the cluster's NetworkPolicy names the API server's
+	// endpoints (UsesAPIServer), so plan and drift read the `kubernetes`
+	// Service's EndpointSlice, default/kubernetes.
+	APIServer bool
+}
+
+// APIServerSliceRole is the least a reader of the API server's endpoints
+// needs: get on the one EndpointSlice the API server keeps for the
+// `kubernetes` Service (default/kubernetes), by name. A Role in the
+// default namespace, not a ClusterRole: a ClusterRole's resourceNames
+// would admit a slice of that name in every namespace.
+func APIServerSliceRole(name string, labels map[string]string) *rbacv1.Role {
+	return &rbacv1.Role{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", Labels: labels},
+		Rules: []rbacv1.PolicyRule{{
+			APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"},
+			ResourceNames: []string{"kubernetes"}, Verbs: []string{"get"},
+		}},
+	}
+}
+
+// APIServerSliceRoleBinding binds APIServerSliceRole(name) to subject.
+func APIServerSliceRoleBinding(name string, labels map[string]string, subject rbacv1.Subject) *rbacv1.RoleBinding {
+	return &rbacv1.RoleBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", Labels: labels},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: name},
+		Subjects:   []rbacv1.Subject{subject},
+	}
 }
 
 // CIRole renders the least-privilege credentials of a CI job that runs
@@ -136,6 +166,10 @@ func CIRole(o CIRoleOptions) ([]*unstructured.Unstructured, error) {
 		&rbacv1.ClusterRoleBinding{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
 			ObjectMeta: metav1.ObjectMeta{Name: clusterName, Labels: labels},
 			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: clusterName}, Subjects: subject},
+	}
+	if o.APIServer {
+		// The cluster-scoped name: one per cluster in the default namespace.
+		objs = append(objs, APIServerSliceRole(clusterName, labels), APIServerSliceRoleBinding(clusterName, labels, subject[0]))
 	}
 	out := make([]*unstructured.Unstructured, 0, len(objs)+1)
 	sa := map[string]any{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": map[string]any{"name": o.ServiceAccount, "namespace": o.Namespace, "labels": toAny(labels)}}

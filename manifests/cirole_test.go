@@ -63,3 +63,48 @@ func TestCIRoleIsReadOnlyAndNarrow(t *testing.T) {
 		t.Error("the role may list Secrets")
 	}
 }
+
+// The CI role reads the API server's EndpointSlice (for the NetworkPolicy)
+// only when the cluster's policy names it, and then that one slice by
+// name, in the default namespace, with get alone.
+func TestCIRoleAPIServerSlice(t *testing.T) {
+	for _, apiServer := range []bool{false, true} {
+		objs, err := CIRole(CIRoleOptions{Namespace: "prod", Cluster: "db", ServiceAccount: "ci", APIServer: apiServer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found []rbacv1.PolicyRule
+		for _, o := range objs {
+			if o.GetNamespace() != "default" {
+				continue
+			}
+			switch o.GetKind() {
+			case "Role":
+				var r rbacv1.Role
+				if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &r); err != nil {
+					t.Fatal(err)
+				}
+				found = append(found, r.Rules...)
+			case "RoleBinding":
+				var b rbacv1.RoleBinding
+				if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &b); err != nil {
+					t.Fatal(err)
+				}
+				if len(b.Subjects) != 1 || b.Subjects[0].Name != "ci" || b.Subjects[0].Namespace != "prod" || b.RoleRef.Kind != "Role" {
+					t.Errorf("binding in default: %+v", b)
+				}
+			default:
+				t.Errorf("APIServer=%v: a %s in the default namespace", apiServer, o.GetKind())
+			}
+		}
+		want := []rbacv1.PolicyRule{{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, ResourceNames: []string{"kubernetes"}, Verbs: []string{"get"}}}
+		if !apiServer {
+			want = nil
+		}
+		if !slices.EqualFunc(found, want, func(a, b rbacv1.PolicyRule) bool {
+			return slices.Equal(a.APIGroups, b.APIGroups) && slices.Equal(a.Resources, b.Resources) && slices.Equal(a.ResourceNames, b.ResourceNames) && slices.Equal(a.Verbs, b.Verbs)
+		}) {
+			t.Errorf("APIServer=%v: rules in default %+v, want %+v", apiServer, found, want)
+		}
+	}
+}

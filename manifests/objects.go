@@ -224,6 +224,16 @@ type Environment struct {
 	APIServer []netip.AddrPort
 }
 
+// UsesAPIServer reports whether c's rendering depends on the API server's
+// endpoints (Environment.APIServer): its NetworkPolicy admits egress to
+// the API server, which Enterprise servers need for Kubernetes discovery.
+// Callers read the endpoints only then, so a Community cluster's
+// credentials need no access to them.
+func UsesAPIServer(c *clusterfile.Cluster) bool {
+	np := c.Spec.Security.NetworkPolicy.Enabled
+	return np != nil && *np && isEnterprise(c)
+}
+
 // APIServerEndpoints returns the ready endpoints of the `kubernetes`
 // Service's EndpointSlices (label kubernetes.io/service-name=kubernetes in
 // the default namespace) with the port named "https", sorted and without

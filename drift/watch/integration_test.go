@@ -148,7 +148,7 @@ func (f *fixture) grant(t *testing.T, opts watchmanifests.Options, edit func([]r
 	for _, o := range objs {
 		switch o.GetKind() {
 		case "Role":
-			if edit != nil {
+			if edit != nil && o.GetNamespace() == f.ns { // watch's own Role, not the one in default
 				rules := edit(watchmanifests.Rules(opts))
 				var raw []any
 				b, _ := json.Marshal(rules)
@@ -166,7 +166,11 @@ func (f *fixture) grant(t *testing.T, opts watchmanifests.Options, edit func([]r
 func (f *fixture) apply(t *testing.T, o *unstructured.Unstructured) {
 	t.Helper()
 	gvr := map[string]string{"Role": "roles", "RoleBinding": "rolebindings"}[o.GetKind()]
-	res := f.dyn.Resource(rbacGVR(gvr)).Namespace(f.ns)
+	ns := o.GetNamespace() // watch's own, or default (the API server's EndpointSlice)
+	if ns == "" {
+		ns = f.ns
+	}
+	res := f.dyn.Resource(rbacGVR(gvr)).Namespace(ns)
 	_, err := res.Apply(context.Background(), o.GetName(), o, metav1.ApplyOptions{FieldManager: "watch-test", Force: true})
 	if err != nil {
 		t.Fatalf("apply %s: %v", o.GetKind(), err)

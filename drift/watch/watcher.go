@@ -399,6 +399,12 @@ func (w *Watcher) load(ctx context.Context) ([]*pipeline.Target, []string, error
 			return
 		}
 		seen[t.Name()] = src
+		// Render as apply does for this cluster (the API server's
+		// endpoints in the NetworkPolicy), so watch compares like with like.
+		if err := w.Runner.RenderForCluster(ctx, t); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", src, err))
+			return
+		}
 		targets = append(targets, t)
 		sources = append(sources, src)
 	}

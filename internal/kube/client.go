@@ -112,6 +112,13 @@ type Client struct {
 	writes      sync.Map     // address → written
 	lastWriteAt atomic.Int64 // unix nanoseconds of the last write recorded
 
+	// apiServer is the last read of the `kubernetes` Service's
+	// EndpointSlice (APIServerEndpointSlices).
+	apiServer apiServerRead
+	// clusterReads are answers to reads of cluster-scoped prerequisites,
+	// shared by a fleet's preflights (memoRead).
+	clusterReads memo
+
 	versionMu   sync.Mutex
 	version     string // the last server version read, at versionAt
 	versionCall *versionCall

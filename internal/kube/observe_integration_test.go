@@ -468,3 +468,89 @@ func TestObserveAfterOwnApply(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestObserveAfterOwnApplyStatusMoved: a controller's status write moves
+// the resourceVersion of an object this Client just applied (a
+// StatefulSet's, a PodDisruptionBudget's); that alone does not make the
+// verifying observation dry-run it again — applying the same object
+// would change nothing — but any other change does.
+func TestObserveAfterOwnApplyStatusMoved(t *testing.T) {
+	env := sharedEnvOrSkip(t)
+	_, cs, ns := setup(t)
+	ctx := testContext(t)
+	var dryRuns atomic.Int32
+	cfg := env.RESTConfig()
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.URL.Query().Get("dryRun") == "All" {
+				dryRuns.Add(1)
+			}
+			return rt.RoundTrip(r)
+		})
+	})
+	c, err := kube.NewForConfig(cfg, kube.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := kube.InventoryRef{Namespace: ns, Cluster: "prod"}
+	desired := objs(t, ns, pdbYAML)
+	applyAll(t, ctx, c, inv, desired)
+	applied, err := cs.PolicyV1().PodDisruptionBudgets(ns).Get(ctx, "prod", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Play the disruption controller (which may also be writing it).
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		pdb, err := cs.PolicyV1().PodDisruptionBudgets(ns).Get(ctx, "prod", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		pdb.Status.ObservedGeneration = pdb.Generation
+		pdb.Status.ExpectedPods = 3
+		pdb.Status.DesiredHealthy = 2
+		_, err = cs.PolicyV1().PodDisruptionBudgets(ns).UpdateStatus(ctx, pdb, metav1.UpdateOptions{FieldManager: "test-disruption-controller"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	moved, err := cs.PolicyV1().PodDisruptionBudgets(ns).Get(ctx, "prod", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if moved.ResourceVersion == applied.ResourceVersion {
+		t.Fatal("the status write did not move the resourceVersion")
+	}
+	dryRuns.Store(0)
+	k, err := c.Observe(ctx, desired, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := findObject(t, k, "PodDisruptionBudget")
+	if n := dryRuns.Load(); n != 0 {
+		t.Errorf("observing an object whose status alone moved since this client applied it sent %d dry runs, want 0", n)
+	}
+	if o.Live == nil || cmp.Diff(o.Live, o.Predicted) != "" {
+		t.Errorf("status moved: live and predicted differ: %s", cmp.Diff(o.Live, o.Predicted))
+	}
+
+	// A label another manager adds is not status: dry-run again.
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		pdb, err := cs.PolicyV1().PodDisruptionBudgets(ns).Get(ctx, "prod", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		pdb.Labels["team"] = "graph"
+		_, err = cs.PolicyV1().PodDisruptionBudgets(ns).Update(ctx, pdb, metav1.UpdateOptions{FieldManager: "kubectl-label"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	dryRuns.Store(0)
+	if _, err := c.Observe(ctx, desired, inv); err != nil {
+		t.Fatal(err)
+	}
+	if n := dryRuns.Load(); n != 1 {
+		t.Errorf("observing an object relabelled since the apply sent %d dry runs, want 1", n)
+	}
+}

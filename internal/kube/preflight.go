@@ -349,7 +349,9 @@ func (c *Client) Preflight(ctx context.Context, objs []*unstructured.Unstructure
 	for name := range refs.StorageClasses {
 		go1(func() {
 			if !get("StorageClass "+name, func(ctx context.Context) error {
-				_, err := c.dyn.Resource(scGVR).Get(ctx, name, metav1.GetOptions{})
+				_, err := c.memoRead(ctx, "storageclass/"+name, func(ctx context.Context) (any, error) {
+					return c.dyn.Resource(scGVR).Get(ctx, name, metav1.GetOptions{})
+				})
 				return err
 			}) {
 				missing(Address(schema.GroupVersionKind{Group: "storage.k8s.io", Version: "v1", Kind: "StorageClass"}, "", name),
@@ -362,8 +364,12 @@ func (c *Client) Preflight(ctx context.Context, objs []*unstructured.Unstructure
 		go1(func() {
 			var list *unstructured.UnstructuredList
 			if !get("the default StorageClass", func(ctx context.Context) error {
-				var err error
-				list, err = c.dyn.Resource(scGVR).List(ctx, metav1.ListOptions{})
+				v, err := c.memoRead(ctx, "storageclasses", func(ctx context.Context) (any, error) {
+					return c.dyn.Resource(scGVR).List(ctx, metav1.ListOptions{})
+				})
+				if err == nil {
+					list = v.(*unstructured.UnstructuredList) // only read below
+				}
 				return err
 			}) || list == nil {
 				return
@@ -410,7 +416,9 @@ func (c *Client) Preflight(ctx context.Context, objs []*unstructured.Unstructure
 				gvr := schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: res}
 				if !get(kind+" "+name, func(ctx context.Context) error {
 					if ns == "" {
-						_, err := c.dyn.Resource(gvr).Get(ctx, name, metav1.GetOptions{})
+						_, err := c.memoRead(ctx, "clusterissuer/"+name, func(ctx context.Context) (any, error) {
+							return c.dyn.Resource(gvr).Get(ctx, name, metav1.GetOptions{})
+						})
 						return err
 					}
 					if !nsExists {

@@ -166,6 +166,9 @@ func neo4jReason(err error) string {
 
 // Plan observes a target and computes its plan.
 func (r *Runner) Plan(ctx context.Context, t *Target, opts plan.Options) (*plan.Plan, Observed, error) {
+	if err := r.RenderForCluster(ctx, t); err != nil {
+		return nil, Observed{}, err
+	}
 	preflight := r.startPreflight(ctx, t)
 	obs := r.Observe(ctx, t)
 	if !obs.Kube.Reachable {
@@ -186,6 +189,7 @@ func (r *Runner) Plan(ctx context.Context, t *Target, opts plan.Options) (*plan.
 	}
 	p.Warnings = append(p.Warnings, VersionWarnings(t, obs.Kube.ServerVersion)...)
 	p.Warnings = append(p.Warnings, ForeignWarnings(obs.Kube)...)
+	p.Warnings = append(p.Warnings, t.EnvWarnings...)
 	if obs.Kube.ModeReason != "" {
 		p.Warnings = append(p.Warnings, "Kubernetes compared structurally: "+obs.Kube.ModeReason)
 	}

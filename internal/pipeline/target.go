@@ -25,6 +25,12 @@ type Target struct {
 	// Desired is the Neo4j-plane half of the desired state.
 	Desired   plan.Desired
 	Inventory kube.InventoryRef
+	// Env is what Objects were rendered for: the zero value (the
+	// documented fallbacks) until Runner.RenderForCluster read the
+	// cluster.
+	Env manifests.Environment
+	// EnvWarnings say why Env could not be read (the plan carries them).
+	EnvWarnings []string
 }
 
 // Name is "<namespace>/<cluster>", how messages name a cluster.

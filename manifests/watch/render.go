@@ -176,6 +176,16 @@ func Render(opts Options) ([]*unstructured.Unstructured, error) {
 			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: o.Name, Namespace: o.Namespace}},
 		},
 	)
+	// Enterprise clusters' NetworkPolicies name the API server's endpoints,
+	// which watch reads (as plan does) from the `kubernetes` Service's
+	// EndpointSlice in the default namespace: get on that one slice, by a
+	// Role there (manifests.APIServerSliceRole). Without it watch renders
+	// the fallback egress and reports the policy apply wrote as drift.
+	apiName := APIServerRoleName(o)
+	typed = append(typed,
+		manifests.APIServerSliceRole(apiName, copyMap(labels)),
+		manifests.APIServerSliceRoleBinding(apiName, copyMap(labels), rbacv1.Subject{Kind: "ServiceAccount", Name: o.Name, Namespace: o.Namespace}),
+	)
 	dash := meta(o.Name + "-dashboard")
 	dash.Labels["grafana_dashboard"] = "1"
 	typed = append(typed, &corev1.ConfigMap{TypeMeta: tm("v1", "ConfigMap"), ObjectMeta: dash, Data: map[string]string{"neo4jctl-watch.json": Dashboard(o.DashboardRows...)}})
@@ -220,6 +230,14 @@ func Render(opts Options) ([]*unstructured.Unstructured, error) {
 	}
 	out = append(out, serviceMonitor(o, labels), prometheusRule(o, labels, groups))
 	return out, nil
+}
+
+// APIServerRoleName names watch's Role and RoleBinding in the default
+// namespace: after the watch and its namespace, since every watch
+// installation's live there side by side.
+func APIServerRoleName(opts Options) string {
+	o := opts.withDefaults()
+	return o.Name + "-" + o.Namespace + "-apiserver"
 }
 
 // releaseVersion is a version a release image is tagged with.
