@@ -24,6 +24,18 @@ func calendarVersion(v string) bool {
 	return err == nil && n >= 2025
 }
 
+// versionAtLeast compares a version's first two numbers with
+// major.minor.
+func versionAtLeast(v string, major, minor int) bool {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	ma, err1 := strconv.Atoi(parts[0])
+	mi, err2 := strconv.Atoi(parts[1])
+	return err1 == nil && err2 == nil && (ma > major || ma == major && mi >= minor)
+}
+
 // discoveryMode is the mode srv runs (fact: discovery.mode): what the move
 // set since it started, else its dbms.cluster.discovery.version at
 // start, default V1_ONLY on 5.x; always V2_ONLY on 2025.x.
@@ -56,10 +68,16 @@ func (s *Simulator) discoveryServers() []*simServer {
 	return out
 }
 
-// discoveryCall answers the discovery procedures; handled is false for
-// any other procedure.
-func (s *Simulator) discoveryCall(srv *simServer, c *command, name string) (res *result, err *cypherError, handled bool) {
+// lifecycleCall answers the discovery procedures and
+// dbms.security.reloadTLS; handled is false for any other procedure.
+func (s *Simulator) lifecycleCall(srv *simServer, c *command, name string) (res *result, err *cypherError, handled bool) {
 	switch name {
+	case "dbms.security.reloadtls":
+		// fact: procedure/dbms.security.reloadtls
+		if s.community || !versionAtLeast(srv.version, 2025, 3) {
+			return nil, procedureNotFound(c.proc), true
+		}
+		return &result{}, nil, true
 	case "dbms.cluster.showparalleldiscoverystate", "dbms.cluster.movetonextdiscoveryversion":
 	default:
 		return nil, nil, false

@@ -64,3 +64,18 @@ func TestDiscoveryMove(t *testing.T) {
 		t.Errorf("showParallelDiscoveryState on 2025.10.1: %v, want ProcedureNotFound", err)
 	}
 }
+
+// dbms.security.reloadTLS() exists from 2025.03 only.
+func TestReloadTLSFrom202503(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		ok      bool
+	}{{"5.26.0", false}, {"2025.02.0", false}, {"2025.03.0", true}, {"2025.10.1", true}} {
+		s := startSim(t, Config{Servers: 1, Version: tc.version})
+		d := newDriver(t, s.URI("bolt"), testPassword)
+		_, err := run(t, d, "CALL dbms.security.reloadTLS()", nil)
+		if (err == nil) != tc.ok {
+			t.Errorf("reloadTLS on %s: %v, want success %v", tc.version, err, tc.ok)
+		}
+	}
+}

@@ -246,6 +246,7 @@ var localProcs = map[string]bool{
 	// checks in order with the move itself.
 	"dbms.cluster.showparalleldiscoverystate": true,
 	"dbms.cluster.movetonextdiscoveryversion": true,
+	"dbms.security.reloadtls":                 true,
 }
 
 // transitionEnd is when a START / STOP issued now finishes.
@@ -619,7 +620,7 @@ func (s *Simulator) call(srv *simServer, c *command, params map[string]any) (*re
 	if s.community && strings.HasPrefix(name, "dbms.cluster.") || s.community && name == "dbms.setdefaultallocationnumbers" {
 		return nil, procedureNotFound(c.proc)
 	}
-	if res, err, ok := s.discoveryCall(srv, c, name); ok {
+	if res, err, ok := s.lifecycleCall(srv, c, name); ok {
 		return res, err
 	}
 	switch name {

@@ -197,6 +197,8 @@ var Facts = []Fact{
 		"Operations Manual (current), breaking-changes.adoc § Procedures removed in Neo4j 2025.01 without replacement"},
 	{"procedure/dbms.cluster.showparalleldiscoverystate", "mode, stateComparison, v1ServerCount, v2ServerCount (STRINGs) of the server it runs on: a count is \"N/A\" for a service the server does not run; stateComparison is \"N/A\" with one service, \"Matching\" when every server runs both, else \"States are not matching after …: (score:n)\".",
 		"Operations Manual 5.x, clustering/setup/discovery.adoc § Procedure for moving an entire cluster, § Per server procedure (expected results)"},
+	{"procedure/dbms.security.reloadtls", "Exists on Enterprise servers from 2025.03 (ProcedureNotFound before and on Community); acts on the server it runs on and returns no rows; logged.",
+		"Operations Manual (current), procedures/built-in-procedures.adoc § dbms.security.reloadTLS() (enterprise-edition, admin-only, new-2025.03, mode DBMS); security/ssl-framework.adoc § Certificates rotation"},
 	{"procedure/dbms.cluster.movetonextdiscoveryversion", "Moves every server one mode on: V1_ONLY → V1_OVER_V2 → V2_OVER_V1 → V2_ONLY; see discovery.preparation for its failures.",
 		"Operations Manual 5.x, clustering/setup/discovery.adoc § Procedure for moving an entire cluster"},
 }

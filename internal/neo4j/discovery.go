@@ -54,3 +54,21 @@ func (c *Client) MoveToNextDiscoveryVersion(ctx context.Context, address string)
 	_, err := c.onServer(wctx, address, MoveDiscoveryStatement, nil, true)
 	return c.timedOut(ctx, wctx, err)
 }
+
+// ReloadTLSStatement re-reads the certificates and SSL policies of the
+// server it runs on (Operations Manual, procedures/built-in-procedures.adoc
+// § dbms.security.reloadTLS(): Enterprise, admin only, mode DBMS, from
+// 2025.03; security/ssl-framework.adoc § Certificates rotation: "Connect
+// to each cluster member in turn … using a bolt URI scheme and run the
+// reload procedure").
+const ReloadTLSStatement = "CALL dbms.security.reloadTLS()"
+
+// ReloadTLS runs ReloadTLSStatement on the server advertised at address.
+// Reloading twice is harmless, so a lost answer is simply retried by the
+// caller.
+func (c *Client) ReloadTLS(ctx context.Context, address string) error {
+	wctx, cancel := c.writeDeadline(ctx)
+	defer cancel()
+	_, err := c.onServer(wctx, address, ReloadTLSStatement, nil, true)
+	return c.timedOut(ctx, wctx, err)
+}
