@@ -83,8 +83,8 @@ func describeStates(states map[string]neo4j.DiscoveryState) string {
 // discoveryMove is one move of the manual's procedure for moving an entire
 // cluster (plan.KindDiscoveryMove): if every server still reports the
 // step's From mode, CALL dbms.cluster.moveToNextDiscoveryVersion() once,
-// on the first server; if every server reports To already (a rerun after
-// an interrupted apply), no call. Then, as the manual says ("If they are
+// on the first server; if every server reports To or a later mode already
+// (a rerun after an interrupted apply), no call. Then, as the manual says ("If they are
 // not, wait and try again till matching"), wait until every server
 // reports To with stateComparison Matching (N/A for V2_ONLY). Servers in
 // other modes stop the step: the procedure is not for them.
@@ -105,12 +105,12 @@ func (e *Executor) discoveryMove(ctx context.Context, s plan.Step) (outcome, err
 	atFrom, atTo := true, true
 	for _, st := range states {
 		atFrom = atFrom && modeIndex(st.Mode) == from
-		atTo = atTo && modeIndex(st.Mode) == to
+		atTo = atTo && modeIndex(st.Mode) >= to
 	}
 	o := outcome{unchanged: true}
 	switch {
 	case atTo:
-		o.note = "every server already runs " + s.Discovery.To
+		o.note = "every server already runs " + s.Discovery.To + " or later"
 	case atFrom:
 		c, err := e.neo4jConn(ctx)
 		if err != nil {
@@ -140,7 +140,8 @@ func (e *Executor) discoveryMove(ctx context.Context, s plan.Step) (outcome, err
 			return false, "", err
 		}
 		for _, st := range states {
-			if st.Mode != s.Discovery.To || st.StateComparison != wantCmp {
+			// A server past To (a rerun) has nothing to wait for here.
+			if i := modeIndex(st.Mode); i < to || i == to && st.StateComparison != wantCmp {
 				return false, describeStates(states), nil
 			}
 		}
