@@ -61,6 +61,12 @@ func (e *Executor) run(ctx context.Context, t Target, s plan.Step, objs map[stri
 		return e.upgradePreflight(ctx, s)
 	case plan.KindUpgradeVerify:
 		return e.upgradeVerify(ctx, s)
+	case plan.KindDiscoveryMove:
+		return e.discoveryMove(ctx, s)
+	case plan.KindDiscoveryVerify:
+		return e.discoveryVerify(ctx, s)
+	case plan.KindReloadTLS:
+		return e.reloadTLS(ctx, s)
 	case plan.KindSetConfigValue:
 		return e.setConfigValue(ctx, t, s)
 	case plan.KindRestartServer:

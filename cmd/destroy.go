@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/neo4jctl/neo4jctl/backup/ops"
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 	"github.com/neo4jctl/neo4jctl/internal/kube"
 	"github.com/neo4jctl/neo4jctl/internal/lifecycle"
@@ -27,6 +28,12 @@ type DestroyOptions struct {
 	AutoApprove bool
 	DeleteData  bool
 	ConfirmName string
+	// SkipBackup leaves out the backup-first step a cluster file with
+	// spec.backups plans; the plan says so.
+	SkipBackup bool
+	// SecretsDir is where the Secrets spec.backups names are mounted, for
+	// the backup-first step to read the catalogue (as backup create).
+	SecretsDir  string
 	DryRun      bool
 	Lock        bool
 	LockTimeout time.Duration
@@ -36,6 +43,9 @@ type DestroyOptions struct {
 	kube func() (destroyKube, error)
 	// wrapKube lets a test interrupt destroy after a step.
 	wrapKube func(lifecycle.DestroyKube) lifecycle.DestroyKube
+	// backupKube is the client of the backup-first step (backup create
+	// takes the concrete client).
+	backupKube func() (*kube.Client, error)
 }
 
 // destroyKube is what destroy needs of the Kubernetes client.
@@ -67,6 +77,10 @@ the cluster's name typed at the prompt, or --confirm-name NAME when stdin
 is not a terminal; --auto-approve never replaces it. Backups already taken
 are never deleted.
 
+With spec.backups, destroy first takes a full backup of every database, as
+neo4jctl backup create does, and deletes nothing if it fails; --skip-backup
+leaves it out, and the plan says so.
+
 Exit codes: 0 destroyed (or nothing to destroy), 1 error, refused or
 declined, 130 interrupted.`,
 		Example: `  neo4jctl destroy -f cluster.yaml
@@ -90,6 +104,11 @@ declined, 130 interrupted.`,
 					return kc, nil
 				}
 			}
+			if opts.backupKube == nil {
+				opts.backupKube = func() (*kube.Client, error) {
+					return kube.New(f.KubeFlags, kube.Options{QPS: opts.QPS, Burst: opts.Burst, UserAgent: "neo4jctl/" + f.Build.Version})
+				}
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -102,6 +121,8 @@ declined, 130 interrupted.`,
 	fl.BoolVar(&opts.AutoApprove, "auto-approve", false, "destroy without asking (the data is kept; --delete-data still needs the name)")
 	fl.BoolVar(&opts.DeleteData, "delete-data", false, "also delete the claims (the servers' data); needs the cluster's name typed, or --confirm-name")
 	fl.StringVar(&opts.ConfirmName, "confirm-name", "", "the cluster's name, confirming the destroy when stdin is not a terminal")
+	fl.BoolVar(&opts.SkipBackup, "skip-backup", false, "with spec.backups, destroy without the backup it takes first (the plan says so)")
+	fl.StringVar(&opts.SecretsDir, "secrets-dir", ops.DefaultSecretsDir, "where the Secrets spec.backups names are mounted, for the backup-first step to read the catalogue (a Secret not there is read from the environment)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the destroy plan and delete nothing")
 	fl.BoolVar(&opts.Lock, "lock", true, "hold the cluster's Lease while destroying")
 	fl.DurationVar(&opts.LockTimeout, "lock-timeout", 0, "how long to wait for another apply's lock before giving up")
@@ -137,6 +158,7 @@ func (o *DestroyOptions) Run(ctx context.Context) error {
 	}
 	p := lifecycle.ComputeDestroy(lifecycle.DestroyInput{
 		Cluster: name, Namespace: t.Namespace, Observed: obs, DeleteData: o.DeleteData,
+		Backups: t.Cluster.Spec.Backups != nil, SkipBackup: o.SkipBackup,
 	})
 	if err := view.Plan(o.IO.Out, p); err != nil {
 		return err
@@ -155,13 +177,32 @@ func (o *DestroyOptions) Run(ctx context.Context) error {
 	if o.wrapKube != nil {
 		dk = o.wrapKube(dk)
 	}
-	d := &lifecycle.Destroyer{Kube: dk, Hook: view}
+	d := &lifecycle.Destroyer{Kube: dk, Hook: view, Backup: o.backupFirst(t.Namespace)}
 	err = d.Execute(runCtx, p)
 	view.Done(p, err)
 	if err != nil {
 		return o.interrupted(ctx, runCtx, err)
 	}
 	return nil
+}
+
+// backupFirst is the plan's backup-first step: `neo4jctl backup create`
+// run as a user runs it (a full backup of every database the schedule
+// names, in a Job from the backup CronJob's template, followed to its
+// catalogue entry). Its progress goes to stderr with destroy's; any
+// failure — the Job failing, or no catalogue entry after it — is an
+// error, and Destroyer.Execute stops before the first delete.
+func (o *DestroyOptions) backupFirst(namespace string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		io := *o.IO
+		io.Out = o.IO.ErrOut // destroy's stdout is the plan; the stored entries are progress here
+		b := &BackupCreateOptions{IO: &io, Kube: o.backupKube, Now: time.Now, File: o.File, FlagNamespace: namespace,
+			Type: "full", Output: "human", SecretsDir: o.SecretsDir, Interval: time.Second}
+		if err := b.Run(ctx); err != nil {
+			return fmt.Errorf("the backup before destroy failed, nothing was deleted: %w (fix the backup and run destroy again, or destroy without it with --skip-backup)", err)
+		}
+		return nil
+	}
 }
 
 func (o *DestroyOptions) interrupted(ctx, runCtx context.Context, err error) error {

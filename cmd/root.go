@@ -266,6 +266,7 @@ var commandLineOnly = map[string]bool{
 	"confirm-name":       true, // destroy: the typed confirmation
 	"confirm-drop":       true, // apply: a dropped database's typed name
 	"skip-backup-check":  true, // plan/apply: an upgrade without its backup check
+	"skip-backup":        true, // destroy: no backup before deleting
 	// backup prune --apply deletes backups; keys rotate --stdout prints a
 	// keyset and --new makes one.
 	"apply":  true,

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
 )
 
@@ -157,6 +159,15 @@ func neo4jConf(c *clusterfile.Cluster, namespace string) map[string]string {
 		}
 	}
 	maps.Copy(required, tlsConf(c))
+	if TLSReloadable(c) {
+		// A renewed certificate is then picked up with CALL
+		// dbms.security.reloadTLS() on each server instead of a restart
+		// (security/ssl-framework.adoc § Certificates rotation, label
+		// new-2025.03). The setting needs a restart itself, so it is on
+		// from the first render that has TLS on such a version ("It is
+		// best to do this when the cluster is deployed").
+		required[SettingTLSReload] = "true"
+	}
 	if procs := unrestrictedProcedures(c.Spec.Plugins); procs != "" {
 		required["dbms.security.procedures.unrestricted"] = procs
 	}
@@ -201,6 +212,84 @@ func tlsConf(c *clusterfile.Cluster) map[string]string {
 		}
 	}
 	return conf
+}
+
+// SettingTLSReload lets a server reload its certificates and SSL
+// policies with CALL dbms.security.reloadTLS() (2025.03+, Enterprise;
+// default false).
+const SettingTLSReload = "dbms.security.tls_reload_enabled"
+
+// TLSReloadable reports whether the cluster's servers can reload renewed
+// certificates without a restart: Enterprise (dbms.security.reloadTLS()
+// is Enterprise only, procedures/built-in-procedures.adoc) on 2025.03 or
+// later, with TLS on.
+func TLSReloadable(c *clusterfile.Cluster) bool {
+	if !isEnterprise(c) || len(tlsScopes(c)) == 0 {
+		return false
+	}
+	return versionAtLeast(c.Spec.Version, 2025, 3)
+}
+
+// versionAtLeast compares the YEAR.MONTH (or MAJOR.MINOR) of a Neo4j
+// version with major.minor.
+func versionAtLeast(version string, major, minor int) bool {
+	parts := strings.SplitN(version, ".", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	ma, err1 := strconv.Atoi(parts[0])
+	mi, err2 := strconv.Atoi(parts[1])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return ma > major || ma == major && mi >= minor
+}
+
+// AnnotationTLSCertificate carries a fingerprint of the TLS Secret's
+// certificate (TLSFingerprint), stamped on the rendered StatefulSet at
+// plan time by StampTLSCertificate: where the servers cannot reload
+// certificates it is on the Pod template, so a renewed certificate
+// changes the template and the servers restart in a gated roll (the
+// kubelet rewrites the mounted files, but a 5.x server reads them only at
+// start); where they can, it is on the StatefulSet itself, which changes
+// no Pod, and plan reloads the servers instead (plan/tlsreload.go).
+const AnnotationTLSCertificate = "neo4jctl.io/tls-certificate"
+
+// TLSFingerprint is the fingerprint StampTLSCertificate records: a hash
+// of the Secret's certificate and CA, never of its private key (which
+// changes with the certificate anyway).
+func TLSFingerprint(data map[string][]byte) string {
+	h := sha256.New()
+	for _, k := range []string{"tls.crt", "ca.crt"} {
+		h.Write([]byte(k + "\x00"))
+		h.Write(data[k])
+		h.Write([]byte{0})
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// StampTLSCertificate records fingerprint on the cluster's rendered
+// StatefulSets (see AnnotationTLSCertificate). It changes nothing without
+// TLS or without a fingerprint (the Secret is not there yet).
+func StampTLSCertificate(c *clusterfile.Cluster, objs []*unstructured.Unstructured, fingerprint string) {
+	if fingerprint == "" || len(tlsScopes(c)) == 0 {
+		return
+	}
+	for _, o := range objs {
+		if o.GetKind() != "StatefulSet" || o.GetLabels()[LabelCluster] != c.Metadata.Name {
+			continue
+		}
+		path := []string{"spec", "template", "metadata", "annotations"}
+		if TLSReloadable(c) {
+			path = []string{"metadata", "annotations"}
+		}
+		ann, _, _ := unstructured.NestedStringMap(o.Object, path...)
+		if ann == nil {
+			ann = map[string]string{}
+		}
+		ann[AnnotationTLSCertificate] = fingerprint
+		_ = unstructured.SetNestedStringMap(o.Object, ann, path...)
+	}
 }
 
 // tlsScopes returns the enabled SSL policy scopes, sorted; bolt and https

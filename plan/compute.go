@@ -86,6 +86,12 @@ type builder struct {
 	rollouts []*draft
 	// sysRefused: the system primaries' refusal is in the plan already.
 	sysRefused bool
+	// discovery: the discovery v1 → v2 move is in the plan already
+	// (discovery.go; it is cluster-wide, planned once before any roll).
+	discovery discoveryPlan
+	// tlsReloaded: the reload-tls steps of a renewed certificate are in
+	// the plan already (tlsreload.go).
+	tlsReloaded bool
 	// replaced are the servers a Pod's current server replaced (PodServer).
 	replaced map[string]map[int][]state.Server
 	dbs      map[string]*liveDB

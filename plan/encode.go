@@ -70,26 +70,27 @@ type wireFieldDiff struct {
 }
 
 type wireStep struct {
-	ID           string        `json:"id"`
-	Address      string        `json:"address"`
-	Action       string        `json:"action"`
-	Kind         string        `json:"kind"`
-	Irreversible bool          `json:"irreversible,omitempty"`
-	DependsOn    []string      `json:"depends_on"`
-	Sequence     string        `json:"sequence,omitempty"`
-	Reason       string        `json:"reason,omitempty"`
-	Object       *ObjectRef    `json:"object,omitempty"`
-	Replicas     *int32        `json:"replicas,omitempty"`
-	Partition    *int32        `json:"partition,omitempty"`
-	Server       *ServerStep   `json:"server,omitempty"`
-	Database     *DatabaseStep `json:"database,omitempty"`
-	Setting      *SettingStep  `json:"setting,omitempty"`
-	Rollout      *Rollout      `json:"rollout,omitempty"`
-	Servers      []ServerStep  `json:"servers,omitempty"`
-	DryRun       *DryRun       `json:"dry_run,omitempty"`
-	Resize       *ClaimResize  `json:"resize,omitempty"`
-	Upgrade      *UpgradeStep  `json:"upgrade,omitempty"`
-	Batch        *int32        `json:"batch,omitempty"`
+	ID           string         `json:"id"`
+	Address      string         `json:"address"`
+	Action       string         `json:"action"`
+	Kind         string         `json:"kind"`
+	Irreversible bool           `json:"irreversible,omitempty"`
+	DependsOn    []string       `json:"depends_on"`
+	Sequence     string         `json:"sequence,omitempty"`
+	Reason       string         `json:"reason,omitempty"`
+	Object       *ObjectRef     `json:"object,omitempty"`
+	Replicas     *int32         `json:"replicas,omitempty"`
+	Partition    *int32         `json:"partition,omitempty"`
+	Server       *ServerStep    `json:"server,omitempty"`
+	Database     *DatabaseStep  `json:"database,omitempty"`
+	Setting      *SettingStep   `json:"setting,omitempty"`
+	Rollout      *Rollout       `json:"rollout,omitempty"`
+	Servers      []ServerStep   `json:"servers,omitempty"`
+	DryRun       *DryRun        `json:"dry_run,omitempty"`
+	Resize       *ClaimResize   `json:"resize,omitempty"`
+	Upgrade      *UpgradeStep   `json:"upgrade,omitempty"`
+	Discovery    *DiscoveryStep `json:"discovery,omitempty"`
+	Batch        *int32         `json:"batch,omitempty"`
 }
 
 type wireRefusal struct {
@@ -157,7 +158,7 @@ func Encode(w io.Writer, p *Plan) error {
 		doc.Steps = append(doc.Steps, wireStep{ID: s.ID, Address: s.Address, Action: string(s.Action), Kind: string(s.Kind),
 			Irreversible: s.Irreversible, DependsOn: deps, Sequence: s.Sequence, Reason: s.Reason, Object: s.Object,
 			Replicas: s.Replicas, Partition: s.Partition, Server: s.Server, Database: s.Database, Setting: s.Setting, Rollout: s.Rollout,
-			Servers: s.Servers, DryRun: s.DryRun, Resize: s.Resize, Upgrade: s.Upgrade, Batch: s.Batch})
+			Servers: s.Servers, DryRun: s.DryRun, Resize: s.Resize, Upgrade: s.Upgrade, Discovery: s.Discovery, Batch: s.Batch})
 		if s.Action == ActionRead {
 			continue
 		}
@@ -312,7 +313,7 @@ func Decode(r io.Reader) (*Plan, error) {
 		st := Step{ID: s.ID, Address: s.Address, Action: Action(s.Action), Kind: Kind(s.Kind), Irreversible: s.Irreversible,
 			DependsOn: s.DependsOn, Sequence: s.Sequence, Reason: s.Reason, Object: s.Object, Replicas: s.Replicas,
 			Partition: s.Partition, Server: s.Server, Database: s.Database, Setting: s.Setting, Rollout: s.Rollout,
-			Servers: s.Servers, DryRun: s.DryRun, Resize: s.Resize, Upgrade: s.Upgrade, Batch: s.Batch}
+			Servers: s.Servers, DryRun: s.DryRun, Resize: s.Resize, Upgrade: s.Upgrade, Discovery: s.Discovery, Batch: s.Batch}
 		if len(st.DependsOn) == 0 {
 			st.DependsOn = nil
 		}

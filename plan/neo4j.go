@@ -376,6 +376,7 @@ func (b *builder) pool(pl Pool, o *state.Object, sts *draft, config []*draft) (*
 			}
 		}
 		c.addDraft(sts)
+		b.tlsRenewal(c, sts)
 	}
 	var rollouts []*draft
 	if first, hold, why := rollFrom(sts, o, templateChanged, min(live, target)); first >= 0 {

@@ -225,6 +225,9 @@ type Step struct {
 	// Upgrade is the version upgrade of an upgrade-preflight or
 	// upgrade-verify step (plan/upgrade.go).
 	Upgrade *UpgradeStep
+	// Discovery is the discovery-service mode of a discovery-move or
+	// discovery-verify step (plan/discovery.go).
+	Discovery *DiscoveryStep
 	// Batch, on a reallocate step, bounds each round to that many
 	// databases with dbms.cluster.reallocateNumberOfDatabases instead of
 	// one REALLOCATE DATABASES (balance.go).

@@ -116,3 +116,46 @@ func RenewalSteps(d Desired, n state.Neo4j, scopes []string, fingerprint string)
 	}
 	return r, steps
 }
+
+// AnnotationTLSCertificate is manifests.AnnotationTLSCertificate: the
+// fingerprint of the TLS Secret's certificate, stamped at plan time on
+// the StatefulSet where the servers reload certificates (2025.03+), on
+// its Pod template otherwise (a renewal then changes the template and the
+// StatefulSet's servers restart in the gated roll every template change
+// gets).
+const AnnotationTLSCertificate = "neo4jctl.io/tls-certificate"
+
+// tlsRenewal adds after the StatefulSet step sts of c, once per plan, a
+// reload-tls step per server when the certificate fingerprint on the
+// StatefulSet itself changed: cert-manager renewed the certificate and
+// the servers can reload it. A first fingerprint (none before) reloads
+// nothing: the servers read the files they have when they started.
+func (b *builder) tlsRenewal(c *chain, sts *draft) {
+	if sts == nil || b.tlsReloaded || !b.neoKnown || b.d.Cluster == nil || b.d.Cluster.Spec.TLS == nil {
+		return
+	}
+	for _, f := range sts.FieldDiffs {
+		if !strings.HasPrefix(f.Path, "metadata.annotations") || !strings.Contains(f.Path, AnnotationTLSCertificate) {
+			continue
+		}
+		before, _ := f.Before.(string)
+		after, _ := f.After.(string)
+		if before == "" || after == "" || before == after {
+			return
+		}
+		scopes := b.d.Cluster.Spec.TLS.Scopes
+		if len(scopes) == 0 {
+			scopes = []string{"bolt", "https"}
+		}
+		r, steps := RenewalSteps(b.d, b.n, scopes, before+" → "+after)
+		if !r.Reload {
+			b.warn("the TLS certificate was renewed (%s → %s), but %s; restart the servers to load it", before, after, r.Reason)
+			return
+		}
+		b.tlsReloaded = true
+		for _, s := range steps {
+			c.add(s)
+		}
+		return
+	}
+}

@@ -5,6 +5,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
+
 	"github.com/neo4jctl/neo4jctl/plan"
 	"github.com/neo4jctl/neo4jctl/plan/plantest"
 )
@@ -63,5 +65,52 @@ func TestRenewalSteps(t *testing.T) {
 	if r.Reload || len(steps) != 1 || steps[0].Kind != plan.KindRollingUpdate || steps[0].Rollout == nil ||
 		!cmp.Equal(steps[0].Rollout.Pods, []string{"prod-2", "prod-1", "prod-0"}) || !steps[0].Rollout.Servers {
 		t.Errorf("mixed versions: %+v %+v, want one gated roll of prod-2, prod-1, prod-0", r, steps)
+	}
+}
+
+// TestComputeTLSRenewal: the certificate fingerprint on the StatefulSet
+// changed (cert-manager renewed it; 2025.03+ stamps it there): the plan
+// updates the StatefulSet and then reloads every server, one step each,
+// with no roll. A first fingerprint reloads nothing.
+func TestComputeTLSRenewal(t *testing.T) {
+	for _, tc := range []struct {
+		name, before string
+		reloads      int
+	}{
+		{"renewed", "sha256:old", 3},
+		{"first fingerprint", "", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := plantest.Cluster(3)
+			c.Spec.Version, c.Spec.Image = "2025.10.1", "neo4j:2025.10.1-enterprise"
+			c.Spec.TLS = &clusterfile.TLS{SecretName: "certs", Scopes: []string{"bolt"}}
+			k := plantest.Converged(c, 3)
+			sts := plantest.Object(&k, "StatefulSet", plantest.Name)
+			meta := sts.Predicted["metadata"].(map[string]any)
+			meta["annotations"] = map[string]any{plan.AnnotationTLSCertificate: "sha256:new"}
+			if tc.before != "" {
+				sts.Live["metadata"].(map[string]any)["annotations"] = map[string]any{plan.AnnotationTLSCertificate: tc.before}
+			}
+			n := plantest.Neo4j(3)
+			for id, s := range n.Servers {
+				s.Version = "2025.10.1"
+				n.Servers[id] = s
+			}
+			p := mustCompute(t, plantest.Desired(c), k, n, plan.Options{})
+			var kinds []string
+			reloads := 0
+			for _, s := range p.Steps {
+				kinds = append(kinds, string(s.Kind))
+				if s.Kind == plan.KindReloadTLS {
+					reloads++
+				}
+				if s.Kind == plan.KindRollingUpdate {
+					t.Errorf("a renewal on 2025.10 plans a roll: %+v", s)
+				}
+			}
+			if reloads != tc.reloads {
+				t.Errorf("got %d reload-tls steps (%v), want %d", reloads, kinds, tc.reloads)
+			}
+		})
 	}
 }

@@ -132,17 +132,17 @@ func (b *builder) maxBackupAge() string {
 }
 
 // discoveryV2 refuses an upgrade to a calendar version while the servers
-// run discovery service v1: 2025.01 removed it, and the move to v2 must
-// be done on 5.x first (Upgrade and Migration Guide, "In-place rolling
-// upgrade of a cluster" for 2025–2026; Operations Manual 5.x,
-// clustering/setup/discovery.adoc § "Moving from discovery service v1 to
-// v2"). neo4jctl renders dbms.cluster.discovery.version=V2_ONLY, so only a
-// cluster whose servers still report another value is refused.
+// run discovery service v1 and the plan does not move them to v2 first
+// (discovery.go; it refuses itself what it cannot do): 2025.01 removed v1,
+// and the move to v2 must be done on 5.x first (Upgrade and Migration
+// Guide, "In-place rolling upgrade of a cluster" for 2025–2026;
+// Operations Manual 5.x, clustering/setup/discovery.adoc § "Moving from
+// discovery service v1 to v2").
 func (b *builder) discoveryV2(u upgrade, addr string) {
-	if !u.to.calendar() || u.from.calendar() {
+	if !u.to.calendar() || u.from.calendar() || b.discovery.planned || b.discovery.refused {
 		return
 	}
-	s, ok := b.n.Settings["dbms.cluster.discovery.version"]
+	s, ok := b.n.Settings[SettingDiscoveryVersion]
 	if !ok || s.Value == "" || s.Value == "V2_ONLY" {
 		return
 	}
@@ -159,8 +159,15 @@ func (b *builder) discoveryV2(u upgrade, addr string) {
 // next plan resumes.
 func (b *builder) rollSteps(c *chain, roll Step) []*draft {
 	u, ok := b.pendingUpgrade()
+	if roll.Rollout != nil && roll.Rollout.Servers {
+		// Discovery v1 → v2 first, while every server still runs 5.x
+		// and before any restarts onto the rendered V2_ONLY or 2025.x.
+		b.discoverySteps(c, roll.Address, !ok || !u.to.calendar())
+	}
 	if !ok || roll.Rollout == nil || !roll.Rollout.Servers {
-		return []*draft{c.add(roll)}
+		d := c.add(roll)
+		b.discoveryVerify(c, roll.Address)
+		return []*draft{d}
 	}
 	b.discoveryV2(u, roll.Address)
 	up := &UpgradeStep{From: u.from.String(), To: u.to.String(), MaxBackupAge: b.maxBackupAge()}
@@ -183,6 +190,7 @@ func (b *builder) rollSteps(c *chain, roll Step) []*draft {
 	c.add(Step{Address: roll.Address, Action: ActionRead, Kind: KindUpgradeVerify, Object: roll.Object, Upgrade: up,
 		Rollout: &Rollout{StatefulSet: roll.Rollout.StatefulSet, Pods: all},
 		Reason:  fmt.Sprintf("upgrade %s → %s: every server of %s reports %s (SHOW SERVERS); nothing else to run: the system database needs no dbms.upgrade() (deprecated 5.9, removed in Cypher 25) and stores move to the new MINOR format on startup", u.from, u.to, strings.Join(all, ", "), u.to)})
+	b.discoveryVerify(c, roll.Address)
 	return out
 }
 

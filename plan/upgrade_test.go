@@ -104,17 +104,20 @@ func TestComputeUpgradeSkipBackupCheck(t *testing.T) {
 	}
 }
 
-// A cluster still on discovery v1 cannot go to a calendar version (2025.01
-// removed v1); on 5.x, and with V2_ONLY, nothing is refused. Older than
+// A cluster still on discovery v1 whose servers lack the v2 settings
+// cannot restart onto the rendered V2_ONLY nor go to a calendar version
+// (2025.01 removed v1); with V2_ONLY nothing is refused. Older than
 // 5.26 to a calendar version is refused with the checkpoint fix.
 func TestComputeUpgradeDiscoveryAndCheckpoint(t *testing.T) {
 	tests := []struct {
 		name, from, to, discovery, refusal, fix string
 	}{
-		{name: "v1 to calendar", from: "5.26.0", to: "2025.10.1", discovery: "V1_ONLY", refusal: "discovery service v1", fix: "Moving from discovery service v1 to v2"},
-		{name: "v2 over v1 to calendar", from: "5.26.0", to: "2025.10.1", discovery: "V2_OVER_V1", refusal: "discovery service v1", fix: "Moving from discovery service v1 to v2"},
+		// Without the v2 settings of the manual's Preparation, the move
+		// cannot be planned (discovery_test.go plans it with them).
+		{name: "v1 to calendar unprepared", from: "5.26.0", to: "2025.10.1", discovery: "V1_ONLY", refusal: "discovery service v1", fix: "Moving from discovery service v1 to v2"},
+		{name: "v2 over v1 to calendar unprepared", from: "5.26.0", to: "2025.10.1", discovery: "V2_OVER_V1", refusal: "discovery service v1", fix: "Moving from discovery service v1 to v2"},
 		{name: "v2 only to calendar", from: "5.26.0", to: "2025.10.1", discovery: "V2_ONLY"},
-		{name: "v1 within 5.26", from: "5.26.0", to: "5.26.1", discovery: "V1_ONLY"},
+		{name: "v1 within 5.26 unprepared", from: "5.26.0", to: "5.26.1", discovery: "V1_ONLY", refusal: "discovery service v1", fix: "In-place rolling"},
 		{name: "5.20 to calendar", from: "5.20.0", to: "2025.10.1", refusal: "must be upgraded to 5.26 first", fix: "5.20.0"},
 	}
 	for _, tt := range tests {

@@ -53,6 +53,9 @@ type simServer struct {
 	conf    map[string]string
 	runtime map[string]string
 	podUID  string // the Pod it last started in, when following Kubernetes
+	// discovery is the discovery mode the move procedure set since the
+	// server started, "" for its configuration's (discovery.go).
+	discovery string
 
 	deallocDone time.Time // when Deallocating becomes Deallocated
 	stuck       bool      // fault: never leaves Deallocating

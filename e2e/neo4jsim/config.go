@@ -88,6 +88,7 @@ func (s *Simulator) startupValue(srv *simServer, name string) string {
 func (s *Simulator) applyStartConfig(srv *simServer, conf map[string]string, version string) {
 	srv.conf = conf
 	srv.runtime = nil
+	srv.discovery = ""
 	if version != "" {
 		srv.version = version
 	}

@@ -243,6 +243,11 @@ var adminProcs = map[string]bool{
 var localProcs = map[string]bool{
 	"dbms.setconfigvalue":     true,
 	"dbms.quarantinedatabase": true,
+	// discovery.go: the state is read-only, but the log shows the move's
+	// checks in order with the move itself.
+	"dbms.cluster.showparalleldiscoverystate": true,
+	"dbms.cluster.movetonextdiscoveryversion": true,
+	"dbms.security.reloadtls":                 true,
 }
 
 // transitionEnd is when a START / STOP issued now finishes.
@@ -615,6 +620,9 @@ func (s *Simulator) call(srv *simServer, c *command, params map[string]any) (*re
 	name := strings.ToLower(c.proc)
 	if s.community && strings.HasPrefix(name, "dbms.cluster.") || s.community && name == "dbms.setdefaultallocationnumbers" {
 		return nil, procedureNotFound(c.proc)
+	}
+	if res, err, ok := s.lifecycleCall(srv, c, name); ok {
+		return res, err
 	}
 	switch name {
 	case "dbms.cluster.recreatedatabase": // seed.go

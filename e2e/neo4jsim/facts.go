@@ -192,6 +192,20 @@ var Facts = []Fact{
 		"Operations Manual 5.26, database-administration/standard-databases/seed-from-uri.adoc (\"Download and validation of the seed is only performed as the new database is started\"); " + srcDatabases + " § Restore a database from a URI"},
 	{"procedure/dbms.cluster.recreatedatabase", "Replaces every allocation's store from options.seedURI (or the current allocations), with options.primaries/secondaries or the database's topology; starts the database whatever its state; keeps its privileges; seedingServers with a seedURI is refused.",
 		srcProcedures + " § dbms.cluster.recreateDatabase(); Operations Manual 5.26, database-administration/standard-databases/recreate-database.adoc; " + srcDatabases + " § Restore a database using the dbms.recreateDatabase() procedure (the page writes the 2025.04 name)"},
+
+	// Discovery service v1 → v2 (discovery.go).
+	{"discovery.mode", "A 5.x server runs the discovery mode its dbms.cluster.discovery.version names when it starts (default V1_ONLY); the move procedure changes it until the next restart, which starts it with its configuration's again (\"The switching using procedures does not persist anything to disk\"). 2025.x servers run v2 only.",
+		"Operations Manual 5.x, clustering/setup/discovery.adoc § Moving from discovery service v1 to v2 (Procedure for moving an entire cluster, Important); " + srcSettingsRef + " § dbms.cluster.discovery.version (default V1_ONLY)"},
+	{"discovery.preparation", "Leaving V1_ONLY fails when a server lacks the v2 setting of its resolver (K8S: dbms.kubernetes.discovery.v2.service_port_name; LIST, DNS, SRV: dbms.cluster.discovery.v2.endpoints); with servers in different modes the move fails too.",
+		"Operations Manual 5.x, clustering/setup/discovery.adoc § Preparation; § Procedure for moving an entire cluster (\"One possible reason for failure is that some servers might have had inconsistent dbms.cluster.discovery.version settings\")"},
+	{"discovery.removed-2025", "dbms.cluster.showParallelDiscoveryState and dbms.cluster.moveToNextDiscoveryVersion are ProcedureNotFound on 2025.x servers.",
+		"Operations Manual (current), breaking-changes.adoc § Procedures removed in Neo4j 2025.01 without replacement"},
+	{"procedure/dbms.cluster.showparalleldiscoverystate", "mode, stateComparison, v1ServerCount, v2ServerCount (STRINGs) of the server it runs on: a count is \"N/A\" for a service the server does not run; stateComparison is \"N/A\" with one service, \"Matching\" when every server runs both, else \"States are not matching after …: (score:n)\".",
+		"Operations Manual 5.x, clustering/setup/discovery.adoc § Procedure for moving an entire cluster, § Per server procedure (expected results)"},
+	{"procedure/dbms.security.reloadtls", "Exists on Enterprise servers from 2025.03 (ProcedureNotFound before and on Community); acts on the server it runs on and returns no rows; logged.",
+		"Operations Manual (current), procedures/built-in-procedures.adoc § dbms.security.reloadTLS() (enterprise-edition, admin-only, new-2025.03, mode DBMS); security/ssl-framework.adoc § Certificates rotation"},
+	{"procedure/dbms.cluster.movetonextdiscoveryversion", "Moves every server one mode on: V1_ONLY → V1_OVER_V2 → V2_OVER_V1 → V2_ONLY; see discovery.preparation for its failures.",
+		"Operations Manual 5.x, clustering/setup/discovery.adoc § Procedure for moving an entire cluster"},
 }
 
 // statementFacts names the facts-table row of each statement kind, with

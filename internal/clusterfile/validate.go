@@ -520,6 +520,7 @@ var managedSettings = map[string]managedSetting{
 	"dbms.cluster.discovery.":                             {prefix: true},
 	"dbms.cluster.endpoints":                              {},
 	"dbms.kubernetes.":                                    {prefix: true},
+	"dbms.security.tls_reload_enabled":                    {fix: "neo4jctl turns it on with spec.tls from 2025.03, so renewed certificates are reloaded without a restart"},
 	"server.directories.data":                             {},
 	"server.directories.logs":                             {},
 	"server.directories.plugins":                          {fix: "list plugins in spec.plugins"},

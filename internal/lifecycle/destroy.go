@@ -23,8 +23,8 @@ type Phase string
 // The phases, in execution order.
 const (
 	// PhaseBackup is a backup of every database before anything is
-	// deleted: planned when the cluster file configures backups (the
-	// extension point for spec.backups; see DestroyInput.Backups).
+	// deleted: planned when the cluster file configures backups
+	// (DestroyInput.Backups) and --skip-backup is not given.
 	PhaseBackup    Phase = "backup"
 	PhaseWorkloads Phase = "workloads"
 	PhaseConfig    Phase = "services-and-config"
@@ -127,9 +127,8 @@ type DestroyInput struct {
 	Cluster   string
 	Namespace string
 	Observed  kube.DestroyObservation
-	// Backups is set when the cluster file configures backups. The
-	// cluster-file field (spec.backups) is added by the backup work; until
-	// then callers leave it false and no backup-first step is planned.
+	// Backups is set when the cluster file configures backups
+	// (spec.backups): a backup-first step is planned unless SkipBackup.
 	Backups    bool
 	SkipBackup bool
 	DeleteData bool
@@ -149,6 +148,7 @@ func ComputeDestroy(in DestroyInput) *DestroyPlan {
 		p.Backups.Note = "no backup before destroy (--skip-backup); " + p.Backups.Note
 	case in.Backups && in.Observed.InventoryFound:
 		p.Backups.BackupFirst = true
+		p.Backups.Note = "a full backup of every database is taken first, as neo4jctl backup create does, and nothing is deleted if it fails (--skip-backup leaves it out); " + p.Backups.Note
 		p.Steps = append(p.Steps, DestroyStep{Phase: PhaseBackup, Action: ActionBackup, Address: "neo4j:database/*", Namespace: in.Namespace, Name: in.Cluster})
 	case !in.Backups:
 		p.Backups.Note = "the cluster file configures no backups, so none is taken first; " + p.Backups.Note
