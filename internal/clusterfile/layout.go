@@ -1,12 +1,14 @@
 package clusterfile
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
@@ -126,4 +128,65 @@ func checkHelmManifest(release, manifest string) string {
 		return fmt.Sprintf("has no StatefulSet named %s (the chart names it after the release)", release)
 	}
 	return ""
+}
+
+// ManifestObject is one object of a release's recorded manifest.
+type ManifestObject struct {
+	APIVersion, Kind, Name string
+	// Object is the document as JSON-shaped data (whole numbers int64).
+	Object map[string]any
+}
+
+// Objects parses the release's recorded manifest, in its order.
+func (r HelmRelease) Objects() ([]ManifestObject, error) {
+	dec := yaml.NewDecoder(strings.NewReader(r.Manifest))
+	var out []ManifestObject
+	for {
+		var doc map[string]any
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("release %s manifest: %w", r.Name, err)
+		}
+		if doc == nil {
+			continue
+		}
+		// Through JSON: the shape the API server sends (int64 whole
+		// numbers, float64 others), which unstructured objects need.
+		b, err := json.Marshal(doc)
+		if err != nil {
+			return nil, fmt.Errorf("release %s manifest: %w", r.Name, err)
+		}
+		var m map[string]any
+		if err := utiljson.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("release %s manifest: %w", r.Name, err)
+		}
+		o := ManifestObject{Object: m}
+		o.APIVersion, _ = m["apiVersion"].(string)
+		o.Kind, _ = m["kind"].(string)
+		if meta, ok := m["metadata"].(map[string]any); ok {
+			o.Name, _ = meta["name"].(string)
+		}
+		out = append(out, o)
+	}
+}
+
+// HelmManaged reports whether neo4jctl renders and manages an object of a
+// release's manifest under layout: helm: the release's StatefulSet, its
+// ConfigMaps and its own Services. Everything else the chart rendered (its
+// ServiceAccount, Role and RoleBinding, PodDisruptionBudget, the shared
+// load-balancer Service it marks helm.sh/resource-policy: keep, a
+// ServiceMonitor) is kept as it is and never deleted; plan lists it.
+func HelmManaged(release string, o ManifestObject) bool {
+	switch o.Kind {
+	case "StatefulSet":
+		return o.Name == release
+	case "ConfigMap":
+		return strings.HasPrefix(o.Name, release+"-")
+	case "Service":
+		return o.Name == release || o.Name == release+"-admin" || o.Name == release+"-internals"
+	}
+	return false
 }
