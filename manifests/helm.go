@@ -177,34 +177,3 @@ func helmUserConfig(c *clusterfile.Cluster, cm *unstructured.Unstructured) strin
 	sum := sha256.Sum256([]byte(b.String()))
 	return "neo4jctl-" + hex.EncodeToString(sum[:])
 }
-
-// HelmKept lists, as addresses, the objects the chart rendered that
-// neo4jctl does not manage under layout: helm: kept as they are, never
-// deleted (see clusterfile.HelmManaged).
-func HelmKept(c *clusterfile.Cluster, namespace string) ([]string, error) {
-	if namespace == "" {
-		namespace = c.Metadata.Namespace
-	}
-	var out []string
-	seen := map[string]bool{}
-	for _, r := range c.Spec.HelmReleases {
-		objs, err := r.Objects()
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range objs {
-			if clusterfile.HelmManaged(r.Name, o) {
-				continue
-			}
-			u := &unstructured.Unstructured{Object: o.Object}
-			u.SetNamespace(namespace)
-			a := "k8s:" + Address(u)
-			if !seen[a] {
-				seen[a] = true
-				out = append(out, a)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out, nil
-}

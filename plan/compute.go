@@ -258,6 +258,7 @@ func Compute(d Desired, k state.Kube, n state.Neo4j, opts Options) (*Plan, error
 	}
 	b.settings(config, rollouts)
 	b.databases(tails)
+	b.helmKept()
 	b.finish()
 	return b.p, nil
 }
@@ -340,6 +341,8 @@ func (b *builder) objectChange(o state.Object) *draft {
 		dr.Reason = "not in the cluster"
 		dr.After = redact(o.Kind, nil, after)
 		return dr
+	case o.Immutable && b.refuseHelmReplace(o):
+		return nil
 	case o.Immutable:
 		diffs := b.fieldDiffs(o, o.Live, o.Desired, true)
 		for i := range diffs {
@@ -373,7 +376,7 @@ func (b *builder) objectChange(o state.Object) *draft {
 	}
 	diffs := b.fieldDiffs(o, o.Live, after, subset)
 	if len(diffs) == 0 {
-		return nil
+		return b.takeOver(o, dr)
 	}
 	dr.Action, dr.Kind = ActionUpdate, KindApply
 	dr.Reason = updateReason(diffs)
