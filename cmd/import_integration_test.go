@@ -269,4 +269,31 @@ func TestImportHelmAdoptInPlace(t *testing.T) {
 	if code != 2 || !strings.Contains(stdout, "db.logs.query.enabled") || !strings.Contains(stdout, "checksum/graph1-config") {
 		t.Fatalf("plan of a setting: exit %d, want 2 with the setting and the chart's checksum\n%s%s", code, stdout, stderr)
 	}
+
+	// --forget-helm-release after an apply with nothing to do: helm no
+	// longer lists the release; the cluster is untouched.
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr = runApplyCLI(t, env, "apply", "-f", file, "--skip-neo4j", "--auto-approve", "--forget-helm-release"); code != 0 || !strings.Contains(stderr, "sh.helm.release.v1.graph1.v1") {
+		t.Fatalf("apply --forget-helm-release: exit %d, want 0 naming the deleted record\n%s%s", code, stdout, stderr)
+	}
+	t.Logf("forget: %s", stderr)
+	if out, err := helmtool.Run(t, env.Kubeconfig, "list", "-n", ns, "-a", "-q"); err != nil || strings.Contains(out, "graph1") {
+		t.Errorf("helm list after --forget-helm-release: %v\n%q, want no graph1", err, out)
+	}
+	if pod, claim := uids(); pod != podBefore || claim != claimBefore {
+		t.Errorf("Pod/claim uid changed by forgetting the release: %s/%s → %s/%s", podBefore, claimBefore, pod, claim)
+	}
+	for _, name := range []string{"graph1-user-config", "graph1-env"} {
+		if _, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{}); err != nil {
+			t.Errorf("ConfigMap %s after forgetting the release: %v", name, err)
+		}
+	}
+	if _, err := cs.CoreV1().Secrets(ns).Get(ctx, "graph1-auth", metav1.GetOptions{}); err != nil {
+		t.Errorf("the chart's auth Secret after forgetting the release: %v (only release records go)", err)
+	}
+	if code, stdout, stderr = runApplyCLI(t, env, "plan", "-f", file, "--skip-neo4j", "--detailed-exitcode"); code != 0 {
+		t.Errorf("plan after forgetting: exit %d, want 0\n%s%s", code, stdout, stderr)
+	}
 }
