@@ -182,6 +182,9 @@ func TestHelmLayoutNames(t *testing.T) {
 	if got := BoltAddress(c, "graph", "server-3", 0); got != "server-3.graph.svc.cluster.local:7687" {
 		t.Errorf("BoltAddress: got %s, want the release Service's name (the chart's advertised address)", got)
 	}
+	if got := PodDNSName(c, "graph", "server-3", 1); got == PodDNSName(c, "graph", "server-3", 0) {
+		t.Errorf("PodDNSName of ordinal 1 is ordinal 0's (%s): a server would be taken for a Pod the chart never runs", got)
+	}
 	if ns, pod, ok := PodAt(c, "server-3.graph.svc.cluster.local"); !ok || ns != "graph" || pod != "server-3-0" {
 		t.Errorf("PodAt: got %s %s %v", ns, pod, ok)
 	}

@@ -88,7 +88,13 @@ func (helmLayout) podName(_ *clusterfile.Cluster, pool string, ordinal int) stri
 	return pool + "-" + strconv.Itoa(ordinal)
 }
 
-func (helmLayout) podDNSName(_ *clusterfile.Cluster, namespace, pool string, _ int) string {
+func (helmLayout) podDNSName(_ *clusterfile.Cluster, namespace, pool string, ordinal int) string {
+	if ordinal != 0 {
+		// The chart never runs a second Pod of a release: a name of the
+		// Pod's own shape, which no server advertises, so that no server
+		// is taken for it.
+		return fmt.Sprintf("%s-%d.%s.%s.svc.%s", pool, ordinal, pool, namespace, ClusterDomain)
+	}
 	return fmt.Sprintf("%s.%s.svc.%s", pool, namespace, ClusterDomain)
 }
 
@@ -98,10 +104,13 @@ func (helmLayout) podSelector(c *clusterfile.Cluster) map[string]string {
 
 func (helmLayout) podAt(host string) (string, string, bool) {
 	labels := strings.Split(host, ".")
-	if len(labels) < 3 || labels[2] != "svc" {
-		return "", "", false
+	switch {
+	case len(labels) >= 4 && labels[3] == "svc":
+		return neo4jctlLayout{}.podAt(host)
+	case len(labels) >= 3 && labels[2] == "svc":
+		return labels[1], labels[0] + "-0", true
 	}
-	return labels[1], labels[0] + "-0", true
+	return "", "", false
 }
 
 // PodSelector returns the labels that select every server Pod of the

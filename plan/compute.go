@@ -245,7 +245,9 @@ func Compute(d Desired, k state.Kube, n state.Neo4j, opts Options) (*Plan, error
 			rolled[r.Rollout.StatefulSet] = true
 		}
 	}
-	if b.neoKnown {
+	if b.neoKnown && !b.helmLayout() {
+		// An adopted chart server keeps the system database mode the
+		// chart gave it: neo4jctl renders none for it.
 		b.systemModeWarnings(rolled)
 	}
 	for _, o := range orphans {
@@ -450,8 +452,28 @@ func (b *builder) fieldDiffs(o state.Object, live, after map[string]any, subset 
 // only the cluster file has, in after) and checking the managed key there.
 func managerOf(ms []state.FieldManager, segs []string, live, after map[string]any) string {
 	p := joinPath(segs)
+	owns := func(m state.FieldManager) bool {
+		for _, f := range m.Fields {
+			if pathWithin(p, f) || pathWithin(f, p) || managedPathMatches(f, segs, live, after) {
+				return true
+			}
+		}
+		return false
+	}
+	ours := false
+	for _, m := range ms {
+		if m.Manager == "neo4jctl" && owns(m) {
+			ours = true
+		}
+	}
 	for _, m := range ms {
 		if m.Manager == "neo4jctl" {
+			continue
+		}
+		if m.Manager == HelmManager && ours {
+			// Helm keeps a share of every field neo4jctl took over with
+			// the same value (layout: helm): a shared field was last set
+			// by neo4jctl, not changed out of band by helm.
 			continue
 		}
 		for _, f := range m.Fields {

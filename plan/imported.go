@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
@@ -85,6 +86,24 @@ func (b *builder) takeOver(o state.Object, dr *draft) *draft {
 	dr.Reason = TakeOverReason
 	dr.Before, dr.After = redact(o.Kind, nil, o.Live), redact(o.Kind, nil, after)
 	return dr
+}
+
+// helmPodAddresses maps the Pods of a roll to their servers' advertised
+// addresses under layout: helm, where a server's address is its release's
+// Service and not its Pod's name; nil otherwise (the name says it).
+func (b *builder) helmPodAddresses(sts string, pods []string) map[string]string {
+	if !b.helmLayout() || b.d.PodAddress == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, pod := range pods {
+		ord, err := strconv.Atoi(pod[strings.LastIndex(pod, "-")+1:])
+		if err != nil {
+			continue
+		}
+		out[pod] = b.d.PodAddress(sts, ord)
+	}
+	return out
 }
 
 // helmKept lists, while the chart's objects are being taken over, the
