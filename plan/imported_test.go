@@ -119,3 +119,28 @@ func TestComputeHelmLayoutNeverReplaces(t *testing.T) {
 		}
 	}
 }
+
+// TestComputeHelmSharedFieldIsNotBlamedOnHelm: after the take-over Helm
+// keeps a share of every field whose value neo4jctl applied unchanged; a
+// change the cluster file makes to such a field is the file's, not an
+// out-of-band edit by helm. A field helm alone owns still names helm.
+func TestComputeHelmSharedFieldIsNotBlamedOnHelm(t *testing.T) {
+	o := helmObject("ConfigMap", "core", "server-1-user-config")
+	o.Desired = map[string]any{"kind": "ConfigMap", "metadata": map[string]any{"name": "server-1-user-config"}, "data": map[string]any{"a": "c"}}
+	o.Predicted = o.Desired
+	o.Managers = []state.FieldManager{
+		{Manager: "helm", Operation: "Update", Fields: []string{"data.a"}},
+		{Manager: "neo4jctl", Operation: "Apply", Fields: []string{"data.a"}},
+	}
+	k := state.Kube{Reachable: true, Mode: "dry-run", Objects: []state.Object{o}}
+	p := mustCompute(t, helmDesired(), k, state.Neo4j{}, plan.Options{SkipNeo4j: true})
+	if len(p.Steps) != 1 || p.Steps[0].Reason != "differs from the cluster file" || p.Steps[0].FieldDiffs[0].Manager != "" {
+		t.Fatalf("steps %+v, want one change of the cluster file, no manager blamed", p.Steps)
+	}
+	o.Managers = o.Managers[:1]
+	k.Objects = []state.Object{o}
+	p = mustCompute(t, helmDesired(), k, state.Neo4j{}, plan.Options{SkipNeo4j: true})
+	if len(p.Steps) != 1 || p.Steps[0].FieldDiffs[0].Manager != "helm" {
+		t.Fatalf("steps %+v, want the field helm alone owns attributed to helm", p.Steps)
+	}
+}
