@@ -59,7 +59,7 @@ func (e *Executor) rollingUpdate(ctx context.Context, t Target, s plan.Step) (ou
 			return o, fmt.Errorf("%q is not a StatefulSet Pod name", pod)
 		}
 		sub := s
-		sub.Server = &plan.ServerStep{StatefulSet: s.Rollout.StatefulSet, Name: pod, Ordinal: ord}
+		sub.Server = &plan.ServerStep{StatefulSet: s.Rollout.StatefulSet, Name: pod, Ordinal: ord, PodAddress: s.Rollout.PodAddresses[pod]}
 		if s.Rollout.Servers {
 			if err := e.waitCanLose(ctx, sub, pod); err != nil {
 				return o, fmt.Errorf("%w; %s and the Pods below it were not restarted: make the cluster whole again and run apply again", err, pod)

@@ -45,10 +45,13 @@ type ApplyOptions struct {
 	Force         bool
 	AllowReplace  bool
 	Detailed      bool
-	Targets       []string
-	Excludes      []string
-	ConfirmDrops  []string
-	cluster       clusterFlags
+	// ForgetHelmRelease deletes the Helm release records of an adopted
+	// cluster (spec.layout: helm) once apply has succeeded.
+	ForgetHelmRelease bool
+	Targets           []string
+	Excludes          []string
+	ConfirmDrops      []string
+	cluster           clusterFlags
 
 	runner func() (*pipeline.Runner, error)
 	now    func() time.Time
@@ -141,6 +144,7 @@ Exit codes: 0 success, 1 error or failed step, 2 changes applied (with
 	fl.BoolVar(&opts.Force, "force-conflicts", false, "take ownership of fields another apply manager (another GitOps tool) owns")
 	fl.BoolVar(&opts.AllowReplace, "allow-replace", false, "allow deleting and recreating objects whose immutable fields changed")
 	fl.BoolVar(&opts.Detailed, "detailed-exitcode", false, "exit 2 when changes were applied")
+	fl.BoolVar(&opts.ForgetHelmRelease, "forget-helm-release", false, "after a successful apply of a cluster adopted from Helm (layout: helm), delete only Helm's release records (Secrets sh.helm.release.v1.<release>.v<N>): helm no longer lists the releases; nothing of the cluster changes")
 	fl.StringArrayVar(&opts.Targets, "target", nil, "apply only these addresses or globs (repeatable); safe sequences are kept whole")
 	fl.StringArrayVar(&opts.Excludes, "exclude", nil, "leave out these addresses or globs (repeatable)")
 	fl.StringArrayVar(&opts.ConfirmDrops, "confirm-drop", nil, "the name of a database the plan drops (state: absent), confirming it without a terminal (repeatable)")
@@ -234,6 +238,9 @@ func (o *ApplyOptions) reportJSON(out io.Writer, err error) error {
 }
 
 func (o *ApplyOptions) applyTargetOnce(ctx context.Context, shared *pipeline.Runner, t *pipeline.Target, saved *plan.Plan, out, errOut io.Writer, tv *targetVerify) error {
+	if o.ForgetHelmRelease && !t.Cluster.IsHelmLayout() {
+		return fmt.Errorf("--forget-helm-release: %s has no layout: helm (nothing was adopted from Helm); nothing was applied", t.File)
+	}
 	view, _ := views.NewApplyView(o.Output, views.ApplyViewOptions{Out: out, ErrOut: errOut, Color: o.IO.ColorEnabled()})
 	ex := &apply.Executor{Hook: view, Options: apply.Options{ForceConflicts: o.Force, StepTimeout: o.StepTimeout, NoRolloutWait: !o.Wait}}
 	if t.Cluster.Spec.Backups != nil {
@@ -317,7 +324,7 @@ func (o *ApplyOptions) applyTargetOnce(ctx context.Context, shared *pipeline.Run
 		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%s; nothing was applied", notApplicable(p))}
 	}
 	if !p.HasChanges() {
-		return nil
+		return o.forgetHelm(runCtx, r.Kube, t, errOut)
 	}
 	if saved == nil && !o.AutoApprove {
 		if err := o.confirm(runCtx, p); err != nil {
@@ -340,6 +347,9 @@ func (o *ApplyOptions) applyTargetOnce(ctx context.Context, shared *pipeline.Run
 			// The table and summary line said it all.
 			return silentExit(ExitError)
 		}
+		return err
+	}
+	if err := o.forgetHelm(runCtx, r.Kube, t, errOut); err != nil {
 		return err
 	}
 	if res.Wrote && o.Detailed {

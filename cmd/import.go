@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -269,4 +270,23 @@ func oneLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// forgetHelm is apply --forget-helm-release, run once apply has succeeded
+// (or had nothing to do): it deletes the release records of every release
+// the cluster file adopted, so that helm no longer lists them and a stray
+// `helm upgrade` or `helm uninstall` cannot reach the cluster. Only those
+// Secrets go; every object of the cluster stays as it is.
+func (o *ApplyOptions) forgetHelm(ctx context.Context, kc *kube.Client, t *pipeline.Target, errOut io.Writer) error {
+	if !o.ForgetHelmRelease {
+		return nil
+	}
+	for _, r := range t.Cluster.Spec.HelmReleases {
+		deleted, err := kc.DeleteHelmReleaseRecords(ctx, t.Namespace, r.Name)
+		if err != nil {
+			return fmt.Errorf("--forget-helm-release: %w", err)
+		}
+		fmt.Fprintf(errOut, "Forgot Helm release %s/%s: deleted %d release record(s) %s; its objects are neo4jctl's now.\n", t.Namespace, r.Name, len(deleted), strings.Join(deleted, ", "))
+	}
+	return nil
 }

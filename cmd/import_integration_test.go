@@ -1,14 +1,22 @@
 package cmd
 
 import (
+	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/neo4jctl/neo4jctl/e2e/helmtool"
 	"github.com/neo4jctl/neo4jctl/e2e/neo4jsim"
 	"github.com/neo4jctl/neo4jctl/e2e/testenv"
+	"github.com/neo4jctl/neo4jctl/plan"
 )
 
 // TestImportHelmStandalone installs the official chart with real helm on
@@ -127,5 +135,165 @@ func TestImportHelmThreeReleases(t *testing.T) {
 	code, _, stderr = runApplyCLI(t, env, "import", "--helm-release", "server-1", "--helm-release", "server-2", "-n", ns, "-o", filepath.Join(t.TempDir(), "two.yaml"), "--skip-neo4j")
 	if code == 0 || !strings.Contains(stderr, "neo4j.minimumClusterSize") {
 		t.Errorf("import of two of three releases: exit %d, stderr:\n%s\nwant the minimumClusterSize refusal", code, stderr)
+	}
+}
+
+// TestImportHelmAdoptInPlace installs the chart with real helm, imports the
+// release (layout: helm) and plans: the only steps take the objects over
+// from helm, with no value changed, and the chart's other objects are
+// listed as kept. apply takes them over without restarting the Pod or
+// touching its claim, and the next plan has nothing to do. A config change
+// then rolls the Pod through the chart's checksum; the claim stays.
+func TestImportHelmAdoptInPlace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the local control plane and helm (integration)")
+	}
+	chart := helmtool.Chart(t)
+	helmtool.Path(t)
+	env := testenv.Shared(t)
+	ns := testenv.Namespace(t, env)
+	ctx := context.Background()
+	out, err := helmtool.Run(t, env.Kubeconfig, "install", "graph1", chart, "-n", ns,
+		"--set", "neo4j.name=graph1", "--set", "neo4j.edition=enterprise", "--set", "neo4j.acceptLicenseAgreement=yes",
+		"--set", "image.customImage=neo4j:5.26.0-enterprise", "--set", "volumes.data.mode=defaultStorageClass",
+		"--set", "neo4j.password=adopt-s3cret-pw")
+	if err != nil {
+		t.Fatalf("helm install: %v\n%s", err, out)
+	}
+	cs := kubernetes.NewForConfigOrDie(env.RESTConfig())
+	uids := func() (pod, claim string) {
+		t.Helper()
+		var p *corev1.Pod
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			p, err = cs.CoreV1().Pods(ns).Get(ctx, "graph1-0", metav1.GetOptions{})
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("Pod graph1-0: %v", err)
+			}
+			time.Sleep(time.Second)
+		}
+		c, err := cs.CoreV1().PersistentVolumeClaims(ns).Get(ctx, "data-graph1-0", metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("claim data-graph1-0: %v", err)
+		}
+		return string(p.UID), string(c.UID)
+	}
+	podBefore, claimBefore := uids()
+
+	file := filepath.Join(t.TempDir(), "graph1.yaml")
+	if code, stdout, stderr := runApplyCLI(t, env, "import", "--helm-release", "graph1", "-n", ns, "-o", file, "--skip-neo4j"); code != 0 {
+		t.Fatalf("import: exit %d\n%s%s", code, stdout, stderr)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "adopt-s3cret-pw") || strings.Contains(string(data), "YWRvcHQtczNjcmV0LXB3") {
+		t.Fatalf("the cluster file holds the chart's password")
+	}
+
+	code, stdout, stderr := runApplyCLI(t, env, "plan", "-f", file, "--skip-neo4j", "-o", "json", "--detailed-exitcode")
+	if code != 2 {
+		t.Fatalf("first plan: exit %d, want 2 (objects to take over)\n%s%s", code, stdout, stderr)
+	}
+	var p struct {
+		Changes []struct {
+			Address    string
+			Actions    []string
+			Reason     string
+			FieldDiffs []any `json:"field_diffs"`
+		} `json:"changes"`
+		Warnings []string `json:"warnings"`
+		Refusals []any    `json:"refusals"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &p); err != nil {
+		t.Fatalf("plan JSON: %v\n%s", err, stdout)
+	}
+	if len(p.Refusals) != 0 {
+		t.Fatalf("refusals: %v", p.Refusals)
+	}
+	taken := 0
+	for _, c := range p.Changes {
+		if c.Reason != plan.TakeOverReason || len(c.FieldDiffs) != 0 {
+			t.Errorf("change %v %s: %q with %d field change(s), want only take-overs without changes", c.Actions, c.Address, c.Reason, len(c.FieldDiffs))
+		}
+		taken++
+	}
+	// A standalone release: 1 StatefulSet, 2 Services (no -internals), 6
+	// ConfigMaps.
+	if taken != 9 {
+		t.Errorf("got %d take-overs, want 9\n%s", taken, stdout)
+	}
+	if w := strings.Join(p.Warnings, "\n"); !strings.Contains(w, "k8s:core/Service/"+ns+"/graph1-lb-neo4j") || !strings.Contains(w, "never deleted") {
+		t.Errorf("warnings do not list the kept objects: %s", w)
+	}
+	t.Logf("first plan (human):\n%s", func() string { _, o, _ := runApplyCLI(t, env, "plan", "-f", file, "--skip-neo4j"); return o }())
+
+	if code, stdout, stderr = runApplyCLI(t, env, "apply", "-f", file, "--skip-neo4j", "--auto-approve"); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr = runApplyCLI(t, env, "plan", "-f", file, "--skip-neo4j", "--detailed-exitcode"); code != 0 || !strings.Contains(stdout, "No changes") {
+		t.Fatalf("plan after apply: exit %d, want 0 and No changes\n%s%s", code, stdout, stderr)
+	}
+	sts, err := cs.AppsV1().StatefulSets(ns).Get(ctx, "graph1", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	managers := map[string]bool{}
+	for _, m := range sts.ManagedFields {
+		managers[m.Manager+"/"+string(m.Operation)] = true
+	}
+	if !managers["neo4jctl/Apply"] {
+		t.Errorf("StatefulSet managers %v: neo4jctl does not manage it", managers)
+	}
+	if pod, claim := uids(); pod != podBefore || claim != claimBefore {
+		t.Errorf("Pod/claim uid changed by taking over: %s/%s → %s/%s", podBefore, claimBefore, pod, claim)
+	}
+	if _, err := cs.CoreV1().Services(ns).Get(ctx, "graph1-lb-neo4j", metav1.GetOptions{}); err != nil {
+		t.Errorf("the chart's load-balancer Service: %v (kept, never deleted)", err)
+	}
+
+	// A setting change: the user config and the chart's checksum change
+	// (a rolling restart of the one Pod); the claim is the same.
+	edited := strings.Replace(string(data), "\n  layout: \"helm\"", "\n  layout: \"helm\"\n  config:\n    db.logs.query.enabled: \"INFO\"", 1)
+	if edited == string(data) {
+		t.Fatalf("could not add a setting to:\n%s", data)
+	}
+	if err := os.WriteFile(file, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runApplyCLI(t, env, "plan", "-f", file, "--skip-neo4j", "--detailed-exitcode")
+	if code != 2 || !strings.Contains(stdout, "db.logs.query.enabled") || !strings.Contains(stdout, "checksum/graph1-config") {
+		t.Fatalf("plan of a setting: exit %d, want 2 with the setting and the chart's checksum\n%s%s", code, stdout, stderr)
+	}
+
+	// --forget-helm-release after an apply with nothing to do: helm no
+	// longer lists the release; the cluster is untouched.
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr = runApplyCLI(t, env, "apply", "-f", file, "--skip-neo4j", "--auto-approve", "--forget-helm-release"); code != 0 || !strings.Contains(stderr, "sh.helm.release.v1.graph1.v1") {
+		t.Fatalf("apply --forget-helm-release: exit %d, want 0 naming the deleted record\n%s%s", code, stdout, stderr)
+	}
+	t.Logf("forget: %s", stderr)
+	if out, err := helmtool.Run(t, env.Kubeconfig, "list", "-n", ns, "-a", "-q"); err != nil || strings.Contains(out, "graph1") {
+		t.Errorf("helm list after --forget-helm-release: %v\n%q, want no graph1", err, out)
+	}
+	if pod, claim := uids(); pod != podBefore || claim != claimBefore {
+		t.Errorf("Pod/claim uid changed by forgetting the release: %s/%s → %s/%s", podBefore, claimBefore, pod, claim)
+	}
+	for _, name := range []string{"graph1-user-config", "graph1-env"} {
+		if _, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{}); err != nil {
+			t.Errorf("ConfigMap %s after forgetting the release: %v", name, err)
+		}
+	}
+	if _, err := cs.CoreV1().Secrets(ns).Get(ctx, "graph1-auth", metav1.GetOptions{}); err != nil {
+		t.Errorf("the chart's auth Secret after forgetting the release: %v (only release records go)", err)
+	}
+	if code, stdout, stderr = runApplyCLI(t, env, "plan", "-f", file, "--skip-neo4j", "--detailed-exitcode"); code != 0 {
+		t.Errorf("plan after forgetting: exit %d, want 0\n%s%s", code, stdout, stderr)
 	}
 }

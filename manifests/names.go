@@ -159,17 +159,18 @@ func TLSSecretName(c *clusterfile.Cluster) string {
 	return c.Metadata.Name + "-tls"
 }
 
-// PodName returns the name of a server Pod.
+// PodName returns the name of a server Pod, as the cluster's layout
+// names it.
 func PodName(c *clusterfile.Cluster, pool string, ordinal int) string {
-	return StatefulSetName(c, pool) + "-" + strconv.Itoa(ordinal)
+	return layoutOf(c).podName(c, pool, ordinal)
 }
 
-// PodDNSName returns the stable DNS name of a server Pod,
-// <sts>-<ordinal>.<headless>.<namespace>.svc.cluster.local. It is the
-// server's advertised address, so SHOW SERVERS reports it and the Neo4j
-// plane matches servers to Pods by it.
+// PodDNSName returns the stable DNS name of a server Pod: in neo4jctl's
+// layout <sts>-<ordinal>.<headless>.<namespace>.svc.cluster.local. It is
+// the server's advertised address, so SHOW SERVERS reports it and the
+// Neo4j plane matches servers to Pods by it.
 func PodDNSName(c *clusterfile.Cluster, namespace, pool string, ordinal int) string {
-	return fmt.Sprintf("%s.%s.%s.svc.%s", PodName(c, pool, ordinal), HeadlessServiceName(c), namespace, ClusterDomain)
+	return layoutOf(c).podDNSName(c, namespace, pool, ordinal)
 }
 
 // BoltAddress returns host:port of a server's Bolt connector.
@@ -197,8 +198,14 @@ type Pool struct {
 	Resources clusterfile.Resources
 }
 
-// Pools returns the main pool followed by the server pools in file order.
+// Pools returns the cluster's pools of servers, as its layout has them:
+// in neo4jctl's layout the main pool followed by the server pools in file
+// order.
 func Pools(c *clusterfile.Cluster) []Pool {
+	return layoutOf(c).pools(c)
+}
+
+func (neo4jctlLayout) pools(c *clusterfile.Cluster) []Pool {
 	pools := []Pool{{
 		Name:        MainPool,
 		StatefulSet: StatefulSetName(c, MainPool),

@@ -90,6 +90,14 @@ func RenderFor(c *clusterfile.Cluster, namespace string, env Environment) ([]*un
 		seen[p.Name] = true
 	}
 
+	if c.IsHelmLayout() {
+		objs, err := renderHelm(c, namespace)
+		if err != nil {
+			return nil, err
+		}
+		sortObjects(objs)
+		return objs, nil
+	}
 	typed, err := withBackups(c, namespace)(typedObjects(c, namespace, env))
 	if err != nil {
 		return nil, err
@@ -113,13 +121,18 @@ func RenderFor(c *clusterfile.Cluster, namespace string, env Environment) ([]*un
 		objs = append(objs, certificate(c, namespace))
 	}
 
+	sortObjects(objs)
+	return objs, nil
+}
+
+// sortObjects puts objects in apply order: by kind, then by name.
+func sortObjects(objs []*unstructured.Unstructured) {
 	slices.SortStableFunc(objs, func(a, b *unstructured.Unstructured) int {
 		return cmp.Or(
 			cmp.Compare(kindRank(a.GetKind()), kindRank(b.GetKind())),
 			cmp.Compare(a.GetName(), b.GetName()),
 		)
 	})
-	return objs, nil
 }
 
 // typedObjects builds the objects of the built-in kinds as client-go types.

@@ -251,7 +251,9 @@ func Compute(d Desired, k state.Kube, n state.Neo4j, opts Options) (*Plan, error
 			rolled[r.Rollout.StatefulSet] = true
 		}
 	}
-	if b.neoKnown {
+	if b.neoKnown && !b.helmLayout() {
+		// An adopted chart server keeps the system database mode the
+		// chart gave it: neo4jctl renders none for it.
 		b.systemModeWarnings(rolled)
 	}
 	for _, o := range orphans {
@@ -264,6 +266,7 @@ func Compute(d Desired, k state.Kube, n state.Neo4j, opts Options) (*Plan, error
 	}
 	b.settings(config, rollouts)
 	b.databases(tails)
+	b.helmKept()
 	b.finish()
 	return b.p, nil
 }
@@ -346,6 +349,8 @@ func (b *builder) objectChange(o state.Object) *draft {
 		dr.Reason = "not in the cluster"
 		dr.After = redact(o.Kind, nil, after)
 		return dr
+	case o.Immutable && b.refuseHelmReplace(o):
+		return nil
 	case o.Immutable:
 		diffs := b.fieldDiffs(o, o.Live, o.Desired, true)
 		for i := range diffs {
@@ -379,7 +384,7 @@ func (b *builder) objectChange(o state.Object) *draft {
 	}
 	diffs := b.fieldDiffs(o, o.Live, after, subset)
 	if len(diffs) == 0 {
-		return nil
+		return b.takeOver(o, dr)
 	}
 	dr.Action, dr.Kind = ActionUpdate, KindApply
 	dr.Reason = updateReason(diffs)
@@ -453,8 +458,28 @@ func (b *builder) fieldDiffs(o state.Object, live, after map[string]any, subset 
 // only the cluster file has, in after) and checking the managed key there.
 func managerOf(ms []state.FieldManager, segs []string, live, after map[string]any) string {
 	p := joinPath(segs)
+	owns := func(m state.FieldManager) bool {
+		for _, f := range m.Fields {
+			if pathWithin(p, f) || pathWithin(f, p) || managedPathMatches(f, segs, live, after) {
+				return true
+			}
+		}
+		return false
+	}
+	ours := false
+	for _, m := range ms {
+		if m.Manager == "neo4jctl" && owns(m) {
+			ours = true
+		}
+	}
 	for _, m := range ms {
 		if m.Manager == "neo4jctl" {
+			continue
+		}
+		if m.Manager == HelmManager && ours {
+			// Helm keeps a share of every field neo4jctl took over with
+			// the same value (layout: helm): a shared field was last set
+			// by neo4jctl, not changed out of band by helm.
 			continue
 		}
 		for _, f := range m.Fields {

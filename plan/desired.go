@@ -89,20 +89,28 @@ func DesiredFrom(c *clusterfile.Cluster, ns string, podAddress func(statefulSet 
 	}
 	d.SystemPrimaries = c.Spec.SystemPrimaries
 	d.Version = c.Spec.Version
-	d.Pools = append(d.Pools, Pool{
-		StatefulSet: c.Metadata.Name,
-		Replicas:    c.Spec.Servers,
-		Options:     ServerOptions{ModeConstraint: c.Spec.ModeConstraint, Tags: c.Spec.Tags},
-	})
-	for _, sp := range c.Spec.ServerPools {
+	if c.IsHelmLayout() {
+		// One single-server StatefulSet per adopted release, named after
+		// it (manifests' helm layout).
+		for _, r := range c.Spec.HelmReleases {
+			d.Pools = append(d.Pools, Pool{Name: r.Name, StatefulSet: r.Name, Replicas: 1})
+		}
+	} else {
 		d.Pools = append(d.Pools, Pool{
-			Name:        sp.Name,
-			StatefulSet: c.Metadata.Name + "-" + sp.Name,
-			Replicas:    sp.Servers,
-			Options: ServerOptions{ModeConstraint: sp.ModeConstraint, Tags: sp.Tags,
-				AllowedDatabases: sp.AllowedDatabases, DeniedDatabases: sp.DeniedDatabases},
-			ManagesDatabaseLists: sp.AllowedDatabases != nil || sp.DeniedDatabases != nil,
+			StatefulSet: c.Metadata.Name,
+			Replicas:    c.Spec.Servers,
+			Options:     ServerOptions{ModeConstraint: c.Spec.ModeConstraint, Tags: c.Spec.Tags},
 		})
+		for _, sp := range c.Spec.ServerPools {
+			d.Pools = append(d.Pools, Pool{
+				Name:        sp.Name,
+				StatefulSet: c.Metadata.Name + "-" + sp.Name,
+				Replicas:    sp.Servers,
+				Options: ServerOptions{ModeConstraint: sp.ModeConstraint, Tags: sp.Tags,
+					AllowedDatabases: sp.AllowedDatabases, DeniedDatabases: sp.DeniedDatabases},
+				ManagesDatabaseLists: sp.AllowedDatabases != nil || sp.DeniedDatabases != nil,
+			})
+		}
 	}
 	sort.Slice(d.Pools, func(i, j int) bool { return d.Pools[i].StatefulSet < d.Pools[j].StatefulSet })
 	for _, db := range c.Spec.Databases {

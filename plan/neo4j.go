@@ -397,7 +397,7 @@ func (b *builder) pool(pl Pool, o *state.Object, sts *draft, config []*draft) (*
 		reason += " before the next"
 		rollouts = append(rollouts, b.rollSteps(c, Step{Address: addr, Action: ActionRead, Kind: KindRollingUpdate,
 			Object: objectRef(*o), Reason: reason,
-			Rollout: &Rollout{StatefulSet: pl.StatefulSet, Pods: pods, Servers: gate}})...)
+			Rollout: &Rollout{StatefulSet: pl.StatefulSet, Pods: pods, Servers: gate, PodAddresses: b.helmPodAddresses(pl.StatefulSet, pods)}})...)
 	}
 
 	if servers {

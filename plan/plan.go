@@ -302,6 +302,11 @@ type Rollout struct {
 	// Servers gates each Pod on its Neo4j server as well (Enterprise with
 	// the Neo4j plane observed).
 	Servers bool `json:"servers,omitempty"`
+	// PodAddresses maps each Pod to the address its server advertises,
+	// where the layout does not derive it from the Pod's name (a cluster
+	// adopted from the Helm chart: <release>.<namespace>.svc): the gate
+	// finds the Pod's server by it.
+	PodAddresses map[string]string `json:"pod_addresses,omitempty"`
 }
 
 // DryRun is Neo4j's answer to a DRYRUN statement: the allocations the real

@@ -206,6 +206,11 @@ var Facts = []Fact{
 		"Operations Manual (current), procedures/built-in-procedures.adoc § dbms.security.reloadTLS() (enterprise-edition, admin-only, new-2025.03, mode DBMS); security/ssl-framework.adoc § Certificates rotation"},
 	{"procedure/dbms.cluster.movetonextdiscoveryversion", "Moves every server one mode on: V1_ONLY → V1_OVER_V2 → V2_OVER_V1 → V2_ONLY; see discovery.preparation for its failures.",
 		"Operations Manual 5.x, clustering/setup/discovery.adoc § Procedure for moving an entire cluster"},
+	// The official Helm chart's servers (spec.layout: helm).
+	{"helm.advertised-address", "A server Pod of the official Helm chart advertises its release's ClusterIP Service, <release>.<namespace>.svc.<domain>:7687 (the Pod's SERVICE_NEO4J), not a per-Pod name.",
+		"Operations Manual 5.26, kubernetes/configuration.adoc (the chart's config values); Neo4j Helm chart 5.17.0 templates/neo4j-config.yaml (server.bolt.advertised_address: $SERVICE_NEO4J)"},
+	{"helm.config-directory", "A server Pod of the Helm chart reads its settings from the chart's ConfigMaps mounted as a directory with one file per setting, later sources of the projected volume over earlier ones (-default-config, -user-config, -k8s-config).",
+		srcDocker + " § Configuration (NEO4J_CONF directory); Neo4j Helm chart 5.17.0 templates/neo4j-statefulset.yaml (volume neo4j-conf, NEO4J_CONF=/config/)"},
 }
 
 // statementFacts names the facts-table row of each statement kind, with

@@ -138,8 +138,30 @@ func (f *follower) advertise(p *corev1.Pod) string {
 	if f.opts.Advertise != nil {
 		return f.opts.Advertise(p)
 	}
+	if chartPod(p) {
+		// fact: helm.advertised-address
+		// The chart's server advertises its release's ClusterIP Service
+		// (neo4j-config.yaml: server.bolt.advertised_address is
+		// $SERVICE_NEO4J, <fullname>.<namespace>.svc.<domain>), not a
+		// per-Pod name.
+		if ctr := neo4jContainer(p); ctr != nil {
+			for _, e := range ctr.Env {
+				if e.Name == "SERVICE_NEO4J" && e.Value != "" {
+					return net.JoinHostPort(e.Value, strconv.Itoa(f.opts.BoltPort))
+				}
+			}
+		}
+	}
 	host := fmt.Sprintf("%s.%s.%s.svc.cluster.local", p.Name, f.opts.HeadlessService, p.Namespace)
 	return net.JoinHostPort(host, strconv.Itoa(f.opts.BoltPort))
+}
+
+// chartPod reports whether p is a server Pod of the official Neo4j Helm
+// chart, whose labels, names, addresses and configuration layout differ
+// from neo4jctl's (templates/neo4j-statefulset.yaml labels every server
+// Pod helm.neo4j.com/instance).
+func chartPod(p *corev1.Pod) bool {
+	return p.Labels["helm.neo4j.com/instance"] != ""
 }
 
 // podStart is what a server reads when it starts in a Pod: its
@@ -184,8 +206,16 @@ func (f *follower) readStart(ctx context.Context, p *corev1.Pod) podStart {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			if strings.HasSuffix(k, ".conf") {
+			switch {
+			case strings.HasSuffix(k, ".conf"):
 				parseConf(cm.Data[k], st.conf)
+			case chartPod(p) && !strings.HasSuffix(k, ".xml") && strings.Contains(k, "."):
+				// fact: helm.config-directory
+				// The chart mounts its ConfigMaps as a directory of
+				// files, one per setting (NEO4J_CONF=/config/, the
+				// image's EXTENDED_CONF), later sources of the
+				// projected volume over earlier ones.
+				st.conf[k] = cm.Data[k]
 			}
 		}
 	}

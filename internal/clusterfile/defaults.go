@@ -96,7 +96,11 @@ func Default(c *Cluster) {
 	}
 
 	defaultString(&s.Storage.Data.Size, DefaultDataSize)
-	defaultString(&s.Storage.Logs.Size, DefaultLogsSize)
+	if s.Layout != LayoutHelm {
+		// The chart keeps logs on the data volume; an adopted cluster's
+		// StatefulSets cannot gain a claim template.
+		defaultString(&s.Storage.Logs.Size, DefaultLogsSize)
+	}
 	defaultString(&s.Storage.Retention.WhenScaled, DefaultRetention)
 	defaultString(&s.Storage.Retention.WhenDeleted, DefaultRetention)
 
@@ -121,13 +125,15 @@ func Default(c *Cluster) {
 	}
 
 	defaultString(&s.Scheduling.AntiAffinity, DefaultAntiAffinity)
-	if s.Scheduling.TopologySpread == nil {
-		s.Scheduling.TopologySpread = &TopologySpread{}
+	if s.Layout != LayoutHelm { // the chart's Pod template is kept as it is
+		if s.Scheduling.TopologySpread == nil {
+			s.Scheduling.TopologySpread = &TopologySpread{}
+		}
+		if s.Scheduling.TopologySpread.MaxSkew == 0 {
+			s.Scheduling.TopologySpread.MaxSkew = DefaultMaxSkew
+		}
+		defaultString(&s.Scheduling.TopologySpread.WhenUnsatisfiable, DefaultWhenUnsatisfied)
 	}
-	if s.Scheduling.TopologySpread.MaxSkew == 0 {
-		s.Scheduling.TopologySpread.MaxSkew = DefaultMaxSkew
-	}
-	defaultString(&s.Scheduling.TopologySpread.WhenUnsatisfiable, DefaultWhenUnsatisfied)
 	for i := range s.Scheduling.Tolerations {
 		defaultString(&s.Scheduling.Tolerations[i].Operator, "Equal")
 	}

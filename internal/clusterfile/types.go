@@ -78,6 +78,17 @@ type Spec struct {
 	// ServerPools are additional StatefulSets, e.g. a pool of secondaries.
 	ServerPools []ServerPool `json:"serverPools,omitempty"`
 
+	// Layout is how the servers' Kubernetes objects are laid out: neo4jctl
+	// (the default: one StatefulSet per pool, neo4jctl's names) or helm, a
+	// cluster adopted from the official Neo4j Helm chart by neo4jctl
+	// import: one single-replica StatefulSet per release, with the chart's
+	// names, selectors, Services, claims and Pod template kept as they are
+	// (docs/import.md).
+	Layout string `json:"layout,omitempty" jsonschema:"enum=neo4jctl,enum=helm"`
+	// HelmReleases are the adopted releases, one per server in server
+	// order; layout: helm only. import writes them.
+	HelmReleases []HelmRelease `json:"helmReleases,omitempty"`
+
 	Resources Resources `json:"resources,omitempty"`
 	Storage   Storage   `json:"storage,omitempty"`
 	Auth      Auth      `json:"auth" jsonschema:"required"`
@@ -312,6 +323,20 @@ type IgnoreRule struct {
 	JSONPointers []string `json:"jsonPointers,omitempty"`
 	// ManagedFieldsManagers ignores every field last set by these managers.
 	ManagedFieldsManagers []string `json:"managedFieldsManagers,omitempty"`
+}
+
+// HelmRelease is one adopted release of the Neo4j Helm chart.
+type HelmRelease struct {
+	// Name is the release's name, which is also its StatefulSet's, its
+	// client Service's and (with -0) its Pod's.
+	Name string `json:"name" jsonschema:"required"`
+	// Revision is the release revision import read.
+	Revision int `json:"revision,omitempty"`
+	// Manifest is the chart's rendered objects as Helm recorded them
+	// (Secrets left out: they hold the password). neo4jctl renders the
+	// objects it manages from it, changing only what the cluster file
+	// sets (image, resources, config); import writes it, do not edit it.
+	Manifest string `json:"manifest" jsonschema:"required"`
 }
 
 // ServerPool is a group of servers with its own StatefulSet and ENABLE

@@ -203,6 +203,7 @@ func (v *validator) spec() {
 	}
 
 	v.servers(s, enterprise, community)
+	v.layout(s)
 	v.resources("spec.resources", &s.Resources)
 	v.storage(&s.Storage)
 	v.auth(&s.Auth)

@@ -150,14 +150,14 @@ func Convert(in Input) ([]byte, error) {
 	}
 	root.at("metadata").comments = []string{
 		fmt.Sprintf("Imported from Helm release(s) %s (chart %s %s), one release per server.", strings.Join(names, ", "), ChartName, first.chartVersion),
-		"neo4jctl renders its own StatefulSet, Services and ConfigMap, beside the chart's:",
-		"adopting the chart's objects in place is not done yet, so plan and apply refuse this",
-		"file (the annotation below); read docs/import.md first.",
+		"layout: helm adopts the chart's objects in place: neo4jctl manages each release's",
+		"StatefulSet, Services and ConfigMaps as the chart rendered them (spec.helmReleases),",
+		"changing only what this file sets (image, resources, config); read docs/import.md first.",
 	}
 	root.set("metadata.name", first.name)
 	root.set("metadata.namespace", in.Namespace)
 	root.setMap("metadata.annotations", map[string]string{clusterfile.AnnotationImportedFromHelm: strings.Join(names, ",")},
-		"plan and apply refuse this file while it carries this annotation (see above).")
+		"the releases this file adopts (--forget-helm-release removes their Helm records after an apply).")
 
 	spec := root.at("spec")
 	// Keys are written in this order; fields holds their values.
@@ -180,6 +180,7 @@ func Convert(in Input) ([]byte, error) {
 	if first.fields["edition"] == string(clusterfile.EditionEnterprise) && servers < 3 {
 		spec.set("allowSmallCluster", true, "the chart runs this cluster with fewer than three servers")
 	}
+	spec.set("layout", clusterfile.LayoutHelm, "the chart's StatefulSets, Services and ConfigMaps, adopted as they are")
 	if sp := first.fields["systemPrimaries"]; sp != "" {
 		n, _ := strconv.Atoi(sp)
 		if n > servers {
@@ -219,39 +220,38 @@ func Convert(in Input) ([]byte, error) {
 	for _, c := range first.configNotes {
 		spec.at("config").comments = append(spec.at("config").comments, c)
 	}
-	if v := first.fields["scheduling.antiAffinity"]; v != "" {
-		spec.set("scheduling.antiAffinity", v, "podSpec.podAntiAffinity: true requires one server per node (kubernetes.io/hostname)")
-	}
-	spec.setMap("scheduling.nodeSelector", first.maps["nodeSelector"])
-	if v := first.fields["scheduling.priorityClassName"]; v != "" {
-		spec.set("scheduling.priorityClassName", v)
-	}
-	if tols := first.tolerations; len(tols) > 0 {
-		for _, tol := range tols {
-			spec.at("scheduling.tolerations").list = append(spec.at("scheduling.tolerations").list, tol)
+	// Scheduling, the Pod's labels and annotations, the environment, the
+	// Services' types and the ServiceMonitor are in the chart's objects,
+	// which layout: helm keeps as they are: they are recorded there (and
+	// named here), not in fields neo4jctl would render.
+	kept := spec.at("helmReleases")
+	keptNote := func(what string, present bool) {
+		if present {
+			kept.comments = append(kept.comments, what+": kept in the chart's objects below")
 		}
 	}
-	if v := first.fields["services.client.type"]; v != "" {
-		spec.set("services.client.type", v, "services.neo4j.spec.type: the chart's client Service is "+first.name+"-lb-neo4j")
-	}
-	spec.setMap("services.client.annotations", first.maps["services.neo4j.annotations"])
-	spec.setMap("pod.annotations", first.maps["podSpec.annotations"])
-	spec.setMap("pod.labels", first.maps["neo4j.labels"])
-	if env := first.maps["env"]; len(env) > 0 {
-		keys := sortedKeys(env)
-		for _, k := range keys {
-			e := &node{}
-			e.set("name", k)
-			e.set("value", env[k])
-			spec.at("extraEnv").list = append(spec.at("extraEnv").list, e)
+	keptNote("podSpec.podAntiAffinity="+first.fields["scheduling.antiAffinity"], first.fields["scheduling.antiAffinity"] != "")
+	keptNote("nodeSelector", len(first.maps["nodeSelector"]) > 0)
+	keptNote("podSpec.priorityClassName", first.fields["scheduling.priorityClassName"] != "")
+	keptNote("podSpec.tolerations", len(first.tolerations) > 0)
+	keptNote("services.neo4j (the shared "+first.name+"-lb-neo4j Service, type "+first.fields["services.client.type"]+")", first.fields["services.client.type"] != "")
+	keptNote("podSpec.annotations", len(first.maps["podSpec.annotations"]) > 0)
+	keptNote("neo4j.labels", len(first.maps["neo4j.labels"]) > 0)
+	keptNote("env (the -env ConfigMap)", len(first.maps["env"]) > 0)
+	keptNote("serviceMonitor", first.fields["monitoring.serviceMonitor.enabled"] == "true")
+	for _, t := range ts {
+		rel := &node{}
+		rel.set("name", t.release)
+		if t.revision > 0 {
+			rel.set("revision", t.revision)
 		}
-	}
-	if first.fields["monitoring.serviceMonitor.enabled"] == "true" {
-		spec.set("monitoring.metrics.enabled", true)
-		spec.set("monitoring.serviceMonitor.enabled", true)
-		if v := first.fields["monitoring.serviceMonitor.interval"]; v != "" {
-			spec.set("monitoring.serviceMonitor.interval", v)
+		manifest, secrets := withoutSecrets(t.manifest)
+		c := rel.at("manifest")
+		c.block = manifest
+		for _, name := range secrets {
+			c.comments = append(c.comments, "Secret "+name+" left out: it holds credentials (it stays in the namespace, untouched)")
 		}
+		kept.list = append(kept.list, rel)
 	}
 	neo4jView(spec, in, servers, first.config)
 
@@ -451,4 +451,54 @@ func claimSize(values string, ts []*translation, claims map[string]string) (stri
 		}
 	}
 	return best, notes
+}
+
+// withoutSecrets drops the Secret documents of a release manifest (the
+// chart's auth Secret holds the password in its data) and returns the
+// rest, with the names of the Secrets left out.
+func withoutSecrets(manifest string) (string, []string) {
+	var docs []string
+	var secrets []string
+	for _, doc := range splitDocuments(manifest) {
+		if name, ok := secretName(doc); ok {
+			secrets = append(secrets, name)
+			continue
+		}
+		if strings.TrimSpace(doc) == "" {
+			continue
+		}
+		docs = append(docs, "---\n"+strings.TrimLeft(doc, "\n"))
+	}
+	return strings.Join(docs, ""), secrets
+}
+
+// splitDocuments splits a YAML stream on its "---" separator lines.
+func splitDocuments(s string) []string {
+	var out []string
+	var cur strings.Builder
+	for _, line := range strings.SplitAfter(s, "\n") {
+		if strings.TrimRight(line, " \r\n") == "---" {
+			out = append(out, cur.String())
+			cur.Reset()
+			continue
+		}
+		cur.WriteString(line)
+	}
+	return append(out, cur.String())
+}
+
+var (
+	kindSecretRE = regexp.MustCompile(`(?m)^kind:\s*"?Secret"?\s*$`)
+	topNameRE    = regexp.MustCompile(`(?m)^  name:\s*"?([^"\s]+)"?\s*$`)
+)
+
+func secretName(doc string) (string, bool) {
+	if !kindSecretRE.MatchString(doc) {
+		return "", false
+	}
+	name := "(unnamed)"
+	if m := topNameRE.FindStringSubmatch(doc); m != nil {
+		name = m[1]
+	}
+	return name, true
 }

@@ -97,7 +97,7 @@ func releaseSecret(t testing.TB, name string, rev int, status string, config map
 	vals, meta := chartValues(t)
 	meta.Name = "neo4j"
 	r := &Release{Name: name, Namespace: "graph", Version: rev, Info: ReleaseInfo{Status: status},
-		Chart: Chart{Metadata: meta, Values: vals}, Config: config, Manifest: "---\n"}
+		Chart: Chart{Metadata: meta, Values: vals}, Config: config, Manifest: manifestOf(t, name)}
 	data, err := EncodeRelease(r)
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +110,18 @@ func releaseSecret(t testing.TB, name string, rev int, status string, config map
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// manifestOf is the manifest `helm template server-1` renders from the
+// chart (testdata/server-1.manifest.yaml, its auth Secret included),
+// renamed for release name.
+func manifestOf(t testing.TB, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "server-1.manifest.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.ReplaceAll(string(b), "server-1", name)
+}
 
 var standalone = []string{
 	"neo4j.name=graph1", "neo4j.edition=enterprise", "neo4j.acceptLicenseAgreement=yes",
@@ -158,8 +170,32 @@ func TestConvertStandaloneLoadsAsClusterFile(t *testing.T) {
 	if got := c.Spec.Resources.Neo4j.Limits.Memory; got != "2Gi" {
 		t.Errorf("memory limit: got %q, want the chart default 2Gi (revision 1 is superseded)", got)
 	}
-	if c.Spec.Storage.Data.Size != "10Gi" || c.Spec.Services.Client.Type != "LoadBalancer" || c.Spec.Scheduling.AntiAffinity != "required" {
-		t.Errorf("got storage %q service %q antiAffinity %q, want 10Gi LoadBalancer required", c.Spec.Storage.Data.Size, c.Spec.Services.Client.Type, c.Spec.Scheduling.AntiAffinity)
+	if c.Spec.Storage.Data.Size != "10Gi" {
+		t.Errorf("got storage %q, want 10Gi", c.Spec.Storage.Data.Size)
+	}
+	// The chart's objects are adopted as they are: the layout records them,
+	// the auth Secret (it holds the password) left out.
+	if !c.IsHelmLayout() || len(c.Spec.HelmReleases) != 1 || c.Spec.HelmReleases[0].Name != "g1" || c.Spec.HelmReleases[0].Revision != 2 {
+		t.Errorf("got layout %q releases %+v, want helm with g1 revision 2", c.Spec.Layout, c.Spec.HelmReleases)
+	}
+	objs, err := c.Spec.HelmReleases[0].Objects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, o := range objs {
+		kinds[o.Kind]++
+	}
+	if kinds["Secret"] != 0 || kinds["StatefulSet"] != 1 || kinds["Service"] != 4 || kinds["ConfigMap"] != 6 {
+		t.Errorf("recorded objects by kind: %v, want no Secret, 1 StatefulSet, 4 Services, 6 ConfigMaps", kinds)
+	}
+	for _, want := range []string{"# Secret prod-auth left out: it holds credentials", "# podSpec.podAntiAffinity=required: kept in the chart's objects below", "type LoadBalancer): kept in the chart's objects below"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("imported file lacks %q", want)
+		}
+	}
+	if strings.Contains(string(out), "Zml4dHVyZS1ub3QtYS1zZWNyZXQ") || strings.Contains(string(out), "fixture-not-a-secret") {
+		t.Errorf("imported file holds the chart's password")
 	}
 	// What had no equivalent is said in comments.
 	for _, want := range []string{"# podSpec.terminationGracePeriodSeconds = 3600", "server.config.strict_validation.enabled=false not carried over", "Secret graph1-auth, key NEO4J_AUTH"} {

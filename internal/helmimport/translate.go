@@ -11,6 +11,8 @@ import (
 type translation struct {
 	release, name, fullname string
 	chartVersion            string
+	revision                int
+	manifest                string
 	image, imageNote        string
 	fields                  map[string]string
 	source                  map[string]string
@@ -45,6 +47,7 @@ var chartOwnedConfig = map[string]string{
 func translate(r *Release, refuse func(rel, field, problem string)) *translation {
 	t := &translation{
 		release: r.Name, chartVersion: r.Chart.Metadata.Version,
+		revision: r.Version, manifest: r.Manifest,
 		fields: map[string]string{}, source: map[string]string{},
 		lists: map[string][]string{}, maps: map[string]map[string]string{},
 		config: map[string]string{},

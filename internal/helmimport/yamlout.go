@@ -17,6 +17,8 @@ type node struct {
 	scalar   any // string, bool, int: a scalar value
 	children []*node
 	list     []any // list of scalars or of *node mappings
+	// block is multi-line text written as a literal block scalar (|).
+	block    string
 	comments []string
 }
 
@@ -63,7 +65,7 @@ func (n *node) setMap(path string, m map[string]string, comments ...string) {
 }
 
 func (n *node) empty() bool {
-	return n.scalar == nil && len(n.children) == 0 && len(n.list) == 0
+	return n.scalar == nil && len(n.children) == 0 && len(n.list) == 0 && n.block == ""
 }
 
 func quote(v any) string {
@@ -90,6 +92,21 @@ func (n *node) write(b *strings.Builder, depth int) {
 	for _, c := range n.children {
 		writeComments(b, indent, c.comments)
 		switch {
+		case c.block != "":
+			text := strings.TrimLeft(c.block, "\n")
+			if strings.HasPrefix(text, " ") || strings.HasPrefix(text, "\t") {
+				// A literal block's first line sets its indentation.
+				b.WriteString(indent + quoteKey(c.key) + ": " + quote(c.block) + "\n")
+				break
+			}
+			b.WriteString(indent + quoteKey(c.key) + ": |\n")
+			for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+				if strings.TrimSpace(line) == "" {
+					b.WriteString("\n")
+					continue
+				}
+				b.WriteString(indent + "  " + strings.TrimRight(line, " \t") + "\n")
+			}
 		case c.scalar != nil:
 			b.WriteString(indent + quoteKey(c.key) + ": " + quote(c.scalar) + "\n")
 		case len(c.list) > 0:

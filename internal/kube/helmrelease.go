@@ -3,9 +3,11 @@ package kube
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -91,4 +93,41 @@ func (c *Client) ClaimRequests(ctx context.Context, ns string) (map[string]strin
 		}
 	}
 	return out, nil
+}
+
+// DeleteHelmReleaseRecords deletes the Secrets in which Helm 3 keeps a
+// release's history (sh.helm.release.v1.<release>.v<N>, labelled
+// owner=helm,name=<release>) and nothing else: a Secret matching the labels
+// but not the name is left alone. It returns the names it deleted.
+func (c *Client) DeleteHelmReleaseRecords(ctx context.Context, ns, release string) ([]string, error) {
+	var list *corev1.SecretList
+	selector := "owner=helm,name=" + release
+	err := c.retry(ctx, "list Secrets "+ns, func(ctx context.Context) error {
+		var err error
+		list, err = c.core.Secrets(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list Secrets in %s (%s): %w", ns, selector, err)
+	}
+	prefix := "sh.helm.release.v1." + release + ".v"
+	var deleted []string
+	for _, s := range list.Items {
+		if !strings.HasPrefix(s.Name, prefix) || s.Type != "helm.sh/release.v1" {
+			continue
+		}
+		uid := s.UID
+		err := c.retry(ctx, "delete Secret "+s.Name, func(ctx context.Context) error {
+			err := c.core.Secrets(ns).Delete(ctx, s.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			return err
+		})
+		if err != nil {
+			return deleted, fmt.Errorf("delete Secret %s/%s: %w", ns, s.Name, err)
+		}
+		deleted = append(deleted, s.Name)
+	}
+	return deleted, nil
 }

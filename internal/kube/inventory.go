@@ -39,6 +39,18 @@ const ClusterLabel = "neo4jctl.io/cluster"
 type InventoryRef struct {
 	Namespace string
 	Cluster   string
+	// PodSelector selects the cluster's server Pods when they do not carry
+	// ClusterLabel: a cluster adopted from the Helm chart keeps the chart's
+	// Pod labels (manifests.PodSelector). Empty means ClusterLabel=Cluster.
+	PodSelector string
+}
+
+// Pods is the label selector of the cluster's server Pods.
+func (r InventoryRef) Pods() string {
+	if r.PodSelector != "" {
+		return r.PodSelector
+	}
+	return ClusterLabel + "=" + r.Cluster
 }
 
 // ParentName is the name of the inventory ConfigMap.

@@ -534,7 +534,7 @@ func (c *Client) ClusterPods(ctx context.Context, inv InventoryRef) ([]state.Pod
 		// own all the time, so a list a moment old is as good as any, and
 		// a consistent list waits up to 100 ms for the cache after any
 		// write in the cluster.
-		list, err = c.core.Pods(inv.Namespace).List(ctx, metav1.ListOptions{LabelSelector: ClusterLabel + "=" + inv.Cluster, ResourceVersion: "0"})
+		list, err = c.core.Pods(inv.Namespace).List(ctx, metav1.ListOptions{LabelSelector: inv.Pods(), ResourceVersion: "0"})
 		return err
 	})
 	if err != nil {

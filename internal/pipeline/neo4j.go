@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
 	"github.com/neo4jctl/neo4jctl/internal/kube"
 	"github.com/neo4jctl/neo4jctl/internal/lifecycle"
 	"github.com/neo4jctl/neo4jctl/internal/neo4j"
@@ -187,7 +188,7 @@ func (a Neo4jAccess) Connect(ctx context.Context, kc *kube.Client, t *Target) (*
 	if a.AddressMap != nil {
 		resolver = neo4j.MapResolver(a.AddressMap)
 	} else if !a.Direct && !a.InCluster && kc != nil {
-		fwd = &forwarder{kc: kc, ctx: context.WithoutCancel(ctx), open: map[string]string{}}
+		fwd = &forwarder{kc: kc, ctx: context.WithoutCancel(ctx), open: map[string]string{}, cluster: t.Cluster}
 		resolver = fwd.resolve
 	}
 	closeAll := func() {
@@ -406,6 +407,8 @@ func (a Neo4jAccess) readyPods(ctx context.Context, kc *kube.Client, t *Target) 
 type forwarder struct {
 	kc  *kube.Client
 	ctx context.Context
+	// cluster's layout maps an advertised name to its Pod.
+	cluster *clusterfile.Cluster
 
 	mu    sync.Mutex
 	open  map[string]string
@@ -417,8 +420,8 @@ func (f *forwarder) resolve(advertised string) string {
 	if err != nil {
 		return advertised
 	}
-	labels := strings.Split(host, ".")
-	if len(labels) < 4 || labels[3] != "svc" {
+	ns, pod, ok := manifests.PodAt(f.cluster, host)
+	if !ok {
 		return advertised // not a Pod DNS name: dial it as is
 	}
 	port, err := strconv.Atoi(portStr)
@@ -430,7 +433,7 @@ func (f *forwarder) resolve(advertised string) string {
 	if local, ok := f.open[advertised]; ok {
 		return local
 	}
-	local, stop, err := f.kc.PortForward(f.ctx, labels[2], labels[0], port)
+	local, stop, err := f.kc.PortForward(f.ctx, ns, pod, port)
 	if err != nil {
 		// Unreachable: hand back the advertised name, whose dial error then
 		// says which server could not be reached.

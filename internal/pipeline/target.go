@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
 	"github.com/neo4jctl/neo4jctl/internal/kube"
@@ -71,7 +72,7 @@ func LoadData(path string, data []byte, flagNamespace string) (*Target, error) {
 	d.ClusterFileSHA256 = hex.EncodeToString(sum[:])
 	return &Target{
 		File: path, Cluster: c, Namespace: ns, Objects: objs, Desired: d,
-		Inventory: kube.InventoryRef{Namespace: ns, Cluster: c.Metadata.Name},
+		Inventory: inventoryOf(c, ns),
 	}, nil
 }
 
@@ -84,4 +85,14 @@ func podDNSName(c *clusterfile.Cluster, ns, sts string, ordinal int) string {
 		}
 	}
 	return fmt.Sprintf("%s-%d.%s.%s.svc.cluster.local", sts, ordinal, manifests.HeadlessServiceName(c), ns)
+}
+
+// inventoryOf is the cluster's inventory; an adopted Helm cluster's Pods
+// are found by the chart's labels, which they keep.
+func inventoryOf(c *clusterfile.Cluster, ns string) kube.InventoryRef {
+	inv := kube.InventoryRef{Namespace: ns, Cluster: c.Metadata.Name}
+	if c.IsHelmLayout() {
+		inv.PodSelector = labels.SelectorFromSet(manifests.PodSelector(c)).String()
+	}
+	return inv
 }
