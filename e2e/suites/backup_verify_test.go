@@ -16,7 +16,7 @@ import (
 
 // TestBackupVerifyLocalRealDump: a real Community dump, stored through the
 // agent, verified with `backup verify --latest --local` by the real
-// neo4j-admin (load, check, info) passes and is recorded; a dump of a store
+// neo4j-admin (load, check) passes and is recorded; a dump of a store
 // whose property store was deterministically damaged
 // (neo4jreal.CorruptPropertyStore) stores fine (its digests are its own)
 // but fails the check: exit 3, recorded as failed. Both leave no scratch
@@ -112,7 +112,7 @@ func TestBackupVerifyLocalRealDump(t *testing.T) {
 	g.scanSecrets()
 
 	// The same dump by hand: load + check with the same neo4j-admin, for
-	// the overhead figure (download, decrypt, digests, info, version).
+	// the overhead figure (download, decrypt, digests, recording).
 	scratch := t.TempDir()
 	raw, err := neo4jreal.NewAdmin(ctx, filepath.Join(scratch, "neo4j"), neo4jreal.Options{})
 	if err != nil {
