@@ -42,7 +42,7 @@ func TestMeasureBackupVerify(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Minute)
 	defer cancel()
 
-	srv := neo4jreal.StartT(t, neo4jreal.Options{Password: "bench-verify-pw"})
+	srv := neo4jreal.StartT(t, neo4jreal.Options{Password: "bench-verify-pw", StartTimeout: 10 * time.Minute})
 	if srv == nil {
 		return
 	}
