@@ -2,6 +2,7 @@ package suites
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,9 @@ import (
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
 	"github.com/neo4jctl/neo4jctl/e2e/neo4jreal"
+	"github.com/neo4jctl/neo4jctl/e2e/testenv"
+	"github.com/neo4jctl/neo4jctl/healthcheck"
+	"github.com/neo4jctl/neo4jctl/internal/views"
 )
 
 // EnvVerifyBench turns TestMeasureBackupVerify on (make bench); its size in
@@ -54,7 +58,7 @@ func TestMeasureBackupVerify(t *testing.T) {
 	// once compressed) and a relationship per node; batches of 10 000
 	// nodes per transaction keep the server's heap small.
 	const batch = 10000
-	nodes := mib << 20 / 150
+	nodes := (mib<<20/150 + batch - 1) / batch * batch
 	start := time.Now()
 	for done := 0; done < nodes; done += batch {
 		if _, err := neo4j.ExecuteQuery(ctx, drv, `UNWIND range($from, $to) AS i
@@ -145,4 +149,114 @@ func durations(ds []time.Duration) string {
 		out[i] = d.Round(time.Millisecond).String()
 	}
 	return strings.Join(out, " ")
+}
+
+// TestBackupVerificationHealthAndStatus: a verification that failed,
+// recorded in a real (file://) catalogue by `backup verify --local`
+// through the built binary, makes healthcheck's backup.verification check
+// FAIL (exit 3) with the failure as evidence, and status prints the
+// database's last backup and that its last verification failed; after a
+// passing verification of a newer backup the check PASSes and status
+// names the verified restore. The neo4j-admin here is a stand-in script
+// (the version line, then a check that fails or passes): the real load +
+// check of real dumps, good and damaged, are TestBackupVerifyLocalRealDump's;
+// this test is about what healthcheck and status read back. Neo4j is not
+// reached (no simulator): its checks are UNKNOWN and not looked at.
+func TestBackupVerificationHealthAndStatus(t *testing.T) {
+	if binary == "" {
+		t.Skip("runs the built binary; skipped with -short")
+	}
+	env := testenv.Shared(t)
+	bucket := filepath.Join(t.TempDir(), "bucket")
+	if err := os.Mkdir(bucket, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := newCluster(t, env, clusterOpts{noSim: true, mutate: func(doc map[string]any) {
+		setPath(doc, map[string]any{
+			"storage":      map[string]any{"url": "file://" + bucket},
+			"encryption":   map[string]any{"keysetSecret": map[string]any{"name": "backup-keyset"}},
+			"verification": map[string]any{"schedule": "0 3 * * *"},
+		}, "spec", "backups")
+	}})
+	secrets := filepath.Join(t.TempDir(), "secrets")
+	keyset := filepath.Join(secrets, "backup-keyset", "keyset.json")
+	if err := os.MkdirAll(filepath.Dir(keyset), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ok := func(args ...string) result {
+		t.Helper()
+		r := c.neo4jctl(append(args, "--secrets-dir", secrets)...)
+		if r.code != 0 {
+			t.Fatalf("%s", r)
+		}
+		return r
+	}
+	ok("backup", "keys", "rotate", "-f", c.file, "--new", "--out", keyset)
+	store := func(content string) string {
+		t.Helper()
+		from := t.TempDir()
+		if err := os.WriteFile(filepath.Join(from, "neo4j.dump"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ok("backup", "agent", "-f", c.file, "--from-dir", from)
+		var l views.BackupList
+		if err := json.Unmarshal([]byte(ok("backup", "list", "-f", c.file, "-o", "json").stdout), &l); err != nil {
+			t.Fatal(err)
+		}
+		return l.Backups[len(l.Backups)-1].ID
+	}
+	admin := func(check string) string {
+		home := t.TempDir()
+		if err := os.Mkdir(filepath.Join(home, "bin"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		script := "#!/bin/sh\necho 'neo4j 5.26.0'\ncase \"$2\" in check) " + check + " ;; esac\n"
+		if err := os.WriteFile(filepath.Join(home, "bin", "neo4j-admin"), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return home
+	}
+	health := func() (int, healthcheck.Check, healthcheck.RecoveryOverview) {
+		t.Helper()
+		h := c.neo4jctl("healthcheck", "-f", c.file, "-o", "json", "--secrets-dir", secrets)
+		var doc views.HealthDocument
+		if err := json.Unmarshal([]byte(h.stdout), &doc); err != nil || len(doc.Reports) != 1 {
+			t.Fatalf("healthcheck -o json: %v\n%s", err, h)
+		}
+		var chk healthcheck.Check
+		for _, x := range doc.Reports[0].Checks {
+			if x.ID == healthcheck.IDVerification {
+				chk = x
+			}
+		}
+		s := c.neo4jctl("status", "-f", c.file, "-o", "json", "--secrets-dir", secrets)
+		var st views.StatusDocument
+		if err := json.Unmarshal([]byte(s.stdout), &st); err != nil || len(st.Clusters) != 1 || len(st.Clusters[0].Recovery) != 1 {
+			t.Fatalf("status -o json: %v\n%s", err, s)
+		}
+		return h.code, chk, st.Clusters[0].Recovery[0]
+	}
+
+	first := store("not really a dump, the stand-in admin does not read it")
+	r := c.neo4jctl("backup", "verify", first, "--local", "--neo4j-home", admin("echo 'Inconsistencies found: 1' >&2; exit 1"), "-f", c.file, "--secrets-dir", secrets)
+	if r.code != 3 {
+		t.Fatalf("verify with a failing check: exit %d, want 3\n%s", r.code, r)
+	}
+	code, chk, rec := health()
+	if code != 3 || chk.Status != healthcheck.Fail || !strings.Contains(strings.Join(chk.Evidence, "\n"), "Inconsistencies found") {
+		t.Errorf("after a failed verification: healthcheck exit %d, %s %s %v; want exit 3 and FAIL naming the failure", code, chk.ID, chk.Status, chk.Evidence)
+	}
+	if rec.Database != "neo4j" || rec.LastBackup == "" || rec.LastVerification != "failed" || rec.LastVerifiedRestore != "" {
+		t.Errorf("status after a failed verification: %+v", rec)
+	}
+
+	second := store("a newer stand-in dump")
+	ok("backup", "verify", "--latest", "--local", "--neo4j-home", admin("true"), "-f", c.file)
+	_, chk, rec = health()
+	if chk.Status != healthcheck.Pass {
+		t.Errorf("after a passed verification of the newest backup: %s %s %v, want PASS", chk.ID, chk.Status, chk.Evidence)
+	}
+	if rec.LastVerification != "passed" || rec.LastVerifiedBackup != second || rec.LastVerifiedRestore == "" {
+		t.Errorf("status after a passed verification: %+v, want %s verified", rec, second)
+	}
 }
