@@ -28,7 +28,8 @@ func TestBackupVerifyLocalRealDump(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	const canary = "canary-V3rify-pw-7171"
-	srv := neo4jreal.StartT(t, neo4jreal.Options{Password: canary})
+	// A loaded machine (8 sessions on 2 cores) can take minutes to start it.
+	srv := neo4jreal.StartT(t, neo4jreal.Options{Password: canary, StartTimeout: 10 * time.Minute})
 	if srv == nil {
 		return
 	}
