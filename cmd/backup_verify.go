@@ -30,8 +30,8 @@ func NewCmdBackupVerify(f *Factory, runF func(*BackupVerifyOptions) error) *cobr
 		Short: "Verify a backup by restoring it into a scratch store and checking it",
 		Long: `Verify downloads one backup (decrypted, authenticated and digest-checked as
 download does) into a scratch directory, loads it into a scratch store with
-neo4j-admin database load, runs neo4j-admin database check and database
-info, records the result (passed or failed, duration, Neo4j version) in
+neo4j-admin database load, runs neo4j-admin database check, records the
+result (passed or failed, duration, Neo4j version) in
 the backup's catalogue entry, and removes the scratch directory.
 
 --local runs the neo4j-admin of this machine: <--neo4j-home>/bin/neo4j-admin,

@@ -14,6 +14,9 @@ func Compute(in Input) *Report {
 		// cluster without spec.backups.schedule shows no SKIP line for it.
 		checks = append(checks, checkBackups)
 	}
+	if in.Verifications != nil {
+		checks = append(checks, checkVerification)
+	}
 	for _, check := range checks {
 		c := check(&in)
 		if c.Status.Worse(r.Status) {

@@ -26,6 +26,9 @@ type Overview struct {
 	PDB string `json:"pdb,omitempty"`
 	// Certificate is the TLS certificate's expiry ("" when TLS is off).
 	Certificate string `json:"certificate,omitempty"`
+	// Recovery is each database's last backup and last verified restore
+	// (healthcheck/verify.go), when the cluster file has spec.backups.
+	Recovery []RecoveryOverview `json:"recovery,omitempty"`
 	// Health is the healthcheck Report of the same observation.
 	Health *Report `json:"health"`
 }
@@ -118,6 +121,7 @@ func Summarize(in Input, r *Report) *Overview {
 	for _, c := range in.Certificates {
 		o.Certificate = fmt.Sprintf("%s expires %s (in %s)", c.Secret, c.NotAfter.UTC().Format(time.RFC3339), days(c.NotAfter.Sub(in.Now)))
 	}
+	o.Recovery = recoveryOverview(&in)
 	return o
 }
 

@@ -134,6 +134,11 @@ type Input struct {
 	// per database (its Err says why the catalogue could not be read); nil
 	// when the cluster file schedules no backups, and the check is absent.
 	Backups *BackupInput
+	// Verifications are the catalogue's verifications by restore per
+	// database (healthcheck/verify.go); nil when spec.backups has no
+	// verification schedule and none was ever recorded: the check is then
+	// absent.
+	Verifications *VerificationInput
 }
 
 // Recheck is a later read of SHOW DATABASES.

@@ -44,6 +44,7 @@ type healthMetrics struct {
 	storage *prometheus.GaugeVec
 	memory  *prometheus.GaugeVec
 	cert    *prometheus.GaugeVec
+	verify  *verifyMetrics
 }
 
 func newHealthMetrics(reg *prometheus.Registry) *healthMetrics {
@@ -68,6 +69,7 @@ func newHealthMetrics(reg *prometheus.Registry) *healthMetrics {
 		}, []string{"cluster", "secret"}),
 	}
 	reg.MustRegister(h.check, h.unknown, h.split, h.storage, h.memory, h.cert)
+	h.verify = newVerifyMetrics(reg)
 	return h
 }
 
@@ -76,6 +78,7 @@ func (h *healthMetrics) forget(cluster string) {
 	for _, v := range []*prometheus.GaugeVec{h.check, h.unknown, h.split, h.storage, h.memory, h.cert} {
 		v.DeletePartialMatch(prometheus.Labels{"cluster": cluster})
 	}
+	h.verify.forget(cluster)
 }
 
 // record replaces a cluster's series with one report and its figures.
@@ -136,6 +139,7 @@ func (c *cluster) checkHealth(ctx context.Context) {
 	}
 	rep := healthcheck.Compute(in)
 	w.hm.record(c.name, rep, healthcheck.ComputeFigures(in))
+	w.hm.verify.record(c.name, in.Verifications)
 	if in.KubeErr != "" {
 		w.emit(Event{Type: "health", Level: LevelWarn, Cluster: c.name, Message: "healthcheck: " + in.KubeErr})
 	}

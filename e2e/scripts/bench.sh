@@ -63,4 +63,6 @@ log=$(NEO4JCTL_E2E_BINARY="$NEO4JCTL" NEO4JCTL_BACKUP_BENCH=1 go test -count=1 -
 	echo
 	echo "$log" | grep -E 'backup agent:' | sed -E 's/^ *[a-z_]+\.go:[0-9]+: /- /'
 } >>docs/benchmarks.md
+# backup verify against a hand-run load + check (issue 16): its own script.
+NEO4JCTL="$NEO4JCTL" e2e/scripts/bench-verify.sh
 echo "bench.sh: wrote docs/benchmarks.md"

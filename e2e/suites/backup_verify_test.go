@@ -16,7 +16,7 @@ import (
 
 // TestBackupVerifyLocalRealDump: a real Community dump, stored through the
 // agent, verified with `backup verify --latest --local` by the real
-// neo4j-admin (load, check, info) passes and is recorded; a dump of a store
+// neo4j-admin (load, check) passes and is recorded; a dump of a store
 // whose property store was deterministically damaged
 // (neo4jreal.CorruptPropertyStore) stores fine (its digests are its own)
 // but fails the check: exit 3, recorded as failed. Both leave no scratch
@@ -28,7 +28,8 @@ func TestBackupVerifyLocalRealDump(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	const canary = "canary-V3rify-pw-7171"
-	srv := neo4jreal.StartT(t, neo4jreal.Options{Password: canary})
+	// A loaded machine (8 sessions on 2 cores) can take minutes to start it.
+	srv := neo4jreal.StartT(t, neo4jreal.Options{Password: canary, StartTimeout: 10 * time.Minute})
 	if srv == nil {
 		return
 	}
@@ -112,7 +113,7 @@ func TestBackupVerifyLocalRealDump(t *testing.T) {
 	g.scanSecrets()
 
 	// The same dump by hand: load + check with the same neo4j-admin, for
-	// the overhead figure (download, decrypt, digests, info, version).
+	// the overhead figure (download, decrypt, digests, recording).
 	scratch := t.TempDir()
 	raw, err := neo4jreal.NewAdmin(ctx, filepath.Join(scratch, "neo4j"), neo4jreal.Options{})
 	if err != nil {

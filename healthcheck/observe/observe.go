@@ -75,9 +75,15 @@ func Input(ctx context.Context, r *pipeline.Runner, t *pipeline.Target, o Option
 		defer close(backupsDone)
 		in.Backups = Backups(ctx, t.Cluster, o.BackupSecretsDir)
 	}()
+	verifyDone := make(chan struct{})
+	go func() {
+		defer close(verifyDone)
+		in.Verifications = Verifications(ctx, t.Cluster, o.BackupSecretsDir)
+	}()
 	observeNeo4j(ctx, r, t, o, &in)
 	<-kubeDone
 	<-backupsDone
+	<-verifyDone
 	if o.Now == nil {
 		o.Now = time.Now
 	}

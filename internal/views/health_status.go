@@ -89,6 +89,7 @@ func (h humanStatus) Render(w io.Writer, overviews []*healthcheck.Overview) erro
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Name, statusDash(d.Asked), d.Requested, d.Online, statusDash(d.Writer), strings.Join(d.Allocations, "; "))
 		}
 		tw.Flush()
+		renderRecovery(&b, st, o.Recovery)
 
 		var bad []string
 		for _, c := range o.Health.Checks {
