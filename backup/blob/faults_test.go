@@ -467,3 +467,40 @@ func TestRetriesOnGCSAndAzure(t *testing.T) {
 		})
 	}
 }
+
+// TestS3UploadMemory: what a streamed upload allocates is its parts —
+// the transfer manager's pool of Concurrency+1 and the first part, read
+// outside the pool — not a first read of 16 MiB (the transfer manager's
+// default multipart threshold, read with io.ReadAll through ~16 MiB of
+// discarded slices: 51 MiB allocated for 5 MiB parts before the threshold
+// was set to the part size). The agent's 64 MiB depends on it.
+func TestS3UploadMemory(t *testing.T) {
+	s, _ := s3Target(t)
+	s.CreateBucket(t, "mem")
+	o := fast(nil)
+	o.Credentials = map[string][]byte{blob.KeyAWSAccessKeyID: []byte(s.AccessKey), blob.KeyAWSSecretAccessKey: []byte(s.SecretKey)}
+	o.PartSize, o.Concurrency = 5<<20, 2
+	b := open(t, s.URL("mem", "x"), o)
+	// Warm the client up (credentials, connections) outside the count.
+	if err := b.PutIfAbsent(context.Background(), "warm", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	const size = 48 << 20
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	// A reader without Size or Seek: the agent's encrypting pipe.
+	obj, err := b.Upload(context.Background(), "big", struct{ io.Reader }{generated(size)})
+	runtime.ReadMemStats(&after)
+	if err != nil || obj.Size != size {
+		t.Fatalf("Upload = %+v, %v", obj, err)
+	}
+	alloc := after.TotalAlloc - before.TotalAlloc
+	// Pool (3 × 5 MiB) + first part (5 MiB, ~10 MiB allocated growing it)
+	// + requests: measured 27-29 MiB.
+	limit := uint64(o.PartSize*(o.Concurrency+4)) + 4<<20
+	t.Logf("48 MiB streamed in 5 MiB parts: %d MiB allocated (limit %d MiB)", alloc>>20, limit>>20)
+	if alloc > limit {
+		t.Fatalf("%d MiB allocated to upload 48 MiB in 5 MiB parts, 2 at once; want ≤ %d MiB", alloc>>20, limit>>20)
+	}
+}
