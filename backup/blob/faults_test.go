@@ -342,7 +342,9 @@ func TestGCSUpload200MB(t *testing.T) {
 	// front rewrites it to the counting one.
 	front := locationRewriter(t, p.URL, g.Endpoint)
 	b := open(t, "gs://big/x?endpoint="+front, tg.opts())
-	upload200MB(t, b, p, func(r string) bool { return strings.Contains(r, "uploadType=resumable") && strings.Contains(r, "upload_id=") })
+	upload200MB(t, b, p, func(r string) bool {
+		return strings.Contains(r, "uploadType=resumable") && strings.Contains(r, "upload_id=")
+	})
 }
 
 // locationRewriter proxies to target and rewrites Location headers naming
@@ -373,7 +375,9 @@ func TestAzureUpload200MB(t *testing.T) {
 	p := storage.NewProxy(t, a.Endpoint)
 	p.RewriteHost = true
 	b := open(t, "azblob://big/x?account="+storage.AzuriteAccount+"&endpoint="+p.URL+"/"+storage.AzuriteAccount, tg.opts())
-	upload200MB(t, b, p, func(r string) bool { return strings.HasPrefix(r, "PUT ") && strings.Contains(r, "comp=block") && !strings.Contains(r, "comp=blocklist") })
+	upload200MB(t, b, p, func(r string) bool {
+		return strings.HasPrefix(r, "PUT ") && strings.Contains(r, "comp=block") && !strings.Contains(r, "comp=blocklist")
+	})
 }
 
 // generated is a deterministic pseudo-random stream of n bytes.
