@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/tink-crypto/tink-go-awskms/v3/integration/awskms"
 	"github.com/tink-crypto/tink-go-gcpkms/v2/integration/gcpkms"
@@ -64,20 +65,28 @@ func openGCP(ctx context.Context, uri string, opts ...option.ClientOption) (cryp
 }
 
 // explained wraps a KMS AEAD so that its failures name the key and say
-// what to check; crypt turns them into its own ErrKeyset message, so they
-// are kept for Cause.
+// what to check. Tink's keyset layer replaces them with its own message, so
+// the last one is kept: crypt asks for it (Cause) to report it.
 type explained struct {
 	aead     crypt.KMS
 	uri      string
 	provider string
-	last     error
+
+	mu   sync.Mutex
+	last error
+}
+
+func (e *explained) fail(err error) error {
+	e.mu.Lock()
+	e.last = err
+	e.mu.Unlock()
+	return err
 }
 
 func (e *explained) Encrypt(pt, ad []byte) ([]byte, error) {
 	ct, err := e.aead.Encrypt(pt, ad)
 	if err != nil {
-		e.last = e.explain("encrypt (wrap) the keyset", err)
-		return nil, e.last
+		return nil, e.fail(e.explain("encrypt (wrap) the keyset", err))
 	}
 	return ct, nil
 }
@@ -85,14 +94,17 @@ func (e *explained) Encrypt(pt, ad []byte) ([]byte, error) {
 func (e *explained) Decrypt(ct, ad []byte) ([]byte, error) {
 	pt, err := e.aead.Decrypt(ct, ad)
 	if err != nil {
-		e.last = e.explain("decrypt (unwrap) the keyset", err)
-		return nil, e.last
+		return nil, e.fail(e.explain("decrypt (unwrap) the keyset", err))
 	}
 	return pt, nil
 }
 
 // Cause is the last KMS failure, explained (nil if none).
-func (e *explained) Cause() error { return e.last }
+func (e *explained) Cause() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.last
+}
 
 func (e *explained) explain(op string, err error) error {
 	msg := err.Error()
@@ -110,18 +122,4 @@ func (e *explained) explain(op string, err error) error {
 		hint = "the key is disabled: enable it"
 	}
 	return fmt.Errorf("%s key %s: could not %s: %s (%w)", e.provider, e.uri, op, hint, err)
-}
-
-// Cause returns the explained KMS failure behind a crypt error, if kms is
-// one of ours and failed; crypt's own errors do not carry it (they never
-// quote what the keyset layer said).
-func Cause(kms crypt.KMS) error {
-	var e *explained
-	if x, ok := kms.(*explained); ok {
-		e = x
-	}
-	if e == nil {
-		return nil
-	}
-	return e.Cause()
 }
