@@ -5,6 +5,7 @@
 SHELL        := /usr/bin/env bash
 GO           ?= go
 BIN          := bin/neo4jctl
+AGENT_BIN    := bin/neo4jctl-backup-agent
 VERSION      ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT       ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 DATE         ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -22,8 +23,9 @@ FUZZTIME     ?= 20s
 
 all: build
 
-build: ## Build bin/neo4jctl
+build: ## Build bin/neo4jctl and bin/neo4jctl-backup-agent (the backup Jobs' agent, docs/backups.md)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)' -o $(AGENT_BIN) ./cmd/neo4jctl-backup-agent
 
 testenv: ## Build the test control plane (etcd, kube-apiserver, KCM, scheduler, kwok) into the cache
 	e2e/testenv/build.sh
@@ -91,4 +93,4 @@ IMAGE        ?= ghcr.io/neo4jctl/neo4jctl:$(VERSION)
 image: build ## Build the container image: dist/neo4jctl-image (OCI layout) and dist/neo4jctl-image.tar
 	mkdir -p dist
 	rm -rf dist/neo4jctl-image
-	$(GO) run ./e2e/image -binary $(BIN) -layout dist/neo4jctl-image -tarball dist/neo4jctl-image.tar -tag $(IMAGE) -version $(VERSION) -revision $(COMMIT)
+	$(GO) run ./e2e/image -binary $(BIN) -agent-binary $(AGENT_BIN) -layout dist/neo4jctl-image -tarball dist/neo4jctl-image.tar -tag $(IMAGE) -version $(VERSION) -revision $(COMMIT)

@@ -132,6 +132,12 @@ func (b *Bucket) s3Uploader(partSize int) func(func(any) bool) error {
 		*tm = *transfermanager.New(b.s3, func(o *transfermanager.Options) {
 			o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 			o.PartSizeBytes = int64(partSize)
+			// The first part is read with io.ReadAll up to this threshold
+			// (default 16 MiB), outside the part pool: at the default it
+			// held 16 MiB more than a part, and grew there through ~16 MiB
+			// of discarded slices (TestS3UploadMemory). At the part size,
+			// a source that fills one part is still a multipart upload.
+			o.MultipartUploadThreshold = int64(partSize)
 			o.Concurrency = b.opts.Concurrency
 			o.FailTimeout = abortTimeout
 		})

@@ -76,6 +76,12 @@ func (a Attempt) String() string {
 	return s
 }
 
+// Defaults of Options.PartSize and Options.Concurrency.
+const (
+	DefaultPartSize    = 8 << 20
+	DefaultConcurrency = 2
+)
+
 // Options configures Open. The zero value is usable.
 type Options struct {
 	// Attempts is how many times an operation is tried (default 5).
@@ -120,10 +126,10 @@ func (o Options) withDefaults() Options {
 		o.MaxBackoff = 30 * time.Second
 	}
 	if o.PartSize <= 0 {
-		o.PartSize = 8 << 20
+		o.PartSize = DefaultPartSize
 	}
 	if o.Concurrency <= 0 {
-		o.Concurrency = 2
+		o.Concurrency = DefaultConcurrency
 	}
 	if o.sleep == nil {
 		o.sleep = sleepCtx

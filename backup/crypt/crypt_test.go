@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tink-crypto/tink-go/v2/keyset"
+	"github.com/tink-crypto/tink-go/v2/streamingaead"
 	"github.com/tink-crypto/tink-go/v2/testing/fakekms"
 )
 
@@ -561,6 +563,63 @@ func TestWriterDigestsMatchTheBytes(t *testing.T) {
 		t.Errorf("ciphertext digest/size wrong: %+v", d)
 	}
 }
+
+// TestEncryptWithoutCiphertextDigest: the upload hashes the ciphertext
+// itself, so the agent's Writer only counts it; the ciphertext is the same
+// stream and decrypts.
+func TestEncryptWithoutCiphertextDigest(t *testing.T) {
+	k := newKeys(t)
+	ad := AssociatedData("x")
+	var ct bytes.Buffer
+	w, _, err := k.EncryptWith(&ct, ad, EncryptOptions{NoCiphertextSHA256: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt := []byte(strings.Repeat("neo4j ", 300000))
+	if _, err := w.Write(pt); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d := w.Digests()
+	if d.CiphertextSHA256 != "" || d.CiphertextSize != int64(ct.Len()) || d.PlaintextSHA256 != sha(t, bytes.NewReader(pt)) {
+		t.Errorf("digests %+v: want no ciphertext digest, its size %d, the plaintext's digest", d, ct.Len())
+	}
+	var out bytes.Buffer
+	if _, err := k.DecryptTo(&out, bytes.NewReader(ct.Bytes()), ad, DecryptOptions{StagingDir: t.TempDir()}); err != nil || !bytes.Equal(out.Bytes(), pt) {
+		t.Fatalf("decrypt: %v", err)
+	}
+}
+
+// TestMaxCiphertextSize: the hint bounds the real size, and not loosely
+// (it picks upload part sizes), at segment boundaries of 1 MiB keys and of
+// Tink's 4 KiB template.
+func TestMaxCiphertextSize(t *testing.T) {
+	small, err := keyset.NewHandle(streamingaead.AES256GCMHKDF4KBKeyTemplate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k4, err := fromHandle(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []*Keys{newKeys(t), k4} {
+		for _, n := range []int64{0, 1, 4096 - 56, 4096 - 55, 8192, mib - 56, mib - 55, mib, 3*mib + 17} {
+			var c countWriter
+			if _, _, err := k.EncryptStream(&c, artifact(1, n), AssociatedData("x")); err != nil {
+				t.Fatal(err)
+			}
+			if max := MaxCiphertextSize(n); int64(c) > max || max > n+n/50+2048 {
+				t.Errorf("plaintext %d: ciphertext %d, MaxCiphertextSize %d", n, c, max)
+			}
+		}
+	}
+}
+
+type countWriter int64
+
+func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }
 
 // BenchmarkEncrypt measures encryption throughput (MB/s) of a 64 MiB
 // generated artifact, digests included; BenchmarkEncrypt1GB the same at 1 GiB.

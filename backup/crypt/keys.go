@@ -28,6 +28,16 @@ type KMS interface {
 
 var _ KMS = tink.AEAD(nil)
 
+// kmsCause is the failure a KMS client explained (backup/crypt/kmsclient
+// keeps it: its message names the key and what to check, never key
+// material). Tink's keyset layer only says that decryption failed.
+func kmsCause(kms KMS) error {
+	if c, ok := kms.(interface{ Cause() error }); ok {
+		return c.Cause()
+	}
+	return nil
+}
+
 // cleartextKMS marks a cleartext keyset; it is never called as an AEAD.
 type cleartextKMS struct{}
 
@@ -130,6 +140,9 @@ func LoadKeyset(jsonKeyset []byte, kms KMS) (*Keys, error) {
 		// Empty associated data: what Tink's envelope and tinkey use.
 		h, err = keyset.Read(keyset.NewJSONReader(bytes.NewReader(jsonKeyset)), kms)
 		if err != nil {
+			if cause := kmsCause(kms); cause != nil {
+				return nil, fmt.Errorf("crypt: load keyset: %w: %w", ErrKeyset, cause)
+			}
 			return nil, fmt.Errorf("crypt: load keyset: %w: the KMS key could not decrypt it (wrong KMS key, no access, or not a Tink encrypted keyset)", ErrKeyset)
 		}
 	}
@@ -154,6 +167,9 @@ func (k *Keys) Marshal(kms KMS) ([]byte, error) {
 		return buf.Bytes(), nil
 	}
 	if err := h.Write(w, kms); err != nil {
+		if cause := kmsCause(kms); cause != nil {
+			return nil, fmt.Errorf("crypt: marshal keyset: %w", cause)
+		}
 		return nil, errors.New("crypt: marshal keyset: the KMS key could not encrypt it (no access?)")
 	}
 	return buf.Bytes(), nil

@@ -33,12 +33,26 @@ type hashCount struct {
 func newHashCount() *hashCount { return &hashCount{h: sha256.New()} }
 
 func (c *hashCount) Write(p []byte) (int, error) {
-	c.h.Write(p)
+	if c.h != nil {
+		c.h.Write(p)
+	}
 	c.n += int64(len(p))
 	return len(p), nil
 }
 
-func (c *hashCount) sum() string { return hex.EncodeToString(c.h.Sum(nil)) }
+// sum is the hex digest, "" when only counting.
+func (c *hashCount) sum() string {
+	if c.h == nil {
+		return ""
+	}
+	return hex.EncodeToString(c.h.Sum(nil))
+}
+
+// MaxCiphertextSize bounds the ciphertext of a plaintext of n bytes under
+// the AES-GCM-HKDF streaming keys of Tink's templates (a header of at most
+// 1+32+7 bytes, a 16-byte tag per segment of 4 KiB or more): a size hint,
+// e.g. for choosing upload part sizes; the exact size is known after Close.
+func MaxCiphertextSize(n int64) int64 { return n + n/64 + 16 + 1024 }
 
 func digests(pt, ct *hashCount) Digests {
 	return Digests{PlaintextSHA256: pt.sum(), PlaintextSize: pt.n, CiphertextSHA256: ct.sum(), CiphertextSize: ct.n}
@@ -59,11 +73,28 @@ type Writer struct {
 // uses, to be recorded with the artifact. Memory stays at about two
 // segments (2 MiB) whatever the artifact's size.
 func (k *Keys) Encrypt(dst io.Writer, associatedData []byte) (*Writer, string, error) {
+	return k.EncryptWith(dst, associatedData, EncryptOptions{})
+}
+
+// EncryptOptions tune EncryptWith.
+type EncryptOptions struct {
+	// NoCiphertextSHA256 leaves Digests().CiphertextSHA256 empty (the size
+	// is still counted): for a destination that hashes what it receives
+	// itself, such as blob.Bucket's uploads, a second SHA-256 pass over
+	// the ciphertext is CPU the upload waits for.
+	NoCiphertextSHA256 bool
+}
+
+// EncryptWith is Encrypt with options.
+func (k *Keys) EncryptWith(dst io.Writer, associatedData []byte, opts EncryptOptions) (*Writer, string, error) {
 	if len(associatedData) == 0 {
 		return nil, "", ErrNoAssociatedData
 	}
 	a, keyID := k.current()
 	ct := newHashCount()
+	if opts.NoCiphertextSHA256 {
+		ct.h = nil
+	}
 	enc, err := a.NewEncryptingWriter(io.MultiWriter(dst, ct), associatedData)
 	if err != nil {
 		return nil, "", fmt.Errorf("crypt: encrypt: %w", err)

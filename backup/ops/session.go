@@ -16,6 +16,7 @@ import (
 	"github.com/neo4jctl/neo4jctl/backup/blob"
 	"github.com/neo4jctl/neo4jctl/backup/catalog"
 	"github.com/neo4jctl/neo4jctl/backup/crypt"
+	"github.com/neo4jctl/neo4jctl/backup/crypt/kmsclient"
 	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
 )
 
@@ -142,16 +143,10 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	return s, nil
 }
 
-// DefaultKMS opens the KMS key that wraps a keyset: none is linked yet.
-func DefaultKMS(_ context.Context, uri string) (crypt.KMS, error) {
-	return nil, fmt.Errorf("spec.backups.encryption.kms: this build of neo4jctl links no KMS client for %s; keep the keyset in its Secret in clear text (remove kms) until it does", kmsScheme(uri))
-}
-
-func kmsScheme(uri string) string {
-	if i := strings.Index(uri, "://"); i > 0 {
-		return uri[:i+3]
-	}
-	return "this URI"
+// DefaultKMS opens the KMS key that wraps a keyset through Tink's AWS and
+// GCP KMS extensions (backup/crypt/kmsclient).
+func DefaultKMS(ctx context.Context, uri string) (crypt.KMS, error) {
+	return kmsclient.Open(ctx, uri)
 }
 
 // OpenLocation opens one bucket of spec.backups with its credentials.

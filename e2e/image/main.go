@@ -21,25 +21,32 @@ import (
 // Paths and identity inside the image.
 const (
 	BinaryPath = "/usr/local/bin/neo4jctl"
-	CertsPath  = "/etc/ssl/certs/ca-certificates.crt"
-	UID        = 65532
-	UserName   = "nonroot"
+	// AgentBinaryPath is the agent-only binary (cmd/neo4jctl-backup-agent)
+	// the backup Jobs' agent container runs: `neo4jctl backup agent`'s
+	// code without the rest of the CLI, in less memory.
+	AgentBinaryPath = "/usr/local/bin/neo4jctl-backup-agent"
+	CertsPath       = "/etc/ssl/certs/ca-certificates.crt"
+	UID             = 65532
+	UserName        = "nonroot"
 )
 
 // Options say what goes into the image.
 type Options struct {
-	Binary   string
-	CACerts  string
-	Version  string
-	Revision string
-	Created  time.Time
-	Arch     string
+	Binary string
+	// AgentBinary is the static neo4jctl-backup-agent; "" leaves it out.
+	AgentBinary string
+	CACerts     string
+	Version     string
+	Revision    string
+	Created     time.Time
+	Arch        string
 }
 
 func main() {
 	var o Options
 	var layoutDir, tarPath, tag string
 	flag.StringVar(&o.Binary, "binary", "bin/neo4jctl", "the static neo4jctl binary (CGO_ENABLED=0)")
+	flag.StringVar(&o.AgentBinary, "agent-binary", "", "the static neo4jctl-backup-agent binary, installed as "+AgentBinaryPath+" (empty: none)")
 	flag.StringVar(&o.CACerts, "ca-certs", CertsPath, "CA certificate bundle to copy into the image")
 	flag.StringVar(&o.Version, "version", "dev", "org.opencontainers.image.version label")
 	flag.StringVar(&o.Revision, "revision", "", "org.opencontainers.image.revision label")
@@ -98,6 +105,13 @@ func Build(o Options) (v1.Image, error) {
 		{path: "usr/local/", dir: true, mode: 0o755},
 		{path: "usr/local/bin/", dir: true, mode: 0o755},
 		{path: "usr/local/bin/neo4jctl", data: bin, mode: 0o755},
+	}
+	if o.AgentBinary != "" {
+		agent, err := os.ReadFile(o.AgentBinary)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, file{path: AgentBinaryPath[1:], data: agent, mode: 0o755})
 	}
 	layerTar, err := tarOf(files, o.Created)
 	if err != nil {

@@ -31,7 +31,11 @@ func TestImageRoundTrip(t *testing.T) {
 	if err := os.WriteFile(certs, []byte("-----BEGIN CERTIFICATE-----\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	img, err := Build(Options{Binary: bin, CACerts: certs, Version: "1.2.3", Revision: "abc", Arch: "amd64", Created: time.Unix(0, 0).UTC()})
+	agent := filepath.Join(dir, "neo4jctl-backup-agent")
+	if err := os.WriteFile(agent, []byte("\x7fELF agent stand-in"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	img, err := Build(Options{Binary: bin, AgentBinary: agent, CACerts: certs, Version: "1.2.3", Revision: "abc", Arch: "amd64", Created: time.Unix(0, 0).UTC()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,8 +93,9 @@ func TestImageRoundTrip(t *testing.T) {
 			}
 			files := readLayer(t, mutate.Extract(c.img))
 			want := map[string]fileInfo{
-				"usr/local/bin/neo4jctl":            {mode: 0o755, content: "\x7fELF stand-in"},
-				"etc/ssl/certs/ca-certificates.crt": {mode: 0o644, content: "-----BEGIN CERTIFICATE-----\n"},
+				"usr/local/bin/neo4jctl":              {mode: 0o755, content: "\x7fELF stand-in"},
+				"usr/local/bin/neo4jctl-backup-agent": {mode: 0o755, content: "\x7fELF agent stand-in"},
+				"etc/ssl/certs/ca-certificates.crt":   {mode: 0o644, content: "-----BEGIN CERTIFICATE-----\n"},
 			}
 			for path, w := range want {
 				g, ok := files[path]

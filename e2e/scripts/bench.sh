@@ -59,7 +59,7 @@ log=$(NEO4JCTL_E2E_BINARY="$NEO4JCTL" NEO4JCTL_BACKUP_BENCH=1 go test -count=1 -
 	echo
 	echo "## backup agent"
 	echo
-	echo "Measured by \`NEO4JCTL_BACKUP_BENCH=1 go test -v -run TestMeasureBackupAgent ./e2e/suites\` (one run; random bytes, 8 MiB parts, versitygw on loopback). Goals: encryption costs ≤ 15 % of the wall time; peak RSS ≤ 64 MiB whatever the size."
+	echo "Measured by \`NEO4JCTL_BACKUP_BENCH=1 go test -v -run TestMeasureBackupAgent ./e2e/suites\` (rounds interleaved, medians; the method is its first line below). Goals: encryption costs ≤ 15 % of the wall time; peak RSS ≤ 64 MiB whatever the size."
 	echo
 	echo "$log" | grep -E 'backup agent:' | sed -E 's/^ *[a-z_]+\.go:[0-9]+: /- /'
 } >>docs/benchmarks.md
