@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/neo4jctl/neo4jctl/backup/lock"
+	"github.com/neo4jctl/neo4jctl/manifests"
 )
 
 // Files the lock holder writes for the other containers of a backup Pod.
@@ -36,7 +37,7 @@ type BackupLockOptions struct {
 // agent both, and the kubelet's SIGTERM after the agent exits releases
 // them.
 func NewCmdBackupLock(f *Factory, runF func(*BackupLockOptions) error) *cobra.Command {
-	opts := &BackupLockOptions{BackupOptions: newBackupOptions(f), TTL: 6 * time.Hour}
+	opts := &BackupLockOptions{BackupOptions: newBackupOptions(f), TTL: manifests.BackupLockTTL}
 	cmd := &cobra.Command{
 		Use:   "lock -f CLUSTER_FILE --database NAME... --state-dir DIR",
 		Short: "Hold the bucket locks of a backup run until stopped (run by the backup Pods)",
@@ -47,8 +48,8 @@ then releases them. When another run holds one, it releases what it took,
 writes DIR/lock.refused with the holder, and waits to be stopped: the backup
 Pod's neo4j-admin container sees the file and fails the run.
 
-A run that outlives --ttl loses its lock to the next run: the backup Job's
-activeDeadlineSeconds is the same duration.`,
+The default --ttl exceeds the backup Job's activeDeadlineSeconds, so the lock
+cannot expire under a running Job: the Job controller stops the run first.`,
 		Args:   cobra.NoArgs,
 		Hidden: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {

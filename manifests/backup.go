@@ -356,10 +356,21 @@ neo4j-admin database backup --from="$BACKUP_FROM" --to-path="` + BackupChainsDir
 neo4j-admin backup inspect --show-metadata --empty --format=TABULAR "` + BackupChainsDir + `" > "` + BackupInspectFile + `"
 `
 
+// BackupJobDeadline is a backup Job's activeDeadlineSeconds: how long a
+// run may take before the Job controller stops its Pod.
+const BackupJobDeadline = 6 * time.Hour
+
 // BackupLockTTL is how long a backup run holds its bucket locks
-// (backup/lock) and, as the Job's activeDeadlineSeconds, how long it may
-// run: a run that outlived its locks could race the next one.
-const BackupLockTTL = 6 * time.Hour
+// (backup/lock). It derives from, and exceeds, BackupJobDeadline: the
+// deadline counts from the Job's start, before the Pod is scheduled and
+// takes its locks, so a lock taken later and lasting longer cannot
+// expire under a running Job; the margin covers the Pod's termination
+// grace period (the lock sidecar releases on SIGTERM) and clock skew
+// between the node and the bucket. A lock outliving a killed run only
+// delays the next run until it expires.
+const BackupLockTTL = BackupJobDeadline + backupLockMargin
+
+const backupLockMargin = 15 * time.Minute
 
 // BackupJobTemplate returns the spec of a backup Job of type typ (FULL or
 // DIFF): the CronJobs' template, and what `neo4jctl backup create` runs
@@ -399,37 +410,10 @@ func BackupJobTemplate(c *clusterfile.Cluster, namespace, typ string, databases 
 	if pullPolicy == "" {
 		pullPolicy = corev1.PullIfNotPresent
 	}
-	sc := restrictedContainer()
-
 	chains := corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}
 	if b.ChainVolume != nil {
 		chains = corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: BackupClaimName(c)}}
 	}
-	volumes := []corev1.Volume{
-		{Name: "chains", VolumeSource: chains},
-		{Name: "work", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
-		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
-		{Name: "admin-logs", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
-		{Name: "cluster-file", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-			LocalObjectReference: corev1.LocalObjectReference{Name: BackupConfigMapName(c)},
-		}}},
-	}
-	agentMounts := []corev1.VolumeMount{
-		// Read-only: the agent uploads what neo4j-admin wrote and never
-		// changes a chain.
-		{Name: "chains", MountPath: BackupChainsDir, ReadOnly: true},
-		{Name: "work", MountPath: BackupWorkDir, ReadOnly: true},
-		{Name: "tmp", MountPath: "/tmp"},
-		{Name: "cluster-file", MountPath: BackupClusterFileDir, ReadOnly: true},
-	}
-	for _, s := range backupSecrets(b) {
-		vol := "secret-" + s
-		volumes = append(volumes, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
-			SecretName: s, DefaultMode: ptr.To[int32](0o440),
-		}}})
-		agentMounts = append(agentMounts, corev1.VolumeMount{Name: vol, MountPath: BackupSecretsDir + "/" + s, ReadOnly: true})
-	}
-
 	adminMounts := []corev1.VolumeMount{
 		{Name: "chains", MountPath: BackupChainsDir},
 		{Name: "work", MountPath: BackupWorkDir},
@@ -444,6 +428,7 @@ func BackupJobTemplate(c *clusterfile.Cluster, namespace, typ string, databases 
 		{Name: "BACKUP_COMPRESS", Value: fmt.Sprint(compress)},
 		{Name: "BACKUP_TEMP", Value: BackupWorkDir + "/temp"},
 	}
+	var tlsVolumes []corev1.Volume
 	if tlsScope(c, "backup") {
 		// The backup client needs the servers' backup SSL policy: the
 		// manual's advice is the same policy on both sides, given to
@@ -460,22 +445,85 @@ func BackupJobTemplate(c *clusterfile.Cluster, namespace, typ string, databases 
 		adminMounts = append(adminMounts, corev1.VolumeMount{Name: volTLS, MountPath: certificatesDir + "/backup", ReadOnly: true})
 		for _, v := range podVolumes(c, "") { // only its TLS volume is taken: the settings' hash plays no part
 			if v.Name == volTLS {
-				volumes = append(volumes, v)
+				tlsVolumes = append(tlsVolumes, v)
 			}
 		}
 	}
+	return backupJobSpec(c, backupPod{
+		labels:    BackupPodLabels(c, typ),
+		databases: databases,
+		volumes:   []corev1.Volume{{Name: "chains", VolumeSource: chains}},
+		admin: corev1.Container{
+			Name:            "neo4j-admin",
+			Image:           image,
+			ImagePullPolicy: pullPolicy,
+			Command:         append([]string{"bash", "-c", backupScript, "backup"}, databases...),
+			Env:             env,
+			VolumeMounts:    adminMounts,
+		},
+		// Read-only: the agent uploads what neo4j-admin wrote and never
+		// changes a chain.
+		agentMounts: []corev1.VolumeMount{{Name: "chains", MountPath: BackupChainsDir, ReadOnly: true}},
+		agentArgs: []string{"backup", "agent",
+			"-f", BackupClusterFileDir + "/" + backupClusterFileKey,
+			"--from-dir", BackupChainsDir,
+			"--inspect-file", BackupInspectFile,
+			// Recorded to show a DIFF that neo4j-admin turned into a FULL;
+			// retention runs after every stored run (the agent's default).
+			"--requested-type", typ,
+		},
+		trailingVolumes: tlsVolumes,
+	}), nil
+}
 
-	agentArgs := []string{"backup", "agent",
-		"-f", BackupClusterFileDir + "/" + backupClusterFileKey,
-		"--from-dir", BackupChainsDir,
-		"--inspect-file", BackupInspectFile,
-		// Recorded to show a DIFF that neo4j-admin turned into a FULL;
-		// retention runs after every stored run (the agent's default).
-		"--requested-type", typ,
+// backupPod is what differs between the backup Pods (online backup,
+// offline dump): the rest — the lock sidecar, the agent, the scratch and
+// Secret volumes, the security context — is backupJobSpec's.
+type backupPod struct {
+	labels    map[string]string
+	databases []string
+	// volumes come first, before work, tmp, admin-logs, cluster-file and
+	// the Secrets; trailingVolumes last.
+	volumes, trailingVolumes []corev1.Volume
+	// admin is the neo4j-admin init container, without its security
+	// context (the restricted one is set here).
+	admin corev1.Container
+	// agentMounts come before work, tmp, cluster-file and the Secrets.
+	agentMounts []corev1.VolumeMount
+	agentArgs   []string
+}
+
+// backupJobSpec is the spec of a backup Job: the lock sidecar (a native
+// sidecar holding the bucket locks), then neo4j-admin, then the agent,
+// under the restricted security context.
+func backupJobSpec(c *clusterfile.Cluster, p backupPod) batchv1.JobSpec {
+	b := c.Spec.Backups
+	sc := restrictedContainer()
+	volumes := append(append([]corev1.Volume(nil), p.volumes...),
+		corev1.Volume{Name: "work", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+		corev1.Volume{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+		corev1.Volume{Name: "admin-logs", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+		corev1.Volume{Name: "cluster-file", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: BackupConfigMapName(c)},
+		}}},
+	)
+	agentMounts := append(append([]corev1.VolumeMount(nil), p.agentMounts...),
+		corev1.VolumeMount{Name: "work", MountPath: BackupWorkDir, ReadOnly: true},
+		corev1.VolumeMount{Name: "tmp", MountPath: "/tmp"},
+		corev1.VolumeMount{Name: "cluster-file", MountPath: BackupClusterFileDir, ReadOnly: true},
+	)
+	for _, s := range backupSecrets(b) {
+		vol := "secret-" + s
+		volumes = append(volumes, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+			SecretName: s, DefaultMode: ptr.To[int32](0o440),
+		}}})
+		agentMounts = append(agentMounts, corev1.VolumeMount{Name: vol, MountPath: BackupSecretsDir + "/" + s, ReadOnly: true})
 	}
+	volumes = append(volumes, p.trailingVolumes...)
+
 	lockArgs := []string{"backup", "lock", "-f", BackupClusterFileDir + "/" + backupClusterFileKey,
 		"--state-dir", BackupWorkDir, "--ttl", BackupLockTTL.String()}
-	for _, db := range databases {
+	for _, db := range p.databases {
 		lockArgs = append(lockArgs, "--database", db)
 	}
 	lockMounts := []corev1.VolumeMount{
@@ -488,14 +536,15 @@ func BackupJobTemplate(c *clusterfile.Cluster, namespace, typ string, databases 
 			lockMounts = append(lockMounts, m)
 		}
 	}
-	podLabels := BackupPodLabels(c, typ)
+	admin := p.admin
+	admin.SecurityContext = sc.DeepCopy()
 	return batchv1.JobSpec{
 		// One attempt: a retry is another backup, and the next schedule
 		// (or the user) takes it; the failure stays visible in the Job.
 		BackoffLimit:          ptr.To(int32(0)),
-		ActiveDeadlineSeconds: ptr.To(int64(BackupLockTTL / time.Second)),
+		ActiveDeadlineSeconds: ptr.To(int64(BackupJobDeadline / time.Second)),
 		Template: corev1.PodTemplateSpec{
-			ObjectMeta: metav1.ObjectMeta{Labels: podLabels},
+			ObjectMeta: metav1.ObjectMeta{Labels: p.labels},
 			Spec: corev1.PodSpec{
 				RestartPolicy:                corev1.RestartPolicyNever,
 				ServiceAccountName:           BackupServiceAccountName(c),
@@ -527,20 +576,12 @@ func BackupJobTemplate(c *clusterfile.Cluster, namespace, typ string, databases 
 					},
 					SecurityContext: sc.DeepCopy(),
 					VolumeMounts:    lockMounts,
-				}, {
-					Name:            "neo4j-admin",
-					Image:           image,
-					ImagePullPolicy: pullPolicy,
-					Command:         append([]string{"bash", "-c", backupScript, "backup"}, databases...),
-					Env:             env,
-					SecurityContext: sc.DeepCopy(),
-					VolumeMounts:    adminMounts,
-				}},
+				}, admin},
 				Containers: []corev1.Container{{
 					Name:            "agent",
 					Image:           AgentImage(),
 					ImagePullPolicy: corev1.PullIfNotPresent,
-					Args:            agentArgs,
+					Args:            p.agentArgs,
 					Env: []corev1.EnvVar{
 						// The lock holder and the catalogue's writer.
 						{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
@@ -552,7 +593,7 @@ func BackupJobTemplate(c *clusterfile.Cluster, namespace, typ string, databases 
 				Volumes: volumes,
 			},
 		},
-	}, nil
+	}
 }
 
 // backupSecrets are the Secrets the agent reads, each once, sorted: the

@@ -138,8 +138,20 @@ func TestRenderBackupObjects(t *testing.T) {
 			!slices.Contains(lockc.Args, "lock") || !slices.Contains(lockc.Args, "*") || lockc.Image != manifests.AgentImage() {
 			t.Errorf("%s: lock holder %+v, want a native sidecar running backup lock for \"*\"", cj.Name, lockc)
 		}
-		if d := cj.Spec.JobTemplate.Spec.ActiveDeadlineSeconds; d == nil || *d != int64(manifests.BackupLockTTL/time.Second) {
-			t.Errorf("%s: activeDeadlineSeconds %v, want the lock's TTL", cj.Name, d)
+		// The lock cannot expire under a running Job: the TTL the lock
+		// holder is given exceeds the Job's deadline by more than the
+		// Pod's termination grace period (30 s by default).
+		d := cj.Spec.JobTemplate.Spec.ActiveDeadlineSeconds
+		ttlAt := slices.Index(lockc.Args, "--ttl")
+		if d == nil || ttlAt < 0 {
+			t.Fatalf("%s: activeDeadlineSeconds %v, lock args %q", cj.Name, d, lockc.Args)
+		}
+		ttl, err := time.ParseDuration(lockc.Args[ttlAt+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if deadline := time.Duration(*d) * time.Second; ttl <= deadline+30*time.Second {
+			t.Errorf("%s: lock --ttl %s, Job activeDeadlineSeconds %s: the lock could expire under a running Job", cj.Name, ttl, deadline)
 		}
 		admin := pod.Spec.InitContainers[1]
 		if !strings.Contains(admin.Command[2], "lock.held") || !strings.Contains(admin.Command[2], "lock.refused") {
