@@ -119,14 +119,15 @@ func withBackups(c *clusterfile.Cluster, namespace string) func([]runtime.Object
 	}
 }
 
-// backupObjects are the backup objects of an Enterprise cluster file
-// with spec.backups: the ServiceAccount, the agent's cluster file and the
-// chain claim, which `neo4jctl backup create` needs as much as the
-// schedule does, and a CronJob per schedule. Community has no online
-// backup (validation refuses its schedule); its offline dumps are not
-// rendered objects.
+// backupObjects are the backup objects of a cluster file with
+// spec.backups: the ServiceAccount, the agent's cluster file and (on
+// Enterprise) the chain claim, which `neo4jctl backup create` needs as
+// much as the schedule does, and on Enterprise a CronJob per schedule.
+// Community has no online backup (validation refuses its schedule): its
+// offline dump Job (OfflineDumpJob) runs as the same ServiceAccount with
+// the same cluster file.
 func backupObjects(c *clusterfile.Cluster, namespace string) ([]runtime.Object, error) {
-	if c.Spec.Backups == nil || !isEnterprise(c) {
+	if c.Spec.Backups == nil {
 		return nil, nil
 	}
 	objs, err := BackupSupport(c, namespace)
@@ -134,7 +135,7 @@ func backupObjects(c *clusterfile.Cluster, namespace string) ([]runtime.Object, 
 		return nil, err
 	}
 	s := c.Spec.Backups.Schedule
-	if s == nil {
+	if s == nil || !isEnterprise(c) {
 		return objs, nil
 	}
 	for _, sched := range []struct{ typ, cron string }{{BackupFull, s.Full}, {BackupDiff, s.Differential}} {
@@ -222,7 +223,8 @@ func BackupSupport(c *clusterfile.Cluster, namespace string) ([]runtime.Object, 
 		ObjectMeta: backupMeta(c, namespace, BackupConfigMapName(c)),
 		Data:       map[string]string{backupClusterFileKey: file},
 	}}
-	if cv := c.Spec.Backups.ChainVolume; cv != nil {
+	// A chain is an Enterprise thing: a Community dump is always whole.
+	if cv := c.Spec.Backups.ChainVolume; cv != nil && isEnterprise(c) {
 		size, err := resource.ParseQuantity(cv.Size)
 		if err != nil {
 			return nil, fmt.Errorf("render: spec.backups.chainVolume.size %q: %w", cv.Size, err)
@@ -607,4 +609,106 @@ func backupSecrets(b *clusterfile.Backups) []string {
 	}
 	delete(set, "")
 	return slices.Sorted(maps.Keys(set))
+}
+
+// BackupDumpsDir is where the offline dump Job's neo4j-admin writes the
+// dumps and the agent reads them: per-run scratch (a dump is whole, there
+// is no chain to keep).
+const BackupDumpsDir = BackupWorkDir + "/dumps"
+
+// BackupDump is the backup-type label value of the offline dump Pods.
+const BackupDump = "DUMP"
+
+// DataClaimName is the data claim of a pool's server ordinal: the
+// StatefulSet's claim template "data" bound to Pod <sts>-<ordinal>.
+func DataClaimName(c *clusterfile.Cluster, pool string, ordinal int) string {
+	return fmt.Sprintf("%s-%s-%d", volData, StatefulSetName(c, pool), ordinal)
+}
+
+// dumpScript runs in the offline dump Pod's neo4j-admin container:
+// `neo4j-admin database dump` of each database given as an argument into
+// BackupDumpsDir, reading the store from the server's data claim mounted
+// where the server mounts it (Operations Manual 5.26,
+// backup-restore/offline-backup.adoc, "Command": on Community "the
+// command can be run only on an offline Neo4j DBMS"; "Syntax": --to-path
+// is a directory receiving <database>.dump, the database name "can
+// contain * and ? for globbing"; --additional-config, per
+// tools/neo4j-admin/index.adoc "Configuration", points it at the data
+// directory). Like backupScript it starts once the lock holder has taken
+// the bucket locks.
+const dumpScript = `set -eu
+waited=0
+until [ -e "` + BackupWorkDir + `/lock.held" ]; do
+  if [ -e "` + BackupWorkDir + `/lock.refused" ]; then cat "` + BackupWorkDir + `/lock.refused" >&2; exit 1; fi
+  waited=$((waited + 1))
+  if [ "$waited" -gt 600 ]; then echo "the lock holder did not take the backup lock within 10 minutes" >&2; exit 1; fi
+  sleep 1
+done
+mkdir -p "` + BackupDumpsDir + `"
+printf 'server.directories.data=` + dataDir + `\n' > /tmp/neo4j-admin-dump.conf
+for db in "$@"; do
+  neo4j-admin database dump --additional-config=/tmp/neo4j-admin-dump.conf --to-path="` + BackupDumpsDir + `" --overwrite-destination=true "$db"
+done
+`
+
+// OfflineDumpJob is the Job of `neo4jctl backup create --offline`, for
+// a server that has been stopped: an init container runs `neo4j-admin
+// database dump` on the main pool's ordinal-0 data claim, then the agent
+// (the Pod's container, as in the online backup Pods) stores every dump
+// in the bucket. It holds the same bucket locks as an online run, under
+// the same restricted security context and labels (component
+// neo4jctl-backup, backup type dump). databases nil dumps the schedule's
+// databases (default every one).
+func OfflineDumpJob(c *clusterfile.Cluster, namespace string, databases []string, now time.Time) (*batchv1.Job, error) {
+	b := c.Spec.Backups
+	if b == nil {
+		return nil, fmt.Errorf("render: the cluster file has no spec.backups")
+	}
+	if len(databases) == 0 {
+		databases = []string{clusterfile.DefaultBackupDatabases}
+		if s := b.Schedule; s != nil && len(s.Databases) > 0 {
+			databases = s.Databases
+		}
+	}
+	image := c.Spec.Image
+	if image == "" {
+		image = clusterfile.Image(c.Spec.Version, c.Spec.Edition)
+	}
+	pullPolicy := corev1.PullPolicy(c.Spec.ImagePullPolicy)
+	if pullPolicy == "" {
+		pullPolicy = corev1.PullIfNotPresent
+	}
+	main := Pools(c)[0].Name
+	spec := backupJobSpec(c, backupPod{
+		labels:    BackupPodLabels(c, BackupDump),
+		databases: databases,
+		volumes: []corev1.Volume{{Name: volData, VolumeSource: corev1.VolumeSource{
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: DataClaimName(c, main, 0)},
+		}}},
+		admin: corev1.Container{
+			Name:            "neo4j-admin",
+			Image:           image,
+			ImagePullPolicy: pullPolicy,
+			Command:         append([]string{"bash", "-c", dumpScript, "dump"}, databases...),
+			VolumeMounts: []corev1.VolumeMount{
+				// Read-write: neo4j-admin takes the store's lock file.
+				{Name: volData, MountPath: dataDir},
+				{Name: "work", MountPath: BackupWorkDir},
+				{Name: "tmp", MountPath: "/tmp"},
+				{Name: "admin-logs", MountPath: neo4jHome + "/logs"},
+			},
+		},
+		agentArgs: []string{"backup", "agent",
+			"-f", BackupClusterFileDir + "/" + backupClusterFileKey,
+			"--from-dir", BackupDumpsDir,
+			"--requested-type", BackupFull,
+		},
+	})
+	name := c.Metadata.Name + "-backup-dump"
+	suffix := "-" + now.UTC().Format("20060102150405")
+	if len(name)+len(suffix) > 63 {
+		name = strings.TrimRight(name[:63-len(suffix)], "-.")
+	}
+	meta := backupMeta(c, namespace, name+suffix)
+	return &batchv1.Job{TypeMeta: metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"}, ObjectMeta: meta, Spec: spec}, nil
 }
