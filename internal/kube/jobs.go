@@ -268,3 +268,42 @@ func (c *Client) DeleteJob(ctx context.Context, namespace, name string, interval
 		}
 	}
 }
+
+// FailedJob is a Job whose Failed condition is true.
+type FailedJob struct {
+	UID    string
+	Name   string
+	Labels map[string]string
+	// Args are its init containers' and containers' arguments, which
+	// name the databases of a backup run (the lock holder's --database).
+	Args    []string
+	Time    time.Time
+	Reason  string
+	Message string
+}
+
+// FailedJobs lists the failed Jobs matching a label selector.
+func (c *Client) FailedJobs(ctx context.Context, namespace, selector string) ([]FailedJob, error) {
+	b, err := c.batch()
+	if err != nil {
+		return nil, err
+	}
+	list, err := b.Jobs(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		return nil, fmt.Errorf("list Jobs in %s: %w", namespace, err)
+	}
+	var out []FailedJob
+	for _, j := range list.Items {
+		for _, cond := range j.Status.Conditions {
+			if cond.Type != batchv1.JobFailed || cond.Status != corev1.ConditionTrue {
+				continue
+			}
+			f := FailedJob{UID: string(j.UID), Name: j.Name, Labels: j.Labels, Time: cond.LastTransitionTime.Time, Reason: cond.Reason, Message: cond.Message}
+			for _, ctr := range append(j.Spec.Template.Spec.InitContainers, j.Spec.Template.Spec.Containers...) {
+				f.Args = append(f.Args, ctr.Args...)
+			}
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}

@@ -78,7 +78,11 @@ func WatchRuleGroup(o Options) RuleGroup {
 // ruleGroups is watch's group, the health group (watch always exports
 // the health metrics), then o.RuleGroups, names unique.
 func ruleGroups(o Options) ([]RuleGroup, error) {
-	groups := append([]RuleGroup{WatchRuleGroup(o), HealthRuleGroup()}, o.RuleGroups...)
+	groups := []RuleGroup{WatchRuleGroup(o), HealthRuleGroup()}
+	if o.Backups {
+		groups = append(groups, BackupRuleGroup())
+	}
+	groups = append(groups, o.RuleGroups...)
 	seen := map[string]bool{}
 	for _, g := range groups {
 		if g.Name == "" || seen[g.Name] {
