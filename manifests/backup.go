@@ -474,6 +474,10 @@ func BackupJobTemplate(c *clusterfile.Cluster, namespace, typ string, databases 
 			// retention runs after every stored run (the agent's default).
 			"--requested-type", typ,
 		},
+		// The lock holder cleans the chain claim of superseded chains
+		// whose artifacts are all uploaded, once no other run can use it.
+		lockMounts:      []corev1.VolumeMount{{Name: "chains", MountPath: BackupChainsDir}},
+		lockArgs:        []string{"--clean-chains", BackupChainsDir},
 		trailingVolumes: tlsVolumes,
 	}), nil
 }
@@ -493,6 +497,9 @@ type backupPod struct {
 	// agentMounts come before work, tmp, cluster-file and the Secrets.
 	agentMounts []corev1.VolumeMount
 	agentArgs   []string
+	// lockMounts and lockArgs are added to the lock holder's.
+	lockMounts []corev1.VolumeMount
+	lockArgs   []string
 }
 
 // backupJobSpec is the spec of a backup Job: the lock sidecar (a native
@@ -528,11 +535,12 @@ func backupJobSpec(c *clusterfile.Cluster, p backupPod) batchv1.JobSpec {
 	for _, db := range p.databases {
 		lockArgs = append(lockArgs, "--database", db)
 	}
-	lockMounts := []corev1.VolumeMount{
-		{Name: "work", MountPath: BackupWorkDir},
-		{Name: "tmp", MountPath: "/tmp"},
-		{Name: "cluster-file", MountPath: BackupClusterFileDir, ReadOnly: true},
-	}
+	lockArgs = append(lockArgs, p.lockArgs...)
+	lockMounts := append(append([]corev1.VolumeMount(nil), p.lockMounts...),
+		corev1.VolumeMount{Name: "work", MountPath: BackupWorkDir},
+		corev1.VolumeMount{Name: "tmp", MountPath: "/tmp"},
+		corev1.VolumeMount{Name: "cluster-file", MountPath: BackupClusterFileDir, ReadOnly: true},
+	)
 	for _, m := range agentMounts {
 		if strings.HasPrefix(m.MountPath, BackupSecretsDir+"/") {
 			lockMounts = append(lockMounts, m)
