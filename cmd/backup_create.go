@@ -38,6 +38,21 @@ type BackupCreateOptions struct {
 	// Job stored (default: the bucket of spec.backups through
 	// backup/ops, credentials from SecretsDir or the environment).
 	Entries func(ctx context.Context, c *clusterfile.Cluster, database string) ([]catalog.Entry, error)
+
+	// Offline takes a Community dump: the server is stopped for it
+	// (runOffline).
+	Offline bool
+	// AutoApprove skips the offline plan's confirmation (required
+	// without a terminal). Command line only.
+	AutoApprove bool
+	// LockTimeout is how long to wait for the apply Lease.
+	LockTimeout time.Duration
+	// ReadyTimeout bounds each wait for the server: gone, then Ready
+	// again (default 10 min).
+	ReadyTimeout time.Duration
+	// LockHeld says the caller (destroy) already holds the apply Lease
+	// for this cluster; the offline dump then runs under it.
+	LockHeld bool
 }
 
 // NewCmdBackupCreate is `neo4jctl backup create`: a one-off backup Job
@@ -55,7 +70,15 @@ states and events — to the catalogue entry the agent wrote.
 Ctrl-C stops following, not the backup: the Job keeps running, and create prints
 how to follow it with kubectl. A differential backup extends the chain kept on
 the chain volume; without one, neo4j-admin takes a full backup and the catalogue
-records it as such.`,
+records it as such.
+
+Neo4j Community has no online backup: --offline (implied for Community) shows
+its plan and asks first, then, holding the cluster's apply Lease (which apply,
+destroy, rotate and watch's enforce mode take too), scales the StatefulSet to 0,
+runs neo4j-admin database dump on the server's data claim in a Job whose agent
+container stores the dump, scales back and waits for the server to be Ready. The
+server is down meanwhile. Ctrl-C or a failure at any point stops the dump Job,
+restores the replicas and says what state the data is in (a dump only reads it).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.Kube = func() (*kube.Client, error) {
@@ -78,6 +101,9 @@ records it as such.`,
 	fl.StringVar(&opts.Database, "database", "", `back up only this database (default: spec.backups.schedule.databases, else every database)`)
 	fl.StringVar(&opts.Type, "type", "full", "full, or diff to extend the current chain")
 	fl.StringVarP(&opts.Output, "output", "o", "human", "output format of the result: human or json")
+	fl.BoolVar(&opts.Offline, "offline", false, "Community: stop the server, dump with neo4j-admin database dump, store the dump, start the server again (asks first)")
+	fl.BoolVar(&opts.AutoApprove, "auto-approve", false, "with --offline: stop the server without asking (required when stdin is not a terminal)")
+	fl.DurationVar(&opts.LockTimeout, "lock-timeout", time.Minute, "with --offline: how long to wait for the cluster's apply Lease")
 	fl.StringVar(&opts.SecretsDir, "secrets-dir", ops.DefaultSecretsDir, "where the Secrets spec.backups names are mounted, to read the catalogue (a Secret not there is read from the environment)")
 	return cmd
 }
@@ -94,6 +120,9 @@ func (o *BackupCreateOptions) Validate() error {
 	}
 	if o.Output != "human" && o.Output != "json" {
 		return fmt.Errorf("-o must be human or json, got %q", o.Output)
+	}
+	if o.Offline && strings.EqualFold(o.Type, "diff") {
+		return errors.New("--offline takes a dump, which is always full: drop --type diff")
 	}
 	if d := o.Database; d != "" && (strings.ContainsAny(d, " /\"'*") || len(d) > 63) {
 		return fmt.Errorf("--database %q is not a database name", d)
@@ -114,8 +143,8 @@ func (o *BackupCreateOptions) Run(ctx context.Context) error {
 	if c.Spec.Backups == nil {
 		return fmt.Errorf("%s: the cluster file has no spec.backups (docs/backups.md)", o.File)
 	}
-	if c.Spec.Edition == clusterfile.EditionCommunity {
-		return fmt.Errorf("%s: Neo4j Community has no online backup; an offline dump (backup create --offline) is not available yet", o.File)
+	if c.Spec.Edition == clusterfile.EditionCommunity || o.Offline {
+		return o.runOffline(ctx, c, ns)
 	}
 	typ := manifests.BackupFull
 	if strings.EqualFold(o.Type, "diff") {

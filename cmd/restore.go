@@ -232,11 +232,11 @@ func (o *RestoreOptions) Run(ctx context.Context) error {
 		if pr := sts.Spec.PersistentVolumeClaimRetentionPolicy; pr != nil && pr.WhenScaled == appsv1.DeletePersistentVolumeClaimRetentionPolicyType {
 			in.ClaimsDeletedOnScaleDown = true
 		}
-		cur, err := kc.StatefulSetReplicas(runCtx, t.Namespace, sts.Name)
+		_, found, err := kc.StatefulSetReplicas(runCtx, t.Namespace, sts.Name)
 		if err != nil {
 			return o.interrupted(ctx, runCtx, err)
 		}
-		in.IntoExists = cur >= 0
+		in.IntoExists = found
 	} else {
 		acc, err := o.cluster.neo4jAccess(o.IO.ErrOut)
 		if err != nil {

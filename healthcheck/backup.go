@@ -40,6 +40,24 @@ type BackupDatabase struct {
 	// known (zero otherwise).
 	LastFailure       time.Time
 	LastFailureReason string
+	// Bytes is the newest backup's stored (encrypted) size; Duration the
+	// time from neo4j-admin's timestamp to its catalogue entry (backup,
+	// upload, verification). Zero when unknown. Exported as metrics by
+	// watch; no check judges them.
+	Bytes    int64
+	Duration time.Duration
+	// UncopiedSince is when the oldest backup still missing a copy in one
+	// of spec.backups.copies was taken; zero when every backup is copied
+	// (or there are no copies).
+	UncopiedSince time.Time
+}
+
+// SchedulePeriod is the longest gap between two runs of in's schedule
+// (0 without one): the check FAILs past two of them, and the backup
+// alerts compare with the same figure.
+func SchedulePeriod(in BackupInput) (time.Duration, error) {
+	p, _, err := schedulePeriod(in.Full, in.Differential, in.TimeZone, in.Now)
+	return p, err
 }
 
 // CheckBackups judges each database's newest backup against the schedule,

@@ -54,6 +54,10 @@ const (
 // `make image` builds and watch runs).
 const AgentImageRepository = "ghcr.io/neo4jctl/neo4jctl"
 
+// AgentBinary is where `make image` puts the agent-only binary
+// (cmd/neo4jctl-backup-agent; e2e/image.AgentBinaryPath).
+const AgentBinary = "/usr/local/bin/neo4jctl-backup-agent"
+
 // releaseVersion is the neo4jctl release rendering, stamped by -ldflags
 // "-X github.com/neo4jctl/neo4jctl/manifests.releaseVersion=…" like
 // cmd.version. It pins the agent's image: the agent that reads and writes
@@ -119,14 +123,15 @@ func withBackups(c *clusterfile.Cluster, namespace string) func([]runtime.Object
 	}
 }
 
-// backupObjects are the backup objects of an Enterprise cluster file
-// with spec.backups: the ServiceAccount, the agent's cluster file and the
-// chain claim, which `neo4jctl backup create` needs as much as the
-// schedule does, and a CronJob per schedule. Community has no online
-// backup (validation refuses its schedule); its offline dumps are not
-// rendered objects.
+// backupObjects are the backup objects of a cluster file with
+// spec.backups: the ServiceAccount, the agent's cluster file and (on
+// Enterprise) the chain claim, which `neo4jctl backup create` needs as
+// much as the schedule does, and on Enterprise a CronJob per schedule.
+// Community has no online backup (validation refuses its schedule): its
+// offline dump Job (OfflineDumpJob) runs as the same ServiceAccount with
+// the same cluster file.
 func backupObjects(c *clusterfile.Cluster, namespace string) ([]runtime.Object, error) {
-	if c.Spec.Backups == nil || !isEnterprise(c) {
+	if c.Spec.Backups == nil {
 		return nil, nil
 	}
 	objs, err := BackupSupport(c, namespace)
@@ -134,7 +139,7 @@ func backupObjects(c *clusterfile.Cluster, namespace string) ([]runtime.Object, 
 		return nil, err
 	}
 	s := c.Spec.Backups.Schedule
-	if s == nil {
+	if s == nil || !isEnterprise(c) {
 		return objs, nil
 	}
 	for _, sched := range []struct{ typ, cron string }{{BackupFull, s.Full}, {BackupDiff, s.Differential}} {
@@ -222,7 +227,8 @@ func BackupSupport(c *clusterfile.Cluster, namespace string) ([]runtime.Object, 
 		ObjectMeta: backupMeta(c, namespace, BackupConfigMapName(c)),
 		Data:       map[string]string{backupClusterFileKey: file},
 	}}
-	if cv := c.Spec.Backups.ChainVolume; cv != nil {
+	// A chain is an Enterprise thing: a Community dump is always whole.
+	if cv := c.Spec.Backups.ChainVolume; cv != nil && isEnterprise(c) {
 		size, err := resource.ParseQuantity(cv.Size)
 		if err != nil {
 			return nil, fmt.Errorf("render: spec.backups.chainVolume.size %q: %w", cv.Size, err)
@@ -356,10 +362,21 @@ neo4j-admin database backup --from="$BACKUP_FROM" --to-path="` + BackupChainsDir
 neo4j-admin backup inspect --show-metadata --empty --format=TABULAR "` + BackupChainsDir + `" > "` + BackupInspectFile + `"
 `
 
+// BackupJobDeadline is a backup Job's activeDeadlineSeconds: how long a
+// run may take before the Job controller stops its Pod.
+const BackupJobDeadline = 6 * time.Hour
+
 // BackupLockTTL is how long a backup run holds its bucket locks
-// (backup/lock) and, as the Job's activeDeadlineSeconds, how long it may
-// run: a run that outlived its locks could race the next one.
-const BackupLockTTL = 6 * time.Hour
+// (backup/lock). It derives from, and exceeds, BackupJobDeadline: the
+// deadline counts from the Job's start, before the Pod is scheduled and
+// takes its locks, so a lock taken later and lasting longer cannot
+// expire under a running Job; the margin covers the Pod's termination
+// grace period (the lock sidecar releases on SIGTERM) and clock skew
+// between the node and the bucket. A lock outliving a killed run only
+// delays the next run until it expires.
+const BackupLockTTL = BackupJobDeadline + backupLockMargin
+
+const backupLockMargin = 15 * time.Minute
 
 // BackupJobTemplate returns the spec of a backup Job of type typ (FULL or
 // DIFF): the CronJobs' template, and what `neo4jctl backup create` runs
@@ -399,37 +416,10 @@ func BackupJobTemplate(c *clusterfile.Cluster, namespace, typ string, databases 
 	if pullPolicy == "" {
 		pullPolicy = corev1.PullIfNotPresent
 	}
-	sc := restrictedContainer()
-
 	chains := corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}
 	if b.ChainVolume != nil {
 		chains = corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: BackupClaimName(c)}}
 	}
-	volumes := []corev1.Volume{
-		{Name: "chains", VolumeSource: chains},
-		{Name: "work", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
-		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
-		{Name: "admin-logs", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
-		{Name: "cluster-file", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-			LocalObjectReference: corev1.LocalObjectReference{Name: BackupConfigMapName(c)},
-		}}},
-	}
-	agentMounts := []corev1.VolumeMount{
-		// Read-only: the agent uploads what neo4j-admin wrote and never
-		// changes a chain.
-		{Name: "chains", MountPath: BackupChainsDir, ReadOnly: true},
-		{Name: "work", MountPath: BackupWorkDir, ReadOnly: true},
-		{Name: "tmp", MountPath: "/tmp"},
-		{Name: "cluster-file", MountPath: BackupClusterFileDir, ReadOnly: true},
-	}
-	for _, s := range backupSecrets(b) {
-		vol := "secret-" + s
-		volumes = append(volumes, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
-			SecretName: s, DefaultMode: ptr.To[int32](0o440),
-		}}})
-		agentMounts = append(agentMounts, corev1.VolumeMount{Name: vol, MountPath: BackupSecretsDir + "/" + s, ReadOnly: true})
-	}
-
 	adminMounts := []corev1.VolumeMount{
 		{Name: "chains", MountPath: BackupChainsDir},
 		{Name: "work", MountPath: BackupWorkDir},
@@ -444,6 +434,7 @@ func BackupJobTemplate(c *clusterfile.Cluster, namespace, typ string, databases 
 		{Name: "BACKUP_COMPRESS", Value: fmt.Sprint(compress)},
 		{Name: "BACKUP_TEMP", Value: BackupWorkDir + "/temp"},
 	}
+	var tlsVolumes []corev1.Volume
 	if tlsScope(c, "backup") {
 		// The backup client needs the servers' backup SSL policy: the
 		// manual's advice is the same policy on both sides, given to
@@ -460,42 +451,114 @@ func BackupJobTemplate(c *clusterfile.Cluster, namespace, typ string, databases 
 		adminMounts = append(adminMounts, corev1.VolumeMount{Name: volTLS, MountPath: certificatesDir + "/backup", ReadOnly: true})
 		for _, v := range podVolumes(c, "") { // only its TLS volume is taken: the settings' hash plays no part
 			if v.Name == volTLS {
-				volumes = append(volumes, v)
+				tlsVolumes = append(tlsVolumes, v)
 			}
 		}
 	}
+	return backupJobSpec(c, backupPod{
+		labels:    BackupPodLabels(c, typ),
+		databases: databases,
+		volumes:   []corev1.Volume{{Name: "chains", VolumeSource: chains}},
+		admin: corev1.Container{
+			Name:            "neo4j-admin",
+			Image:           image,
+			ImagePullPolicy: pullPolicy,
+			Command:         append([]string{"bash", "-c", backupScript, "backup"}, databases...),
+			Env:             env,
+			VolumeMounts:    adminMounts,
+		},
+		// Read-only: the agent uploads what neo4j-admin wrote and never
+		// changes a chain.
+		agentMounts: []corev1.VolumeMount{{Name: "chains", MountPath: BackupChainsDir, ReadOnly: true}},
+		agentArgs: []string{"backup", "agent",
+			"-f", BackupClusterFileDir + "/" + backupClusterFileKey,
+			"--from-dir", BackupChainsDir,
+			"--inspect-file", BackupInspectFile,
+			// Recorded to show a DIFF that neo4j-admin turned into a FULL;
+			// retention runs after every stored run (the agent's default).
+			"--requested-type", typ,
+		},
+		// The lock holder cleans the chain claim of superseded chains
+		// whose artifacts are all uploaded, once no other run can use it.
+		lockMounts:      []corev1.VolumeMount{{Name: "chains", MountPath: BackupChainsDir}},
+		lockArgs:        []string{"--clean-chains", BackupChainsDir},
+		trailingVolumes: tlsVolumes,
+	}), nil
+}
 
-	agentArgs := []string{"backup", "agent",
-		"-f", BackupClusterFileDir + "/" + backupClusterFileKey,
-		"--from-dir", BackupChainsDir,
-		"--inspect-file", BackupInspectFile,
-		// Recorded to show a DIFF that neo4j-admin turned into a FULL;
-		// retention runs after every stored run (the agent's default).
-		"--requested-type", typ,
+// backupPod is what differs between the backup Pods (online backup,
+// offline dump): the rest — the lock sidecar, the agent, the scratch and
+// Secret volumes, the security context — is backupJobSpec's.
+type backupPod struct {
+	labels    map[string]string
+	databases []string
+	// volumes come first, before work, tmp, admin-logs, cluster-file and
+	// the Secrets; trailingVolumes last.
+	volumes, trailingVolumes []corev1.Volume
+	// admin is the neo4j-admin init container, without its security
+	// context (the restricted one is set here).
+	admin corev1.Container
+	// agentMounts come before work, tmp, cluster-file and the Secrets.
+	agentMounts []corev1.VolumeMount
+	agentArgs   []string
+	// lockMounts and lockArgs are added to the lock holder's.
+	lockMounts []corev1.VolumeMount
+	lockArgs   []string
+}
+
+// backupJobSpec is the spec of a backup Job: the lock sidecar (a native
+// sidecar holding the bucket locks), then neo4j-admin, then the agent,
+// under the restricted security context.
+func backupJobSpec(c *clusterfile.Cluster, p backupPod) batchv1.JobSpec {
+	b := c.Spec.Backups
+	sc := restrictedContainer()
+	volumes := append(append([]corev1.Volume(nil), p.volumes...),
+		corev1.Volume{Name: "work", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+		corev1.Volume{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+		corev1.Volume{Name: "admin-logs", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+		corev1.Volume{Name: "cluster-file", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: BackupConfigMapName(c)},
+		}}},
+	)
+	agentMounts := append(append([]corev1.VolumeMount(nil), p.agentMounts...),
+		corev1.VolumeMount{Name: "work", MountPath: BackupWorkDir, ReadOnly: true},
+		corev1.VolumeMount{Name: "tmp", MountPath: "/tmp"},
+		corev1.VolumeMount{Name: "cluster-file", MountPath: BackupClusterFileDir, ReadOnly: true},
+	)
+	for _, s := range backupSecrets(b) {
+		vol := "secret-" + s
+		volumes = append(volumes, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+			SecretName: s, DefaultMode: ptr.To[int32](0o440),
+		}}})
+		agentMounts = append(agentMounts, corev1.VolumeMount{Name: vol, MountPath: BackupSecretsDir + "/" + s, ReadOnly: true})
 	}
+	volumes = append(volumes, p.trailingVolumes...)
+
 	lockArgs := []string{"backup", "lock", "-f", BackupClusterFileDir + "/" + backupClusterFileKey,
 		"--state-dir", BackupWorkDir, "--ttl", BackupLockTTL.String()}
-	for _, db := range databases {
+	for _, db := range p.databases {
 		lockArgs = append(lockArgs, "--database", db)
 	}
-	lockMounts := []corev1.VolumeMount{
-		{Name: "work", MountPath: BackupWorkDir},
-		{Name: "tmp", MountPath: "/tmp"},
-		{Name: "cluster-file", MountPath: BackupClusterFileDir, ReadOnly: true},
-	}
+	lockArgs = append(lockArgs, p.lockArgs...)
+	lockMounts := append(append([]corev1.VolumeMount(nil), p.lockMounts...),
+		corev1.VolumeMount{Name: "work", MountPath: BackupWorkDir},
+		corev1.VolumeMount{Name: "tmp", MountPath: "/tmp"},
+		corev1.VolumeMount{Name: "cluster-file", MountPath: BackupClusterFileDir, ReadOnly: true},
+	)
 	for _, m := range agentMounts {
 		if strings.HasPrefix(m.MountPath, BackupSecretsDir+"/") {
 			lockMounts = append(lockMounts, m)
 		}
 	}
-	podLabels := BackupPodLabels(c, typ)
+	admin := p.admin
+	admin.SecurityContext = sc.DeepCopy()
 	return batchv1.JobSpec{
 		// One attempt: a retry is another backup, and the next schedule
 		// (or the user) takes it; the failure stays visible in the Job.
 		BackoffLimit:          ptr.To(int32(0)),
-		ActiveDeadlineSeconds: ptr.To(int64(BackupLockTTL / time.Second)),
+		ActiveDeadlineSeconds: ptr.To(int64(BackupJobDeadline / time.Second)),
 		Template: corev1.PodTemplateSpec{
-			ObjectMeta: metav1.ObjectMeta{Labels: podLabels},
+			ObjectMeta: metav1.ObjectMeta{Labels: p.labels},
 			Spec: corev1.PodSpec{
 				RestartPolicy:                corev1.RestartPolicyNever,
 				ServiceAccountName:           BackupServiceAccountName(c),
@@ -527,20 +590,17 @@ func BackupJobTemplate(c *clusterfile.Cluster, namespace, typ string, databases 
 					},
 					SecurityContext: sc.DeepCopy(),
 					VolumeMounts:    lockMounts,
-				}, {
-					Name:            "neo4j-admin",
-					Image:           image,
-					ImagePullPolicy: pullPolicy,
-					Command:         append([]string{"bash", "-c", backupScript, "backup"}, databases...),
-					Env:             env,
-					SecurityContext: sc.DeepCopy(),
-					VolumeMounts:    adminMounts,
-				}},
+				}, admin},
 				Containers: []corev1.Container{{
 					Name:            "agent",
 					Image:           AgentImage(),
 					ImagePullPolicy: corev1.PullIfNotPresent,
-					Args:            agentArgs,
+					// The agent-only binary of the same image: the same code as
+					// `neo4jctl backup agent` (it accepts those two words), without
+					// client-go and the CLI, so its peak memory stays under 64 MiB
+					// (docs/benchmarks.md § backup agent).
+					Command: []string{AgentBinary},
+					Args:    p.agentArgs,
 					Env: []corev1.EnvVar{
 						// The lock holder and the catalogue's writer.
 						{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
@@ -552,7 +612,7 @@ func BackupJobTemplate(c *clusterfile.Cluster, namespace, typ string, databases 
 				Volumes: volumes,
 			},
 		},
-	}, nil
+	}
 }
 
 // backupSecrets are the Secrets the agent reads, each once, sorted: the
@@ -566,4 +626,106 @@ func backupSecrets(b *clusterfile.Backups) []string {
 	}
 	delete(set, "")
 	return slices.Sorted(maps.Keys(set))
+}
+
+// BackupDumpsDir is where the offline dump Job's neo4j-admin writes the
+// dumps and the agent reads them: per-run scratch (a dump is whole, there
+// is no chain to keep).
+const BackupDumpsDir = BackupWorkDir + "/dumps"
+
+// BackupDump is the backup-type label value of the offline dump Pods.
+const BackupDump = "DUMP"
+
+// DataClaimName is the data claim of a pool's server ordinal: the
+// StatefulSet's claim template "data" bound to Pod <sts>-<ordinal>.
+func DataClaimName(c *clusterfile.Cluster, pool string, ordinal int) string {
+	return fmt.Sprintf("%s-%s-%d", volData, StatefulSetName(c, pool), ordinal)
+}
+
+// dumpScript runs in the offline dump Pod's neo4j-admin container:
+// `neo4j-admin database dump` of each database given as an argument into
+// BackupDumpsDir, reading the store from the server's data claim mounted
+// where the server mounts it (Operations Manual 5.26,
+// backup-restore/offline-backup.adoc, "Command": on Community "the
+// command can be run only on an offline Neo4j DBMS"; "Syntax": --to-path
+// is a directory receiving <database>.dump, the database name "can
+// contain * and ? for globbing"; --additional-config, per
+// tools/neo4j-admin/index.adoc "Configuration", points it at the data
+// directory). Like backupScript it starts once the lock holder has taken
+// the bucket locks.
+const dumpScript = `set -eu
+waited=0
+until [ -e "` + BackupWorkDir + `/lock.held" ]; do
+  if [ -e "` + BackupWorkDir + `/lock.refused" ]; then cat "` + BackupWorkDir + `/lock.refused" >&2; exit 1; fi
+  waited=$((waited + 1))
+  if [ "$waited" -gt 600 ]; then echo "the lock holder did not take the backup lock within 10 minutes" >&2; exit 1; fi
+  sleep 1
+done
+mkdir -p "` + BackupDumpsDir + `"
+printf 'server.directories.data=` + dataDir + `\n' > /tmp/neo4j-admin-dump.conf
+for db in "$@"; do
+  neo4j-admin database dump --additional-config=/tmp/neo4j-admin-dump.conf --to-path="` + BackupDumpsDir + `" --overwrite-destination=true "$db"
+done
+`
+
+// OfflineDumpJob is the Job of `neo4jctl backup create --offline`, for
+// a server that has been stopped: an init container runs `neo4j-admin
+// database dump` on the main pool's ordinal-0 data claim, then the agent
+// (the Pod's container, as in the online backup Pods) stores every dump
+// in the bucket. It holds the same bucket locks as an online run, under
+// the same restricted security context and labels (component
+// neo4jctl-backup, backup type dump). databases nil dumps the schedule's
+// databases (default every one).
+func OfflineDumpJob(c *clusterfile.Cluster, namespace string, databases []string, now time.Time) (*batchv1.Job, error) {
+	b := c.Spec.Backups
+	if b == nil {
+		return nil, fmt.Errorf("render: the cluster file has no spec.backups")
+	}
+	if len(databases) == 0 {
+		databases = []string{clusterfile.DefaultBackupDatabases}
+		if s := b.Schedule; s != nil && len(s.Databases) > 0 {
+			databases = s.Databases
+		}
+	}
+	image := c.Spec.Image
+	if image == "" {
+		image = clusterfile.Image(c.Spec.Version, c.Spec.Edition)
+	}
+	pullPolicy := corev1.PullPolicy(c.Spec.ImagePullPolicy)
+	if pullPolicy == "" {
+		pullPolicy = corev1.PullIfNotPresent
+	}
+	main := Pools(c)[0].Name
+	spec := backupJobSpec(c, backupPod{
+		labels:    BackupPodLabels(c, BackupDump),
+		databases: databases,
+		volumes: []corev1.Volume{{Name: volData, VolumeSource: corev1.VolumeSource{
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: DataClaimName(c, main, 0)},
+		}}},
+		admin: corev1.Container{
+			Name:            "neo4j-admin",
+			Image:           image,
+			ImagePullPolicy: pullPolicy,
+			Command:         append([]string{"bash", "-c", dumpScript, "dump"}, databases...),
+			VolumeMounts: []corev1.VolumeMount{
+				// Read-write: neo4j-admin takes the store's lock file.
+				{Name: volData, MountPath: dataDir},
+				{Name: "work", MountPath: BackupWorkDir},
+				{Name: "tmp", MountPath: "/tmp"},
+				{Name: "admin-logs", MountPath: neo4jHome + "/logs"},
+			},
+		},
+		agentArgs: []string{"backup", "agent",
+			"-f", BackupClusterFileDir + "/" + backupClusterFileKey,
+			"--from-dir", BackupDumpsDir,
+			"--requested-type", BackupFull,
+		},
+	})
+	name := c.Metadata.Name + "-backup-dump"
+	suffix := "-" + now.UTC().Format("20060102150405")
+	if len(name)+len(suffix) > 63 {
+		name = strings.TrimRight(name[:63-len(suffix)], "-.")
+	}
+	meta := backupMeta(c, namespace, name+suffix)
+	return &batchv1.Job{TypeMeta: metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"}, ObjectMeta: meta, Spec: spec}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -138,8 +139,20 @@ func TestRenderBackupObjects(t *testing.T) {
 			!slices.Contains(lockc.Args, "lock") || !slices.Contains(lockc.Args, "*") || lockc.Image != manifests.AgentImage() {
 			t.Errorf("%s: lock holder %+v, want a native sidecar running backup lock for \"*\"", cj.Name, lockc)
 		}
-		if d := cj.Spec.JobTemplate.Spec.ActiveDeadlineSeconds; d == nil || *d != int64(manifests.BackupLockTTL/time.Second) {
-			t.Errorf("%s: activeDeadlineSeconds %v, want the lock's TTL", cj.Name, d)
+		// The lock cannot expire under a running Job: the TTL the lock
+		// holder is given exceeds the Job's deadline by more than the
+		// Pod's termination grace period (30 s by default).
+		d := cj.Spec.JobTemplate.Spec.ActiveDeadlineSeconds
+		ttlAt := slices.Index(lockc.Args, "--ttl")
+		if d == nil || ttlAt < 0 {
+			t.Fatalf("%s: activeDeadlineSeconds %v, lock args %q", cj.Name, d, lockc.Args)
+		}
+		ttl, err := time.ParseDuration(lockc.Args[ttlAt+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if deadline := time.Duration(*d) * time.Second; ttl <= deadline+30*time.Second {
+			t.Errorf("%s: lock --ttl %s, Job activeDeadlineSeconds %s: the lock could expire under a running Job", cj.Name, ttl, deadline)
 		}
 		admin := pod.Spec.InitContainers[1]
 		if !strings.Contains(admin.Command[2], "lock.held") || !strings.Contains(admin.Command[2], "lock.refused") {
@@ -261,10 +274,74 @@ func TestRenderBackupsWithoutSchedule(t *testing.T) {
 	}
 	cc := community()
 	cc.Spec.Backups = &clusterfile.Backups{Storage: clusterfile.BackupLocation{URL: "file:///b"}, Encryption: clusterfile.BackupEncryption{KeysetSecret: clusterfile.SecretKeyRef{Name: "k"}}}
+	cc.Spec.Backups.ChainVolume = &clusterfile.Volume{Size: "1Gi"}
+	var got []string
 	for _, o := range render(t, cc) {
 		if strings.Contains(o.GetName(), "backup") {
-			t.Errorf("Community: rendered %s/%s", o.GetKind(), o.GetName())
+			got = append(got, o.GetKind()+"/"+o.GetName())
 		}
+	}
+	// The offline dump Job's ServiceAccount and cluster file; no chain
+	// claim (a dump is whole) and no CronJob.
+	if want := []string{"ServiceAccount/solo-backup", "ConfigMap/solo-backup"}; !slices.Equal(got, want) {
+		t.Errorf("Community: rendered %v, want %v", got, want)
+	}
+}
+
+// The offline dump Job: neo4j-admin database dump on the server's data
+// claim, then the agent on the dumps, under the bucket lock and the
+// restricted security context, labelled as a backup Pod.
+func TestOfflineDumpJob(t *testing.T) {
+	cc := community()
+	cc.Spec.Backups = &clusterfile.Backups{Storage: clusterfile.BackupLocation{URL: "file:///b"}, Encryption: clusterfile.BackupEncryption{KeysetSecret: clusterfile.SecretKeyRef{Name: "k"}}}
+	now := time.Date(2026, 12, 7, 15, 4, 5, 0, time.UTC)
+	job, err := manifests.OfflineDumpJob(cc, "db", nil, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job.Name != "solo-backup-dump-20261207150405" {
+		t.Errorf("name %s", job.Name)
+	}
+	pod := job.Spec.Template
+	if pod.Labels["app.kubernetes.io/component"] != "neo4jctl-backup" || pod.Labels[manifests.LabelBackupType] != "dump" {
+		t.Errorf("Pod labels %v", pod.Labels)
+	}
+	sts := typedAs[appsv1.StatefulSet](t, find(render(t, cc), "StatefulSet", "solo"))
+	claim := sts.Spec.VolumeClaimTemplates[0].Name + "-" + sts.Name + "-0"
+	var mounted bool
+	for _, v := range pod.Spec.Volumes {
+		if v.PersistentVolumeClaim != nil {
+			mounted = v.PersistentVolumeClaim.ClaimName == claim
+		}
+	}
+	if !mounted {
+		t.Errorf("volumes %+v: want the server's data claim %s", pod.Spec.Volumes, claim)
+	}
+	if names := []string{pod.Spec.InitContainers[0].Name, pod.Spec.InitContainers[1].Name, pod.Spec.Containers[0].Name}; !slices.Equal(names, []string{"lock", "neo4j-admin", "agent"}) {
+		t.Errorf("containers %v", names)
+	}
+	admin := pod.Spec.InitContainers[1]
+	if script := admin.Command[2]; !strings.Contains(script, "neo4j-admin database dump") || !strings.Contains(script, "lock.held") ||
+		admin.Command[len(admin.Command)-1] != "*" || admin.Image != "neo4j:5.26.0" {
+		t.Errorf("neo4j-admin: image %s command %q", admin.Image, admin.Command)
+	}
+	for _, ctr := range slices.Concat(pod.Spec.InitContainers, pod.Spec.Containers) {
+		if sc := ctr.SecurityContext; sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem || sc.Capabilities == nil {
+			t.Errorf("%s: security context %+v is not restricted", ctr.Name, sc)
+		}
+	}
+	if sc := pod.Spec.SecurityContext; sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
+		t.Errorf("Pod security context %+v", sc)
+	}
+	if agent := pod.Spec.Containers[0]; !slices.Contains(agent.Args, manifests.BackupDumpsDir) {
+		t.Errorf("agent args %q", agent.Args)
+	}
+	one, err := manifests.OfflineDumpJob(cc, "db", []string{"neo4j"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cmd := one.Spec.Template.Spec.InitContainers[1].Command; cmd[len(cmd)-1] != "neo4j" || !slices.Contains(one.Spec.Template.Spec.InitContainers[0].Args, "neo4j") {
+		t.Errorf("--database neo4j: %q", cmd)
 	}
 }
 

@@ -172,8 +172,86 @@ func Acquire(ctx context.Context, s *Store, cluster, db string, ttl time.Duratio
 		if errors.Is(err, errStale) && try < 3 {
 			continue
 		}
-		return l, err
+		if err != nil {
+			return nil, err
+		}
+		// A run of "*" covers every database, a pattern every name it
+		// matches: their locks are different objects, so each run, once
+		// it holds its own lock, looks for a live overlapping one and
+		// gives its own up when there is. Of two overlapping runs racing,
+		// at least one sees the other (both wrote before looking): both
+		// may refuse, never both run.
+		other, err := s.overlapping(ctx, cluster, db)
+		if err != nil || other != nil {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+			defer cancel()
+			if rerr := l.Release(rctx); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+			if err != nil {
+				return nil, err
+			}
+			return nil, &HeldError{Record: *other}
+		}
+		return l, nil
 	}
+}
+
+// isPattern says whether a database argument is a neo4j-admin pattern
+// ("*" and "?" glob, Operations Manual 5.26,
+// backup-restore/online-backup.adoc and offline-backup.adoc, Parameters:
+// "Can contain * and ? for globbing").
+func isPattern(db string) bool { return strings.ContainsAny(db, "*?") }
+
+// overlap says whether runs of databases a and b (a != b) may back up a
+// database in common: a pattern and a name it matches, or two patterns
+// (which may match a name in common; not worth proving they cannot).
+func overlap(a, b string) bool {
+	pa, pb := isPattern(a), isPattern(b)
+	switch {
+	case pa && pb:
+		return true
+	case pa:
+		ok, err := path.Match(a, b)
+		return ok || err != nil
+	case pb:
+		ok, err := path.Match(b, a)
+		return ok || err != nil
+	}
+	return false
+}
+
+// overlapping returns the record of a live lock of another database
+// argument overlapping db's (see overlap), or nil.
+func (s *Store) overlapping(ctx context.Context, cluster, db string) (*Record, error) {
+	keys, err := s.list(ctx, Prefix+cluster+"/")
+	if err != nil {
+		return nil, fmt.Errorf("list locks of %s: %w", cluster, err)
+	}
+	seen := map[string]bool{}
+	for _, k := range keys {
+		rest := strings.TrimPrefix(k, Prefix+cluster+"/")
+		other, _, ok := strings.Cut(rest, "/")
+		if !ok || other == db || seen[other] || !overlap(db, other) {
+			continue
+		}
+		seen[other] = true
+		gens, released, err := s.state(ctx, cluster, other)
+		if err != nil {
+			return nil, err
+		}
+		if len(gens) == 0 || released[gens[len(gens)-1]] {
+			continue
+		}
+		rec, err := s.readRecord(ctx, cluster, other, gens[len(gens)-1])
+		if err != nil {
+			return nil, err
+		}
+		if s.now().Before(rec.Expires) {
+			return &rec, nil
+		}
+	}
+	return nil, nil
 }
 
 var errStale = errors.New("lock written below a newer generation")

@@ -255,3 +255,49 @@ func TestCorruptLockIsNotTakenOver(t *testing.T) {
 		t.Errorf("Acquire over a corrupt lock: got %v, want an error", err)
 	}
 }
+
+// A run of "*" backs up every database: it and a run of one named
+// database refuse each other, in either order; a pattern conflicts with
+// the names it matches only.
+func TestAllDatabasesLockOverlapsNamedOnes(t *testing.T) {
+	ctx := context.Background()
+	m, c := newMem(), &clock{t: time.Date(2026, 12, 7, 2, 0, 0, 0, time.UTC)}
+	all, one := over(m, "pod db/all", c), over(m, "pod db/one", c)
+
+	la, err := lock.Acquire(ctx, all, "g", "*", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = lock.Acquire(ctx, one, "g", "neo4j", time.Hour)
+	var held *lock.HeldError
+	if !errors.As(err, &held) || held.Holder != "pod db/all" || held.Database != "*" {
+		t.Fatalf("neo4j while * is held: got %v, want a HeldError naming the * run", err)
+	}
+	// The refused run left no live lock of its own behind: after the *
+	// run releases, neo4j is free.
+	if err := la.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := lock.Acquire(ctx, one, "g", "neo4j", time.Hour)
+	if err != nil {
+		t.Fatalf("neo4j after * released: %v", err)
+	}
+	// And the other way round.
+	_, err = lock.Acquire(ctx, all, "g", "*", time.Hour)
+	if !errors.As(err, &held) || held.Database != "neo4j" {
+		t.Fatalf("* while neo4j is held: got %v, want a HeldError naming neo4j", err)
+	}
+	if _, err := lock.Acquire(ctx, all, "g", "mov*", time.Hour); err != nil {
+		t.Errorf("mov* while neo4j is held: %v (no overlap)", err)
+	}
+	if _, err := lock.Acquire(ctx, all, "other", "*", time.Hour); err != nil {
+		t.Errorf("* of another cluster: %v", err)
+	}
+	if err := ln.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.add(2 * time.Hour) // mov* expired
+	if _, err := lock.Acquire(ctx, all, "g", "*", time.Hour); err != nil {
+		t.Errorf("* once neo4j is released and mov* expired: %v", err)
+	}
+}

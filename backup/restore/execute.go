@@ -18,7 +18,7 @@ import (
 
 // Kube is what a restore needs of the Kubernetes client (*kube.Client).
 type Kube interface {
-	StatefulSetReplicas(ctx context.Context, ns, name string) (int32, error)
+	StatefulSetReplicas(ctx context.Context, ns, name string) (replicas int32, found bool, err error)
 	ScaleStatefulSet(ctx context.Context, ns, name string, replicas int32) error
 	WaitStatefulSet(ctx context.Context, ns, name string, want int, onProgress func(ready, want int)) error
 	Job(ctx context.Context, ns, name string) (*batchv1.Job, error)
@@ -173,11 +173,11 @@ func finished(j *batchv1.Job) (done, ok bool) {
 // stop looks at a load Job left by an earlier run, then stops the server.
 func (r *run) stop(ctx context.Context) error {
 	p, k := r.p, r.x.Kube
-	cur, err := k.StatefulSetReplicas(ctx, p.Namespace, p.StatefulSet)
+	cur, found, err := k.StatefulSetReplicas(ctx, p.Namespace, p.StatefulSet)
 	if err != nil {
 		return err
 	}
-	if cur < 0 {
+	if !found {
 		return fmt.Errorf("StatefulSet %s/%s does not exist", p.Namespace, p.StatefulSet)
 	}
 	j, err := k.Job(ctx, p.Namespace, p.ObjectName)

@@ -140,6 +140,7 @@ func (c *cluster) checkHealth(ctx context.Context) {
 	rep := healthcheck.Compute(in)
 	w.hm.record(c.name, rep, healthcheck.ComputeFigures(in))
 	w.hm.verify.record(c.name, in.Verifications)
+	c.recordBackups(ctx, in.Backups)
 	if in.KubeErr != "" {
 		w.emit(Event{Type: "health", Level: LevelWarn, Cluster: c.name, Message: "healthcheck: " + in.KubeErr})
 	}

@@ -182,6 +182,7 @@ type Watcher struct {
 	opts     Options
 	m        *metrics
 	hm       *healthMetrics
+	bm       *BackupMetrics
 	inf      *kube.Informers
 	synced   atomic.Bool
 	leading  atomic.Bool
@@ -206,6 +207,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}
 	w.m = newMetrics(w.Registry)
 	w.hm = newHealthMetrics(w.Registry)
+	w.bm = NewBackupMetrics(w.Registry)
 	w.clusters = map[string]*cluster{}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -371,6 +373,7 @@ func (w *Watcher) reload(ctx context.Context) error {
 		c.stop()
 		w.m.forget(name)
 		w.hm.forget(name)
+		w.bm.Forget(name)
 	}
 	_ = lead
 	names := make([]string, 0, len(targets))

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/neo4jctl/neo4jctl/manifests"
 )
 
 // TestImageRoundTrip builds an image from a stand-in binary, writes the OCI
@@ -148,4 +149,13 @@ func mustTag(t *testing.T, s string) name.Tag {
 		t.Fatal(err)
 	}
 	return tag
+}
+
+// TestBackupJobsRunTheImagesAgent: the backup Jobs' agent container runs
+// the agent-only binary by path, so the path the image puts it at and the
+// one the rendered Jobs name must be the same.
+func TestBackupJobsRunTheImagesAgent(t *testing.T) {
+	if manifests.AgentBinary != AgentBinaryPath {
+		t.Fatalf("rendered backup Jobs run %s, the image has the agent at %s", manifests.AgentBinary, AgentBinaryPath)
+	}
 }

@@ -42,6 +42,7 @@ func Backups(ctx context.Context, c *clusterfile.Cluster, secretsDir string) *he
 		return in
 	}
 	in.Databases = newestBackups(entries, scheduledDatabases(c))
+	addCopyLag(in.Databases, entries, len(b.Copies))
 	return in
 }
 
@@ -80,6 +81,11 @@ func newestBackups(entries []catalog.Entry, scheduled []string) []healthcheck.Ba
 	for _, e := range entries {
 		if d := get(e.Database); e.Created.After(d.LastSuccess) {
 			d.LastSuccess = e.Created
+			d.Bytes = e.CiphertextSize
+			d.Duration = 0
+			if !e.Catalogued.IsZero() && e.Catalogued.After(e.Created) {
+				d.Duration = e.Catalogued.Sub(e.Created)
+			}
 		}
 	}
 	// The chain of the newest entry: the restore of the newest backup
@@ -125,4 +131,29 @@ func NewestBackups(ctx context.Context, c *clusterfile.Cluster, secretsDir strin
 		}
 	}
 	return newestBackups(entries, dbs), nil
+}
+
+// addCopyLag sets each database's UncopiedSince: the oldest entry with
+// fewer recorded copies than spec.backups.copies has locations (the agent
+// records a copy only once it read it back and its digest matched).
+func addCopyLag(dbs []healthcheck.BackupDatabase, entries []catalog.Entry, copies int) {
+	if copies == 0 {
+		return
+	}
+	oldest := map[string]time.Time{}
+	for _, e := range entries {
+		urls := map[string]bool{}
+		for _, c := range e.Copies {
+			urls[c.URL] = true
+		}
+		if len(urls) >= copies {
+			continue
+		}
+		if t, ok := oldest[e.Database]; !ok || e.Created.Before(t) {
+			oldest[e.Database] = e.Created
+		}
+	}
+	for i := range dbs {
+		dbs[i].UncopiedSince = oldest[dbs[i].Name]
+	}
 }

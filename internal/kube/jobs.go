@@ -12,7 +12,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	batchv1client "k8s.io/client-go/kubernetes/typed/batch/v1"
+	"k8s.io/utils/ptr"
 )
 
 func (c *Client) batch() (batchv1client.BatchV1Interface, error) {
@@ -191,3 +193,117 @@ func describePod(p *corev1.Pod) string {
 
 // ErrJobFailed is returned by callers when a followed Job failed.
 var ErrJobFailed = errors.New("job failed")
+
+// StatefulSetReplicas returns a StatefulSet's spec.replicas (found false
+// when there is no such StatefulSet).
+func (c *Client) StatefulSetReplicas(ctx context.Context, namespace, name string) (replicas int32, found bool, err error) {
+	sts, err := c.apps.StatefulSets(namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("get StatefulSet %s/%s: %w", namespace, name, err)
+	}
+	if sts.Spec.Replicas == nil {
+		return 1, true, nil
+	}
+	return *sts.Spec.Replicas, true, nil
+}
+
+// ScaleStatefulSet sets a StatefulSet's spec.replicas with a merge patch
+// under neo4jctl's field manager (as ResizeClaim patches a claim): the
+// value neo4jctl's next apply sends is the one restored, so the apply
+// finds no conflict.
+func (c *Client) ScaleStatefulSet(ctx context.Context, namespace, name string, replicas int32) error {
+	patch := fmt.Sprintf(`{"spec":{"replicas":%d}}`, replicas)
+	return c.retry(ctx, "scale StatefulSet "+namespace+"/"+name, func(ctx context.Context) error {
+		_, err := c.apps.StatefulSets(namespace).Patch(ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{FieldManager: FieldManager})
+		return err
+	})
+}
+
+// WaitPodGone waits until Pod namespace/name no longer exists (a Pod that
+// is terminating still holds its volumes), polling every interval.
+func (c *Client) WaitPodGone(ctx context.Context, namespace, name string, interval time.Duration) error {
+	for {
+		_, err := c.core.Pods(namespace).Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		if err != nil && ctx.Err() == nil && !IsTransient(err) {
+			return fmt.Errorf("get Pod %s/%s: %w", namespace, name, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for Pod %s/%s to be gone: %w", namespace, name, ctx.Err())
+		case <-time.After(interval):
+		}
+	}
+}
+
+// DeleteJob deletes a Job and its Pods (foreground), and waits until no
+// Pod of it is left: a stopped dump must have let go of the data claim
+// before the server starts on it again.
+func (c *Client) DeleteJob(ctx context.Context, namespace, name string, interval time.Duration) error {
+	b, err := c.batch()
+	if err != nil {
+		return err
+	}
+	err = b.Jobs(namespace).Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: ptr.To(metav1.DeletePropagationForeground)})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete Job %s/%s: %w", namespace, name, err)
+	}
+	for {
+		pods, err := c.core.Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: batchv1.JobNameLabel + "=" + name})
+		if err == nil && len(pods.Items) == 0 {
+			return nil
+		}
+		if err != nil && ctx.Err() == nil && !IsTransient(err) {
+			return fmt.Errorf("list the Pods of Job %s/%s: %w", namespace, name, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for the Pods of Job %s/%s to be gone: %w", namespace, name, ctx.Err())
+		case <-time.After(interval):
+		}
+	}
+}
+
+// FailedJob is a Job whose Failed condition is true.
+type FailedJob struct {
+	UID    string
+	Name   string
+	Labels map[string]string
+	// Args are its init containers' and containers' arguments, which
+	// name the databases of a backup run (the lock holder's --database).
+	Args    []string
+	Time    time.Time
+	Reason  string
+	Message string
+}
+
+// FailedJobs lists the failed Jobs matching a label selector.
+func (c *Client) FailedJobs(ctx context.Context, namespace, selector string) ([]FailedJob, error) {
+	b, err := c.batch()
+	if err != nil {
+		return nil, err
+	}
+	list, err := b.Jobs(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		return nil, fmt.Errorf("list Jobs in %s: %w", namespace, err)
+	}
+	var out []FailedJob
+	for _, j := range list.Items {
+		for _, cond := range j.Status.Conditions {
+			if cond.Type != batchv1.JobFailed || cond.Status != corev1.ConditionTrue {
+				continue
+			}
+			f := FailedJob{UID: string(j.UID), Name: j.Name, Labels: j.Labels, Time: cond.LastTransitionTime.Time, Reason: cond.Reason, Message: cond.Message}
+			for _, ctr := range append(j.Spec.Template.Spec.InitContainers, j.Spec.Template.Spec.Containers...) {
+				f.Args = append(f.Args, ctr.Args...)
+			}
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -19,39 +18,6 @@ import (
 // Job, the seed Pod, its Service and NetworkPolicy). Only objects carrying
 // it are ever deleted by DeleteRestoreObject.
 const RestoreComponent = "neo4jctl-restore"
-
-// StatefulSetReplicas returns a StatefulSet's spec.replicas (-1 when the
-// StatefulSet does not exist).
-func (c *Client) StatefulSetReplicas(ctx context.Context, ns, name string) (int32, error) {
-	sts, err := c.apps.StatefulSets(ns).Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return -1, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("get StatefulSet %s/%s: %w", ns, name, err)
-	}
-	if sts.Spec.Replicas == nil {
-		return 1, nil
-	}
-	return *sts.Spec.Replicas, nil
-}
-
-// ScaleStatefulSet sets a StatefulSet's replicas through its scale
-// subresource (what kubectl scale does): only that field changes, so the
-// rest of what apply owns is untouched, and apply takes the count back
-// from the cluster file like any other out-of-band scale.
-func (c *Client) ScaleStatefulSet(ctx context.Context, ns, name string, replicas int32) error {
-	sc := &autoscalingv1.Scale{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: autoscalingv1.ScaleSpec{Replicas: replicas}}
-	return c.retry(ctx, "scale StatefulSet "+ns+"/"+name, func(ctx context.Context) error {
-		cur, err := c.apps.StatefulSets(ns).GetScale(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		sc.ResourceVersion = cur.ResourceVersion
-		_, err = c.apps.StatefulSets(ns).UpdateScale(ctx, name, sc, metav1.UpdateOptions{FieldManager: FieldManager})
-		return err
-	})
-}
 
 // Job returns a Job, or nil when there is none.
 func (c *Client) Job(ctx context.Context, ns, name string) (*batchv1.Job, error) {

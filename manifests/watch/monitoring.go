@@ -80,8 +80,9 @@ func WatchRuleGroup(o Options) RuleGroup {
 func ruleGroups(o Options) ([]RuleGroup, error) {
 	groups := []RuleGroup{WatchRuleGroup(o), HealthRuleGroup()}
 	if o.Backups {
-		// watch exports the verification metrics of backups clusters.
-		groups = append(groups, VerificationRuleGroup())
+		// watch exports the backup and verification metrics of clusters
+		// with backups.
+		groups = append(groups, BackupRuleGroup(), VerificationRuleGroup())
 	}
 	groups = append(groups, o.RuleGroups...)
 	seen := map[string]bool{}

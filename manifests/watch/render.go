@@ -188,7 +188,7 @@ func Render(opts Options) ([]*unstructured.Unstructured, error) {
 	)
 	dash := meta(o.Name + "-dashboard")
 	dash.Labels["grafana_dashboard"] = "1"
-	typed = append(typed, &corev1.ConfigMap{TypeMeta: tm("v1", "ConfigMap"), ObjectMeta: dash, Data: map[string]string{"neo4jctl-watch.json": Dashboard(o.DashboardRows...)}})
+	typed = append(typed, &corev1.ConfigMap{TypeMeta: tm("v1", "ConfigMap"), ObjectMeta: dash, Data: map[string]string{"neo4jctl-watch.json": Dashboard(append(backupRows(o), o.DashboardRows...)...)}})
 	for _, f := range o.ClusterFiles {
 		if f.Cluster == "" || f.FileName == "" {
 			return nil, fmt.Errorf("watch manifests: a cluster file needs its cluster name and file name")
@@ -376,6 +376,9 @@ func Rules(opts Options) []rbacv1.PolicyRule {
 			// rendered object (list is granted above). Plan never
 			// deletes a claim, so delete is not added.
 			rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"persistentvolumeclaims"}, Verbs: []string{"get", "watch", "patch"}},
+			// The failed backup Jobs, counted into
+			// neo4jctl_backup_failures_total (drift/watch/backups.go).
+			rbacv1.PolicyRule{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"list"}},
 		)
 	}
 	return rules
