@@ -53,7 +53,7 @@ func healthy() Input {
 				RequestedPrimaries: 3, CurrentPrimaries: 3,
 			})
 			in.StatusCheck = append(in.StatusCheck, state.StatusCheck{Database: db, ServerID: id, ServerName: "server-" + pod,
-				ReplicationSuccessful: true, MemberStatus: map[bool]string{true: "LEADER", false: "FOLLOWER"}[i == 0],
+				ReplicationSuccessful: true, MemberStatus: "APPLYING",
 				RecognisedLeader: "id-prod-0", RecognisedLeaderTerm: 5})
 		}
 	}

@@ -116,13 +116,13 @@ func TestSettingsFromRows(t *testing.T) {
 func TestStatusChecksAndReallocationsFromRows(t *testing.T) {
 	checks := statusChecksFromRows([]row{
 		{"database": "neo4j", "serverId": "id-2", "serverName": "n2", "address": "b:7687", "replicationSuccessful": true,
-			"memberStatus": "FOLLOWER", "recognisedLeader": "id-1", "recognisedLeaderTerm": int64(4), "error": nil},
-		{"database": "neo4j", "serverId": "id-1", "memberStatus": "LEADER", "recognisedLeaderTerm": 4},
+			"memberStatus": "APPLYING", "recognisedLeader": "id-1", "recognisedLeaderTerm": int64(4), "error": nil},
+		{"database": "neo4j", "serverId": "id-1", "memberStatus": "REPLICATING", "recognisedLeaderTerm": 4},
 	})
 	wantChecks := []state.StatusCheck{
-		{Database: "neo4j", ServerID: "id-1", MemberStatus: "LEADER", RecognisedLeaderTerm: 4},
+		{Database: "neo4j", ServerID: "id-1", MemberStatus: "REPLICATING", RecognisedLeaderTerm: 4},
 		{Database: "neo4j", ServerID: "id-2", ServerName: "n2", Address: "b:7687", ReplicationSuccessful: true,
-			MemberStatus: "FOLLOWER", RecognisedLeader: "id-1", RecognisedLeaderTerm: 4},
+			MemberStatus: "APPLYING", RecognisedLeader: "id-1", RecognisedLeaderTerm: 4},
 	}
 	if diff := cmp.Diff(wantChecks, checks); diff != "" {
 		t.Errorf("status checks (-want +got):\n%s", diff)
