@@ -482,6 +482,17 @@ func (s *Simulator) databaseRows(self *simServer) []map[string]any {
 		// Community has no topology to request and, as recorded from real
 		// 5.26, reports these as null; Enterprise reports integers.
 		var reqPrimaries, reqSecondaries, lastTxn any = counts[2], counts[3], txn
+		// fact: database.replication-lag: how many transactions this copy
+		// is behind the writer, as a negative integer (0 on the writer
+		// and in a standalone), NULL unless online or deallocating.
+		var lag any
+		if r.status == "online" || r.status == "deallocating" {
+			n := int64(0)
+			if r.srv != nil && !s.community && !r.writer {
+				n = s.lag[name][r.srv.id]
+			}
+			lag, lastTxn = -n, txn-n
+		}
 		if s.community {
 			reqPrimaries, reqSecondaries, lastTxn = nil, nil, nil
 		}
@@ -509,7 +520,7 @@ func (s *Simulator) databaseRows(self *simServer) []map[string]any {
 			"lastStopTime":              nil,
 			"store":                     "block-block-1.1",
 			"lastCommittedTxn":          lastTxn,
-			"replicationLag":            int64(0),
+			"replicationLag":            lag,
 			"constituents":              []any{},
 			"options":                   options,
 		})

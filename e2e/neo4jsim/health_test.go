@@ -195,3 +195,51 @@ func TestStatusCheckAsManual(t *testing.T) {
 		}
 	}
 }
+
+// TestReplicationLag: SHOW DATABASES reports how many transactions a copy
+// is behind the writer as a negative replicationLag (Operations Manual,
+// database-administration/standard-databases/listing-databases.adoc § SHOW
+// DATABASES output), 0 elsewhere, and the fault that makes one lag can be
+// lifted; the writer is never behind.
+func TestReplicationLag(t *testing.T) {
+	s := startSim(t, Config{Servers: 3})
+	d := newDriver(t, s.URI("bolt"), testPassword)
+	mustRun(t, d, "CREATE DATABASE q TOPOLOGY 3 PRIMARIES WAIT", nil)
+	rows := func() map[any]map[string]any {
+		m := map[any]map[string]any{}
+		for _, r := range mustRun(t, d, "SHOW DATABASE q YIELD *", nil) {
+			m[r["serverID"]] = r
+		}
+		return m
+	}
+	var writer, follower any
+	for id, r := range rows() {
+		if r["replicationLag"] != int64(0) {
+			t.Errorf("healthy: %v replicationLag %v, want 0", id, r["replicationLag"])
+		}
+		if r["writer"] == true {
+			writer = id
+		} else {
+			follower = id
+		}
+	}
+	if err := s.SetReplicationLag("q", follower.(string), 42); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetReplicationLag("q", writer.(string), 5); err != nil {
+		t.Fatal(err)
+	}
+	got := rows()
+	if got[follower]["replicationLag"] != int64(-42) || got[writer]["replicationLag"] != int64(0) {
+		t.Errorf("lagging follower %v, writer %v: want -42 and 0", got[follower]["replicationLag"], got[writer]["replicationLag"])
+	}
+	if lw, lf := got[writer]["lastCommittedTxn"].(int64), got[follower]["lastCommittedTxn"].(int64); lw-lf != 42 {
+		t.Errorf("lastCommittedTxn writer %d, follower %d: want 42 apart", lw, lf)
+	}
+	if err := s.SetReplicationLag("q", follower.(string), 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := rows()[follower]["replicationLag"]; got != int64(0) {
+		t.Errorf("caught up: replicationLag %v, want 0", got)
+	}
+}
