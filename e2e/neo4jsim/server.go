@@ -100,7 +100,7 @@ type Simulator struct {
 	splitBrain map[string]bool
 	// lag is the replication lag fault: database → serverId → how many
 	// transactions that copy is behind the writer.
-	lag map[string]map[string]int64
+	lag        map[string]map[string]int64
 	slowMu     sync.Mutex // guards slow apart from mu: execute takes mu
 	slow       []slowStatement
 	notALeader bool
