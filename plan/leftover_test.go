@@ -35,7 +35,9 @@ func TestComputeLeftoverFreeServer(t *testing.T) {
 			t.Fatalf("steps (-want +got):\n%s", diff)
 		}
 		for i, st := range p.Steps {
-			if i > 0 && !st.Irreversible {
+			// The ENABLE too: watch enforce holds irreversible steps, and
+			// must not run the ENABLE and hold the rest.
+			if !st.Irreversible {
 				t.Errorf("%s %s is not irreversible: apply would not ask", st.Address, st.Kind)
 			}
 			if i > 0 && (len(st.DependsOn) == 0 || st.DependsOn[0] != p.Steps[i-1].ID) {

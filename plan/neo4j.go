@@ -464,7 +464,10 @@ func (b *builder) removeLeftovers(c *chain, pl Pool, above int) {
 			return &ServerStep{ServerID: s.ID, StatefulSet: pl.StatefulSet, Ordinal: ord, Name: displayName(s, pod), FromState: from, ToState: to, Options: o}
 		}
 		opts := normOptions(pl.Options)
-		c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindEnableServer,
+		// The ENABLE is marked irreversible with the rest: it only starts
+		// the removal, and a watch in enforce mode that ran it and held the
+		// DEALLOCATE would leave an Enabled server that is gone.
+		c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindEnableServer, Irreversible: true,
 			Reason: why + "; Neo4j drops only a Deallocated server, and a Free one gets there through ENABLE and DEALLOCATE (it hosts nothing, nothing moves)",
 			Server: srv(state.ServerFree, state.ServerEnabled, &opts)})
 		c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindDeallocate, Irreversible: true, Servers: []ServerStep{*srv(state.ServerEnabled, state.ServerDeallocating, nil)},
