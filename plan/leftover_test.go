@@ -30,11 +30,14 @@ func TestComputeLeftoverFreeServer(t *testing.T) {
 		s := scenario("no-changes")
 		free(3, state.HealthUnavailable)(&s.Neo4j)
 		p := mustCompute(t, s.Desired, s.Kube, s.Neo4j, s.Options)
-		want := []string{id3 + " enable-server", id3 + " deallocate", id3 + " drop-server"}
+		want := []string{id3 + " enable-server", id3 + " deallocate", id3 + " wait-deallocated", id3 + " drop-server"}
 		if diff := cmp.Diff(want, kinds(p)); diff != "" {
 			t.Fatalf("steps (-want +got):\n%s", diff)
 		}
 		for i, st := range p.Steps {
+			if st.Kind == plan.KindWaitDeallocated {
+				continue
+			}
 			// The ENABLE too: watch enforce holds irreversible steps, and
 			// must not run the ENABLE and hold the rest.
 			if !st.Irreversible {
@@ -45,15 +48,30 @@ func TestComputeLeftoverFreeServer(t *testing.T) {
 			}
 		}
 	})
+	// A scale in 4 → 3 whose fourth server is Free: removed after the
+	// scale, in the same apply, so it is not left behind.
+	t.Run("Free server of a Pod the scale in removes", func(t *testing.T) {
+		c := plantest.Cluster(3)
+		k := plantest.Converged(c, 4)
+		n := plantest.Neo4j(3)
+		free(3, state.HealthAvailable)(&n)
+		p := mustCompute(t, plantest.Desired(c), k, n, plan.Options{})
+		got := kinds(p)
+		want := []string{sts + " scale-statefulset", id3 + " enable-server", id3 + " deallocate", id3 + " wait-deallocated", id3 + " drop-server"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("steps (-want +got):\n%s", diff)
+		}
+	})
 	cases := map[string]func(s *plantest.Scenario){
 		"Pod still exists": func(s *plantest.Scenario) {
 			free(3, state.HealthAvailable)(&s.Neo4j)
 			s.Kube.Pods = append(s.Kube.Pods, state.Pod{Name: plantest.Name + "-3", Namespace: plantest.Namespace, StatefulSet: plantest.Name, Ordinal: 3})
 		},
 		"replicas cover it (its Pod may be starting)": func(s *plantest.Scenario) {
+			c4 := plantest.Cluster(4)
+			s.Desired, s.Kube = plantest.Desired(c4), plantest.Converged(c4, 4)
+			s.Kube.Pods = s.Kube.Pods[:3]
 			free(3, state.HealthUnavailable)(&s.Neo4j)
-			o := plantest.Object(&s.Kube, "StatefulSet", plantest.Name)
-			o.Live["spec"].(map[string]any)["replicas"] = float64(4)
 		},
 		"not a Pod of this cluster": func(s *plantest.Scenario) {
 			id := plantest.ServerIDs[3]
@@ -66,7 +84,7 @@ func TestComputeLeftoverFreeServer(t *testing.T) {
 			setup(&s)
 			p := mustCompute(t, s.Desired, s.Kube, s.Neo4j, s.Options)
 			for _, st := range p.Steps {
-				if st.Address == id3 && (st.Kind == plan.KindDropServer || st.Kind == plan.KindDeallocate || st.Kind == plan.KindEnableServer) {
+				if st.Address == id3 && (st.Kind == plan.KindDropServer || st.Kind == plan.KindDeallocate) {
 					t.Errorf("plans %s on a server that may still be a Pod's or is not this cluster's", st.Kind)
 				}
 			}

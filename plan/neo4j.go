@@ -425,7 +425,7 @@ func (b *builder) pool(pl Pool, o *state.Object, sts *draft, config []*draft) (*
 				}
 			}
 			if o != nil && o.Live != nil {
-				b.removeLeftovers(c, pl, max(live, target))
+				b.removeLeftovers(c, pl, live, target)
 			}
 		}
 	}
@@ -447,7 +447,13 @@ func (b *builder) pool(pl Pool, o *state.Object, sts *draft, config []*draft) (*
 // nothing moves) and dropped at once — the disaster-recovery guide drops a
 // lost server that is still Deallocating (clustering/disaster-recovery,
 // "Make servers available"). Each step is irreversible and confirmed.
-func (b *builder) removeLeftovers(c *chain, pl Pool, above int) {
+//
+// A Free server of a Pod this plan's scale in removes (ordinals target to
+// live-1) goes the same way, after the scale step: otherwise the apply
+// that scales in would leave it behind. A server whose Pod is still
+// running when the steps run finishes deallocating normally; one whose
+// Pod is gone is a lost server the wait accepts.
+func (b *builder) removeLeftovers(c *chain, pl Pool, live, target int) {
 	pods := map[string]bool{}
 	for _, p := range b.k.Pods {
 		pods[p.Name] = true
@@ -455,11 +461,20 @@ func (b *builder) removeLeftovers(c *chain, pl Pool, above int) {
 	for _, ord := range sortedInts(b.byPod[pl.StatefulSet]) {
 		s := b.byPod[pl.StatefulSet][ord]
 		pod := podName(pl.StatefulSet, ord)
-		if ord < above || s.State != state.ServerFree || pods[pod] {
+		gone := ord >= live && !pods[pod]         // no Pod, and none will start
+		scaledAway := ord >= target && ord < live // this plan's scale in removes it
+		if s.State != state.ServerFree || ord < target || !(gone || scaledAway) {
 			continue
+		}
+		above := max(live, target)
+		if scaledAway {
+			above = target
 		}
 		a := serverAddress(s.ID)
 		why := fmt.Sprintf("the server %s of %s is Free and its Pod is gone (%s has %d replicas): it can never serve", displayName(s, ""), pod, pl.StatefulSet, above)
+		if scaledAway {
+			why = fmt.Sprintf("the server %s of %s is Free and its Pod goes with the scale in to %d: it would be left behind", displayName(s, ""), pod, target)
+		}
 		srv := func(from, to string, o *ServerOptions) *ServerStep {
 			return &ServerStep{ServerID: s.ID, StatefulSet: pl.StatefulSet, Ordinal: ord, Name: displayName(s, pod), FromState: from, ToState: to, Options: o}
 		}
@@ -472,8 +487,10 @@ func (b *builder) removeLeftovers(c *chain, pl Pool, above int) {
 			Server: srv(state.ServerFree, state.ServerEnabled, &opts)})
 		c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindDeallocate, Irreversible: true, Servers: []ServerStep{*srv(state.ServerEnabled, state.ServerDeallocating, nil)},
 			Reason: why + ": no database is ever allocated to it"})
+		c.add(Step{Address: a, Action: ActionRead, Kind: KindWaitDeallocated, Reason: "wait until it hosts only system (a server whose Pod is gone: until Neo4j asks it to host nothing)",
+			Server: srv(state.ServerDeallocating, state.ServerDeallocated, nil)})
 		c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindDropServer, Irreversible: true,
-			Reason: why + ": remove it from the cluster", Server: srv(state.ServerDeallocating, state.ServerDropped, nil)})
+			Reason: why + ": remove it from the cluster", Server: srv(state.ServerDeallocated, state.ServerDropped, nil)})
 	}
 }
 
