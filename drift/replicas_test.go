@@ -10,8 +10,9 @@ import (
 // TestIntruderReplicasAlwaysReported: someone else's spec.replicas: 4 on a
 // three-server cluster is drift whatever state the fourth server is in —
 // absent, Free, Enabled, Unavailable, Cordoned, Deallocating, Dropped —
-// even when the plan refuses to scale in (issue 11, item 13). A scale
-// back to 3 by hand leaves nothing to report.
+// even when the plan refuses to scale in (issue 11, item 13). After a scale
+// back to 3 by hand, a Free server left without its Pod is reported
+// (TestLeftoverFreeServerReported).
 func TestIntruderReplicasAlwaysReported(t *testing.T) {
 	four := func(st, health string) func(n *state.Neo4j) {
 		return func(n *state.Neo4j) {
@@ -54,5 +55,26 @@ func TestIntruderReplicasAlwaysReported(t *testing.T) {
 				t.Errorf("spec.replicas 4 vs 3 not reported (in sync %v): %+v; warnings %v", r.InSync(), r.Findings, r.Warnings)
 			}
 		})
+	}
+}
+
+// TestLeftoverFreeServerReported: an out-of-band scale out and back leaves
+// the fourth Pod's server Free with no Pod; drift reports it (issue 11,
+// item 5) — apply would remove it — so the cluster is not "in sync".
+func TestLeftoverFreeServerReported(t *testing.T) {
+	c := withSource(plantest.Cluster(3))
+	k := plantest.Converged(c, 3)
+	n := plantest.Neo4j(3)
+	id := plantest.ServerIDs[3]
+	n.Servers[id] = state.Server{ID: id, Name: id, Address: plantest.PodDNS("prod", 3) + ":7687", State: state.ServerFree, Health: state.HealthUnavailable}
+	r := report(t, target(c), k, n)
+	found := false
+	for _, f := range r.Findings {
+		if f.Address == "neo4j:server/"+id && f.Plane == PlaneNeo4j && f.Kind == Extra {
+			found = true
+		}
+	}
+	if !found || r.InSync() {
+		t.Errorf("the leftover Free server is not reported (in sync %v): %+v", r.InSync(), r.Findings)
 	}
 }

@@ -6,7 +6,7 @@ func Compute(in Input) *Report {
 	r := &Report{APIVersion: APIVersion, Cluster: in.Expected.Cluster, File: in.File, ObservedAt: in.Now.UTC(), Status: Pass}
 	checks := []func(*Input) Check{
 		checkPods, checkRestarts, checkClaims, checkPDB, checkRollout, checkEvents,
-		checkServers, checkStrays, checkDatabaseStatus, checkTopology, checkWriters, checkStatusCheck,
+		checkServers, checkStrays, checkDatabaseStatus, checkTopology, checkWriters, checkStatusCheck, checkReplicationLag,
 		checkStorage, checkMemory, checkTLS,
 	}
 	if in.Backups != nil {

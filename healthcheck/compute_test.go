@@ -50,10 +50,10 @@ func healthy() Input {
 		for _, db := range []string{"system", "movies"} {
 			in.Neo4j.Databases = append(in.Neo4j.Databases, state.DatabaseAllocation{
 				Name: db, ServerID: id, Role: "primary", Writer: i == 0, RequestedStatus: "online", CurrentStatus: "online",
-				RequestedPrimaries: 3, CurrentPrimaries: 3,
+				RequestedPrimaries: 3, CurrentPrimaries: 3, ReplicationLag: lag(0),
 			})
 			in.StatusCheck = append(in.StatusCheck, state.StatusCheck{Database: db, ServerID: id, ServerName: "server-" + pod,
-				ReplicationSuccessful: true, MemberStatus: map[bool]string{true: "LEADER", false: "FOLLOWER"}[i == 0],
+				ReplicationSuccessful: true, MemberStatus: "APPLYING",
 				RecognisedLeader: "id-prod-0", RecognisedLeaderTerm: 5})
 		}
 	}
@@ -68,6 +68,8 @@ func dbRow(in *Input, db, server string) *state.DatabaseAllocation {
 	}
 	panic("no row " + db + "@" + server)
 }
+
+func lag(n int64) *int64 { return &n }
 
 func setServer(in *Input, id string, f func(*state.Server)) {
 	s := in.Neo4j.Servers[id]
@@ -188,6 +190,18 @@ func TestChecks(t *testing.T) {
 			in.Recheck = &Recheck{After: 5 * time.Second, Databases: append([]state.DatabaseAllocation(nil), in.Neo4j.Databases...)}
 		}, IDWriters, Fail, []string{"split-brain", "still 2 writers 5s later", "neo4jctl does not act on this"}},
 
+		{"a copy far behind its writer", func(in *Input) {
+			dbRow(in, "movies", "id-prod-2").ReplicationLag = lag(1500)
+			dbRow(in, "movies", "id-prod-1").ReplicationLag = lag(3)
+		}, IDLag, Warn, []string{"more than 1000 transactions behind", "movies on server-prod-2 (Pod prod-2) (primary): 1500 transactions behind the writer"}},
+		{"a few transactions behind is normal", func(in *Input) {
+			dbRow(in, "movies", "id-prod-2").ReplicationLag = lag(ReplicationLagWarn)
+		}, IDLag, Pass, []string{"movies: at most 1000 transactions behind (server-prod-2 (Pod prod-2))"}},
+		{"no copy reports a lag", func(in *Input) {
+			for i := range in.Neo4j.Databases {
+				in.Neo4j.Databases[i].ReplicationLag = nil
+			}
+		}, IDLag, Skip, []string{"reports no replicationLag"}},
 		{"member cannot replicate", func(in *Input) {
 			in.StatusCheck[5].ReplicationSuccessful, in.StatusCheck[5].MemberStatus, in.StatusCheck[5].Error = false, "UNAVAILABLE", "Server is unavailable"
 		}, IDStatusCheck, Fail, []string{"movies: 2 of 3 members can replicate, a write would still succeed", "server-prod-2 (Pod prod-2) (UNAVAILABLE: Server is unavailable)"}},
@@ -291,7 +305,7 @@ func TestChecks(t *testing.T) {
 func related(broken, other string) bool {
 	groups := [][]string{
 		{IDPods, IDRestarts, IDClaims, IDPDB, IDRollout, IDEvents, IDStorage},
-		{IDServers, IDStrays, IDDatabases, IDTopology, IDWriters, IDStatusCheck},
+		{IDServers, IDStrays, IDDatabases, IDTopology, IDWriters, IDStatusCheck, IDLag},
 	}
 	for _, g := range groups {
 		in := func(id string) bool {

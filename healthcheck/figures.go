@@ -19,6 +19,17 @@ type Figures struct {
 	// CertificateExpiry is each TLS Secret's leaf certificate's expiry,
 	// in seconds from the observation (negative once expired).
 	CertificateExpiry []CertificateFigure
+	// ReplicationLag is, per copy that reports one (SHOW DATABASES
+	// replicationLag), how many transactions it is behind its writer.
+	ReplicationLag []LagFigure
+}
+
+// LagFigure is one copy's replication lag. Server is the server's SHOW
+// SERVERS name (its Pod's once renamed), its id when unknown.
+type LagFigure struct {
+	Database     string
+	Server       string
+	Transactions int64
 }
 
 // StorageFigure is one claim's usage.
@@ -60,6 +71,23 @@ func ComputeFigures(in Input) Figures {
 		} else {
 			f.SplitBrainDatabases = len(SplitBrainSuspects(rows))
 		}
+		for _, a := range rows {
+			if a.ReplicationLag == nil {
+				continue
+			}
+			server := a.ServerID
+			if s, ok := in.Neo4j.Servers[a.ServerID]; ok && s.Name != "" {
+				server = s.Name
+			}
+			f.ReplicationLag = append(f.ReplicationLag, LagFigure{Database: a.Name, Server: server, Transactions: *a.ReplicationLag})
+		}
+		sort.Slice(f.ReplicationLag, func(i, j int) bool {
+			a, b := f.ReplicationLag[i], f.ReplicationLag[j]
+			if a.Database != b.Database {
+				return a.Database < b.Database
+			}
+			return a.Server < b.Server
+		})
 	}
 	for _, v := range in.Volumes {
 		if v.CapacityBytes > 0 {

@@ -23,6 +23,17 @@ func TestComputeFigures(t *testing.T) {
 		t.Errorf("certificate expiry %+v, want 3 days", f.CertificateExpiry)
 	}
 
+	dbRow(&in, "movies", "id-prod-2").ReplicationLag = lag(1500)
+	var got []LagFigure
+	for _, l := range ComputeFigures(in).ReplicationLag {
+		if l.Database == "movies" {
+			got = append(got, l)
+		}
+	}
+	if len(got) != 3 || got[2] != (LagFigure{Database: "movies", Server: "server-prod-2", Transactions: 1500}) || got[0].Transactions != 0 {
+		t.Errorf("movies replication lag %+v, want server-prod-0/1 at 0 and server-prod-2 at 1500", got)
+	}
+
 	// Two writers for movies: counted on a single read; on a second read
 	// only if it shows them too.
 	for i, a := range in.Neo4j.Databases {

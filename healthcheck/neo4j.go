@@ -18,7 +18,19 @@ const (
 	IDTopology    = "neo4j.databases.topology"
 	IDWriters     = "neo4j.databases.writer"
 	IDStatusCheck = "neo4j.statuscheck"
+	IDLag         = "neo4j.databases.lag"
 )
+
+// ReplicationLagWarn is how many transactions a copy may be behind its
+// database's writer before neo4j.databases.lag warns. The Operations
+// Manual gives no number — only that a replicationLag "persistently high"
+// may be a problem (clustering/monitoring/show-databases-monitoring.adoc §
+// Listing more details about databases) — so this is neo4jctl's choice:
+// primaries commit through a majority and a healthy secondary pulls within
+// moments, so a few transactions behind is normal under load while a
+// thousand means a copy that is not keeping up. One read cannot tell
+// "persistently": the check warns, never fails (docs/healthcheck.md).
+const ReplicationLagWarn = 1000
 
 // neo4jUnread is a Neo4j check that could not run: UNKNOWN, or SKIP when
 // the user asked not to read Neo4j (--skip-neo4j).
@@ -470,4 +482,53 @@ func memberName(in *Input, r state.StatusCheck) string {
 		return r.ServerName
 	}
 	return r.ServerID
+}
+
+// checkReplicationLag: how many transactions each copy is behind its
+// database's writer (SHOW DATABASES replicationLag; Operations Manual,
+// database-administration/standard-databases/listing-databases.adoc § SHOW
+// DATABASES output). WARN above ReplicationLagWarn on any copy; a copy that
+// reports no lag (not online) is neo4j.databases.status's concern.
+func checkReplicationLag(in *Input) Check {
+	c := Check{ID: IDLag, Title: "Replication lag"}
+	switch {
+	case community(in):
+		c.Status, c.Summary = Skip, "Community Edition has no replicas (replicationLag is always 0)"
+		return c
+	case !in.Neo4j.Reachable:
+		return neo4jUnread(in, c.ID, c.Title)
+	}
+	names, by := allocsByDB(in.Neo4j.Databases)
+	var warns, ok []string
+	reported := 0
+	for _, name := range names {
+		var worst int64 = -1
+		var where string
+		for _, a := range by[name] {
+			if a.ReplicationLag == nil {
+				continue
+			}
+			reported++
+			lag := *a.ReplicationLag
+			if lag > ReplicationLagWarn {
+				warns = append(warns, fmt.Sprintf("%s on %s (%s): %d transactions behind the writer", name, allocWhere(in, a), orNone(a.Role), lag))
+			}
+			if lag > worst {
+				worst, where = lag, allocWhere(in, a)
+			}
+		}
+		if worst >= 0 {
+			ok = append(ok, fmt.Sprintf("%s: at most %d %s behind (%s)", name, worst, plural(int(min(worst, 2)), "transaction", "transactions"), where))
+		}
+	}
+	switch {
+	case len(warns) > 0:
+		c.Status, c.Summary, c.Evidence = Warn, fmt.Sprintf("a copy is more than %d transactions behind its writer", ReplicationLagWarn), warns
+		c.Fix = "a copy that stays behind is not keeping up: read its server's log and its Pod's resources (CPU, disk, network); run neo4jctl healthcheck again to see whether it catches up"
+	case reported == 0:
+		c.Status, c.Summary = Skip, "SHOW DATABASES reports no replicationLag (no copy online)"
+	default:
+		c.Status, c.Summary, c.Evidence = Pass, fmt.Sprintf("every copy within %d transactions of its writer", ReplicationLagWarn), ok
+	}
+	return c
 }

@@ -57,7 +57,11 @@ type DatabaseOverview struct {
 	Requested   string   `json:"requested"`
 	Online      string   `json:"online"`
 	Writer      string   `json:"writer,omitempty"`
-	Allocations []string `json:"allocations"` // "<server>: <current status>"
+	Allocations []string `json:"allocations"` // "<server>: <role> <current status>[, <n> behind]"
+	// ReplicationLag is, per server whose copy reports one (SHOW
+	// DATABASES replicationLag: online or deallocating copies), how many
+	// transactions it is behind the writer.
+	ReplicationLag map[string]int64 `json:"replicationLag,omitempty"`
 }
 
 // Summarize builds the Overview of one observation and its report.
@@ -108,7 +112,17 @@ func Summarize(in Input, r *Report) *Overview {
 				}
 				d.Writer += allocWhere(&in, a)
 			}
-			d.Allocations = append(d.Allocations, fmt.Sprintf("%s: %s %s", allocWhere(&in, a), a.Role, a.CurrentStatus))
+			line := fmt.Sprintf("%s: %s %s", allocWhere(&in, a), a.Role, a.CurrentStatus)
+			if a.ReplicationLag != nil {
+				if d.ReplicationLag == nil {
+					d.ReplicationLag = map[string]int64{}
+				}
+				d.ReplicationLag[allocWhere(&in, a)] = *a.ReplicationLag
+				if *a.ReplicationLag > 0 {
+					line += fmt.Sprintf(", %d behind", *a.ReplicationLag)
+				}
+			}
+			d.Allocations = append(d.Allocations, line)
 		}
 		sort.Strings(d.Allocations)
 		o.Databases = append(o.Databases, d)

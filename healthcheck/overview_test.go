@@ -15,6 +15,7 @@ func TestSummarize(t *testing.T) {
 	in.Kube.Pods[2].Ready = false
 	setServer(&in, "id-prod-2", func(s *state.Server) { s.State = "Cordoned" })
 	dbRow(&in, "movies", "id-prod-2").CurrentStatus = "store copying"
+	dbRow(&in, "movies", "id-prod-1").ReplicationLag = lag(42)
 	in.Expected.TLSSecret = "prod-tls"
 	in.Certificates = []Certificate{{Secret: "prod-tls", NotAfter: now.Add(48 * time.Hour)}}
 	o := Summarize(in, Compute(in))
@@ -31,6 +32,11 @@ func TestSummarize(t *testing.T) {
 	if movies == nil || movies.Asked != "3p/0s" || movies.Requested != "3p/0s" || movies.Writer != "server-prod-0 (Pod prod-0)" ||
 		!strings.Contains(strings.Join(movies.Allocations, "\n"), "server-prod-2 (Pod prod-2): primary store copying") {
 		t.Errorf("movies: got %+v", movies)
+	}
+	// The lag per allocation (issue 13: "lag where known").
+	if movies != nil && (!strings.Contains(strings.Join(movies.Allocations, "\n"), "server-prod-1 (Pod prod-1): primary online, 42 behind") ||
+		movies.ReplicationLag["server-prod-1 (Pod prod-1)"] != 42 || movies.ReplicationLag["server-prod-0 (Pod prod-0)"] != 0) {
+		t.Errorf("movies lag: got %q, %v", movies.Allocations, movies.ReplicationLag)
 	}
 	if o.PDB != "1 disruption allowed" || !strings.Contains(o.Certificate, "in 2.0 days") {
 		t.Errorf("got PDB %q, certificate %q", o.PDB, o.Certificate)

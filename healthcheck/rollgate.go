@@ -48,14 +48,17 @@ func AllocationAsRequested(a state.DatabaseAllocation) bool {
 // MemberFit is a statusCheck member that takes part in replication and
 // applies what it replicates (Operations Manual,
 // clustering/monitoring/status-check § Possible values of memberStatus:
-// APPLYING is fit; REPLICATING "can participate in replicating but cannot
-// apply", e.g. while its database starts; UNAVAILABLE is "either too far
-// behind the leader or unreachable"). It reads memberStatus, not
-// replicationSuccessful: that column is the answering server's own
+// APPLYING "can replicate and is actively applying transactions";
+// REPLICATING "can participate in replicating but cannot apply", e.g.
+// while its database starts; UNAVAILABLE is "either too far behind the
+// leader or unreachable"). Only APPLYING is fit: a value the manual does
+// not list (a Raft role such as LEADER or FOLLOWER is not one) holds a
+// roll rather than letting it proceed on a guess. It reads memberStatus,
+// not replicationSuccessful: that column is the answering server's own
 // result, "the same column-wise" (§ Possible values of
 // replicationSuccessful), so it says nothing of one member.
 func MemberFit(r state.StatusCheck) bool {
-	return r.MemberStatus != "UNAVAILABLE" && r.MemberStatus != "REPLICATING"
+	return r.MemberStatus == "APPLYING"
 }
 
 // ServerBack says why the server id is not yet back after its restart, or

@@ -137,3 +137,18 @@ func TestRollGate(t *testing.T) {
 		})
 	}
 }
+
+// TestMemberFit: only the memberStatus the Operations Manual calls able to
+// replicate and apply (clustering/monitoring/status-check § Possible values
+// of memberStatus) is fit; a value it does not document — a Raft role such
+// as the simulator once answered — is not taken as healthy.
+func TestMemberFit(t *testing.T) {
+	for status, want := range map[string]bool{
+		"APPLYING": true, "REPLICATING": false, "UNAVAILABLE": false,
+		"LEADER": false, "FOLLOWER": false, "": false,
+	} {
+		if got := MemberFit(state.StatusCheck{MemberStatus: status, ReplicationSuccessful: true}); got != want {
+			t.Errorf("MemberFit(%q) = %v, want %v", status, got, want)
+		}
+	}
+}

@@ -425,9 +425,74 @@ func (b *builder) pool(pl Pool, o *state.Object, sts *draft, config []*draft) (*
 					b.removeReplaced(c, addr, pl.StatefulSet, ord)
 				}
 			}
+			if o != nil && o.Live != nil {
+				b.removeLeftovers(c, pl, live, target)
+			}
 		}
 	}
 	return c.last, rollouts
+}
+
+// removeLeftovers removes the Free servers of Pods that no longer exist and
+// cannot come back (issue 11, item 5): a scale out and back by someone else
+// leaves the new Pod's server Free (it was never enabled) after its Pod is
+// gone. Only a server at an ordinal the StatefulSet's replicas do not cover
+// (live and planned: above covers both) and whose Pod is not observed: a
+// Pod that exists, or may still be starting, keeps its server.
+//
+// The Operations Manual lets a server leave only through Deallocated:
+// DROP SERVER needs the server "in a deallocated state" (clustering/
+// server-syntax, "Remove a server"), and the only way out of Free is ENABLE
+// SERVER (clustering/servers, "Server lifecycle" figure; "Free state").
+// So the server is enabled, deallocated (it hosts nothing but system:
+// nothing moves) and dropped at once — the disaster-recovery guide drops a
+// lost server that is still Deallocating (clustering/disaster-recovery,
+// "Make servers available"). Each step is irreversible and confirmed.
+//
+// A Free server of a Pod this plan's scale in removes (ordinals target to
+// live-1) goes the same way, after the scale step: otherwise the apply
+// that scales in would leave it behind. A server whose Pod is still
+// running when the steps run finishes deallocating normally; one whose
+// Pod is gone is a lost server the wait accepts.
+func (b *builder) removeLeftovers(c *chain, pl Pool, live, target int) {
+	pods := map[string]bool{}
+	for _, p := range b.k.Pods {
+		pods[p.Name] = true
+	}
+	for _, ord := range sortedInts(b.byPod[pl.StatefulSet]) {
+		s := b.byPod[pl.StatefulSet][ord]
+		pod := podName(pl.StatefulSet, ord)
+		gone := ord >= live && !pods[pod]         // no Pod, and none will start
+		scaledAway := ord >= target && ord < live // this plan's scale in removes it
+		if s.State != state.ServerFree || ord < target || !(gone || scaledAway) {
+			continue
+		}
+		above := max(live, target)
+		if scaledAway {
+			above = target
+		}
+		a := serverAddress(s.ID)
+		why := fmt.Sprintf("the server %s of %s is Free and its Pod is gone (%s has %d replicas): it can never serve", displayName(s, ""), pod, pl.StatefulSet, above)
+		if scaledAway {
+			why = fmt.Sprintf("the server %s of %s is Free and its Pod goes with the scale in to %d: it would be left behind", displayName(s, ""), pod, target)
+		}
+		srv := func(from, to string, o *ServerOptions) *ServerStep {
+			return &ServerStep{ServerID: s.ID, StatefulSet: pl.StatefulSet, Ordinal: ord, Name: displayName(s, pod), FromState: from, ToState: to, Options: o}
+		}
+		opts := normOptions(pl.Options)
+		// The ENABLE is marked irreversible with the rest: it only starts
+		// the removal, and a watch in enforce mode that ran it and held the
+		// DEALLOCATE would leave an Enabled server that is gone.
+		c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindEnableServer, Irreversible: true,
+			Reason: why + "; Neo4j drops only a Deallocated server, and a Free one gets there through ENABLE and DEALLOCATE (it hosts nothing, nothing moves)",
+			Server: srv(state.ServerFree, state.ServerEnabled, &opts)})
+		c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindDeallocate, Irreversible: true, Servers: []ServerStep{*srv(state.ServerEnabled, state.ServerDeallocating, nil)},
+			Reason: why + ": no database is ever allocated to it"})
+		c.add(Step{Address: a, Action: ActionRead, Kind: KindWaitDeallocated, Reason: "wait until it hosts only system (a server whose Pod is gone: until Neo4j asks it to host nothing)",
+			Server: srv(state.ServerDeallocating, state.ServerDeallocated, nil)})
+		c.add(Step{Address: a, Action: ActionNeo4j, Kind: KindDropServer, Irreversible: true,
+			Reason: why + ": remove it from the cluster", Server: srv(state.ServerDeallocated, state.ServerDropped, nil)})
+	}
 }
 
 // removeReplaced removes the servers a Pod's new server replaced (its volume

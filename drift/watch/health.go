@@ -34,6 +34,10 @@ const (
 	// MetricHealthCertificateExpiry is the seconds until the TLS Secret's
 	// leaf certificate expires.
 	MetricHealthCertificateExpiry = "neo4jctl_health_certificate_expiry_seconds"
+	// MetricReplicationLag is how many transactions each copy of a
+	// database is behind its writer (SHOW DATABASES replicationLag), per
+	// server; absent while SHOW DATABASES cannot be read.
+	MetricReplicationLag = "neo4jctl_database_replication_lag"
 )
 
 // healthMetrics are the collectors of the healthcheck's figures.
@@ -44,6 +48,7 @@ type healthMetrics struct {
 	storage *prometheus.GaugeVec
 	memory  *prometheus.GaugeVec
 	cert    *prometheus.GaugeVec
+	lag     *prometheus.GaugeVec
 	verify  *verifyMetrics
 }
 
@@ -67,15 +72,18 @@ func newHealthMetrics(reg *prometheus.Registry) *healthMetrics {
 		cert: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: MetricHealthCertificateExpiry, Help: "Seconds until the TLS Secret's leaf certificate expires.",
 		}, []string{"cluster", "secret"}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: MetricReplicationLag, Help: "Transactions each copy of a database is behind its writer (SHOW DATABASES replicationLag).",
+		}, []string{"cluster", "database", "server"}),
 	}
-	reg.MustRegister(h.check, h.unknown, h.split, h.storage, h.memory, h.cert)
+	reg.MustRegister(h.check, h.unknown, h.split, h.storage, h.memory, h.cert, h.lag)
 	h.verify = newVerifyMetrics(reg)
 	return h
 }
 
 // forget removes a cluster's series.
 func (h *healthMetrics) forget(cluster string) {
-	for _, v := range []*prometheus.GaugeVec{h.check, h.unknown, h.split, h.storage, h.memory, h.cert} {
+	for _, v := range []*prometheus.GaugeVec{h.check, h.unknown, h.split, h.storage, h.memory, h.cert, h.lag} {
 		v.DeletePartialMatch(prometheus.Labels{"cluster": cluster})
 	}
 	h.verify.forget(cluster)
@@ -107,6 +115,9 @@ func (h *healthMetrics) record(cluster string, rep *healthcheck.Report, f health
 	}
 	for _, c := range f.CertificateExpiry {
 		h.cert.WithLabelValues(cluster, c.Secret).Set(c.Seconds)
+	}
+	for _, l := range f.ReplicationLag {
+		h.lag.WithLabelValues(cluster, l.Database, l.Server).Set(float64(l.Transactions))
 	}
 }
 

@@ -485,6 +485,17 @@ func (s *Simulator) databaseRows(self *simServer) []map[string]any {
 		// Community has no topology to request and, as recorded from real
 		// 5.26, reports these as null; Enterprise reports integers.
 		var reqPrimaries, reqSecondaries, lastTxn any = counts[2], counts[3], txn
+		// fact: database.replication-lag: how many transactions this copy
+		// is behind the writer, as a negative integer (0 on the writer
+		// and in a standalone), NULL unless online or deallocating.
+		var lag any
+		if r.status == "online" || r.status == "deallocating" {
+			n := int64(0)
+			if r.srv != nil && !s.community && !r.writer {
+				n = s.lag[name][r.srv.id]
+			}
+			lag, lastTxn = -n, txn-n
+		}
 		if s.community {
 			reqPrimaries, reqSecondaries, lastTxn = nil, nil, nil
 		}
@@ -512,7 +523,7 @@ func (s *Simulator) databaseRows(self *simServer) []map[string]any {
 			"lastStopTime":              nil,
 			"store":                     "block-block-1.1",
 			"lastCommittedTxn":          lastTxn,
-			"replicationLag":            int64(0),
+			"replicationLag":            lag,
 			"constituents":              []any{},
 			"options":                   options,
 		})
@@ -616,10 +627,23 @@ func (s *Simulator) databaseRows(self *simServer) []map[string]any {
 }
 
 // fact: status-check
-// statusCheckRows answers dbms.cluster.statusCheck for the given databases
-// (all when empty): one row per primary member.
-func (s *Simulator) statusCheckRows(dbs []string) []map[string]any {
-	if len(dbs) == 0 {
+// statusCheckRows answers dbms.cluster.statusCheck run on server req for
+// the given databases: one row per primary member. An empty list means
+// every clustered database the requester hosts as a primary — not singles
+// (one primary) and not those it hosts as a secondary. memberStatus is
+// APPLYING, REPLICATING (its copy is still being copied or started) or
+// UNAVAILABLE (unreachable); replicationSuccessful is the requester's own
+// result, the same in every row of a database: true while the database
+// has a leader and a majority of its members can replicate. A database
+// the requester does not host answers one row carrying the error.
+func (s *Simulator) statusCheckRows(req *simServer, dbs []string) []map[string]any {
+	now := s.now()
+	type member struct {
+		srv     *simServer
+		pending bool // its copy is not online yet: REPLICATING
+	}
+	all := len(dbs) == 0
+	if all {
 		dbs = append(dbs, "system")
 		for _, db := range s.sortedDBs() {
 			dbs = append(dbs, db.name)
@@ -627,47 +651,64 @@ func (s *Simulator) statusCheckRows(dbs []string) []map[string]any {
 	}
 	var rows []map[string]any
 	for _, name := range dbs {
-		var members []*simServer
+		var members []member
 		leader, term := "", int64(0)
 		if name == "system" {
 			for _, srv := range s.servers {
 				if srv.sysPrimary && srv.state != StateDropped {
-					members = append(members, srv)
+					members = append(members, member{srv: srv})
 				}
 			}
 			leader, term = s.sysLeader, s.sysTerm
 		} else if db := s.dbs[name]; db != nil {
 			for _, a := range db.allocs {
 				if srv := s.serverByID(a.server); srv != nil && a.role == rolePrimary {
-					members = append(members, srv)
+					members = append(members, member{srv: srv, pending: now.Before(a.readyAt) || now.Before(db.changeAt)})
 				}
 			}
 			leader, term = db.leader, db.term
-		} else {
+		}
+		hosts := slices.ContainsFunc(members, func(m member) bool { return m.srv == req })
+		if all && (!hosts || len(members) < 2) {
+			continue
+		}
+		if !hosts {
+			rows = append(rows, map[string]any{
+				"database": name, "serverId": req.id, "serverName": req.name, "address": req.advertised,
+				"replicationSuccessful": false, "memberStatus": "UNAVAILABLE", "recognisedLeader": nil,
+				"recognisedLeaderTerm": int64(0), "requester": true,
+				"error": fmt.Sprintf("database %s does not exist on the requester (it is not a primary of it)", name),
+			})
 			continue
 		}
 		split := s.splitBrain[name] || s.splitBrain["*"]
-		for i, srv := range members {
+		replicating := 0
+		for _, m := range members {
+			if m.srv.available {
+				replicating++
+			}
+		}
+		ok := leader != "" && replicating*2 > len(members)
+		for i, m := range members {
+			srv := m.srv
 			l, t := leader, term
 			if split && len(members) > 1 && i == len(members)-1 {
 				// The last member still follows a stale leader from an older
 				// term: the picture a network partition leaves behind.
-				l, t = members[0].id, term-1
+				l, t = members[0].srv.id, term-1
 				if l == leader {
-					l = members[1].id
+					l = members[1].srv.id
 				}
 				if t < 0 {
 					t = 0
 				}
 			}
-			status := "FOLLOWER"
-			if srv.id == l {
-				status = "LEADER"
-			}
-			var errCol any
-			ok := srv.available
-			if !ok {
-				status, errCol = "UNAVAILABLE", "Server is unavailable"
+			status := "APPLYING"
+			switch {
+			case !srv.available:
+				status = "UNAVAILABLE"
+			case m.pending:
+				status = "REPLICATING"
 			}
 			var lcol any
 			if l != "" {
@@ -682,7 +723,8 @@ func (s *Simulator) statusCheckRows(dbs []string) []map[string]any {
 				"memberStatus":          status,
 				"recognisedLeader":      lcol,
 				"recognisedLeaderTerm":  t,
-				"error":                 errCol,
+				"requester":             srv == req,
+				"error":                 nil,
 			})
 		}
 	}
@@ -690,7 +732,7 @@ func (s *Simulator) statusCheckRows(dbs []string) []map[string]any {
 }
 
 var statusCheckColumns = []string{"database", "serverId", "serverName", "address", "replicationSuccessful",
-	"memberStatus", "recognisedLeader", "recognisedLeaderTerm", "error"}
+	"memberStatus", "recognisedLeader", "recognisedLeaderTerm", "requester", "error"}
 
 // parseServerOptions validates ENABLE/ALTER SERVER options the way Neo4j does.
 func parseServerOptions(v any) (mode string, allowed, denied, tags []string, err *cypherError) {

@@ -664,7 +664,7 @@ func (s *Simulator) call(srv *simServer, c *command, params map[string]any) (*re
 		case string:
 			dbs = []string{x}
 		}
-		return project(c, statusCheckColumns, statusCheckColumns, s.statusCheckRows(dbs))
+		return project(c, statusCheckColumns, statusCheckColumns, s.statusCheckRows(srv, dbs))
 
 	case "dbms.cluster.cordonserver":
 		ref, ok := arg(0).(string)

@@ -121,8 +121,10 @@ var Facts = []Fact{
 		srcDynamic + " § Update dynamic settings; " + srcProcedures + " § dbms.setConfigValue()"},
 
 	// Routing and leadership reports.
-	{"status-check", "dbms.cluster.statusCheck reports one row per primary member with the leader it recognises and its term; members that disagree are resolved by the highest term.",
-		srcStatusCheck},
+	{"database.replication-lag", "SHOW DATABASES replicationLag is how many transactions a copy is behind the database's writer, as a negative integer (0 on the writer); NULL unless the copy is online or deallocating; lastCommittedTxn is that much lower. Tests make a copy lag with SetReplicationLag.",
+		srcListing + " § SHOW DATABASES output (replicationLag: negative integers; NULL unless online or deallocating); " + srcShowDBsMon + " § Listing more details about databases (replicationLag: the difference between this server and the writer; persistently high may be a problem)"},
+	{"status-check", "dbms.cluster.statusCheck reports one row per primary member with the leader it recognises and its term (members that disagree are resolved by the highest term); memberStatus is APPLYING, REPLICATING (its copy still being copied or started) or UNAVAILABLE (unreachable), never a Raft role; requester marks the server the procedure ran on; replicationSuccessful is the requester's own result, the same in every row of a database (a leader and a majority of members reachable); an empty list runs it for the clustered databases the requester hosts as a primary only (no singles, no secondaries).",
+		srcStatusCheck + " § Input arguments; § Return arguments; § Possible values of replicationSuccessful; § Possible values of memberStatus; § Possible values of requester; § Example"},
 
 	// Transport.
 	{"bolt.tls", "With Config.TLS every Bolt listener requires TLS and presents the given certificate: a plaintext Bolt client fails the handshake and is disconnected; +s clients verify the certificate, +ssc clients accept it unchecked.",

@@ -74,6 +74,24 @@ func (s *Simulator) SetSplitBrain(db string, on bool) {
 	}
 }
 
+// SetReplicationLag makes the copy of database db on server ref report
+// itself n transactions behind the writer in SHOW DATABASES
+// (replicationLag -n, lastCommittedTxn n lower: fact:
+// database.replication-lag); n = 0 lets it catch up. The writer's own copy
+// is never behind.
+func (s *Simulator) SetReplicationLag(db, ref string, n int64) error {
+	return s.withServer(ref, func(srv *simServer) {
+		if s.lag[db] == nil {
+			s.lag[db] = map[string]int64{}
+		}
+		if n <= 0 {
+			delete(s.lag[db], srv.id)
+			return
+		}
+		s.lag[db][srv.id] = n
+	})
+}
+
 // SetStuckDeallocating keeps a server in Deallocating (stuck=true) however
 // long it waits; stuck=false lets it finish on the next observation.
 func (s *Simulator) SetStuckDeallocating(ref string, stuck bool) error {

@@ -134,3 +134,112 @@ func TestLostServerRemoval(t *testing.T) {
 		t.Errorf("DROP of an available Deallocating server: got %v, want refused", err)
 	}
 }
+
+// TestStatusCheckAsManual: dbms.cluster.statusCheck answers as the
+// Operations Manual's clustering/monitoring/status-check.adoc documents
+// (§ Return arguments, § Possible values of memberStatus, § Possible values
+// of requester, § Example): memberStatus is APPLYING, REPLICATING or
+// UNAVAILABLE — never a Raft role —, one row per primary member marks the
+// server the procedure ran on as the requester, replicationSuccessful is
+// the same in every row of a database, and an empty list leaves out
+// single-primary databases.
+func TestStatusCheckAsManual(t *testing.T) {
+	s := startSim(t, Config{Servers: 3})
+	d := newDriver(t, s.URI("bolt"), testPassword)
+	mustRun(t, d, "CREATE DATABASE q TOPOLOGY 3 PRIMARIES WAIT", nil)
+	mustRun(t, d, "CREATE DATABASE single TOPOLOGY 1 PRIMARY WAIT", nil)
+	requester := s.Servers()[0].ID // URI("bolt") is the first available server
+	byDB := func(rows []map[string]any) map[any][]map[string]any {
+		m := map[any][]map[string]any{}
+		for _, r := range rows {
+			m[r["database"]] = append(m[r["database"]], r)
+		}
+		return m
+	}
+	got := byDB(mustRun(t, d, "CALL dbms.cluster.statusCheck([], 1000)", nil))
+	if _, ok := got["single"]; ok {
+		t.Errorf("empty list: answered for the single-primary database: %v", got["single"])
+	}
+	for _, db := range []string{"system", "q"} {
+		rows := got[db]
+		if len(rows) != 3 {
+			t.Fatalf("%s: %d rows, want one per primary member (3): %v", db, len(rows), rows)
+		}
+		req := 0
+		for _, r := range rows {
+			if r["memberStatus"] != "APPLYING" || r["replicationSuccessful"] != true || r["error"] != nil {
+				t.Errorf("%s healthy: %v, want APPLYING, replicationSuccessful true, no error", db, r)
+			}
+			if r["requester"] == true {
+				req++
+				if r["serverId"] != requester {
+					t.Errorf("%s: requester is %v, want the server the procedure ran on, %s", db, r["serverId"], requester)
+				}
+			}
+		}
+		if req != 1 {
+			t.Errorf("%s: %d requester rows, want 1", db, req)
+		}
+	}
+	down := s.Servers()[2].ID
+	if err := s.SetAvailable(down, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range byDB(mustRun(t, d, "CALL dbms.cluster.statusCheck(['q'], 1000)", nil))["q"] {
+		want := "APPLYING"
+		if r["serverId"] == down {
+			want = "UNAVAILABLE"
+		}
+		if r["memberStatus"] != want || r["replicationSuccessful"] != true {
+			t.Errorf("one of three down: %v, want memberStatus %s and replicationSuccessful true (a majority replicates)", r, want)
+		}
+	}
+}
+
+// TestReplicationLag: SHOW DATABASES reports how many transactions a copy
+// is behind the writer as a negative replicationLag (Operations Manual,
+// database-administration/standard-databases/listing-databases.adoc § SHOW
+// DATABASES output), 0 elsewhere, and the fault that makes one lag can be
+// lifted; the writer is never behind.
+func TestReplicationLag(t *testing.T) {
+	s := startSim(t, Config{Servers: 3})
+	d := newDriver(t, s.URI("bolt"), testPassword)
+	mustRun(t, d, "CREATE DATABASE q TOPOLOGY 3 PRIMARIES WAIT", nil)
+	rows := func() map[any]map[string]any {
+		m := map[any]map[string]any{}
+		for _, r := range mustRun(t, d, "SHOW DATABASE q YIELD *", nil) {
+			m[r["serverID"]] = r
+		}
+		return m
+	}
+	var writer, follower any
+	for id, r := range rows() {
+		if r["replicationLag"] != int64(0) {
+			t.Errorf("healthy: %v replicationLag %v, want 0", id, r["replicationLag"])
+		}
+		if r["writer"] == true {
+			writer = id
+		} else {
+			follower = id
+		}
+	}
+	if err := s.SetReplicationLag("q", follower.(string), 42); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetReplicationLag("q", writer.(string), 5); err != nil {
+		t.Fatal(err)
+	}
+	got := rows()
+	if got[follower]["replicationLag"] != int64(-42) || got[writer]["replicationLag"] != int64(0) {
+		t.Errorf("lagging follower %v, writer %v: want -42 and 0", got[follower]["replicationLag"], got[writer]["replicationLag"])
+	}
+	if lw, lf := got[writer]["lastCommittedTxn"].(int64), got[follower]["lastCommittedTxn"].(int64); lw-lf != 42 {
+		t.Errorf("lastCommittedTxn writer %d, follower %d: want 42 apart", lw, lf)
+	}
+	if err := s.SetReplicationLag("q", follower.(string), 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := rows()[follower]["replicationLag"]; got != int64(0) {
+		t.Errorf("caught up: replicationLag %v, want 0", got)
+	}
+}

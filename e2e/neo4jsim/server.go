@@ -98,6 +98,9 @@ type Simulator struct {
 	failNext   int
 	latency    time.Duration
 	splitBrain map[string]bool
+	// lag is the replication lag fault: database → serverId → how many
+	// transactions that copy is behind the writer.
+	lag        map[string]map[string]int64
 	slowMu     sync.Mutex // guards slow apart from mu: execute takes mu
 	slow       []slowStatement
 	notALeader bool
@@ -172,6 +175,7 @@ func Start(cfg Config) (*Simulator, error) {
 		defaultSecondaries: cfg.DefaultSecondaries,
 		password:           cfg.Password,
 		splitBrain:         map[string]bool{},
+		lag:                map[string]map[string]int64{},
 		nextPort:           cfg.BasePort,
 	}
 	for k, v := range cfg.Settings {

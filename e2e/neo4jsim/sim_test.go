@@ -598,7 +598,7 @@ func TestColumnsMatchNeo4j(t *testing.T) {
 		"CALL dbms.listConfig()":      {"name", "description", "value", "dynamic", "defaultValue", "startupValue", "explicitlySet", "validValues"},
 		"DRYRUN REALLOCATE DATABASES": {"database", "fromServerName", "fromServerId", "toServerName", "toServerId", "mode"},
 		"CALL dbms.cluster.statusCheck([], 1000)": {"database", "serverId", "serverName", "address", "replicationSuccessful",
-			"memberStatus", "recognisedLeader", "recognisedLeaderTerm", "error"},
+			"memberStatus", "recognisedLeader", "recognisedLeaderTerm", "requester", "error"},
 	}
 	for q, want := range tests {
 		if diff := cmp.Diff(want, keys(q)); diff != "" {

@@ -68,6 +68,31 @@ func (c *Client) Databases(ctx context.Context) ([]state.DatabaseAllocation, err
 	return databasesFromRows(rows), nil
 }
 
+// replicationLag reads SHOW DATABASES' replicationLag: the transactions a
+// copy is behind the writer. The Operations Manual (5.26) gives it two
+// signs: database-administration/standard-databases/listing-databases.adoc
+// § SHOW DATABASES output says "expressed in negative integers",
+// clustering/monitoring/show-databases-monitoring.adoc's table shows 1 for
+// "the difference in transaction numbers between this server and the
+// writer". The magnitude is the lag either way. NULL (a copy not online
+// or deallocating) is unknown: nil.
+func replicationLag(r row) *int64 {
+	switch v := r["replicationLag"].(type) {
+	case int64:
+		if v < 0 {
+			v = -v
+		}
+		return &v
+	case float64:
+		n := int64(v)
+		if n < 0 {
+			n = -n
+		}
+		return &n
+	}
+	return nil
+}
+
 func databasesFromRows(rows []row) []state.DatabaseAllocation {
 	out := make([]state.DatabaseAllocation, 0, len(rows))
 	for _, r := range rows {
@@ -94,6 +119,7 @@ func databasesFromRows(rows []row) []state.DatabaseAllocation {
 		if opts, ok := r["options"].(map[string]any); ok && len(opts) > 0 {
 			d.Options = plainMap(opts)
 		}
+		d.ReplicationLag = replicationLag(r)
 		out = append(out, d)
 	}
 	sort.SliceStable(out, func(i, j int) bool {

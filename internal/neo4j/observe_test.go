@@ -50,26 +50,30 @@ func TestServersFromRows(t *testing.T) {
 	}
 }
 
+// lag is a replicationLag as read: SHOW DATABASES' NULL is nil, a lag of
+// -7 (listing-databases.adoc: negative integers) or 7 reads 7.
+func lag(n int64) *int64 { return &n }
+
 func TestDatabasesFromRows(t *testing.T) {
 	rows := []row{
 		{"name": "system", "type": "system", "aliases": []any{}, "access": "read-write", "address": "b:7687",
 			"role": "primary", "writer": false, "requestedStatus": "online", "currentStatus": "online",
 			"statusMessage": "", "default": false, "home": false, "serverID": "id-2",
-			"currentPrimariesCount": int64(3), "requestedPrimariesCount": int64(3)},
+			"currentPrimariesCount": int64(3), "requestedPrimariesCount": int64(3), "replicationLag": int64(-7)},
 		{"name": "neo4j", "type": "standard", "access": "read-write", "writer": true, "currentStatus": "online",
 			"default": true, "home": true, "serverID": "id-1", "databaseID": "db-1",
 			"currentPrimariesCount": int64(1), "currentSecondariesCount": nil, "requestedSecondariesCount": 2,
-			"options": map[string]any{"txLogEnrichment": "FULL"}},
-		{"name": "system", "serverID": "id-1", "writer": true},
+			"options": map[string]any{"txLogEnrichment": "FULL"}, "replicationLag": int64(0)},
+		{"name": "system", "serverID": "id-1", "writer": true, "replicationLag": nil},
 	}
 	want := []state.DatabaseAllocation{
 		{Name: "neo4j", Type: "standard", Access: "read-write", Writer: true, CurrentStatus: "online",
 			Default: true, Home: true, ServerID: "id-1", DatabaseID: "db-1", CurrentPrimaries: 1,
-			RequestedSecondaries: 2, Options: map[string]any{"txLogEnrichment": "FULL"}},
+			RequestedSecondaries: 2, Options: map[string]any{"txLogEnrichment": "FULL"}, ReplicationLag: lag(0)},
 		{Name: "system", ServerID: "id-1", Writer: true},
 		{Name: "system", Type: "system", Aliases: []string{}, Access: "read-write", Address: "b:7687",
 			Role: "primary", RequestedStatus: "online", CurrentStatus: "online", ServerID: "id-2",
-			CurrentPrimaries: 3, RequestedPrimaries: 3},
+			CurrentPrimaries: 3, RequestedPrimaries: 3, ReplicationLag: lag(7)},
 	}
 	if diff := cmp.Diff(want, databasesFromRows(rows)); diff != "" {
 		t.Errorf("databases (-want +got):\n%s", diff)
@@ -116,13 +120,13 @@ func TestSettingsFromRows(t *testing.T) {
 func TestStatusChecksAndReallocationsFromRows(t *testing.T) {
 	checks := statusChecksFromRows([]row{
 		{"database": "neo4j", "serverId": "id-2", "serverName": "n2", "address": "b:7687", "replicationSuccessful": true,
-			"memberStatus": "FOLLOWER", "recognisedLeader": "id-1", "recognisedLeaderTerm": int64(4), "error": nil},
-		{"database": "neo4j", "serverId": "id-1", "memberStatus": "LEADER", "recognisedLeaderTerm": 4},
+			"memberStatus": "APPLYING", "recognisedLeader": "id-1", "recognisedLeaderTerm": int64(4), "error": nil},
+		{"database": "neo4j", "serverId": "id-1", "memberStatus": "REPLICATING", "recognisedLeaderTerm": 4},
 	})
 	wantChecks := []state.StatusCheck{
-		{Database: "neo4j", ServerID: "id-1", MemberStatus: "LEADER", RecognisedLeaderTerm: 4},
+		{Database: "neo4j", ServerID: "id-1", MemberStatus: "REPLICATING", RecognisedLeaderTerm: 4},
 		{Database: "neo4j", ServerID: "id-2", ServerName: "n2", Address: "b:7687", ReplicationSuccessful: true,
-			MemberStatus: "FOLLOWER", RecognisedLeader: "id-1", RecognisedLeaderTerm: 4},
+			MemberStatus: "APPLYING", RecognisedLeader: "id-1", RecognisedLeaderTerm: 4},
 	}
 	if diff := cmp.Diff(wantChecks, checks); diff != "" {
 		t.Errorf("status checks (-want +got):\n%s", diff)

@@ -54,6 +54,11 @@ type DatabaseAllocation struct {
 	RequestedPrimaries   int64          `json:"requestedPrimariesCount"`
 	RequestedSecondaries int64          `json:"requestedSecondariesCount"`
 	Options              map[string]any `json:"options,omitempty"`
+	// ReplicationLag is how many transactions this copy is behind the
+	// database's writer (SHOW DATABASES YIELD replicationLag, made
+	// non-negative: the manual's pages disagree on its sign); nil where
+	// Neo4j reports none (a copy not online or deallocating).
+	ReplicationLag *int64 `json:"replicationLag,omitempty"`
 }
 
 // Setting is one Neo4j configuration setting as the server reports it.

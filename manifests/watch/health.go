@@ -1,7 +1,10 @@
 package watch
 
 import (
+	"strconv"
+
 	dwatch "github.com/neo4jctl/neo4jctl/drift/watch"
+	"github.com/neo4jctl/neo4jctl/healthcheck"
 )
 
 // Health alert names in the PrometheusRule (group HealthRuleGroupName),
@@ -12,6 +15,7 @@ const (
 	AlertSplitBrain          = "Neo4jctlSplitBrain"
 	AlertStorageAlmostFull   = "Neo4jctlStorageAlmostFull"
 	AlertCertificateExpiring = "Neo4jctlCertificateExpiring"
+	AlertReplicationLag      = "Neo4jctlReplicationLag"
 )
 
 // HealthRuleGroupName is the name of the health check's rule group.
@@ -33,6 +37,10 @@ func HealthRuleGroup() RuleGroup {
 			"Claim {{ $labels.claim }} of {{ $labels.cluster }} is {{ $value | humanizePercentage }} full; grow spec.storage.data.size and run neo4jctl apply."},
 		{AlertCertificateExpiring, dwatch.MetricHealthCertificateExpiry + " < 7 * 86400", "10m", "critical",
 			"The TLS certificate in Secret {{ $labels.secret }} of {{ $labels.cluster }} expires in {{ $value | humanizeDuration }}; check cert-manager's Certificate."},
+		// The healthcheck warns above healthcheck.ReplicationLagWarn; the
+		// alert waits for it to last ("persistently high", the manual).
+		{AlertReplicationLag, dwatch.MetricReplicationLag + " > " + strconv.Itoa(healthcheck.ReplicationLagWarn), "15m", "warning",
+			"The copy of {{ $labels.database }} on {{ $labels.server }} ({{ $labels.cluster }}) has been {{ $value }} transactions behind its writer for 15 minutes; see neo4jctl healthcheck's neo4j.databases.lag."},
 		{AlertHealthCheckUnknown, dwatch.MetricHealthCheckUnknown + " == 1", "15m", "warning",
 			"Health check {{ $labels.check }} of {{ $labels.cluster }} could not run; see the watch logs (a plane that cannot be read is never healthy)."},
 	}}
@@ -46,5 +54,6 @@ var healthRow = DashboardRow{Title: "Health (neo4jctl healthcheck)", Panels: []P
 	{"Store used", dwatch.MetricHealthStorageUsed, "{{cluster}} {{claim}}", "percentunit"},
 	{"Heap + page cache of the memory limit", dwatch.MetricHealthMemoryBudget, "{{cluster}} {{statefulset}}", "percentunit"},
 	{"Certificate expiry", dwatch.MetricHealthCertificateExpiry, "{{cluster}} {{secret}}", "s"},
+	{"Replication lag (transactions behind the writer)", dwatch.MetricReplicationLag, "{{cluster}} {{database}} {{server}}", "short"},
 	{"Checks that could not run", "sum by (cluster) (" + dwatch.MetricHealthCheckUnknown + ")", "{{cluster}}", "short"},
 }}
