@@ -192,6 +192,9 @@ var Facts = []Fact{
 		"Operations Manual 5.26, database-administration/standard-databases/seed-from-uri.adoc (\"Download and validation of the seed is only performed as the new database is started\"); " + srcDatabases + " § Restore a database from a URI"},
 	{"procedure/dbms.cluster.recreatedatabase", "Replaces every allocation's store from options.seedURI (or the current allocations), with options.primaries/secondaries or the database's topology; starts the database whatever its state; keeps its privileges; seedingServers with a seedURI is refused.",
 		srcProcedures + " § dbms.cluster.recreateDatabase(); Operations Manual 5.26, database-administration/standard-databases/recreate-database.adoc; " + srcDatabases + " § Restore a database using the dbms.recreateDatabase() procedure (the page writes the 2025.04 name)"},
+	// DR drill (count.go).
+	{"database.count-query", "MATCH (n) RETURN count(n) on a user database answers one row with the node count a test set (SetNodeCount; the simulator holds no graph), only while the database is online; stopped or failed, it is refused with DatabaseUnavailable.",
+		"Operations Manual 5.26, database-administration/standard-databases/manage-databases.adoc (a stopped database cannot be queried); Cypher Manual 5, functions/aggregating.adoc § count()"},
 }
 
 // statementFacts names the facts-table row of each statement kind, with
