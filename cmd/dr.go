@@ -360,7 +360,14 @@ func (o *DrillOptions) claimNamespace(ctx context.Context, cs kubernetes.Interfa
 		if err != nil {
 			return fmt.Errorf("create the scratch namespace %s: %w", ns, err)
 		}
-		return waitDefaultServiceAccount(ctx, cs, ns)
+		if err := waitDefaultServiceAccount(ctx, cs, ns); err != nil {
+			// Created by this drill: removed even when interrupted here.
+			tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+			defer cancel()
+			_ = teardown(tctx, cs, ns)
+			return err
+		}
+		return nil
 	case err != nil:
 		return fmt.Errorf("read namespace %s: %w", ns, err)
 	case cur.Labels[DrillLabel] != cluster:

@@ -193,7 +193,34 @@ func TestDRDrillCommunity(t *testing.T) {
 	}
 	t.Logf("missed:\n%s", out)
 
-	// 3. A namespace the drill did not create is refused, untouched.
+	// 3. Interrupted (Ctrl-C cancels the context) once the scratch
+	// cluster's StatefulSet exists: exit 130, and the scratch namespace is
+	// torn down all the same.
+	sim3, err := harness.StartSim(ctx, f.env, f.c, scratch+"3", "community-pw-1", neo4jsim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim3.Close()
+	runCtx, interrupt := context.WithCancel(ctx)
+	go func() {
+		for runCtx.Err() == nil {
+			if _, err := cs.AppsV1().StatefulSets(scratch+"3").Get(runCtx, "community", metav1.GetOptions{}); err == nil {
+				interrupt()
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	code, out, errOut = f.run(runCtx, "dr", "drill", "-f", f.file, "--namespace", scratch+"3", "--neo4j-password-file", f.pwFile, "--step-timeout", "60s")
+	interrupt()
+	if code != ExitInterrupted || !strings.Contains(errOut, "scratch namespace "+scratch+"3 deleted") {
+		t.Errorf("interrupted drill: exit %d, want 130\n%s\n%s", code, out, errOut)
+	}
+	if _, err := cs.CoreV1().Namespaces().Get(ctx, scratch+"3", metav1.GetOptions{}); err == nil {
+		t.Errorf("the interrupted drill left its scratch namespace")
+	}
+
+	// 4. A namespace the drill did not create is refused, untouched.
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: f.ns + "-other"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
