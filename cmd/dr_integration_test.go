@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"strings"
@@ -230,5 +231,72 @@ func TestDRDrillCommunity(t *testing.T) {
 	}
 	if ns, err := cs.CoreV1().Namespaces().Get(ctx, f.ns+"-other", metav1.GetOptions{}); err != nil || ns.DeletionTimestamp != nil {
 		t.Errorf("the foreign namespace was touched: %v", err)
+	}
+}
+
+// TestDRDrillEnterprise runs `neo4jctl dr drill` of the quickstart (3
+// servers, database movies) on the real control plane with the
+// simulator: the scratch cluster applied (servers enabled, movies
+// created), movies recreated from the seed Pod's URI and waited online on
+// every allocation, healthcheck, the count. Simulated and marked so:
+// kwok makes the servers' and the seed Pod Ready without running them;
+// the simulator reads the seed as readable when the seed Pod is Ready
+// behind its Service in the scratch namespace.
+func TestDRDrillEnterprise(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs the test control plane")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	f, bucket, e := enterpriseRestoreFixture(t, ctx)
+	markVerified(t, bucket, e.ID)
+	b, err := os.ReadFile(f.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f.file, append(b, "    objectives:\n      rto: 10m\n      rpo: 1h\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	scratch := f.ns + "-dr"
+	sim, err := harness.StartSim(ctx, f.env, f.c, scratch, driftPassword, neo4jsim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	sim.SetNodeCount("movies", 171)
+	sim.SetSeedReader(func(ctx context.Context, uri string) error {
+		host := strings.TrimPrefix(uri, "http://")
+		name := host[:strings.Index(host, ".")]
+		if _, err := f.cs.CoreV1().Services(scratch).Get(ctx, name, metav1.GetOptions{}); err != nil {
+			return err
+		}
+		pod, err := f.cs.CoreV1().Pods(scratch).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if !podReady(pod) {
+			return errors.New("seed pod not ready")
+		}
+		return nil
+	})
+	start := time.Now()
+	code, out, errOut := f.run(f.env.Kubeconfig, "dr", "drill", "-f", f.file, "--namespace", scratch, "--neo4j-password-file", f.pwFile, "-o", "json", "--step-timeout", "90s", "--online-timeout", "60s")
+	wall := time.Since(start)
+	if code != ExitOK {
+		t.Fatalf("dr drill: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var r drillJSON
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	if !r.Met || !r.Simulated || len(r.Counts) != 1 || r.Counts[0].Database != "movies" || r.Counts[0].Nodes != 171 || r.Counts[0].Restored != e.ID {
+		t.Errorf("report: %s", out)
+	}
+	if !strings.Contains(errOut, "dbms.cluster.recreateDatabase('movies'") || !strings.Contains(errOut, "movies is online on 3 allocations") {
+		t.Errorf("the drill did not recreate movies from the seed and wait for every allocation:\n%s", errOut)
+	}
+	t.Logf("enterprise drill: RTO %dms, wall %s", r.RTO.Milliseconds, wall.Round(time.Millisecond))
+	if _, err := f.cs.CoreV1().Namespaces().Get(ctx, scratch, metav1.GetOptions{}); err == nil {
+		t.Errorf("the scratch namespace %s is still there", scratch)
 	}
 }
