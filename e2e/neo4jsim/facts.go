@@ -194,7 +194,7 @@ var Facts = []Fact{
 		srcProcedures + " § dbms.cluster.recreateDatabase(); Operations Manual 5.26, database-administration/standard-databases/recreate-database.adoc; " + srcDatabases + " § Restore a database using the dbms.recreateDatabase() procedure (the page writes the 2025.04 name)"},
 	// DR drill (count.go).
 	{"database.count-query", "MATCH (n) RETURN count(n) on a user database answers one row with the node count a test set (SetNodeCount; the simulator holds no graph), only while the database is online; stopped or failed, it is refused with DatabaseUnavailable.",
-		"Operations Manual 5.26, database-administration/standard-databases/manage-databases.adoc (a stopped database cannot be queried); Cypher Manual 5, functions/aggregating.adoc § count()"},
+		"Operations Manual 5.26, database-administration/standard-databases/start-stop-databases.adoc § Stop databases (NOTE: a stopped database is \"completely shut down\" and not available); the status code is the simulator's choice (Neo.TransientError.General.DatabaseUnavailable), not checked against a real server"},
 }
 
 // statementFacts names the facts-table row of each statement kind, with
