@@ -180,6 +180,7 @@ applied (--detailed-exitcode), 130 interrupted.`,
 		NewCmdSchema(f),
 		NewCmdBackup(f),
 		NewCmdRestore(f, nil),
+		NewCmdDR(f),
 		NewCmdVersion(f),
 	)
 	markCommandLineOnly(root)

@@ -3,8 +3,9 @@
 // passed), the recovery point the catalogue offers now (RPO: the age of
 // the newest restorable point of each database), the recovery time a
 // drill achieved (RTO: wall time from its start to healthy), and the
-// verdict against spec.backups.objectives. A Report is data; views render
-// it; the command decides the exit code (3 when an objective is missed).
+// verdict against spec.backups.objectives. A Report is data; Render
+// writes it as text, JSON or markdown (render.go only renders); the
+// command decides the exit code (3 when an objective is missed).
 //
 // Every step of a report says whether it was simulated (on a control plane
 // whose Pods kwok completes, or a Neo4j that is the simulator), so a drill

@@ -25,9 +25,10 @@ type Point struct {
 // Duration is a time.Duration that encodes as seconds and a string.
 type Duration time.Duration
 
-// MarshalJSON encodes {"seconds": n, "text": "1h2m"}.
+// MarshalJSON encodes {"seconds": n, "milliseconds": n, "text": "1h2m"}
+// (seconds truncated; milliseconds for a CI that compares RTOs closely).
 func (d Duration) MarshalJSON() ([]byte, error) {
-	return fmt.Appendf(nil, `{"seconds":%d,"text":%q}`, int64(time.Duration(d)/time.Second), time.Duration(d).Round(time.Second).String()), nil
+	return fmt.Appendf(nil, `{"seconds":%d,"milliseconds":%d,"text":%q}`, int64(time.Duration(d)/time.Second), time.Duration(d).Milliseconds(), time.Duration(d).Round(time.Second).String()), nil
 }
 
 // Points computes each database's recovery point at now from the
@@ -116,14 +117,16 @@ func ObjectivesOf(b *clusterfile.Backups) Objectives {
 
 // Report is one drill.
 type Report struct {
-	Cluster          string     `json:"cluster"`
-	Namespace        string     `json:"namespace"`
-	ScratchNamespace string     `json:"scratchNamespace"`
-	Started          time.Time  `json:"started"`
-	Healthy          time.Time  `json:"healthy,omitempty"`
-	Points           []Point    `json:"points"`
-	Steps            []Step     `json:"steps"`
-	Objectives       Objectives `json:"objectives"`
+	Cluster          string    `json:"cluster"`
+	Namespace        string    `json:"namespace"`
+	ScratchNamespace string    `json:"scratchNamespace"`
+	Started          time.Time `json:"started"`
+	Healthy          time.Time `json:"healthy,omitempty"`
+	Points           []Point   `json:"points"`
+	Steps            []Step    `json:"steps"`
+	// Counts are the count query's answers on the restored databases.
+	Counts     []Count    `json:"counts,omitempty"`
+	Objectives Objectives `json:"objectives"`
 	// RTO is the wall time from Started to Healthy (zero when the
 	// scratch cluster never became healthy).
 	RTO Duration `json:"rto"`
@@ -165,3 +168,11 @@ func (r *Report) Evaluate() {
 
 // Met reports whether every objective was met.
 func (r *Report) Met() bool { return len(r.Missed) == 0 }
+
+// Count is the node count a restored database answered.
+type Count struct {
+	Database string `json:"database"`
+	Restored string `json:"restored,omitempty"` // the backup restored
+	Nodes    int64  `json:"nodes"`
+	Error    string `json:"error,omitempty"`
+}

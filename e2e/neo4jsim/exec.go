@@ -184,6 +184,9 @@ func (s *Simulator) executeLocked(srv *simServer, db, query string, params map[s
 	if res, handled, err := s.alterCurrentUser(db, query, params, st); handled {
 		return res, true, err
 	}
+	if res, handled, err := s.countNodes(db, query); handled {
+		return res, err != nil, err
+	}
 	c, perr := parseCypher(query)
 	if perr != nil {
 		return nil, true, &cypherError{code: CodeSyntaxError, msg: perr.Error()}

@@ -213,6 +213,9 @@ var Facts = []Fact{
 		"Operations Manual 5.26, kubernetes/configuration.adoc (the chart's config values); Neo4j Helm chart 5.17.0 templates/neo4j-config.yaml (server.bolt.advertised_address: $SERVICE_NEO4J)"},
 	{"helm.config-directory", "A server Pod of the Helm chart reads its settings from the chart's ConfigMaps mounted as a directory with one file per setting, later sources of the projected volume over earlier ones (-default-config, -user-config, -k8s-config).",
 		srcDocker + " § Configuration (NEO4J_CONF directory); Neo4j Helm chart 5.17.0 templates/neo4j-statefulset.yaml (volume neo4j-conf, NEO4J_CONF=/config/)"},
+	// DR drill (count.go).
+	{"database.count-query", "MATCH (n) RETURN count(n) on a user database answers one row with the node count a test set (SetNodeCount; the simulator holds no graph), only while the database is online; stopped or failed, it is refused with DatabaseUnavailable.",
+		"Operations Manual 5.26, database-administration/standard-databases/start-stop-databases.adoc § Stop databases (NOTE: a stopped database is \"completely shut down\" and not available); the status code is the simulator's choice (Neo.TransientError.General.DatabaseUnavailable), not checked against a real server"},
 }
 
 // statementFacts names the facts-table row of each statement kind, with
