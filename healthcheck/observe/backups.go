@@ -28,15 +28,7 @@ func Backups(ctx context.Context, c *clusterfile.Cluster, secretsDir string) *he
 		return nil
 	}
 	in := &healthcheck.BackupInput{Full: b.Schedule.Full, Differential: b.Schedule.Differential, TimeZone: b.Schedule.TimeZone}
-	ctx, cancel := context.WithTimeout(ctx, backupReadTimeout)
-	defer cancel()
-	s, err := ops.Open(ctx, ops.Options{Cluster: c, SecretsDir: secretsDir})
-	if err != nil {
-		in.Err = err.Error()
-		return in
-	}
-	// ops redacts the credentials it read from its errors.
-	entries, err := s.List(ctx, "")
+	entries, err := readCatalogue(ctx, c, secretsDir)
 	if err != nil {
 		in.Err = err.Error()
 		return in
@@ -156,4 +148,18 @@ func addCopyLag(dbs []healthcheck.BackupDatabase, entries []catalog.Entry, copie
 	for i := range dbs {
 		dbs[i].UncopiedSince = oldest[dbs[i].Name]
 	}
+}
+
+// readCatalogue lists the cluster's catalogue as `neo4jctl backup list`
+// does, bounded by backupReadTimeout; the backups and the verification
+// checks both read it through here, so they fail alike. ops redacts the
+// credentials it read from its errors.
+func readCatalogue(ctx context.Context, c *clusterfile.Cluster, secretsDir string) ([]catalog.Entry, error) {
+	ctx, cancel := context.WithTimeout(ctx, backupReadTimeout)
+	defer cancel()
+	s, err := ops.Open(ctx, ops.Options{Cluster: c, SecretsDir: secretsDir})
+	if err != nil {
+		return nil, err
+	}
+	return s.List(ctx, "")
 }

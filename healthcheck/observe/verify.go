@@ -5,7 +5,6 @@ import (
 	"sort"
 
 	"github.com/neo4jctl/neo4jctl/backup/catalog"
-	"github.com/neo4jctl/neo4jctl/backup/ops"
 	"github.com/neo4jctl/neo4jctl/healthcheck"
 	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
 )
@@ -27,14 +26,7 @@ func Verifications(ctx context.Context, c *clusterfile.Cluster, secretsDir strin
 	if b.Schedule != nil {
 		in.TimeZone = b.Schedule.TimeZone
 	}
-	ctx, cancel := context.WithTimeout(ctx, backupReadTimeout)
-	defer cancel()
-	s, err := ops.Open(ctx, ops.Options{Cluster: c, SecretsDir: secretsDir})
-	if err != nil {
-		in.Err = err.Error()
-		return in
-	}
-	entries, err := s.List(ctx, "")
+	entries, err := readCatalogue(ctx, c, secretsDir)
 	if err != nil {
 		in.Err = err.Error()
 		return in
