@@ -323,6 +323,18 @@ func BackupFromAddresses(c *clusterfile.Cluster, namespace string) []string {
 	return out
 }
 
+// waitForLockScript starts a backup or dump script once the lock holder
+// (the sidecar) has taken the bucket locks, and fails the run when they
+// are refused or not taken within 10 minutes: one text for both scripts.
+const waitForLockScript = `waited=0
+until [ -e "` + BackupWorkDir + `/lock.held" ]; do
+  if [ -e "` + BackupWorkDir + `/lock.refused" ]; then cat "` + BackupWorkDir + `/lock.refused" >&2; exit 1; fi
+  waited=$((waited + 1))
+  if [ "$waited" -gt 600 ]; then echo "the lock holder did not take the backup lock within 10 minutes" >&2; exit 1; fi
+  sleep 1
+done
+`
+
 // backupScript runs neo4j-admin in the backup Pod's first container: the
 // backup of the databases given as arguments into the chain directory,
 // then `backup inspect` of that directory, whose output tells the agent
@@ -344,14 +356,7 @@ func BackupFromAddresses(c *clusterfile.Cluster, namespace string) []string {
 // holder (see BackupLockTTL) has taken the bucket locks, and fails the
 // run when they are refused.
 const backupScript = `set -eu
-waited=0
-until [ -e "` + BackupWorkDir + `/lock.held" ]; do
-  if [ -e "` + BackupWorkDir + `/lock.refused" ]; then cat "` + BackupWorkDir + `/lock.refused" >&2; exit 1; fi
-  waited=$((waited + 1))
-  if [ "$waited" -gt 600 ]; then echo "the lock holder did not take the backup lock within 10 minutes" >&2; exit 1; fi
-  sleep 1
-done
-mkdir -p "$BACKUP_TEMP"
+` + waitForLockScript + `mkdir -p "$BACKUP_TEMP"
 extra=""
 if [ -n "${BACKUP_ADMIN_CONF:-}" ]; then
   printf '%s\n' "$BACKUP_ADMIN_CONF" > /tmp/neo4j-admin-backup.conf
@@ -654,14 +659,7 @@ func DataClaimName(c *clusterfile.Cluster, pool string, ordinal int) string {
 // directory). Like backupScript it starts once the lock holder has taken
 // the bucket locks.
 const dumpScript = `set -eu
-waited=0
-until [ -e "` + BackupWorkDir + `/lock.held" ]; do
-  if [ -e "` + BackupWorkDir + `/lock.refused" ]; then cat "` + BackupWorkDir + `/lock.refused" >&2; exit 1; fi
-  waited=$((waited + 1))
-  if [ "$waited" -gt 600 ]; then echo "the lock holder did not take the backup lock within 10 minutes" >&2; exit 1; fi
-  sleep 1
-done
-mkdir -p "` + BackupDumpsDir + `"
+` + waitForLockScript + `mkdir -p "` + BackupDumpsDir + `"
 printf 'server.directories.data=` + dataDir + `\n' > /tmp/neo4j-admin-dump.conf
 for db in "$@"; do
   neo4j-admin database dump --additional-config=/tmp/neo4j-admin-dump.conf --to-path="` + BackupDumpsDir + `" --overwrite-destination=true "$db"
