@@ -163,12 +163,8 @@ func (o *BackupCreateOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// The Job runs as the backup ServiceAccount with the agent's cluster
-	// file, which apply creates from spec.backups.
-	if ok, err := kc.ServiceAccountExists(ctx, ns, manifests.BackupServiceAccountName(c)); err != nil {
+	if err := requireBackupServiceAccount(ctx, kc, c, ns, o.File, "the backup ServiceAccount, cluster file and chain volume"); err != nil {
 		return err
-	} else if !ok {
-		return fmt.Errorf("ServiceAccount %s/%s is missing: run `neo4jctl apply -f %s` first, which creates the backup ServiceAccount, cluster file and chain volume", ns, manifests.BackupServiceAccountName(c), o.File)
 	}
 	from := "ad hoc (no schedule of this type): the template code of the backup CronJobs"
 	cronName := manifests.BackupCronJobName(c, typ)
@@ -274,4 +270,20 @@ func dbsOrEmpty(dbs []string) []string {
 		return []string{""}
 	}
 	return dbs
+}
+
+// requireBackupServiceAccount refuses a backup Job before anything is
+// created when the backup ServiceAccount is missing: the Job runs as it,
+// with the agent's cluster file, and apply creates both from spec.backups
+// (creates says what that apply creates for this kind of backup).
+func requireBackupServiceAccount(ctx context.Context, kc *kube.Client, c *clusterfile.Cluster, ns, file, creates string) error {
+	name := manifests.BackupServiceAccountName(c)
+	ok, err := kc.ServiceAccountExists(ctx, ns, name)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("ServiceAccount %s/%s is missing: run `neo4jctl apply -f %s` first, which creates %s", ns, name, file, creates)
+	}
+	return nil
 }

@@ -96,10 +96,8 @@ func (o *BackupCreateOptions) runOffline(ctx context.Context, c *clusterfile.Clu
 	if err != nil {
 		return err
 	}
-	if ok, err := kc.ServiceAccountExists(ctx, ns, manifests.BackupServiceAccountName(c)); err != nil {
+	if err := requireBackupServiceAccount(ctx, kc, c, ns, o.File, "the backup ServiceAccount and cluster file"); err != nil {
 		return err
-	} else if !ok {
-		return fmt.Errorf("ServiceAccount %s/%s is missing: run `neo4jctl apply -f %s` first, which creates the backup ServiceAccount and cluster file", ns, manifests.BackupServiceAccountName(c), o.File)
 	}
 	pool := manifests.Pools(c)[0].Name
 	sts := manifests.StatefulSetName(c, pool)
