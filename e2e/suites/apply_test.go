@@ -22,6 +22,7 @@ import (
 // dryRun=All request, a port-forward to reach Bolt, or its Lease — and the
 // simulator received no administration statement.
 func TestApplyConvergedIsReadOnly(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{})
@@ -61,6 +62,7 @@ func TestApplyConvergedIsReadOnly(t *testing.T) {
 // statements with Neo.TransientError.General.DatabaseUnavailable; apply
 // retries them, says so in its output, and succeeds.
 func TestApplyRetriesTransientNeo4jErrors(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{})
@@ -91,6 +93,7 @@ func TestApplyRetriesTransientNeo4jErrors(t *testing.T) {
 // server with connection attempts (counted by a proxy in front of each
 // simulated server). The wrong password never appears in the output.
 func TestApplyWrongPassword(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{})
@@ -131,6 +134,7 @@ func TestApplyWrongPassword(t *testing.T) {
 // holder; Ctrl-C (SIGINT) then ends the first with exit 130 and releases
 // the Lease, and a rerun converges.
 func TestApplyLockAndInterrupt(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{mutate: func(doc map[string]any) { setPath(doc, 4, "spec", "servers") }})
@@ -187,6 +191,7 @@ func TestApplyLockAndInterrupt(t *testing.T) {
 // package sharing one. apply either rides through (retries) or reports
 // what failed; either way a rerun converges.
 func TestApplyAPIServerRestart(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

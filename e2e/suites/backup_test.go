@@ -151,6 +151,7 @@ func fileDigest(t *testing.T, path string) string {
 // copied to a second bucket, listed, downloaded identical; the S3 secret
 // key and the keyset never appear in an output or the catalogue.
 func TestBackupAgentS3(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts versitygw; skipped with -short")
 	}
@@ -199,6 +200,7 @@ func TestBackupAgentS3(t *testing.T) {
 // canary password and the keyset appear in no output and no catalogue
 // object.
 func TestBackupCommunityDumpEndToEnd(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts a real Neo4j and neo4j-admin; skipped with -short")
 	}

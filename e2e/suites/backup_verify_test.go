@@ -22,6 +22,7 @@ import (
 // but fails the check: exit 3, recorded as failed. Both leave no scratch
 // directory behind.
 func TestBackupVerifyLocalRealDump(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts a real Neo4j and neo4j-admin; skipped with -short")
 	}

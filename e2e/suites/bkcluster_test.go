@@ -31,6 +31,7 @@ import (
 // sidecar, whose "held" file the test writes (backup/lock is tested on
 // its own).
 func TestOfflineDumpRealCommunity(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts a real Neo4j, neo4j-admin and versitygw; skipped with -short")
 	}

@@ -16,6 +16,7 @@ import (
 // checks that it appears in no output of plan (human, compact, json,
 // markdown, saved plan file) or apply (human, NDJSON), stdout or stderr.
 func TestCanaryPasswordNeverPrinted(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{})

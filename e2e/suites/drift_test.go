@@ -17,6 +17,7 @@ import (
 // stands is drift, reported by the built binary whatever state the
 // servers left behind by the first excursion are in.
 func TestDriftIntruderReplicas(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{})

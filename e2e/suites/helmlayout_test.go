@@ -33,6 +33,7 @@ var helmReleases = []string{"server-1", "server-2", "server-3"}
 // a time, drift sees an out-of-band edit, and --forget-helm-release drops
 // Helm's records (helm list is empty) leaving the cluster untouched.
 func TestHelmAdoptThreeServers(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	chart := helmtool.Chart(t)
 	helmtool.Path(t)

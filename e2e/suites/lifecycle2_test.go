@@ -87,6 +87,7 @@ const discoveryEnv = "NEO4J_dbms_cluster_discovery_version"
 // template with the Pods held (partition 3), so the servers still run
 // V1_ONLY and the template is neo4jctl's again.
 func TestUpgradeMovesDiscoveryV1First(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{})

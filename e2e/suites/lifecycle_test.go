@@ -22,6 +22,7 @@ import (
 // that logs in, and a rerun ends with the Secret's key holding the admin
 // password. No password ever appears in any output.
 func TestRotatePasswordKilledBinary(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{})
@@ -107,6 +108,7 @@ func TestRotatePasswordKilledBinary(t *testing.T) {
 // claims, keeps an object that only carries the cluster's labels, and
 // deletes the claims with --delete-data and the name.
 func TestDestroyBinary(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{noSim: true})

@@ -48,6 +48,7 @@ type mutation struct {
 // changed it. Changes that are no change (1 vs 1000m, reordered ports)
 // must not show up in neo4jctl at all.
 func TestPlanMatchesKubectlDiff(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{mutate: func(doc map[string]any) {

@@ -73,6 +73,7 @@ func (c *cluster) hosts(db string) map[string]string {
 //     SERVER, the simulator moves it as Neo4j does, and apply returns only
 //     once it is online on a server of the main pool.
 func TestServerPoolsDatabaseLists(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{sim: neo4jsim.Config{TransitionDelay: 2 * time.Second}, mutate: func(doc map[string]any) {
@@ -196,6 +197,7 @@ func TestServerPoolsDatabaseLists(t *testing.T) {
 // on neo4j.databases.lag (exit 0; 3 with --fail-on warn) and shows in
 // status, per allocation, in text and JSON.
 func TestReplicationLagReported(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{})

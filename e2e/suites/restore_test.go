@@ -37,6 +37,7 @@ import (
 // no dump is written, so the load never runs — and the server's store is
 // left as it was.
 func TestRestoreCommunityRealRoundTrip(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts a real Neo4j, neo4j-admin and versitygw; skipped with -short")
 	}

@@ -29,6 +29,7 @@ import (
 // log (reads included) shows the gate reading SHOW SERVERS, SHOW DATABASES
 // and dbms.cluster.statusCheck between one Pod's replacement and the next.
 func TestRollingRestartStopsWhenAnotherServerIsUnavailable(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{sim: neo4jsim.Config{LogReads: true}})

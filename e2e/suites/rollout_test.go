@@ -20,6 +20,7 @@ import (
 // back, the next plan resumes the rolling update at that Pod and apply
 // finishes it; the plan after that is empty.
 func TestRollingUpdateIsGatedPerPod(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{})

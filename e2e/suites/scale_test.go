@@ -25,6 +25,7 @@ import (
 // in that would remove a database's only primary is refused, naming the
 // fix, with nothing written.
 func TestScaleOutAndIn(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{})
@@ -291,6 +292,7 @@ func TestScaleOutAndIn(t *testing.T) {
 // at five servers: scaling a cluster back out onto the retained volumes of
 // dropped servers is a separate problem (see the report).
 func TestScaleInRefusedForSolePrimary(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{mutate: func(doc map[string]any) {
@@ -480,6 +482,7 @@ func (c *cluster) placeDatabaseOn(name string, pods ...string) {
 // to ask; the plan reports the Neo4j plane unknown and plans no CREATE
 // DATABASE for databases that live on the volumes left behind.
 func TestNoPodToAskIsUnknown(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{})
@@ -514,6 +517,7 @@ func TestNoPodToAskIsUnknown(t *testing.T) {
 // server never reports Deallocated), and the plan says what the data then
 // rests on: the copies on the remaining servers.
 func TestScaleInLostServer(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{mutate: func(doc map[string]any) { setPath(doc, 5, "spec", "servers") }})
@@ -588,6 +592,7 @@ func TestScaleInLostServer(t *testing.T) {
 // run spec.version rolls the Pods, the servers come back on the old
 // version, and apply's verification fails naming them.
 func TestUpgradeVerifiesVersions(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{})

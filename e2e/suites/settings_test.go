@@ -15,6 +15,7 @@ import (
 // the old revision's ConfigMap goes only after the roll. Each ends in an
 // empty plan: every server reports the file's values.
 func TestSettingsDynamicWithoutRestartRestartSettingsRoll(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{})
@@ -113,6 +114,7 @@ func containsString(l []string, s string) bool {
 // an out-of-band neo4j.conf. Plan restarts that server alone; apply evicts
 // its Pod through the gate, and the plan after is empty (drift green).
 func TestServerWithOtherSettingsRestartsAlone(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{})

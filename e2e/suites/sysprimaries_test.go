@@ -18,6 +18,7 @@ import (
 // Pod when it starts, and SHOW SERVERS and SHOW DATABASES over Bolt must
 // then say: Pods 0-2 system primaries, Pods 3-4 system secondaries.
 func TestSystemPrimariesAfterScaleOut(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{mutate: func(doc map[string]any) { setPath(doc, 3, "spec", "systemPrimaries") }})

@@ -28,6 +28,7 @@ import (
 // still Available and the lowest Pod untouched on the old version; once
 // the server is back a rerun finishes and every server reports 2025.10.1.
 func TestUpgradeOneServerAtATime(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	// LogReads: the gate's and the pre-flight's SHOW SERVERS and SHOW
@@ -133,6 +134,7 @@ func TestUpgradeOneServerAtATime(t *testing.T) {
 // version: plan and apply refuse with the checkpoint fix (5.26 first) and
 // nothing is restarted.
 func TestUpgradeCheckpointRefused(t *testing.T) {
+	t.Parallel()
 	requireE2E(t)
 	env := testenv.Shared(t)
 	c := newCluster(t, env, clusterOpts{mutate: func(doc map[string]any) {

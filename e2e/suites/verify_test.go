@@ -187,6 +187,7 @@ func durations(ds []time.Duration) string {
 // this test is about what healthcheck and status read back. Neo4j is not
 // reached (no simulator): its checks are UNKNOWN and not looked at.
 func TestBackupVerificationHealthAndStatus(t *testing.T) {
+	t.Parallel()
 	if binary == "" {
 		t.Skip("runs the built binary; skipped with -short")
 	}
