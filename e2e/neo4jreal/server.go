@@ -140,6 +140,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if s.stdin, err = s.cmd.StdinPipe(); err != nil {
 		return nil, s.abort(err)
 	}
+	// The start timeout counts from here: waiting for a slot is not the
+	// server being slow.
+	release, err := acquireStartSlot(ctx)
+	if err != nil {
+		return nil, s.abort(err)
+	}
+	defer release()
 	started := time.Now()
 	if err := s.cmd.Start(); err != nil {
 		return nil, s.abort(fmt.Errorf("start %s: %w", java.Path, err))
