@@ -162,14 +162,7 @@ func Build(c *clusterfile.Cluster, p *Plan, agentClusterFile string) (Objects, e
 		ObjectMeta: meta(c, p, name),
 		Data:       map[string]string{"cluster.yaml": agentClusterFile, "admin.conf": adminConf},
 	}}
-	image := c.Spec.Image
-	if image == "" {
-		image = clusterfile.Image(c.Spec.Version, c.Spec.Edition)
-	}
-	pull := corev1.PullPolicy(c.Spec.ImagePullPolicy)
-	if pull == "" {
-		pull = corev1.PullIfNotPresent
-	}
+	image, pull := manifests.AdminImage(c)
 	volumes := []corev1.Volume{
 		{Name: "work", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
