@@ -208,15 +208,11 @@ func (o *RestoreOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	runCtx := ctx
-	if o.Lock && !o.DryRun {
-		lockCtx, release, err := holdApplyLock(ctx, kc, t, o.LockTimeout, o.IO.ErrOut)
-		if err != nil {
-			return err
-		}
-		defer release()
-		runCtx = lockCtx
+	runCtx, release, err := holdApplyLockIf(ctx, o.Lock && !o.DryRun, kc, t, o.LockTimeout, o.IO.ErrOut)
+	if err != nil {
+		return err
 	}
+	defer release()
 
 	in := restore.Input{Cluster: c, Namespace: t.Namespace, Database: o.Database, As: o.As, Point: point, Until: req.Until, Now: o.Now()}
 	var n4j restore.Neo4j
