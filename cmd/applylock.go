@@ -43,3 +43,15 @@ func holdApplyLock(ctx context.Context, k lockTaker, t *pipeline.Target, timeout
 	}
 	return lock.Context(), release, nil
 }
+
+// holdApplyLockIf is holdApplyLock when on (a command that writes), and
+// otherwise ctx itself with a release that does nothing (--lock=false,
+// --dry-run): the one preamble of the commands that take the Lease only
+// sometimes, so that each defers release and works under the returned
+// context alike.
+func holdApplyLockIf(ctx context.Context, on bool, k lockTaker, t *pipeline.Target, timeout time.Duration, errOut io.Writer) (context.Context, func(), error) {
+	if !on {
+		return ctx, func() {}, nil
+	}
+	return holdApplyLock(ctx, k, t, timeout, errOut)
+}

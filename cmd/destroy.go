@@ -143,15 +143,11 @@ func (o *DestroyOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	runCtx := ctx
-	if o.Lock && !o.DryRun {
-		lockCtx, release, err := holdApplyLock(ctx, kc, t, o.LockTimeout, o.IO.ErrOut)
-		if err != nil {
-			return err
-		}
-		defer release()
-		runCtx = lockCtx
+	runCtx, release, err := holdApplyLockIf(ctx, o.Lock && !o.DryRun, kc, t, o.LockTimeout, o.IO.ErrOut)
+	if err != nil {
+		return err
 	}
+	defer release()
 	obs, err := kc.ObserveDestroy(runCtx, t.Objects, t.Inventory)
 	if err != nil {
 		return o.interrupted(ctx, runCtx, fmt.Errorf("%s: read the inventory: %w", t.Name(), err))

@@ -2,16 +2,19 @@ package cmd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/neo4jctl/neo4jctl/backup/catalog"
@@ -36,6 +39,12 @@ type RestoreOptions struct {
 	Latest        bool
 	Until         string
 	As            string
+	// FromCluster is the source cluster file: restore its backups into
+	// the -f cluster (DR into a new cluster, namespace or context).
+	FromCluster string
+	// FromCopy names the spec.backups.copies entry (URL or region) the
+	// restore's Pods read instead of the primary storage.
+	FromCopy string
 	// ConfirmName confirms a replace without a terminal; AutoApprove a
 	// create (never a replace).
 	ConfirmName     string
@@ -62,7 +71,7 @@ type RestoreOptions struct {
 func NewCmdRestore(f *Factory, runF func(*RestoreOptions) error) *cobra.Command {
 	opts := &RestoreOptions{IO: f.IO, f: f, Now: time.Now, Interval: 2 * time.Second}
 	cmd := &cobra.Command{
-		Use:   "restore -f CLUSTER_FILE --database NAME --from ID|--latest|--until TIME [--as NEWNAME]",
+		Use:   "restore -f CLUSTER_FILE --database NAME --from ID|--latest|--until TIME [--as NEWNAME] [--from-cluster SOURCE_FILE] [--from-copy URL|REGION]",
 		Short: "Restore a database from its backups (a plan first, then under the apply lock)",
 		Long: `Restore brings a database back from the backups spec.backups catalogues.
 
@@ -91,6 +100,24 @@ database is recreated with CALL dbms.cluster.recreateDatabase. A bad seed only
 shows when the database starts, so restore waits until every allocation is
 online, then runs healthcheck. Users and roles are not restored.
 
+Into another cluster (disaster recovery into a new cluster file, namespace
+or Kubernetes context): -f names the TARGET, the cluster restored into, and
+--from-cluster the SOURCE cluster file whose backups are restored. The
+target is where everything happens: --context, --kubeconfig and
+--namespace select it, as for every other command, and it must have been
+applied. The source is only read, from its bucket (its spec.backups): no
+request goes to its namespace, its Kubernetes context or its Neo4j
+servers, so it may be gone. The restore's Pods run in the target's
+namespace and mount the Secrets the source's spec.backups names (keyset,
+bucket credentials): the plan refuses when one is missing there.
+
+--from-copy URL|REGION reads the artifacts from one of the source's
+spec.backups.copies (by URL, or by the region= of its URL) instead of the
+primary storage: only backups copied there with a checked digest are
+restorable, and the restore's Pods mount only the copy's credentials and
+the keyset. The catalogue itself is read from the primary storage by the
+machine running neo4jctl.
+
 Every step looks at what is there first: after a failure or Ctrl-C, the same
 command continues where it stopped (docs/restore.md).
 
@@ -98,7 +125,8 @@ Exit codes: 0 restored and healthy, 1 error, refused or declined, 3 restored
 but healthcheck failed, 130 interrupted.`,
 		Example: `  neo4jctl restore -f cluster.yaml --database neo4j --latest
   neo4jctl restore -f cluster.yaml --database sales --until "2026-12-07 10:15:00" --as sales_1015
-  neo4jctl restore -f cluster.yaml --database neo4j --from prod/neo4j/20261207T020000Z-full-3f2a9c01 --confirm-name neo4j`,
+  neo4jctl restore -f cluster.yaml --database neo4j --from prod/neo4j/20261207T020000Z-full-3f2a9c01 --confirm-name neo4j
+  neo4jctl restore -f dr.yaml --context dr-eu --from-cluster prod.yaml --from-copy eu-west-1 --database sales --latest --as sales --auto-approve`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := opts.validate(); err != nil {
@@ -118,6 +146,8 @@ but healthcheck failed, 130 interrupted.`,
 	fl.BoolVar(&opts.Latest, "latest", false, "restore the newest restorable backup")
 	fl.StringVar(&opts.Until, "until", "", `restore the data committed before this UTC time ("2006-01-02 15:04:05" or RFC 3339)`)
 	fl.StringVar(&opts.As, "as", "", "restore into a new database of this name, leaving --database untouched (Enterprise)")
+	fl.StringVar(&opts.FromCluster, "from-cluster", "", "the SOURCE cluster file whose backups are restored into the -f cluster (read from its bucket only; default: -f itself)")
+	fl.StringVar(&opts.FromCopy, "from-copy", "", "read the artifacts from this spec.backups.copies entry of the source (its URL, or the region of its URL) instead of the primary storage")
 	fl.StringVar(&opts.ConfirmName, "confirm-name", "", "the name of the database replaced, confirming the restore when stdin is not a terminal")
 	fl.BoolVar(&opts.AutoApprove, "auto-approve", false, "restore into a new database (--as) without asking; a replace still needs the name")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the restore plan and change nothing")
@@ -128,7 +158,7 @@ but healthcheck failed, 130 interrupted.`,
 	fl.BoolVar(&opts.SkipHealthcheck, "skip-healthcheck", false, "do not run healthcheck after the restore")
 	fl.DurationVar(&opts.OnlineTimeout, "online-timeout", 30*time.Minute, "how long a seeded database may take to be online on every allocation")
 	opts.cluster.add(fl)
-	cmd.AddCommand(newCmdRestoreServe())
+	cmd.AddCommand(newCmdRestoreServe(), newCmdRestoreFetch())
 	return cmd
 }
 
@@ -139,6 +169,9 @@ func (o *RestoreOptions) validate() error {
 	}
 	if o.Database == "" {
 		errs = append(errs, "--database is required")
+	}
+	if o.FromCluster == stdinFile {
+		errs = append(errs, "--from-cluster -: name the source cluster file (stdin is not read)")
 	}
 	switch {
 	case o.From != "" && (o.Latest || o.Until != ""):
@@ -183,18 +216,37 @@ func (o *RestoreOptions) Run(ctx context.Context) error {
 		return err
 	}
 	c := t.Cluster
-	if c.Spec.Backups == nil {
-		return fmt.Errorf("%s has no spec.backups: there is no catalogue to restore from (docs/backups.md)", o.File)
+	// The source: the target itself, or --from-cluster's file. Its
+	// namespace is its own (-n selects the target), and nothing but its
+	// bucket is ever read.
+	src, srcNS, srcFile := c, t.Namespace, o.File
+	if o.FromCluster != "" {
+		st, err := loadTarget(o.FromCluster, "", nil)
+		if err != nil {
+			return err
+		}
+		src, srcNS, srcFile = st.Cluster, st.Namespace, o.FromCluster
 	}
-	req := restore.Request{Cluster: c.Metadata.Name, Database: o.Database, ID: o.From, Latest: o.Latest && o.Until == ""}
+	if src.Spec.Backups == nil {
+		return fmt.Errorf("%s has no spec.backups: there is no catalogue to restore from (docs/backups.md)", srcFile)
+	}
+	req := restore.Request{Cluster: src.Metadata.Name, Database: o.Database, ID: o.From, Latest: o.Latest && o.Until == ""}
 	if o.Until != "" {
 		req.Until, _ = parseUntil(o.Until)
+	}
+	var copyLoc *clusterfile.BackupLocation
+	if o.FromCopy != "" {
+		loc, err := restore.ResolveCopy(src.Spec.Backups, o.FromCopy)
+		if err != nil {
+			return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%s: %w; nothing was changed", srcFile, err)}
+		}
+		copyLoc, req.Location = &loc, restore.LocationURL(loc.URL)
 	}
 	entries := o.entries
 	if entries == nil {
 		entries = o.catalogue
 	}
-	es, err := entries(ctx, c, o.Database)
+	es, err := entries(ctx, src, o.Database)
 	if err != nil {
 		return fmt.Errorf("read the backup catalogue: %w", err)
 	}
@@ -208,17 +260,24 @@ func (o *RestoreOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	runCtx := ctx
-	if o.Lock && !o.DryRun {
-		lockCtx, release, err := holdApplyLock(ctx, kc, t, o.LockTimeout, o.IO.ErrOut)
-		if err != nil {
-			return err
-		}
-		defer release()
-		runCtx = lockCtx
+	runCtx, release, err := holdApplyLockIf(ctx, o.Lock && !o.DryRun, kc, t, o.LockTimeout, o.IO.ErrOut)
+	if err != nil {
+		return err
 	}
+	defer release()
 
-	in := restore.Input{Cluster: c, Namespace: t.Namespace, Database: o.Database, As: o.As, Point: point, Until: req.Until, Now: o.Now()}
+	fetch := restore.FetchBackups(src.Spec.Backups, copyLoc)
+	in := restore.Input{Cluster: c, Namespace: t.Namespace, Context: kubeContextName(o.f), Database: o.Database, As: o.As, Point: point, Until: req.Until, Now: o.Now(),
+		Backups: fetch}
+	if o.FromCluster != "" {
+		in.Source = restore.Source{Cluster: src.Metadata.Name, Namespace: srcNS, File: o.FromCluster}
+	}
+	if o.FromCluster != "" || copyLoc != nil {
+		// The Pods mount Secrets the target's own backups may not name.
+		if in.MissingSecrets, err = missingSecrets(runCtx, kc, t.Namespace, fetch); err != nil {
+			return o.interrupted(ctx, runCtx, err)
+		}
+	}
 	var n4j restore.Neo4j
 	if c.Spec.Edition == clusterfile.EditionCommunity {
 		sts := renderedStatefulSet(t)
@@ -278,7 +337,11 @@ func (o *RestoreOptions) Run(ctx context.Context) error {
 	if err := o.confirm(runCtx, p); err != nil {
 		return o.interrupted(ctx, runCtx, err)
 	}
-	agentFile, err := agentClusterFile(c, t.Namespace)
+	// The fetch containers read the source's backups: its cluster file's
+	// name (the catalogue's) and the bucket they are to read.
+	fetchSrc := *src
+	fetchSrc.Spec.Backups = fetch
+	agentFile, err := agentClusterFile(&fetchSrc, srcNS)
 	if err != nil {
 		return err
 	}
@@ -334,6 +397,55 @@ func agentClusterFile(c *clusterfile.Cluster, ns string) (string, error) {
 		}
 	}
 	return "", errors.New("render: no backup cluster file")
+}
+
+// missingSecrets returns the Secrets of b (those the restore's Pods
+// mount) that namespace ns lacks. Only their metadata is read: LiveObjects
+// returns a Secret without its data. A Secret that cannot be read (RBAC)
+// is not reported missing: the Pods may still mount it.
+func missingSecrets(ctx context.Context, kc *kube.Client, ns string, b *clusterfile.Backups) ([]string, error) {
+	names := restore.Secrets(b)
+	var want []*unstructured.Unstructured
+	for _, n := range names {
+		u := &unstructured.Unstructured{}
+		u.SetAPIVersion("v1")
+		u.SetKind("Secret")
+		u.SetName(n)
+		u.SetNamespace(ns)
+		want = append(want, u)
+	}
+	got, errs := kc.LiveObjects(ctx, want, ns)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	found := map[string]bool{}
+	for _, u := range got {
+		found[u.GetName()] = true
+	}
+	var missing []string
+	for _, n := range names {
+		if !found[n] && errs["Secret/"+n] == nil {
+			missing = append(missing, n)
+		}
+	}
+	return missing, nil
+}
+
+// kubeContextName is the Kubernetes context the command acts in (the
+// target's): --context, else the kubeconfig's current context; "" when
+// unknown (in-cluster).
+func kubeContextName(f *Factory) string {
+	if f == nil || f.KubeFlags == nil {
+		return ""
+	}
+	if c := f.KubeFlags.Context; c != nil && *c != "" {
+		return *c
+	}
+	raw, err := f.KubeFlags.ToRawKubeConfigLoader().RawConfig()
+	if err != nil {
+		return ""
+	}
+	return raw.CurrentContext
 }
 
 func (o *RestoreOptions) catalogue(ctx context.Context, c *clusterfile.Cluster, db string) ([]catalog.Entry, error) {
@@ -437,4 +549,58 @@ func newCmdRestoreServe() *cobra.Command {
 	cmd.Flags().StringVar(&file, "file", "", "the seed's file name (the only file served)")
 	cmd.Flags().StringVar(&listen, "listen", fmt.Sprintf(":%d", restore.SeedPort), "address to listen on")
 	return cmd
+}
+
+// newCmdRestoreFetch is the fetch container of a restore from a copy: it
+// downloads one artifact, decrypted and digest-checked, from the bucket
+// the cluster file names as its storage (the copy, restore.FetchBackups),
+// with the catalogue entry the plan read (restore.EntryFile): a copy
+// bucket holds no catalogue.
+func newCmdRestoreFetch() *cobra.Command {
+	var entryFile, out, file, secretsDir string
+	cmd := &cobra.Command{
+		Use:    "fetch --entry ENTRY_FILE -o FILE -f CLUSTER_FILE",
+		Short:  "Download one artifact of a restore from a copy bucket (run by the restore's Pods)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return restoreFetch(cmd.Context(), entryFile, out, file, secretsDir, cmd.ErrOrStderr())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&entryFile, "entry", "", "the catalogue entry of the artifact (JSON)")
+	fl.StringVarP(&out, "output", "o", "", "where to write the decrypted artifact (must not exist)")
+	fl.StringVarP(&file, "filename", "f", "", "the cluster file whose spec.backups.storage is the bucket read")
+	fl.StringVar(&secretsDir, "secrets-dir", ops.DefaultSecretsDir, "where the Secrets spec.backups names are mounted")
+	return cmd
+}
+
+func restoreFetch(ctx context.Context, entryFile, out, file, secretsDir string, log io.Writer) error {
+	if entryFile == "" || out == "" || file == "" {
+		return errors.New("restore fetch: --entry, -o and -f are required")
+	}
+	c, err := clusterfile.LoadFile(file)
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(entryFile)
+	if err != nil {
+		return err
+	}
+	var e catalog.Entry
+	if err := json.Unmarshal(b, &e); err != nil {
+		return fmt.Errorf("%s: %w", entryFile, err)
+	}
+	s, err := ops.Open(ctx, ops.Options{Cluster: c, SecretsDir: secretsDir, NeedKeys: true, Log: log})
+	if err != nil {
+		return err
+	}
+	if e.Cluster != s.Cluster {
+		return fmt.Errorf("%s is a backup of cluster %s, the cluster file is %s's", e.ID, e.Cluster, s.Cluster)
+	}
+	cp, ok := restore.CopyIn(e, s.Storage.URL())
+	if !ok {
+		return fmt.Errorf("%s has no copy with a checked digest in %s", e.ID, s.Storage.URL())
+	}
+	return s.DownloadEntry(ctx, e, cp.Object, out)
 }

@@ -70,6 +70,14 @@ type restoreFixture struct {
 // following its StatefulSet.
 func communityRestoreFixture(t *testing.T, ctx context.Context) (*restoreFixture, *harness.Sim) {
 	t.Helper()
+	return communityClusterFixture(t, ctx, "community", true)
+}
+
+// communityClusterFixture is the Community example named name, applied
+// to a fresh namespace (with spec.backups on a file:// bucket when
+// backups), and the simulator following its StatefulSet.
+func communityClusterFixture(t *testing.T, ctx context.Context, name string, backups bool) (*restoreFixture, *harness.Sim) {
+	t.Helper()
 	env := testenv.Shared(t)
 	f := &restoreFixture{t: t, env: env, ns: testenv.Namespace(t, env)}
 	b, err := os.ReadFile("../examples/community.yaml")
@@ -81,9 +89,12 @@ func communityRestoreFixture(t *testing.T, ctx context.Context) (*restoreFixture
 	if err := os.Mkdir(f.bucket, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	spec := strings.Replace(string(b), "namespace: graphs", "namespace: "+f.ns, 1) +
-		"  backups:\n    storage:\n      url: file://" + f.bucket + "\n    encryption:\n      keysetSecret:\n        name: bk-keyset\n"
-	f.file, f.pwFile = filepath.Join(dir, "community.yaml"), filepath.Join(dir, "pw")
+	spec := strings.Replace(string(b), "namespace: graphs", "namespace: "+f.ns, 1)
+	spec = strings.Replace(spec, "\n  name: community\n", "\n  name: "+name+"\n", 1)
+	if backups {
+		spec += "  backups:\n    storage:\n      url: file://" + f.bucket + "\n    encryption:\n      keysetSecret:\n        name: bk-keyset\n"
+	}
+	f.file, f.pwFile = filepath.Join(dir, name+".yaml"), filepath.Join(dir, "pw")
 	if err := os.WriteFile(f.file, []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
 	}

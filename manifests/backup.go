@@ -70,6 +70,23 @@ func AgentImage() string {
 	return AgentImageRepository + ":" + releaseVersion
 }
 
+// AdminImage is the Neo4j image the containers that run neo4j-admin
+// use (backup, dump and restore Pods) and its pull policy: the cluster
+// file's spec.image (default the official image of spec.version and
+// edition) and spec.imagePullPolicy (default IfNotPresent), so that
+// neo4j-admin is the servers' own version.
+func AdminImage(c *clusterfile.Cluster) (string, corev1.PullPolicy) {
+	image := c.Spec.Image
+	if image == "" {
+		image = clusterfile.Image(c.Spec.Version, c.Spec.Edition)
+	}
+	pull := corev1.PullPolicy(c.Spec.ImagePullPolicy)
+	if pull == "" {
+		pull = corev1.PullIfNotPresent
+	}
+	return image, pull
+}
+
 // BackupServiceAccountName is the ServiceAccount of the backup Pods.
 func BackupServiceAccountName(c *clusterfile.Cluster) string { return c.Metadata.Name + "-backup" }
 
@@ -413,14 +430,7 @@ func BackupJobTemplate(c *clusterfile.Cluster, namespace, typ string, databases 
 		compress = *s.Compress
 	}
 
-	image := c.Spec.Image
-	if image == "" {
-		image = clusterfile.Image(c.Spec.Version, c.Spec.Edition)
-	}
-	pullPolicy := corev1.PullPolicy(c.Spec.ImagePullPolicy)
-	if pullPolicy == "" {
-		pullPolicy = corev1.PullIfNotPresent
-	}
+	image, pullPolicy := AdminImage(c)
 	chains := corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}
 	if b.ChainVolume != nil {
 		chains = corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: BackupClaimName(c)}}
@@ -685,14 +695,7 @@ func OfflineDumpJob(c *clusterfile.Cluster, namespace string, databases []string
 			databases = s.Databases
 		}
 	}
-	image := c.Spec.Image
-	if image == "" {
-		image = clusterfile.Image(c.Spec.Version, c.Spec.Edition)
-	}
-	pullPolicy := corev1.PullPolicy(c.Spec.ImagePullPolicy)
-	if pullPolicy == "" {
-		pullPolicy = corev1.PullIfNotPresent
-	}
+	image, pullPolicy := AdminImage(c)
 	main := Pools(c)[0].Name
 	spec := backupJobSpec(c, backupPod{
 		labels:    BackupPodLabels(c, BackupDump),

@@ -57,9 +57,27 @@ func (s *Session) Download(ctx context.Context, id, path string) (catalog.Entry,
 	if err != nil {
 		return catalog.Entry{}, err
 	}
-	r, err := s.Storage.Open(ctx, e.Object)
+	if err := s.DownloadEntry(ctx, e, e.Object, path); err != nil {
+		return catalog.Entry{}, err
+	}
+	return e, nil
+}
+
+// DownloadEntry is Download of an entry already read from the catalogue,
+// its artifact read from object key of s.Storage — a copy's object when
+// the session's storage is a copy bucket, which has no catalogue of its
+// own (a restore from a copy: backup/restore). The checks are Download's:
+// the associated data, both digests and sizes are the entry's.
+func (s *Session) DownloadEntry(ctx context.Context, e catalog.Entry, key, path string) error {
+	if s.Keys == nil {
+		return errors.New("ops: Download needs the keyset (Options.NeedKeys)")
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("%s already exists; not overwriting it", path)
+	}
+	r, err := s.Storage.Open(ctx, key)
 	if err != nil {
-		return catalog.Entry{}, s.Log.Errorf("open %s: %w", e.Object, err)
+		return s.Log.Errorf("open %s: %w", key, err)
 	}
 	defer r.Close()
 	// Decrypt into a hidden name beside path, check the digests, then
@@ -68,22 +86,22 @@ func (s *Session) Download(ctx context.Context, id, path string) (catalog.Entry,
 	s.Log.Printf("download %s (%s, key %s) to %s", e.ID, humanBytes(e.CiphertextSize), e.KeyID, path)
 	d, err := s.Keys.DecryptFile(staging, r, AssociatedData(e), crypt.DecryptOptions{KeyID: e.KeyID})
 	if err != nil {
-		return catalog.Entry{}, s.Log.Errorf("decrypt %s: %w (nothing was written to %s)", e.ID, err, path)
+		return s.Log.Errorf("decrypt %s: %w (nothing was written to %s)", e.ID, err, path)
 	}
 	defer os.Remove(staging)
 	if d.CiphertextSHA256 != e.CiphertextSHA256 || d.CiphertextSize != e.CiphertextSize {
-		return catalog.Entry{}, fmt.Errorf("%s: the stored object has sha256 %s (%d bytes), the catalogue says %s (%d bytes); nothing was written to %s",
+		return fmt.Errorf("%s: the stored object has sha256 %s (%d bytes), the catalogue says %s (%d bytes); nothing was written to %s",
 			e.ID, d.CiphertextSHA256, d.CiphertextSize, e.CiphertextSHA256, e.CiphertextSize, path)
 	}
 	if d.PlaintextSHA256 != e.PlaintextSHA256 || d.PlaintextSize != e.PlaintextSize {
-		return catalog.Entry{}, fmt.Errorf("%s: the decrypted artifact has sha256 %s (%d bytes), the catalogue says %s (%d bytes); nothing was written to %s",
+		return fmt.Errorf("%s: the decrypted artifact has sha256 %s (%d bytes), the catalogue says %s (%d bytes); nothing was written to %s",
 			e.ID, d.PlaintextSHA256, d.PlaintextSize, e.PlaintextSHA256, e.PlaintextSize, path)
 	}
 	if err := os.Link(staging, path); err != nil {
-		return catalog.Entry{}, fmt.Errorf("release %s: %w", path, err)
+		return fmt.Errorf("release %s: %w", path, err)
 	}
 	s.Log.Printf("downloaded %s: %d bytes, sha256 %s verified", e.ID, d.PlaintextSize, d.PlaintextSHA256)
-	return e, nil
+	return nil
 }
 
 // Copy copies entry id's artifact to the bucket at url, checks its digest

@@ -102,9 +102,9 @@ func restrictedContainer() *corev1.SecurityContext {
 	}
 }
 
-// secrets are the Secrets the fetch containers read: the keyset and the
+// Secrets are the Secrets the fetch containers read: the keyset and the
 // storage's credentials, each once.
-func secrets(b *clusterfile.Backups) []string {
+func Secrets(b *clusterfile.Backups) []string {
 	set := map[string]bool{b.Encryption.KeysetSecret.Name: true}
 	if s := b.Storage.CredentialsSecret; s != "" {
 		set[s] = true
@@ -148,13 +148,13 @@ type Objects struct {
 	NetworkPolicy *networkingv1.NetworkPolicy
 }
 
-// Build renders the restore's objects for p. agentClusterFile is the
-// cluster file the fetch containers read (the backup ConfigMap's, from
-// manifests.BackupSupport): spec.backups without the rest.
+// Build renders the restore's objects for p into c, the target cluster.
+// agentClusterFile is the cluster file the fetch containers read (the
+// backup ConfigMap's, from manifests.BackupSupport, of the source cluster
+// with FetchBackups): spec.backups without the rest.
 func Build(c *clusterfile.Cluster, p *Plan, agentClusterFile string) (Objects, error) {
-	b := c.Spec.Backups
-	if b == nil {
-		return Objects{}, fmt.Errorf("the cluster file has no spec.backups")
+	if len(p.Source.Secrets) == 0 {
+		return Objects{}, fmt.Errorf("restore: the plan names no Secret to read the backups with (the source has no spec.backups)")
 	}
 	name := p.ObjectName
 	o := Objects{ConfigMap: &corev1.ConfigMap{
@@ -162,14 +162,17 @@ func Build(c *clusterfile.Cluster, p *Plan, agentClusterFile string) (Objects, e
 		ObjectMeta: meta(c, p, name),
 		Data:       map[string]string{"cluster.yaml": agentClusterFile, "admin.conf": adminConf},
 	}}
-	image := c.Spec.Image
-	if image == "" {
-		image = clusterfile.Image(c.Spec.Version, c.Spec.Edition)
+	if p.Point.Location != "" {
+		// A copy bucket has no catalogue: the entries travel with the Pod.
+		for i, e := range p.Point.Chain {
+			js, err := EncodeEntry(e)
+			if err != nil {
+				return Objects{}, err
+			}
+			o.ConfigMap.Data[EntryFile(i)] = js
+		}
 	}
-	pull := corev1.PullPolicy(c.Spec.ImagePullPolicy)
-	if pull == "" {
-		pull = corev1.PullIfNotPresent
-	}
+	image, pull := manifests.AdminImage(c)
 	volumes := []corev1.Volume{
 		{Name: "work", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
@@ -182,7 +185,7 @@ func Build(c *clusterfile.Cluster, p *Plan, agentClusterFile string) (Objects, e
 		{Name: "tmp", MountPath: "/tmp"},
 		{Name: "conf", MountPath: ConfDir, ReadOnly: true},
 	}
-	for _, s := range secrets(b) {
+	for _, s := range p.Source.Secrets {
 		v := "secret-" + s
 		volumes = append(volumes, corev1.Volume{Name: v, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
 			SecretName: s, DefaultMode: ptr.To[int32](0o440)}}})
@@ -204,7 +207,7 @@ func Build(c *clusterfile.Cluster, p *Plan, agentClusterFile string) (Objects, e
 		}
 		fetch = append(fetch, corev1.Container{
 			Name: fmt.Sprintf("fetch-%d", i), Image: manifests.AgentImage(), ImagePullPolicy: corev1.PullIfNotPresent,
-			Args:            FetchArgs(e, file, ConfDir+"/cluster.yaml", manifests.BackupSecretsDir),
+			Args:            fetchArgs(p, i, e, file),
 			SecurityContext: restrictedContainer(), VolumeMounts: fetchMounts,
 		})
 	}

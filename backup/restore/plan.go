@@ -89,9 +89,16 @@ type LossWindow struct {
 // Plan is a restore, computed before anything changes.
 type Plan struct {
 	FormatVersion string `json:"format_version"`
-	Cluster       string `json:"cluster"`
-	Namespace     string `json:"namespace"`
-	Edition       string `json:"edition"`
+	// Cluster and Namespace are the target: the cluster restored into,
+	// the only one written.
+	Cluster   string `json:"cluster"`
+	Namespace string `json:"namespace"`
+	// Context is the target's Kubernetes context; display only.
+	Context string `json:"context,omitempty"`
+	Edition string `json:"edition"`
+	// Source is where the backups are read from: the target itself, or
+	// another cluster (file) and bucket, never written.
+	Source Source `json:"source"`
 	// Database is the database the backup is of; Into the one restored
 	// into (Database, or --as).
 	Database string `json:"database"`
@@ -128,6 +135,14 @@ type Plan struct {
 	Secondaries int `json:"secondaries,omitempty"`
 }
 
+// FromOtherCluster reports whether the backups are another cluster's (or
+// the same cluster's in another namespace): a restore into a new cluster,
+// namespace or Kubernetes context. A plan without a source (encoded
+// before sources were recorded) is of the target itself.
+func (p *Plan) FromOtherCluster() bool {
+	return p.Source.Cluster != "" && (p.Source.Cluster != p.Cluster || p.Source.Namespace != p.Namespace)
+}
+
 // SeedFileName is the file the seed Pod serves.
 func (p *Plan) SeedFileName() string {
 	if p.SeedFile != "" {
@@ -141,7 +156,20 @@ func (p *Plan) SeedFileName() string {
 type Input struct {
 	Cluster   *clusterfile.Cluster
 	Namespace string
-	Database  string
+	// Context is the target's Kubernetes context (display).
+	Context  string
+	Database string
+	// Source is the cluster the backups are of (Cluster, Namespace,
+	// File); zero: the target itself.
+	Source Source
+	// Backups is the spec.backups the restore's Pods read with
+	// (FetchBackups of the source's); nil: the target's own.
+	Backups *clusterfile.Backups
+	// MissingSecrets are Secrets of Backups found missing from the
+	// target's namespace (checked only when the source is another
+	// cluster or a copy): a restore whose Pods could not start is
+	// refused before anything changes.
+	MissingSecrets []string
 	// As restores into another name (empty: Database).
 	As    string
 	Point Point
@@ -169,9 +197,36 @@ func Compute(in Input) *Plan {
 		into = in.Database
 	}
 	p := &Plan{
-		FormatVersion: FormatVersion, Cluster: c.Metadata.Name, Namespace: in.Namespace, Edition: string(c.Spec.Edition),
+		FormatVersion: FormatVersion, Cluster: c.Metadata.Name, Namespace: in.Namespace, Context: in.Context, Edition: string(c.Spec.Edition),
 		Database: in.Database, Into: into, Point: in.Point,
 		ObjectName: objectName(c.Metadata.Name, into),
+	}
+	p.Source = in.Source
+	if p.Source.Cluster == "" {
+		p.Source.Cluster, p.Source.Namespace = c.Metadata.Name, in.Namespace
+	}
+	b := in.Backups
+	if b == nil {
+		b = c.Spec.Backups
+	}
+	if b == nil {
+		p.Refusals = append(p.Refusals, "the source cluster file has no spec.backups: there is nothing to read the backups with")
+	} else {
+		p.Source.Storage = LocationURL(b.Storage.URL)
+		p.Source.Secrets = Secrets(b)
+	}
+	for _, s := range in.MissingSecrets {
+		p.Refusals = append(p.Refusals, fmt.Sprintf("Secret %s is not in namespace %s: the restore's Pods mount it to read the backups (the source's spec.backups names it); create it there, e.g. copy it from the source's namespace", s, in.Namespace))
+	}
+	if p.FromOtherCluster() {
+		from := p.Source.Namespace + "/" + p.Source.Cluster
+		if p.Source.File != "" {
+			from += " (" + p.Source.File + ")"
+		}
+		p.Notes = append(p.Notes, "The source cluster "+from+" is only read: its backups come from its bucket ("+p.Source.Storage+"); no request goes to its Kubernetes namespace or its Neo4j servers.")
+	}
+	if in.Point.Location != "" {
+		p.Notes = append(p.Notes, "The artifacts are read from the copy "+in.Point.Location+" (each copy's digest was checked at the destination when it was copied, and is checked again as it is downloaded); the restore's Pods never read the primary storage.")
 	}
 	for _, e := range in.Point.Chain {
 		a := Artifact{ID: e.ID, File: e.File, Type: e.Type, Created: e.Created, Size: e.PlaintextSize}
@@ -222,6 +277,12 @@ func Compute(in Input) *Plan {
 
 	p.Kind = KindClusterSeed
 	p.ServiceAccount = manifests.BackupServiceAccountName(c)
+	if c.Spec.Backups == nil {
+		// The backup ServiceAccount exists only with spec.backups (a DR
+		// target may have none): the servers' own, whose token the seed
+		// Pod does not mount either.
+		p.ServiceAccount = manifests.ServiceAccountName(c)
+	}
 	p.Primaries, p.Secondaries = in.Primaries, in.Secondaries
 	if len(in.Point.Chain) == 1 && !in.Point.Cut() {
 		p.SeedFile = in.Point.Target().File
@@ -268,8 +329,12 @@ func window(in Input, p *Plan) LossWindow {
 	case !in.Until.IsZero():
 		w.To = in.Until.UTC().Truncate(time.Second)
 		w.Description = fmt.Sprintf("no restorable backup covers %s: transactions committed from %s to %s (%s) are not restored", w.To.Format(time.RFC3339), pt.RestoredTo.Format(time.RFC3339), w.To.Format(time.RFC3339), w.To.Sub(w.From).Round(time.Second))
+	case p.Action == ActionReplace && p.FromOtherCluster():
+		w.Description = fmt.Sprintf("the data of %s in %s/%s is replaced by %s/%s's %s as of %s (%s before now); the source is not touched", p.Into, p.Namespace, p.Cluster, p.Source.Namespace, p.Source.Cluster, p.Database, pt.RestoredTo.Format(time.RFC3339), w.To.Sub(w.From).Round(time.Second))
 	case p.Action == ActionReplace:
 		w.Description = fmt.Sprintf("every write to %s after %s is discarded (%s of writes up to now)", p.Into, pt.RestoredTo.Format(time.RFC3339), w.To.Sub(w.From).Round(time.Second))
+	case p.FromOtherCluster():
+		w.Description = fmt.Sprintf("the new database %s holds the data of %s/%s's %s up to %s (%s before now); the source is not touched", p.Into, p.Source.Namespace, p.Source.Cluster, p.Database, pt.RestoredTo.Format(time.RFC3339), w.To.Sub(w.From).Round(time.Second))
 	default:
 		w.Description = fmt.Sprintf("the new database %s holds the data of %s up to %s (%s before now); %s itself is not touched", p.Into, p.Database, pt.RestoredTo.Format(time.RFC3339), w.To.Sub(w.From).Round(time.Second), p.Database)
 	}

@@ -208,17 +208,8 @@ func cuttable(members []catalog.Entry, e catalog.Entry) bool {
 }
 
 func copiedTo(e catalog.Entry, location string) bool {
-	for _, c := range e.Copies {
-		if sameLocation(c.URL, location) && c.SHA256 == e.CiphertextSHA256 {
-			return true
-		}
-	}
-	return false
-}
-
-// sameLocation compares bucket URLs ignoring a trailing slash.
-func sameLocation(a, b string) bool {
-	return strings.TrimRight(a, "/") == strings.TrimRight(b, "/")
+	_, ok := CopyIn(e, location)
+	return ok
 }
 
 func orphanNote(g *catalog.Graph) string {

@@ -54,6 +54,18 @@ func (h *humanRestore) Plan(out io.Writer, p *restore.Plan) error {
 		what = "database " + p.Into + ", replacing its data"
 	}
 	w.printf("Restore plan for cluster %s/%s (%s): %s from backups of %s\n", p.Namespace, p.Cluster, p.Edition, what, p.Database)
+	if p.FromOtherCluster() || p.Point.Location != "" {
+		in := ""
+		if p.Context != "" {
+			in = " in context " + p.Context
+		}
+		file := ""
+		if p.Source.File != "" {
+			file = " (" + p.Source.File + ")"
+		}
+		w.printf("  Target: %s/%s%s: restored into\n", p.Namespace, p.Cluster, in)
+		w.printf("  Source: %s/%s%s: read only, from %s\n", p.Source.Namespace, p.Source.Cluster, file, p.Source.Storage)
+	}
 	w.printf("\n%s\n", st.header("Artifacts (replayed in this order)"))
 	for _, a := range p.Artifacts {
 		v := "never verified"

@@ -94,3 +94,34 @@ func TestRestoreViewJSON(t *testing.T) {
 		t.Error("unknown format accepted")
 	}
 }
+
+// TestRestoreViewHumanNamesSourceAndTarget: a restore of another
+// cluster's backups, from a copy, says which cluster is written and which
+// is only read; an in-place one prints neither line.
+func TestRestoreViewHumanNamesSourceAndTarget(t *testing.T) {
+	v, _ := NewRestoreView(FormatHuman, &bytes.Buffer{}, false)
+	p := restorePlan()
+	p.Cluster, p.Namespace, p.Context = "prod-dr", "dr", "kind-dr"
+	p.Source = restore.Source{Cluster: "prod", Namespace: "graphs", File: "prod.yaml", Storage: "s3://dr-eu/neo4j?region=eu-west-1"}
+	p.Point.Location = "s3://dr-eu/neo4j?region=eu-west-1"
+	var out bytes.Buffer
+	if err := v.Plan(&out, p); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Restore plan for cluster dr/prod-dr (enterprise)",
+		"  Target: dr/prod-dr in context kind-dr: restored into\n",
+		"  Source: graphs/prod (prod.yaml): read only, from s3://dr-eu/neo4j?region=eu-west-1\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("human plan lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if err := v.Plan(&out, restorePlan()); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "Source:") || strings.Contains(out.String(), "Target:") {
+		t.Errorf("an in-place plan names a source and a target:\n%s", out.String())
+	}
+}
