@@ -112,6 +112,18 @@ func TestComputeTLSRenewal(t *testing.T) {
 			if reloads != tc.reloads {
 				t.Errorf("got %d reload-tls steps (%v), want %d", reloads, kinds, tc.reloads)
 			}
+			for _, s := range p.Steps {
+				if s.Address != sts.Address {
+					continue
+				}
+				want := "certificate renewed: fingerprint sha256:old → sha256:new: reload TLS on each server"
+				if tc.before == "" {
+					want = "record the TLS certificate's fingerprint sha256:new as the baseline"
+				}
+				if !strings.HasPrefix(s.Reason, want) {
+					t.Errorf("StatefulSet step reason %q, want it to start %q", s.Reason, want)
+				}
+			}
 		})
 	}
 }
