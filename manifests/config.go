@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
@@ -246,21 +247,29 @@ func versionAtLeast(version string, major, minor int) bool {
 }
 
 // AnnotationTLSCertificate carries a fingerprint of the TLS Secret's
-// certificate (TLSFingerprint), stamped on the rendered StatefulSet at
-// plan time by StampTLSCertificate: where the servers cannot reload
-// certificates it is on the Pod template, so a renewed certificate
-// changes the template and the servers restart in a gated roll (the
-// kubelet rewrites the mounted files, but a 5.x server reads them only at
-// start); where they can, it is on the StatefulSet itself, which changes
-// no Pod, and plan reloads the servers instead (plan/tlsreload.go).
+// certificate (TLSFingerprint), stamped on the rendered StatefulSets at
+// plan time by StampTLS, in two places:
+//
+//   - on the StatefulSet's own metadata, always: the recorded baseline.
+//     Changing it changes no Pod; where the servers can reload
+//     certificates (2025.03+ Enterprise, TLSReloadable) a change of it
+//     is what plans a reload-tls step per server (plan/tlsreload.go);
+//   - on the Pod template, where the servers cannot reload: a renewed
+//     certificate then changes the template and the servers restart in
+//     the gated roll every template change gets (the kubelet rewrites the
+//     mounted files, but before 2025.03 a server reads them only at start:
+//     "Previous versions of Neo4j required a database restart for changes
+//     to be applied", security/ssl-framework.adoc § Certificates rotation).
+//
+// The first stamp must not restart anything (see StampTLS).
 const AnnotationTLSCertificate = "neo4jctl.io/tls-certificate"
 
-// TLSFingerprint is the fingerprint StampTLSCertificate records: a hash
-// of the Secret's certificate and CA, never of its private key (which
-// changes with the certificate anyway).
+// TLSFingerprint is the fingerprint StampTLS records: a hash of the
+// Secret's certificate and CA, never of its private key (which changes
+// with the certificate anyway, and must never be read for this).
 func TLSFingerprint(data map[string][]byte) string {
 	h := sha256.New()
-	for _, k := range []string{"tls.crt", "ca.crt"} {
+	for _, k := range TLSFingerprintKeys {
 		h.Write([]byte(k + "\x00"))
 		h.Write(data[k])
 		h.Write([]byte{0})
@@ -268,28 +277,111 @@ func TLSFingerprint(data map[string][]byte) string {
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// StampTLSCertificate records fingerprint on the cluster's rendered
-// StatefulSets (see AnnotationTLSCertificate). It changes nothing without
-// TLS or without a fingerprint (the Secret is not there yet).
-func StampTLSCertificate(c *clusterfile.Cluster, objs []*unstructured.Unstructured, fingerprint string) {
-	if fingerprint == "" || len(tlsScopes(c)) == 0 {
-		return
+// TLSFingerprintKeys are the keys of the TLS Secret TLSFingerprint reads:
+// the certificate and the CA; the private key is left alone.
+var TLSFingerprintKeys = []string{corev1.TLSCertKey, "ca.crt"}
+
+// TLSStamped reports whether c's StatefulSets carry the certificate stamp:
+// TLS is on with at least one scope (the certificate is mounted).
+func TLSStamped(c *clusterfile.Cluster) bool {
+	return TLSSecretName(c) != "" && len(tlsScopes(c)) > 0
+}
+
+// TLSStampLive is the certificate stamp a live StatefulSet carries.
+type TLSStampLive struct {
+	// Exists is false when the StatefulSet does not exist yet: it is
+	// created with the stamp, and no Pod runs that it could restart.
+	Exists bool
+	// Recorded is the fingerprint on the StatefulSet's metadata (the
+	// baseline), "" when none was recorded (a binary that did not stamp).
+	Recorded string
+	// Template is the fingerprint on its Pod template, "" when none.
+	Template string
+}
+
+// TLSStampOf reads the stamp of a live StatefulSet (nil: it does not exist).
+func TLSStampOf(live map[string]any) TLSStampLive {
+	if live == nil {
+		return TLSStampLive{}
 	}
+	meta, _, _ := unstructured.NestedStringMap(live, "metadata", "annotations")
+	tmpl, _, _ := unstructured.NestedStringMap(live, "spec", "template", "metadata", "annotations")
+	return TLSStampLive{Exists: true, Recorded: meta[AnnotationTLSCertificate], Template: tmpl[AnnotationTLSCertificate]}
+}
+
+// StampTLS stamps the certificate fingerprint on c's rendered StatefulSets
+// (see AnnotationTLSCertificate), given what each carries live. The rule
+// makes only a change of certificate restart or reload servers, never the
+// first stamp:
+//
+//   - fingerprint "" (the Secret could not be read, or does not exist
+//     yet): the live stamp is kept as it is, so nothing moves either way;
+//   - a StatefulSet that does not exist yet gets the full stamp: it has
+//     no Pod to restart;
+//   - the baseline is always recorded on the StatefulSet's metadata,
+//     which restarts nothing;
+//   - where the servers cannot reload, the Pod template carries the
+//     fingerprint only once it did, or once the certificate differs from
+//     a recorded baseline: a live StatefulSet with no stamp (created by a
+//     neo4jctl that did not stamp) gets its baseline recorded and no
+//     roll; a renewal after that rolls the servers once; where they can
+//     reload, the template carries none (a reload needs no restart).
+//
+// Objects already stamped are stamped again from scratch, so a target can
+// be re-stamped as the Secret or the live object moves.
+func StampTLS(c *clusterfile.Cluster, objs []*unstructured.Unstructured, fingerprint string, live func(statefulSet string) TLSStampLive) {
+	stamped := TLSStamped(c)
 	for _, o := range objs {
 		if o.GetKind() != "StatefulSet" || o.GetLabels()[LabelCluster] != c.Metadata.Name {
 			continue
 		}
-		path := []string{"spec", "template", "metadata", "annotations"}
-		if TLSReloadable(c) {
-			path = []string{"metadata", "annotations"}
+		metaPath := []string{"metadata", "annotations"}
+		tmplPath := []string{"spec", "template", "metadata", "annotations"}
+		setAnnotation(o, metaPath, "")
+		setAnnotation(o, tmplPath, "")
+		if !stamped {
+			continue
 		}
-		ann, _, _ := unstructured.NestedStringMap(o.Object, path...)
+		l := TLSStampLive{}
+		if live != nil {
+			l = live(o.GetName())
+		}
+		if fingerprint == "" {
+			setAnnotation(o, metaPath, l.Recorded)
+			setAnnotation(o, tmplPath, l.Template)
+			continue
+		}
+		setAnnotation(o, metaPath, fingerprint)
+		if TLSReloadable(c) {
+			continue
+		}
+		if !l.Exists || l.Template != "" || l.Recorded != "" && l.Recorded != fingerprint {
+			setAnnotation(o, tmplPath, fingerprint)
+		}
+	}
+}
+
+// setAnnotation sets AnnotationTLSCertificate in the annotations at path
+// to v, or removes it for "" (and the annotations with it when it was the
+// only one, so an unstamped object renders as before).
+func setAnnotation(o *unstructured.Unstructured, path []string, v string) {
+	ann, _, _ := unstructured.NestedStringMap(o.Object, path...)
+	if v == "" {
+		if _, ok := ann[AnnotationTLSCertificate]; !ok {
+			return
+		}
+		delete(ann, AnnotationTLSCertificate)
+		if len(ann) == 0 {
+			unstructured.RemoveNestedField(o.Object, path...)
+			return
+		}
+	} else {
 		if ann == nil {
 			ann = map[string]string{}
 		}
-		ann[AnnotationTLSCertificate] = fingerprint
-		_ = unstructured.SetNestedStringMap(o.Object, ann, path...)
+		ann[AnnotationTLSCertificate] = v
 	}
+	_ = unstructured.SetNestedStringMap(o.Object, ann, path...)
 }
 
 // tlsScopes returns the enabled SSL policy scopes, sorted; bolt and https

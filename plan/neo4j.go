@@ -376,10 +376,11 @@ func (b *builder) pool(pl Pool, o *state.Object, sts *draft, config []*draft) (*
 			}
 		}
 		c.addDraft(sts)
-		b.tlsRenewal(c, sts)
+		b.tlsRenewal(c, sts, o)
 	}
 	var rollouts []*draft
 	if first, hold, why := rollFrom(sts, o, templateChanged, min(live, target)); first >= 0 {
+		why = tlsRollReason(sts, o, why)
 		var pods []string
 		for i := first; i >= 0; i-- {
 			pods = append(pods, podName(pl.StatefulSet, i))

@@ -86,7 +86,7 @@ func RenewalSteps(d Desired, n state.Neo4j, scopes []string, fingerprint string)
 	if len(scopes) == 0 {
 		return r, nil
 	}
-	why := "certificate renewed (" + fingerprint + "): "
+	why := "certificate renewed: fingerprint " + fingerprint + ": "
 	if r.Reload {
 		var ids []string
 		for id, s := range n.Servers {
@@ -119,43 +119,142 @@ func RenewalSteps(d Desired, n state.Neo4j, scopes []string, fingerprint string)
 
 // AnnotationTLSCertificate is manifests.AnnotationTLSCertificate: the
 // fingerprint of the TLS Secret's certificate, stamped at plan time on
-// the StatefulSet where the servers reload certificates (2025.03+), on
-// its Pod template otherwise (a renewal then changes the template and the
-// StatefulSet's servers restart in the gated roll every template change
-// gets).
+// the StatefulSet's metadata (the recorded baseline: changing it restarts
+// nothing) and, where the servers cannot reload certificates (before
+// 2025.03), on its Pod template once a renewal must restart them.
 const AnnotationTLSCertificate = "neo4jctl.io/tls-certificate"
 
-// tlsRenewal adds after the StatefulSet step sts of c, once per plan, a
-// reload-tls step per server when the certificate fingerprint on the
-// StatefulSet itself changed: cert-manager renewed the certificate and
-// the servers can reload it. A first fingerprint (none before) reloads
-// nothing: the servers read the files they have when they started.
-func (b *builder) tlsRenewal(c *chain, sts *draft) {
-	if sts == nil || b.tlsReloaded || !b.neoKnown || b.d.Cluster == nil || b.d.Cluster.Spec.TLS == nil {
-		return
+// tlsStamp is a StatefulSet's certificate stamp before and after a change.
+type tlsStamp struct {
+	recBefore, recAfter   string // on the StatefulSet's metadata
+	tmplBefore, tmplAfter string // on its Pod template
+}
+
+// tlsStampOf reads the stamp of o, live against what apply makes of it
+// (the server's prediction, or the rendered object when compared
+// structurally).
+func tlsStampOf(o *state.Object) (tlsStamp, bool) {
+	if o == nil || o.Live == nil {
+		return tlsStamp{}, false
 	}
-	for _, f := range sts.FieldDiffs {
-		if !strings.HasPrefix(f.Path, "metadata.annotations") || !strings.Contains(f.Path, AnnotationTLSCertificate) {
+	after := o.Predicted
+	if after == nil {
+		after = o.Desired
+	}
+	meta := []string{"metadata", "annotations", AnnotationTLSCertificate}
+	tmpl := []string{"spec", "template", "metadata", "annotations", AnnotationTLSCertificate}
+	return tlsStamp{
+		recBefore: stringAt(o.Live, meta...), recAfter: stringAt(after, meta...),
+		tmplBefore: stringAt(o.Live, tmpl...), tmplAfter: stringAt(after, tmpl...),
+	}, true
+}
+
+// stringAt is the string at path in a JSON-shaped object, "" when none.
+func stringAt(obj map[string]any, path ...string) string {
+	var v any = obj
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		v = m[k]
+	}
+	s, _ := v.(string)
+	return s
+}
+
+// renewed says "certificate renewed: fingerprint a → b", how the plan
+// names a renewal.
+func renewed(before, after string) string {
+	return "certificate renewed: fingerprint " + before + " → " + after
+}
+
+// stampOnly reports whether every field diff is the certificate stamp:
+// the StatefulSet changes for the Secret, not for the cluster file.
+func stampOnly(diffs []FieldDiff) bool {
+	for _, f := range diffs {
+		switch f.Path {
+		case "metadata.annotations." + AnnotationTLSCertificate, "spec.template.metadata.annotations." + AnnotationTLSCertificate:
 			continue
+		case "metadata.annotations", "spec.template.metadata.annotations":
+			// The annotations were absent before: all of them are new.
+			if m, ok := f.After.(map[string]any); ok && f.Before == nil && len(m) == 1 && m[AnnotationTLSCertificate] != nil {
+				continue
+			}
 		}
-		before, _ := f.Before.(string)
-		after, _ := f.After.(string)
-		if before == "" || after == "" || before == after {
-			return
-		}
-		scopes := b.d.Cluster.Spec.TLS.Scopes
-		if len(scopes) == 0 {
-			scopes = []string{"bolt", "https"}
-		}
-		r, steps := RenewalSteps(b.d, b.n, scopes, before+" → "+after)
-		if !r.Reload {
-			b.warn("the TLS certificate was renewed (%s → %s), but %s; restart the servers to load it", before, after, r.Reason)
-			return
-		}
-		b.tlsReloaded = true
-		for _, s := range steps {
-			c.add(s)
-		}
+		return false
+	}
+	return len(diffs) > 0
+}
+
+// tlsRenewal names what the certificate stamp of the StatefulSet step sts
+// (object o) does, and adds after it, once per plan, a reload-tls step
+// per server when the servers reload certificates and the recorded
+// fingerprint changed (cert-manager renewed the certificate, or someone
+// replaced the Secret). A first fingerprint (none recorded before) is a
+// baseline: it reloads and restarts nothing, the servers read the files
+// they have when they started. Where the servers cannot reload, the
+// renewal changes the Pod template and the rolling-update step carries
+// it (tlsRollReason).
+func (b *builder) tlsRenewal(c *chain, sts *draft, o *state.Object) {
+	st, ok := tlsStampOf(o)
+	if sts == nil || !ok || b.d.Cluster == nil || b.d.Cluster.Spec.TLS == nil || st.recAfter == "" || st.recBefore == st.recAfter {
 		return
 	}
+	var why string
+	rolls := st.tmplAfter != "" && st.tmplAfter != st.tmplBefore
+	switch {
+	case st.recBefore == "":
+		why = "record the TLS certificate's fingerprint " + st.recAfter + " as the baseline (nothing restarts or reloads; a later renewal will)"
+	case rolls:
+		why = renewed(st.recBefore, st.recAfter) + ": the servers cannot reload certificates, rolling restart one server at a time (the rolling-update step)"
+	default:
+		why = renewed(st.recBefore, st.recAfter) + ": reload TLS on each server"
+	}
+	if stampOnly(sts.FieldDiffs) {
+		sts.Reason = why
+	} else {
+		sts.Reason += "; " + why
+	}
+	if st.recBefore == "" || rolls || b.tlsReloaded || !b.neoKnown {
+		return
+	}
+	scopes := b.d.Cluster.Spec.TLS.Scopes
+	if len(scopes) == 0 {
+		scopes = []string{"bolt", "https"}
+	}
+	r, steps := RenewalSteps(b.d, b.n, scopes, st.recBefore+" → "+st.recAfter)
+	if !r.Reload {
+		b.warn("the TLS certificate was renewed (%s → %s), but %s; restart the servers to load it", st.recBefore, st.recAfter, r.Reason)
+		return
+	}
+	b.tlsReloaded = true
+	for _, s := range steps {
+		c.add(s)
+	}
+}
+
+// tlsRollReason names a renewed certificate as the reason of a rolling
+// update (why is the reason rollFrom gave): the Pod template carries the
+// new fingerprint, so every server restarts once to read it.
+func tlsRollReason(sts *draft, o *state.Object, why string) string {
+	st, ok := tlsStampOf(o)
+	if sts == nil || !ok || st.tmplAfter == "" || st.tmplAfter == st.tmplBefore {
+		return why
+	}
+	var template []FieldDiff
+	for _, f := range sts.FieldDiffs {
+		if pathWithin(f.Path, "spec.template") {
+			template = append(template, f)
+		}
+	}
+	from := st.tmplBefore
+	if from == "" {
+		from = st.recBefore
+	}
+	r := renewed(from, st.tmplAfter) + ", rolling restart one server at a time (Neo4j before 2025.03 reads certificates only at start)"
+	if stampOnly(template) {
+		return r
+	}
+	return why + "; " + r
 }

@@ -1,6 +1,7 @@
 package plan_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -110,6 +111,90 @@ func TestComputeTLSRenewal(t *testing.T) {
 			}
 			if reloads != tc.reloads {
 				t.Errorf("got %d reload-tls steps (%v), want %d", reloads, kinds, tc.reloads)
+			}
+			for _, s := range p.Steps {
+				if s.Address != sts.Address {
+					continue
+				}
+				want := "certificate renewed: fingerprint sha256:old → sha256:new: reload TLS on each server"
+				if tc.before == "" {
+					want = "record the TLS certificate's fingerprint sha256:new as the baseline"
+				}
+				if !strings.HasPrefix(s.Reason, want) {
+					t.Errorf("StatefulSet step reason %q, want it to start %q", s.Reason, want)
+				}
+			}
+		})
+	}
+}
+
+// TestComputeTLSStamp526: on 5.26 a recorded baseline that differs from
+// the Secret's certificate puts the fingerprint on the Pod template (the
+// render's rule, manifests.StampTLS): the plan rolls every server once,
+// one at a time, and names the renewal as the reason; it reloads nothing
+// and warns nothing. A first stamp (no baseline before) only records it:
+// the StatefulSet changes, no Pod does.
+func TestComputeTLSStamp526(t *testing.T) {
+	for _, tc := range []struct {
+		name                 string
+		liveRec, liveTmpl    string
+		predRec, predTmpl    string
+		wantRoll             bool
+		wantStsReason        string
+		wantRollReasonPrefix string
+	}{
+		{name: "renewed", liveRec: "sha256:old", predRec: "sha256:new", predTmpl: "sha256:new", wantRoll: true,
+			wantStsReason:        "certificate renewed: fingerprint sha256:old → sha256:new: the servers cannot reload certificates",
+			wantRollReasonPrefix: "certificate renewed: fingerprint sha256:old → sha256:new, rolling restart one server at a time"},
+		{name: "renewed again", liveRec: "sha256:old", liveTmpl: "sha256:old", predRec: "sha256:new", predTmpl: "sha256:new", wantRoll: true,
+			wantStsReason:        "certificate renewed: fingerprint sha256:old → sha256:new",
+			wantRollReasonPrefix: "certificate renewed: fingerprint sha256:old → sha256:new, rolling restart"},
+		{name: "first stamp", predRec: "sha256:new",
+			wantStsReason: "record the TLS certificate's fingerprint sha256:new as the baseline"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := plantest.Cluster(3)
+			c.Spec.TLS = &clusterfile.TLS{SecretName: "certs", Scopes: []string{"bolt"}}
+			k := plantest.Converged(c, 3)
+			sts := plantest.Object(&k, "StatefulSet", plantest.Name)
+			stamp := func(o map[string]any, rec, tmpl string) {
+				if rec != "" {
+					o["metadata"].(map[string]any)["annotations"] = map[string]any{plan.AnnotationTLSCertificate: rec}
+				}
+				if tmpl != "" {
+					ann := o["spec"].(map[string]any)["template"].(map[string]any)["metadata"].(map[string]any)["annotations"].(map[string]any)
+					ann[plan.AnnotationTLSCertificate] = tmpl
+				}
+			}
+			stamp(sts.Live, tc.liveRec, tc.liveTmpl)
+			stamp(sts.Predicted, tc.predRec, tc.predTmpl)
+			p := mustCompute(t, plantest.Desired(c), k, plantest.Neo4j(3), plan.Options{})
+			var roll, stsStep *plan.Step
+			for i, s := range p.Steps {
+				switch {
+				case s.Kind == plan.KindReloadTLS:
+					t.Errorf("5.26 plans a reload-tls step: %+v", s)
+				case s.Kind == plan.KindRollingUpdate:
+					roll = &p.Steps[i]
+				case s.Address == sts.Address:
+					stsStep = &p.Steps[i]
+				}
+			}
+			if len(p.Warnings) > 0 {
+				t.Errorf("warnings %q, want none", p.Warnings)
+			}
+			if stsStep == nil || !strings.HasPrefix(stsStep.Reason, tc.wantStsReason) {
+				t.Errorf("StatefulSet step %+v, want reason starting %q", stsStep, tc.wantStsReason)
+			}
+			switch {
+			case tc.wantRoll && roll == nil:
+				t.Fatalf("no rolling-update step in %+v", p.Steps)
+			case !tc.wantRoll && roll != nil:
+				t.Fatalf("the first stamp rolls: %+v", roll)
+			case tc.wantRoll:
+				if !strings.HasPrefix(roll.Reason, tc.wantRollReasonPrefix) || !cmp.Equal(roll.Rollout.Pods, []string{"prod-2", "prod-1", "prod-0"}) || !roll.Rollout.Servers {
+					t.Errorf("roll %q over %v (gated %v), want reason %q…, prod-2, prod-1, prod-0 gated", roll.Reason, roll.Rollout.Pods, roll.Rollout.Servers, tc.wantRollReasonPrefix)
+				}
 			}
 		})
 	}

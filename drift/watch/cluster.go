@@ -302,6 +302,9 @@ func (c *cluster) reconcile(ctx context.Context, full, pollNeo4j bool) error {
 	w.m.suspended.WithLabelValues(c.name).Set(0)
 
 	start := time.Now()
+	if err := c.restampTLS(ctx); err != nil {
+		return err
+	}
 	observed, err := c.observeKube(ctx, full || !c.haveCache)
 	if err != nil {
 		return err
@@ -337,6 +340,29 @@ func (c *cluster) reconcile(ctx context.Context, full, pollNeo4j bool) error {
 	if w.opts.Mode == ModeEnforce && len(drifted) > 0 {
 		return c.enforce(ctx, drifted)
 	}
+	return nil
+}
+
+// restampTLS brings the certificate stamp of the rendered StatefulSets up
+// to date (pipeline.Runner.RestampTLS) from the TLS Secret and the
+// informer's StatefulSets, and marks a StatefulSet whose stamp moved for
+// a dry run: a renewed certificate is then reported (and enforced), and a
+// stamp another neo4jctl recorded meanwhile is not taken for drift.
+func (c *cluster) restampTLS(ctx context.Context) error {
+	changed, _, err := c.w.Runner.RestampTLS(ctx, c.t, func(name string) *unstructured.Unstructured {
+		if c.w.inf == nil {
+			return nil
+		}
+		return c.w.inf.Get(statefulSetGVR, c.t.Namespace, name)
+	})
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	for _, i := range changed {
+		c.dirty[i] = true
+	}
+	c.mu.Unlock()
 	return nil
 }
 
