@@ -138,3 +138,32 @@ func TestScratchCertCheck(t *testing.T) {
 		t.Error("checked without the bolt scope")
 	}
 }
+
+// TestRenderWatchDrillGroup: render --watch of a cluster file with
+// spec.backups.drill.schedule carries the neo4jctl-dr-drill rule group
+// and the drill dashboard row; without the schedule, neither.
+func TestRenderWatchDrillGroup(t *testing.T) {
+	b, err := os.ReadFile("../examples/backups.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := func(x any) string { return x.(interface{ String() string }).String() }
+	for _, tc := range []struct {
+		spec string
+		want bool
+	}{
+		{strings.Replace(string(b), "    objectives:", "    drill:\n      schedule: \"0 5 * * 1\"\n    objectives:", 1), true},
+		{string(b), false},
+	} {
+		f, io := testFactory()
+		io.In = strings.NewReader(tc.spec)
+		code := Run(context.Background(), f, []string{"render", "-f", "-", "--watch", "--watch-image", "example.com/neo4jctl:1.0.0"})
+		got := out(io.Out)
+		if code != ExitOK {
+			t.Fatalf("render --watch: exit %d\n%s", code, out(io.ErrOut))
+		}
+		if strings.Contains(got, "name: neo4jctl-dr-drill") != tc.want || strings.Contains(got, "DR drills (records)") != tc.want {
+			t.Errorf("drill schedule %v: group/row rendered %v", tc.want, !tc.want)
+		}
+	}
+}
