@@ -484,8 +484,9 @@ func kwokNodes(ctx context.Context, cs kubernetes.Interface) bool {
 // reachable from any namespace; a namespaced Issuer is not, so its
 // Secret is copied). A copied certificate left for cert-manager to
 // replace would be worse than none: Neo4j 5.26 reads its certificates at
-// start (dbms.security.reloadTLS() exists from 2025.03 only), so the
-// servers would keep the copy.
+// start (Operations Manual security/ssl-framework.adoc: § Certificates
+// rotation, with dbms.security.reloadTLS(), exists from 2025.03 only), so
+// the servers would keep the copy.
 func drillSecrets(c *clusterfile.Cluster) []string {
 	var names []string
 	if c.Spec.Auth.SecretRef != nil {
