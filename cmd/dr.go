@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,7 +49,10 @@ type DrillOptions struct {
 	StepTimeout   time.Duration
 	OnlineTimeout time.Duration
 	Interval      time.Duration
-	cluster       clusterFlags
+	// NoRecord leaves the drill out of the catalogue (a rehearsal whose
+	// result status, healthcheck and watch should not show).
+	NoRecord bool
+	cluster  clusterFlags
 
 	f *Factory
 	// entries reads the catalogue (a seam for tests that write it).
@@ -80,7 +84,10 @@ until it is back, and how much would we lose?".
 It renders the cluster file into a scratch namespace (--namespace, default
 <name>-drill; refused when that namespace exists and is not one a drill
 labelled), copies the Secrets the cluster needs there (auth, backup storage
-credentials, encryption keyset), applies it as apply does, restores the
+credentials, encryption keyset, and the servers' TLS Secret unless a
+cert-manager ClusterIssuer issues the scratch namespace its own; a copied
+certificate must be valid for the scratch namespace's server names when
+Bolt is verified), applies it as apply does, restores the
 latest verified backup of each database (neo4jctl restore --from ID), runs
 healthcheck and MATCH (n) RETURN count(n) on each database, and always
 tears the scratch namespace down, also after a failure or Ctrl-C.
@@ -89,7 +96,12 @@ RTO achieved is the wall time from the drill's start until every restored
 database answered its count query after healthcheck passed; RPO is the age
 of each database's newest restorable backup. Both are compared with
 spec.backups.objectives. The scratch cluster takes no backups (its
-spec.backups.schedule and verification are removed).
+spec.backups.schedule, verification and drill are removed).
+
+The result is recorded beside the backup catalogue (drills/v1/<cluster>/,
+docs/backup-catalog.md), where status, healthcheck (backup.drill) and
+watch's drill metrics read it; --no-record leaves a rehearsal out. An
+interrupted drill is not recorded.
 
 Steps that were stood in for (Pods on kwok nodes, which run no containers)
 are marked simulated in the report.
@@ -126,6 +138,7 @@ drill never became healthy), 130 interrupted.`,
 	fl.StringVar(&o.SecretsDir, "secrets-dir", ops.DefaultSecretsDir, "where the Secrets spec.backups names are mounted, to read the catalogue")
 	fl.DurationVar(&o.StepTimeout, "step-timeout", 10*time.Minute, "how long each wait of the apply into the scratch namespace may take")
 	fl.DurationVar(&o.OnlineTimeout, "online-timeout", 30*time.Minute, "how long a seeded database may take to be online on every allocation")
+	fl.BoolVar(&o.NoRecord, "no-record", false, "do not record the drill in the backup catalogue (status, healthcheck and watch read the newest record)")
 	o.cluster.add(fl)
 	return cmd
 }
@@ -217,9 +230,25 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 		}
 		switch {
 		case ctx.Err() != nil:
+			// An interrupted drill is no verdict: it is not recorded.
 			err = fmt.Errorf("%w: the drill was stopped and its scratch namespace %s deleted", errInterrupted, scratch)
+			return
 		case err == nil && !d.r.Met():
 			err = &ExitCodeError{Code: ExitUnhealthy, Err: fmt.Errorf("dr drill: %s", strings.Join(d.r.Missed, "; "))}
+		}
+		if o.NoRecord {
+			return
+		}
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer rcancel()
+		rec, rerr := o.recordDrill(rctx, c, d.r.Record("local", time.Now()))
+		switch {
+		case rerr != nil && err == nil:
+			err = fmt.Errorf("the drill met its objectives, but its record could not be written to the catalogue: %w (status, healthcheck and watch read drills from there: give the storage credentials write access, or pass --no-record)", rerr)
+		case rerr != nil:
+			fmt.Fprintf(o.IO.ErrOut, "dr drill: the record could not be written to the catalogue: %v\n", rerr)
+		default:
+			fmt.Fprintf(o.IO.ErrOut, "dr drill: recorded in the catalogue as %s\n", rec.ID)
 		}
 	}()
 
@@ -237,7 +266,7 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 		if t, err = loadTarget(scratchFile, "", nil); err != nil {
 			return err
 		}
-		return copySecrets(ctx, cs, c, src.Namespace, scratch)
+		return copySecrets(ctx, cs, c, src.Namespace, scratch, scratchCertCheck(c, scratch, o.cluster.Neo4jInsecure))
 	}); err != nil {
 		return nil // reported; the verdict is a miss (never healthy)
 	}
@@ -264,7 +293,7 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 		if c.Spec.Edition != clusterfile.EditionCommunity {
 			sim = "kwok makes the seed Pod Ready without running it; the simulator seeds the database"
 		}
-		if err := d.step("restore "+db, sim, func() error {
+		if err := d.step(drill.RestoreStep(db), sim, func() error {
 			if !ok {
 				return fmt.Errorf("no restorable backup of %s has passed verification (neo4jctl backup verify --latest)", db)
 			}
@@ -275,6 +304,7 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 			return ro.Run(ctx)
 		}); err == nil {
 			restored[db] = v.ID
+			d.r.Restored = restored
 		}
 		if ctx.Err() != nil {
 			return ctxErr(ctx, nil)
@@ -287,7 +317,7 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 	if err := d.step("healthcheck", "Neo4j is the simulator", func() error {
 		h := &HealthcheckOptions{IO: &sub, Files: []string{scratchFile}, Output: views.FormatHuman,
 			Recheck: 5 * time.Second, StatusCheckTimeout: time.Second, VolumeStats: "off", BackupSecretsDir: o.SecretsDir,
-			cluster: o.cluster, now: time.Now}
+			withoutCatalogueChecks: true, cluster: o.cluster, now: time.Now}
 		h.runner = func() (*pipeline.Runner, error) { return newRunner(o.f, &h.cluster) }
 		return h.Run(ctx)
 	}); err != nil {
@@ -310,6 +340,16 @@ func ctxErr(ctx context.Context, err error) error {
 		return ctx.Err()
 	}
 	return err
+}
+
+// recordDrill writes the drill's record beside the catalogue it read
+// (backup/catalog drill.go; docs/backup-catalog.md).
+func (o *DrillOptions) recordDrill(ctx context.Context, c *clusterfile.Cluster, rec catalog.Drill) (catalog.Drill, error) {
+	s, err := ops.Open(ctx, ops.Options{Cluster: c, SecretsDir: o.SecretsDir, Log: io.Discard})
+	if err != nil {
+		return rec, err
+	}
+	return s.Catalog.PutDrill(ctx, rec)
 }
 
 func (o *DrillOptions) catalogue(ctx context.Context, c *clusterfile.Cluster) ([]catalog.Entry, error) {
@@ -437,11 +477,17 @@ func kwokNodes(ctx context.Context, cs kubernetes.Interface) bool {
 	return true
 }
 
-// copySecrets copies the Secrets the scratch cluster needs from the
-// cluster's namespace: the auth Secret, the backup storage credentials
-// and the encryption keyset. Their data never leaves the API server
-// through neo4jctl's output.
-func copySecrets(ctx context.Context, cs kubernetes.Interface, c *clusterfile.Cluster, from, to string) error {
+// drillSecrets are the Secrets of the cluster's namespace the scratch
+// cluster needs: the auth Secret, the backup storage credentials, the
+// encryption keyset, and the servers' TLS Secret — unless cert-manager
+// issues that one in the scratch namespace itself (a ClusterIssuer is
+// reachable from any namespace; a namespaced Issuer is not, so its
+// Secret is copied). A copied certificate left for cert-manager to
+// replace would be worse than none: Neo4j 5.26 reads its certificates at
+// start (Operations Manual security/ssl-framework.adoc: § Certificates
+// rotation, with dbms.security.reloadTLS(), exists from 2025.03 only), so
+// the servers would keep the copy.
+func drillSecrets(c *clusterfile.Cluster) []string {
 	var names []string
 	if c.Spec.Auth.SecretRef != nil {
 		names = append(names, c.Spec.Auth.SecretRef.Name)
@@ -454,33 +500,80 @@ func copySecrets(ctx context.Context, cs kubernetes.Interface, c *clusterfile.Cl
 			names = append(names, b.Encryption.KeysetSecret.Name)
 		}
 	}
+	if tls := c.Spec.TLS; tls != nil && (tls.CertManager == nil || tls.CertManager.IssuerRef.Kind != "ClusterIssuer") {
+		names = append(names, manifests.TLSSecretName(c))
+	}
 	seen := map[string]bool{}
-	for _, name := range names {
-		if seen[name] {
-			continue
+	out := names[:0]
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
 		}
-		seen[name] = true
+	}
+	return out
+}
+
+// copySecrets copies drillSecrets from the cluster's namespace into the
+// scratch one, labelled as the drill's (the namespace's deletion removes
+// them). Their data never leaves the API server through neo4jctl's
+// output. checkCert, when set, is given the TLS Secret's tls.crt before
+// anything is written.
+func copySecrets(ctx context.Context, cs kubernetes.Interface, c *clusterfile.Cluster, from, to string, checkCert func(secret string, crt []byte) error) error {
+	tlsSecret := manifests.TLSSecretName(c)
+	var copies []*corev1.Secret
+	for _, name := range drillSecrets(c) {
 		s, err := cs.CoreV1().Secrets(from).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return fmt.Errorf("read Secret %s/%s: %w", from, name, err)
 		}
-		cp := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: to,
-			Labels: map[string]string{DrillLabel: c.Metadata.Name}}, Type: s.Type, Data: s.Data}
+		if name == tlsSecret && checkCert != nil {
+			if err := checkCert(name, s.Data[corev1.TLSCertKey]); err != nil {
+				return err
+			}
+		}
+		copies = append(copies, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: to,
+			Labels: map[string]string{DrillLabel: c.Metadata.Name}}, Type: s.Type, Data: s.Data})
+	}
+	for _, cp := range copies {
 		if _, err := cs.CoreV1().Secrets(to).Create(ctx, cp, metav1.CreateOptions{}); err != nil {
 			if !apierrors.IsAlreadyExists(err) {
-				return fmt.Errorf("copy Secret %s into %s: %w", name, to, err)
+				return fmt.Errorf("copy Secret %s into %s: %w", cp.Name, to, err)
 			}
 			if _, err := cs.CoreV1().Secrets(to).Update(ctx, cp, metav1.UpdateOptions{}); err != nil {
-				return fmt.Errorf("copy Secret %s into %s: %w", name, to, err)
+				return fmt.Errorf("copy Secret %s into %s: %w", cp.Name, to, err)
 			}
 		}
 	}
 	return nil
 }
 
+// scratchCertCheck returns the check of a copied TLS certificate: when
+// neo4jctl verifies Bolt (scope bolt, without
+// --neo4j-insecure-skip-tls-verify) it checks the certificate against
+// each server's advertised name, which in the scratch namespace is a
+// different name (<pod>.<headless>.<scratch>.svc.cluster.local). A
+// certificate that does not cover those names would fail the drill only
+// after the apply's wait; it is refused before anything is copied, with
+// the fix.
+func scratchCertCheck(c *clusterfile.Cluster, scratch string, insecure bool) func(string, []byte) error {
+	if insecure || c.Spec.TLS == nil || !slices.Contains(c.Spec.TLS.Scopes, "bolt") {
+		return nil
+	}
+	return func(secret string, crt []byte) error {
+		var hosts []string
+		for _, p := range manifests.Pools(c) {
+			for i := 0; i < int(p.Servers); i++ {
+				hosts = append(hosts, manifests.PodDNSName(c, scratch, p.Name, i))
+			}
+		}
+		return drill.CheckCertificateNames(secret, crt, hosts)
+	}
+}
+
 // writeScratchFile writes the cluster file with metadata.namespace set
-// to the scratch namespace, and without spec.backups.schedule and
-// .verification: the scratch cluster must not write backups into the
+// to the scratch namespace, and without spec.backups.schedule,
+// .verification and .drill: the scratch cluster must not write backups into the
 // real cluster's catalogue (it reads the same storage).
 func writeScratchFile(in, out, ns string) error {
 	b, err := os.ReadFile(in)
@@ -501,6 +594,7 @@ func writeScratchFile(in, out, ns string) error {
 		if bk := mappingChild(spec, "backups", false); bk != nil {
 			deleteKey(bk, "schedule")
 			deleteKey(bk, "verification")
+			deleteKey(bk, "drill")
 		}
 	}
 	data, err := yaml.Marshal(&doc)

@@ -2,10 +2,19 @@ package cmd
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"math"
+	"math/big"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +26,11 @@ import (
 	"github.com/neo4jctl/neo4jctl/backup/catalog"
 	"github.com/neo4jctl/neo4jctl/e2e/harness"
 	"github.com/neo4jctl/neo4jctl/e2e/neo4jsim"
+	"github.com/neo4jctl/neo4jctl/e2e/testenv"
+	"github.com/neo4jctl/neo4jctl/healthcheck"
+	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
+	"github.com/neo4jctl/neo4jctl/internal/views"
+	"github.com/neo4jctl/neo4jctl/manifests"
 )
 
 // markVerified records a passed verification of id, as `backup verify` does.
@@ -194,6 +208,35 @@ func TestDRDrillCommunity(t *testing.T) {
 	}
 	t.Logf("missed:\n%s", out)
 
+	// Both drills are recorded beside the catalogue, oldest first; the
+	// newest (missed) makes healthcheck's backup.drill FAIL, and status
+	// prints it with its figures.
+	ds := drillsIn(t, f.bucket, "community")
+	if len(ds) != 2 || !ds[0].Passed() || ds[1].Passed() || !ds[0].Simulated || ds[0].Databases[0].Restored != e.ID ||
+		ds[0].Databases[0].Nodes == nil || *ds[0].Databases[0].Nodes != 42 || math.Abs(float64(ds[0].RTO-rto)) > float64(time.Millisecond) ||
+		ds[1].RPOObjective != 10*time.Minute || len(ds[1].Missed) == 0 {
+		t.Errorf("drill records: %+v", ds)
+	}
+	code, out, errOut = f.run(ctx, "healthcheck", "-f", f.file, "--neo4j-password-file", f.pwFile, "-o", "json")
+	var doc views.HealthDocument
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Reports) != 1 {
+		t.Fatalf("healthcheck: exit %d %v\n%s\n%s", code, err, out, errOut)
+	}
+	var drillCheck *healthcheck.Check
+	for i, c := range doc.Reports[0].Checks {
+		if c.ID == healthcheck.IDDrill {
+			drillCheck = &doc.Reports[0].Checks[i]
+		}
+	}
+	if code != ExitUnhealthy || drillCheck == nil || drillCheck.Status != healthcheck.Fail || !strings.Contains(drillCheck.Summary, "RPO of neo4j") {
+		t.Errorf("healthcheck after the missed drill: exit %d, backup.drill %+v", code, drillCheck)
+	}
+	code, out, errOut = f.run(ctx, "status", "-f", f.file, "--neo4j-password-file", f.pwFile)
+	if !strings.Contains(out, "Last DR drill: "+ds[1].Started.Format(time.RFC3339)) || !strings.Contains(out, "FAILED, RTO ") ||
+		!strings.Contains(out, "(objective 10m0s), RPO 30m") || !strings.Contains(out, "[simulated]") {
+		t.Errorf("status: exit %d\n%s\n%s", code, out, errOut)
+	}
+
 	// 3. Interrupted (Ctrl-C cancels the context) once the scratch
 	// cluster's StatefulSet exists: exit 130, and the scratch namespace is
 	// torn down all the same.
@@ -299,4 +342,200 @@ func TestDRDrillEnterprise(t *testing.T) {
 	if _, err := f.cs.CoreV1().Namespaces().Get(ctx, scratch, metav1.GetOptions{}); err == nil {
 		t.Errorf("the scratch namespace %s is still there", scratch)
 	}
+}
+
+// drillsIn lists the drill records of cluster in the file:// bucket.
+func drillsIn(t *testing.T, bucketDir, cluster string) []catalog.Drill {
+	t.Helper()
+	ctx := context.Background()
+	b, err := blob.Open(ctx, "file://"+bucketDir, blob.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ds, err := catalog.New[blob.Object](b, func(o blob.Object) string { return o.Key }, catalog.Options{}).ListDrills(ctx, cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+// TestDRDrillTLS drills a Community server with spec.tls (Bolt, verified)
+// on the real control plane: its TLS Secret is copied into the scratch
+// namespace (labelled, gone with it), where the apply, healthcheck and
+// count verify the simulator's certificate against the copied ca.crt.
+// Before that, a certificate valid only for the cluster's own namespace
+// is refused before anything is copied (the drill's Bolt connections
+// verify the scratch namespace's names), with the fix; the namespace is
+// torn down all the same. The source cluster need not run: a drill reads
+// only its catalogue and Secrets.
+func TestDRDrillTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: needs the test control plane")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	env := testenv.Shared(t)
+	f := &restoreFixture{t: t, env: env, ns: testenv.Namespace(t, env)}
+	b, err := os.ReadFile("../examples/community.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	f.bucket = filepath.Join(dir, "bucket")
+	if err := os.Mkdir(f.bucket, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	spec := strings.Replace(string(b), "namespace: graphs", "namespace: "+f.ns, 1)
+	spec = strings.Replace(spec, "  edition: community\n", "  edition: community\n  tls:\n    secretName: community-tls\n    scopes: [bolt]\n", 1) +
+		"  backups:\n    storage:\n      url: file://" + f.bucket + "\n    encryption:\n      keysetSecret:\n        name: bk-keyset\n"
+	f.file, f.pwFile = filepath.Join(dir, "community.yaml"), filepath.Join(dir, "pw")
+	if err := os.WriteFile(f.file, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f.pwFile, []byte("community-pw-1"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if f.c, err = clusterfile.LoadFile(f.file); err != nil {
+		t.Fatal(err)
+	}
+	if err := harness.PrepareNamespace(ctx, env, f.c, f.ns, "community-pw-1"); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := env.Clientset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().Secrets(f.ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "bk-keyset"}, StringData: map[string]string{"keyset.json": "{}"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	scratch := f.ns + "-dr"
+	names := func(ns string) string {
+		return "*." + manifests.HeadlessServiceName(f.c) + "." + ns + ".svc." + manifests.ClusterDomain
+	}
+	putTLS := func(pki *neo4jsim.PKI) {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "community-tls", Namespace: f.ns}, Type: corev1.SecretTypeTLS,
+			Data: map[string][]byte{corev1.TLSCertKey: pki.CertPEM, corev1.TLSPrivateKeyKey: pki.KeyPEM, "ca.crt": pki.CAPEM}}
+		if _, err := cs.CoreV1().Secrets(f.ns).Create(ctx, s, metav1.CreateOptions{}); err != nil {
+			if _, err := cs.CoreV1().Secrets(f.ns).Update(ctx, s, metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	e := putDumpEntry(t, f.bucket, "community", "neo4j", time.Now().Add(-30*time.Minute))
+	markVerified(t, f.bucket, e.ID)
+
+	// 1. A certificate for the cluster's own namespace only: refused
+	// before anything is copied, the fix named, exit 3 (never healthy).
+	putTLS(longPKI(t, names(f.ns)))
+	code, out, errOut := f.run(ctx, "dr", "drill", "-f", f.file, "--namespace", scratch, "--neo4j-password-file", f.pwFile, "-o", "json", "--step-timeout", "60s")
+	var refused drillJSON
+	if err := json.Unmarshal([]byte(out), &refused); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	if code != ExitUnhealthy || refused.Met || len(refused.Steps) != 2 || !strings.HasPrefix(refused.Steps[0].Name, "copy Secrets") ||
+		!strings.Contains(refused.Steps[0].Error, "is not valid for community-0."+manifests.HeadlessServiceName(f.c)+"."+scratch) ||
+		!strings.Contains(refused.Steps[0].Error, "add "+names(scratch)) {
+		t.Errorf("drill with a certificate for another namespace: exit %d, want 3, refused at the copy, then torn down\n%s\n%s", code, out, errOut)
+	}
+	if _, err := cs.CoreV1().Namespaces().Get(ctx, scratch, metav1.GetOptions{}); err == nil {
+		t.Errorf("the scratch namespace %s is still there", scratch)
+	}
+
+	// 2. A certificate for both namespaces: copied, verified, met.
+	both := longPKI(t, names(f.ns), names(scratch))
+	putTLS(both)
+	sim, err := harness.StartSim(ctx, env, f.c, scratch, "community-pw-1", neo4jsim.Config{TLS: both.Server})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	sim.SetNodeCount("neo4j", 7)
+	copied := make(chan string, 1)
+	go func() {
+		for ctx.Err() == nil {
+			if s, err := cs.CoreV1().Secrets(scratch).Get(ctx, "community-tls", metav1.GetOptions{}); err == nil {
+				copied <- s.Labels[DrillLabel]
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	code, out, errOut = f.run(ctx, "dr", "drill", "-f", f.file, "--namespace", scratch, "--neo4j-password-file", f.pwFile, "-o", "json", "--step-timeout", "60s")
+	if code != ExitOK {
+		t.Fatalf("dr drill with TLS: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var r drillJSON
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	if !r.Met || len(r.Counts) != 1 || r.Counts[0].Nodes != 7 {
+		t.Errorf("report: %s", out)
+	}
+	select {
+	case label := <-copied:
+		if label != "community" {
+			t.Errorf("the copied TLS Secret is labelled %s=%q, want community", DrillLabel, label)
+		}
+	default:
+		t.Error("the TLS Secret was never seen in the scratch namespace")
+	}
+	if _, err := cs.CoreV1().Namespaces().Get(ctx, scratch, metav1.GetOptions{}); err == nil {
+		t.Errorf("the scratch namespace %s is still there", scratch)
+	}
+	// Both drills are recorded: the refused one failed, this one passed.
+	ds := drillsIn(t, f.bucket, "community")
+	if len(ds) != 2 || ds[0].Passed() || !ds[1].Passed() || ds[1].Databases[0].Restored != e.ID {
+		t.Errorf("drill records: %+v", ds)
+	}
+}
+
+// longPKI is neo4jsim.NewTestPKI with certificates valid for 90 days: a
+// drill runs healthcheck in the scratch namespace, whose config.tls check
+// FAILs a certificate expiring within 7 days (NewTestPKI's last an hour).
+func longPKI(t *testing.T, hosts ...string) *neo4jsim.PKI {
+	t.Helper()
+	now := time.Now()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "drill test CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(90 * 24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "drill"}, DNSNames: hosts,
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(90 * 24 * time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &neo4jsim.PKI{
+		CAPEM:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
+	}
+	cert, err := tls.X509KeyPair(p.CertPEM, p.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Server = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	return p
 }

@@ -38,7 +38,11 @@ type HealthcheckOptions struct {
 	// BackupSecretsDir is backup list's --secrets-dir, for the backups
 	// check's catalogue read.
 	BackupSecretsDir string
-	cluster          clusterFlags
+	// withoutCatalogueChecks leaves out the checks that judge the backup
+	// catalogue (freshness, verification, drill): a DR drill's scratch cluster shares
+	// the real cluster's catalogue, whose verdicts are not its health.
+	withoutCatalogueChecks bool
+	cluster                clusterFlags
 
 	runner func() (*pipeline.Runner, error)
 	now    func() time.Time
@@ -136,7 +140,11 @@ func (o *HealthcheckOptions) Run(ctx context.Context) error {
 
 // observe reads both planes of one cluster (healthcheck/observe).
 func (o *HealthcheckOptions) observe(ctx context.Context, r *pipeline.Runner, t *pipeline.Target) healthcheck.Input {
-	return observe.Input(ctx, r, t, observe.Options{Recheck: o.Recheck, StatusCheckTimeout: o.StatusCheckTimeout, VolumeStats: o.VolumeStats, Now: o.now, BackupSecretsDir: o.BackupSecretsDir})
+	in := observe.Input(ctx, r, t, observe.Options{Recheck: o.Recheck, StatusCheckTimeout: o.StatusCheckTimeout, VolumeStats: o.VolumeStats, Now: o.now, BackupSecretsDir: o.BackupSecretsDir})
+	if o.withoutCatalogueChecks {
+		in.Backups, in.Verifications, in.Drill = nil, nil, nil
+	}
+	return in
 }
 
 // recheckSplitBrain: see observe.RecheckSplitBrain.

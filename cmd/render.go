@@ -200,6 +200,7 @@ func (o *RenderOptions) runWatch() error {
 		if c.Spec.Backups != nil {
 			opts.BackupCredentialsSecret = c.Spec.Backups.Storage.CredentialsSecret
 		}
+		opts.RuleGroups, opts.DashboardRows = watchmanifests.DrillMonitoring(c.Spec.Backups)
 	}
 	if opts.Namespace == "" {
 		opts.Namespace = "default"

@@ -17,6 +17,9 @@ func Compute(in Input) *Report {
 	if in.Verifications != nil {
 		checks = append(checks, checkVerification)
 	}
+	if in.Drill != nil {
+		checks = append(checks, checkDrill)
+	}
 	for _, check := range checks {
 		c := check(&in)
 		if c.Status.Worse(r.Status) {

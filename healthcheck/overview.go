@@ -29,6 +29,9 @@ type Overview struct {
 	// Recovery is each database's last backup and last verified restore
 	// (healthcheck/verify.go), when the cluster file has spec.backups.
 	Recovery []RecoveryOverview `json:"recovery,omitempty"`
+	// Drill is the newest DR drill (healthcheck/drill.go), when one is
+	// recorded.
+	Drill *DrillOverview `json:"drill,omitempty"`
 	// Health is the healthcheck Report of the same observation.
 	Health *Report `json:"health"`
 }
@@ -136,6 +139,7 @@ func Summarize(in Input, r *Report) *Overview {
 		o.Certificate = fmt.Sprintf("%s expires %s (in %s)", c.Secret, c.NotAfter.UTC().Format(time.RFC3339), days(c.NotAfter.Sub(in.Now)))
 	}
 	o.Recovery = recoveryOverview(&in)
+	o.Drill = drillOverview(&in)
 	return o
 }
 

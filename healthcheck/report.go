@@ -139,6 +139,9 @@ type Input struct {
 	// verification schedule and none was ever recorded: the check is then
 	// absent.
 	Verifications *VerificationInput
+	// Drill is the newest DR drill records (healthcheck/drill.go); nil
+	// when spec.backups has no drill schedule and none was recorded.
+	Drill *DrillInput
 }
 
 // Recheck is a later read of SHOW DATABASES.

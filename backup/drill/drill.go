@@ -125,8 +125,11 @@ type Report struct {
 	Points           []Point   `json:"points"`
 	Steps            []Step    `json:"steps"`
 	// Counts are the count query's answers on the restored databases.
-	Counts     []Count    `json:"counts,omitempty"`
-	Objectives Objectives `json:"objectives"`
+	Counts []Count `json:"counts,omitempty"`
+	// Restored is the catalogue entry restored, by database (for the
+	// drill's record; the report shows it with the counts).
+	Restored   map[string]string `json:"-"`
+	Objectives Objectives        `json:"objectives"`
 	// RTO is the wall time from Started to Healthy (zero when the
 	// scratch cluster never became healthy).
 	RTO Duration `json:"rto"`

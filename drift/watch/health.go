@@ -50,6 +50,7 @@ type healthMetrics struct {
 	cert    *prometheus.GaugeVec
 	lag     *prometheus.GaugeVec
 	verify  *verifyMetrics
+	drill   *DrillMetrics
 }
 
 func newHealthMetrics(reg *prometheus.Registry) *healthMetrics {
@@ -78,6 +79,7 @@ func newHealthMetrics(reg *prometheus.Registry) *healthMetrics {
 	}
 	reg.MustRegister(h.check, h.unknown, h.split, h.storage, h.memory, h.cert, h.lag)
 	h.verify = newVerifyMetrics(reg)
+	h.drill = NewDrillMetrics(reg)
 	return h
 }
 
@@ -87,6 +89,7 @@ func (h *healthMetrics) forget(cluster string) {
 		v.DeletePartialMatch(prometheus.Labels{"cluster": cluster})
 	}
 	h.verify.forget(cluster)
+	h.drill.Forget(cluster)
 }
 
 // record replaces a cluster's series with one report and its figures.
@@ -151,6 +154,7 @@ func (c *cluster) checkHealth(ctx context.Context) {
 	rep := healthcheck.Compute(in)
 	w.hm.record(c.name, rep, healthcheck.ComputeFigures(in))
 	w.hm.verify.record(c.name, in.Verifications)
+	w.hm.drill.Record(c.name, in.Drill)
 	c.recordBackups(ctx, in.Backups)
 	if in.KubeErr != "" {
 		w.emit(Event{Type: "health", Level: LevelWarn, Cluster: c.name, Message: "healthcheck: " + in.KubeErr})

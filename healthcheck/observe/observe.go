@@ -80,10 +80,16 @@ func Input(ctx context.Context, r *pipeline.Runner, t *pipeline.Target, o Option
 		defer close(verifyDone)
 		in.Verifications = Verifications(ctx, t.Cluster, o.BackupSecretsDir)
 	}()
+	drillDone := make(chan struct{})
+	go func() {
+		defer close(drillDone)
+		in.Drill = Drills(ctx, t.Cluster, o.BackupSecretsDir)
+	}()
 	observeNeo4j(ctx, r, t, o, &in)
 	<-kubeDone
 	<-backupsDone
 	<-verifyDone
+	<-drillDone
 	if o.Now == nil {
 		o.Now = time.Now
 	}

@@ -192,6 +192,9 @@ func (v *validator) backups(b *Backups, community bool) {
 	if vf := b.Verification; vf != nil {
 		v.cron(p+".verification.schedule", vf.Schedule)
 	}
+	if d := b.Drill; d != nil && v.required(p+".drill.schedule", d.Schedule, `a cron schedule, e.g. "0 5 * * 1" (Mondays 05:00), or remove spec.backups.drill`) {
+		v.cron(p+".drill.schedule", d.Schedule)
+	}
 }
 
 // credentialParams are query parameter names that carry a credential:

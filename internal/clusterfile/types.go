@@ -165,6 +165,10 @@ type Backups struct {
 	// Verification restores backups on a schedule to prove they can be
 	// restored.
 	Verification *BackupVerification `json:"verification,omitempty"`
+	// Drill is how often a DR drill (neo4jctl dr drill) is expected to
+	// run: healthcheck's backup.drill and watch's drill alerts judge the
+	// drill records against it (docs/restore.md).
+	Drill *BackupDrill `json:"drill,omitempty"`
 }
 
 // BackupLocation is one bucket: a URL and how to authenticate to it.
@@ -261,6 +265,14 @@ type BackupObjectives struct {
 type BackupVerification struct {
 	// Schedule is the cron schedule of verification runs.
 	Schedule string `json:"schedule,omitempty"`
+}
+
+// BackupDrill is the DR drill's schedule.
+type BackupDrill struct {
+	// Schedule is the cron schedule drills run on (read in
+	// spec.backups.schedule.timeZone), e.g. "0 5 * * 1": a drill that
+	// has not passed within two of its periods is a WARN and an alert.
+	Schedule string `json:"schedule" jsonschema:"required"`
 }
 
 // PolicyRule is one compliance rule. Its target is either a Neo4j setting

@@ -90,6 +90,7 @@ func (h humanStatus) Render(w io.Writer, overviews []*healthcheck.Overview) erro
 		}
 		tw.Flush()
 		renderRecovery(&b, st, o.Recovery)
+		renderDrill(&b, st, o.Drill)
 
 		var bad []string
 		for _, c := range o.Health.Checks {
