@@ -84,26 +84,30 @@ func VerifyWhere(namespace, job string) string { return "job " + namespace + "/"
 const VerifyJobDeadline = 3 * time.Hour
 
 // Resources of the verification Pod and the scratch namespace's limits.
-// The scratch volume holds the downloaded dump and the restored store
-// (about twice the database); the quota admits one verification Pod at a
-// time plus one terminating.
+// Disk is bounded by the volumes, not by ephemeral-storage requests: the
+// root filesystem is read-only, so everything written goes to an emptyDir
+// with a sizeLimit (the kubelet evicts a Pod whose emptyDir outgrows it),
+// the scratch one holding the downloaded dump and the restored store
+// (about twice the database). No ephemeral-storage request: a request of
+// it would keep the Pod off nodes that do not report the resource. The
+// quota admits one verification Pod at a time plus one finishing.
 var (
 	VerifyScratchSize = resource.MustParse("20Gi")
 	verifyRequests    = corev1.ResourceList{
-		corev1.ResourceCPU:              resource.MustParse("500m"),
-		corev1.ResourceMemory:           resource.MustParse("1Gi"),
-		corev1.ResourceEphemeralStorage: resource.MustParse("1Gi"),
+		corev1.ResourceCPU:    resource.MustParse("500m"),
+		corev1.ResourceMemory: resource.MustParse("1Gi"),
 	}
 	verifyLimits = corev1.ResourceList{
-		corev1.ResourceCPU:              resource.MustParse("2"),
-		corev1.ResourceMemory:           resource.MustParse("2Gi"),
-		corev1.ResourceEphemeralStorage: VerifyScratchSize,
+		corev1.ResourceCPU:    resource.MustParse("2"),
+		corev1.ResourceMemory: resource.MustParse("2Gi"),
 	}
 	// The init container only copies a file.
 	verifyInitResources = corev1.ResourceRequirements{
-		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi"), corev1.ResourceEphemeralStorage: resource.MustParse("128Mi")},
-		Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m"), corev1.ResourceMemory: resource.MustParse("128Mi"), corev1.ResourceEphemeralStorage: resource.MustParse("256Mi")},
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+		Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m"), corev1.ResourceMemory: resource.MustParse("128Mi")},
 	}
+	verifyBinSize  = resource.MustParse("256Mi")
+	verifyLogsSize = resource.MustParse("1Gi")
 )
 
 // VerifyNamespaceName is the cluster's scratch namespace:
@@ -192,8 +196,6 @@ func VerifyTypedObjects(c *clusterfile.Cluster, namespace string) ([]runtime.Obj
 				corev1.ResourceRequestsMemory:                       resource.MustParse("2Gi"),
 				corev1.ResourceLimitsCPU:                            resource.MustParse("4"),
 				corev1.ResourceLimitsMemory:                         resource.MustParse("4Gi"),
-				corev1.ResourceRequestsEphemeralStorage:             resource.MustParse("2Gi"),
-				corev1.ResourceName("limits.ephemeral-storage"):     resource.MustParse("40Gi"),
 				corev1.ResourcePersistentVolumeClaims:               resource.MustParse("0"),
 				corev1.ResourceServicesLoadBalancers:                resource.MustParse("0"),
 				corev1.ResourceServicesNodePorts:                    resource.MustParse("0"),
@@ -347,7 +349,7 @@ func VerifyJobTemplate(c *clusterfile.Cluster, namespace, id string) batchv1.Job
 		"--secrets-namespace", namespace)
 	sc := restrictedContainer()
 	labels := VerifyLabels(c, namespace)
-	scratchLimit := VerifyScratchSize
+	scratchLimit, binLimit, logsLimit := VerifyScratchSize, verifyBinSize, verifyLogsSize
 	return batchv1.JobSpec{
 		// One attempt: a verification that failed is a result (recorded),
 		// and one that could not run is shown by the failed Job.
@@ -403,9 +405,9 @@ func VerifyJobTemplate(c *clusterfile.Cluster, namespace, id string) batchv1.Job
 					},
 				}},
 				Volumes: []corev1.Volume{
-					{Name: "bin", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+					{Name: "bin", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: &binLimit}}},
 					{Name: "scratch", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: &scratchLimit}}},
-					{Name: "admin-logs", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+					{Name: "admin-logs", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: &logsLimit}}},
 					{Name: "cluster-file", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 						LocalObjectReference: corev1.LocalObjectReference{Name: VerifyConfigMapName},
 					}}},

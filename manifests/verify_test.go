@@ -148,8 +148,8 @@ func TestVerifyJobAndCronJobShareThePod(t *testing.T) {
 }
 
 // TestVerifyPodIsRestrictedAndBounded: every container under the
-// restricted security context with requests and limits, the scratch
-// volume bounded, the token mounted (the Pod reads two Secrets by API),
+// restricted security context with CPU and memory requests and limits,
+// every emptyDir bounded, the token mounted (the Pod reads two Secrets by API),
 // neo4jctl copied in by the init container and run as backup verify
 // --local with --secrets-namespace of the cluster.
 func TestVerifyPodIsRestrictedAndBounded(t *testing.T) {
@@ -166,7 +166,7 @@ func TestVerifyPodIsRestrictedAndBounded(t *testing.T) {
 			sc.Capabilities == nil || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) {
 			t.Errorf("%s: security context %+v", ctr.Name, sc)
 		}
-		for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourceEphemeralStorage} {
+		for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
 			if _, ok := ctr.Resources.Limits[r]; !ok {
 				t.Errorf("%s: no %s limit", ctr.Name, r)
 			}
@@ -175,9 +175,11 @@ func TestVerifyPodIsRestrictedAndBounded(t *testing.T) {
 			}
 		}
 	}
+	// Disk: the root filesystem is read-only, so every writable volume
+	// must be bounded.
 	for _, v := range spec.Volumes {
-		if v.Name == "scratch" && (v.EmptyDir == nil || v.EmptyDir.SizeLimit == nil) {
-			t.Errorf("scratch volume unbounded: %+v", v)
+		if v.EmptyDir != nil && v.EmptyDir.SizeLimit == nil {
+			t.Errorf("emptyDir %s has no sizeLimit", v.Name)
 		}
 		if v.Secret != nil || v.PersistentVolumeClaim != nil {
 			t.Errorf("volume %s mounts a Secret or claim", v.Name)
