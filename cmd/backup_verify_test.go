@@ -70,7 +70,11 @@ func TestBackupVerifyArguments(t *testing.T) {
 	}{
 		{[]string{"--local", "-f", "x.yaml"}, "ID or --latest is required"},
 		{[]string{"a/b/c", "--latest", "--local", "-f", "x.yaml"}, "not both"},
-		{[]string{"--latest", "-f", "x.yaml"}, "--local is required"},
+		{[]string{"--latest", "--secrets-namespace", "db", "-f", "x.yaml"}, "--secrets-namespace goes with --local"},
+		{[]string{"--latest", "--local", "--secrets-namespace", "db", "--keyset-file", "k.json", "-f", "x.yaml"}, "not both"},
+		{[]string{"--latest", "--neo4j-home", "/opt/neo4j", "-f", "x.yaml"}, "--neo4j-home goes with --local"},
+		{[]string{"--install", "--latest", "-f", "x.yaml"}, "--install applies the verification objects only"},
+		{[]string{"--install", "--local", "-f", "x.yaml"}, "--install applies the verification objects only"},
 		{[]string{"a/b/c", "--database", "neo4j", "--local", "-f", "x.yaml"}, "--database goes with --latest"},
 		{[]string{"--latest", "--local"}, "-f CLUSTER_FILE is required"},
 	} {
@@ -163,5 +167,30 @@ esac`)
 		if !strings.HasPrefix(lines[i], want) {
 			t.Errorf("neo4j-admin run %d: %q, want it to start with %q", i+1, lines[i], want)
 		}
+	}
+}
+
+// TestBackupVerifyInstallBinary: the verification Pod's init container
+// (neo4jctl's image has no shell) copies the running binary to the path
+// it is given, executable, and never over an existing file.
+func TestBackupVerifyInstallBinary(t *testing.T) {
+	dst := filepath.Join(t.TempDir(), "neo4jctl")
+	if code, _, errOut := runCLI(t, "backup", "verify", "--install-binary", dst); code != 0 {
+		t.Fatalf("--install-binary: exit %d\n%s", code, errOut)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.Stat(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.Stat(dst)
+	if err != nil || got.Size() != want.Size() || got.Mode().Perm() != 0o755 {
+		t.Fatalf("installed %v (%v), want %d bytes, mode 0755", got, err, want.Size())
+	}
+	if code, _, errOut := runCLI(t, "backup", "verify", "--install-binary", dst); code == 0 || !strings.Contains(errOut, "exists") {
+		t.Errorf("--install-binary over an existing file: exit %d\n%s", code, errOut)
 	}
 }

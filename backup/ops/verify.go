@@ -86,6 +86,10 @@ type VerifyOptions struct {
 	// TempDir is where the scratch directory is made (os.TempDir() when
 	// empty); the scratch directory is removed afterwards in every case.
 	TempDir string
+	// Where is recorded as where the verification ran: "local" when
+	// empty; the verification Pod records "job <namespace>/<job>"
+	// (manifests.VerifyWhere), by which `backup verify` finds its run.
+	Where string
 }
 
 // VerifyResult is a verification that ran to its end.
@@ -180,7 +184,11 @@ func (s *Session) VerifyLocal(ctx context.Context, id string, o VerifyOptions) (
 		return VerifyResult{}, err
 	}
 
-	v := catalog.Verification{Started: started, Method: VerifyMethodLocal, Where: "local"}
+	where := o.Where
+	if where == "" {
+		where = "local"
+	}
+	v := catalog.Verification{Started: started, Method: VerifyMethodLocal, Where: where}
 	fail := func(step string, r AdminRun, detail string) (VerifyResult, error) {
 		v.Result = catalog.VerificationFailed
 		v.Duration = time.Since(t0)
