@@ -370,13 +370,16 @@ func TestAdoptedHelmStandaloneCommunityRealNeo4j(t *testing.T) {
 	if srv == nil {
 		return
 	}
+	// The chart's image names the version the real server runs (5.26.30):
+	// plan refuses an image older than the running server (a downgrade).
+	realVersion := srv.Version
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := env.PortForward(ctx, ns, "graph-0", 7687, listenPort(srv.BoltURI)); err != nil {
 		t.Fatal(err)
 	}
 	out, err := helmtool.Run(t, env.Kubeconfig, "install", "graph", chart, "-n", ns,
-		"--set", "neo4j.name=solo", "--set", "neo4j.edition=community", "--set", "image.customImage=neo4j:5.26.0",
+		"--set", "neo4j.name=solo", "--set", "neo4j.edition=community", "--set", "image.customImage=neo4j:"+realVersion,
 		"--set", "volumes.data.mode=defaultStorageClass", "--set", "neo4j.password="+c.password)
 	if err != nil {
 		t.Fatalf("helm install: %v\n%s", err, out)
