@@ -250,7 +250,10 @@ func (o *ImportOptions) readNeo4j(ctx context.Context, kc *kube.Client, ns strin
 	}()
 	var view helmimport.Neo4jView
 	var errs []error
-	if view.Servers, err = c.Servers(ctx); err != nil {
+	// Community Edition has no SHOW SERVERS ("Unsupported administration
+	// command", docs/neo4j.md): a standalone server has no servers to list,
+	// and its databases and settings are still read.
+	if view.Servers, err = c.Servers(ctx); err != nil && neo4j.ClassOf(err) != neo4j.KindEnterpriseRequired {
 		errs = append(errs, err)
 	}
 	if view.Databases, err = c.Databases(ctx); err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/neo4jctl/neo4jctl/apply"
@@ -38,6 +39,9 @@ type cluster struct {
 	source string
 	name   string
 	index  map[objKey]int // rendered object → position in t.Objects
+	// objects selects an adopted Helm cluster's objects, which carry no
+	// cluster label (Target.ObjectSelector); nil for neo4jctl's layout.
+	objects labels.Selector
 
 	kick chan struct{}
 
@@ -85,6 +89,9 @@ func newCluster(w *Watcher, t *pipeline.Target, source string) *cluster {
 	}
 	for i, o := range t.Objects {
 		c.index[keyOf(o, t.Namespace)] = i
+	}
+	if sel, err := labels.Parse(t.ObjectSelector()); err == nil && t.ObjectSelector() != "" {
+		c.objects = sel
 	}
 	return c
 }

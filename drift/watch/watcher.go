@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/neo4jctl/neo4jctl/drift"
@@ -333,6 +334,7 @@ func (w *Watcher) reload(ctx context.Context) error {
 	}
 	gvrs := map[string][]schema.GroupVersionResource{}
 	for _, t := range targets {
+		var own []schema.GroupVersionResource
 		for _, gvk := range kindsOf(t.Objects) {
 			m, err := w.Runner.Kube.RESTMapping(gvk)
 			if err != nil {
@@ -342,6 +344,12 @@ func (w *Watcher) reload(ctx context.Context) error {
 				continue
 			}
 			gvrs[t.Namespace] = append(gvrs[t.Namespace], m.Resource)
+			own = append(own, m.Resource)
+		}
+		// An adopted Helm cluster's objects keep the chart's labels and
+		// carry no cluster label: they have informers of their own.
+		if sel := t.ObjectSelector(); sel != "" {
+			w.inf.EnsureSelected(t.Namespace, sel, own)
 		}
 	}
 	for ns, list := range gvrs {
@@ -520,16 +528,25 @@ func (w *Watcher) stopClusters() {
 // state moved.
 func (w *Watcher) onObject(u *unstructured.Unstructured, deleted bool) {
 	name := u.GetLabels()[kube.ClusterLabel]
-	if name == "" {
-		return
-	}
+	var cs []*cluster
 	w.mu.Lock()
-	c := w.clusters[u.GetNamespace()+"/"+name]
-	w.mu.Unlock()
-	if c == nil {
-		return
+	if name != "" {
+		if c := w.clusters[u.GetNamespace()+"/"+name]; c != nil {
+			cs = append(cs, c)
+		}
+	} else {
+		// An adopted Helm cluster's object: the clusters whose objects
+		// the selector of its informer selects.
+		for _, c := range w.clusters {
+			if c.objects != nil && c.t.Namespace == u.GetNamespace() && c.objects.Matches(labels.Set(u.GetLabels())) {
+				cs = append(cs, c)
+			}
+		}
 	}
-	c.observed(u, deleted)
+	w.mu.Unlock()
+	for _, c := range cs {
+		c.observed(u, deleted)
+	}
 }
 
 func (w *Watcher) emit(e Event) {

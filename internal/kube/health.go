@@ -23,11 +23,14 @@ var pdbResource = schema.GroupVersionResource{Group: "policy", Version: "v1", Re
 
 // ObserveHealth reads the status of a cluster's Pods, their claims, its
 // PodDisruptionBudgets and StatefulSets, and the Warning events about them:
-// five LISTs in parallel, all read-only. Pods, StatefulSets and PDBs are
-// selected by the cluster label; claims and events by namespace, kept when
-// they belong to one of those objects.
+// five LISTs in parallel, all read-only. Pods are selected by the
+// inventory's Pod selector, StatefulSets and PDBs by its workload selector
+// (the cluster label, or the chart's labels for an adopted Helm cluster);
+// claims and events by namespace, kept when they belong to one of those
+// objects.
 func (c *Client) ObserveHealth(ctx context.Context, inv InventoryRef) (state.KubeHealth, error) {
-	sel := metav1.ListOptions{LabelSelector: ClusterLabel + "=" + inv.Cluster}
+	podSel := metav1.ListOptions{LabelSelector: inv.Pods()}
+	sel := metav1.ListOptions{LabelSelector: inv.Workloads()}
 	var (
 		pods   *corev1.PodList
 		claims *corev1.PersistentVolumeClaimList
@@ -40,7 +43,7 @@ func (c *Client) ObserveHealth(ctx context.Context, inv InventoryRef) (state.Kub
 		what string
 		fn   func(ctx context.Context) error
 	}{
-		{"list pods", func(ctx context.Context) (err error) { pods, err = c.core.Pods(ns).List(ctx, sel); return }},
+		{"list pods", func(ctx context.Context) (err error) { pods, err = c.core.Pods(ns).List(ctx, podSel); return }},
 		{"list persistentvolumeclaims", func(ctx context.Context) (err error) {
 			claims, err = c.core.PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{})
 			return
@@ -254,7 +257,7 @@ func (c *Client) ClusterPodObjects(ctx context.Context, inv InventoryRef) ([]*un
 	var l *unstructured.UnstructuredList
 	err := c.retry(ctx, "list pods", func(ctx context.Context) (err error) {
 		l, err = c.dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "pods"}).Namespace(inv.Namespace).
-			List(ctx, metav1.ListOptions{LabelSelector: ClusterLabel + "=" + inv.Cluster})
+			List(ctx, metav1.ListOptions{LabelSelector: inv.Pods()})
 		return
 	})
 	if err != nil {

@@ -71,17 +71,29 @@ func stripManagedFields(obj any) (any, error) {
 // skipped, so calling it again with a longer list only adds informers.
 // Cached objects have no managedFields and no last-applied annotation.
 func (i *Informers) Ensure(ns string, gvrs []schema.GroupVersionResource) {
+	i.EnsureSelected(ns, ClusterLabel, gvrs)
+}
+
+// EnsureSelected is Ensure for the objects selector selects, for objects
+// that do not carry ClusterLabel: an adopted Helm cluster's keep the
+// chart's labels. Each selector has informers of its own; Get reads only
+// Ensure's.
+func (i *Informers) EnsureSelected(ns, selector string, gvrs []schema.GroupVersionResource) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	f, ok := i.factories[ns]
+	fk := ns
+	if selector != ClusterLabel {
+		fk = ns + "?" + selector
+	}
+	f, ok := i.factories[fk]
 	if !ok {
 		f = dynamicinformer.NewFilteredDynamicSharedInformerFactory(i.dyn, 0, ns, func(o *metav1.ListOptions) {
-			o.LabelSelector = ClusterLabel
+			o.LabelSelector = selector
 		})
-		i.factories[ns] = f
+		i.factories[fk] = f
 	}
 	for _, gvr := range gvrs {
-		key := ns + "/" + gvr.String()
+		key := fk + "/" + gvr.String()
 		if i.handled[key] {
 			continue
 		}

@@ -43,12 +43,40 @@ type InventoryRef struct {
 	// ClusterLabel: a cluster adopted from the Helm chart keeps the chart's
 	// Pod labels (manifests.PodSelector). Empty means ClusterLabel=Cluster.
 	PodSelector string
+	// ClaimSelector selects the claims the cluster's StatefulSets made
+	// when they do not carry ClusterLabel: the StatefulSet controller
+	// labels each claim with its StatefulSet's spec.selector.matchLabels,
+	// and the chart's selectors hold no neo4jctl label. Empty means
+	// ClusterLabel=Cluster.
+	ClaimSelector string
+	// WorkloadSelector selects the cluster's StatefulSets and
+	// PodDisruptionBudgets by their own labels when they do not carry
+	// ClusterLabel (an adopted release's StatefulSet keeps the chart's
+	// labels). Empty means ClusterLabel=Cluster.
+	WorkloadSelector string
+}
+
+// Custom reports whether the cluster's Pods or claims are found by
+// selectors of their own rather than by ClusterLabel: lists of a fleet
+// read by ClusterLabel do not hold them.
+func (r InventoryRef) Custom() bool {
+	return r.PodSelector != "" || r.ClaimSelector != "" || r.WorkloadSelector != ""
 }
 
 // Pods is the label selector of the cluster's server Pods.
-func (r InventoryRef) Pods() string {
-	if r.PodSelector != "" {
-		return r.PodSelector
+func (r InventoryRef) Pods() string { return r.orCluster(r.PodSelector) }
+
+// Claims is the label selector of the claims of the cluster's
+// StatefulSets (their names still say which StatefulSet made them).
+func (r InventoryRef) Claims() string { return r.orCluster(r.ClaimSelector) }
+
+// Workloads is the label selector of the cluster's StatefulSets and
+// PodDisruptionBudgets.
+func (r InventoryRef) Workloads() string { return r.orCluster(r.WorkloadSelector) }
+
+func (r InventoryRef) orCluster(sel string) string {
+	if sel != "" {
+		return sel
 	}
 	return ClusterLabel + "=" + r.Cluster
 }

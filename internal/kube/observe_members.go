@@ -351,18 +351,21 @@ type Prefetched struct {
 }
 
 // Pods returns the Pods of inv's cluster from the fleet's Pod list, sorted
-// as ClusterPods sorts them; false if that list could not be read.
+// as ClusterPods sorts them; false if that list could not be read, or does
+// not hold them: it is read by the cluster label, which an adopted
+// cluster's Pods do not carry (inv.Custom).
 func (pf *Prefetched) Pods(ctx context.Context, inv InventoryRef) ([]state.Pod, bool) {
-	if pf == nil || !waitClosed(ctx, pf.side.podsDone) || !pf.side.podsOK {
+	if pf == nil || inv.Custom() || !waitClosed(ctx, pf.side.podsDone) || !pf.side.podsOK {
 		return nil, false
 	}
 	return slices.Clone(pf.side.pods[inv.Namespace+"/"+inv.Cluster]), true
 }
 
 // claims returns the PersistentVolumeClaims of inv's cluster from the
-// fleet's list; false if that list could not be read.
+// fleet's list; false if that list could not be read, or does not hold
+// them (inv.Custom, as for Pods).
 func (pf *Prefetched) claims(ctx context.Context, inv InventoryRef) ([]corev1.PersistentVolumeClaim, bool) {
-	if pf == nil || pf.side.claimsDone == nil || !waitClosed(ctx, pf.side.claimsDone) || !pf.side.claimsOK {
+	if pf == nil || inv.Custom() || pf.side.claimsDone == nil || !waitClosed(ctx, pf.side.claimsDone) || !pf.side.claimsOK {
 		return nil, false
 	}
 	return pf.side.claims[inv.Namespace+"/"+inv.Cluster], true

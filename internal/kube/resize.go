@@ -52,15 +52,18 @@ func (c *Client) observeClaims(ctx context.Context, desired []*unstructured.Unst
 	if len(tmpls) == 0 {
 		return nil, nil, nil
 	}
-	// The claims carry the claim templates' labels, the cluster's
-	// selector among them: a fleet's plan reads them from one list.
+	// The claims carry their StatefulSet's selector labels (the
+	// StatefulSet controller copies spec.selector.matchLabels onto each
+	// claim it makes): neo4jctl's cluster label, or the chart's labels for
+	// an adopted cluster (inv.Claims). A fleet's plan reads neo4jctl's
+	// from one list.
 	ns := inv.Namespace
 	items, ok := pf.claims(ctx, inv)
 	if !ok {
 		var list *corev1.PersistentVolumeClaimList
 		err = c.retry(ctx, "list PersistentVolumeClaims in "+ns, func(ctx context.Context) error {
 			var err error
-			list, err = c.core.PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{LabelSelector: ClusterLabel + "=" + inv.Cluster})
+			list, err = c.core.PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{LabelSelector: inv.Claims()})
 			return err
 		})
 		if err != nil {

@@ -346,33 +346,52 @@ func (a Neo4jAccess) candidates(ctx context.Context, kc *kube.Client, t *Target,
 	switch {
 	case a.URI != "":
 		return []candidate{{uri: a.URI}}, nil
-	case a.InCluster:
+	case a.InCluster && !t.Cluster.IsHelmLayout():
 		addr := fmt.Sprintf("%s.%s.svc.%s:%d", manifests.ClientServiceName(t.Cluster), t.Namespace, manifests.ClusterDomain, manifests.PortBolt)
 		return []candidate{{uri: scheme + "://" + addr, advertised: addr}}, nil
 	}
 	// Outside the cluster: reach a Pod through the API server. Only Ready
-	// Pods of the main pool are tried, in order: dialling the advertised
+	// Pods of the main pools are tried, in order: dialling the advertised
 	// name of a Pod that does not exist would wait on DNS, and a cluster
-	// that has not started yet has nothing to observe.
+	// that has not started yet has nothing to observe. neo4jctl's layout
+	// has one main pool; an adopted Helm cluster has one per release
+	// (each a single server), and any of them will do, so that one
+	// release being down does not hide the cluster.
+	//
+	// Inside the cluster an adopted Helm cluster has no client Service of
+	// neo4jctl's: each release's own Service (what its server advertises)
+	// is tried in turn.
 	var ready map[string]bool
-	if readyOnly {
+	if readyOnly && !a.InCluster {
 		var err error
 		if ready, err = a.readyPods(ctx, kc, t); err != nil {
 			return nil, fmt.Errorf("find a Ready server Pod: %w", err)
 		}
 	}
-	pools := manifests.Pools(t.Cluster)
-	var out []candidate
-	for i := 0; i < int(pools[0].Servers); i++ {
-		if readyOnly && !ready[manifests.PodName(t.Cluster, pools[0].Name, i)] {
+	var (
+		out  []candidate
+		sets []string
+	)
+	for _, pool := range manifests.Pools(t.Cluster) {
+		if !pool.Main {
 			continue
 		}
-		addr := manifests.BoltAddress(t.Cluster, t.Namespace, pools[0].Name, i)
-		out = append(out, candidate{uri: scheme + "://" + addr, advertised: addr})
+		sets = append(sets, pool.StatefulSet)
+		for i := 0; i < int(pool.Servers); i++ {
+			if ready != nil && !ready[manifests.PodName(t.Cluster, pool.Name, i)] {
+				continue
+			}
+			addr := manifests.BoltAddress(t.Cluster, t.Namespace, pool.Name, i)
+			out = append(out, candidate{uri: scheme + "://" + addr, advertised: addr})
+		}
 	}
 	if len(out) == 0 {
+		what := "StatefulSet"
+		if len(sets) > 1 {
+			what = "StatefulSets"
+		}
 		return nil, &neo4j.Error{Op: "connect", Kind: neo4j.KindUnreachable,
-			Message: fmt.Sprintf("no Ready server Pod of StatefulSet %s/%s", t.Namespace, pools[0].StatefulSet)}
+			Message: fmt.Sprintf("no Ready server Pod of %s %s/%s", what, t.Namespace, strings.Join(sets, ", "))}
 	}
 	return out, nil
 }
