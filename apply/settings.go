@@ -19,7 +19,7 @@ import (
 // podRestarter evicts one server Pod (its StatefulSet recreates it);
 // *kube.Client has it.
 type podRestarter interface {
-	RestartPod(ctx context.Context, ns, name, cluster string) error
+	RestartPod(ctx context.Context, ns, name string, inv kube.InventoryRef) error
 }
 
 var _ podRestarter = (*kube.Client)(nil)
@@ -86,7 +86,7 @@ func (e *Executor) restartServer(ctx context.Context, t Target, s plan.Step) (ou
 		return outcome{}, fmt.Errorf("%w; %s was not restarted: make the cluster whole again and run apply again", err, pod)
 	}
 	e.hook().StepProgress(s, "Restarting "+pod)
-	if err := r.RestartPod(ctx, t.Namespace, pod, t.Inventory.Cluster); err != nil {
+	if err := r.RestartPod(ctx, t.Namespace, pod, t.Inventory); err != nil {
 		return outcome{}, err
 	}
 	o := outcome{wrote: true}

@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/neo4jctl/neo4jctl/internal/kube"
 	"github.com/neo4jctl/neo4jctl/plan"
 	"github.com/neo4jctl/neo4jctl/plan/plantest"
 )
@@ -78,7 +79,7 @@ func configMapObject(name, key, data string) *unstructured.Unstructured {
 
 type restartKube struct{ *fakeKube }
 
-func (k *restartKube) RestartPod(_ context.Context, ns, name, cluster string) error {
+func (k *restartKube) RestartPod(_ context.Context, ns, name string, _ kube.InventoryRef) error {
 	k.log.add("evict Pod/%s", name)
 	return nil
 }
