@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -98,6 +99,8 @@ func (b *builder) indexNeo4j() {
 	}
 	sort.Strings(ids)
 	claims := map[string]map[int][]state.Server{}
+	var loopback []state.Server // unmapped servers advertising a loopback address
+	listed := 0                 // servers not dropped
 	for _, id := range ids {
 		s := b.n.Servers[id]
 		if s.ID == "" {
@@ -106,6 +109,7 @@ func (b *builder) indexNeo4j() {
 		if s.State == state.ServerDropped {
 			continue
 		}
+		listed++
 		host := normHost(s.Address)
 		sts, ord, ok := "", 0, false
 		if m, hit := exact[host]; hit {
@@ -113,6 +117,10 @@ func (b *builder) indexNeo4j() {
 			ord, _ = strconv.Atoi(m[1])
 		} else if b.d.PodAddress == nil {
 			sts, ord, ok = b.parsePodHost(host)
+		}
+		if !ok && isLoopback(host) {
+			loopback = append(loopback, s)
+			continue
 		}
 		if !ok {
 			if s.State == state.ServerEnabled || s.State == state.ServerFree {
@@ -124,6 +132,26 @@ func (b *builder) indexNeo4j() {
 			claims[sts] = map[int][]state.Server{}
 		}
 		claims[sts][ord] = append(claims[sts][ord], s)
+	}
+	// A server advertising a loopback address names no Pod: a standalone
+	// installed by the Helm chart advertises server.default_advertised_address,
+	// localhost by default (Operations Manual 5.26,
+	// configuration/configuration-settings.adoc § server.default_advertised_address;
+	// the chart sets advertised addresses only when clustered,
+	// templates/neo4j-config.yaml). When the cluster has exactly one server
+	// Pod and SHOW SERVERS exactly one server, that server is the Pod's:
+	// there is nothing else it could be. Any other loopback server is not
+	// mapped, and is left alone like any server that is not this cluster's.
+	if sts, ord, one := b.onlyPod(); one && listed == 1 && len(loopback) == 1 && len(claims) == 0 {
+		s := loopback[0]
+		claims[sts] = map[int][]state.Server{ord: {s}}
+		b.warn("neo4j:server/%s (%s) advertises %q, which names no Pod; it is taken as the server of Pod %s-%d, the cluster's only server Pod and the only server in SHOW SERVERS.", s.ID, displayName(s, fmt.Sprintf("%s-%d", sts, ord)), s.Address, sts, ord)
+	} else {
+		for _, s := range loopback {
+			if s.State == state.ServerEnabled || s.State == state.ServerFree {
+				b.warn("neo4j:server/%s (%s) at %q is not a Pod of this cluster (a loopback address names no Pod); neo4jctl leaves it alone.", s.ID, displayName(s, ""), s.Address)
+			}
+		}
 	}
 	b.replaced = map[string]map[int][]state.Server{}
 	for sts, pods := range claims {
@@ -139,6 +167,39 @@ func (b *builder) indexNeo4j() {
 			}
 		}
 	}
+}
+
+// onlyPod reports the one server Pod slot of the cluster (StatefulSet and
+// ordinal) when it has exactly one: the StatefulSets' live replicas, or
+// the desired ones where larger, add up to one.
+func (b *builder) onlyPod() (string, int, bool) {
+	n := map[string]int{}
+	for sts, live := range b.stsLive {
+		n[sts] = live
+	}
+	for _, pl := range b.d.Pools {
+		if int(pl.Replicas) > n[pl.StatefulSet] {
+			n[pl.StatefulSet] = int(pl.Replicas)
+		}
+	}
+	total, only := 0, ""
+	for sts, r := range n {
+		total += r
+		if r > 0 {
+			only = sts
+		}
+	}
+	return only, 0, total == 1
+}
+
+// isLoopback reports whether host (normHost's) is a loopback address.
+func isLoopback(host string) bool {
+	host = strings.Trim(host, "[]")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // PodServer decides which of the SHOW SERVERS rows claiming one Pod's

@@ -209,8 +209,10 @@ var Facts = []Fact{
 	{"procedure/dbms.cluster.movetonextdiscoveryversion", "Moves every server one mode on: V1_ONLY → V1_OVER_V2 → V2_OVER_V1 → V2_ONLY; see discovery.preparation for its failures.",
 		"Operations Manual 5.x, clustering/setup/discovery.adoc § Procedure for moving an entire cluster"},
 	// The official Helm chart's servers (spec.layout: helm).
-	{"helm.advertised-address", "A server Pod of the official Helm chart advertises its release's ClusterIP Service, <release>.<namespace>.svc.<domain>:7687 (the Pod's SERVICE_NEO4J), not a per-Pod name.",
+	{"helm.advertised-address", "A clustered server Pod of the official Helm chart advertises its release's ClusterIP Service, <release>.<namespace>.svc.<domain>:7687 (the Pod's SERVICE_NEO4J), not a per-Pod name.",
 		"Operations Manual 5.26, kubernetes/configuration.adoc (the chart's config values); Neo4j Helm chart 5.17.0 templates/neo4j-config.yaml (server.bolt.advertised_address: $SERVICE_NEO4J)"},
+	{"helm.standalone-advertised-address", "A server Pod of the Helm chart whose ConfigMaps set no advertised address (a standalone: the chart sets them only when clustered, minimumClusterSize >= 3) advertises server.default_advertised_address, by default localhost: SHOW SERVERS reports localhost:7687.",
+		"Operations Manual 5.26, configuration/configuration-settings.adoc § server.default_advertised_address (default localhost) and § server.bolt.advertised_address (default :7687); Neo4j Helm chart 5.17.0 templates/neo4j-config.yaml (advertised addresses under `if or $clusterEnabled $.Values.analytics.enabled`; dbms.default_advertised_address left commented out)"},
 	{"helm.config-directory", "A server Pod of the Helm chart reads its settings from the chart's ConfigMaps mounted as a directory with one file per setting, later sources of the projected volume over earlier ones (-default-config, -user-config, -k8s-config).",
 		srcDocker + " § Configuration (NEO4J_CONF directory); Neo4j Helm chart 5.17.0 templates/neo4j-statefulset.yaml (volume neo4j-conf, NEO4J_CONF=/config/)"},
 	// DR drill (count.go).

@@ -134,26 +134,54 @@ func (f *follower) identity(ctx context.Context, p *corev1.Pod) string {
 	return "pod:" + p.Namespace + "/" + p.Name
 }
 
-func (f *follower) advertise(p *corev1.Pod) string {
+func (f *follower) advertise(p *corev1.Pod, conf map[string]string) string {
 	if f.opts.Advertise != nil {
 		return f.opts.Advertise(p)
 	}
 	if chartPod(p) {
+		return f.chartAdvertise(p, conf)
+	}
+	host := fmt.Sprintf("%s.%s.%s.svc.cluster.local", p.Name, f.opts.HeadlessService, p.Namespace)
+	return net.JoinHostPort(host, strconv.Itoa(f.opts.BoltPort))
+}
+
+// chartAdvertise is the advertised Bolt address of a server Pod of the
+// Helm chart, read from the settings its ConfigMaps give it (conf).
+func (f *follower) chartAdvertise(p *corev1.Pod, conf map[string]string) string {
+	port := strconv.Itoa(f.opts.BoltPort)
+	if v, ok := conf["server.bolt.advertised_address"]; ok {
+		if v = strings.TrimSpace(v); v != "" && !strings.Contains(v, "$") {
+			// A value of the user's own (config: in the values).
+			if h, hp, err := net.SplitHostPort(v); err == nil {
+				if hp == "" {
+					hp = port
+				}
+				return net.JoinHostPort(h, hp)
+			}
+			return net.JoinHostPort(v, port)
+		}
 		// fact: helm.advertised-address
-		// The chart's server advertises its release's ClusterIP Service
-		// (neo4j-config.yaml: server.bolt.advertised_address is
-		// $SERVICE_NEO4J, <fullname>.<namespace>.svc.<domain>), not a
+		// The chart's clustered server advertises its release's
+		// ClusterIP Service (neo4j-config.yaml: server.bolt.advertised_address
+		// is $SERVICE_NEO4J, <fullname>.<namespace>.svc.<domain>), not a
 		// per-Pod name.
 		if ctr := neo4jContainer(p); ctr != nil {
 			for _, e := range ctr.Env {
 				if e.Name == "SERVICE_NEO4J" && e.Value != "" {
-					return net.JoinHostPort(e.Value, strconv.Itoa(f.opts.BoltPort))
+					return net.JoinHostPort(e.Value, port)
 				}
 			}
 		}
 	}
-	host := fmt.Sprintf("%s.%s.%s.svc.cluster.local", p.Name, f.opts.HeadlessService, p.Namespace)
-	return net.JoinHostPort(host, strconv.Itoa(f.opts.BoltPort))
+	// fact: helm.standalone-advertised-address
+	// The chart sets advertised addresses only for a clustered server:
+	// a standalone advertises server.default_advertised_address, whose
+	// default is localhost.
+	host := strings.TrimSpace(conf["server.default_advertised_address"])
+	if host == "" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // chartPod reports whether p is a server Pod of the official Neo4j Helm
@@ -372,7 +400,7 @@ func (f *follower) observe(ctx context.Context, obj any, deleted bool) {
 	}
 	var added *ServerInfo
 	if srv == nil {
-		n, err := s.addServerLocked(f.advertise(p), id, start.conf, start.version)
+		n, err := s.addServerLocked(f.advertise(p, start.conf), id, start.conf, start.version)
 		if err != nil {
 			s.mu.Unlock()
 			return
