@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -232,12 +233,47 @@ func TestImportHelmAdoptInPlace(t *testing.T) {
 	}
 	t.Logf("first plan (human):\n%s", func() string { _, o, _ := runApplyCLI(t, env, "plan", "-f", file, "--skip-neo4j"); return o }())
 
+	// Neo4j's own view, from the simulator following the release's Pod as
+	// the chart runs it: a standalone's ConfigMaps set no advertised
+	// address, so SHOW SERVERS reports localhost:7687. Its one server is
+	// the one Pod's: no Neo4j step, and the plan says how it mapped them.
+	sim := followRelease(t, env, ns, "graph1", "adopt-s3cret-pw")
+	if _, err := cs.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "graph1-password"},
+		StringData: map[string]string{"password": "adopt-s3cret-pw"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if srv := sim.Servers(); len(srv) != 1 || srv[0].Advertised != "localhost:7687" {
+		t.Fatalf("SHOW SERVERS of the chart's standalone: %+v, want one server at localhost:7687", srv)
+	}
+	planNeo4j := func(what string, wantCode int) {
+		t.Helper()
+		code, stdout, stderr := runApplyCLI(t, env, "plan", "-f", file, "-o", "json", "--detailed-exitcode")
+		if code != wantCode {
+			t.Fatalf("%s with Neo4j: exit %d, want %d\n%s%s", what, code, wantCode, stdout, stderr)
+		}
+		p.Changes, p.Warnings, p.Refusals = nil, nil, nil
+		if err := json.Unmarshal([]byte(stdout), &p); err != nil {
+			t.Fatalf("plan JSON: %v\n%s", err, stdout)
+		}
+		for _, c := range p.Changes {
+			if strings.HasPrefix(c.Address, "neo4j:") {
+				t.Errorf("%s: Neo4j step %v %s (%s), want none: the one server is the one Pod's", what, c.Actions, c.Address, c.Reason)
+			}
+		}
+		w := strings.Join(p.Warnings, "\n")
+		if len(p.Refusals) != 0 || strings.Contains(w, "not a Pod of this cluster") || !strings.Contains(w, "taken as the server of Pod graph1-0") {
+			t.Errorf("%s: refusals %v, warnings:\n%s\nwant the server mapped to graph1-0, said so", what, p.Refusals, w)
+		}
+	}
+	planNeo4j("first plan", 2)
+
 	if code, stdout, stderr = runApplyCLI(t, env, "apply", "-f", file, "--skip-neo4j", "--auto-approve"); code != 0 {
 		t.Fatalf("apply: exit %d\n%s%s", code, stdout, stderr)
 	}
 	if code, stdout, stderr = runApplyCLI(t, env, "plan", "-f", file, "--skip-neo4j", "--detailed-exitcode"); code != 0 || !strings.Contains(stdout, "No changes") {
 		t.Fatalf("plan after apply: exit %d, want 0 and No changes\n%s%s", code, stdout, stderr)
 	}
+	planNeo4j("plan after apply", 0)
 	sts, err := cs.AppsV1().StatefulSets(ns).Get(ctx, "graph1", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -295,5 +331,44 @@ func TestImportHelmAdoptInPlace(t *testing.T) {
 	}
 	if code, stdout, stderr = runApplyCLI(t, env, "plan", "-f", file, "--skip-neo4j", "--detailed-exitcode"); code != 0 {
 		t.Errorf("plan after forgetting: exit %d, want 0\n%s%s", code, stdout, stderr)
+	}
+}
+
+// followRelease starts a simulator (real Bolt, password pw) that follows
+// the Pod of Helm release r as the chart runs it, port-forwarded from the
+// Pod's Bolt port, and waits for its server to be Enabled.
+func followRelease(t *testing.T, env *testenv.Env, ns, r, pw string) *neo4jsim.Simulator {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	sim, err := neo4jsim.Start(neo4jsim.Config{Servers: -1, Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	opts := neo4jsim.FollowOptions{Namespace: ns, StatefulSet: r, InitialMembers: 1,
+		OnListen: func(pod *corev1.Pod, server neo4jsim.ServerInfo) {
+			_, port, _ := strings.Cut(server.Listen, ":")
+			n, _ := strconv.Atoi(port)
+			for attempt := 0; attempt < 50 && ctx.Err() == nil; attempt++ {
+				if err := env.PortForward(ctx, ns, pod.Name, 7687, n); err == nil {
+					return
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+		}}
+	if err := sim.FollowStatefulSet(ctx, env.RESTConfig(), opts); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		srv := sim.Servers()
+		if len(srv) == 1 && srv[0].State == neo4jsim.StateEnabled && srv[0].Health == "Available" {
+			return sim
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the simulator's server for %s never became Enabled and Available: %+v", r, srv)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
