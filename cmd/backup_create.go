@@ -132,16 +132,9 @@ func (o *BackupCreateOptions) Validate() error {
 
 // Run creates the Job, follows it, and prints what it stored.
 func (o *BackupCreateOptions) Run(ctx context.Context) error {
-	c, err := clusterfile.LoadFile(o.File)
+	c, ns, err := loadBackupCluster(o.File, o.FlagNamespace)
 	if err != nil {
 		return err
-	}
-	ns, err := c.Namespace(o.FlagNamespace)
-	if err != nil {
-		return fmt.Errorf("%s: %w", o.File, err)
-	}
-	if c.Spec.Backups == nil {
-		return fmt.Errorf("%s: the cluster file has no spec.backups (docs/backups.md)", o.File)
 	}
 	if c.Spec.Edition == clusterfile.EditionCommunity || o.Offline {
 		return o.runOffline(ctx, c, ns)
@@ -286,4 +279,22 @@ func requireBackupServiceAccount(ctx context.Context, kc *kube.Client, c *cluste
 		return fmt.Errorf("ServiceAccount %s/%s is missing: run `neo4jctl apply -f %s` first, which creates %s", ns, name, file, creates)
 	}
 	return nil
+}
+
+// loadBackupCluster loads a cluster file for a command that runs backup
+// objects in its namespace (the --namespace flag, else the file's), and
+// refuses a file without spec.backups.
+func loadBackupCluster(file, flagNamespace string) (*clusterfile.Cluster, string, error) {
+	c, err := clusterfile.LoadFile(file)
+	if err != nil {
+		return nil, "", err
+	}
+	ns, err := c.Namespace(flagNamespace)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", file, err)
+	}
+	if c.Spec.Backups == nil {
+		return nil, "", fmt.Errorf("%s: the cluster file has no spec.backups (docs/backups.md)", file)
+	}
+	return c, ns, nil
 }

@@ -313,16 +313,9 @@ func renderVerifyPlan(w io.Writer, p VerifyPlan) {
 // RunCluster verifies in a Job in the scratch namespace (without
 // --local), or only applies the verification objects (--install).
 func (o *BackupVerifyOptions) RunCluster(ctx context.Context) error {
-	c, err := clusterfile.LoadFile(o.File)
+	c, ns, err := loadBackupCluster(o.File, o.FlagNamespace)
 	if err != nil {
 		return err
-	}
-	ns, err := c.Namespace(o.FlagNamespace)
-	if err != nil {
-		return fmt.Errorf("%s: %w", o.File, err)
-	}
-	if c.Spec.Backups == nil {
-		return fmt.Errorf("%s: the cluster file has no spec.backups (docs/backups.md)", o.File)
 	}
 	objs, err := manifests.VerifyObjects(c, ns)
 	if err != nil {

@@ -102,17 +102,9 @@ func RenderFor(c *clusterfile.Cluster, namespace string, env Environment) ([]*un
 	if err != nil {
 		return nil, err
 	}
-	objs := make([]*unstructured.Unstructured, 0, len(typed)+2)
-	for _, o := range typed {
-		m, err := toUnstructured(o)
-		if err != nil {
-			return nil, fmt.Errorf("render: convert %T: %w", o, err)
-		}
-		// Status is the server's to write; the converter emits zero
-		// values for it that must not be applied.
-		delete(m, "status")
-		prune(m)
-		objs = append(objs, &unstructured.Unstructured{Object: m})
+	objs, err := unstructuredObjects(typed, 2)
+	if err != nil {
+		return nil, err
 	}
 	if metricsEnabled(c) && c.Spec.Monitoring.ServiceMonitor.Enabled {
 		objs = append(objs, serviceMonitor(c, namespace))
@@ -229,4 +221,22 @@ func MarshalYAML(objs []*unstructured.Unstructured) ([]byte, error) {
 		out = append(out, b...)
 	}
 	return out, nil
+}
+
+// unstructuredObjects converts typed objects into what is applied, with
+// room for extra more (the CRD-kind objects built unstructured).
+func unstructuredObjects(typed []runtime.Object, extra int) ([]*unstructured.Unstructured, error) {
+	objs := make([]*unstructured.Unstructured, 0, len(typed)+extra)
+	for _, o := range typed {
+		m, err := toUnstructured(o)
+		if err != nil {
+			return nil, fmt.Errorf("render: convert %T: %w", o, err)
+		}
+		// Status is the server's to write; the converter emits zero
+		// values for it that must not be applied.
+		delete(m, "status")
+		prune(m)
+		objs = append(objs, &unstructured.Unstructured{Object: m})
+	}
+	return objs, nil
 }

@@ -260,17 +260,7 @@ func VerifyObjects(c *clusterfile.Cluster, namespace string) ([]*unstructured.Un
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*unstructured.Unstructured, 0, len(typed))
-	for _, o := range typed {
-		m, err := toUnstructured(o)
-		if err != nil {
-			return nil, fmt.Errorf("render: convert %T: %w", o, err)
-		}
-		delete(m, "status")
-		prune(m)
-		out = append(out, &unstructured.Unstructured{Object: m})
-	}
-	return out, nil
+	return unstructuredObjects(typed, 0)
 }
 
 // VerifyCronJob is spec.backups.verification.schedule's CronJob in the

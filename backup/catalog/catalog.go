@@ -193,14 +193,20 @@ func (c *Catalog) readEntry(ctx context.Context, key string) (Entry, error) {
 // decode refuses a document of a newer schema, and unknown fields in one of
 // this schema (a typo or corruption, not something to ignore silently).
 func decode(data []byte, v any) error {
+	return decodeVersioned(data, v, "catalogue document", "schema", SchemaVersion)
+}
+
+// decodeVersioned is decode for a kind of document (what) whose
+// schemaVersion (named schema in errors) this neo4jctl reads up to max.
+func decodeVersioned(data []byte, v any, what, schema string, max int) error {
 	var head struct {
 		SchemaVersion int `json:"schemaVersion"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
-		return fmt.Errorf("not a catalogue document: %v", err)
+		return fmt.Errorf("not a %s: %v", what, err)
 	}
-	if head.SchemaVersion > SchemaVersion {
-		return fmt.Errorf("schema version %d is newer than this neo4jctl reads (%d): upgrade neo4jctl", head.SchemaVersion, SchemaVersion)
+	if head.SchemaVersion > max {
+		return fmt.Errorf("%s version %d is newer than this neo4jctl reads (%d): upgrade neo4jctl", schema, head.SchemaVersion, max)
 	}
 	if head.SchemaVersion < 1 {
 		return fmt.Errorf("no schemaVersion")
@@ -208,7 +214,7 @@ func decode(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("not a catalogue document: %v", err)
+		return fmt.Errorf("not a %s: %v", what, err)
 	}
 	return nil
 }

@@ -1,9 +1,7 @@
 package catalog
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -182,22 +180,5 @@ func (c *Catalog) ListDrills(ctx context.Context, cluster string) ([]Drill, erro
 
 // decodeDrill is decode for drill records, whose version is their own.
 func decodeDrill(data []byte, d *Drill) error {
-	var head struct {
-		SchemaVersion int `json:"schemaVersion"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return fmt.Errorf("not a drill record: %v", err)
-	}
-	if head.SchemaVersion > DrillSchemaVersion {
-		return fmt.Errorf("drill schema version %d is newer than this neo4jctl reads (%d): upgrade neo4jctl", head.SchemaVersion, DrillSchemaVersion)
-	}
-	if head.SchemaVersion < 1 {
-		return errors.New("no schemaVersion")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(d); err != nil {
-		return fmt.Errorf("not a drill record: %v", err)
-	}
-	return nil
+	return decodeVersioned(data, d, "drill record", "drill schema", DrillSchemaVersion)
 }
