@@ -278,14 +278,16 @@ func (b *builder) preparationRendered() bool {
 	return true
 }
 
-// discoveryVerify adds, after the rolls of a plan that moved discovery on
-// 5.x, the check that every restarted server runs V2_ONLY.
+// discoveryVerify adds, after each roll of a plan that moved discovery
+// on 5.x, the check that every server runs V2_ONLY: the ones restarted
+// by that roll took the rendered V2_ONLY, before the next StatefulSet's
+// servers restart (the Helm layout rolls one StatefulSet per server,
+// neo4jctl's one per pool).
 func (b *builder) discoveryVerify(c *chain, addr string) {
 	if !b.discovery.planned || !b.discovery.persist {
 		return
 	}
 	c.add(Step{Address: "neo4j:setting/" + SettingDiscoveryVersion, Action: ActionRead, Kind: KindDiscoveryVerify,
 		Discovery: &DiscoveryStep{From: "V2_ONLY", To: "V2_ONLY"},
-		Reason:    "after the roll every server started with the rendered dbms.cluster.discovery.version=V2_ONLY: CALL dbms.cluster.showParallelDiscoveryState() reports mode V2_ONLY on every server"})
-	b.discovery.persist = false
+		Reason:    "after the roll of " + addr + " every server runs dbms.cluster.discovery.version=V2_ONLY, the restarted ones from their configuration: CALL dbms.cluster.showParallelDiscoveryState() reports mode V2_ONLY on every server"})
 }
