@@ -156,14 +156,30 @@ func (e *Executor) discoveryMove(ctx context.Context, s plan.Step) (outcome, err
 	return o, nil
 }
 
-// discoveryVerify checks once, after the roll, that every server runs
-// V2_ONLY (plan.KindDiscoveryVerify): the restarted servers took the
-// rendered setting, so the move outlives the next restart.
+// discoveryVerify checks, after a roll, that every server runs V2_ONLY
+// (plan.KindDiscoveryVerify): the restarted servers took the rendered
+// setting, so the move outlives the next restart. A server that does not
+// answer yet (just restarted, its connection being made again) is waited
+// for up to the step timeout; a server that answers with another mode
+// stops the apply at once: it started with that mode and keeps it.
 func (e *Executor) discoveryVerify(ctx context.Context, s plan.Step) (outcome, error) {
 	if s.Discovery == nil {
 		return outcome{}, errors.New("the step names no discovery mode")
 	}
-	states, _, err := e.discoveryStates(ctx)
+	if _, err := e.connectRetrying(ctx); err != nil {
+		return outcome{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.Options.StepTimeout)
+	defer cancel()
+	var states map[string]neo4j.DiscoveryState
+	err := e.poll(ctx, s, "every server answering CALL dbms.cluster.showParallelDiscoveryState()", func(ctx context.Context) (bool, string, error) {
+		st, _, err := e.discoveryStates(ctx)
+		if err != nil {
+			return false, "", err
+		}
+		states = st
+		return true, "", nil
+	})
 	if err != nil {
 		return outcome{}, err
 	}

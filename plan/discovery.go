@@ -8,6 +8,12 @@ import (
 	"github.com/neo4jctl/neo4jctl/internal/state"
 )
 
+// portNameCluster is the name of the cluster port (6000) of the Service
+// the K8S resolver's label selector finds: tcp-tx in the Helm chart
+// (templates/neo4j-svc.yaml) and in neo4jctl's layout
+// (manifests.PortNameCluster; plan does not import manifests).
+const portNameCluster = "tcp-tx"
+
 // A 5.x cluster still on discovery service v1 moves to v2 before any of
 // its servers restarts onto a rendered configuration (neo4jctl renders
 // dbms.cluster.discovery.version=V2_ONLY on 5.26; 2025.01 removed v1, the
@@ -105,13 +111,12 @@ func (b *builder) discoveryMode(addr string) string {
 	return modes[0]
 }
 
-// discoveryPrepared checks the manual's Preparation and first step on
-// every server: the v2 settings of its resolver type are set next to the
-// v1 ones, and server-side routing is on. It refuses what is missing: the
-// settings need a restart, and restarting onto them is the manual's
-// in-place rolling procedure, which neo4jctl does not run.
-func (b *builder) discoveryPrepared(addr string) bool {
-	var missing []string
+// discoveryMissing lists what the manual's Preparation and first step
+// lack on the servers: the v2 setting of their resolver type next to the
+// v1 ones, and server-side routing on; fix is what to add to spec.config
+// for it, one "key: value" per setting.
+func (b *builder) discoveryMissing() (missing, fix []string) {
+	fixed := map[string]bool{}
 	for _, ls := range b.serverSettings(SettingDiscoveryVersion) {
 		if !ls.ok {
 			continue
@@ -119,24 +124,75 @@ func (b *builder) discoveryPrepared(addr string) bool {
 		who := displayName(ls.server, "")
 		resolver, _ := b.settingOn(ls.server.ID, "dbms.cluster.discovery.resolver_type")
 		key := "dbms.cluster.discovery.v2.endpoints" // LIST, DNS, SRV
+		// The v2 endpoints are the servers' cluster addresses (port
+		// 6000, server.cluster.listen_address), not the v1 discovery
+		// ones (discovery.adoc § Preparation).
+		value := "<the servers' dbms.cluster.discovery.endpoints with the cluster port (6000) instead of the discovery port (5000)>"
 		if r := strings.ToUpper(strings.TrimSpace(resolver)); r == "K8S" || r == "" {
-			key = "dbms.kubernetes.discovery.v2.service_port_name"
+			key, value = "dbms.kubernetes.discovery.v2.service_port_name", portNameCluster
 		}
 		if v, ok := b.settingOn(ls.server.ID, key); !ok || strings.TrimSpace(v) == "" {
 			missing = append(missing, who+" has no "+key)
+			if !fixed[key] {
+				fixed[key] = true
+				fix = append(fix, key+": "+value)
+			}
 		}
 		if v, ok := b.settingOn(ls.server.ID, "dbms.routing.enabled"); ok && strings.EqualFold(strings.TrimSpace(v), "false") {
 			missing = append(missing, who+" has dbms.routing.enabled=false (server-side routing must be on)")
+			if !fixed["dbms.routing.enabled"] {
+				fixed["dbms.routing.enabled"] = true
+				fix = append(fix, "dbms.routing.enabled: \"true\"")
+			}
 		}
 	}
+	slices.Sort(missing)
+	slices.Sort(fix)
+	return missing, fix
+}
+
+// discoveryPrepared checks the manual's Preparation on every server
+// (discoveryMissing) before a move and refuses what is missing. The
+// settings need a restart; the fix says exactly what to put in the
+// cluster file so that the roll that brings them is an ordinary one
+// (phase 1, the servers' discovery mode unchanged: discoveryTarget),
+// after which the next plan moves (phase 2). Under neo4jctl's own layout
+// the rendered configuration always carries the Preparation and V2_ONLY,
+// so such a roll cannot be asked for through the file.
+func (b *builder) discoveryPrepared(addr, from string) bool {
+	missing, fix := b.discoveryMissing()
 	if len(missing) == 0 {
 		return true
 	}
-	slices.Sort(missing)
 	b.discovery.refused = true
-	b.refuse(addr, "the servers run discovery service v1 and must move to v2 before any of them restarts onto the rendered configuration, but the manual's Preparation is not done: "+strings.Join(missing, "; "),
-		"restart the servers with the v2 settings added to the v1 ones, one at a time, as the Operations Manual's \"In-place rolling\" (clustering/setup/discovery.adoc § Moving from discovery service v1 to v2) describes, then plan again")
+	reason := "the servers run discovery service v1 (" + from + ") and must move to v2 before any of them restarts onto discovery v2 only, but the manual's Preparation (Operations Manual 5.x, clustering/setup/discovery.adoc § Moving from discovery service v1 to v2, Preparation) is not done: " + strings.Join(missing, "; ")
+	if !b.d.Cluster.IsHelmLayout() {
+		b.refuse(addr, reason,
+			"restart the servers with the v2 settings added to the v1 ones, one at a time, as the Operations Manual's \"In-place rolling\" (clustering/setup/discovery.adoc § Moving from discovery service v1 to v2) describes, then plan again")
+		return false
+	}
+	cur := b.d.Version
+	if u, ok := b.pendingUpgrade(); ok {
+		cur = u.from.String()
+	}
+	b.refuse(addr, reason,
+		fmt.Sprintf("two applies. Phase 1: keep spec.version on %s and %s=%s (or unset) in spec.config, add to spec.config %s, and apply: a rolling restart, one server at a time through the roll gate, that brings the Preparation and keeps discovery v1. Phase 2: set spec.version (and %s: V2_ONLY to stay on 5.x) and apply again: the plan then moves the cluster to v2 with the manual's procedure for moving an entire cluster before any server restarts",
+			cur, SettingDiscoveryVersion, from, strings.Join(fix, ", "), SettingDiscoveryVersion))
 	return false
+}
+
+// discoveryTarget is the discovery mode the roll restarts the servers
+// with: V2_ONLY on a calendar version (v1 is gone) and under neo4jctl's
+// layout (rendered); under the Helm layout what spec.config says (the
+// chart's -user-config ConfigMap), else the default V1_ONLY.
+func (b *builder) discoveryTarget(calendar bool) string {
+	if calendar || !b.d.Cluster.IsHelmLayout() {
+		return "V2_ONLY"
+	}
+	if v := strings.ToUpper(strings.TrimSpace(b.d.Settings[SettingDiscoveryVersion])); v != "" {
+		return v
+	}
+	return "V1_ONLY"
 }
 
 // settingOn is the value server id reports for key: its own SHOW
@@ -152,16 +208,36 @@ func (b *builder) settingOn(id, key string) (string, bool) {
 }
 
 // discoverySteps adds, once per plan, the move of a 5.x cluster from its
-// discovery mode to V2_ONLY to c, before the first roll of its servers.
+// discovery mode to V2_ONLY to c, before the first roll of its servers,
+// when that roll restarts them onto another mode than the one they run.
 // persist says the servers stay on 5.x, where a discovery-verify step
-// after the roll checks the rendered V2_ONLY took.
-func (b *builder) discoverySteps(c *chain, addr string, persist bool) {
+// after the roll checks the rendered V2_ONLY took. A roll that keeps the
+// servers' mode needs no move (a server restarts into what the others
+// run); when it brings the manual's Preparation it is phase 1 of the
+// move, and the returned note says so for the roll's reason.
+func (b *builder) discoverySteps(c *chain, addr string, persist bool) string {
 	if b.discovery.planned || b.discovery.refused {
-		return
+		return ""
 	}
 	from := b.discoveryMode(addr)
-	if from == "" || !b.discoveryPrepared(addr) {
-		return
+	if from == "" {
+		return ""
+	}
+	target := b.discoveryTarget(!persist)
+	if target == from {
+		if missing, _ := b.discoveryMissing(); len(missing) > 0 && b.preparationRendered() {
+			return fmt.Sprintf("phase 1 of 2 of the move to discovery v2: the servers restart, one at a time, with the v2 settings the Operations Manual's Preparation adds next to the v1 ones, keeping %s=%s (clustering/setup/discovery.adoc § Moving from discovery service v1 to v2, Preparation); run plan and apply again with the new spec.version (or %s: V2_ONLY) to move to v2 (phase 2). ", SettingDiscoveryVersion, from, SettingDiscoveryVersion)
+		}
+		return ""
+	}
+	if target != "V2_ONLY" {
+		b.discovery.refused = true
+		b.refuse(addr, fmt.Sprintf("spec.config sets %s=%s while the servers run %s: the move between discovery modes is the manual's procedure, not a restart", SettingDiscoveryVersion, target, from),
+			fmt.Sprintf("set %s to %s (no move) or V2_ONLY (the plan moves the cluster with the manual's procedure for moving an entire cluster)", SettingDiscoveryVersion, from))
+		return ""
+	}
+	if !b.discoveryPrepared(addr, from) {
+		return ""
 	}
 	b.discovery = discoveryPlan{planned: true, to: "V2_ONLY", persist: persist}
 	i := slices.Index(DiscoveryModes, from)
@@ -175,16 +251,43 @@ func (b *builder) discoverySteps(c *chain, addr string, persist bool) {
 			Reason: fmt.Sprintf("move discovery v1 → v2 before any server restarts (Operations Manual 5.x, clustering/setup/discovery.adoc § Moving from discovery service v1 to v2, Procedure for moving an entire cluster), %d of %d: CALL dbms.cluster.moveToNextDiscoveryVersion() (%s → %s), then CALL dbms.cluster.showParallelDiscoveryState() on every server until it reports mode %s with %s; not persisted by Neo4j: the rolling restart onto the rendered configuration persists it",
 				n+1, len(DiscoveryModes)-1-i, DiscoveryModes[i+n], to, to, check)})
 	}
+	return ""
 }
 
-// discoveryVerify adds, after the rolls of a plan that moved discovery on
-// 5.x, the check that every restarted server runs V2_ONLY.
+// preparationRendered says whether the configuration the roll brings
+// sets the Preparation's v2 setting for every resolver the servers use:
+// spec.config under the Helm layout (the -user-config ConfigMap), always
+// under neo4jctl's (rendered next to V2_ONLY).
+func (b *builder) preparationRendered() bool {
+	if !b.d.Cluster.IsHelmLayout() {
+		return true
+	}
+	_, fix := b.discoveryMissing()
+	for _, f := range fix {
+		key, _, _ := strings.Cut(f, ": ")
+		if key == "dbms.routing.enabled" {
+			if strings.EqualFold(strings.TrimSpace(b.d.Settings[key]), "false") || b.d.Settings[key] == "" {
+				return false
+			}
+			continue
+		}
+		if strings.TrimSpace(b.d.Settings[key]) == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// discoveryVerify adds, after each roll of a plan that moved discovery
+// on 5.x, the check that every server runs V2_ONLY: the ones restarted
+// by that roll took the rendered V2_ONLY, before the next StatefulSet's
+// servers restart (the Helm layout rolls one StatefulSet per server,
+// neo4jctl's one per pool).
 func (b *builder) discoveryVerify(c *chain, addr string) {
 	if !b.discovery.planned || !b.discovery.persist {
 		return
 	}
 	c.add(Step{Address: "neo4j:setting/" + SettingDiscoveryVersion, Action: ActionRead, Kind: KindDiscoveryVerify,
 		Discovery: &DiscoveryStep{From: "V2_ONLY", To: "V2_ONLY"},
-		Reason:    "after the roll every server started with the rendered dbms.cluster.discovery.version=V2_ONLY: CALL dbms.cluster.showParallelDiscoveryState() reports mode V2_ONLY on every server"})
-	b.discovery.persist = false
+		Reason:    "after the roll of " + addr + " every server runs dbms.cluster.discovery.version=V2_ONLY, the restarted ones from their configuration: CALL dbms.cluster.showParallelDiscoveryState() reports mode V2_ONLY on every server"})
 }

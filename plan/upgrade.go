@@ -162,7 +162,7 @@ func (b *builder) rollSteps(c *chain, roll Step) []*draft {
 	if roll.Rollout != nil && roll.Rollout.Servers {
 		// Discovery v1 → v2 first, while every server still runs 5.x
 		// and before any restarts onto the rendered V2_ONLY or 2025.x.
-		b.discoverySteps(c, roll.Address, !ok || !u.to.calendar())
+		roll.Reason = b.discoverySteps(c, roll.Address, !ok || !u.to.calendar()) + roll.Reason
 	}
 	if !ok || roll.Rollout == nil || !roll.Rollout.Servers {
 		d := c.add(roll)

@@ -145,6 +145,14 @@ func (s *Simulator) settingsFor(srv *simServer) map[string]*setting {
 		}
 		st.value, st.startup, st.set = v, v, true
 	}
+	// fact: discovery.mode: a 5.x server lists
+	// dbms.cluster.discovery.version with its default V1_ONLY when its
+	// configuration leaves it out (configuration-settings.adoc, 5.x); the
+	// setting is gone from 2025.01 (breaking-changes.adoc § Settings).
+	const discoveryVersion = "dbms.cluster.discovery.version"
+	if _, ok := out[discoveryVersion]; !ok && !s.community && srv.version != "" && !calendarVersion(srv.version) {
+		out[discoveryVersion] = &setting{def: "V1_ONLY", value: "V1_ONLY", startup: "V1_ONLY", desc: "Simulated setting.", valid: "One of [V1_ONLY, V1_OVER_V2, V2_OVER_V1, V2_ONLY]."}
+	}
 	adv := *out["server.bolt.advertised_address"]
 	adv.value, adv.startup, adv.set = srv.advertised, srv.advertised, true
 	out["server.bolt.advertised_address"] = &adv

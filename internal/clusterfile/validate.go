@@ -497,6 +497,19 @@ type managedSetting struct {
 	fix    string
 }
 
+// helmDiscoveryMove are the settings of the Operations Manual 5.x's move
+// from discovery service v1 to v2 (clustering/setup/discovery.adoc §
+// Preparation, and dbms.cluster.discovery.version after the move) that
+// spec.config may set under layout: helm: neo4jctl renders none of them
+// for the chart's servers, whose settings are spec.config (the
+// -user-config ConfigMap), so the file is where the move is prepared
+// and persisted (plan/discovery.go).
+var helmDiscoveryMove = map[string]bool{
+	"dbms.cluster.discovery.version":                 true,
+	"dbms.kubernetes.discovery.v2.service_port_name": true,
+	"dbms.cluster.discovery.v2.endpoints":            true,
+}
+
 // managedSettings must not be overridden: discovery, addresses and the
 // directories depend on the objects neo4jctl renders, and the rest is
 // derived from fields of the cluster file.
@@ -601,7 +614,7 @@ func (v *validator) config(config map[string]string, version string) {
 			v.add(p, fmt.Sprintf("%q does not look like a Neo4j setting", k), "settings are dotted lower-case names, e.g. server.memory.heap.max_size")
 			continue
 		}
-		if m, ok := managed(k); ok {
+		if m, ok := managed(k); ok && !(v.c.IsHelmLayout() && helmDiscoveryMove[k]) {
 			fix := "neo4jctl sets this"
 			if m.fix != "" {
 				fix += "; " + m.fix
