@@ -117,7 +117,9 @@ func (e *Executor) upgradeVerify(ctx context.Context, s plan.Step) (outcome, err
 	}
 	var off []string
 	for _, pod := range s.Rollout.Pods {
-		srv, ok := e.findServer(servers, &plan.ServerStep{StatefulSet: s.Rollout.StatefulSet, Name: pod, Ordinal: ordinalOf(pod)})
+		// PodAddresses: a Helm-layout server advertises its release's
+		// Service, not its Pod's name (plan.helmPodAddresses).
+		srv, ok := e.findServer(servers, &plan.ServerStep{StatefulSet: s.Rollout.StatefulSet, Name: pod, Ordinal: ordinalOf(pod), PodAddress: s.Rollout.PodAddresses[pod]})
 		switch {
 		case !ok:
 			off = append(off, pod+": no server")

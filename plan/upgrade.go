@@ -188,7 +188,7 @@ func (b *builder) rollSteps(c *chain, roll Step) []*draft {
 	// plan, which refuses any server still on another version.
 	all := slices.Clone(roll.Rollout.Pods)
 	c.add(Step{Address: roll.Address, Action: ActionRead, Kind: KindUpgradeVerify, Object: roll.Object, Upgrade: up,
-		Rollout: &Rollout{StatefulSet: roll.Rollout.StatefulSet, Pods: all},
+		Rollout: &Rollout{StatefulSet: roll.Rollout.StatefulSet, Pods: all, PodAddresses: roll.Rollout.PodAddresses},
 		Reason:  fmt.Sprintf("upgrade %s → %s: every server of %s reports %s (SHOW SERVERS); nothing else to run: the system database needs no dbms.upgrade() (deprecated 5.9, removed in Cypher 25) and stores move to the new MINOR format on startup", u.from, u.to, strings.Join(all, ", "), u.to)})
 	b.discoveryVerify(c, roll.Address)
 	return out

@@ -248,6 +248,18 @@ func TestHelmClusterPreparesDiscoveryV2(t *testing.T) {
 		t.Errorf("after phase 2 the servers report %v, want 3 × 5.26.0", vs)
 	}
 	c.requireEmptyPlan()
+
+	// Then an ordinary patch upgrade of the adopted cluster: its servers
+	// advertise their release's Service, not the Pod's name, and the
+	// upgrade's closing check must still find each of them.
+	c.edit(func(doc map[string]any) { setPath(doc, "5.26.1", "spec", "version") })
+	if res := c.apply("--step-timeout", "60s"); res.code != 0 {
+		t.Fatalf("upgrade 5.26.0 → 5.26.1 of the adopted cluster:\n%s", res)
+	}
+	if vs := c.serverVersions(); vs["5.26.1"] != 3 || len(vs) != 1 {
+		t.Errorf("after the upgrade the servers report %v, want 3 × 5.26.1", vs)
+	}
+	c.requireEmptyPlan()
 }
 
 // allEqual says whether every value of m is want (and m is not empty).
