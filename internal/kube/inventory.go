@@ -124,7 +124,6 @@ func markMember(o *unstructured.Unstructured, defaultNamespace string) {
 		labels := o.GetLabels()
 		labels[ApplySetPartOfLabel] = inv.ID()
 		o.SetLabels(labels)
-		stamp(o) // last: the stamp covers the label
 	}
 }
 
