@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -20,6 +22,36 @@ type usage struct {
 	apiserverCPU time.Duration
 	etcdCPU      time.Duration
 	requests     map[string]int // "verb resource" (dry runs apart) → count
+	// inServer is, per kind of request, the sum of the time each spent in
+	// the API server (audit requestReceivedTimestamp → ResponseComplete):
+	// its work plus its wait for a core, etcd or admission.
+	inServer map[string]time.Duration
+}
+
+// auditEvent is an audit log line with the time the request arrived.
+type auditEvent struct {
+	testenv.AuditEvent
+	RequestReceivedTimestamp time.Time `json:"requestReceivedTimestamp"`
+}
+
+// auditEvents reads the audit log of e like e.AuditEvents, with arrival
+// times.
+func auditEvents(e *testenv.Env) ([]auditEvent, error) {
+	f, err := os.Open(e.AuditLogPath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []auditEvent
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64*1024), 16*1024*1024)
+	for sc.Scan() {
+		var ev auditEvent
+		if json.Unmarshal(sc.Bytes(), &ev) == nil {
+			out = append(out, ev)
+		}
+	}
+	return out, sc.Err()
 }
 
 func (u usage) total() int {
@@ -67,20 +99,24 @@ func measureUsage(c cmdline, agentPrefix string) (runResult, usage) {
 	r := c.run()
 	end := time.Now()
 	a1, e1 := planeCPU(env)
-	u := usage{clientCPU: r.cpu, apiserverCPU: a1 - a0, etcdCPU: e1 - e0, requests: map[string]int{}}
+	u := usage{clientCPU: r.cpu, apiserverCPU: a1 - a0, etcdCPU: e1 - e0, requests: map[string]int{}, inServer: map[string]time.Duration{}}
 	// The audit log is written asynchronously (batch backend off: the log
 	// backend writes as requests complete); give it a moment.
 	time.Sleep(300 * time.Millisecond)
-	events, err := env.AuditEvents()
+	events, err := auditEvents(env)
 	if err != nil {
 		logf("audit log: %v", err)
 		return r, u
 	}
 	for _, ev := range events {
-		if !strings.HasPrefix(ev.UserAgent, agentPrefix) || ev.StageTimestamp.Before(start) || ev.StageTimestamp.After(end.Add(time.Second)) {
+		if !strings.HasPrefix(ev.UserAgent, agentPrefix) || ev.Stage != "ResponseComplete" || ev.StageTimestamp.Before(start) || ev.StageTimestamp.After(end.Add(time.Second)) {
 			continue
 		}
-		u.requests[requestKind(ev)]++
+		k := requestKind(ev.AuditEvent)
+		u.requests[k]++
+		if !ev.RequestReceivedTimestamp.IsZero() {
+			u.inServer[k] += ev.StageTimestamp.Sub(ev.RequestReceivedTimestamp)
+		}
 	}
 	return r, u
 }
@@ -127,13 +163,25 @@ func usageMarkdown(cols []string, us []usage, objects int) string {
 	for _, k := range ks {
 		fmt.Fprintf(&b, "| %s |", k)
 		for _, u := range us {
-			fmt.Fprintf(&b, " %d |", u.requests[k])
+			if n := u.requests[k]; n > 0 && u.inServer[k] > 0 {
+				fmt.Fprintf(&b, " %d (Σ %s, %.1f ms each) |", n, ms(u.inServer[k]), float64(u.inServer[k].Microseconds())/1000/float64(n))
+			} else {
+				fmt.Fprintf(&b, " %d |", n)
+			}
 		}
 		b.WriteString("\n")
 	}
 	b.WriteString("| **requests** |")
 	for _, u := range us {
 		fmt.Fprintf(&b, " **%d** (%.1f per object) |", u.total(), float64(u.total())/float64(max(objects, 1)))
+	}
+	b.WriteString("\n| time in the API server (Σ over requests) |")
+	for _, u := range us {
+		var t time.Duration
+		for _, d := range u.inServer {
+			t += d
+		}
+		fmt.Fprintf(&b, " %s |", ms(t))
 	}
 	b.WriteString("\n| client CPU (user+sys) |")
 	for _, u := range us {
