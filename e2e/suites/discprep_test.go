@@ -52,15 +52,7 @@ func TestHelmClusterPreparesDiscoveryV2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range helmReleases {
-		out, err := helmtool.Run(t, env.Kubeconfig, "install", r, chart, "-n", ns,
-			"--set", "neo4j.name=prod", "--set", "neo4j.edition=enterprise", "--set", "neo4j.acceptLicenseAgreement=yes",
-			"--set", "neo4j.minimumClusterSize=3", "--set", "image.customImage=neo4j:5.26.0-enterprise",
-			"--set", "volumes.data.mode=defaultStorageClass", "--set", "neo4j.password="+c.password)
-		if err != nil {
-			t.Fatalf("helm install %s: %v\n%s", r, err, out)
-		}
-	}
+	installChartCluster(t, env, chart, ns, c.password)
 	sim, err := neo4jsim.Start(neo4jsim.Config{Servers: -1, Password: c.password, DefaultPrimaries: 3})
 	if err != nil {
 		t.Fatal(err)

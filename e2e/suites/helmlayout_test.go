@@ -48,15 +48,7 @@ func TestHelmAdoptThreeServers(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for _, r := range helmReleases {
-		out, err := helmtool.Run(t, env.Kubeconfig, "install", r, chart, "-n", ns,
-			"--set", "neo4j.name=prod", "--set", "neo4j.edition=enterprise", "--set", "neo4j.acceptLicenseAgreement=yes",
-			"--set", "neo4j.minimumClusterSize=3", "--set", "image.customImage=neo4j:5.26.0-enterprise",
-			"--set", "volumes.data.mode=defaultStorageClass", "--set", "neo4j.password="+c.password)
-		if err != nil {
-			t.Fatalf("helm install %s: %v\n%s", r, err, out)
-		}
-	}
+	installChartCluster(t, env, chart, ns, c.password)
 
 	// The simulator follows each release's StatefulSet; the chart's three
 	// servers are all system primaries and form the cluster together.
@@ -297,4 +289,20 @@ func listenPort(hostport string) int {
 	var p int
 	fmt.Sscanf(hostport[strings.LastIndex(hostport, ":")+1:], "%d", &p)
 	return p
+}
+
+// installChartCluster installs the official chart as the three releases of
+// one Enterprise cluster "prod" on 5.26.0 (the chart's own 5.17 default is
+// below neo4jctl's floor), as the import tests adopt it.
+func installChartCluster(t *testing.T, env *testenv.Env, chart, ns, password string) {
+	t.Helper()
+	for _, r := range helmReleases {
+		out, err := helmtool.Run(t, env.Kubeconfig, "install", r, chart, "-n", ns,
+			"--set", "neo4j.name=prod", "--set", "neo4j.edition=enterprise", "--set", "neo4j.acceptLicenseAgreement=yes",
+			"--set", "neo4j.minimumClusterSize=3", "--set", "image.customImage=neo4j:5.26.0-enterprise",
+			"--set", "volumes.data.mode=defaultStorageClass", "--set", "neo4j.password="+password)
+		if err != nil {
+			t.Fatalf("helm install %s: %v\n%s", r, err, out)
+		}
+	}
 }
