@@ -41,10 +41,11 @@ lint: vet ## gofmt + go vet
 
 # test runs everything CI runs: lint, unit + integration tests against one
 # shared local control plane, the Neo4j contract suite against a real Neo4j
-# Community server, a short fuzz run and the goreleaser config check.
-# e2e/scripts/ci.sh orders them for a fresh 2-core machine (docs/ci.md): the
-# control plane's build first, the other builds and the checks under nice
-# beside it and beside the tests.
+# Community server, a short fuzz run and the goreleaser config check
+# (e2e/release: the pinned release's schema; `goreleaser check` itself where
+# release-check built it). e2e/scripts/ci.sh orders them for a fresh 2-core
+# machine (docs/ci.md): the control plane's build first, the tools under nice
+# beside it, then the tests with the other checks under nice beside them.
 test:
 	MAKE="$(MAKE)" e2e/scripts/ci.sh
 

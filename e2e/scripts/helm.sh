@@ -12,6 +12,14 @@ if [ -x "$out" ]; then
   exit 0
 fi
 mkdir -p "$(dirname "$out")"
+# One build at a time: ci.sh builds helm while the tests already run, and
+# a test that needs helm first (helmtool.Path) calls this script too; the
+# second caller waits here and then finds the binary.
+exec 9>"$out.lock"
+flock 9
+if [ -x "$out" ]; then
+  exit 0
+fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/neo4jctl-helm.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 start=$(date +%s)
