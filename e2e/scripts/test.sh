@@ -30,4 +30,17 @@ export NEO4JCTL_REQUIRE_REAL_NEO4J="${NEO4JCTL_REQUIRE_REAL_NEO4J:-1}"
 # control plane (the `default/kubernetes` EndpointSlice: the two tests that
 # move it start a control plane of their own), so packages side by side
 # cannot change each other's plans (docs/ci.md).
-go test -count=1 -timeout 40m -p 3 -parallel 4 ${GOTESTFLAGS:-} ./...
+rc=0
+go test -count=1 -timeout 40m -p 3 -parallel 4 ${GOTESTFLAGS:-} ./... || rc=$?
+
+# Hold every package to that: a write to default/kubernetes on the shared
+# control plane (its audit log records every request) fails the run, with
+# the user agent that made it.
+writes=$(grep '"objectRef":{"resource":"endpointslices","namespace":"default","name":"kubernetes"' "$work/env/audit.log" |
+  grep -E '"verb":"(create|update|patch|delete)"' | grep -o '"userAgent":"[^"]*"' | sort | uniq -c || true)
+if [ -n "$writes" ]; then
+  echo "test: a test wrote EndpointSlice default/kubernetes on the shared control plane (every plan reads it; use testenv.Private):"
+  echo "$writes"
+  rc=1
+fi
+exit "$rc"
