@@ -26,6 +26,14 @@ func (k *sentKube) Apply(ctx context.Context, o *unstructured.Unstructured, forc
 	return k.fakeKube.Apply(ctx, o, force)
 }
 
+// msgHook records the messages apply says besides the steps.
+type msgHook struct {
+	*recorder
+	msgs []string
+}
+
+func (h *msgHook) Message(m string) { h.msgs = append(h.msgs, m) }
+
 // stampPlan computes the plan of a converged 3-server TLS cluster whose
 // StatefulSet (the one the scale-in scenario applies, graph/prod) the
 // Secret's certificate stamps for the first time, with edit applied to
@@ -72,7 +80,8 @@ func TestApplyRecordsTLSBaselineOnce(t *testing.T) {
 	_, fk, n := newFakes(5)
 	k := &sentKube{fakeKube: fk}
 	rec := &recorder{}
-	ex := executor(fk, n, rec)
+	hook := &msgHook{recorder: rec}
+	ex := executor(fk, n, hook)
 	ex.Kube = k
 	baseline := stampPlan(t, nil)
 	verifies := 0
@@ -100,6 +109,10 @@ func TestApplyRecordsTLSBaselineOnce(t *testing.T) {
 	}
 	if got := rec.started[len(rec.started)-1]; got != "verify-s01" {
 		t.Errorf("the hook last saw step %q start, want verify-s01", got)
+	}
+	said := strings.Join(hook.msgs, "\n")
+	if want := "Recorded the TLS certificate baseline issued during this apply: no restart (k8s:apps/StatefulSet/graph/prod sha256:issued)."; !strings.Contains(said, want) {
+		t.Errorf("apply said %q, want %q", said, want)
 	}
 	if res.TLSBaseline == nil || len(res.TLSBaseline.Steps) != 1 || res.TLSBaseline.Steps[0].Address != "k8s:apps/StatefulSet/graph/prod" {
 		t.Errorf("Result.TLSBaseline %+v, want the StatefulSet's step", res.TLSBaseline)
