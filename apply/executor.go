@@ -132,7 +132,10 @@ type Executor struct {
 	Neo4j func(ctx context.Context) (Neo4j, func(), error)
 	Hook  Hook
 	// Verify computes a fresh plan after apply wrote something; apply
-	// requires it to be empty. Nil skips verification.
+	// requires it to be empty (but records a first TLS certificate stamp
+	// it finds, once: recordTLSBaseline). It computes the plan from the
+	// Target's objects, rendered again in place for what the cluster holds
+	// now (pipeline.Runner.Plan). Nil skips verification.
 	Verify  func(ctx context.Context) (*plan.Plan, error)
 	Options Options
 
@@ -197,7 +200,11 @@ func (e *Executor) hook() Hook {
 // failed step's dependents are skipped and independent steps continue,
 // except destructive ones (irreversible Neo4j statements, deletes and
 // replacements): after the first failure none of those runs anywhere.
-// After writing anything it requires Verify's fresh plan to be empty.
+// After writing anything it requires Verify's fresh plan to be empty,
+// with one exception: a fresh plan that only records the first TLS
+// certificate stamp of the StatefulSets (a certificate cert-manager issued
+// during this apply; plan.TLSBaselineOnly) is applied, once, and the plan
+// after it must be empty (recordTLSBaseline).
 //
 // The error is nil only when every step succeeded and verification passed.
 // When ctx ends the step in flight is finished or abandoned cleanly (a
@@ -310,6 +317,19 @@ func (e *Executor) Apply(ctx context.Context, t Target, p *plan.Plan) (*Result, 
 		e.closeNeo4j()
 		e.hook().Message("Verifying: planning again, expecting no changes…")
 		vp, err := e.Verify(ctx)
+		if err == nil && plan.TLSBaselineOnly(vp) {
+			// Once only: whatever the plan after it finds fails below.
+			if err := e.recordTLSBaseline(ctx, t, vp, res); err != nil {
+				e.hook().Summary(res)
+				if ctx.Err() != nil {
+					res.Interrupted = true
+					return res, fmt.Errorf("%s Apply was interrupted while recording the TLS certificate baseline; run it again to converge: %w", res.SummaryLine(), ctx.Err())
+				}
+				return res, fmt.Errorf("apply finished, but recording the TLS certificate baseline its verifying plan found failed (run apply again to record it): %w", err)
+			}
+			e.hook().Message("Verifying again: planning, expecting no changes…")
+			vp, err = e.Verify(ctx)
+		}
 		switch {
 		case err != nil:
 			e.hook().Summary(res)

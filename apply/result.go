@@ -52,6 +52,12 @@ type Result struct {
 	Verified bool
 	// Interrupted reports that the context ended during apply.
 	Interrupted bool
+	// TLSBaseline holds the steps apply ran after its verifying plan
+	// found only the first TLS certificate stamp of the StatefulSets
+	// (plan.TLSBaselineOnly: cert-manager issued the Secret during the
+	// apply), under the IDs their results carry in Steps; nil when it ran
+	// none. A watch audits them like the plan's steps.
+	TLSBaseline *plan.Plan
 }
 
 // Count returns the number of steps with status s.

@@ -110,8 +110,11 @@ func stampOf(o *unstructured.Unstructured) string {
 
 // tlsFingerprint is the fingerprint of the Secret's certificate and CA,
 // from the client's cache when it is fresh and agrees with every recorded
-// fingerprint (see tlsFingerprintTTL). NotFound and Forbidden are answers
-// and cached as such; other errors are not.
+// fingerprint (see tlsFingerprintTTL). Forbidden is an answer and cached
+// as such; NotFound is not cached: a Secret cert-manager has not issued
+// yet appears once the first apply created its Certificate, and that
+// apply's verifying plan must see it (apply records its baseline); other
+// errors are not cached either.
 func (r *Runner) tlsFingerprint(ctx context.Context, ns, name string, recorded []string) (string, error) {
 	key := tlsKey{r.Kube, ns, name}
 	tlsReads.Lock()
@@ -133,7 +136,7 @@ func (r *Runner) tlsFingerprint(ctx context.Context, ns, name string, recorded [
 	if err == nil {
 		fp = manifests.TLSFingerprint(data)
 	}
-	if err == nil || kube.IsNotFound(err) || kube.IsForbidden(err) {
+	if err == nil || kube.IsForbidden(err) {
 		tlsReads.Lock()
 		tlsReads.m[key] = tlsRead{at: time.Now(), fp: fp, err: err}
 		tlsReads.Unlock()
