@@ -1,7 +1,8 @@
 // Package kube is neo4jctl's only user of client-go and cli-runtime. It
 // observes the Kubernetes plane for plan (a forced server-side-apply dry run
 // of every rendered object — but one provably unchanged since neo4jctl
-// applied it, see provablyUnchanged —, normalised so live and predicted
+// applied it, under credentials proven able to dry-run it, see
+// provablyUnchanged and mayDryRun —, normalised so live and predicted
 // objects compare directly, with the field managers that explain a
 // difference), applies and
 // deletes objects with server-side apply, keeps an inventory of what neo4jctl

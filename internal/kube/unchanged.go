@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -132,6 +133,14 @@ func stampOf(o *unstructured.Unstructured) string {
 //     remover owns nothing), so 2 alone cannot see it.
 //  4. It is the same object in the same shape: same apiVersion, not being
 //     deleted.
+//  5. Its kind is built into the API server (builtInGroup). A custom
+//     resource's answer depends on its CRD, which another tool upgrades on
+//     its own schedule (cert-manager, the Prometheus operator): defaults
+//     a new schema adds show on a read as in a dry run, but fields it
+//     drops are pruned only on a write, and reading the CRD to compare
+//     needs rights a namespaced or read-only role does not have. A
+//     cluster renders one or two custom resources; they are always
+//     dry-run.
 //
 // Given 1-4, the apply would set every field it sets to the value it
 // already has and remove nothing (neo4jctl owns exactly the fields of the
@@ -153,6 +162,9 @@ func provablyUnchanged(sent, live *unstructured.Unstructured) bool {
 	if live.GetDeletionTimestamp() != nil || live.GetUID() == "" || live.GetAPIVersion() != sent.GetAPIVersion() {
 		return false
 	}
+	if !builtInGroup(sent.GroupVersionKind().Group) {
+		return false
+	}
 	if !onlyOursOutsideStatus(managedFieldsOf(live.Object)) {
 		return false
 	}
@@ -165,6 +177,19 @@ func provablyUnchanged(sent, live *unstructured.Unstructured) bool {
 		}
 	}
 	return true
+}
+
+// builtInGroup reports whether group is served by the API server itself,
+// never by a CustomResourceDefinition: the core group, a group without a
+// dot (a CRD's group must contain one: apps, policy, batch, autoscaling),
+// or one of the built-in *.k8s.io groups neo4jctl renders. Other *.k8s.io
+// groups can be CRDs (gateway.networking.k8s.io, snapshot.storage.k8s.io).
+func builtInGroup(group string) bool {
+	switch group {
+	case "networking.k8s.io", "rbac.authorization.k8s.io", "coordination.k8s.io", "discovery.k8s.io", "storage.k8s.io":
+		return true
+	}
+	return !strings.Contains(group, ".")
 }
 
 // onlyOursOutsideStatus reports whether entries are neo4jctl's server-side

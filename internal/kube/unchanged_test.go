@@ -135,6 +135,13 @@ func TestProvablyUnchanged(t *testing.T) {
 		{"another apiVersion", func(sent, live *unstructured.Unstructured) {
 			live.SetAPIVersion("v2")
 		}},
+		{"a custom resource, whose CRD may have changed since", func(sent, live *unstructured.Unstructured) {
+			for _, u := range []*unstructured.Unstructured{sent, live} {
+				u.SetAPIVersion("monitoring.coreos.com/v1")
+			}
+			stamp(sent)
+			_ = unstructured.SetNestedField(live.Object, stampOf(sent), "metadata", "annotations", AppliedHashAnnotation)
+		}},
 		{"a value the configuration sets missing live, stamp equal", func(sent, live *unstructured.Unstructured) {
 			_ = unstructured.SetNestedField(sent.Object, "x", "spec", "loadBalancerClass")
 			stamp(sent)
