@@ -539,6 +539,7 @@ func TestWatchRoleIsMinimal(t *testing.T) {
 		}
 	}
 	f.editPDB(t, 2) // a standing drift: every run reports it (and records an Event)
+	f.touchEveryMember(t)
 	for ri, r := range rules {
 		for _, res := range r.Resources {
 			for _, verb := range r.Verbs {

@@ -124,6 +124,7 @@ func markMember(o *unstructured.Unstructured, defaultNamespace string) {
 		labels := o.GetLabels()
 		labels[ApplySetPartOfLabel] = inv.ID()
 		o.SetLabels(labels)
+		stamp(o) // last: the stamp covers the label
 	}
 }
 

@@ -21,7 +21,8 @@ const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 var serverMetadata = []string{"managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink"}
 
 // Normalize returns a deep copy of obj with server-maintained metadata,
-// status and kubectl's last-applied annotation removed, so a live object and
+// status, kubectl's last-applied annotation and neo4jctl's own applied-hash
+// stamp (bookkeeping, not configuration) removed, so a live object and
 // a dry-run prediction of it compare equal exactly when applying would change
 // nothing. nil stays nil.
 func Normalize(obj map[string]any) map[string]any {
@@ -51,6 +52,7 @@ func Normalize(obj map[string]any) map[string]any {
 		out["metadata"] = md
 		if ann, ok := md["annotations"].(map[string]any); ok {
 			delete(ann, lastAppliedAnnotation)
+			delete(ann, AppliedHashAnnotation)
 			if len(ann) == 0 {
 				delete(md, "annotations")
 			}

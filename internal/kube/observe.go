@@ -38,7 +38,9 @@ const (
 // Options.Workers requests at a time. The requests are few: one dry run
 // per object, and the live objects come from the LISTs that find the
 // orphans (one per kind) rather than a GET each; only an object the dry run
-// says exists and no list holds is read on its own.
+// says exists and no list holds is read on its own. An object provably
+// unchanged since neo4jctl applied it (provablyUnchanged: the applied-hash
+// stamp, its field managers, its values) needs no dry run at all.
 //
 // An API server that cannot be reached yields Reachable=false with the reason
 // and a nil error, so a plan can still show the other plane. An RBAC denial
@@ -173,7 +175,8 @@ func (c *Client) observe(parent context.Context, desired []*unstructured.Unstruc
 			if dryRun && !waitClosed(ctx, parentRead) {
 				return ctx.Err()
 			}
-			o, err := c.observeObject(ctx, u, inv.Namespace, dryRun, pf, ms, limit)
+			listed := dryRun && mayBeListed(ctx, pf, inv)
+			o, err := c.observeObject(ctx, u, inv.Namespace, dryRun, pf, ms, limit, listed)
 			k.Objects[i] = o
 			return err
 		})
@@ -235,7 +238,20 @@ func (c *Client) prepare(u *unstructured.Unstructured, defaultNamespace string) 
 	return prepared{obj: obj, ri: c.resourceFor(m, ns), address: Address(gvk, ns, obj.GetName()), gvr: m.Resource, namespace: ns}, nil
 }
 
-func (c *Client) observeObject(ctx context.Context, u *unstructured.Unstructured, defaultNamespace string, dryRun bool, pf *Prefetched, ms *members, w workers) (state.Object, error) {
+// mayBeListed reports whether the member lists can hold inv's objects, once
+// its inventory parent has been read: false when the fleet's list of
+// parents says the cluster has none (a fresh cluster of a fleet, whose dry
+// runs must not wait for the fleet's lists). Without a fleet the
+// observation's own lists end at once when there is no parent.
+func mayBeListed(ctx context.Context, pf *Prefetched, inv InventoryRef) bool {
+	if pf == nil {
+		return true
+	}
+	cm, ok := pf.parent(ctx, inv)
+	return !ok || cm != nil
+}
+
+func (c *Client) observeObject(ctx context.Context, u *unstructured.Unstructured, defaultNamespace string, dryRun bool, pf *Prefetched, ms *members, w workers, listed bool) (state.Object, error) {
 	gvk := u.GroupVersionKind()
 	p, err := c.prepare(u, defaultNamespace)
 	if meta.IsNoMatchError(err) {
@@ -257,7 +273,9 @@ func (c *Client) observeObject(ctx context.Context, u *unstructured.Unstructured
 	o := state.Object{
 		Address: p.address, Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind,
 		Namespace: p.obj.GetNamespace(), Name: p.obj.GetName(),
-		Desired: p.obj.Object,
+		// Without the applied-hash stamp, as Live and Predicted are
+		// (Normalize): bookkeeping, not configuration.
+		Desired: unstamped(p.obj.Object, false),
 	}
 	if !dryRun {
 		live, _, err := c.readLive(ctx, p, pf, ms, w)
@@ -309,6 +327,35 @@ func (c *Client) observeObject(ctx context.Context, u *unstructured.Unstructured
 			// object and change nothing, so it would return the live
 			// object as it is.
 			pred = live
+		}
+	}
+	if pred == nil && listed && stampOf(p.obj) != "" {
+		// Another process (an earlier apply) may have applied exactly this
+		// configuration, and nobody touched the object since: then the dry
+		// run would answer the live object as it is (provablyUnchanged).
+		// Only a live object the member lists hold is considered, so a
+		// new object costs no extra read before its dry run.
+		if !liveRead {
+			live, fromCache, liveRead = c.readListed(ctx, p, pf, ms)
+		}
+		if live != nil && provablyUnchanged(p.obj, live) {
+			// The skip stands for a dry run these credentials could
+			// have made, or it would hide the Forbidden that turns a
+			// read-only plan structural (unchanged_grant.go). Asked
+			// alongside the GET below, once per namespace.
+			mayDryRun := c.startMayDryRun(ctx, p)
+			if fromCache {
+				// The list came from the watch cache, which may be a
+				// moment behind a change: the proof stands on the object
+				// as stored. A GET is still far cheaper than a dry run.
+				if live, err = c.getWithWorker(ctx, p, w); err != nil {
+					return o, fmt.Errorf("observe %s: %w", p.address, err)
+				}
+				fromCache, liveRead = false, live != nil
+			}
+			if live != nil && provablyUnchanged(p.obj, live) && mayDryRun() {
+				pred = live // only read below (Normalize copies)
+			}
 		}
 	}
 	if pred == nil {
@@ -379,6 +426,21 @@ func (c *Client) readLive(ctx context.Context, p prepared, pf *Prefetched, ms *m
 	}
 	live, err = c.getWithWorker(ctx, p, w)
 	return live, false, err
+}
+
+// readListed is readLive without the GET: the live object if the fleet's
+// or the observation's member lists hold it (read is false otherwise, and
+// the object is then read as readLive reads it).
+func (c *Client) readListed(ctx context.Context, p prepared, pf *Prefetched, ms *members) (live *unstructured.Unstructured, fromCache, read bool) {
+	if pf != nil {
+		if live, ok := pf.ms.take(ctx, p); ok && live != nil {
+			return live, pf.ms.cached, true
+		}
+	}
+	if live, ok := ms.take(ctx, p); ok && live != nil {
+		return live, ms.cached, true
+	}
+	return nil, false, false
 }
 
 // getWithWorker is get holding one of the observation's workers.
