@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/neo4jctl/neo4jctl/backup/catalog"
@@ -290,10 +293,24 @@ type VerifyPlan struct {
 	// Objects are the verification objects applied, each marked new or
 	// existing.
 	Objects []VerifyPlanObject
+	// PullSecrets are the copies of spec.imagePullSecrets applied in the
+	// scratch namespace; StalePullSecrets are copies there that no name
+	// of spec.imagePullSecrets accounts for any more (left, reported).
+	PullSecrets      []VerifyPlanPullSecret
+	StalePullSecrets []string
 	// RemoveCronJob: the CronJob exists but no schedule renders it.
 	RemoveCronJob bool
 	// Job is the Job created (empty with --install), ID the backup.
 	Job, ID string
+}
+
+// VerifyPlanPullSecret is one image pull Secret copied into the scratch
+// namespace: its source, type and number of keys, never a value.
+type VerifyPlanPullSecret struct {
+	Address, From string
+	Type          string
+	Keys          int
+	Exists        bool
 }
 
 // VerifyPlanObject is one applied object.
@@ -310,6 +327,16 @@ func renderVerifyPlan(w io.Writer, p VerifyPlan) {
 			mark, what = "~", "apply (exists)"
 		}
 		fmt.Fprintf(w, "  %s %s  %s\n", mark, o.Address, what)
+	}
+	for _, ps := range p.PullSecrets {
+		mark, what := "+", "create"
+		if ps.Exists {
+			mark, what = "~", "apply (exists)"
+		}
+		fmt.Fprintf(w, "  %s %s  %s: copy of image pull Secret %s (%s, %d %s; values not shown)\n", mark, ps.Address, what, ps.From, ps.Type, ps.Keys, plural(ps.Keys, "key", "keys"))
+	}
+	for _, n := range p.StalePullSecrets {
+		fmt.Fprintf(w, "  ! k8s:core/Secret/%s/%s  left: a copy of an image pull Secret no longer in spec.imagePullSecrets; remove it with kubectl -n %s delete secret %s\n", p.Scratch, n, p.Scratch, n)
 	}
 	if p.RemoveCronJob {
 		fmt.Fprintf(w, "  - k8s:batch/CronJob/%s/%s  delete (spec.backups.verification.schedule is not set)\n", p.Scratch, manifests.VerifyCronJobName)
@@ -386,9 +413,14 @@ func (o *BackupVerifyOptions) RunCluster(ctx context.Context) error {
 		}
 		p.RemoveCronJob = cj != nil && cj.Labels[manifests.LabelComponent] == manifests.VerifyComponent
 	}
+	copies, err := verifyPullSecretCopies(ctx, kc, c, ns, &p)
+	if err != nil {
+		return err
+	}
 	renderVerifyPlan(o.IO.ErrOut, p)
 
-	for _, u := range objs {
+	// The namespace first (objs), then the copies in it.
+	for _, u := range append(objs, copies...) {
 		if _, err := kc.Apply(ctx, u, false); err != nil {
 			return err
 		}
@@ -444,4 +476,59 @@ func (o *BackupVerifyOptions) RunCluster(ctx context.Context) error {
 // verifyAddress is an object's plan address (kube.Address of its kind).
 func verifyAddress(u *unstructured.Unstructured) string {
 	return kube.Address(u.GroupVersionKind(), u.GetNamespace(), u.GetName())
+}
+
+// verifyPullSecretCopies reads each Secret of spec.imagePullSecrets from
+// the cluster's namespace and returns its copy for the scratch namespace
+// (manifests.VerifyPullSecretCopy: a Pod pulls only with Secrets of its
+// own namespace), recording each in the plan by name, type and number of
+// keys. A Secret that does not exist is refused with the fix before
+// anything is applied. Copies left in the scratch namespace by an earlier
+// run whose name is no longer listed are reported in the plan, not
+// deleted (neo4jctl deletes only what its API client can prove is its).
+func verifyPullSecretCopies(ctx context.Context, kc *kube.Client, c *clusterfile.Cluster, ns string, p *VerifyPlan) ([]*unstructured.Unstructured, error) {
+	var out []*unstructured.Unstructured
+	for i, name := range c.Spec.ImagePullSecrets {
+		stub := &unstructured.Unstructured{}
+		stub.SetAPIVersion("v1")
+		stub.SetKind("Secret")
+		stub.SetNamespace(ns)
+		stub.SetName(name)
+		// LiveObjects returns the Secret's type without its data;
+		// ReadSecretData the data, which goes only into the copy.
+		live, errs := kc.LiveObjects(ctx, []*unstructured.Unstructured{stub}, ns)
+		for _, err := range errs {
+			return nil, fmt.Errorf("spec.imagePullSecrets[%d]: read Secret %s/%s: %w", i, ns, name, err)
+		}
+		if len(live) == 0 || live[0] == nil {
+			return nil, fmt.Errorf("spec.imagePullSecrets[%d]: Secret %s/%s does not exist: the verification Pod in %s pulls with a copy of it (create it, e.g. kubectl -n %s create secret docker-registry %s --docker-server=… , or remove the name from the file); nothing was applied",
+				i, ns, name, p.Scratch, ns, name)
+		}
+		typ, _, _ := unstructured.NestedString(live[0].Object, "type")
+		sd, err := kc.ReadSecretData(ctx, ns, name)
+		if err != nil {
+			return nil, fmt.Errorf("spec.imagePullSecrets[%d]: %w", i, err)
+		}
+		cp, err := manifests.VerifyPullSecretCopy(c, ns, name, corev1.SecretType(typ), sd.Data)
+		if err != nil {
+			return nil, err
+		}
+		exists, err := kc.Exists(ctx, cp)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cp)
+		p.PullSecrets = append(p.PullSecrets, VerifyPlanPullSecret{Address: verifyAddress(cp), From: ns + "/" + name, Type: typ, Keys: len(sd.Data), Exists: exists})
+	}
+	have, err := kc.SecretsData(ctx, p.Scratch, manifests.LabelVerifyPullSecret+"=true", "")
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range have {
+		if !slices.Contains(c.Spec.ImagePullSecrets, h.Name) {
+			p.StalePullSecrets = append(p.StalePullSecrets, h.Name)
+		}
+	}
+	sort.Strings(p.StalePullSecrets)
+	return out, nil
 }
