@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/neo4jctl/neo4jctl/backup/catalog"
@@ -58,8 +61,9 @@ func NewCmdBackupVerify(f *Factory, runF func(*BackupVerifyOptions) error) *cobr
 		Use:   "verify ID|--latest [--local] -f CLUSTER_FILE",
 		Short: "Verify a backup by restoring it into a scratch store and checking it",
 		Long: `Verify downloads one backup (decrypted, authenticated and digest-checked as
-download does) into a scratch directory, loads it into a scratch store with
-neo4j-admin database load, runs neo4j-admin database check, records the
+download does) into a scratch directory, loads a dump into a scratch store
+with neo4j-admin database load (an online backup: see below), runs
+neo4j-admin database check, records the
 result (passed or failed, duration, Neo4j version, where it ran) in the
 backup's catalogue entry, and removes the scratch directory.
 
@@ -78,8 +82,16 @@ only. Ctrl-C stops following, not the Job.
 or the first neo4j-admin on PATH. The installation's own databases and
 configuration are not used. --secrets-namespace NS reads the Secrets from
 namespace NS through the Kubernetes API instead of --secrets-dir (the
-verification Pod does). Only dumps (Community) are verified for now; an
-Enterprise online backup needs neo4j-admin database restore.
+verification Pod does).
+
+An Enterprise online backup is verified with its whole chain: the full and
+every differential up to it are downloaded (each checked as download does)
+and replayed by neo4j-admin database restore into the scratch store, which
+neo4j-admin database check then checks. restore is an Enterprise Edition
+command: a Community neo4j-admin is refused before anything is downloaded
+(use --neo4j-home at an Enterprise installation, or verify in the cluster,
+whose Job runs the cluster's own image). Node and relationship counts are
+not recorded: no neo4j-admin command prints them for an offline store.
 
 Exit status: 0 passed, 3 the backup failed verification (recorded), 1 the
 verification could not run (nothing recorded).`,
@@ -281,10 +293,24 @@ type VerifyPlan struct {
 	// Objects are the verification objects applied, each marked new or
 	// existing.
 	Objects []VerifyPlanObject
+	// PullSecrets are the copies of spec.imagePullSecrets applied in the
+	// scratch namespace; StalePullSecrets are copies there that no name
+	// of spec.imagePullSecrets accounts for any more (left, reported).
+	PullSecrets      []VerifyPlanPullSecret
+	StalePullSecrets []string
 	// RemoveCronJob: the CronJob exists but no schedule renders it.
 	RemoveCronJob bool
 	// Job is the Job created (empty with --install), ID the backup.
 	Job, ID string
+}
+
+// VerifyPlanPullSecret is one image pull Secret copied into the scratch
+// namespace: its source, type and number of keys, never a value.
+type VerifyPlanPullSecret struct {
+	Address, From string
+	Type          string
+	Keys          int
+	Exists        bool
 }
 
 // VerifyPlanObject is one applied object.
@@ -301,6 +327,16 @@ func renderVerifyPlan(w io.Writer, p VerifyPlan) {
 			mark, what = "~", "apply (exists)"
 		}
 		fmt.Fprintf(w, "  %s %s  %s\n", mark, o.Address, what)
+	}
+	for _, ps := range p.PullSecrets {
+		mark, what := "+", "create"
+		if ps.Exists {
+			mark, what = "~", "apply (exists)"
+		}
+		fmt.Fprintf(w, "  %s %s  %s: copy of image pull Secret %s (%s, %d %s; values not shown)\n", mark, ps.Address, what, ps.From, ps.Type, ps.Keys, plural(ps.Keys, "key", "keys"))
+	}
+	for _, n := range p.StalePullSecrets {
+		fmt.Fprintf(w, "  ! k8s:core/Secret/%s/%s  left: a copy of an image pull Secret no longer in spec.imagePullSecrets; remove it with kubectl -n %s delete secret %s\n", p.Scratch, n, p.Scratch, n)
 	}
 	if p.RemoveCronJob {
 		fmt.Fprintf(w, "  - k8s:batch/CronJob/%s/%s  delete (spec.backups.verification.schedule is not set)\n", p.Scratch, manifests.VerifyCronJobName)
@@ -343,8 +379,15 @@ func (o *BackupVerifyOptions) RunCluster(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if e.Format != inspect.FormatDump {
-			return fmt.Errorf("%s is an online backup (%s); verifying it needs `neo4j-admin database restore`, which verify does not run yet: only dumps are verified (nothing was created)", e.ID, e.File)
+		if e.Format == inspect.FormatBackup && c.Spec.Edition == clusterfile.EditionCommunity {
+			// The Job runs the cluster's own image, whose neo4j-admin
+			// has no `database restore` in Community Edition
+			// (tools/neo4j-admin/index.adoc, "Available commands per
+			// category"): it would only fail after starting.
+			return fmt.Errorf("%s is an online backup (%s), restored by `neo4j-admin database restore` (Enterprise Edition), and %s's image is Community: nothing was created. Verify it with --local --neo4j-home at a Neo4j Enterprise 5.26 installation", e.ID, e.File, c.Metadata.Name)
+		}
+		if _, err := s.VerifyChain(ctx, e); err != nil {
+			return err
 		}
 		job = manifests.VerifyJob(c, ns, e.ID, o.Now())
 		p.Job, p.ID = job.Name, e.ID
@@ -370,9 +413,14 @@ func (o *BackupVerifyOptions) RunCluster(ctx context.Context) error {
 		}
 		p.RemoveCronJob = cj != nil && cj.Labels[manifests.LabelComponent] == manifests.VerifyComponent
 	}
+	copies, err := verifyPullSecretCopies(ctx, kc, c, ns, &p)
+	if err != nil {
+		return err
+	}
 	renderVerifyPlan(o.IO.ErrOut, p)
 
-	for _, u := range objs {
+	// The namespace first (objs), then the copies in it.
+	for _, u := range append(objs, copies...) {
 		if _, err := kc.Apply(ctx, u, false); err != nil {
 			return err
 		}
@@ -428,4 +476,59 @@ func (o *BackupVerifyOptions) RunCluster(ctx context.Context) error {
 // verifyAddress is an object's plan address (kube.Address of its kind).
 func verifyAddress(u *unstructured.Unstructured) string {
 	return kube.Address(u.GroupVersionKind(), u.GetNamespace(), u.GetName())
+}
+
+// verifyPullSecretCopies reads each Secret of spec.imagePullSecrets from
+// the cluster's namespace and returns its copy for the scratch namespace
+// (manifests.VerifyPullSecretCopy: a Pod pulls only with Secrets of its
+// own namespace), recording each in the plan by name, type and number of
+// keys. A Secret that does not exist is refused with the fix before
+// anything is applied. Copies left in the scratch namespace by an earlier
+// run whose name is no longer listed are reported in the plan, not
+// deleted (neo4jctl deletes only what its API client can prove is its).
+func verifyPullSecretCopies(ctx context.Context, kc *kube.Client, c *clusterfile.Cluster, ns string, p *VerifyPlan) ([]*unstructured.Unstructured, error) {
+	var out []*unstructured.Unstructured
+	for i, name := range c.Spec.ImagePullSecrets {
+		stub := &unstructured.Unstructured{}
+		stub.SetAPIVersion("v1")
+		stub.SetKind("Secret")
+		stub.SetNamespace(ns)
+		stub.SetName(name)
+		// LiveObjects returns the Secret's type without its data;
+		// ReadSecretData the data, which goes only into the copy.
+		live, errs := kc.LiveObjects(ctx, []*unstructured.Unstructured{stub}, ns)
+		for _, err := range errs {
+			return nil, fmt.Errorf("spec.imagePullSecrets[%d]: read Secret %s/%s: %w", i, ns, name, err)
+		}
+		if len(live) == 0 || live[0] == nil {
+			return nil, fmt.Errorf("spec.imagePullSecrets[%d]: Secret %s/%s does not exist: the verification Pod in %s pulls with a copy of it (create it, e.g. kubectl -n %s create secret docker-registry %s --docker-server=… , or remove the name from the file); nothing was applied",
+				i, ns, name, p.Scratch, ns, name)
+		}
+		typ, _, _ := unstructured.NestedString(live[0].Object, "type")
+		sd, err := kc.ReadSecretData(ctx, ns, name)
+		if err != nil {
+			return nil, fmt.Errorf("spec.imagePullSecrets[%d]: %w", i, err)
+		}
+		cp, err := manifests.VerifyPullSecretCopy(c, ns, name, corev1.SecretType(typ), sd.Data)
+		if err != nil {
+			return nil, err
+		}
+		exists, err := kc.Exists(ctx, cp)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cp)
+		p.PullSecrets = append(p.PullSecrets, VerifyPlanPullSecret{Address: verifyAddress(cp), From: ns + "/" + name, Type: typ, Keys: len(sd.Data), Exists: exists})
+	}
+	have, err := kc.SecretsData(ctx, p.Scratch, manifests.LabelVerifyPullSecret+"=true", "")
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range have {
+		if !slices.Contains(c.Spec.ImagePullSecrets, h.Name) {
+			p.StalePullSecrets = append(p.StalePullSecrets, h.Name)
+		}
+	}
+	sort.Strings(p.StalePullSecrets)
+	return out, nil
 }

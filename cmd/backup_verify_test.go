@@ -116,15 +116,23 @@ func TestBackupVerifyExitStatusAndRecord(t *testing.T) {
 esac
 [ -n "$NEO4J_CONF" ] && [ -f "$NEO4J_CONF/neo4j.conf" ] || exit 70`)
 
+	// An online backup with a Community neo4j-admin (its own `database
+	// --help` lists no restore): refused before anything is downloaded.
+	community := fakeNeo4jHome(t, `case "$1 $2" in
+"database --help") cat <<'EOF'
+`+communityDatabaseHelp+`EOF
+;;
+*) exit 99 ;;
+esac`)
 	online := byFile["london-2024-10-07T16-03-51.backup"]
-	if code, _, errOut := verify(ok, online); code != 1 || !strings.Contains(errOut, "online backup") {
-		t.Errorf("verify of an online backup: exit %d, want 1 saying it is refused\n%s", code, errOut)
+	if code, _, errOut := verify(community, online); code != 1 || !strings.Contains(errOut, "Enterprise neo4j-admin") || !strings.Contains(errOut, "Community Edition") {
+		t.Errorf("verify of an online backup with Community's neo4j-admin: exit %d, want 1 saying an Enterprise one is needed\n%s", code, errOut)
 	}
 	if n := verifications(online); n != 0 {
 		t.Errorf("a refused verification recorded %d verifications", n)
 	}
-	if _, err := os.Stat(filepath.Join(ok, "calls")); err == nil {
-		t.Errorf("neo4j-admin ran for a refused online backup")
+	if calls, _ := os.ReadFile(filepath.Join(community, "calls")); strings.TrimSpace(string(calls)) != "database --help" {
+		t.Errorf("neo4j-admin ran %q for a refused online backup, want only `database --help`", calls)
 	}
 
 	if code, _, errOut := verify(t.TempDir(), dump); code != 1 || !strings.Contains(errOut, "bin/neo4j-admin") {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -217,14 +218,7 @@ func VerifyTypedObjects(c *clusterfile.Cluster, namespace string) ([]runtime.Obj
 				Max:            podLimits,
 			}}},
 		},
-		&corev1.ServiceAccount{
-			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
-			ObjectMeta: verifyMeta(c, namespace, scratch, VerifyServiceAccountName),
-			// Only the verification Pod mounts a token (it reads two
-			// Secrets through the API); anything else run as this
-			// account gets none.
-			AutomountServiceAccountToken: ptr.To(false),
-		},
+		verifyServiceAccount(c, namespace, scratch),
 		&corev1.ConfigMap{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 			ObjectMeta: verifyMeta(c, namespace, scratch, VerifyConfigMapName),
@@ -251,6 +245,57 @@ func VerifyTypedObjects(c *clusterfile.Cluster, namespace string) ([]runtime.Obj
 		objs = append(objs, cj)
 	}
 	return objs, nil
+}
+
+// verifyServiceAccount is the verification Pods' ServiceAccount. With
+// workload identity (spec.backups.storage.workloadIdentity) it carries
+// spec.serviceAccount.annotations, as the backup Pods' ServiceAccount
+// does: the verification Pod reads the same storage as that identity
+// (IRSA's role ARN, GKE's service account, Azure's client id). The cloud
+// side must trust this ServiceAccount too (docs/backups.md, "verify").
+func verifyServiceAccount(c *clusterfile.Cluster, namespace, scratch string) *corev1.ServiceAccount {
+	sa := &corev1.ServiceAccount{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"},
+		ObjectMeta: verifyMeta(c, namespace, scratch, VerifyServiceAccountName),
+		// Only the verification Pod mounts a token (it reads two
+		// Secrets through the API); anything else run as this
+		// account gets none.
+		AutomountServiceAccountToken: ptr.To(false),
+	}
+	if workloadIdentity(c.Spec.Backups) {
+		sa = withServiceAccountAnnotations(sa, c)
+	}
+	return sa
+}
+
+// LabelVerifyPullSecret marks the copies of the cluster's image pull
+// Secrets in the scratch namespace; AnnotationCopiedFrom names the Secret
+// each was copied from (namespace/name).
+const (
+	LabelVerifyPullSecret = "neo4jctl.io/verify-pull-secret"
+	AnnotationCopiedFrom  = "neo4jctl.io/copied-from"
+)
+
+// VerifyPullSecretCopy is the copy, in the scratch namespace, of the
+// cluster's image pull Secret name (spec.imagePullSecrets), with the type
+// and data read from the cluster's namespace: a Pod's imagePullSecrets
+// name Secrets of its own namespace only (Kubernetes API, PodSpec
+// imagePullSecrets: "references to secrets in the same namespace"), and
+// the verification Pod pulls the Neo4j image and neo4jctl's from the
+// registries the servers and the backup Pods pull them from.
+// `neo4jctl backup verify` reads the source and applies the copy each
+// time it applies the verification objects; its values are never printed.
+func VerifyPullSecretCopy(c *clusterfile.Cluster, namespace, name string, typ corev1.SecretType, data map[string][]byte) (*unstructured.Unstructured, error) {
+	meta := verifyMeta(c, namespace, VerifyNamespaceName(c, namespace), name)
+	meta.Labels[LabelVerifyPullSecret] = "true"
+	meta.Annotations = map[string]string{AnnotationCopiedFrom: namespace + "/" + name}
+	objs, err := unstructuredObjects([]runtime.Object{&corev1.Secret{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: meta, Type: typ, Data: data,
+	}}, 0)
+	if err != nil {
+		return nil, err
+	}
+	return objs[0], nil
 }
 
 // VerifyObjects are VerifyTypedObjects as the unstructured objects
@@ -339,6 +384,22 @@ func VerifyJobTemplate(c *clusterfile.Cluster, namespace, id string) batchv1.Job
 		"--secrets-namespace", namespace)
 	sc := restrictedContainer()
 	labels := VerifyLabels(c, namespace)
+	var annotations map[string]string
+	if m := c.Spec.Pod; m != nil && c.Spec.Backups != nil && workloadIdentity(c.Spec.Backups) {
+		// Workload identity may need the Pod's metadata too (Azure's
+		// azure.workload.identity/use label): spec.pod's labels and
+		// annotations, the owner's first and neo4jctl's winning, as on
+		// the servers' Pods (Validate refuses the reserved keys).
+		merged := maps.Clone(m.Labels)
+		if merged == nil {
+			merged = map[string]string{}
+		}
+		maps.Copy(merged, labels)
+		labels = merged
+		if len(m.Annotations) > 0 {
+			annotations = maps.Clone(m.Annotations)
+		}
+	}
 	scratchLimit, binLimit, logsLimit := VerifyScratchSize, verifyBinSize, verifyLogsSize
 	return batchv1.JobSpec{
 		// One attempt: a verification that failed is a result (recorded),
@@ -346,10 +407,13 @@ func VerifyJobTemplate(c *clusterfile.Cluster, namespace, id string) batchv1.Job
 		BackoffLimit:          ptr.To(int32(0)),
 		ActiveDeadlineSeconds: ptr.To(int64(VerifyJobDeadline / time.Second)),
 		Template: corev1.PodTemplateSpec{
-			ObjectMeta: metav1.ObjectMeta{Labels: labels},
+			ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: annotations},
 			Spec: corev1.PodSpec{
 				RestartPolicy:      corev1.RestartPolicyNever,
 				ServiceAccountName: VerifyServiceAccountName,
+				// Copies in the scratch namespace of the cluster's pull
+				// Secrets (VerifyPullSecretCopy), same names.
+				ImagePullSecrets: pullSecrets(c.Spec.ImagePullSecrets),
 				// The one Pod that needs a token: it reads the keyset and
 				// storage Secrets of the cluster's namespace by API.
 				AutomountServiceAccountToken: ptr.To(true),

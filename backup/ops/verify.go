@@ -19,6 +19,10 @@ import (
 // records.
 const VerifyMethodLocal = "neo4j-admin database load+check"
 
+// VerifyMethodRestore is the Verification.Method of an Enterprise online
+// backup's verification: its chain restored, then checked.
+const VerifyMethodRestore = "neo4j-admin database restore+check"
+
 // AdminRun is one finished neo4j-admin run.
 type AdminRun struct {
 	Stdout, Stderr string
@@ -117,21 +121,35 @@ func (s *Session) Latest(ctx context.Context, database string) (string, error) {
 	return es[len(es)-1].ID, nil
 }
 
-// VerifyLocal verifies entry id by restoring it on this machine: download
-// (decrypt, authenticate, both digests) into a scratch directory, `neo4j-admin
-// database load --verbose` into a scratch store, `database check`; then records a catalogue Verification
-// (passed or failed) through the catalogue's numbered updates.
+// VerifyLocal verifies entry id by restoring it on this machine, in a
+// scratch directory removed afterwards in every case:
 //
-// A neo4j-admin run that exits non-zero on an artifact whose digests
-// matched is the artifact failing verification: it is recorded as failed
-// and returned with a nil error. Anything that stops the verification from
-// running (no keyset, storage errors, a digest mismatch, neo4j-admin not
-// runnable) is an error and nothing is recorded.
+//   - a dump: download it (decrypt, authenticate, both digests), `neo4j-admin
+//     database load --verbose` into a scratch store, `database check`;
+//   - an Enterprise online backup: download the whole chain the entry
+//     depends on (its full first, the entry last: VerifyChain), `neo4j-admin
+//     database restore --verbose` of the entry, which replays the chain into
+//     a scratch store, then `database check` of the restored store.
 //
-// Only dumps are verified locally: an Enterprise online backup needs
-// `neo4j-admin database restore`, which Community's neo4j-admin lacks
-// (Operations Manual 5.26, backup-restore/restore-backup.adoc: "Restoring
-// a database backup ... Enterprise Edition").
+// It then records a catalogue Verification (passed or failed) through the
+// catalogue's numbered updates.
+//
+// A neo4j-admin run that exits non-zero on artifacts whose digests matched
+// is the artifact failing verification: it is recorded as failed and
+// returned with a nil error. Anything that stops the verification from
+// running (no keyset, storage errors, a digest mismatch, a broken chain,
+// neo4j-admin not runnable, or a neo4j-admin without `database restore`
+// for an online backup: ErrEnterpriseRequired) is an error and nothing is
+// recorded.
+//
+// Node and relationship counts are not recorded: no neo4j-admin 5.26
+// command prints them for an offline store. `database info` prints the
+// store format, the last committed transaction and whether recovery is
+// needed (tools/neo4j-admin/neo4j-admin-store-info.adoc, "Examples", text
+// and --format=json), and `database check` prints progress and, on
+// errors only, an inconsistencies report (consistency-checker.adoc,
+// "Output"); counting would mean starting a Neo4j server on the scratch
+// store, which is the DR drill's work, not verify's.
 func (s *Session) VerifyLocal(ctx context.Context, id string, o VerifyOptions) (VerifyResult, error) {
 	if o.Admin == nil {
 		return VerifyResult{}, errors.New("ops: VerifyLocal needs an AdminRunner")
@@ -140,8 +158,17 @@ func (s *Session) VerifyLocal(ctx context.Context, id string, o VerifyOptions) (
 	if err != nil {
 		return VerifyResult{}, err
 	}
-	if e.Format != inspect.FormatDump {
-		return VerifyResult{}, fmt.Errorf("%s is an online backup (%s); verifying it needs `neo4j-admin database restore`, which --local does not run yet: only dumps are verified locally", e.ID, e.File)
+	chain, err := s.VerifyChain(ctx, e)
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	online := e.Format == inspect.FormatBackup
+	if online {
+		// Before anything is downloaded: an online backup needs
+		// `database restore`, which only Enterprise's neo4j-admin has.
+		if err := requireRestore(ctx, o.Admin, e, chain); err != nil {
+			return VerifyResult{}, err
+		}
 	}
 	scratch, err := os.MkdirTemp(o.TempDir, "neo4jctl-verify-")
 	if err != nil {
@@ -152,13 +179,22 @@ func (s *Session) VerifyLocal(ctx context.Context, id string, o VerifyOptions) (
 	started := s.now()
 	t0 := time.Now()
 
-	// load looks for <from-path>/<database>.dump (Operations Manual 5.26,
-	// backup-restore/restore-dump.adoc, the tip under "Syntax").
-	dumps := filepath.Join(scratch, "dumps")
-	if err := os.Mkdir(dumps, 0o700); err != nil {
+	// The artifacts go into one directory under the names neo4j-admin
+	// gave them: load looks for <from-path>/<database>.dump
+	// (backup-restore/restore-dump.adoc, the tip under "Examples"), and
+	// restore finds the rest of a chain beside the artifact --from-path
+	// names (restore-backup.adoc, "Options", --from-path).
+	artifacts := filepath.Join(scratch, "artifacts")
+	if err := os.Mkdir(artifacts, 0o700); err != nil {
 		return VerifyResult{}, err
 	}
-	if _, err := s.Download(ctx, e.ID, filepath.Join(dumps, e.Database+".dump")); err != nil {
+	if online {
+		for _, m := range chain {
+			if err := s.DownloadEntry(ctx, m, m.Object, filepath.Join(artifacts, m.File)); err != nil {
+				return VerifyResult{}, err
+			}
+		}
+	} else if _, err := s.Download(ctx, e.ID, filepath.Join(artifacts, e.Database+".dump")); err != nil {
 		return VerifyResult{}, err
 	}
 
@@ -169,6 +205,10 @@ func (s *Session) VerifyLocal(ctx context.Context, id string, o VerifyOptions) (
 	// other setting at its default, so the installation's own databases
 	// and configuration are never touched. NEO4J_HOME is left to the
 	// installation, whose bin/neo4j-admin finds its lib/ through it.
+	// load and restore write the store, and check reads it, under
+	// server.directories.data (restore's --to-path-data and --to-path-txn
+	// default to it: restore-backup.adoc, "Options"; check's
+	// --from-path-data likewise: consistency-checker.adoc, "Options").
 	conf := filepath.Join(scratch, "conf")
 	if err := os.Mkdir(conf, 0o700); err != nil {
 		return VerifyResult{}, err
@@ -188,7 +228,11 @@ func (s *Session) VerifyLocal(ctx context.Context, id string, o VerifyOptions) (
 	if where == "" {
 		where = "local"
 	}
-	v := catalog.Verification{Started: started, Method: VerifyMethodLocal, Where: where}
+	method, step, args := VerifyMethodLocal, "neo4j-admin database load", LoadArgs(artifacts, e.Database)
+	if online {
+		method, step, args = VerifyMethodRestore, "neo4j-admin database restore", RestoreArgs(artifacts, e)
+	}
+	v := catalog.Verification{Started: started, Method: method, Where: where}
 	fail := func(step string, r AdminRun, detail string) (VerifyResult, error) {
 		v.Result = catalog.VerificationFailed
 		v.Duration = time.Since(t0)
@@ -199,25 +243,23 @@ func (s *Session) VerifyLocal(ctx context.Context, id string, o VerifyOptions) (
 		return s.recordVerification(ctx, e, v)
 	}
 
-	// Two neo4j-admin runs, load and check: each is a JVM start, which on
-	// a small dump costs more than the work itself, so nothing else runs
-	// (issue 16 bounds verify's overhead over a hand-run load + check to
-	// 20 %). --verbose on load (tools/neo4j-admin/index.adoc, "General
-	// options") makes the tool print its version and JVM before the
-	// command runs ("neo4j 5.26.30", then "VM Name: …", seen with 5.26.30):
-	// the version recorded, and the proof the installation started. A run
-	// without that header never reached the command, so its failure is
-	// this machine's, not the artifact's, and is not recorded.
+	// Two neo4j-admin runs, load (or restore) and check: each is a JVM
+	// start, which on a small dump costs more than the work itself, so
+	// nothing else runs (issue 16 bounds verify's overhead over a hand-run
+	// load + check to 20 %). --verbose (tools/neo4j-admin/index.adoc,
+	// "General options"; in both commands' syntax) makes the tool print
+	// its version and JVM before the command runs ("neo4j 5.26.30", then
+	// "VM Name: …", seen with 5.26.30): the version recorded, and the
+	// proof the installation started. A run without that header never
+	// reached the command, so its failure is this machine's, not the
+	// artifact's, and is not recorded.
 	//
 	// `database info` is not run: per tools/neo4j-admin/neo4j-admin-store-info.adoc
 	// it prints the store format (version, when introduced, whether it
 	// needs migrating), the last committed transaction and whether
 	// recovery is needed, none of which verification depends on: check
-	// has just read the whole store in its format, and a loaded dump is a
-	// cleanly shut down store.
-	//
-	// Operations Manual 5.26, backup-restore/restore-dump.adoc "Syntax".
-	r, err := o.Admin(ctx, env, "database", "load", "--verbose", e.Database, "--from-path="+dumps)
+	// has just read the whole store in its format.
+	r, err := o.Admin(ctx, env, args...)
 	if err != nil {
 		return VerifyResult{}, err
 	}
@@ -228,12 +270,12 @@ func (s *Session) VerifyLocal(ctx context.Context, id string, o VerifyOptions) (
 	}
 	v.Neo4jVersion = version
 	if r.ExitCode != 0 {
-		return fail("neo4j-admin database load", r, "")
+		return fail(step, r, "")
 	}
 	// Operations Manual 5.26, tools/neo4j-admin/consistency-checker.adoc,
 	// "Output": errors → non-zero exit and an inconsistencies-*.report in
 	// --report-path.
-	r, err = o.Admin(ctx, env, "database", "check", e.Database, "--report-path="+reports)
+	r, err = o.Admin(ctx, env, CheckArgs(e.Database, reports)...)
 	if err != nil {
 		return VerifyResult{}, err
 	}
@@ -249,6 +291,9 @@ func (s *Session) VerifyLocal(ctx context.Context, id string, o VerifyOptions) (
 	v.Result = catalog.VerificationPassed
 	v.Duration = time.Since(t0)
 	v.Message = "consistent"
+	if online {
+		v.Message = fmt.Sprintf("consistent (chain of %d restored)", len(chain))
+	}
 	return s.recordVerification(ctx, e, v)
 }
 
