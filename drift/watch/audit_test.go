@@ -92,7 +92,8 @@ func TestAuditWriteFailureIsMetricLogAndReadiness(t *testing.T) {
 // TestEnforceAttemptIsAuditedStepByStep: a partial enforce leaves a line per
 // step — applied, failed (with the error) and never reached — under one
 // attempt id; an attempt that fails before applying leaves a line per
-// drifted address.
+// drifted address; a step apply ran after its verifying plan (the TLS
+// certificate baseline) is recorded too.
 func TestEnforceAttemptIsAuditedStepByStep(t *testing.T) {
 	out := &brokenWriter{}
 	_, cl, _ := auditCluster(t, out)
@@ -109,6 +110,15 @@ func TestEnforceAttemptIsAuditedStepByStep(t *testing.T) {
 	}}
 	cl.auditAttempt("a1", p, res, errors.New("1 step failed"))
 	cl.auditEnforceFailed("a2", []string{"k8s:core/Service/db/g"}, errors.New("locked by apply of alice"))
+	// An attempt whose verifying plan found only the certificate baseline
+	// cert-manager issued during it: apply ran that step too.
+	baseline := &plan.Plan{Steps: []plan.Step{{ID: "verify-s01", Address: "k8s:apps/StatefulSet/db/g", Action: plan.ActionUpdate,
+		FieldDiffs: []plan.FieldDiff{{Path: "metadata.annotations.neo4jctl.io/tls-certificate", After: "ab12"}}}}}
+	cl.auditAttempt("a3", &plan.Plan{Steps: []plan.Step{{ID: "s01", Address: "k8s:core/ConfigMap/db/g-config", Action: plan.ActionUpdate}}},
+		&apply.Result{Steps: []apply.StepResult{
+			{ID: "s01", Address: "k8s:core/ConfigMap/db/g-config", Status: apply.StatusApplied},
+			{ID: "verify-s01", Address: "k8s:apps/StatefulSet/db/g", Status: apply.StatusApplied},
+		}, TLSBaseline: baseline}, nil)
 
 	type line struct{ Attempt, Action, Address, Field, Error string }
 	var got []line
@@ -125,6 +135,8 @@ func TestEnforceAttemptIsAuditedStepByStep(t *testing.T) {
 		{"a1", "change-failed", "k8s:apps/StatefulSet/db/g", "spec.replicas", "conflict with kubectl"},
 		{"a1", "change-skipped", "neo4j:database/orders", "", ""},
 		{"a2", "enforce-failed", "k8s:core/Service/db/g", "", "locked by apply of alice"},
+		{"a3", "change-applied", "k8s:core/ConfigMap/db/g-config", "", ""},
+		{"a3", "change-applied", "k8s:apps/StatefulSet/db/g", "metadata.annotations.neo4jctl.io/tls-certificate", ""},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("audit lines (-want +got):\n%s", diff)

@@ -810,7 +810,8 @@ func (c *cluster) auditSteps(p *plan.Plan, outcome func(plan.Step) (drift.AuditA
 
 // auditAttempt records an enforce attempt that reached apply, step by
 // step: what took effect, what failed and why, and what was never reached
-// — a partial apply leaves no step unrecorded.
+// — a partial apply leaves no step unrecorded, nor any step apply ran
+// beyond p (res.TLSBaseline).
 func (c *cluster) auditAttempt(attempt string, p *plan.Plan, res *apply.Result, applyErr error) {
 	byID := map[string]apply.StepResult{}
 	if res != nil {
@@ -818,7 +819,7 @@ func (c *cluster) auditAttempt(attempt string, p *plan.Plan, res *apply.Result, 
 			byID[r.ID] = r
 		}
 	}
-	c.auditSteps(p, func(s plan.Step) (drift.AuditAction, string) {
+	outcome := func(s plan.Step) (drift.AuditAction, string) {
 		r, ok := byID[s.ID]
 		switch {
 		case ok && (r.Status == apply.StatusApplied || r.Status == apply.StatusUnchanged):
@@ -834,7 +835,13 @@ func (c *cluster) auditAttempt(attempt string, p *plan.Plan, res *apply.Result, 
 			return drift.ActionChangeApplied, ""
 		}
 		return drift.ActionChangeSkipped, ""
-	}, attempt)
+	}
+	c.auditSteps(p, outcome, attempt)
+	if res != nil && res.TLSBaseline != nil {
+		// Steps apply added after its verifying plan (the certificate
+		// baseline cert-manager issued meanwhile) are writes too.
+		c.auditSteps(res.TLSBaseline, outcome, attempt)
+	}
 }
 
 // auditEnforceFailed records an enforce attempt that ended before
