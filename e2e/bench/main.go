@@ -10,6 +10,7 @@
 // process's own peak (see rsswrap's doc).
 //
 //	bench -neo4jctl bin/neo4jctl -out docs/benchmarks.md [-runs 7]
+//	bench -client-cpu BIN[,BIN...] [-runs 30]   (clientcpu.go; prints, writes nothing)
 //
 // It starts its own control plane unless NEO4JCTL_TESTENV_KUBECONFIG names
 // one. It is run by `make bench` (e2e/scripts/bench.sh), never by `make test`.
@@ -63,6 +64,7 @@ func run() error {
 	healthFleet := flag.Int("health-fleet", 10, "clusters in the status fleet")
 	fleetApplyOnly := flag.Bool("fleet-apply-only", false, "measure only the fleet apply (with its breakdown) and print it; write nothing")
 	flag.IntVar(&fleetApplyRuns, "fleet-apply-runs", fleetApplyRuns, "fresh control planes per tool for the fleet apply")
+	clientCPU := flag.String("client-cpu", "", "measure only the client CPU of one plan (production example fresh and present, quickstart converged) for these comma-separated neo4jctl builds, alternating, and print it; write nothing")
 	note := flag.String("note", "", "a line printed under the health section's heading (e.g. that the machine was loaded)")
 	flag.Parse()
 	var err error
@@ -101,6 +103,10 @@ func run() error {
 
 	r := &report{}
 	r.machine()
+
+	if *clientCPU != "" {
+		return measureClientCPU(ctx, tag, strings.Split(*clientCPU, ","))
+	}
 
 	if *healthOnly {
 		qs, err := newTarget(ctx, "examples/quickstart.yaml", tag+"-qs", "", true)

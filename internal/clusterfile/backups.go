@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -90,7 +89,7 @@ func (r *BackupRetention) For(db string) RetentionPolicy {
 	return p
 }
 
-var ageTerm = regexp.MustCompile(`([0-9]+)(ms|s|m|h|d|w|y)`)
+var ageTerm = newLazyRegexp(`([0-9]+)(ms|s|m|h|d|w|y)`)
 
 // ParseAge parses a duration written with the units people use for
 // retention: s, m, h, d (24h), w (7d) and y (365d), combinable ("1d12h").

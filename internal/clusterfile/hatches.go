@@ -3,7 +3,6 @@ package clusterfile
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -50,14 +49,14 @@ var reservedAnnotationPrefixes = map[string]string{
 }
 
 // envVarName is what Kubernetes accepts as an env variable name.
-var envVarName = regexp.MustCompile(`^[-._a-zA-Z][-._a-zA-Z0-9]*$`)
+var envVarName = newLazyRegexp(`^[-._a-zA-Z][-._a-zA-Z0-9]*$`)
 
 // imageRef is a container image reference: an optional registry host
 // (with port), a path, and a tag, a digest or both. A digest is
 // algorithm:hex, sha256 with 64 hex digits.
-var imageRef = regexp.MustCompile(`^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`)
+var imageRef = newLazyRegexp(`^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`)
 
-var imageDigest = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
+var imageDigest = newLazyRegexp(`^sha256:[a-f0-9]{64}$`)
 
 // image checks an image reference; a digest must be sha256 with 64 hex
 // digits.

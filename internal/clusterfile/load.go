@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -127,7 +126,7 @@ func parse(filename string, data []byte) (*Cluster, *ErrorList) {
 	return c, list
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLine = newLazyRegexp(`^yaml: line (\d+): (.*)$`)
 
 // syntaxError extracts the line and message from a yaml.v3 parser error,
 // which arrives as text ("yaml: line 3: did not find expected key").

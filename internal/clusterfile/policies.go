@@ -32,7 +32,7 @@ func (r PolicyRule) SeverityOf() string {
 // neo4jSize is a Neo4j byte size: a number and an optional binary unit
 // (k, m, g, t, p, e, each optionally followed by B or iB). Neo4j reads every
 // multiplier as a power of 1024, and so does neo4jctl.
-var neo4jSize = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*(?:([kKmMgGtTpPeE])(?:i?[bB])?|[bB])?$`)
+var neo4jSize = newLazyRegexp(`^([0-9]+(?:\.[0-9]+)?)\s*(?:([kKmMgGtTpPeE])(?:i?[bB])?|[bB])?$`)
 
 // ParseAmount reads a number, a Kubernetes quantity ("2Gi", "500m",
 // "1.5") or a Neo4j byte size ("512m", "4g", "1.00GiB") as a float. The two

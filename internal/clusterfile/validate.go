@@ -2,7 +2,6 @@ package clusterfile
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -252,11 +251,11 @@ func (v *validator) ignore(rules []IgnoreRule) {
 }
 
 var (
-	ltsVersion      = regexp.MustCompile(`^5\.26\.\d+$`)
-	calendarVersion = regexp.MustCompile(`^(\d{4})\.(\d{2})\.\d+$`)
-	oldVersion      = regexp.MustCompile(`^[1-4](\.\d+){1,2}$`)
-	v5Version       = regexp.MustCompile(`^5\.\d+(\.\d+)?$`)
-	editionSuffix   = regexp.MustCompile(`^(.*)-(enterprise|community)$`)
+	ltsVersion      = newLazyRegexp(`^5\.26\.\d+$`)
+	calendarVersion = newLazyRegexp(`^(\d{4})\.(\d{2})\.\d+$`)
+	oldVersion      = newLazyRegexp(`^[1-4](\.\d+){1,2}$`)
+	v5Version       = newLazyRegexp(`^5\.\d+(\.\d+)?$`)
+	editionSuffix   = newLazyRegexp(`^(.*)-(enterprise|community)$`)
 )
 
 // supportedVersions says, in one phrase, which versions neo4jctl supports.
@@ -486,8 +485,8 @@ func (v *validator) tls(t *TLS) {
 }
 
 var (
-	settingName = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$`)
-	envName     = regexp.MustCompile(`^NEO4J_[A-Za-z0-9_]+$`)
+	settingName = newLazyRegexp(`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$`)
+	envName     = newLazyRegexp(`^NEO4J_[A-Za-z0-9_]+$`)
 )
 
 // managedSetting is a neo4j.conf setting neo4jctl writes itself, and
@@ -659,7 +658,7 @@ func (v *validator) plugins(plugins []string) {
 	}
 }
 
-var databaseName = regexp.MustCompile(`^[a-z][a-z0-9.-]{2,62}$`)
+var databaseName = newLazyRegexp(`^[a-z][a-z0-9.-]{2,62}$`)
 
 func (v *validator) databases(s *Spec, community bool) {
 	// Servers that can host a primary or a secondary allocation, given
@@ -802,7 +801,7 @@ func (v *validator) security(sec *Security) {
 	}
 }
 
-var promDuration = regexp.MustCompile(`^([0-9]+(ms|s|m|h|d|w|y))+$`)
+var promDuration = newLazyRegexp(`^([0-9]+(ms|s|m|h|d|w|y))+$`)
 
 func (v *validator) monitoring(m *Monitoring, community bool) {
 	if m.Metrics.Enabled {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
+
+	discoveryv1 "k8s.io/api/discovery/v1"
 
 	"github.com/neo4jctl/neo4jctl/internal/kube"
 	"github.com/neo4jctl/neo4jctl/manifests"
@@ -32,25 +35,54 @@ func (r *Runner) RenderForCluster(ctx context.Context, t *Target) error {
 	if r.Kube == nil {
 		return nil
 	}
+	// The reads are independent of each other: the API server's endpoints
+	// are read alongside the TLS inputs (the live StatefulSets, the
+	// Secret), so a plan waits for one round trip, not three in a row.
+	// What is done with them stays in the order it was: render for the
+	// endpoints, then stamp what that rendered; an error of the endpoints'
+	// read is the one reported when both fail.
+	var (
+		wg     sync.WaitGroup
+		eps    []discoveryv1.EndpointSlice
+		epsErr error
+	)
+	apiServer := manifests.UsesAPIServer(t.Cluster)
+	if apiServer {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			eps, epsErr = r.Kube.APIServerEndpointSlices(ctx)
+		}()
+	}
+	in, tlsErr := r.readTLSStamp(ctx, t, r.getStatefulSets(t))
+	wg.Wait()
 	var warnings []string
-	if manifests.UsesAPIServer(t.Cluster) {
-		w, err := r.renderAPIServer(ctx, t)
+	if apiServer {
+		w, err := r.renderAPIServer(t, eps, epsErr)
 		if err != nil {
 			return err
 		}
 		warnings = append(warnings, w...)
 	}
-	_, w, err := r.stampTLS(ctx, t, r.getStatefulSet(t))
-	if err != nil {
-		return err
+	if tlsErr != nil {
+		return tlsErr
 	}
-	t.EnvWarnings = append(warnings, w...)
+	if !in.sameStatefulSets(t) {
+		// Rendering for the endpoints changes the NetworkPolicy only; were
+		// the StatefulSets ever to differ, read their inputs again rather
+		// than stamp from another object's.
+		if in, tlsErr = r.readTLSStamp(ctx, t, r.getStatefulSets(t)); tlsErr != nil {
+			return tlsErr
+		}
+	}
+	in.stamp(t)
+	t.EnvWarnings = append(warnings, in.warnings...)
 	return nil
 }
 
-// renderAPIServer renders t again for the API server's endpoints.
-func (r *Runner) renderAPIServer(ctx context.Context, t *Target) ([]string, error) {
-	eps, err := r.Kube.APIServerEndpointSlices(ctx)
+// renderAPIServer renders t again for the API server's endpoints eps, as
+// read (err) by kube.Client.APIServerEndpointSlices.
+func (r *Runner) renderAPIServer(t *Target, eps []discoveryv1.EndpointSlice, err error) ([]string, error) {
 	switch {
 	case kube.IsForbidden(err):
 		return []string{fmt.Sprintf("cannot read EndpointSlice %s/%s (%v): the NetworkPolicy's egress to the API server uses the fallback (ports 443 and 6443 on private ranges); grant get on it (render --ci-role and the watch manifests do)",
