@@ -1,7 +1,9 @@
 package cmd
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,7 +11,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/neo4jctl/neo4jctl/e2e/testenv"
 	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
@@ -86,6 +92,19 @@ func TestApplyOwnsVerificationObjects(t *testing.T) {
 		}
 	}
 	empty("after apply")
+	// The CI role `render --ci-role` prints reads them (structurally).
+	ci := ciRoleKubeconfig(t, env, ns, file)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		code, out, errOut = runCLIAs(ci, "plan", "-f", file, "--skip-neo4j", "--detailed-exitcode")
+		if code == ExitOK || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if code != ExitOK || strings.Contains(out, "verification objects were not planned") || !strings.Contains(out, "compared structurally") {
+		t.Errorf("plan with the CI role: exit %d, want an empty structural plan that read the verification objects\n%s%s", code, out, errOut)
+	}
 	// `backup verify --install` applies the very same objects.
 	if code, out, errOut := runApplyCLI(t, env, "backup", "verify", "--install", "-f", file, "--secrets-dir", filepath.Join(dir, "none")); code != ExitOK {
 		t.Fatalf("backup verify --install: exit %d\n%s%s", code, out, errOut)
@@ -103,6 +122,9 @@ func TestApplyOwnsVerificationObjects(t *testing.T) {
 	}
 	if code, out, errOut := run("drift"); code == ExitOK || !strings.Contains(out, cjAddr) {
 		t.Errorf("drift after an out-of-band schedule: exit %d, want the CronJob\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLIAs(ci, "drift", "-f", file, "--skip-neo4j"); code == ExitOK || !strings.Contains(out, cjAddr) {
+		t.Errorf("drift with the CI role after an out-of-band schedule: exit %d, want the CronJob\n%s%s", code, out, errOut)
 	}
 	if code, out, errOut := run("apply", "--auto-approve", "--wait=false"); code != ExitOK {
 		t.Fatalf("apply back: exit %d\n%s%s", code, out, errOut)
@@ -138,7 +160,7 @@ func TestApplyOwnsVerificationObjects(t *testing.T) {
 	if code, out, errOut := runApplyCLI(t, env, "destroy", "-f", file, "--auto-approve", "--skip-backup"); code != ExitOK {
 		t.Fatalf("destroy: exit %d\n%s%s", code, out, errOut)
 	}
-	deadline := time.Now().Add(time.Minute)
+	deadline = time.Now().Add(time.Minute)
 	for {
 		_, err := cs.CoreV1().Namespaces().Get(ctx, scratch, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
@@ -152,4 +174,45 @@ func TestApplyOwnsVerificationObjects(t *testing.T) {
 	if _, err := cs.RbacV1().Roles(ns).Get(ctx, "solo-verify-secrets", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("destroy left the verification Role: %v", err)
 	}
+}
+
+// ciRoleKubeconfig creates what `render --ci-role` prints for file and
+// returns a kubeconfig of its ServiceAccount.
+func ciRoleKubeconfig(t *testing.T, env *testenv.Env, ns, file string) string {
+	t.Helper()
+	ctx := context.Background()
+	code, rendered, stderr := runApplyCLI(t, env, "render", "--ci-role", "-f", file)
+	if code != ExitOK {
+		t.Fatalf("render --ci-role: exit %d\n%s", code, stderr)
+	}
+	dyn, err := dynamic.NewForConfig(env.RESTConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader([]byte(rendered)), 4096)
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		gvk := u.GroupVersionKind()
+		plural, _ := meta.UnsafeGuessKindToResource(gvk)
+		if u.GetNamespace() == "" {
+			name := u.GetName()
+			t.Cleanup(func() { _ = dyn.Resource(plural).Delete(context.Background(), name, metav1.DeleteOptions{}) })
+			_, err = dyn.Resource(plural).Create(ctx, u, metav1.CreateOptions{})
+		} else {
+			_, err = dyn.Resource(plural).Namespace(u.GetNamespace()).Create(ctx, u, metav1.CreateOptions{})
+		}
+		if err != nil {
+			t.Fatalf("create %s %s: %v", u.GetKind(), u.GetName(), err)
+		}
+	}
+	ci, err := env.ServiceAccountKubeconfig(ctx, ns, "neo4jctl-ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ci
 }

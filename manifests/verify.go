@@ -115,11 +115,15 @@ var (
 // neo4jctl-verify-<namespace>-<cluster>, shortened with a digest when
 // longer than a namespace name may be (63).
 func VerifyNamespaceName(c *clusterfile.Cluster, namespace string) string {
-	n := "neo4jctl-verify-" + namespace + "-" + c.Metadata.Name
+	return verifyNamespaceName(namespace, c.Metadata.Name)
+}
+
+func verifyNamespaceName(namespace, cluster string) string {
+	n := "neo4jctl-verify-" + namespace + "-" + cluster
 	if len(n) <= 63 {
 		return n
 	}
-	sum := sha256.Sum256([]byte(namespace + "/" + c.Metadata.Name))
+	sum := sha256.Sum256([]byte(namespace + "/" + cluster))
 	return strings.TrimRight(n[:63-9], "-.") + "-" + hex.EncodeToString(sum[:])[:8]
 }
 

@@ -51,20 +51,11 @@ func (r *Runner) planVerification(ctx context.Context, t *Target, p *plan.Plan) 
 	scratch := manifests.VerifyNamespaceName(t.Cluster, t.Namespace)
 	v := plan.VerificationObserved{Scratch: scratch}
 	if len(t.Verify) > 0 {
-		observe := r.Kube.Observe
-		if r.Structural {
-			observe = r.Kube.ObserveStructural
-		}
-		// An inventory of no objects: the verification objects are no
-		// ApplySet members (manifests/verify.go), so nothing is listed.
-		k, err := observe(ctx, t.Verify, kube.InventoryRef{Namespace: scratch, Cluster: t.Cluster.Metadata.Name})
+		objs, err := r.observeVerification(ctx, t, scratch)
 		if err != nil {
-			return fmt.Errorf("%s: observe the backup verification objects: %w", t.Name(), err)
+			return err
 		}
-		if !k.Reachable {
-			return fmt.Errorf("%s: observe the backup verification objects: %s", t.Name(), k.Reason)
-		}
-		v.Objects = k.Objects
+		v.Objects = objs
 	} else {
 		stale, err := r.staleVerification(ctx, t, scratch)
 		if err != nil {
@@ -74,6 +65,41 @@ func (r *Runner) planVerification(ctx context.Context, t *Target, p *plan.Plan) 
 	}
 	plan.AppendVerification(p, v)
 	return nil
+}
+
+// observeVerification observes the desired verification objects: with a
+// forced dry run each, as the cluster's own objects are; structurally
+// (a GET by name each, compared over the fields rendered) with read-only
+// credentials, which `render --ci-role` grants get on these names.
+func (r *Runner) observeVerification(ctx context.Context, t *Target, scratch string) ([]state.Object, error) {
+	if !r.Structural {
+		// An inventory of no objects: the verification objects are no
+		// ApplySet members (manifests/verify.go), so nothing is listed.
+		k, err := r.Kube.Observe(ctx, t.Verify, kube.InventoryRef{Namespace: scratch, Cluster: t.Cluster.Metadata.Name})
+		switch {
+		case err == nil && !k.Reachable:
+			return nil, fmt.Errorf("%s: observe the backup verification objects: %s", t.Name(), k.Reason)
+		case err == nil:
+			return k.Objects, nil
+		case !kube.IsForbidden(err):
+			return nil, fmt.Errorf("%s: observe the backup verification objects: %w", t.Name(), err)
+		}
+	}
+	out := make([]state.Object, 0, len(t.Verify))
+	for _, u := range t.Verify {
+		o, _, err := r.Kube.ObserveOwned(ctx, u)
+		if err != nil {
+			return nil, fmt.Errorf("%s: observe the backup verification objects: %w", t.Name(), err)
+		}
+		gvk := u.GroupVersionKind()
+		if o == nil {
+			o = &state.Object{Address: kube.Address(gvk, u.GetNamespace(), u.GetName()), Group: gvk.Group, Version: gvk.Version,
+				Kind: gvk.Kind, Namespace: u.GetNamespace(), Name: u.GetName()}
+		}
+		o.Desired = u.DeepCopy().Object
+		out = append(out, *o)
+	}
+	return out, nil
 }
 
 // staleVerification are the verification objects to delete when the file
