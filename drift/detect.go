@@ -44,7 +44,7 @@ func Detect(ctx context.Context, r *pipeline.Runner, t *pipeline.Target, opts Op
 		return nil, fmt.Errorf("%s: %w", t.Name(), err)
 	}
 	// The backup verification objects, outside the cluster's ApplySet.
-	if err := r.AddVerification(ctx, t, p); err != nil {
+	if err := r.AddVerification(ctx, t, p, plan.Options{}); err != nil {
 		return nil, err
 	}
 	rep := FromPlan(p, obs, t)

@@ -33,6 +33,8 @@ type VerificationObserved struct {
 	Scratch string
 	Objects []state.Object
 	Stale   []state.Object
+	// Targets and Excludes are the plan's --target and --exclude.
+	Targets, Excludes []string
 }
 
 // AppendVerification adds the verification steps to p, after the
@@ -44,7 +46,8 @@ func AppendVerification(p *Plan, v VerificationObserved) {
 	if p == nil || (len(v.Objects) == 0 && len(v.Stale) == 0) {
 		return
 	}
-	next := len(p.Steps)
+	base := len(p.Steps)
+	next := base
 	id := func() string {
 		next++
 		return fmt.Sprintf("s%02d", next)
@@ -99,6 +102,20 @@ func AppendVerification(p *Plan, v VerificationObserved) {
 		st.Before = redact(o.Kind, nil, o.Live)
 		p.Steps = append(p.Steps, st)
 	}
+	// --target and --exclude keep or drop the sequence whole, as they do
+	// the cluster's sequences.
+	added := p.Steps[base:]
+	keep := len(v.Targets) == 0
+	for _, st := range added {
+		keep = keep || anyMatches(v.Targets, st.Address)
+		if anyMatches(v.Excludes, st.Address) {
+			keep = false
+			break
+		}
+	}
+	if !keep {
+		p.Steps = p.Steps[:base]
+	}
 	p.Summary = summarize(p.Steps)
 }
 
@@ -126,4 +143,15 @@ func verifyDiffs(o state.Object, after map[string]any, subset bool) []FieldDiff 
 		out = append(out, f)
 	}
 	return out
+}
+
+// anyMatches reports whether one of globs matches addr (as --target and
+// --exclude match the cluster's steps).
+func anyMatches(globs []string, addr string) bool {
+	for _, g := range globs {
+		if matchAddress(g, addr) {
+			return true
+		}
+	}
+	return false
 }

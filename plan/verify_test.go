@@ -113,3 +113,31 @@ func TestAppendVerificationStale(t *testing.T) {
 		t.Errorf("the Namespace's reason %q does not say it holds no data", p.Steps[1].Reason)
 	}
 }
+
+// --target and --exclude keep or drop the verification steps together.
+func TestAppendVerificationTargets(t *testing.T) {
+	objs := func() VerificationObserved {
+		return VerificationObserved{Scratch: "scratch", Objects: []state.Object{
+			verifyObj("Namespace", "", "", "scratch", nil, map[string]any{"kind": "Namespace"}),
+			verifyObj("CronJob", "batch", "scratch", "neo4jctl-verify", nil, map[string]any{"kind": "CronJob"}),
+		}}
+	}
+	for _, tt := range []struct {
+		name              string
+		targets, excludes []string
+		want              int
+	}{
+		{"none", nil, nil, 2},
+		{"another target", []string{"k8s:apps/StatefulSet/prod/db"}, nil, 0},
+		{"the CronJob", []string{"k8s:batch/CronJob/scratch/neo4jctl-verify"}, nil, 2},
+		{"excluded", nil, []string{"k8s:core/Namespace/scratch"}, 0},
+	} {
+		p := &Plan{}
+		v := objs()
+		v.Targets, v.Excludes = tt.targets, tt.excludes
+		AppendVerification(p, v)
+		if len(p.Steps) != tt.want {
+			t.Errorf("%s: %d steps, want %d", tt.name, len(p.Steps), tt.want)
+		}
+	}
+}

@@ -25,8 +25,8 @@ func (t *Target) AllObjects() []*unstructured.Unstructured {
 // AddVerification adds the verification steps to p (planVerification);
 // credentials that may not read the verification objects leave them out
 // with a warning, as the watch's Role does by design.
-func (r *Runner) AddVerification(ctx context.Context, t *Target, p *plan.Plan) error {
-	err := r.planVerification(ctx, t, p)
+func (r *Runner) AddVerification(ctx context.Context, t *Target, p *plan.Plan, opts plan.Options) error {
+	err := r.planVerification(ctx, t, p, opts)
 	if err != nil && kube.IsForbidden(err) {
 		p.Warnings = append(p.Warnings, "The backup verification objects were not planned: "+err.Error()+" (grant what `neo4jctl render --ci-role` prints)")
 		return nil
@@ -41,7 +41,7 @@ func (r *Runner) AddVerification(ctx context.Context, t *Target, p *plan.Plan) e
 // still holds neo4jctl's CronJob) are planned for deletion. watch
 // (PreflightNamespacedOnly) neither reads nor enforces them: its Role is
 // confined to the cluster's namespace (docs/backups.md).
-func (r *Runner) planVerification(ctx context.Context, t *Target, p *plan.Plan) error {
+func (r *Runner) planVerification(ctx context.Context, t *Target, p *plan.Plan, opts plan.Options) error {
 	if r.PreflightNamespacedOnly {
 		if len(t.Verify) > 0 {
 			p.Warnings = append(p.Warnings, "The backup verification objects (spec.backups.verification.schedule) are not watched: watch's Role reaches only the cluster's namespace; `neo4jctl drift` and `apply` plan them.")
@@ -49,7 +49,7 @@ func (r *Runner) planVerification(ctx context.Context, t *Target, p *plan.Plan) 
 		return nil
 	}
 	scratch := manifests.VerifyNamespaceName(t.Cluster, t.Namespace)
-	v := plan.VerificationObserved{Scratch: scratch}
+	v := plan.VerificationObserved{Scratch: scratch, Targets: opts.Targets, Excludes: opts.Excludes}
 	if len(t.Verify) > 0 {
 		objs, err := r.observeVerification(ctx, t, scratch)
 		if err != nil {
