@@ -154,8 +154,8 @@ func TestApplyOwnsVerificationObjects(t *testing.T) {
 		t.Fatalf("apply again: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, errOut = runApplyCLI(t, env, "destroy", "-f", file, "--dry-run", "--skip-backup")
-	if code != ExitOK || !strings.Contains(out, nsAddr) || !strings.Contains(out, roleAddr) {
-		t.Errorf("destroy --dry-run: exit %d, want the verification objects in its plan\n%s%s", code, out, errOut)
+	if code != ExitOK || !strings.Contains(out, nsAddr) || !strings.Contains(out, roleAddr) || !strings.Contains(out, "no data") {
+		t.Errorf("destroy --dry-run: exit %d, want the verification objects in its plan, said to hold no data\n%s%s", code, out, errOut)
 	}
 	if code, out, errOut := runApplyCLI(t, env, "destroy", "-f", file, "--auto-approve", "--skip-backup"); code != ExitOK {
 		t.Fatalf("destroy: exit %d\n%s%s", code, out, errOut)
