@@ -109,6 +109,9 @@ type Target struct {
 	// Objects are the rendered objects; steps find theirs by ObjectRef.
 	Objects   []*unstructured.Unstructured
 	Inventory kube.InventoryRef
+	// OwnsVerification tells the labels of the cluster's backup
+	// verification objects, which delete-verification steps check.
+	OwnsVerification func(labels map[string]string) bool
 	// Observed is the Kubernetes observation the plan was computed from,
 	// set only when this process made it moments before Apply, under the
 	// cluster's lock, with no prompt in between. The preflight does not
@@ -239,8 +242,12 @@ func (e *Executor) Apply(ctx context.Context, t Target, p *plan.Plan) (*Result, 
 	}
 	if len(objs) > 0 {
 		var us []*unstructured.Unstructured
-		for _, o := range objs {
-			us = append(us, o)
+		for id, o := range objs {
+			// The verification objects are no ApplySet members
+			// (plan/verify.go): their kinds are not the inventory's.
+			if st := p.Step(id); st == nil || st.Sequence != plan.SequenceVerification {
+				us = append(us, o)
+			}
 		}
 		if err := e.Kube.EnsureInventory(ctx, t.Inventory, kube.KindsOf(us)); err != nil {
 			if ctx.Err() != nil {
@@ -467,11 +474,12 @@ func (e *Executor) preflight(ctx context.Context, p *plan.Plan, objs map[string]
 		o *unstructured.Unstructured
 	}
 	dryRan := cleanDryRuns(observed)
+	newNS := createdNamespaces(p)
 	var jobs []job
 	passed := 0
 	for _, s := range p.Steps {
 		o, ok := objs[s.ID]
-		if !ok || s.Kind == plan.KindReplace {
+		if !ok || s.Kind == plan.KindReplace || newNS[o.GetNamespace()] {
 			continue
 		}
 		d := e.desiredObject(s, o)

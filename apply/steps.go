@@ -51,6 +51,8 @@ func (e *Executor) run(ctx context.Context, t Target, s plan.Step, objs map[stri
 		return e.deleteObject(ctx, s)
 	case plan.KindDeleteClaim:
 		return e.deleteClaim(ctx, t, s)
+	case plan.KindDeleteVerification:
+		return e.deleteVerification(ctx, t, s)
 	case plan.KindReplace:
 		return e.replaceObject(ctx, s, objs[s.ID])
 	case plan.KindResizeClaim:

@@ -294,7 +294,7 @@ func (o *ApplyOptions) applyTargetOnce(ctx context.Context, shared *pipeline.Run
 	if err != nil {
 		return o.interruptedOr(ctx, runCtx, err)
 	}
-	target := apply.Target{Namespace: t.Namespace, Objects: t.Objects, Inventory: t.Inventory}
+	target := apply.Target{Namespace: t.Namespace, Objects: t.AllObjects(), Inventory: t.Inventory, OwnsVerification: t.OwnsVerification()}
 	if saved == nil && o.AutoApprove {
 		// The plan's dry runs were made just now, under the lock, and
 		// nobody waits at a prompt before apply starts: the preflight

@@ -14,6 +14,8 @@ import (
 	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 	"github.com/neo4jctl/neo4jctl/internal/kube"
 	"github.com/neo4jctl/neo4jctl/internal/lifecycle"
+	"github.com/neo4jctl/neo4jctl/internal/pipeline"
+	"github.com/neo4jctl/neo4jctl/internal/state"
 	"github.com/neo4jctl/neo4jctl/internal/views"
 )
 
@@ -152,9 +154,15 @@ func (o *DestroyOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return o.interrupted(ctx, runCtx, fmt.Errorf("%s: read the inventory: %w", t.Name(), err))
 	}
+	var verification []state.Object
+	if c, ok := kc.(*kube.Client); ok {
+		if verification, err = (&pipeline.Runner{Kube: c}).VerificationMembers(runCtx, t); err != nil {
+			return o.interrupted(ctx, runCtx, err)
+		}
+	}
 	p := lifecycle.ComputeDestroy(lifecycle.DestroyInput{
 		Cluster: name, Namespace: t.Namespace, Observed: obs, DeleteData: o.DeleteData,
-		Backups: t.Cluster.Spec.Backups != nil, SkipBackup: o.SkipBackup,
+		Backups: t.Cluster.Spec.Backups != nil, SkipBackup: o.SkipBackup, Verification: verification,
 	})
 	if err := view.Plan(o.IO.Out, p); err != nil {
 		return err

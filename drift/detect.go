@@ -43,6 +43,10 @@ func Detect(ctx context.Context, r *pipeline.Runner, t *pipeline.Target, opts Op
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", t.Name(), err)
 	}
+	// The backup verification objects, outside the cluster's ApplySet.
+	if err := r.AddVerification(ctx, t, p, plan.Options{}); err != nil {
+		return nil, err
+	}
 	rep := FromPlan(p, obs, t)
 	rep.ModeReason = reason
 	rep.Warnings = append(rep.Warnings, refused...)

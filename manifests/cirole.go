@@ -45,6 +45,9 @@ type CIRoleOptions struct {
 	// endpoints (UsesAPIServer), so plan and drift read the `kubernetes`
 	// Service's EndpointSlice, default/kubernetes.
 	APIServer bool
+	// Verification: the cluster file has spec.backups.verification.schedule,
+	// whose objects plan reads (verifyReadRules).
+	Verification bool
 }
 
 // APIServerSliceRole is the least a reader of the API server's endpoints
@@ -150,6 +153,9 @@ func CIRole(o CIRoleOptions) ([]*unstructured.Unstructured, error) {
 		{APIGroups: []string{""}, Resources: []string{"namespaces"}, ResourceNames: []string{o.Namespace}, Verbs: []string{"get"}},
 		{APIGroups: []string{"storage.k8s.io"}, Resources: []string{"storageclasses"}, Verbs: read},
 	}
+	if o.Verification {
+		clusterRules = append(clusterRules, verifyReadRules(o)...)
+	}
 	if len(clusterIssuers) > 0 {
 		sort.Strings(clusterIssuers)
 		clusterRules = append(clusterRules, rbacv1.PolicyRule{APIGroups: []string{"cert-manager.io"}, Resources: []string{"clusterissuers"}, ResourceNames: clusterIssuers, Verbs: []string{"get"}})
@@ -205,4 +211,24 @@ func toAny(m map[string]string) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// verifyReadRules let plan and drift read the backup verification objects
+// (plan/verify.go) of spec.backups.verification.schedule: the scratch
+// Namespace and the objects in it, get by their fixed names. They are
+// granted cluster-wide, not by a RoleBinding in the scratch namespace:
+// that namespace exists only once apply made it, and no binding can wait
+// for it. Names only, never list and never Secrets (the pull-Secret
+// copies are not read). The same names in other clusters' scratch
+// namespaces are readable too: their CronJob, quota and cluster file,
+// which holds no credential (agentClusterFile). The Role and
+// RoleBinding in the cluster's namespace are read under the Role's
+// roles/rolebindings.
+func verifyReadRules(o CIRoleOptions) []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"namespaces"}, ResourceNames: []string{verifyNamespaceName(o.Namespace, o.Cluster)}, Verbs: []string{"get"}},
+		{APIGroups: []string{""}, Resources: []string{"configmaps", "limitranges", "resourcequotas", "serviceaccounts"},
+			ResourceNames: []string{VerifyConfigMapName, VerifyQuotaName, VerifyServiceAccountName}, Verbs: []string{"get"}},
+		{APIGroups: []string{"batch"}, Resources: []string{"cronjobs"}, ResourceNames: []string{VerifyCronJobName}, Verbs: []string{"get"}},
+	}
 }

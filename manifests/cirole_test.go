@@ -108,3 +108,39 @@ func TestCIRoleAPIServerSlice(t *testing.T) {
 		}
 	}
 }
+
+// With a verification schedule the CI role reads the scratch namespace and
+// the verification objects in it by name, get only, and nothing more:
+// no list, no Secret.
+func TestCIRoleReadsVerificationObjectsByName(t *testing.T) {
+	rulesOf := func(verification bool) []rbacv1.PolicyRule {
+		objs, err := CIRole(CIRoleOptions{Namespace: "prod", Cluster: "db", ServiceAccount: "ci", Verification: verification})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []rbacv1.PolicyRule
+		for _, o := range objs {
+			if o.GetKind() == "ClusterRole" {
+				var r rbacv1.ClusterRole
+				if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &r); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, r.Rules...)
+			}
+		}
+		return out
+	}
+	without, with := rulesOf(false), rulesOf(true)
+	added := with[len(without):]
+	if len(added) != 3 {
+		t.Fatalf("verification added %d cluster rules, want 3: %+v", len(added), added)
+	}
+	for _, r := range added {
+		if !slices.Equal(r.Verbs, []string{"get"}) || len(r.ResourceNames) == 0 || slices.Contains(r.Resources, "secrets") {
+			t.Errorf("rule %+v: want get by name, no Secrets", r)
+		}
+	}
+	if !slices.Equal(added[0].ResourceNames, []string{"neo4jctl-verify-prod-db"}) {
+		t.Errorf("namespaces: %v, want the scratch namespace only", added[0].ResourceNames)
+	}
+}

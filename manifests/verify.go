@@ -115,11 +115,15 @@ var (
 // neo4jctl-verify-<namespace>-<cluster>, shortened with a digest when
 // longer than a namespace name may be (63).
 func VerifyNamespaceName(c *clusterfile.Cluster, namespace string) string {
-	n := "neo4jctl-verify-" + namespace + "-" + c.Metadata.Name
+	return verifyNamespaceName(namespace, c.Metadata.Name)
+}
+
+func verifyNamespaceName(namespace, cluster string) string {
+	n := "neo4jctl-verify-" + namespace + "-" + cluster
 	if len(n) <= 63 {
 		return n
 	}
-	sum := sha256.Sum256([]byte(namespace + "/" + c.Metadata.Name))
+	sum := sha256.Sum256([]byte(namespace + "/" + cluster))
 	return strings.TrimRight(n[:63-9], "-.") + "-" + hex.EncodeToString(sum[:])[:8]
 }
 
@@ -469,4 +473,26 @@ func VerifyJobTemplate(c *clusterfile.Cluster, namespace, id string) batchv1.Job
 			},
 		},
 	}
+}
+
+// AppliedVerifyObjects are the verification objects `neo4jctl apply`
+// owns for the cluster file: VerifyObjects (the very objects `backup
+// verify --install` applies) when spec.backups.verification.schedule is
+// set, none otherwise. Without a schedule nothing runs on its own, and
+// `backup verify` applies what a one-off run needs itself; apply leaves
+// such objects alone and removes them only once a schedule had put the
+// CronJob there (docs/backups.md, "Verification objects and apply").
+func AppliedVerifyObjects(c *clusterfile.Cluster, namespace string) ([]*unstructured.Unstructured, error) {
+	if VerifyCronJob(c, namespace) == nil {
+		return nil, nil
+	}
+	return VerifyObjects(c, namespace)
+}
+
+// IsVerifyObject reports whether labels are those VerifyLabels gives the
+// verification objects of cluster in namespace: what apply and destroy
+// check before deleting one.
+func IsVerifyObject(labels map[string]string, cluster, namespace string) bool {
+	return labels[LabelComponent] == VerifyComponent && labels[LabelInstance] == cluster &&
+		labels[labelVerifyOfNS] == namespace && labels[LabelManagedBy] == ManagedBy
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 
 	"github.com/neo4jctl/neo4jctl/internal/kube"
+	"github.com/neo4jctl/neo4jctl/internal/state"
+	"github.com/neo4jctl/neo4jctl/manifests"
 )
 
 // DestroyFormatVersion is the version of DestroyPlan's JSON form.
@@ -28,11 +30,17 @@ const (
 	PhaseBackup    Phase = "backup"
 	PhaseWorkloads Phase = "workloads"
 	PhaseConfig    Phase = "services-and-config"
-	PhaseData      Phase = "data"
-	PhaseInventory Phase = "inventory"
+	// PhaseVerification deletes the backup verification objects
+	// (manifests/verify.go): the scratch namespace, with everything in it,
+	// and the Role and RoleBinding in the cluster's namespace. They are no
+	// ApplySet members (the scratch namespace is another namespace), and
+	// hold no data: verification results are in the backup catalogue.
+	PhaseVerification Phase = "verification"
+	PhaseData         Phase = "data"
+	PhaseInventory    Phase = "inventory"
 )
 
-var phaseOrder = map[Phase]int{PhaseBackup: 0, PhaseWorkloads: 1, PhaseConfig: 2, PhaseData: 3, PhaseInventory: 4}
+var phaseOrder = map[Phase]int{PhaseBackup: 0, PhaseWorkloads: 1, PhaseConfig: 2, PhaseVerification: 3, PhaseData: 4, PhaseInventory: 5}
 
 // Step actions.
 const (
@@ -40,6 +48,10 @@ const (
 	ActionDeleteClaim = "delete-claim"
 	ActionBackup      = "backup"
 	ActionDeleteInv   = "delete-inventory"
+	// ActionDeleteVerification deletes a backup verification object after
+	// checking its labels (it carries no neo4jctl.io/cluster label, so
+	// prune's check does not apply).
+	ActionDeleteVerification = "delete-verification"
 )
 
 // workloadKinds run Pods: deleted first, so no server is left writing while
@@ -132,6 +144,9 @@ type DestroyInput struct {
 	Backups    bool
 	SkipBackup bool
 	DeleteData bool
+	// Verification are the cluster's backup verification objects that
+	// neo4jctl applied (pipeline.Runner.VerificationMembers).
+	Verification []state.Object
 }
 
 // ComputeDestroy plans a destroy. It is pure.
@@ -164,6 +179,10 @@ func ComputeDestroy(in DestroyInput) *DestroyPlan {
 			deletesClaims = true
 		}
 		p.Steps = append(p.Steps, DestroyStep{Phase: ph, Action: ActionDelete, Address: o.Address,
+			Group: o.Group, Version: o.Version, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, UID: o.UID})
+	}
+	for _, o := range in.Verification {
+		p.Steps = append(p.Steps, DestroyStep{Phase: PhaseVerification, Action: ActionDeleteVerification, Address: o.Address,
 			Group: o.Group, Version: o.Version, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, UID: o.UID})
 	}
 	for _, c := range in.Observed.Claims {
@@ -245,6 +264,12 @@ type DestroyKube interface {
 	DeleteInventory(ctx context.Context, inv kube.InventoryRef) error
 }
 
+// verifyDeleter deletes a backup verification object by its labels
+// (*kube.Client.DeleteLabelled).
+type verifyDeleter interface {
+	DeleteLabelled(ctx context.Context, ref kube.Ref, owned func(map[string]string) bool) error
+}
+
 // DestroyHook is told about each step.
 type DestroyHook interface {
 	DestroyStepStarted(s DestroyStep)
@@ -303,6 +328,13 @@ func (d *Destroyer) run(ctx context.Context, p *DestroyPlan, s DestroyStep) erro
 			return errors.New("a claim delete in a plan without --delete-data")
 		}
 		return d.Kube.DeleteClaim(ctx, s.Namespace, s.Name, p.Cluster, s.UID)
+	case ActionDeleteVerification:
+		vd, ok := d.Kube.(verifyDeleter)
+		if !ok {
+			return errors.New("this destroy cannot delete backup verification objects")
+		}
+		return vd.DeleteLabelled(ctx, kube.Ref{Group: s.Group, Version: s.Version, Kind: s.Kind, Namespace: s.Namespace, Name: s.Name, UID: s.UID},
+			func(labels map[string]string) bool { return manifests.IsVerifyObject(labels, p.Cluster, p.Namespace) })
 	case ActionDeleteInv:
 		return d.Kube.DeleteInventory(ctx, kube.InventoryRef{Namespace: p.Namespace, Cluster: p.Cluster})
 	}

@@ -187,6 +187,9 @@ func (r *Runner) Plan(ctx context.Context, t *Target, opts plan.Options) (*plan.
 			return nil, obs, fmt.Errorf("%s: %w", t.Name(), err)
 		}
 	}
+	if err := r.AddVerification(ctx, t, p, opts); err != nil {
+		return nil, obs, err
+	}
 	p.Warnings = append(p.Warnings, VersionWarnings(t, obs.Kube.ServerVersion)...)
 	p.Warnings = append(p.Warnings, ForeignWarnings(obs.Kube)...)
 	p.Warnings = append(p.Warnings, t.EnvWarnings...)

@@ -25,6 +25,10 @@ type Target struct {
 	Namespace string
 	// Objects are the rendered Kubernetes objects in apply order.
 	Objects []*unstructured.Unstructured
+	// Verify are the verification objects apply owns
+	// (manifests.AppliedVerifyObjects), in apply order; planned after
+	// Objects (target_verify.go).
+	Verify []*unstructured.Unstructured
 	// Desired is the Neo4j-plane half of the desired state.
 	Desired   plan.Desired
 	Inventory kube.InventoryRef
@@ -70,10 +74,14 @@ func LoadData(path string, data []byte, flagNamespace string) (*Target, error) {
 	d := plan.DesiredFrom(c, ns, func(sts string, ordinal int) string {
 		return podDNSName(c, ns, sts, ordinal)
 	})
+	verify, err := manifests.AppliedVerifyObjects(c, ns)
+	if err != nil {
+		return nil, fmt.Errorf("%s: render: %w", path, err)
+	}
 	sum := sha256.Sum256(data)
 	d.ClusterFileSHA256 = hex.EncodeToString(sum[:])
 	return &Target{
-		File: path, Cluster: c, Namespace: ns, Objects: objs, Desired: d,
+		File: path, Cluster: c, Namespace: ns, Objects: objs, Verify: verify, Desired: d,
 		Inventory: inventoryOf(c, ns, objs),
 	}, nil
 }

@@ -67,6 +67,7 @@ var verbs = map[plan.Kind][2]string{
 	plan.KindWaitDeallocated:    {"Waiting until it hosts only system", "Deallocated"},
 	plan.KindDropServer:         {"DROP SERVER", "Dropped"},
 	plan.KindDeleteClaim:        {"Deleting the retained claim", "Claim deleted"},
+	plan.KindDeleteVerification: {"Deleting", "Deleted"},
 	plan.KindCreateDatabase:     {"CREATE DATABASE", "Created"},
 	plan.KindDropDatabase:       {"DROP DATABASE", "Dropped"},
 	plan.KindWaitDatabaseOnline: {"Waiting until online", "Online"},

@@ -49,11 +49,12 @@ type humanDestroy struct {
 }
 
 var phaseTitles = map[lifecycle.Phase]string{
-	lifecycle.PhaseBackup:    "Back up every database first",
-	lifecycle.PhaseWorkloads: "Stop the servers",
-	lifecycle.PhaseConfig:    "Delete Services, configuration and policies",
-	lifecycle.PhaseData:      "Delete the data (--delete-data)",
-	lifecycle.PhaseInventory: "Delete the inventory last",
+	lifecycle.PhaseBackup:       "Back up every database first",
+	lifecycle.PhaseWorkloads:    "Stop the servers",
+	lifecycle.PhaseConfig:       "Delete Services, configuration and policies",
+	lifecycle.PhaseVerification: "Delete the backup verification objects (the scratch namespace with everything in it, and its Role; no data: verification results stay in the backup catalogue)",
+	lifecycle.PhaseData:         "Delete the data (--delete-data)",
+	lifecycle.PhaseInventory:    "Delete the inventory last",
 }
 
 func (h *humanDestroy) Plan(out io.Writer, p *lifecycle.DestroyPlan) error {
