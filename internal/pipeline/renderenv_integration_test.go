@@ -69,12 +69,29 @@ func (e *envReads) wrap(rt http.RoundTripper) http.RoundTripper {
 			e.inFlight--
 			e.mu.Unlock()
 		}()
-		time.Sleep(e.delay)
+		e.hold()
 		if code := e.fail[w]; code != 0 {
 			return statusResponse(r, code), nil
 		}
 		return rt.RoundTrip(r)
 	})
+}
+
+// hold keeps a read until the three are in flight together or delay has
+// passed: reads made one after another never overlap however long each is
+// held, and reads made together all arrive within delay even on a loaded
+// machine (a fixed sleep of 300 ms once saw only two overlap under CI).
+func (e *envReads) hold() {
+	deadline := time.Now().Add(e.delay)
+	for time.Now().Before(deadline) {
+		e.mu.Lock()
+		all := e.inFlight >= 3
+		e.mu.Unlock()
+		if all {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func (e *envReads) reset() ([]string, int) {
@@ -193,7 +210,7 @@ func TestRenderForClusterReadsAtOnce(t *testing.T) {
 	ns, fp, client := renderEnvSetup(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	reads := &envReads{delay: 300 * time.Millisecond}
+	reads := &envReads{delay: 5 * time.Second}
 	r := &Runner{Kube: client(reads), SkipNeo4j: true}
 
 	tg := tlsQuickstartIn(t, ns)
