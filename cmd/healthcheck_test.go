@@ -497,6 +497,11 @@ func TestHealthcheckCommunity(t *testing.T) {
 	if code, out, errOut := f.run(env.Kubeconfig, "apply", "-f", file, "--auto-approve", "--neo4j-password-file", pw); code != ExitOK {
 		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errOut)
 	}
+	// kwok reports Pods Running whether or not their claims are bound; a
+	// kubelet would not start them before. Under load the host-path
+	// provisioner can bind a claim after apply has seen the Pods Ready, so
+	// wait for what a real cluster guarantees before asking for PASS.
+	waitClaimsBound(ctx, t, env, ns)
 	code, doc, errOut := f.healthcheck(env.Kubeconfig)
 	if doc == nil {
 		t.Fatalf("exit %d, no report: %s", code, errOut)
@@ -561,5 +566,34 @@ func TestRecheckSplitBrain(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// waitClaimsBound waits (up to a minute) until every claim in ns is Bound.
+func waitClaimsBound(ctx context.Context, t *testing.T, env *testenv.Env, ns string) {
+	t.Helper()
+	cs, err := env.Clientset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		list, err := cs.CoreV1().PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending := 0
+		for _, c := range list.Items {
+			if c.Status.Phase != corev1.ClaimBound {
+				pending++
+			}
+		}
+		if pending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d claims in %s still not Bound after a minute", pending, ns)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
