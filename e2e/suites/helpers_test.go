@@ -423,6 +423,11 @@ func neo4jctlRequests(t testing.TB, env *testenv.Env, mark int, ns string) []tes
 		if ev.ObjectRef != nil && ev.ObjectRef.Namespace != "" && ev.ObjectRef.Namespace != ns {
 			continue
 		}
+		// A rules review is cluster-scoped: its namespace is in its body.
+		// Parallel tests' binaries ask about theirs.
+		if rn := ev.ReviewNamespace(); rn != "" && rn != ns {
+			continue
+		}
 		out = append(out, ev)
 	}
 	return out

@@ -156,6 +156,29 @@ type AuditEvent struct {
 		Code int `json:"code"`
 	} `json:"responseStatus"`
 	StageTimestamp time.Time `json:"stageTimestamp"`
+	// RequestObject is logged for the authorizer questions only (see
+	// auditPolicyYAML).
+	RequestObject *struct {
+		Spec struct {
+			Namespace          string `json:"namespace"`
+			ResourceAttributes *struct {
+				Namespace string `json:"namespace"`
+			} `json:"resourceAttributes"`
+		} `json:"spec"`
+	} `json:"requestObject"`
+}
+
+// ReviewNamespace is the namespace a SelfSubjectRulesReview or
+// SelfSubjectAccessReview asked about ("" for any other request or a
+// cluster-wide question).
+func (ev AuditEvent) ReviewNamespace() string {
+	if ev.RequestObject == nil {
+		return ""
+	}
+	if ra := ev.RequestObject.Spec.ResourceAttributes; ra != nil {
+		return ra.Namespace
+	}
+	return ev.RequestObject.Spec.Namespace
 }
 
 // AuditEvents reads the audit log. Tests count their own requests by

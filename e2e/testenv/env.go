@@ -326,12 +326,19 @@ func startOnce(ctx context.Context, opts Options) (_ *Env, err error) {
 
 // auditPolicyYAML logs every request at Metadata level (who, verb, object,
 // response code — no bodies) and skips the RequestReceived stage so each
-// request is one line.
+// request is one line. Questions to the authorizer are the exception: a
+// SelfSubjectRulesReview is cluster-scoped and names its namespace only in
+// its body, so without the body a test cannot tell its own binary's review
+// from a parallel test's (AuditEvent.ReviewNamespace).
 const auditPolicyYAML = `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages:
 - RequestReceived
 rules:
+- level: Request
+  resources:
+  - group: authorization.k8s.io
+    resources: ["selfsubjectrulesreviews", "selfsubjectaccessreviews"]
 - level: Metadata
 `
 
