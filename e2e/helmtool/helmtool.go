@@ -13,10 +13,24 @@ import (
 // same one.
 const Version = "v3.21.4"
 
-// repoRoot is the repository's root, found from this file's location.
+// repoRoot is the repository's root, found from this file's location, or
+// — when the test binary was built with -trimpath (CI does: one build
+// configuration for tests and binaries, docs/ci.md), which makes that
+// location relative — the nearest directory above the working directory
+// (go test runs in the package's) holding go.mod.
 func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
+		return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	}
+	wd, _ := os.Getwd()
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return wd
+		}
+	}
 }
 
 // Path returns the helm binary: $NEO4JCTL_HELM, else the tool cache's,

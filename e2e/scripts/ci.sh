@@ -55,6 +55,14 @@ if [ -n "$out" ]; then
   exit 1
 fi
 
+# One build configuration for everything compiled from this module: the
+# test binaries, go vet, `make build` and the binaries the end-to-end tests
+# build (the released configuration: static, -trimpath). With the defaults
+# (cgo on, full paths) the tests compiled the whole dependency tree a
+# second time beside the binaries' build (≈ 400 CPU-seconds, docs/ci.md).
+# The control plane's build sets its own.
+export CGO_ENABLED=0 GOFLAGS="${GOFLAGS:+$GOFLAGS }-trimpath"
+
 bg testenv 0 e2e/testenv/build.sh
 # Then, still under nice, every test binary compiled and not run
 # (`-exec true`): the fresh run spent minutes compiling them after the

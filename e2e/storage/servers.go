@@ -80,8 +80,7 @@ func Tool(t testing.TB, name string) string {
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}
-	_, self, _, _ := runtime.Caller(0)
-	script := filepath.Join(filepath.Dir(self), "install.sh")
+	script := installScript()
 	t.Logf("%s not in %s: running %s %s (once; `make storage-tools` does the same)", name, dir, script, name)
 	cmd := exec.Command(script, name)
 	cmd.Env = append(os.Environ(), "NEO4JCTL_TOOLS_DIR="+dir)
@@ -312,5 +311,24 @@ func (a *Azure) CreateContainer(t testing.TB, name string) {
 	}
 	if _, err := c.Create(context.Background(), nil); err != nil {
 		t.Fatalf("create Azure container %s: %v", name, err)
+	}
+}
+
+// installScript is install.sh beside this file, or — in a test binary
+// built with -trimpath (CI's, docs/ci.md), where this file's location is
+// relative — e2e/storage/install.sh under the nearest directory above the
+// working directory holding go.mod.
+func installScript() string {
+	if _, self, _, ok := runtime.Caller(0); ok && filepath.IsAbs(self) {
+		return filepath.Join(filepath.Dir(self), "install.sh")
+	}
+	wd, _ := os.Getwd()
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return filepath.Join(d, "e2e", "storage", "install.sh")
+		}
+		if filepath.Dir(d) == d {
+			return filepath.Join(wd, "install.sh")
+		}
 	}
 }
