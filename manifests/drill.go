@@ -297,8 +297,9 @@ func DrillSecrets(c *clusterfile.Cluster) []string {
 
 // DrillQuota is the drill namespace's ResourceQuota, sized from the
 // cluster file: the scratch cluster's StatefulSets as rendered (replicas
-// × each Pod's container requests and limits, the larger of the init
-// containers' and the containers' sum, as the scheduler counts a Pod;
+// × each Pod's CPU and memory requests and memory limits, the larger of
+// the init containers' and the containers' sum, as the scheduler counts
+// a Pod;
 // replicas × each claim template's storage), plus the drill Pod and one
 // restore Pod (a restore Job or a seed Pod, as large as a verification
 // Pod) at a time. No LoadBalancer or NodePort Services (the scratch
@@ -340,18 +341,13 @@ func DrillQuota(c *clusterfile.Cluster, namespace string) (corev1.ResourceList, 
 			n = int64(*st.Spec.Replicas)
 		}
 		pods += n
-		for _, pair := range []struct {
-			from func(corev1.ResourceRequirements) corev1.ResourceList
-			cpu  corev1.ResourceName
-			mem  corev1.ResourceName
-		}{
-			{func(r corev1.ResourceRequirements) corev1.ResourceList { return r.Requests }, corev1.ResourceRequestsCPU, corev1.ResourceRequestsMemory},
-			{func(r corev1.ResourceRequirements) corev1.ResourceList { return r.Limits }, corev1.ResourceLimitsCPU, corev1.ResourceLimitsMemory},
-		} {
-			cpu, mem := podResource(st.Spec.Template.Spec, pair.from, corev1.ResourceCPU), podResource(st.Spec.Template.Spec, pair.from, corev1.ResourceMemory)
-			addTimes(pair.cpu, cpu, n)
-			addTimes(pair.mem, mem, n)
+		requests := func(r corev1.ResourceRequirements) corev1.ResourceList { return r.Requests }
+		limits := func(r corev1.ResourceRequirements) corev1.ResourceList {
+			return withDefault(r.Limits, corev1.ResourceMemory, drillDefaultMemoryLimit)
 		}
+		addTimes(corev1.ResourceRequestsCPU, podResource(st.Spec.Template.Spec, requests, corev1.ResourceCPU), n)
+		addTimes(corev1.ResourceRequestsMemory, podResource(st.Spec.Template.Spec, requests, corev1.ResourceMemory), n)
+		addTimes(corev1.ResourceLimitsMemory, podResource(st.Spec.Template.Spec, limits, corev1.ResourceMemory), n)
 		for _, t := range st.Spec.VolumeClaimTemplates {
 			claims += n
 			addTimes(corev1.ResourceRequestsStorage, t.Spec.Resources.Requests[corev1.ResourceStorage], n)
@@ -363,7 +359,6 @@ func DrillQuota(c *clusterfile.Cluster, namespace string) (corev1.ResourceList, 
 		addTimes(corev1.ResourceRequestsMemory, r[corev1.ResourceMemory], 1)
 	}
 	for _, r := range []corev1.ResourceList{drillLimits, verifyLimits} {
-		addTimes(corev1.ResourceLimitsCPU, r[corev1.ResourceCPU], 1)
 		addTimes(corev1.ResourceLimitsMemory, r[corev1.ResourceMemory], 1)
 	}
 	sum[corev1.ResourcePods] = *resource.NewQuantity(pods, resource.DecimalSI)
@@ -371,6 +366,26 @@ func DrillQuota(c *clusterfile.Cluster, namespace string) (corev1.ResourceList, 
 	sum[corev1.ResourceServicesLoadBalancers] = resource.MustParse("0")
 	sum[corev1.ResourceServicesNodePorts] = resource.MustParse("0")
 	return sum, nil
+}
+
+// drillDefaultMemoryLimit is the LimitRange's default memory limit in
+// the drill namespace, for a container without one (the quota counts
+// limits.memory, so every container needs one), as large as a
+// verification Pod's. No CPU limit is counted or defaulted: the servers
+// set none (a CPU limit throttles Neo4j), and a default CPU limit below
+// their request would make their Pods invalid.
+var drillDefaultMemoryLimit = verifyLimits[corev1.ResourceMemory]
+
+func withDefault(l corev1.ResourceList, name corev1.ResourceName, q resource.Quantity) corev1.ResourceList {
+	if _, ok := l[name]; ok {
+		return l
+	}
+	out := l.DeepCopy()
+	if out == nil {
+		out = corev1.ResourceList{}
+	}
+	out[name] = q
+	return out
 }
 
 // podResource is what the scheduler counts of a Pod for name: the larger
@@ -467,11 +482,12 @@ func DrillTypedObjects(c *clusterfile.Cluster, namespace string) ([]runtime.Obje
 		&corev1.LimitRange{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "LimitRange"},
 			ObjectMeta: drillMeta(c, namespace, drillNS, DrillQuotaName),
-			// A container without resources gets small defaults, so the
-			// quota (which then requires them) still admits it.
+			// A container without resources gets small requests and the
+			// default memory limit, so the quota (which then requires
+			// them) still admits it.
 			Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{
 				Type:           corev1.LimitTypeContainer,
-				Default:        verifyInitResources.Limits.DeepCopy(),
+				Default:        corev1.ResourceList{corev1.ResourceMemory: drillDefaultMemoryLimit.DeepCopy()},
 				DefaultRequest: verifyInitResources.Requests.DeepCopy(),
 			}}},
 		},
