@@ -108,6 +108,13 @@ docs/backup-catalog.md), where status, healthcheck (backup.drill) and
 watch's drill metrics read it; --no-record leaves a rehearsal out. An
 interrupted drill is not recorded.
 
+With --in-namespace the drill runs in the standing drill namespace that
+spec.backups.drill.schedule makes apply put there (default
+neo4jctl-drill-<namespace>-<cluster>, what its CronJob runs): it never creates
+or deletes a namespace, and at the end deletes the scratch cluster object by
+object, claims included, leaving the standing drill objects
+(docs/restore.md, "Scheduling drills").
+
 Steps that were stood in for (Pods on kwok nodes, which run no containers)
 are marked simulated in the report.
 
