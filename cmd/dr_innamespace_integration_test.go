@@ -12,10 +12,13 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/restmapper"
+
+	"github.com/neo4jctl/neo4jctl/internal/iostreams"
 
 	"github.com/neo4jctl/neo4jctl/e2e/harness"
 	"github.com/neo4jctl/neo4jctl/e2e/neo4jsim"
@@ -26,7 +29,10 @@ import (
 // TestDRDrillInNamespace runs what spec.backups.drill.schedule's CronJob
 // runs, `dr drill --in-namespace --secrets-namespace NS`, through the cmd
 // layer on the real control plane with kwok and the simulator, in the
-// standing drill namespace (manifests.DrillObjects applied first): the
+// standing drill namespace (manifests.DrillObjects applied first), with
+// the drill ServiceAccount's own token (its Roles only: no namespace
+// verbs, nothing cluster-scoped, so the run cannot see the kwok nodes and
+// is not marked simulated): the
 // drill meets its objectives, is recorded as the Job's, and leaves the
 // namespace in place with only the standing drill objects in it (the
 // scratch cluster's StatefulSet, claims, Secrets' copies, Roles, Lease
@@ -122,7 +128,11 @@ func TestDRDrillInNamespace(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}()
-	code, out, errOut := f.run(ctx, "dr", "drill", "-f", f.file, "--in-namespace", "--secrets-namespace", f.ns, "--secrets-dir", t.TempDir(),
+	asSA, err := f.env.ServiceAccountKubeconfig(ctx, drillNS, manifests.DrillServiceAccountName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLIAsCtx(ctx, asSA, "dr", "drill", "-f", f.file, "--in-namespace", "--secrets-namespace", f.ns, "--secrets-dir", t.TempDir(),
 		"--neo4j-password-file", f.pwFile, "-o", "json", "--step-timeout", "60s")
 	stopWatch()
 	if code != ExitOK {
@@ -187,4 +197,12 @@ func TestDRDrillInNamespace(t *testing.T) {
 		t.Errorf("the in-namespace drill created namespace %s", missing)
 		_ = cs.CoreV1().Namespaces().Delete(context.Background(), missing, metav1.DeleteOptions{})
 	}
+}
+
+func runCLIAsCtx(ctx context.Context, kubeconfig string, args ...string) (int, string, string) {
+	io, _, out, errOut := iostreams.Test()
+	flags := genericclioptions.NewConfigFlags(true)
+	flags.KubeConfig = &kubeconfig
+	code := Run(ctx, &Factory{IO: io, KubeFlags: flags, Build: BuildInfo{Version: "test"}}, args)
+	return code, out.String(), errOut.String()
 }

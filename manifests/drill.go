@@ -152,10 +152,10 @@ func DrillScratchCluster(c *clusterfile.Cluster, drillNS string) (*clusterfile.C
 	return &s, nil
 }
 
-// drillKinds are the API resources of the kinds the scratch cluster
-// renders, by group, plus what the restore and the apply around it
-// touch: the apply Lease and the ApplySet's inventory ConfigMap, the
-// Secrets the drill copies, the restore's Jobs and seed Pod.
+// drillKindResources are the API resources of the kinds a scratch
+// cluster renders, plus what the restore and the apply around it touch:
+// the ApplySet's inventory ConfigMap, the Secrets the drill copies, the
+// claims the StatefulSet controller makes, the restore's Jobs.
 var drillKindResources = map[string]struct{ group, resource string }{
 	"ConfigMap":             {"", "configmaps"},
 	"Secret":                {"", "secrets"},
@@ -201,8 +201,15 @@ func DrillRules(c *clusterfile.Cluster, namespace string) ([]rbacv1.PolicyRule, 
 		}
 		byGroup[r.group][r.resource] = true
 	}
-	for _, k := range []string{"ConfigMap", "Secret", "Job", "PersistentVolumeClaim"} {
-		add(k)
+	// Every kind a scratch cluster may render, whether this file renders
+	// it or not: healthcheck and the teardown list them all (a Community
+	// cluster renders no PDB, yet healthcheck lists PDBs), and a file
+	// that gains one (TLS from cert-manager, a ServiceMonitor) then needs
+	// no new grant. Not CronJobs: the scratch cluster takes no backups.
+	for k := range drillKindResources {
+		if k != "CronJob" {
+			add(k)
+		}
 	}
 	var own []rbacv1.PolicyRule
 	for _, o := range objs {
