@@ -261,6 +261,9 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 		case ctx.Err() != nil:
 			// An interrupted drill is no verdict: it is not recorded.
 			err = fmt.Errorf("%w: the drill was stopped and its scratch namespace %s deleted", errInterrupted, scratch)
+			if o.InNamespace {
+				err = fmt.Errorf("%w: the drill was stopped and the scratch cluster deleted from %s", errInterrupted, scratch)
+			}
 			return
 		case err == nil && !d.r.Met():
 			err = &ExitCodeError{Code: ExitUnhealthy, Err: fmt.Errorf("dr drill: %s", strings.Join(d.r.Missed, "; "))}

@@ -174,6 +174,34 @@ func TestDRDrillInNamespace(t *testing.T) {
 		t.Errorf("drill records: %+v", ds)
 	}
 
+	// Interrupted (Ctrl-C cancels the context) once the scratch
+	// StatefulSet exists: exit 130, and the namespace is emptied to its
+	// standing objects all the same.
+	runCtx, interrupt := context.WithCancel(ctx)
+	go func() {
+		for runCtx.Err() == nil {
+			if _, err := cs.AppsV1().StatefulSets(drillNS).Get(runCtx, "community", metav1.GetOptions{}); err == nil {
+				interrupt()
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	code, out, errOut = runCLIAsCtx(runCtx, asSA, "dr", "drill", "-f", f.file, "--in-namespace", "--secrets-namespace", f.ns, "--secrets-dir", t.TempDir(),
+		"--neo4j-password-file", f.pwFile, "--step-timeout", "60s")
+	interrupt()
+	if code != ExitInterrupted || !strings.Contains(errOut, "scratch cluster deleted from "+drillNS) {
+		t.Errorf("interrupted in-namespace drill: exit %d, want 130\n%s\n%s", code, out, errOut)
+	}
+	for res, names := range standing() {
+		if !slices.Equal(names, before[res]) {
+			t.Errorf("after the interrupted drill, %s left in %s: %v, before %v", res, drillNS, names, before[res])
+		}
+	}
+	if ns, err := cs.CoreV1().Namespaces().Get(ctx, drillNS, metav1.GetOptions{}); err != nil || ns.DeletionTimestamp != nil {
+		t.Errorf("the interrupted drill touched the drill namespace: %v", err)
+	}
+
 	// Refused, untouched: a namespace that is not the drill's, and one
 	// that does not exist (never created).
 	plain := f.ns + "-plain"

@@ -180,8 +180,27 @@ func TestDrillServiceAccountConfinedToDrillNamespace(t *testing.T) {
 			t.Errorf("get the named Secret %s: %v", name, err)
 		}
 	}
-	// The standing objects are still there.
-	if _, err := cs.BatchV1().CronJobs(drillNS).Get(ctx, manifests.DrillCronJobName, metav1.GetOptions{}); err != nil {
-		t.Errorf("the drill CronJob: %v", err)
+	// The standing objects are still there, and the CronJob's Pod is
+	// admitted in the drill namespace (Pod Security, quota, limit range)
+	// once the quota's controller has counted.
+	cj, err := cs.BatchV1().CronJobs(drillNS).Get(ctx, manifests.DrillCronJobName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the drill CronJob: %v", err)
+	}
+	for {
+		q, err := cs.CoreV1().ResourceQuotas(drillNS).Get(ctx, manifests.DrillQuotaName, metav1.GetOptions{})
+		if err == nil && len(q.Status.Hard) > 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the quota has no status: %v", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	tmpl := cj.Spec.JobTemplate.Spec.Template
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{GenerateName: "drill-", Namespace: drillNS, Labels: tmpl.Labels}, Spec: tmpl.Spec}
+	if _, err := cs.CoreV1().Pods(drillNS).Create(ctx, pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
+		t.Errorf("the drill Pod refused in its namespace: %v", err)
 	}
 }
