@@ -52,7 +52,12 @@ type DrillOptions struct {
 	// NoRecord leaves the drill out of the catalogue (a rehearsal whose
 	// result status, healthcheck and watch should not show).
 	NoRecord bool
-	cluster  clusterFlags
+	// InNamespace drills in the standing drill namespace (dr_innamespace.go).
+	InNamespace bool
+	// SecretsNamespace reads spec.backups' Secrets from there by API.
+	SecretsNamespace string
+	cluster          clusterFlags
+	getenv           func(string) string
 
 	f *Factory
 	// entries reads the catalogue (a seam for tests that write it).
@@ -103,6 +108,13 @@ docs/backup-catalog.md), where status, healthcheck (backup.drill) and
 watch's drill metrics read it; --no-record leaves a rehearsal out. An
 interrupted drill is not recorded.
 
+With --in-namespace the drill runs in the standing drill namespace that
+spec.backups.drill.schedule makes apply put there (default
+neo4jctl-drill-<namespace>-<cluster>, what its CronJob runs): it never creates
+or deletes a namespace, and at the end deletes the scratch cluster object by
+object, claims included, leaving the standing drill objects
+(docs/restore.md, "Scheduling drills").
+
 Steps that were stood in for (Pods on kwok nodes, which run no containers)
 are marked simulated in the report.
 
@@ -139,6 +151,8 @@ drill never became healthy), 130 interrupted.`,
 	fl.DurationVar(&o.StepTimeout, "step-timeout", 10*time.Minute, "how long each wait of the apply into the scratch namespace may take")
 	fl.DurationVar(&o.OnlineTimeout, "online-timeout", 30*time.Minute, "how long a seeded database may take to be online on every allocation")
 	fl.BoolVar(&o.NoRecord, "no-record", false, "do not record the drill in the backup catalogue (status, healthcheck and watch read the newest record)")
+	fl.BoolVar(&o.InNamespace, "in-namespace", false, "drill in the standing drill namespace spec.backups.drill.schedule puts there (default neo4jctl-drill-<namespace>-<cluster>): never create or delete a namespace; delete the scratch cluster object by object (what the CronJob runs)")
+	fl.StringVar(&o.SecretsNamespace, "secrets-namespace", "", "read the keyset and storage Secrets from this namespace through the Kubernetes API instead of --secrets-dir (what the CronJob runs)")
 	o.cluster.add(fl)
 	return cmd
 }
@@ -181,7 +195,10 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("%s has no spec.backups: there is no catalogue to restore from (docs/backups.md)", o.File)
 	}
 	scratch := o.Scratch
-	if scratch == "" {
+	switch {
+	case scratch == "" && o.InNamespace:
+		scratch = manifests.DrillNamespaceName(c, src.Namespace)
+	case scratch == "":
 		scratch = c.Metadata.Name + "-drill"
 	}
 	if scratch == src.Namespace {
@@ -194,6 +211,13 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 	cs, err := kubernetes.NewForConfig(kc.RESTConfig())
 	if err != nil {
 		return err
+	}
+	if o.SecretsNamespace != "" {
+		cleanup, err := o.secretsFromAPI(ctx, cs, c)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
 	}
 	entries := o.entries
 	if entries == nil {
@@ -216,14 +240,19 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 
 	// The scratch namespace is ours only once created or found labelled:
 	// a namespace someone else owns is refused before anything changes.
-	if err := o.claimNamespace(ctx, cs, scratch, c.Metadata.Name); err != nil {
+	claim, tearDown := func() error { return o.claimNamespace(ctx, cs, scratch, c.Metadata.Name) }, func(ctx context.Context) error { return teardown(ctx, cs, scratch) }
+	if o.InNamespace {
+		claim = func() error { return useDrillNamespace(ctx, cs, scratch, c, src.Namespace) }
+		tearDown = func(ctx context.Context) error { return emptyDrillNamespace(ctx, kc.RESTConfig(), scratch) }
+	}
+	if err := claim(); err != nil {
 		return err
 	}
 	defer func() {
 		// Always, also after Ctrl-C: a context of its own.
 		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		defer cancel()
-		_ = d.step("tear down namespace "+scratch, "", func() error { return teardown(tctx, cs, scratch) })
+		_ = d.step("tear down namespace "+scratch, "", func() error { return tearDown(tctx) })
 		d.r.Evaluate()
 		if rerr := drill.Render(o.IO.Out, d.r, o.Output); rerr != nil && err == nil {
 			err = rerr
@@ -232,6 +261,9 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 		case ctx.Err() != nil:
 			// An interrupted drill is no verdict: it is not recorded.
 			err = fmt.Errorf("%w: the drill was stopped and its scratch namespace %s deleted", errInterrupted, scratch)
+			if o.InNamespace {
+				err = fmt.Errorf("%w: the drill was stopped and the scratch cluster deleted from %s", errInterrupted, scratch)
+			}
 			return
 		case err == nil && !d.r.Met():
 			err = &ExitCodeError{Code: ExitUnhealthy, Err: fmt.Errorf("dr drill: %s", strings.Join(d.r.Missed, "; "))}
@@ -241,7 +273,7 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 		}
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer rcancel()
-		rec, rerr := o.recordDrill(rctx, c, d.r.Record("local", time.Now()))
+		rec, rerr := o.recordDrill(rctx, c, d.r.Record(o.drillWhere(scratch), time.Now()))
 		switch {
 		case rerr != nil && err == nil:
 			err = fmt.Errorf("the drill met its objectives, but its record could not be written to the catalogue: %w (status, healthcheck and watch read drills from there: give the storage credentials write access, or pass --no-record)", rerr)

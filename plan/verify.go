@@ -35,6 +35,10 @@ type VerificationObserved struct {
 	Stale   []state.Object
 	// Targets and Excludes are the plan's --target and --exclude.
 	Targets, Excludes []string
+	// Setting, What and NamespaceNote name the objects in the steps'
+	// reasons; empty for the verification objects (the DR drill's set
+	// them, pipeline/target_drill.go).
+	Setting, What, NamespaceNote string
 }
 
 // AppendVerification adds the verification steps to p, after the
@@ -52,6 +56,10 @@ func AppendVerification(p *Plan, v VerificationObserved) {
 		next++
 		return fmt.Sprintf("s%02d", next)
 	}
+	if v.Setting == "" {
+		v.Setting, v.What = "spec.backups.verification.schedule", "backup verification"
+		v.NamespaceNote = "with everything in it (the CronJob, its Jobs, quota, ServiceAccount, cluster file, pull-Secret copies): no data, the verification results stay in the backup catalogue"
+	}
 	nsStep, nsNew := "", false
 	for _, o := range v.Objects {
 		st := Step{Address: o.Address, Object: objectRef(o), Sequence: SequenceVerification}
@@ -62,7 +70,7 @@ func AppendVerification(p *Plan, v VerificationObserved) {
 			if after == nil {
 				after = o.Desired
 			}
-			st.Action, st.Kind, st.Reason = ActionCreate, KindApply, "not in the cluster (backup verification)"
+			st.Action, st.Kind, st.Reason = ActionCreate, KindApply, "not in the cluster ("+v.What+")"
 			if inNew {
 				st.Reason += "; not dry-run: its namespace " + v.Scratch + " is created by this plan"
 			}
@@ -95,9 +103,9 @@ func AppendVerification(p *Plan, v VerificationObserved) {
 	for _, o := range v.Stale {
 		st := Step{ID: id(), Address: o.Address, Object: objectRef(o), Sequence: SequenceVerification,
 			Action: ActionDelete, Kind: KindDeleteVerification,
-			Reason: "spec.backups.verification.schedule is not set"}
+			Reason: v.Setting + " is not set"}
 		if o.Kind == "Namespace" {
-			st.Reason += "; with everything in it (the CronJob, its Jobs, quota, ServiceAccount, cluster file, pull-Secret copies): no data, the verification results stay in the backup catalogue"
+			st.Reason += "; " + v.NamespaceNote
 		}
 		st.Before = redact(o.Kind, nil, o.Live)
 		p.Steps = append(p.Steps, st)

@@ -334,7 +334,9 @@ func (d *Destroyer) run(ctx context.Context, p *DestroyPlan, s DestroyStep) erro
 			return errors.New("this destroy cannot delete backup verification objects")
 		}
 		return vd.DeleteLabelled(ctx, kube.Ref{Group: s.Group, Version: s.Version, Kind: s.Kind, Namespace: s.Namespace, Name: s.Name, UID: s.UID},
-			func(labels map[string]string) bool { return manifests.IsVerifyObject(labels, p.Cluster, p.Namespace) })
+			func(labels map[string]string) bool {
+				return manifests.IsVerifyObject(labels, p.Cluster, p.Namespace) || manifests.IsDrillObject(labels, p.Cluster, p.Namespace)
+			})
 	case ActionDeleteInv:
 		return d.Kube.DeleteInventory(ctx, kube.InventoryRef{Namespace: p.Namespace, Cluster: p.Cluster})
 	}

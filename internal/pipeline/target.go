@@ -29,6 +29,10 @@ type Target struct {
 	// (manifests.AppliedVerifyObjects), in apply order; planned after
 	// Objects (target_verify.go).
 	Verify []*unstructured.Unstructured
+	// Drill are the standing DR drill objects apply owns
+	// (manifests.AppliedDrillObjects), planned after Verify as they are
+	// (target_drill.go).
+	Drill []*unstructured.Unstructured
 	// Desired is the Neo4j-plane half of the desired state.
 	Desired   plan.Desired
 	Inventory kube.InventoryRef
@@ -78,10 +82,14 @@ func LoadData(path string, data []byte, flagNamespace string) (*Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: render: %w", path, err)
 	}
+	drill, err := manifests.AppliedDrillObjects(c, ns)
+	if err != nil {
+		return nil, fmt.Errorf("%s: render: %w", path, err)
+	}
 	sum := sha256.Sum256(data)
 	d.ClusterFileSHA256 = hex.EncodeToString(sum[:])
 	return &Target{
-		File: path, Cluster: c, Namespace: ns, Objects: objs, Verify: verify, Desired: d,
+		File: path, Cluster: c, Namespace: ns, Objects: objs, Verify: verify, Drill: drill, Desired: d,
 		Inventory: inventoryOf(c, ns, objs),
 	}, nil
 }

@@ -13,13 +13,13 @@ import (
 )
 
 // AllObjects are the objects apply may send for the target: the
-// cluster's own, then its verification objects.
+// cluster's own, then its verification objects, then its drill objects.
 func (t *Target) AllObjects() []*unstructured.Unstructured {
-	if len(t.Verify) == 0 {
+	if len(t.Verify) == 0 && len(t.Drill) == 0 {
 		return t.Objects
 	}
-	out := make([]*unstructured.Unstructured, 0, len(t.Objects)+len(t.Verify))
-	return append(append(out, t.Objects...), t.Verify...)
+	out := make([]*unstructured.Unstructured, 0, len(t.Objects)+len(t.Verify)+len(t.Drill))
+	return append(append(append(out, t.Objects...), t.Verify...), t.Drill...)
 }
 
 // AddVerification adds the verification steps to p (planVerification);
@@ -29,9 +29,13 @@ func (r *Runner) AddVerification(ctx context.Context, t *Target, p *plan.Plan, o
 	err := r.planVerification(ctx, t, p, opts)
 	if err != nil && kube.IsForbidden(err) {
 		p.Warnings = append(p.Warnings, "The backup verification objects were not planned: "+err.Error()+" (grant what `neo4jctl render --ci-role` prints)")
-		return nil
+		err = nil
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	// The DR drill objects after them (target_drill.go).
+	return r.planDrill(ctx, t, p, opts)
 }
 
 // planVerification observes the target's verification objects
@@ -51,7 +55,7 @@ func (r *Runner) planVerification(ctx context.Context, t *Target, p *plan.Plan, 
 	scratch := manifests.VerifyNamespaceName(t.Cluster, t.Namespace)
 	v := plan.VerificationObserved{Scratch: scratch, Targets: opts.Targets, Excludes: opts.Excludes}
 	if len(t.Verify) > 0 {
-		objs, err := r.observeVerification(ctx, t, scratch)
+		objs, err := r.observeVerification(ctx, t, scratch, t.Verify)
 		if err != nil {
 			return err
 		}
@@ -71,11 +75,11 @@ func (r *Runner) planVerification(ctx context.Context, t *Target, p *plan.Plan, 
 // forced dry run each, as the cluster's own objects are; structurally
 // (a GET by name each, compared over the fields rendered) with read-only
 // credentials, which `render --ci-role` grants get on these names.
-func (r *Runner) observeVerification(ctx context.Context, t *Target, scratch string) ([]state.Object, error) {
+func (r *Runner) observeVerification(ctx context.Context, t *Target, scratch string, desired []*unstructured.Unstructured) ([]state.Object, error) {
 	if !r.Structural {
 		// An inventory of no objects: the verification objects are no
 		// ApplySet members (manifests/verify.go), so nothing is listed.
-		k, err := r.Kube.Observe(ctx, t.Verify, kube.InventoryRef{Namespace: scratch, Cluster: t.Cluster.Metadata.Name})
+		k, err := r.Kube.Observe(ctx, desired, kube.InventoryRef{Namespace: scratch, Cluster: t.Cluster.Metadata.Name})
 		switch {
 		case err == nil && !k.Reachable:
 			return nil, fmt.Errorf("%s: observe the backup verification objects: %s", t.Name(), k.Reason)
@@ -85,8 +89,8 @@ func (r *Runner) observeVerification(ctx context.Context, t *Target, scratch str
 			return nil, fmt.Errorf("%s: observe the backup verification objects: %w", t.Name(), err)
 		}
 	}
-	out := make([]state.Object, 0, len(t.Verify))
-	for _, u := range t.Verify {
+	out := make([]state.Object, 0, len(desired))
+	for _, u := range desired {
 		o, _, err := r.Kube.ObserveOwned(ctx, u)
 		if err != nil {
 			return nil, fmt.Errorf("%s: observe the backup verification objects: %w", t.Name(), err)
@@ -118,7 +122,8 @@ func (r *Runner) staleVerification(ctx context.Context, t *Target, scratch strin
 
 // VerificationMembers are the live verification objects of the target
 // that neo4jctl applied: the Role and RoleBinding in the cluster's
-// namespace and the scratch Namespace, in deletion order.
+// namespace and the scratch Namespace, in deletion order; then the drill
+// objects' (DrillMembers).
 func (r *Runner) VerificationMembers(ctx context.Context, t *Target) ([]state.Object, error) {
 	scratch := manifests.VerifyNamespaceName(t.Cluster, t.Namespace)
 	role := manifests.VerifyRoleName(t.Cluster)
@@ -136,7 +141,8 @@ func (r *Runner) VerificationMembers(ctx context.Context, t *Target) ([]state.Ob
 			out = append(out, *o)
 		}
 	}
-	return out, nil
+	drill, err := r.DrillMembers(ctx, t)
+	return append(out, drill...), err
 }
 
 // ownedVerifyObject reads stub's object: nil unless it exists, carries
@@ -146,7 +152,7 @@ func (r *Runner) ownedVerifyObject(ctx context.Context, t *Target, stub *unstruc
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: observe the backup verification objects: %w", t.Name(), err)
 	}
-	if o == nil || !manifests.IsVerifyObject(labels, t.Cluster.Metadata.Name, t.Namespace) || !kube.AppliedByNeo4jctl(*o) {
+	if o == nil || !t.OwnsVerification()(labels) || !kube.AppliedByNeo4jctl(*o) {
 		return nil, nil, nil
 	}
 	return o, labels, nil
@@ -166,6 +172,7 @@ func VerifyStub(apiVersion, kind, namespace, name string) *unstructured.Unstruct
 // deleting a verification object of the target.
 func (t *Target) OwnsVerification() func(map[string]string) bool {
 	return func(labels map[string]string) bool {
-		return manifests.IsVerifyObject(labels, t.Cluster.Metadata.Name, t.Namespace)
+		return manifests.IsVerifyObject(labels, t.Cluster.Metadata.Name, t.Namespace) ||
+			manifests.IsDrillObject(labels, t.Cluster.Metadata.Name, t.Namespace)
 	}
 }
