@@ -52,6 +52,9 @@ type DrillOptions struct {
 	// NoRecord leaves the drill out of the catalogue (a rehearsal whose
 	// result status, healthcheck and watch should not show).
 	NoRecord bool
+	// FromCopy reads the backups from this spec.backups.copies entry
+	// (URL or region) instead of the primary storage (cmd/drcopy.go).
+	FromCopy string
 	cluster  clusterFlags
 
 	f *Factory
@@ -76,7 +79,7 @@ func NewCmdDR(f *Factory) *cobra.Command {
 func NewCmdDRDrill(f *Factory, runF func(*DrillOptions) error) *cobra.Command {
 	o := &DrillOptions{IO: f.IO, f: f, now: time.Now, Interval: 2 * time.Second}
 	cmd := &cobra.Command{
-		Use:   "drill -f CLUSTER_FILE [--namespace SCRATCH] [-o text|json|markdown]",
+		Use:   "drill -f CLUSTER_FILE [--namespace SCRATCH] [--from-copy URL|REGION] [-o text|json|markdown]",
 		Short: "Restore the latest verified backups into a scratch namespace and report RTO and RPO",
 		Long: `A DR drill answers, with evidence, "if we lost this cluster now, how long
 until it is back, and how much would we lose?".
@@ -102,6 +105,13 @@ The result is recorded beside the backup catalogue (drills/v1/<cluster>/,
 docs/backup-catalog.md), where status, healthcheck (backup.drill) and
 watch's drill metrics read it; --no-record leaves a rehearsal out. An
 interrupted drill is not recorded.
+
+--from-copy URL|REGION drills from one of spec.backups.copies (by URL, or
+the region= of its URL) as a DR into another region would: the catalogue is
+the copy's own and the scratch cluster's only storage is the copy, so the
+primary storage is never opened; the report names the bucket read. The
+record is still written beside the primary's catalogue (--no-record when
+it is unreachable).
 
 Steps that were stood in for (Pods on kwok nodes, which run no containers)
 are marked simulated in the report.
@@ -138,6 +148,7 @@ drill never became healthy), 130 interrupted.`,
 	fl.StringVar(&o.SecretsDir, "secrets-dir", ops.DefaultSecretsDir, "where the Secrets spec.backups names are mounted, to read the catalogue")
 	fl.DurationVar(&o.StepTimeout, "step-timeout", 10*time.Minute, "how long each wait of the apply into the scratch namespace may take")
 	fl.DurationVar(&o.OnlineTimeout, "online-timeout", 30*time.Minute, "how long a seeded database may take to be online on every allocation")
+	fl.StringVar(&o.FromCopy, "from-copy", "", "read the catalogue and the artifacts from this spec.backups.copies entry (its URL, or the region of its URL) instead of the primary storage, as a DR into another region would")
 	fl.BoolVar(&o.NoRecord, "no-record", false, "do not record the drill in the backup catalogue (status, healthcheck and watch read the newest record)")
 	o.cluster.add(fl)
 	return cmd
@@ -199,9 +210,13 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 	if entries == nil {
 		entries = o.catalogue
 	}
-	es, err := entries(ctx, c)
+	catSrc, copyLoc, location, err := o.drillBackups(c)
 	if err != nil {
-		return fmt.Errorf("read the backup catalogue: %w", err)
+		return err
+	}
+	es, err := entries(ctx, catSrc)
+	if err != nil {
+		return fmt.Errorf("read the backup catalogue from %s: %w", location, err)
 	}
 	dbs := drill.Databases(es, c.Metadata.Name)
 	if c.Spec.Edition == clusterfile.EditionCommunity {
@@ -211,6 +226,7 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 	d := &drillRun{o: o, errOut: o.IO.ErrOut, r: &drill.Report{
 		Cluster: c.Metadata.Name, Namespace: src.Namespace, ScratchNamespace: scratch, Started: started,
 		Points: drill.Points(es, c.Metadata.Name, dbs, started), Objectives: drill.ObjectivesOf(c.Spec.Backups),
+		Backups: location,
 	}}
 	d.kwok = kwokNodes(ctx, cs)
 
@@ -263,10 +279,16 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 		if err := writeScratchFile(o.File, scratchFile, scratch); err != nil {
 			return err
 		}
+		if err := scratchFromCopy(scratchFile, copyLoc); err != nil {
+			return err
+		}
 		if t, err = loadTarget(scratchFile, "", nil); err != nil {
 			return err
 		}
-		return copySecrets(ctx, cs, c, src.Namespace, scratch, scratchCertCheck(c, scratch, o.cluster.Neo4jInsecure))
+		if err := copySecrets(ctx, cs, c, src.Namespace, scratch, scratchCertCheck(c, scratch, o.cluster.Neo4jInsecure)); err != nil {
+			return err
+		}
+		return copyCopySecret(ctx, cs, cs, c, copyLoc, src.Namespace, scratch)
 	}); err != nil {
 		return nil // reported; the verdict is a miss (never healthy)
 	}
@@ -356,6 +378,9 @@ func (o *DrillOptions) catalogue(ctx context.Context, c *clusterfile.Cluster) ([
 	s, err := ops.Open(ctx, ops.Options{Cluster: c, SecretsDir: o.SecretsDir, Log: io.Discard})
 	if err != nil {
 		return nil, err
+	}
+	if o.FromCopy != "" {
+		return s.ListCopy(ctx, "")
 	}
 	return s.List(ctx, "")
 }

@@ -13,7 +13,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/neo4jctl/neo4jctl/backup/catalog"
+	"github.com/neo4jctl/neo4jctl/backup/ops"
 	"github.com/neo4jctl/neo4jctl/e2e/storage"
+	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
 	"github.com/neo4jctl/neo4jctl/internal/views"
 )
 
@@ -31,7 +34,22 @@ type copySourceFixture struct {
 	primaryRequests int
 }
 
-func newCopySource(t *testing.T) *copySourceFixture {
+// copySourceBase is a Community cluster file without spec.backups, in a
+// namespace that never exists here.
+const copySourceBase = `apiVersion: neo4jctl.io/v1alpha1
+kind: Neo4jCluster
+metadata: {name: community, namespace: graphs-lost}
+spec:
+  edition: community
+  version: "5.26.0"
+  auth: {secretRef: {name: community-auth}}
+`
+
+// newCopySource writes base (a cluster file of cluster community without
+// spec.backups) with the backups section, stores and copies one dump,
+// and stops the primary; verified adds a passed verification to the
+// entry before the copy is made, as backup verify records one.
+func newCopySource(t *testing.T, base string, verified bool) *copySourceFixture {
 	t.Helper()
 	primaryS3, copyS3 := storage.StartS3(t), storage.StartS3(t)
 	primaryS3.CreateBucket(t, "backups")
@@ -39,14 +57,7 @@ func newCopySource(t *testing.T) *copySourceFixture {
 	proxy := storage.NewProxy(t, primaryS3.Endpoint)
 	dir := t.TempDir()
 	f := &copySourceFixture{file: filepath.Join(dir, "prod.yaml"), secrets: filepath.Join(dir, "secrets"), keyset: filepath.Join(dir, "keyset.json"), copyS3: copyS3, primary: proxy}
-	body := fmt.Sprintf(`apiVersion: neo4jctl.io/v1alpha1
-kind: Neo4jCluster
-metadata: {name: community, namespace: graphs-lost}
-spec:
-  edition: community
-  version: "5.26.0"
-  auth: {secretRef: {name: community-auth}}
-  backups:
+	body := base + fmt.Sprintf(`  backups:
     storage: {url: "s3://backups/prod?region=%s&endpoint=%s", credentialsSecret: backup-s3}
     copies: [{url: "%s", credentialsSecret: copy-s3}]
     encryption: {keysetSecret: {name: bk-keyset}}
@@ -75,8 +86,40 @@ spec:
 	if err := os.WriteFile(filepath.Join(from, "neo4j.dump"), []byte(strings.Repeat("not really a dump ", 4096)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, out, errOut := runCLI(t, "backup", "agent", "-f", f.file, "--from-dir", from, "--keyset-file", f.keyset, "--no-prune", "--secrets-dir", f.secrets); code != 0 {
-		t.Fatalf("agent: exit %d\n%s%s", code, out, errOut)
+	if !verified {
+		if code, out, errOut := runCLI(t, "backup", "agent", "-f", f.file, "--from-dir", from, "--keyset-file", f.keyset, "--no-prune", "--secrets-dir", f.secrets); code != 0 {
+			t.Fatalf("agent: exit %d\n%s%s", code, out, errOut)
+		}
+	} else {
+		// Stored without the copy, verified, then copied: the copy's
+		// catalogue carries the verification.
+		noCopies := filepath.Join(dir, "nocopies.yaml")
+		if err := os.WriteFile(noCopies, []byte(strings.Replace(body, "    copies: [", "    #copies: [", 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if code, out, errOut := runCLI(t, "backup", "agent", "-f", noCopies, "--from-dir", from, "--keyset-file", f.keyset, "--no-prune", "--secrets-dir", f.secrets); code != 0 {
+			t.Fatalf("agent: exit %d\n%s%s", code, out, errOut)
+		}
+		c, err := clusterfile.LoadFile(f.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		s, err := ops.Open(ctx, ops.Options{Cluster: c, SecretsDir: f.secrets})
+		if err != nil {
+			t.Fatal(err)
+		}
+		es, err := s.List(ctx, "neo4j")
+		if err != nil || len(es) != 1 {
+			t.Fatalf("catalogue: %v %v", es, err)
+		}
+		if err := s.Catalog.AddVerification(ctx, es[0].ID, catalog.Verification{Result: catalog.VerificationPassed, Started: time.Now().Add(-10 * time.Minute),
+			Duration: time.Minute, Method: "neo4j-admin database load+check", Where: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		if code, out, errOut := runCLI(t, "backup", "copy", es[0].ID, "--to", copyS3.URL("copies", "prod"), "-f", f.file, "--secrets-dir", f.secrets); code != 0 {
+			t.Fatalf("backup copy: exit %d\n%s%s", code, out, errOut)
+		}
 	}
 	code, out, errOut := runCLI(t, "backup", "list", "-f", f.file, "-o", "json", "--secrets-dir", f.secrets)
 	var doc views.BackupList
@@ -109,7 +152,7 @@ func TestRestoreFromCopyWithThePrimaryLost(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	src := newCopySource(t)
+	src := newCopySource(t, copySourceBase, false)
 	dst, _ := communityClusterFixture(t, ctx, "community-dr", false)
 	cs, err := dst.env.Clientset()
 	if err != nil {

@@ -89,9 +89,9 @@ func (s *Session) ListCopy(ctx context.Context, database string) ([]catalog.Entr
 	if err != nil || len(es) > 0 {
 		return es, err
 	}
-	prefix := catalog.ArtifactPrefix + s.Cluster + "/"
+	prefix, of := catalog.ArtifactPrefix+s.Cluster+"/", s.Cluster
 	if database != "" {
-		prefix += database + "/"
+		prefix, of = prefix+database+"/", s.Cluster+"/"+database
 	}
 	objs, err := s.Storage.List(ctx, prefix)
 	if err != nil {
@@ -100,7 +100,7 @@ func (s *Session) ListCopy(ctx context.Context, database string) ([]catalog.Entr
 	if len(objs) > 0 {
 		return nil, fmt.Errorf("%s holds %d artifacts of %s but no catalogue entry for them: %w (they were copied by an older neo4jctl). "+
 			"While the primary storage is reachable, rerun neo4jctl backup copy ID --to %s for each backup to write the entries there",
-			s.Storage.URL(), len(objs), s.Cluster+"/"+database, ErrNoCopyCatalogue, s.Storage.URL())
+			s.Storage.URL(), len(objs), of, ErrNoCopyCatalogue, s.Storage.URL())
 	}
 	return es, nil
 }
