@@ -55,7 +55,10 @@ type DrillOptions struct {
 	// FromCopy reads the backups from this spec.backups.copies entry
 	// (URL or region) instead of the primary storage (cmd/drcopy.go).
 	FromCopy string
-	cluster  clusterFlags
+	// ToContext runs the scratch cluster in this kubeconfig context
+	// (cmd/drcopy.go); Secrets are still read in the cluster's own.
+	ToContext string
+	cluster   clusterFlags
 
 	f *Factory
 	// entries reads the catalogue (a seam for tests that write it).
@@ -79,7 +82,7 @@ func NewCmdDR(f *Factory) *cobra.Command {
 func NewCmdDRDrill(f *Factory, runF func(*DrillOptions) error) *cobra.Command {
 	o := &DrillOptions{IO: f.IO, f: f, now: time.Now, Interval: 2 * time.Second}
 	cmd := &cobra.Command{
-		Use:   "drill -f CLUSTER_FILE [--namespace SCRATCH] [--from-copy URL|REGION] [-o text|json|markdown]",
+		Use:   "drill -f CLUSTER_FILE [--namespace SCRATCH] [--from-copy URL|REGION] [--to-context NAME] [-o text|json|markdown]",
 		Short: "Restore the latest verified backups into a scratch namespace and report RTO and RPO",
 		Long: `A DR drill answers, with evidence, "if we lost this cluster now, how long
 until it is back, and how much would we lose?".
@@ -112,6 +115,11 @@ the copy's own and the scratch cluster's only storage is the copy, so the
 primary storage is never opened; the report names the bucket read. The
 record is still written beside the primary's catalogue (--no-record when
 it is unreachable).
+
+--to-context NAME runs the scratch cluster in another context of the
+kubeconfig (DR into another Kubernetes cluster): the scratch namespace,
+the copied Secrets, the apply, restore, healthcheck and count all happen
+there; the Secrets are read from the cluster's own context (--context).
 
 Steps that were stood in for (Pods on kwok nodes, which run no containers)
 are marked simulated in the report.
@@ -149,6 +157,7 @@ drill never became healthy), 130 interrupted.`,
 	fl.DurationVar(&o.StepTimeout, "step-timeout", 10*time.Minute, "how long each wait of the apply into the scratch namespace may take")
 	fl.DurationVar(&o.OnlineTimeout, "online-timeout", 30*time.Minute, "how long a seeded database may take to be online on every allocation")
 	fl.StringVar(&o.FromCopy, "from-copy", "", "read the catalogue and the artifacts from this spec.backups.copies entry (its URL, or the region of its URL) instead of the primary storage, as a DR into another region would")
+	fl.StringVar(&o.ToContext, "to-context", "", "run the scratch cluster in this kubeconfig context (DR into another Kubernetes cluster); the catalogue and Secrets are read from the cluster's own context")
 	fl.BoolVar(&o.NoRecord, "no-record", false, "do not record the drill in the backup catalogue (status, healthcheck and watch read the newest record)")
 	o.cluster.add(fl)
 	return cmd
@@ -195,7 +204,7 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 	if scratch == "" {
 		scratch = c.Metadata.Name + "-drill"
 	}
-	if scratch == src.Namespace {
+	if scratch == src.Namespace && o.ToContext == "" {
 		return fmt.Errorf("--namespace %s is the cluster's own namespace: a drill restores into a scratch namespace, never over the cluster", scratch)
 	}
 	kc, err := o.cluster.kubeClient(o.f)
@@ -203,6 +212,11 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 		return err
 	}
 	cs, err := kubernetes.NewForConfig(kc.RESTConfig())
+	if err != nil {
+		return err
+	}
+	// The scratch side: the same clients, or --to-context's.
+	tf, tkc, tcs, err := o.scratchClients(kc, cs)
 	if err != nil {
 		return err
 	}
@@ -226,20 +240,20 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 	d := &drillRun{o: o, errOut: o.IO.ErrOut, r: &drill.Report{
 		Cluster: c.Metadata.Name, Namespace: src.Namespace, ScratchNamespace: scratch, Started: started,
 		Points: drill.Points(es, c.Metadata.Name, dbs, started), Objectives: drill.ObjectivesOf(c.Spec.Backups),
-		Backups: location,
+		Backups: location, Context: o.ToContext,
 	}}
-	d.kwok = kwokNodes(ctx, cs)
+	d.kwok = kwokNodes(ctx, tcs)
 
 	// The scratch namespace is ours only once created or found labelled:
 	// a namespace someone else owns is refused before anything changes.
-	if err := o.claimNamespace(ctx, cs, scratch, c.Metadata.Name); err != nil {
+	if err := o.claimNamespace(ctx, tcs, scratch, c.Metadata.Name); err != nil {
 		return err
 	}
 	defer func() {
 		// Always, also after Ctrl-C: a context of its own.
 		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		defer cancel()
-		_ = d.step("tear down namespace "+scratch, "", func() error { return teardown(tctx, cs, scratch) })
+		_ = d.step("tear down namespace "+scratch, "", func() error { return teardown(tctx, tcs, scratch) })
 		d.r.Evaluate()
 		if rerr := drill.Render(o.IO.Out, d.r, o.Output); rerr != nil && err == nil {
 			err = rerr
@@ -285,10 +299,10 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 		if t, err = loadTarget(scratchFile, "", nil); err != nil {
 			return err
 		}
-		if err := copySecrets(ctx, cs, c, src.Namespace, scratch, scratchCertCheck(c, scratch, o.cluster.Neo4jInsecure)); err != nil {
+		if err := copySecrets(ctx, cs, tcs, c, src.Namespace, scratch, scratchCertCheck(c, scratch, o.cluster.Neo4jInsecure)); err != nil {
 			return err
 		}
-		return copyCopySecret(ctx, cs, cs, c, copyLoc, src.Namespace, scratch)
+		return copyCopySecret(ctx, cs, tcs, c, copyLoc, src.Namespace, scratch)
 	}); err != nil {
 		return nil // reported; the verdict is a miss (never healthy)
 	}
@@ -299,7 +313,7 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 	if err := d.step("apply "+t.Name(), "the servers' Pods run on kwok nodes: no Neo4j container starts; Neo4j is the simulator", func() error {
 		a := &ApplyOptions{IO: &sub, File: scratchFile, Output: views.FormatHuman, AutoApprove: true, Lock: true,
 			StepTimeout: o.StepTimeout, Wait: true, cluster: o.cluster, now: time.Now}
-		r, err := newRunner(o.f, &a.cluster)
+		r, err := newRunner(tf, &a.cluster)
 		if err != nil {
 			return err
 		}
@@ -319,7 +333,7 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 			if !ok {
 				return fmt.Errorf("no restorable backup of %s has passed verification (neo4jctl backup verify --latest)", db)
 			}
-			ro := &RestoreOptions{IO: &sub, f: o.f, File: scratchFile, Database: db, From: v.ID, ConfirmName: db, AutoApprove: true,
+			ro := &RestoreOptions{IO: &sub, f: tf, File: scratchFile, Database: db, From: v.ID, ConfirmName: db, AutoApprove: true,
 				Output: views.FormatHuman, Lock: true, SecretsDir: o.SecretsDir, SkipHealthcheck: true,
 				Interval: o.Interval, OnlineTimeout: o.OnlineTimeout, Now: time.Now, cluster: o.cluster,
 				entries: func(context.Context, *clusterfile.Cluster, string) ([]catalog.Entry, error) { return es, nil }}
@@ -340,13 +354,13 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 		h := &HealthcheckOptions{IO: &sub, Files: []string{scratchFile}, Output: views.FormatHuman,
 			Recheck: 5 * time.Second, StatusCheckTimeout: time.Second, VolumeStats: "off", BackupSecretsDir: o.SecretsDir,
 			withoutCatalogueChecks: true, cluster: o.cluster, now: time.Now}
-		h.runner = func() (*pipeline.Runner, error) { return newRunner(o.f, &h.cluster) }
+		h.runner = func() (*pipeline.Runner, error) { return newRunner(tf, &h.cluster) }
 		return h.Run(ctx)
 	}); err != nil {
 		return ctxErr(ctx, nil)
 	}
 	if err := d.step("count nodes per database", "Neo4j is the simulator: the counts are the simulator's", func() error {
-		return o.countNodes(ctx, kc, t, dbs, restored, d.r)
+		return o.countNodes(ctx, tkc, t, dbs, restored, d.r)
 	}); err != nil {
 		return ctxErr(ctx, nil)
 	}
@@ -540,11 +554,12 @@ func drillSecrets(c *clusterfile.Cluster) []string {
 }
 
 // copySecrets copies drillSecrets from the cluster's namespace into the
-// scratch one, labelled as the drill's (the namespace's deletion removes
+// scratch one (through toCS: the scratch side's client, another cluster's
+// with --to-context), labelled as the drill's (the namespace's deletion removes
 // them). Their data never leaves the API server through neo4jctl's
 // output. checkCert, when set, is given the TLS Secret's tls.crt before
 // anything is written.
-func copySecrets(ctx context.Context, cs kubernetes.Interface, c *clusterfile.Cluster, from, to string, checkCert func(secret string, crt []byte) error) error {
+func copySecrets(ctx context.Context, cs, toCS kubernetes.Interface, c *clusterfile.Cluster, from, to string, checkCert func(secret string, crt []byte) error) error {
 	tlsSecret := manifests.TLSSecretName(c)
 	var copies []*corev1.Secret
 	for _, name := range drillSecrets(c) {
@@ -561,11 +576,11 @@ func copySecrets(ctx context.Context, cs kubernetes.Interface, c *clusterfile.Cl
 			Labels: map[string]string{DrillLabel: c.Metadata.Name}}, Type: s.Type, Data: s.Data})
 	}
 	for _, cp := range copies {
-		if _, err := cs.CoreV1().Secrets(to).Create(ctx, cp, metav1.CreateOptions{}); err != nil {
+		if _, err := toCS.CoreV1().Secrets(to).Create(ctx, cp, metav1.CreateOptions{}); err != nil {
 			if !apierrors.IsAlreadyExists(err) {
 				return fmt.Errorf("copy Secret %s into %s: %w", cp.Name, to, err)
 			}
-			if _, err := cs.CoreV1().Secrets(to).Update(ctx, cp, metav1.UpdateOptions{}); err != nil {
+			if _, err := toCS.CoreV1().Secrets(to).Update(ctx, cp, metav1.UpdateOptions{}); err != nil {
 				return fmt.Errorf("copy Secret %s into %s: %w", cp.Name, to, err)
 			}
 		}

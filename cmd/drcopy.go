@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"go.yaml.in/yaml/v3"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/neo4jctl/neo4jctl/backup/restore"
 	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
+	"github.com/neo4jctl/neo4jctl/internal/kube"
 )
 
 // drillBackups is where a drill reads its backups: the cluster file's
@@ -107,4 +109,48 @@ func scratchFromCopy(file string, loc *clusterfile.BackupLocation) error {
 		return err
 	}
 	return os.WriteFile(file, out, 0o600)
+}
+
+// scratchClients are the clients of the scratch side of a drill: the
+// cluster's own (kc, cs) or, with --to-context, a Factory, kube client
+// and clientset for that context of the same kubeconfig (DR into another
+// Kubernetes cluster). Everything the scratch cluster is — namespace,
+// copied Secrets, apply, restore, healthcheck, count — goes there; the
+// Secrets are read through cs, in the cluster's own context.
+func (o *DrillOptions) scratchClients(kc *kube.Client, cs kubernetes.Interface) (*Factory, *kube.Client, kubernetes.Interface, error) {
+	if o.ToContext == "" {
+		return o.f, kc, cs, nil
+	}
+	tf := factoryForContext(o.f, o.ToContext)
+	// The context must exist: a typo would otherwise fall back on
+	// nothing and fail later, after the source was read.
+	raw, err := tf.KubeFlags.ToRawKubeConfigLoader().RawConfig()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if _, ok := raw.Contexts[o.ToContext]; !ok {
+		return nil, nil, nil, &ExitCodeError{Code: ExitError, Err: fmt.Errorf("--to-context %s: no such context in the kubeconfig; nothing was changed", o.ToContext)}
+	}
+	tkc, err := o.cluster.kubeClient(tf)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tcs, err := kubernetes.NewForConfig(tkc.RESTConfig())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return tf, tkc, tcs, nil
+}
+
+// factoryForContext is f acting in kubeconfig context name: the same
+// kubeconfig and client settings, the context's cluster, user and
+// namespace.
+func factoryForContext(f *Factory, name string) *Factory {
+	src := f.KubeFlags
+	kf := genericclioptions.NewConfigFlags(true)
+	kf.KubeConfig, kf.Context = src.KubeConfig, &name
+	kf.Insecure, kf.Timeout, kf.CacheDir = src.Insecure, src.Timeout, src.CacheDir
+	kf.Impersonate, kf.ImpersonateUID, kf.ImpersonateGroup = src.Impersonate, src.ImpersonateUID, src.ImpersonateGroup
+	kf.WrapConfigFn = src.WrapConfigFn
+	return &Factory{IO: f.IO, KubeFlags: kf, Build: f.Build}
 }
