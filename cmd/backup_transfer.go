@@ -21,7 +21,10 @@ func NewCmdBackupCopy(f *Factory, runF func(*BackupCopyOptions) error) *cobra.Co
 		Short: "Copy one backup to another bucket, digest checked there, and record the copy",
 		Long: `Copy streams one backup's encrypted artifact to the bucket at --to (the same
 object name), reads it back there to check its SHA-256 against the
-catalogue, and records the copy in the entry. A URL listed in
+catalogue, writes the entry (with the copy and the verifications known) into
+the destination's own catalogue — so a restore or drill --from-copy needs
+nothing from the primary — and records the copy in the entry. Rerun it to
+give a copy made by an older neo4jctl its entry. A URL listed in
 spec.backups.copies uses that location's credentials; another URL uses the
 provider's default chain (workload identity). A URL carrying credentials is
 refused.`,

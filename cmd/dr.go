@@ -56,8 +56,14 @@ type DrillOptions struct {
 	InNamespace bool
 	// SecretsNamespace reads spec.backups' Secrets from there by API.
 	SecretsNamespace string
-	cluster          clusterFlags
-	getenv           func(string) string
+	// FromCopy reads the backups from this spec.backups.copies entry
+	// (URL or region) instead of the primary storage (cmd/drcopy.go).
+	FromCopy string
+	// ToContext runs the scratch cluster in this kubeconfig context
+	// (cmd/drcopy.go); Secrets are still read in the cluster's own.
+	ToContext string
+	cluster   clusterFlags
+	getenv    func(string) string
 
 	f *Factory
 	// entries reads the catalogue (a seam for tests that write it).
@@ -81,7 +87,7 @@ func NewCmdDR(f *Factory) *cobra.Command {
 func NewCmdDRDrill(f *Factory, runF func(*DrillOptions) error) *cobra.Command {
 	o := &DrillOptions{IO: f.IO, f: f, now: time.Now, Interval: 2 * time.Second}
 	cmd := &cobra.Command{
-		Use:   "drill -f CLUSTER_FILE [--namespace SCRATCH] [-o text|json|markdown]",
+		Use:   "drill -f CLUSTER_FILE [--namespace SCRATCH] [--from-copy URL|REGION] [--to-context NAME] [-o text|json|markdown]",
 		Short: "Restore the latest verified backups into a scratch namespace and report RTO and RPO",
 		Long: `A DR drill answers, with evidence, "if we lost this cluster now, how long
 until it is back, and how much would we lose?".
@@ -114,6 +120,18 @@ neo4jctl-drill-<namespace>-<cluster>, what its CronJob runs): it never creates
 or deletes a namespace, and at the end deletes the scratch cluster object by
 object, claims included, leaving the standing drill objects
 (docs/restore.md, "Scheduling drills").
+
+--from-copy URL|REGION drills from one of spec.backups.copies (by URL, or
+the region= of its URL) as a DR into another region would: the catalogue is
+the copy's own and the scratch cluster's only storage is the copy, so the
+primary storage is never opened; the report names the bucket read. The
+record is still written beside the primary's catalogue (--no-record when
+it is unreachable).
+
+--to-context NAME runs the scratch cluster in another context of the
+kubeconfig (DR into another Kubernetes cluster): the scratch namespace,
+the copied Secrets, the apply, restore, healthcheck and count all happen
+there; the Secrets are read from the cluster's own context (--context).
 
 Steps that were stood in for (Pods on kwok nodes, which run no containers)
 are marked simulated in the report.
@@ -150,6 +168,8 @@ drill never became healthy), 130 interrupted.`,
 	fl.StringVar(&o.SecretsDir, "secrets-dir", ops.DefaultSecretsDir, "where the Secrets spec.backups names are mounted, to read the catalogue")
 	fl.DurationVar(&o.StepTimeout, "step-timeout", 10*time.Minute, "how long each wait of the apply into the scratch namespace may take")
 	fl.DurationVar(&o.OnlineTimeout, "online-timeout", 30*time.Minute, "how long a seeded database may take to be online on every allocation")
+	fl.StringVar(&o.FromCopy, "from-copy", "", "read the catalogue and the artifacts from this spec.backups.copies entry (its URL, or the region of its URL) instead of the primary storage, as a DR into another region would")
+	fl.StringVar(&o.ToContext, "to-context", "", "run the scratch cluster in this kubeconfig context (DR into another Kubernetes cluster); the catalogue and Secrets are read from the cluster's own context")
 	fl.BoolVar(&o.NoRecord, "no-record", false, "do not record the drill in the backup catalogue (status, healthcheck and watch read the newest record)")
 	fl.BoolVar(&o.InNamespace, "in-namespace", false, "drill in the standing drill namespace spec.backups.drill.schedule puts there (default neo4jctl-drill-<namespace>-<cluster>): never create or delete a namespace; delete the scratch cluster object by object (what the CronJob runs)")
 	fl.StringVar(&o.SecretsNamespace, "secrets-namespace", "", "read the keyset and storage Secrets from this namespace through the Kubernetes API instead of --secrets-dir (what the CronJob runs)")
@@ -201,7 +221,7 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 	case scratch == "":
 		scratch = c.Metadata.Name + "-drill"
 	}
-	if scratch == src.Namespace {
+	if scratch == src.Namespace && o.ToContext == "" {
 		return fmt.Errorf("--namespace %s is the cluster's own namespace: a drill restores into a scratch namespace, never over the cluster", scratch)
 	}
 	kc, err := o.cluster.kubeClient(o.f)
@@ -219,13 +239,22 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 		}
 		defer cleanup()
 	}
+	// The scratch side: the same clients, or --to-context's.
+	tf, tkc, tcs, err := o.scratchClients(kc, cs)
+	if err != nil {
+		return err
+	}
 	entries := o.entries
 	if entries == nil {
 		entries = o.catalogue
 	}
-	es, err := entries(ctx, c)
+	catSrc, copyLoc, location, err := o.drillBackups(c)
 	if err != nil {
-		return fmt.Errorf("read the backup catalogue: %w", err)
+		return err
+	}
+	es, err := entries(ctx, catSrc)
+	if err != nil {
+		return fmt.Errorf("read the backup catalogue from %s: %w", location, err)
 	}
 	dbs := drill.Databases(es, c.Metadata.Name)
 	if c.Spec.Edition == clusterfile.EditionCommunity {
@@ -235,15 +264,16 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 	d := &drillRun{o: o, errOut: o.IO.ErrOut, r: &drill.Report{
 		Cluster: c.Metadata.Name, Namespace: src.Namespace, ScratchNamespace: scratch, Started: started,
 		Points: drill.Points(es, c.Metadata.Name, dbs, started), Objectives: drill.ObjectivesOf(c.Spec.Backups),
+		Backups: location, Context: o.ToContext,
 	}}
-	d.kwok = kwokNodes(ctx, cs)
+	d.kwok = kwokNodes(ctx, tcs)
 
 	// The scratch namespace is ours only once created or found labelled:
 	// a namespace someone else owns is refused before anything changes.
-	claim, tearDown := func() error { return o.claimNamespace(ctx, cs, scratch, c.Metadata.Name) }, func(ctx context.Context) error { return teardown(ctx, cs, scratch) }
+	claim, tearDown := func() error { return o.claimNamespace(ctx, tcs, scratch, c.Metadata.Name) }, func(ctx context.Context) error { return teardown(ctx, tcs, scratch) }
 	if o.InNamespace {
-		claim = func() error { return useDrillNamespace(ctx, cs, scratch, c, src.Namespace) }
-		tearDown = func(ctx context.Context) error { return emptyDrillNamespace(ctx, kc.RESTConfig(), scratch) }
+		claim = func() error { return useDrillNamespace(ctx, tcs, scratch, c, src.Namespace) }
+		tearDown = func(ctx context.Context) error { return emptyDrillNamespace(ctx, tkc.RESTConfig(), scratch) }
 	}
 	if err := claim(); err != nil {
 		return err
@@ -295,10 +325,16 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 		if err := writeScratchFile(o.File, scratchFile, scratch); err != nil {
 			return err
 		}
+		if err := scratchFromCopy(scratchFile, copyLoc); err != nil {
+			return err
+		}
 		if t, err = loadTarget(scratchFile, "", nil); err != nil {
 			return err
 		}
-		return copySecrets(ctx, cs, c, src.Namespace, scratch, scratchCertCheck(c, scratch, o.cluster.Neo4jInsecure))
+		if err := copySecrets(ctx, cs, tcs, c, src.Namespace, scratch, scratchCertCheck(c, scratch, o.cluster.Neo4jInsecure)); err != nil {
+			return err
+		}
+		return copyCopySecret(ctx, cs, tcs, c, copyLoc, src.Namespace, scratch)
 	}); err != nil {
 		return nil // reported; the verdict is a miss (never healthy)
 	}
@@ -309,7 +345,7 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 	if err := d.step("apply "+t.Name(), "the servers' Pods run on kwok nodes: no Neo4j container starts; Neo4j is the simulator", func() error {
 		a := &ApplyOptions{IO: &sub, File: scratchFile, Output: views.FormatHuman, AutoApprove: true, Lock: true,
 			StepTimeout: o.StepTimeout, Wait: true, cluster: o.cluster, now: time.Now}
-		r, err := newRunner(o.f, &a.cluster)
+		r, err := newRunner(tf, &a.cluster)
 		if err != nil {
 			return err
 		}
@@ -329,7 +365,7 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 			if !ok {
 				return fmt.Errorf("no restorable backup of %s has passed verification (neo4jctl backup verify --latest)", db)
 			}
-			ro := &RestoreOptions{IO: &sub, f: o.f, File: scratchFile, Database: db, From: v.ID, ConfirmName: db, AutoApprove: true,
+			ro := &RestoreOptions{IO: &sub, f: tf, File: scratchFile, Database: db, From: v.ID, ConfirmName: db, AutoApprove: true,
 				Output: views.FormatHuman, Lock: true, SecretsDir: o.SecretsDir, SkipHealthcheck: true,
 				Interval: o.Interval, OnlineTimeout: o.OnlineTimeout, Now: time.Now, cluster: o.cluster,
 				entries: func(context.Context, *clusterfile.Cluster, string) ([]catalog.Entry, error) { return es, nil }}
@@ -350,13 +386,13 @@ func (o *DrillOptions) Run(ctx context.Context) (err error) {
 		h := &HealthcheckOptions{IO: &sub, Files: []string{scratchFile}, Output: views.FormatHuman,
 			Recheck: 5 * time.Second, StatusCheckTimeout: time.Second, VolumeStats: "off", BackupSecretsDir: o.SecretsDir,
 			withoutCatalogueChecks: true, cluster: o.cluster, now: time.Now}
-		h.runner = func() (*pipeline.Runner, error) { return newRunner(o.f, &h.cluster) }
+		h.runner = func() (*pipeline.Runner, error) { return newRunner(tf, &h.cluster) }
 		return h.Run(ctx)
 	}); err != nil {
 		return ctxErr(ctx, nil)
 	}
 	if err := d.step("count nodes per database", "Neo4j is the simulator: the counts are the simulator's", func() error {
-		return o.countNodes(ctx, kc, t, dbs, restored, d.r)
+		return o.countNodes(ctx, tkc, t, dbs, restored, d.r)
 	}); err != nil {
 		return ctxErr(ctx, nil)
 	}
@@ -388,6 +424,9 @@ func (o *DrillOptions) catalogue(ctx context.Context, c *clusterfile.Cluster) ([
 	s, err := ops.Open(ctx, ops.Options{Cluster: c, SecretsDir: o.SecretsDir, Log: io.Discard})
 	if err != nil {
 		return nil, err
+	}
+	if o.FromCopy != "" {
+		return s.ListCopy(ctx, "")
 	}
 	return s.List(ctx, "")
 }
@@ -547,11 +586,12 @@ func drillSecrets(c *clusterfile.Cluster) []string {
 }
 
 // copySecrets copies drillSecrets from the cluster's namespace into the
-// scratch one, labelled as the drill's (the namespace's deletion removes
+// scratch one (through toCS: the scratch side's client, another cluster's
+// with --to-context), labelled as the drill's (the namespace's deletion removes
 // them). Their data never leaves the API server through neo4jctl's
 // output. checkCert, when set, is given the TLS Secret's tls.crt before
 // anything is written.
-func copySecrets(ctx context.Context, cs kubernetes.Interface, c *clusterfile.Cluster, from, to string, checkCert func(secret string, crt []byte) error) error {
+func copySecrets(ctx context.Context, cs, toCS kubernetes.Interface, c *clusterfile.Cluster, from, to string, checkCert func(secret string, crt []byte) error) error {
 	tlsSecret := manifests.TLSSecretName(c)
 	var copies []*corev1.Secret
 	for _, name := range drillSecrets(c) {
@@ -568,11 +608,11 @@ func copySecrets(ctx context.Context, cs kubernetes.Interface, c *clusterfile.Cl
 			Labels: map[string]string{DrillLabel: c.Metadata.Name}}, Type: s.Type, Data: s.Data})
 	}
 	for _, cp := range copies {
-		if _, err := cs.CoreV1().Secrets(to).Create(ctx, cp, metav1.CreateOptions{}); err != nil {
+		if _, err := toCS.CoreV1().Secrets(to).Create(ctx, cp, metav1.CreateOptions{}); err != nil {
 			if !apierrors.IsAlreadyExists(err) {
 				return fmt.Errorf("copy Secret %s into %s: %w", cp.Name, to, err)
 			}
-			if _, err := cs.CoreV1().Secrets(to).Update(ctx, cp, metav1.UpdateOptions{}); err != nil {
+			if _, err := toCS.CoreV1().Secrets(to).Update(ctx, cp, metav1.UpdateOptions{}); err != nil {
 				return fmt.Errorf("copy Secret %s into %s: %w", cp.Name, to, err)
 			}
 		}

@@ -115,8 +115,12 @@ bucket credentials): the plan refuses when one is missing there.
 spec.backups.copies (by URL, or by the region= of its URL) instead of the
 primary storage: only backups copied there with a checked digest are
 restorable, and the restore's Pods mount only the copy's credentials and
-the keyset. The catalogue itself is read from the primary storage by the
-machine running neo4jctl.
+the keyset. The catalogue is read from the copy too (each copy carries
+the entries of the backups copied there): the primary storage is never
+opened, so a restore works with the primary's region lost. A copy made
+by a neo4jctl older than that has no entries: the restore says so, and
+neo4jctl backup copy ID --to URL, rerun while the primary is reachable,
+writes them.
 
 Every step looks at what is there first: after a failure or Ctrl-C, the same
 command continues where it stopped (docs/restore.md).
@@ -246,9 +250,13 @@ func (o *RestoreOptions) Run(ctx context.Context) error {
 	if entries == nil {
 		entries = o.catalogue
 	}
-	es, err := entries(ctx, src, o.Database)
+	// From a copy, the catalogue is the copy's own (its storage is the
+	// copy, restore.FetchBackups): the primary, perhaps the region lost,
+	// is never opened.
+	catSrc := copySource(src, copyLoc)
+	es, err := entries(ctx, catSrc, o.Database)
 	if err != nil {
-		return fmt.Errorf("read the backup catalogue: %w", err)
+		return fmt.Errorf("read the backup catalogue in %s: %w", restore.LocationURL(catSrc.Spec.Backups.Storage.URL), err)
 	}
 	point, err := restore.Select(es, req)
 	if err != nil {
@@ -448,12 +456,30 @@ func kubeContextName(f *Factory) string {
 	return raw.CurrentContext
 }
 
+// catalogue lists db's entries in the storage of c's spec.backups: the
+// primary's catalogue, or a copy's (copySource) — ListCopy then names
+// the fix for a copy written before copies carried their entries.
 func (o *RestoreOptions) catalogue(ctx context.Context, c *clusterfile.Cluster, db string) ([]catalog.Entry, error) {
 	s, err := ops.Open(ctx, ops.Options{Cluster: c, SecretsDir: o.SecretsDir, Log: io.Discard})
 	if err != nil {
 		return nil, err
 	}
+	if o.FromCopy != "" {
+		return s.ListCopy(ctx, db)
+	}
 	return s.List(ctx, db)
+}
+
+// copySource is src with the copy loc as its only storage (nil: src):
+// what a restore or drill from a copy opens, for the catalogue and the
+// artifacts alike.
+func copySource(src *clusterfile.Cluster, loc *clusterfile.BackupLocation) *clusterfile.Cluster {
+	if loc == nil {
+		return src
+	}
+	c := *src
+	c.Spec.Backups = restore.FetchBackups(src.Spec.Backups, loc)
+	return &c
 }
 
 func (o *RestoreOptions) runHealthcheck(ctx context.Context) error {

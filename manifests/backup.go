@@ -273,6 +273,31 @@ func workloadIdentity(b *clusterfile.Backups) bool {
 	return slices.ContainsFunc(b.Copies, func(l clusterfile.BackupLocation) bool { return l.WorkloadIdentity })
 }
 
+// BackupPodMeta is the metadata of a Pod that reads the backup storage
+// (backup, dump, restore) with neo4jctl's labels own: under workload
+// identity, spec.pod's labels and annotations too — Azure's
+// azure.workload.identity/use label must be on the Pod — the owner's
+// first and neo4jctl's winning, as on the servers' Pods (statefulSet;
+// Validate refuses the reserved keys). Without workload identity they are
+// left out: they are written for the servers, and one such as Istio's
+// sidecar.istio.io/inject would keep a Job's Pod from ever finishing.
+func BackupPodMeta(c *clusterfile.Cluster, own map[string]string) metav1.ObjectMeta {
+	m := metav1.ObjectMeta{Labels: own}
+	p := c.Spec.Pod
+	if p == nil || c.Spec.Backups == nil || !workloadIdentity(c.Spec.Backups) {
+		return m
+	}
+	m.Labels = maps.Clone(p.Labels)
+	if m.Labels == nil {
+		m.Labels = map[string]string{}
+	}
+	maps.Copy(m.Labels, own)
+	if len(p.Annotations) > 0 {
+		m.Annotations = maps.Clone(p.Annotations)
+	}
+	return m
+}
+
 func backupMeta(c *clusterfile.Cluster, namespace, name string) metav1.ObjectMeta {
 	m := objectMeta(c, namespace, name)
 	m.Labels[LabelComponent] = BackupComponent
@@ -573,7 +598,7 @@ func backupJobSpec(c *clusterfile.Cluster, p backupPod) batchv1.JobSpec {
 		BackoffLimit:          ptr.To(int32(0)),
 		ActiveDeadlineSeconds: ptr.To(int64(BackupJobDeadline / time.Second)),
 		Template: corev1.PodTemplateSpec{
-			ObjectMeta: metav1.ObjectMeta{Labels: p.labels},
+			ObjectMeta: BackupPodMeta(c, p.labels),
 			Spec: corev1.PodSpec{
 				RestartPolicy:                corev1.RestartPolicyNever,
 				ServiceAccountName:           BackupServiceAccountName(c),

@@ -408,3 +408,56 @@ func TestBackupSidecarVersionRequirement(t *testing.T) {
 		t.Error("no 1.29 requirement for the backup CronJobs' native sidecar")
 	}
 }
+
+// TestBackupPodsCarrySpecPodUnderWorkloadIdentity: with a location
+// authenticated by workload identity, the backup Pods (CronJob template,
+// the one-off Job, the offline dump) carry spec.pod's labels and
+// annotations — Azure's azure.workload.identity/use label must be on the
+// Pod — the owner's first and neo4jctl's winning, as on the servers'
+// Pods. Without workload identity they do not (a Job Pod must not get,
+// say, an Istio injection annotation it would never finish with).
+func TestBackupPodsCarrySpecPodUnderWorkloadIdentity(t *testing.T) {
+	c := backedUp()
+	c.Spec.Backups.Storage = clusterfile.BackupLocation{URL: "azblob://bk/g", WorkloadIdentity: true}
+	c.Spec.Pod = &clusterfile.PodMeta{
+		Labels:      map[string]string{"azure.workload.identity/use": "true", "team": "graphs"},
+		Annotations: map[string]string{"azure.workload.identity/skip-containers": "lock"},
+	}
+	check := func(what string, tmpl corev1.PodTemplateSpec, typ string) {
+		t.Helper()
+		if tmpl.Labels["azure.workload.identity/use"] != "true" || tmpl.Labels["team"] != "graphs" ||
+			tmpl.Annotations["azure.workload.identity/skip-containers"] != "lock" {
+			t.Errorf("%s: Pod labels %v annotations %v, want spec.pod's", what, tmpl.Labels, tmpl.Annotations)
+		}
+		for k, v := range manifests.BackupPodLabels(c, typ) {
+			if tmpl.Labels[k] != v {
+				t.Errorf("%s: label %s=%q, want neo4jctl's %q", what, k, tmpl.Labels[k], v)
+			}
+		}
+	}
+	cj := typedAs[batchv1.CronJob](t, find(render(t, c), "CronJob", manifests.BackupCronJobName(c, "FULL")))
+	check("CronJob", cj.Spec.JobTemplate.Spec.Template, "FULL")
+	job, err := manifests.BackupJob(c, "graphs", "FULL", nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Job", job.Spec.Template, "FULL")
+	cc := community()
+	cc.Spec.Backups = &clusterfile.Backups{Storage: clusterfile.BackupLocation{URL: "azblob://bk/g", WorkloadIdentity: true}, Encryption: clusterfile.BackupEncryption{KeysetSecret: clusterfile.SecretKeyRef{Name: "k"}}}
+	cc.Spec.Pod = c.Spec.Pod
+	// A reserved key in spec.pod never overrides neo4jctl's.
+	cc.Spec.Pod.Labels = map[string]string{"azure.workload.identity/use": "true", "team": "graphs", manifests.LabelComponent: "mine"}
+	dump, err := manifests.OfflineDumpJob(cc, "db", nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = cc
+	check("offline dump", dump.Spec.Template, manifests.BackupDump)
+
+	without := backedUp()
+	without.Spec.Pod = &clusterfile.PodMeta{Annotations: map[string]string{"sidecar.istio.io/inject": "true"}}
+	cj = typedAs[batchv1.CronJob](t, find(render(t, without), "CronJob", manifests.BackupCronJobName(without, "FULL")))
+	if len(cj.Spec.JobTemplate.Spec.Template.Annotations) != 0 {
+		t.Errorf("without workload identity: Pod annotations %v, want none", cj.Spec.JobTemplate.Spec.Template.Annotations)
+	}
+}

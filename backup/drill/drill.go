@@ -137,6 +137,12 @@ type Report struct {
 	Missed []string `json:"missed,omitempty"`
 	// Simulated is true when any step was.
 	Simulated bool `json:"simulated"`
+	// Backups is the bucket the catalogue and artifacts were read from:
+	// the primary storage, or the copy --from-copy named.
+	Backups string `json:"backups,omitempty"`
+	// Context is the Kubernetes context the scratch cluster ran in when
+	// not the cluster's own (--to-context).
+	Context string `json:"context,omitempty"`
 }
 
 // Evaluate sets RTO, Simulated and Missed: an RTO over the objective (or

@@ -60,6 +60,12 @@ func rtoText(r *Report) string {
 func renderText(w io.Writer, r *Report) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "DR drill of %s/%s in scratch namespace %s, started %s\n", r.Namespace, r.Cluster, r.ScratchNamespace, r.Started.UTC().Format(time.RFC3339))
+	if r.Backups != "" {
+		fmt.Fprintf(&b, "Backups read from %s\n", r.Backups)
+	}
+	if r.Context != "" {
+		fmt.Fprintf(&b, "Scratch cluster in Kubernetes context %s\n", r.Context)
+	}
 	if r.Simulated {
 		b.WriteString("SIMULATED: some steps below did not run for real (marked); this drill proves the procedure, not a real recovery time.\n")
 	}
@@ -111,6 +117,12 @@ func renderText(w io.Writer, r *Report) error {
 func renderMarkdown(w io.Writer, r *Report) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## DR drill: %s/%s — %s\n\n", r.Namespace, r.Cluster, verdict(r))
+	if r.Backups != "" {
+		fmt.Fprintf(&b, "Backups read from `%s`.\n\n", r.Backups)
+	}
+	if r.Context != "" {
+		fmt.Fprintf(&b, "Scratch cluster in Kubernetes context `%s`.\n\n", r.Context)
+	}
 	if r.Simulated {
 		b.WriteString("> **Simulated**: the steps marked below did not run for real; this drill proves the procedure, not a real recovery time.\n\n")
 	}

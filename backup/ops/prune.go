@@ -107,7 +107,7 @@ func (s *Session) ApplyPrune(ctx context.Context, plan PrunePlan) (deleted int, 
 				errs = append(errs, s.Log.Errorf("delete %s (its entry is gone; remove the object by hand): %w", e.Object, err))
 			}
 			for _, cp := range e.Copies {
-				if err := s.deleteCopy(ctx, cp); err != nil {
+				if err := s.deleteCopy(ctx, e.ID, cp); err != nil {
 					errs = append(errs, err)
 				}
 			}
@@ -119,7 +119,7 @@ func (s *Session) ApplyPrune(ctx context.Context, plan PrunePlan) (deleted int, 
 
 // deleteCopy removes a copy of a pruned artifact. A copy bucket not in
 // spec.backups.copies any more is reported, not guessed at.
-func (s *Session) deleteCopy(ctx context.Context, cp catalog.Copy) error {
+func (s *Session) deleteCopy(ctx context.Context, id string, cp catalog.Copy) error {
 	for i, loc := range s.Spec.Copies {
 		b := (*blob.Bucket)(nil)
 		if i < len(s.Copies) {
@@ -133,6 +133,10 @@ func (s *Session) deleteCopy(ctx context.Context, cp catalog.Copy) error {
 		}
 		if b.URL() != cp.URL {
 			continue
+		}
+		// The copy's catalogue entry before its artifact, as in the primary.
+		if err := s.CatalogOf(b).Delete(ctx, id); err != nil && !errors.Is(err, catalog.ErrNotFound) {
+			return s.Log.Errorf("delete the entry of %s in %s: %w", id, cp.URL, err)
 		}
 		s.Log.Printf("delete copy %s in %s", cp.Object, cp.URL)
 		if err := b.Delete(ctx, cp.Object); err != nil && !errors.Is(err, blob.ErrNotFound) {

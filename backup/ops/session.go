@@ -134,13 +134,20 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		}
 	}
 	// Last, so that it refuses to write every secret read above.
-	s.Catalog = catalog.New(s.Storage, func(o blob.Object) string { return o.Key }, catalog.Options{
+	s.Catalog = s.CatalogOf(s.Storage)
+	return s, nil
+}
+
+// CatalogOf is the catalogue kept in bucket b: the storage's own, or the
+// mirror a copy bucket holds of the entries copied there (docs/backup-catalog.md).
+// It refuses to write every secret the session knows of.
+func (s *Session) CatalogOf(b *blob.Bucket) *catalog.Catalog {
+	return catalog.New(b, func(o blob.Object) string { return o.Key }, catalog.Options{
 		IsExists:   func(err error) bool { return errors.Is(err, blob.ErrExists) },
 		IsNotFound: func(err error) bool { return errors.Is(err, blob.ErrNotFound) },
 		Secrets:    s.Log.Secrets(),
-		Now:        opts.Now,
+		Now:        s.opts.Now,
 	})
-	return s, nil
 }
 
 // DefaultKMS opens the KMS key that wraps a keyset through Tink's AWS and

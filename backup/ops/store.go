@@ -172,6 +172,11 @@ func (s *Session) copyTo(ctx context.Context, e catalog.Entry, dst *blob.Bucket)
 			e.ID, dst.URL(), obj.SHA256, obj.Size, e.CiphertextSHA256, e.CiphertextSize)
 	}
 	cp := catalog.Copy{URL: dst.URL(), Object: e.Object, SHA256: obj.SHA256, Verified: s.now().UTC()}
+	// The copy's own catalogue first: a copy the primary records is one a
+	// restore can select without the primary (restore --from-copy).
+	if err := s.mirrorEntry(ctx, e, dst, cp); err != nil {
+		return catalog.Copy{}, s.Log.Errorf("catalogue the copy of %s in %s: %w (the primary records no copy there)", e.ID, dst.URL(), err)
+	}
 	if err := s.Catalog.AddCopy(ctx, e.ID, cp); err != nil {
 		return catalog.Copy{}, s.Log.Errorf("record the copy of %s in %s: %w", e.ID, dst.URL(), err)
 	}

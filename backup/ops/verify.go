@@ -314,6 +314,7 @@ func (s *Session) recordVerification(ctx context.Context, e catalog.Entry, v cat
 	if err := s.Catalog.AddVerification(ctx, e.ID, v); err != nil {
 		return VerifyResult{}, s.Log.Errorf("record the verification of %s: %w", e.ID, err)
 	}
+	s.mirrorVerification(ctx, e, v)
 	s.Log.Printf("verified %s: %s in %s", e.ID, v.Result, v.Duration.Round(time.Millisecond))
 	return VerifyResult{Entry: e, Verification: v}, nil
 }

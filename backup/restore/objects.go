@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
 	"sort"
@@ -79,6 +80,33 @@ func labels(c *clusterfile.Cluster, name string) map[string]string {
 func meta(c *clusterfile.Cluster, p *Plan, name string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: name, Namespace: p.Namespace, Labels: labels(c, name),
 		Annotations: map[string]string{AnnotationPoint: p.Point.Target().ID}}
+}
+
+// jobPodMeta is the load Job's Pod template's metadata: its labels, and
+// spec.pod's under workload identity (podMeta).
+func jobPodMeta(c *clusterfile.Cluster, p *Plan, name string) metav1.ObjectMeta {
+	m := podMeta(c, p, name)
+	out := metav1.ObjectMeta{Labels: m.Labels}
+	delete(m.Annotations, AnnotationPoint)
+	if len(m.Annotations) > 0 {
+		out.Annotations = m.Annotations
+	}
+	return out
+}
+
+// podMeta is meta for a Pod that reads the bucket (the load Job's Pod,
+// the seed Pod): under workload identity it carries spec.pod's labels
+// and annotations as the backup Pods do (manifests.BackupPodMeta),
+// neo4jctl's own winning.
+func podMeta(c *clusterfile.Cluster, p *Plan, name string) metav1.ObjectMeta {
+	m := meta(c, p, name)
+	pm := manifests.BackupPodMeta(c, m.Labels)
+	m.Labels = pm.Labels
+	if len(pm.Annotations) > 0 {
+		maps.Copy(pm.Annotations, m.Annotations)
+		m.Annotations = pm.Annotations
+	}
+	return m
 }
 
 // restrictedPod and restrictedContainer are the restricted Pod Security
@@ -242,7 +270,7 @@ func Build(c *clusterfile.Cluster, p *Plan, agentClusterFile string) (Objects, e
 				// restore makes the next one.
 				BackoffLimit:          ptr.To(int32(0)),
 				ActiveDeadlineSeconds: ptr.To(int64(deadline / time.Second)),
-				Template:              corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels(c, name)}, Spec: spec},
+				Template:              corev1.PodTemplateSpec{ObjectMeta: jobPodMeta(c, p, name), Spec: spec},
 			},
 		}
 		return o, nil
@@ -278,7 +306,7 @@ func Build(c *clusterfile.Cluster, p *Plan, agentClusterFile string) (Objects, e
 			ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
 				Path: "/healthz", Port: intstr.FromInt32(SeedPort)}}, PeriodSeconds: 2},
 		}}
-		o.Pod = &corev1.Pod{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}, ObjectMeta: meta(c, p, name), Spec: spec}
+		o.Pod = &corev1.Pod{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}, ObjectMeta: podMeta(c, p, name), Spec: spec}
 		o.Service = &corev1.Service{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
 			ObjectMeta: meta(c, p, name),

@@ -9,6 +9,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/neo4jctl/neo4jctl/backup/catalog"
@@ -217,5 +218,39 @@ func TestExecuteSeedFailsThenRerunSeedsAgain(t *testing.T) {
 	}
 	if n.recreated != 1 || !strings.Contains(strings.Join(h.lines, "\n"), "recreating it from the seed") {
 		t.Errorf("rerun recreated %d times, lines %v; want the failed database seeded again once", n.recreated, h.lines)
+	}
+}
+
+// TestRestorePodsCarrySpecPodUnderWorkloadIdentity: the restore's Pods
+// read the bucket like the backup Pods, so under workload identity they
+// carry spec.pod's labels and annotations (Azure's
+// azure.workload.identity/use), neo4jctl's own labels and annotation
+// winning; the seed Service still selects only the restore's labels.
+func TestRestorePodsCarrySpecPodUnderWorkloadIdentity(t *testing.T) {
+	for _, ed := range []clusterfile.Edition{clusterfile.EditionCommunity, clusterfile.EditionEnterprise} {
+		c := cluster(ed)
+		c.Spec.Backups.Storage = clusterfile.BackupLocation{URL: "azblob://b/p", WorkloadIdentity: true}
+		c.Spec.Pod = &clusterfile.PodMeta{Labels: map[string]string{"azure.workload.identity/use": "true"},
+			Annotations: map[string]string{"azure.workload.identity/skip-containers": "serve", AnnotationPoint: "not mine"}}
+		in := Input{Cluster: c, Namespace: "graphs", Database: "neo4j", Point: Point{Chain: []catalog.Entry{dump(t, 2)}, RestoredTo: at(2)},
+			Now: at(12), IntoExists: true, Replicas: 1, Primaries: 1}
+		p := Compute(in)
+		o, err := Build(c, p, "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m metav1.ObjectMeta
+		if o.Job != nil {
+			m = o.Job.Spec.Template.ObjectMeta
+		} else {
+			m = o.Pod.ObjectMeta
+		}
+		if m.Labels["azure.workload.identity/use"] != "true" || m.Labels["neo4jctl.io/restore"] != p.ObjectName ||
+			m.Annotations["azure.workload.identity/skip-containers"] != "serve" {
+			t.Errorf("%s: restore Pod labels %v annotations %v, want spec.pod's beside neo4jctl's", ed, m.Labels, m.Annotations)
+		}
+		if o.Pod != nil && m.Annotations[AnnotationPoint] != p.Point.Target().ID {
+			t.Errorf("%s: %s = %q, neo4jctl's must win", ed, AnnotationPoint, m.Annotations[AnnotationPoint])
+		}
 	}
 }
