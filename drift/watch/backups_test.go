@@ -111,7 +111,10 @@ func catalogue(t *testing.T, dir, cluster string, taken map[string]time.Time) {
 // movies (backed up two hours ago), which the check passes.
 func TestMissedScheduleFailsHealthAndFiresAlert(t *testing.T) {
 	dir := t.TempDir()
-	now := time.Now().UTC().Truncate(time.Second)
+	// Noon UTC of yesterday, not the clock: with the daily 02:00 schedule
+	// below, movies' backup two hours before a run between 02:00 and 04:00
+	// would predate the last scheduled run, and the test failed then.
+	now := time.Now().UTC().Truncate(24 * time.Hour).Add(-12 * time.Hour)
 	catalogue(t, dir, "g", map[string]time.Time{"neo4j": now.Add(-72 * time.Hour), "movies": now.Add(-2 * time.Hour)})
 	c := &clusterfile.Cluster{Metadata: clusterfile.Metadata{Name: "g"}, Spec: clusterfile.Spec{
 		Databases: []clusterfile.Database{{Name: "neo4j"}, {Name: "movies"}},
