@@ -388,6 +388,27 @@ func (c *Client) observeObject(ctx context.Context, u *unstructured.Unstructured
 			return o, fmt.Errorf("observe %s: %w", p.address, err)
 		}
 	}
+	// One stored version on both sides. Another writer may have changed
+	// the object between its read and its dry run — the PV controller
+	// binds a new claim seconds after apply — and a live object older or
+	// newer than the prediction shows that writer's fields as a change
+	// neo4jctl plans. Read it again from storage; if it moved past the
+	// dry run, dry-run again. Twice at most: an object that keeps being
+	// written is compared as last read.
+	for i := 0; i < 2 && live != nil && pred != nil && dryErr == nil && !created && live.GetResourceVersion() != pred.GetResourceVersion(); i++ {
+		if live, err = c.getWithWorker(ctx, p, w); err != nil {
+			return o, fmt.Errorf("observe %s: %w", p.address, err)
+		}
+		if live == nil || live.GetResourceVersion() == pred.GetResourceVersion() {
+			break
+		}
+		if err := w.do(ctx, func() { pred, created, dryErr = c.dryRunApply(ctx, p) }); err != nil {
+			return o, err
+		}
+	}
+	if created {
+		live = nil
+	}
 	if live != nil {
 		liveManaged = managedFieldsOf(live.Object)
 		o.UID = string(live.GetUID())
