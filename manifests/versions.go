@@ -2,10 +2,11 @@ package manifests
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/neo4jctl/neo4jctl/internal/lazyre"
 )
 
 // VersionRequirement is a rendered field that needs at least a given
@@ -79,7 +80,7 @@ func MinKubernetesVersions(objs []*unstructured.Unstructured) []VersionRequireme
 	return out
 }
 
-var serverVersion = regexp.MustCompile(`^v?(\d+)\.(\d+)`)
+var serverVersion = lazyre.New(`^v?(\d+)\.(\d+)`)
 
 // UnmetVersionRequirements returns the requirements a server of the given
 // version (a GitVersion such as "v1.31.4" or "1.31") does not meet.

@@ -29,10 +29,11 @@ package plan
 // documented for users in docs/plan-json.md ("Redaction").
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/neo4jctl/neo4jctl/internal/lazyre"
 )
 
 // credentialWords are the words that make a setting, ConfigMap key or env
@@ -47,7 +48,7 @@ const textCredentialWords = `password|passwd|secret|token|credential|api_?key|ac
 
 // sensitiveConfigKey matches configuration keys whose values must never be
 // shown.
-var sensitiveConfigKey = regexp.MustCompile(`(?i)` + credentialWords)
+var sensitiveConfigKey = lazyre.New(`(?i)` + credentialWords)
 
 // Patterns of credentials inside free text. keyChars are the characters of
 // a setting, property or flag name; a value ends at white space or, in a
@@ -60,20 +61,20 @@ const (
 
 var (
 	// kvPair: key=value, -Dkey=value, ?access_token=value.
-	kvPair = regexp.MustCompile(`(` + credKey + `[ \t]*=[ \t]*)(` + textValue + `)`)
+	kvPair = lazyre.New(`(` + credKey + `[ \t]*=[ \t]*)(` + textValue + `)`)
 	// flagPair: --key value (the value does not start with -).
-	flagPair = regexp.MustCompile(`((?:^|\s)--?` + credKey + `[ \t]+)("[^"]*"|'[^']*'|[^\s\-"'][^\s]*)`)
+	flagPair = lazyre.New(`((?:^|\s)--?` + credKey + `[ \t]+)("[^"]*"|'[^']*'|[^\s\-"'][^\s]*)`)
 	// credentialFlag is an argv element naming a credential: its value is
 	// the next element.
-	credentialFlag = regexp.MustCompile(`^--?` + credKey + `$`)
+	credentialFlag = lazyre.New(`^--?` + credKey + `$`)
 	// jsonMember: "key": "value" inside a JSON document held as a string.
-	jsonMember = regexp.MustCompile(`("` + credKey + `"[ \t]*:[ \t]*)("(?:[^"\\]|\\.)*")`)
+	jsonMember = lazyre.New(`("` + credKey + `"[ \t]*:[ \t]*)("(?:[^"\\]|\\.)*")`)
 	// aboutCredential is a value of a setting about credentials rather
 	// than a credential: a boolean, or a short number with an optional
 	// unit (auth_minimum_password_length=12, token_ttl=30m).
-	aboutCredential = regexp.MustCompile(`^(?i:true|false|[0-9]{1,3}[a-z]{0,2})$`)
+	aboutCredential = lazyre.New(`^(?i:true|false|[0-9]{1,3}[a-z]{0,2})$`)
 	// urlUserinfo: scheme://user:password@host.
-	urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:]*:)([^\s/@]+)(@)`)
+	urlUserinfo = lazyre.New(`([A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:]*:)([^\s/@]+)(@)`)
 )
 
 // secretValues are the values of Secrets neo4jctl has read (the Neo4j
@@ -169,10 +170,10 @@ func mayHoldCredential(s string) bool {
 func RedactSetting(key, value string) string { return redactSetting(key, value) }
 
 // sensitiveEnvName also catches NEO4J_AUTH ("neo4j/<password>").
-var sensitiveEnvName = regexp.MustCompile(`(?i)password|secret|token|credential|key|auth`)
+var sensitiveEnvName = lazyre.New(`(?i)password|secret|token|credential|key|auth`)
 
 // confLine matches a "key=value" line of neo4j.conf or a similar file.
-var confLine = regexp.MustCompile(`^(\s*)([A-Za-z0-9_.\-]+)(\s*=\s*)(.*)$`)
+var confLine = lazyre.New(`^(\s*)([A-Za-z0-9_.\-]+)(\s*=\s*)(.*)$`)
 
 // SensitiveKey reports whether a configuration key names a credential, so
 // its value is redacted in plans, views and logs.

@@ -3,9 +3,10 @@ package inspect
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"strings"
 	"time"
+
+	"github.com/neo4jctl/neo4jctl/internal/lazyre"
 )
 
 // Format is the kind of file neo4j-admin wrote.
@@ -35,14 +36,14 @@ type Name struct {
 	Format Format
 }
 
-var backupName = regexp.MustCompile(`^(.+)-(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2})\.backup$`)
+var backupName = lazyre.New(`^(.+)-(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2})\.backup$`)
 
 // dbName is the character set Neo4j 5 allows in a database name (ASCII
 // letters, digits, dots and dashes; Operations Manual 5,
 // database-administration/standard-databases/naming-databases.adoc). Names are
 // matched loosely here (underscores too) because this only has to keep names
 // usable in object keys; Neo4j enforces its own rules.
-var dbName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+var dbName = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // ParseName reads an artifact's file name; a directory or URL prefix
 // (file:///backups/…, s3://bucket/…) is ignored.

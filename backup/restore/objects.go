@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/neo4jctl/neo4jctl/backup/catalog"
 	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
 	"github.com/neo4jctl/neo4jctl/internal/kube"
+	"github.com/neo4jctl/neo4jctl/internal/lazyre"
 	"github.com/neo4jctl/neo4jctl/manifests"
 )
 
@@ -54,7 +54,7 @@ const (
 // server.directories.data).
 const adminConf = "server.directories.data=" + dataDir + "\n"
 
-var nonName = regexp.MustCompile(`[^a-z0-9-]+`)
+var nonName = lazyre.New(`[^a-z0-9-]+`)
 
 // objectName is <cluster>-restore-<database>, made a DNS label (a
 // Service name): lower case, no dots, at most 63 characters, with a short

@@ -3,7 +3,6 @@ package helmimport
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
+	"github.com/neo4jctl/neo4jctl/internal/lazyre"
 	"github.com/neo4jctl/neo4jctl/internal/state"
 )
 
@@ -356,7 +356,7 @@ func neo4jView(spec *node, in Input, servers int, config map[string]string) {
 	}
 }
 
-var versionRE = regexp.MustCompile(`^(\d+)\.(\d+)(?:\.(\d+))?`)
+var versionRE = lazyre.New(`^(\d+)\.(\d+)(?:\.(\d+))?`)
 
 // imageVersion reads the Neo4j version from an image reference's tag
 // (neo4j:5.26.0-enterprise, registry/neo4j:2025.10.1@sha256:…).
@@ -488,8 +488,8 @@ func splitDocuments(s string) []string {
 }
 
 var (
-	kindSecretRE = regexp.MustCompile(`(?m)^kind:\s*"?Secret"?\s*$`)
-	topNameRE    = regexp.MustCompile(`(?m)^  name:\s*"?([^"\s]+)"?\s*$`)
+	kindSecretRE = lazyre.New(`(?m)^kind:\s*"?Secret"?\s*$`)
+	topNameRE    = lazyre.New(`(?m)^  name:\s*"?([^"\s]+)"?\s*$`)
 )
 
 func secretName(doc string) (string, bool) {

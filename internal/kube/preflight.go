@@ -11,7 +11,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/neo4jctl/neo4jctl/internal/state"
@@ -112,98 +111,6 @@ func ReferencesOf(objs []*unstructured.Unstructured) References {
 		}
 	}
 	return r
-}
-
-// podSpecOf finds the Pod template of a workload (StatefulSet, Deployment,
-// Job, DaemonSet; CronJob one level deeper).
-func podSpecOf(u *unstructured.Unstructured) (corev1.PodSpec, bool) {
-	var path []string
-	switch u.GetKind() {
-	case "StatefulSet", "Deployment", "DaemonSet", "ReplicaSet", "Job":
-		path = []string{"spec", "template", "spec"}
-	case "CronJob":
-		path = []string{"spec", "jobTemplate", "spec", "template", "spec"}
-	case "Pod":
-		path = []string{"spec"}
-	default:
-		return corev1.PodSpec{}, false
-	}
-	m, found, _ := unstructured.NestedMap(u.Object, path...)
-	if !found {
-		return corev1.PodSpec{}, false
-	}
-	var spec corev1.PodSpec
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(m, &spec); err != nil {
-		return corev1.PodSpec{}, false
-	}
-	return spec, true
-}
-
-func need(m map[string]map[string]bool, name string, keys ...string) {
-	if name == "" {
-		return
-	}
-	if m[name] == nil {
-		m[name] = map[string]bool{}
-	}
-	for _, k := range keys {
-		m[name][k] = true
-	}
-}
-
-func optional(b *bool) bool { return b != nil && *b }
-
-func (r *References) addPodSpec(spec corev1.PodSpec) {
-	for _, s := range spec.ImagePullSecrets {
-		need(r.Secrets, s.Name)
-	}
-	for _, v := range spec.Volumes {
-		if s := v.Secret; s != nil && !optional(s.Optional) {
-			need(r.Secrets, s.SecretName, itemKeys(s.Items)...)
-		}
-		if c := v.ConfigMap; c != nil && !optional(c.Optional) {
-			need(r.ConfigMaps, c.Name, itemKeys(c.Items)...)
-		}
-		if p := v.Projected; p != nil {
-			for _, src := range p.Sources {
-				if s := src.Secret; s != nil && !optional(s.Optional) {
-					need(r.Secrets, s.Name, itemKeys(s.Items)...)
-				}
-				if c := src.ConfigMap; c != nil && !optional(c.Optional) {
-					need(r.ConfigMaps, c.Name, itemKeys(c.Items)...)
-				}
-			}
-		}
-	}
-	for _, c := range append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...) {
-		for _, e := range c.Env {
-			if e.ValueFrom == nil {
-				continue
-			}
-			if s := e.ValueFrom.SecretKeyRef; s != nil && !optional(s.Optional) {
-				need(r.Secrets, s.Name, s.Key)
-			}
-			if cm := e.ValueFrom.ConfigMapKeyRef; cm != nil && !optional(cm.Optional) {
-				need(r.ConfigMaps, cm.Name, cm.Key)
-			}
-		}
-		for _, e := range c.EnvFrom {
-			if s := e.SecretRef; s != nil && !optional(s.Optional) {
-				need(r.Secrets, s.Name)
-			}
-			if cm := e.ConfigMapRef; cm != nil && !optional(cm.Optional) {
-				need(r.ConfigMaps, cm.Name)
-			}
-		}
-	}
-}
-
-func itemKeys(items []corev1.KeyToPath) []string {
-	keys := make([]string, 0, len(items))
-	for _, it := range items {
-		keys = append(keys, it.Key)
-	}
-	return keys
 }
 
 // PreflightOptions tune Preflight.

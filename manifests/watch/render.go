@@ -2,7 +2,6 @@ package watch
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	dwatch "github.com/neo4jctl/neo4jctl/drift/watch"
+	"github.com/neo4jctl/neo4jctl/internal/lazyre"
 	"github.com/neo4jctl/neo4jctl/manifests"
 )
 
@@ -241,7 +241,7 @@ func APIServerRoleName(opts Options) string {
 }
 
 // releaseVersion is a version a release image is tagged with.
-var releaseVersion = regexp.MustCompile(`^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$`)
+var releaseVersion = lazyre.New(`^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$`)
 
 // pinnedImage returns the image watch runs: image when it is pinned (a
 // tag other than latest, or a digest), else the release image of version.
