@@ -3,11 +3,11 @@ package catalog
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/neo4jctl/neo4jctl/backup/inspect"
+	"github.com/neo4jctl/neo4jctl/internal/lazyre"
 )
 
 // SchemaVersion is the version of the entry and update documents. A reader
@@ -141,9 +141,11 @@ func (e Entry) IsFull() bool { return e.Type == Full }
 func (e Entry) Empty() bool { return e.Type == Diff && e.LowestTx == 0 && e.HighestTx == 0 }
 
 var (
-	namePart = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
-	token    = regexp.MustCompile(`^[0-9a-z]{4,32}$`)
-	hex64    = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	// Compiled on first use (internal/lazyre): every command starts this
+	// package, few read a catalogue.
+	namePart = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+	token    = lazyre.New(`^[0-9a-z]{4,32}$`)
+	hex64    = lazyre.New(`^[0-9a-f]{64}$`)
 )
 
 // Validate checks an entry before it is written: every problem, one per line,
@@ -226,7 +228,7 @@ func (e Entry) Validate() error {
 
 // credentialParams are query parameters that carry credentials in the URLs
 // of the storage drivers (S3 presigned URLs, Azure SAS tokens).
-var credentialParams = regexp.MustCompile(`(?i)(secret|password|passwd|token|credential|signature|^sig$|^sv$|^se$|access.?key|session)`)
+var credentialParams = lazyre.New(`(?i)(secret|password|passwd|token|credential|signature|^sig$|^sv$|^se$|access.?key|session)`)
 
 // CheckURL refuses a storage URL that could carry a credential: user info,
 // or a credential-like query parameter.
