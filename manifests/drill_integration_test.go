@@ -120,7 +120,9 @@ func TestDrillServiceAccountConfinedToDrillNamespace(t *testing.T) {
 	if _, err := sa.CoreV1().Secrets(drillNS).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "bk-keyset"}, StringData: map[string]string{"k": "v"}}, metav1.CreateOptions{}); err != nil {
 		t.Errorf("copy a Secret: %v", err)
 	}
-	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "data-g-0"}, Spec: corev1.PersistentVolumeClaimSpec{
+	// Not data-g-0: the StatefulSet controller creates that one for the
+	// StatefulSet applied above, and under load it did so first.
+	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "restore-claim"}, Spec: corev1.PersistentVolumeClaimSpec{
 		AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 		Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}}
 	if _, err := sa.CoreV1().PersistentVolumeClaims(drillNS).Create(ctx, pvc, metav1.CreateOptions{}); err != nil {
@@ -139,7 +141,7 @@ func TestDrillServiceAccountConfinedToDrillNamespace(t *testing.T) {
 			t.Errorf("the drill ServiceAccount cannot delete %s %s: %v", o.GetKind(), o.GetName(), err)
 		}
 	}
-	if err := sa.CoreV1().PersistentVolumeClaims(drillNS).Delete(ctx, "data-g-0", metav1.DeleteOptions{}); err != nil {
+	if err := sa.CoreV1().PersistentVolumeClaims(drillNS).Delete(ctx, "restore-claim", metav1.DeleteOptions{}); err != nil {
 		t.Errorf("delete a claim: %v", err)
 	}
 
