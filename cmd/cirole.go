@@ -15,7 +15,7 @@ func (o *RenderOptions) runCIRole() error {
 	}
 	refs := kube.ReferencesOf(t.Objects)
 	opts := manifests.CIRoleOptions{Namespace: t.Namespace, Cluster: t.Cluster.Metadata.Name, ServiceAccount: o.CIRoleServiceAccount, Objects: t.Objects,
-		APIServer: manifests.UsesAPIServer(t.Cluster), Verification: len(t.Verify) > 0}
+		APIServer: manifests.UsesAPIServer(t.Cluster), Verification: len(t.Verify) > 0, Drill: len(t.Drill) > 0}
 	for name := range refs.Secrets {
 		opts.SecretNames = append(opts.SecretNames, name)
 	}

@@ -101,6 +101,19 @@ func TestApplyOwnsDrillObjects(t *testing.T) {
 		}
 	}
 	empty("after apply")
+	// The CI role `render --ci-role` prints reads them (structurally).
+	ci := ciRoleKubeconfig(t, env, ns, file)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		code, out, errOut = runCLIAs(ci, "plan", "-f", file, "--skip-neo4j", "--detailed-exitcode")
+		if code == ExitOK || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if code != ExitOK || strings.Contains(out, "DR drill objects were not planned") || !strings.Contains(out, "compared structurally") {
+		t.Errorf("plan with the CI role: exit %d, want an empty structural plan that read the drill objects\n%s%s", code, out, errOut)
+	}
 
 	// Without the schedule: deleted, namespace and Role.
 	write(false)
@@ -131,7 +144,7 @@ func TestApplyOwnsDrillObjects(t *testing.T) {
 	if code, out, errOut := runApplyCLI(t, env, "destroy", "-f", file, "--auto-approve", "--skip-backup"); code != ExitOK {
 		t.Fatalf("destroy: exit %d\n%s%s", code, out, errOut)
 	}
-	deadline := time.Now().Add(time.Minute)
+	deadline = time.Now().Add(time.Minute)
 	for {
 		_, err := cs.CoreV1().Namespaces().Get(ctx, drillNS, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {

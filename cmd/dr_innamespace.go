@@ -85,8 +85,9 @@ func useDrillNamespace(ctx context.Context, cs kubernetes.Interface, ns string, 
 }
 
 // emptyDrillNamespace deletes what the drill put in ns, object by
-// object (foreground: a StatefulSet's Pods before it), leaving the
-// standing drill objects, and waits (bounded by ctx) until it is gone.
+// object (background propagation; the loop lists again until nothing but
+// the standing drill objects is left, so a StatefulSet's Pods and claims
+// are waited for too), and waits (bounded by ctx) until it is gone.
 func emptyDrillNamespace(ctx context.Context, cfg *rest.Config, ns string) error {
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {

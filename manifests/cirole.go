@@ -48,6 +48,9 @@ type CIRoleOptions struct {
 	// Verification: the cluster file has spec.backups.verification.schedule,
 	// whose objects plan reads (verifyReadRules).
 	Verification bool
+	// Drill: the cluster file has spec.backups.drill.schedule, whose
+	// standing objects plan reads (drillReadRules).
+	Drill bool
 }
 
 // APIServerSliceRole is the least a reader of the API server's endpoints
@@ -156,6 +159,9 @@ func CIRole(o CIRoleOptions) ([]*unstructured.Unstructured, error) {
 	if o.Verification {
 		clusterRules = append(clusterRules, verifyReadRules(o)...)
 	}
+	if o.Drill {
+		clusterRules = append(clusterRules, drillReadRules(o)...)
+	}
 	if len(clusterIssuers) > 0 {
 		sort.Strings(clusterIssuers)
 		clusterRules = append(clusterRules, rbacv1.PolicyRule{APIGroups: []string{"cert-manager.io"}, Resources: []string{"clusterissuers"}, ResourceNames: clusterIssuers, Verbs: []string{"get"}})
@@ -230,5 +236,24 @@ func verifyReadRules(o CIRoleOptions) []rbacv1.PolicyRule {
 		{APIGroups: []string{""}, Resources: []string{"configmaps", "limitranges", "resourcequotas", "serviceaccounts"},
 			ResourceNames: []string{VerifyConfigMapName, VerifyQuotaName, VerifyServiceAccountName}, Verbs: []string{"get"}},
 		{APIGroups: []string{"batch"}, Resources: []string{"cronjobs"}, ResourceNames: []string{VerifyCronJobName}, Verbs: []string{"get"}},
+	}
+}
+
+// drillReadRules let plan and drift read the standing DR drill objects
+// (manifests/drill.go) of spec.backups.drill.schedule, as verifyReadRules
+// do the verification objects: the drill Namespace and the objects in it,
+// get by their fixed names, cluster-wide (the namespace exists only once
+// apply made it). The drill namespace also holds a Role and a RoleBinding
+// (the drill ServiceAccount's), read by name too: rules hold no secret.
+// Never list, never Secrets (the copies a running drill makes are not
+// read). The Role and RoleBinding in the cluster's namespace are read
+// under the Role's roles/rolebindings.
+func drillReadRules(o CIRoleOptions) []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"namespaces"}, ResourceNames: []string{scratchNamespaceName(drillNamespacePrefix, o.Namespace, o.Cluster)}, Verbs: []string{"get"}},
+		{APIGroups: []string{""}, Resources: []string{"configmaps", "limitranges", "resourcequotas", "serviceaccounts"},
+			ResourceNames: []string{DrillConfigMapName, DrillQuotaName, DrillServiceAccountName}, Verbs: []string{"get"}},
+		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"roles", "rolebindings"}, ResourceNames: []string{DrillRoleName}, Verbs: []string{"get"}},
+		{APIGroups: []string{"batch"}, Resources: []string{"cronjobs"}, ResourceNames: []string{DrillCronJobName}, Verbs: []string{"get"}},
 	}
 }

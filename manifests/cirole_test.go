@@ -7,6 +7,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/neo4jctl/neo4jctl/internal/clusterfile"
 )
 
 func TestCIRoleIsReadOnlyAndNarrow(t *testing.T) {
@@ -142,5 +144,41 @@ func TestCIRoleReadsVerificationObjectsByName(t *testing.T) {
 	}
 	if !slices.Equal(added[0].ResourceNames, []string{"neo4jctl-verify-prod-db"}) {
 		t.Errorf("namespaces: %v, want the scratch namespace only", added[0].ResourceNames)
+	}
+}
+
+// With a drill schedule the CI role reads the drill namespace and the
+// standing drill objects in it by name, get only: no list, no Secret.
+func TestCIRoleReadsDrillObjectsByName(t *testing.T) {
+	rulesOf := func(drill bool) []rbacv1.PolicyRule {
+		objs, err := CIRole(CIRoleOptions{Namespace: "prod", Cluster: "db", ServiceAccount: "ci", Drill: drill})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []rbacv1.PolicyRule
+		for _, o := range objs {
+			if o.GetKind() == "ClusterRole" {
+				var r rbacv1.ClusterRole
+				if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &r); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, r.Rules...)
+			}
+		}
+		return out
+	}
+	without, with := rulesOf(false), rulesOf(true)
+	added := with[len(without):]
+	if len(added) != 4 {
+		t.Fatalf("a drill schedule added %d cluster rules, want 4: %+v", len(added), added)
+	}
+	for _, r := range added {
+		if !slices.Equal(r.Verbs, []string{"get"}) || len(r.ResourceNames) == 0 || slices.Contains(r.Resources, "secrets") {
+			t.Errorf("rule %+v: want get by name, no Secrets", r)
+		}
+	}
+	c := &clusterfile.Cluster{Metadata: clusterfile.Metadata{Name: "db"}}
+	if want := DrillNamespaceName(c, "prod"); !slices.Equal(added[0].ResourceNames, []string{want}) {
+		t.Errorf("namespaces: %v, want the drill namespace %s only", added[0].ResourceNames, want)
 	}
 }

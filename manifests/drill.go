@@ -108,8 +108,10 @@ var (
 // neo4jctl-drill-<namespace>-<cluster>, shortened with a digest when
 // longer than a namespace name may be (63), as VerifyNamespaceName.
 func DrillNamespaceName(c *clusterfile.Cluster, namespace string) string {
-	return scratchNamespaceName("neo4jctl-drill-", namespace, c.Metadata.Name)
+	return scratchNamespaceName(drillNamespacePrefix, namespace, c.Metadata.Name)
 }
+
+const drillNamespacePrefix = "neo4jctl-drill-"
 
 // DrillSecretsRoleName is the Role (and RoleBinding) in the cluster's
 // namespace that lets the drill ServiceAccount read the Secrets the drill

@@ -21,7 +21,7 @@ import (
 // for) and destroy treat both alike.
 //
 // Credentials that may not read them (the CI role `render --ci-role`
-// prints grants the verification objects' names, not these) leave them
+// prints reads them by name, manifests.drillReadRules) leave them
 // out: with a schedule, with a warning; without one, silently, since the
 // probe for a CronJob left by an earlier schedule is all that was asked,
 // and a plan of a file without a drill says nothing of drills.
