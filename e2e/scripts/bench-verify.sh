@@ -9,7 +9,10 @@
 # machine was loaded).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-log=$(NEO4JCTL_E2E_BINARY="${NEO4JCTL:-bin/neo4jctl}" NEO4JCTL_VERIFY_BENCH=1 \
+# Absolute: go test runs in e2e/suites, where bin/neo4jctl is not.
+bin=${NEO4JCTL:-bin/neo4jctl}
+[[ $bin == /* ]] || bin=$PWD/$bin
+log=$(NEO4JCTL_E2E_BINARY="$bin" NEO4JCTL_VERIFY_BENCH=1 \
 	NEO4JCTL_VERIFY_BENCH_MB="${VERIFY_MB:-100}" NEO4JCTL_VERIFY_BENCH_RUNS="${VERIFY_RUNS:-3}" \
 	go test -count=1 -timeout 90m -v -run TestMeasureBackupVerify ./e2e/suites 2>&1) || {
 	echo "$log" >&2

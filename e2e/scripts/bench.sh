@@ -17,6 +17,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 NEO4JCTL=${NEO4JCTL:-bin/neo4jctl}
+# Absolute: `go test ./e2e/suites` below runs in e2e/suites, where
+# bin/neo4jctl is not (the verify and agent benchmarks failed to start it).
+[[ $NEO4JCTL == /* ]] || NEO4JCTL=$PWD/$NEO4JCTL
 KUBECTL=${KUBECTL:-}
 if [[ ! -x $NEO4JCTL ]]; then
 	echo "bench.sh: $NEO4JCTL missing: run make build" >&2
