@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -394,8 +395,12 @@ func (c *Client) observeObject(ctx context.Context, u *unstructured.Unstructured
 	// newer than the prediction shows that writer's fields as a change
 	// neo4jctl plans. Read it again from storage; if it moved past the
 	// dry run, dry-run again. Twice at most: an object that keeps being
-	// written is compared as last read.
-	for i := 0; i < 2 && live != nil && pred != nil && dryErr == nil && !created && live.GetResourceVersion() != pred.GetResourceVersion(); i++ {
+	// written is compared as last read. Only versions that differ in what
+	// is compared are read again: a status write in between (a
+	// StatefulSet's controller, every few seconds during a rollout) costs
+	// no request.
+	for i := 0; i < 2 && live != nil && pred != nil && dryErr == nil && !created &&
+		live.GetResourceVersion() != pred.GetResourceVersion() && !reflect.DeepEqual(Normalize(live.Object), Normalize(pred.Object)); i++ {
 		if live, err = c.getWithWorker(ctx, p, w); err != nil {
 			return o, fmt.Errorf("observe %s: %w", p.address, err)
 		}
