@@ -188,7 +188,7 @@ func (a Neo4jAccess) Connect(ctx context.Context, kc *kube.Client, t *Target) (*
 	if a.AddressMap != nil {
 		resolver = neo4j.MapResolver(a.AddressMap)
 	} else if !a.Direct && !a.InCluster && kc != nil {
-		fwd = &forwarder{kc: kc, ctx: context.WithoutCancel(ctx), open: map[string]string{}, cluster: t.Cluster}
+		fwd = &forwarder{kc: kc, ctx: context.WithoutCancel(ctx), open: map[string]openForward{}, cluster: t.Cluster}
 		resolver = fwd.resolve
 	}
 	closeAll := func() {
@@ -428,10 +428,20 @@ type forwarder struct {
 	ctx context.Context
 	// cluster's layout maps an advertised name to its Pod.
 	cluster *clusterfile.Cluster
+	// forward opens a port-forward (kc.PortForwardWatched; a seam for
+	// unit tests).
+	forward func(ctx context.Context, ns, pod string, port int) (local string, done <-chan struct{}, stop func(), err error)
 
 	mu    sync.Mutex
-	open  map[string]string
+	open  map[string]openForward
 	stops []func()
+}
+
+// openForward is a port-forward the forwarder hands out: its local end,
+// and done, closed once it ended on its own.
+type openForward struct {
+	local string
+	done  <-chan struct{}
 }
 
 func (f *forwarder) resolve(advertised string) string {
@@ -449,16 +459,28 @@ func (f *forwarder) resolve(advertised string) string {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if local, ok := f.open[advertised]; ok {
-		return local
+	if o, ok := f.open[advertised]; ok {
+		select {
+		case <-o.done:
+			// Ended on its own: the server end reset a connection (a
+			// server refusing a login may), and client-go then closes
+			// the whole forward. Its port would refuse every later dial
+			// (the next password tried, the next statement): open another.
+		default:
+			return o.local
+		}
 	}
-	local, stop, err := f.kc.PortForward(f.ctx, ns, pod, port)
+	forward := f.forward
+	if forward == nil {
+		forward = f.kc.PortForwardWatched
+	}
+	local, done, stop, err := forward(f.ctx, ns, pod, port)
 	if err != nil {
 		// Unreachable: hand back the advertised name, whose dial error then
 		// says which server could not be reached.
 		return advertised
 	}
-	f.open[advertised] = local
+	f.open[advertised] = openForward{local: local, done: done}
 	f.stops = append(f.stops, stop)
 	return local
 }
@@ -470,5 +492,5 @@ func (f *forwarder) stopAll() {
 		s()
 	}
 	f.stops = nil
-	f.open = map[string]string{}
+	f.open = map[string]openForward{}
 }

@@ -47,7 +47,7 @@ func TestPodDNSNameMatchesManifests(t *testing.T) {
 }
 
 func TestForwarderLeavesNonPodAddressesAlone(t *testing.T) {
-	f := &forwarder{open: map[string]string{}}
+	f := &forwarder{open: map[string]openForward{}}
 	for _, addr := range []string{"127.0.0.1:7687", "graph.example.com:7687", "not-an-address"} {
 		if got := f.resolve(addr); got != addr {
 			t.Errorf("resolve(%q) = %q, want it unchanged", addr, got)
