@@ -116,21 +116,7 @@ func TestCIRoleAPIServerSlice(t *testing.T) {
 // no list, no Secret.
 func TestCIRoleReadsVerificationObjectsByName(t *testing.T) {
 	rulesOf := func(verification bool) []rbacv1.PolicyRule {
-		objs, err := CIRole(CIRoleOptions{Namespace: "prod", Cluster: "db", ServiceAccount: "ci", Verification: verification})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []rbacv1.PolicyRule
-		for _, o := range objs {
-			if o.GetKind() == "ClusterRole" {
-				var r rbacv1.ClusterRole
-				if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &r); err != nil {
-					t.Fatal(err)
-				}
-				out = append(out, r.Rules...)
-			}
-		}
-		return out
+		return clusterRulesOf(t, CIRoleOptions{Namespace: "prod", Cluster: "db", ServiceAccount: "ci", Verification: verification})
 	}
 	without, with := rulesOf(false), rulesOf(true)
 	added := with[len(without):]
@@ -151,21 +137,7 @@ func TestCIRoleReadsVerificationObjectsByName(t *testing.T) {
 // standing drill objects in it by name, get only: no list, no Secret.
 func TestCIRoleReadsDrillObjectsByName(t *testing.T) {
 	rulesOf := func(drill bool) []rbacv1.PolicyRule {
-		objs, err := CIRole(CIRoleOptions{Namespace: "prod", Cluster: "db", ServiceAccount: "ci", Drill: drill})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []rbacv1.PolicyRule
-		for _, o := range objs {
-			if o.GetKind() == "ClusterRole" {
-				var r rbacv1.ClusterRole
-				if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &r); err != nil {
-					t.Fatal(err)
-				}
-				out = append(out, r.Rules...)
-			}
-		}
-		return out
+		return clusterRulesOf(t, CIRoleOptions{Namespace: "prod", Cluster: "db", ServiceAccount: "ci", Drill: drill})
 	}
 	without, with := rulesOf(false), rulesOf(true)
 	added := with[len(without):]
@@ -181,4 +153,24 @@ func TestCIRoleReadsDrillObjectsByName(t *testing.T) {
 	if want := DrillNamespaceName(c, "prod"); !slices.Equal(added[0].ResourceNames, []string{want}) {
 		t.Errorf("namespaces: %v, want the drill namespace %s only", added[0].ResourceNames, want)
 	}
+}
+
+// clusterRulesOf is the rules of the ClusterRole CIRole renders for o.
+func clusterRulesOf(t *testing.T, o CIRoleOptions) []rbacv1.PolicyRule {
+	t.Helper()
+	objs, err := CIRole(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []rbacv1.PolicyRule
+	for _, o := range objs {
+		if o.GetKind() == "ClusterRole" {
+			var r rbacv1.ClusterRole
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &r); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, r.Rules...)
+		}
+	}
+	return out
 }

@@ -60,3 +60,17 @@ func InitAllocs(t *testing.T, pkg string) (allocs int, ok bool) {
 	t.Fatalf("no inittrace line for %s in:\n%s", pkg, out)
 	return 0, false
 }
+
+// InitIsCheap fails t when pkg's init made more than max allocations:
+// every neo4jctl command runs every package's init, so a package that
+// compiles an expression there charges it to each start.
+func InitIsCheap(t *testing.T, pkg string, max int) {
+	t.Helper()
+	allocs, ok := InitAllocs(t, pkg)
+	if !ok {
+		return
+	}
+	if allocs > max {
+		t.Errorf("%s's init made %d allocations, want at most %d (no expression compiled at init)", pkg, allocs, max)
+	}
+}
