@@ -558,32 +558,7 @@ func kwokNodes(ctx context.Context, cs kubernetes.Interface) bool {
 // start (Operations Manual security/ssl-framework.adoc: § Certificates
 // rotation, with dbms.security.reloadTLS(), exists from 2025.03 only), so
 // the servers would keep the copy.
-func drillSecrets(c *clusterfile.Cluster) []string {
-	var names []string
-	if c.Spec.Auth.SecretRef != nil {
-		names = append(names, c.Spec.Auth.SecretRef.Name)
-	}
-	if b := c.Spec.Backups; b != nil {
-		if b.Storage.CredentialsSecret != "" {
-			names = append(names, b.Storage.CredentialsSecret)
-		}
-		if b.Encryption.KeysetSecret.Name != "" {
-			names = append(names, b.Encryption.KeysetSecret.Name)
-		}
-	}
-	if tls := c.Spec.TLS; tls != nil && (tls.CertManager == nil || tls.CertManager.IssuerRef.Kind != "ClusterIssuer") {
-		names = append(names, manifests.TLSSecretName(c))
-	}
-	seen := map[string]bool{}
-	out := names[:0]
-	for _, n := range names {
-		if !seen[n] {
-			seen[n] = true
-			out = append(out, n)
-		}
-	}
-	return out
-}
+func drillSecrets(c *clusterfile.Cluster) []string { return manifests.DrillSecretsInOrder(c) }
 
 // copySecrets copies drillSecrets from the cluster's namespace into the
 // scratch one (through toCS: the scratch side's client, another cluster's

@@ -281,10 +281,19 @@ func coveredBy(r, have rbacv1.PolicyRule) bool {
 }
 
 // DrillSecrets are the Secrets of the cluster's namespace the drill
-// copies, sorted: the auth Secret, the backup storage credentials, the
-// encryption keyset, and the servers' TLS Secret unless a cert-manager
-// ClusterIssuer issues the drill namespace its own (cmd's drillSecrets).
+// copies (DrillSecretsInOrder), sorted: the names a Role grants.
 func DrillSecrets(c *clusterfile.Cluster) []string {
+	names := DrillSecretsInOrder(c)
+	sort.Strings(names)
+	return names
+}
+
+// DrillSecretsInOrder are the Secrets of the cluster's namespace a drill
+// copies, each once, in the order the drill copies them: the auth Secret,
+// the backup storage credentials, the encryption keyset, and the
+// servers' TLS Secret unless a cert-manager ClusterIssuer issues the
+// drill namespace its own (cmd's drillSecrets says why).
+func DrillSecretsInOrder(c *clusterfile.Cluster) []string {
 	var names []string
 	if c.Spec.Auth.SecretRef != nil {
 		names = append(names, c.Spec.Auth.SecretRef.Name)
@@ -300,8 +309,13 @@ func DrillSecrets(c *clusterfile.Cluster) []string {
 	if tls := c.Spec.TLS; tls != nil && (tls.CertManager == nil || tls.CertManager.IssuerRef.Kind != "ClusterIssuer") {
 		names = append(names, TLSSecretName(c))
 	}
-	sort.Strings(names)
-	return slices.Compact(names)
+	out := names[:0]
+	for _, n := range names {
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // DrillQuota is the drill namespace's ResourceQuota, sized from the
